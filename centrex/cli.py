@@ -1,0 +1,253 @@
+"""The `centrex` command.
+
+    centrex serve [--host H] [--port P] [--workers N]   xml_curl endpoints + REST API
+    centrex db upgrade                                 create or migrate the schema
+    centrex apply FILE [--dry-run]                     create/update a tenant from a document
+    centrex export DOMAIN [-o FILE]                    write a tenant's document
+    centrex delete DOMAIN --yes                        delete a tenant and all it owns
+    centrex tenants                                    list tenants
+    centrex token create NAME [--tenant DOMAIN]        make a REST API token
+    centrex schema                                     JSON Schema of the tenant document
+    centrex demo [--domain D]                          demo tenant + serve (the quick start)
+
+Exit status: 0 done, 1 refused (invalid document, unknown tenant, bad settings), 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import secrets
+import sys
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from centrex.config import ConfigError, Settings, load_settings, require
+from centrex.db import make_engine, make_session_factory, upgrade
+from provisioning import service
+from provisioning.document import (
+    DocumentInvalid,
+    dump_document,
+    dump_text,
+    json_schema,
+    load_text,
+    parse_document,
+)
+
+
+def _sessions(settings: Settings):  # type: ignore[no-untyped-def]
+    return make_session_factory(make_engine(settings.effective_database_url))
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    require(settings, "xmlcurl_credentials")
+    from centrex.server import serve
+
+    serve(settings)
+    return 0
+
+
+def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
+    upgrade(make_engine(settings.effective_database_url))
+    print(f"database at {settings.effective_database_url} is up to date")
+    return 0
+
+
+def _apply_text(settings: Settings, text: str, dry_run: bool) -> service.ApplyReport:
+    doc = parse_document(load_text(text))
+    with _sessions(settings).begin() as session:
+        report = service.apply_document(session, doc)
+        if dry_run:
+            session.rollback()
+    return report
+
+
+def cmd_apply(settings: Settings, args: argparse.Namespace) -> int:
+    text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+    try:
+        report = _apply_text(settings, text, args.dry_run)
+    except DocumentInvalid as exc:
+        print(f"{args.file}: invalid, nothing written:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    verb = "would" if args.dry_run else "did"
+    if not report.changed:
+        print("no change")
+    for kind in ("created", "updated", "deleted"):
+        for item in getattr(report, kind):
+            print(f"{verb} {kind[:-1]}: {item}" if args.dry_run else f"{kind}: {item}")
+    return 0
+
+
+def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    with _sessions(settings).begin() as session:
+        text = dump_text(dump_document(service.export_document(session, args.domain)))
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_delete(settings: Settings, args: argparse.Namespace) -> int:
+    if not args.yes:
+        print(
+            f"deleting {args.domain} removes all its users and numbers: add --yes", file=sys.stderr
+        )
+        return 1
+    with _sessions(settings).begin() as session:
+        service.delete_tenant(session, args.domain)
+    print(f"deleted: tenant {args.domain}")
+    return 0
+
+
+def cmd_tenants(settings: Settings, _args: argparse.Namespace) -> int:
+    with _sessions(settings).begin() as session:
+        for domain in service.list_tenants(session):
+            print(domain)
+    return 0
+
+
+def cmd_token_create(settings: Settings, args: argparse.Namespace) -> int:
+    with _sessions(settings).begin() as session:
+        token = service.create_token(session, args.name, args.tenant)
+    print(token)
+    return 0
+
+
+def cmd_schema(_settings: Settings, _args: argparse.Namespace) -> int:
+    print(json.dumps(json_schema(), indent=2))
+    return 0
+
+
+def _demo_secret(path: Path, make: Any) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    value = make()
+    path.write_text(value + "\n")
+    path.chmod(0o600)
+    return value
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    data_dir = Path(settings.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    credentials = settings.xmlcurl_credentials or _demo_secret(
+        data_dir / "xmlcurl-credentials", lambda: f"freeswitch:{secrets.token_urlsafe(18)}"
+    )
+    settings = dataclasses.replace(settings, xmlcurl_credentials=credentials)
+    engine = make_engine(settings.effective_database_url)
+    upgrade(engine)
+    raw = load_text(resources.files("provisioning").joinpath("demo/tenant.yaml").read_text())
+    raw["domain"] = args.domain
+    report = _apply_text(settings, dump_text(raw), dry_run=False)
+    sessions = make_session_factory(engine)
+
+    def make_token() -> str:
+        with sessions.begin() as session:
+            return service.create_token(session, f"demo-{secrets.token_hex(4)}", None)
+
+    token = _demo_secret(data_dir / "demo-api-token", make_token)
+    doc = parse_document(raw)
+    url = f"http://{settings.host}:{settings.port}"
+    print(f"""
+Centrex demo — database {settings.effective_database_url}
+  tenant {args.domain}: {"created" if report.created else "up to date"}
+
+Point FreeSWITCH at it (freeswitch-conf/vars.xml):
+  centrex_url                  = {url}
+  centrex_xmlcurl_credentials  = {credentials}
+
+Demo phones (SIP domain and realm {args.domain}, FreeSWITCH port 5060):""")
+    for user in doc.users:
+        print(
+            f"  {user.extension}  {user.name:<16} password {user.sip_password}  "
+            f"voicemail PIN {user.voicemail.pin}"
+        )
+    print(
+        f"""  voicemail: dial *318 from your phone
+
+REST API: {url}/api/v1/tenants/{args.domain}   (Authorization: Bearer {token})
+""",
+        flush=True,
+    )
+    from centrex.server import serve
+
+    serve(settings)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="centrex", description="Centrex routing server")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve xml_curl and the REST API")
+    serve.add_argument("--host")
+    serve.add_argument("--port")
+    serve.add_argument("--workers")
+    serve.set_defaults(run=cmd_serve)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db", required=True)
+    db.add_parser("upgrade", help="create or migrate the schema").set_defaults(run=cmd_db_upgrade)
+
+    apply = sub.add_parser("apply", help="create or update a tenant from a YAML/JSON document")
+    apply.add_argument("file", help="the document, or - for standard input")
+    apply.add_argument("--dry-run", action="store_true", help="validate and report only")
+    apply.set_defaults(run=cmd_apply)
+
+    export = sub.add_parser("export", help="write a tenant's document (YAML)")
+    export.add_argument("domain")
+    export.add_argument("-o", "--output", help="file to write (default: standard output)")
+    export.set_defaults(run=cmd_export)
+
+    delete = sub.add_parser("delete", help="delete a tenant and everything it owns")
+    delete.add_argument("domain")
+    delete.add_argument("--yes", action="store_true")
+    delete.set_defaults(run=cmd_delete)
+
+    sub.add_parser("tenants", help="list tenants").set_defaults(run=cmd_tenants)
+
+    token = sub.add_parser("token", help="REST API tokens").add_subparsers(
+        dest="token", required=True
+    )
+    create = token.add_parser("create", help="make a token (printed once)")
+    create.add_argument("name")
+    create.add_argument("--tenant", help="limit the token to this tenant's domain")
+    create.set_defaults(run=cmd_token_create)
+
+    sub.add_parser("schema", help="print the tenant document's JSON Schema").set_defaults(
+        run=cmd_schema
+    )
+
+    demo = sub.add_parser("demo", help="load the demo tenant and serve")
+    demo.add_argument("--domain", default="127.0.0.1", help="the demo tenant's SIP domain")
+    demo.add_argument("--host")
+    demo.add_argument("--port")
+    demo.set_defaults(run=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    overrides = {k: getattr(args, k, None) for k in ("host", "port", "workers")}
+    try:
+        settings = load_settings(os.environ, **overrides)
+        return int(args.run(settings, args))
+    except ConfigError as exc:
+        print(f"centrex: configuration error:\n{exc}", file=sys.stderr)
+        return 1
+    except service.NotFound as exc:
+        print(f"centrex: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"centrex: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

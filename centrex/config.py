@@ -1,0 +1,140 @@
+"""Settings, read once at start from `CENTREX_*` environment variables or a TOML file.
+
+The file named by `CENTREX_CONFIG` holds the same settings in lower case without the
+prefix (`database_url = "…"`); the environment wins over the file. Every bad or
+missing value is reported at once with the variable's name.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+PREFIX = "CENTREX_"
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _port(value: str) -> int:
+    port = int(value)
+    if not 0 < port < 65536:
+        raise ValueError
+    return port
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError
+    return number
+
+
+def _credentials(value: str) -> str:
+    user, sep, password = value.partition(":")
+    if not (user and sep and password) or any(c.isspace() for c in value):
+        raise ValueError
+    return value
+
+
+def _country(value: str) -> str:
+    import phonenumbers
+
+    value = value.upper()
+    if value not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError
+    return value
+
+
+def _log_level(value: str) -> str:
+    value = value.upper()
+    if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ValueError
+    return value
+
+
+def _default_workers() -> int:
+    return 2 * (os.cpu_count() or 1) + 1
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Where everything is stored; SQLite file by default, postgresql+psycopg://… to scale out.
+    database_url: str = ""
+    # Directory for the default SQLite database and other local files.
+    data_dir: str = "instance"
+    # "user:password" FreeSWITCH presents (xml_curl gateway-credentials, xml_cdr cred).
+    xmlcurl_credentials: str = ""
+    # How numbers from carriers in national form are read (`0…` → `+33…`).
+    default_country: str = "FR"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = field(default_factory=_default_workers)
+    log_level: str = "INFO"
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{Path(self.data_dir).resolve() / 'centrex.sqlite3'}"
+
+
+# How each setting is read from text, and what a good value looks like.
+_PARSERS: dict[str, tuple[Callable[[str], Any], str]] = {
+    "database_url": (str, "an SQLAlchemy URL such as postgresql+psycopg://user:pw@host/db"),
+    "data_dir": (str, "a directory path"),
+    "xmlcurl_credentials": (_credentials, "user:password, without spaces"),
+    "default_country": (_country, "an ISO 3166 two-letter country code such as FR"),
+    "host": (str, "an address to listen on"),
+    "port": (_port, "a TCP port number (1-65535)"),
+    "workers": (_positive, "a whole number of worker processes, at least 1"),
+    "log_level": (_log_level, "DEBUG, INFO, WARNING or ERROR"),
+}
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    environ = os.environ if environ is None else environ
+    raw: dict[str, Any] = {}
+    config_file = environ.get(PREFIX + "CONFIG")
+    if config_file:
+        try:
+            with open(config_file, "rb") as fh:
+                from_file = tomllib.load(fh)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{PREFIX}CONFIG: cannot read {config_file}: {exc}") from None
+        unknown = set(from_file) - set(_PARSERS)
+        if unknown:
+            raise ConfigError(f"{config_file}: unknown settings {', '.join(sorted(unknown))}")
+        raw.update({k: str(v) for k, v in from_file.items()})
+    for name in _PARSERS:
+        if PREFIX + name.upper() in environ:
+            raw[name] = environ[PREFIX + name.upper()]
+    raw.update({k: str(v) for k, v in overrides.items() if v is not None})
+
+    values: dict[str, Any] = {}
+    errors = []
+    for name, text in raw.items():
+        parse, expected = _PARSERS[name]
+        try:
+            values[name] = parse(text.strip())
+        except ValueError:
+            errors.append(f"{PREFIX}{name.upper()}: expected {expected}, got {text!r}")
+    if errors:
+        raise ConfigError("\n".join(errors))
+    return Settings(**values)
+
+
+def require(settings: Settings, *names: str) -> None:
+    """Fail with every missing setting named, for commands that cannot run without them."""
+    missing = [n for n in names if not getattr(settings, n)]
+    if missing:
+        lines = [f"{PREFIX}{n.upper()} is not set: expected {_PARSERS[n][1]}" for n in missing]
+        raise ConfigError("\n".join(lines))
+
+
+SETTING_NAMES = [f.name for f in fields(Settings)]

@@ -1,0 +1,265 @@
+"""REST API under /api/v1: the tenant document, and its users and numbers one by one.
+
+Views only authenticate, parse, call the service and serialise; domain errors become
+HTTP statuses in one place (`_errors`). Every change goes through the same path as
+`centrex apply`: the whole tenant document is validated before anything is written.
+A token scoped to a tenant sees only that tenant; others answer 404, as if absent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, g, jsonify, request
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
+
+from provisioning import service
+from provisioning.document import (
+    DocumentInvalid,
+    NumberDoc,
+    Problem,
+    TenantDoc,
+    UserDoc,
+    dump_document,
+    json_schema,
+    parse_document,
+)
+from provisioning.validation import InvalidValue, check_public_number
+
+blueprint = Blueprint("api", __name__)
+
+
+class Forbidden(PermissionError):
+    pass
+
+
+@contextmanager
+def _transaction() -> Iterator[Session]:
+    with current_app.extensions["centrex"].sessions.begin() as session:
+        yield session
+
+
+@blueprint.before_request
+def _authenticate() -> None:
+    if request.endpoint in {"api.openapi", "api.tenant_schema"}:
+        return
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    scope = None
+    if scheme.lower() == "bearer" and token:
+        with _transaction() as session:
+            scope = service.token_scope(session, token.strip())
+    if scope is None:
+        response = jsonify(error="a valid API token is required (Authorization: Bearer …)")
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = 'Bearer realm="centrex"'
+        abort(response)
+    g.scope = scope
+
+
+def _visible(domain: str) -> str:
+    if not g.scope.allows(domain):
+        raise service.NotFound(f"no tenant {domain}")
+    return domain
+
+
+def _json_body() -> Any:
+    data = request.get_json(silent=True)
+    if data is None:
+        raise DocumentInvalid([Problem("", "the request body must be a JSON document")])
+    return data
+
+
+def _errors(view: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except DocumentInvalid as exc:
+            problems = [{"path": p.path, "message": p.message} for p in exc.problems]
+            return jsonify(error="invalid document", problems=problems), 422
+        except service.NotFound as exc:
+            return jsonify(error=str(exc)), 404
+        except Forbidden as exc:
+            return jsonify(error=str(exc)), 403
+        except HTTPException:
+            raise
+
+    wrapper.__name__ = view.__name__
+    return wrapper
+
+
+def _apply(session: Session, raw: Any, dry_run: bool = False) -> dict[str, Any]:
+    doc = parse_document(raw)
+    report = service.apply_document(session, doc)
+    if dry_run:
+        session.rollback()
+    return {"dry_run": dry_run, **report.as_dict()}
+
+
+def _current(session: Session, domain: str) -> dict[str, Any]:
+    return dump_document(service.export_document(session, _visible(domain)))
+
+
+# --- tenants --------------------------------------------------------------------
+@blueprint.get("/tenants")
+@_errors
+def list_tenants() -> Any:
+    with _transaction() as session:
+        return jsonify(tenants=service.list_tenants(session, g.scope.domain))
+
+
+@blueprint.get("/tenants/<domain>")
+@_errors
+def get_tenant(domain: str) -> Any:
+    with _transaction() as session:
+        return jsonify(_current(session, domain))
+
+
+@blueprint.put("/tenants/<domain>")
+@_errors
+def put_tenant(domain: str) -> Any:
+    raw = _json_body()
+    if isinstance(raw, dict):
+        raw.setdefault("domain", domain)
+        if raw["domain"] != domain:
+            raise DocumentInvalid([Problem("domain", f"must be {domain}, as in the URL")])
+    if g.scope.domain is not None and g.scope.domain != domain:
+        raise service.NotFound(f"no tenant {domain}")
+    dry_run = request.args.get("dry_run", "").lower() in {"1", "true", "yes"}
+    with _transaction() as session:
+        return jsonify(_apply(session, raw, dry_run))
+
+
+@blueprint.delete("/tenants/<domain>")
+@_errors
+def delete_tenant(domain: str) -> Any:
+    if g.scope.domain is not None:
+        raise Forbidden("only an all-tenants token may delete a tenant")
+    with _transaction() as session:
+        service.delete_tenant(session, domain)
+    return Response(status=204)
+
+
+# --- users and numbers, one at a time --------------------------------------------
+def _items(doc: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return doc.setdefault(kind, [])
+
+
+def _find(items: list[dict[str, Any]], key: str, value: str) -> int:
+    for i, item in enumerate(items):
+        if item.get(key) == value:
+            return i
+    raise service.NotFound(f"no {key} {value}")
+
+
+def _number_key(doc: dict[str, Any], number: str) -> str:
+    try:
+        return check_public_number(number, doc.get("country", "FR"))
+    except InvalidValue as exc:
+        raise service.NotFound(f"no number {number} ({exc})") from None
+
+
+@blueprint.get("/tenants/<domain>/users")
+@_errors
+def list_users(domain: str) -> Any:
+    with _transaction() as session:
+        return jsonify(users=_items(_current(session, domain), "users"))
+
+
+@blueprint.get("/tenants/<domain>/users/<extension>")
+@_errors
+def get_user(domain: str, extension: str) -> Any:
+    with _transaction() as session:
+        users = _items(_current(session, domain), "users")
+        return jsonify(users[_find(users, "extension", extension)])
+
+
+@blueprint.put("/tenants/<domain>/users/<extension>")
+@_errors
+def put_user(domain: str, extension: str) -> Any:
+    raw = _json_body()
+    if isinstance(raw, dict):
+        raw.setdefault("extension", extension)
+        if str(raw["extension"]) != extension:
+            raise DocumentInvalid([Problem("extension", f"must be {extension}, as in the URL")])
+    with _transaction() as session:
+        doc = _current(session, domain)
+        users = _items(doc, "users")
+        try:
+            users[_find(users, "extension", extension)] = raw
+        except service.NotFound:
+            users.append(raw)
+        return jsonify(_apply(session, doc))
+
+
+@blueprint.delete("/tenants/<domain>/users/<extension>")
+@_errors
+def delete_user(domain: str, extension: str) -> Any:
+    with _transaction() as session:
+        doc = _current(session, domain)
+        users = _items(doc, "users")
+        del users[_find(users, "extension", extension)]
+        return jsonify(_apply(session, doc))
+
+
+@blueprint.get("/tenants/<domain>/numbers")
+@_errors
+def list_numbers(domain: str) -> Any:
+    with _transaction() as session:
+        return jsonify(numbers=_items(_current(session, domain), "numbers"))
+
+
+@blueprint.get("/tenants/<domain>/numbers/<number>")
+@_errors
+def get_number(domain: str, number: str) -> Any:
+    with _transaction() as session:
+        doc = _current(session, domain)
+        numbers = _items(doc, "numbers")
+        return jsonify(numbers[_find(numbers, "number", _number_key(doc, number))])
+
+
+@blueprint.put("/tenants/<domain>/numbers/<number>")
+@_errors
+def put_number(domain: str, number: str) -> Any:
+    raw = _json_body()
+    with _transaction() as session:
+        doc = _current(session, domain)
+        key = _number_key(doc, number)
+        if isinstance(raw, dict):
+            raw.setdefault("number", key)
+        numbers = _items(doc, "numbers")
+        try:
+            numbers[_find(numbers, "number", key)] = raw
+        except service.NotFound:
+            numbers.append(raw)
+        return jsonify(_apply(session, doc))
+
+
+@blueprint.delete("/tenants/<domain>/numbers/<number>")
+@_errors
+def delete_number(domain: str, number: str) -> Any:
+    with _transaction() as session:
+        doc = _current(session, domain)
+        numbers = _items(doc, "numbers")
+        del numbers[_find(numbers, "number", _number_key(doc, number))]
+        return jsonify(_apply(session, doc))
+
+
+# --- descriptions -----------------------------------------------------------------
+@blueprint.get("/schema/tenant.json")
+def tenant_schema() -> Any:
+    return jsonify(json_schema())
+
+
+@blueprint.get("/openapi.json")
+def openapi() -> Any:
+    from provisioning.openapi import openapi_document
+
+    return jsonify(openapi_document())
+
+
+# Models named in the OpenAPI document.
+DOCUMENT_MODELS = (TenantDoc, UserDoc, NumberDoc)

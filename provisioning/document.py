@@ -1,0 +1,243 @@
+"""The tenant document: one YAML/JSON file that describes a whole tenant.
+
+`parse_document` checks the structure (pydantic) and then every value
+(`provisioning.validation`), collecting all problems with the path of the offending
+field, and returns the document in canonical form (numbers in E.164, text trimmed).
+`dump_document` writes the canonical form back, leaving out what equals the default,
+so that export(apply(doc)) gives doc back for a canonical doc. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticValidationError
+
+from provisioning import validation as v
+
+DEFAULT_NO_ANSWER_SECONDS = 20
+
+
+class _Model(BaseModel):
+    # Strings from YAML ("5", "true") are coerced; JSON numbers become strings where a
+    # string is expected (extensions). Unknown fields are errors, not silently dropped.
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, validate_assignment=False)
+
+
+class VoicemailDoc(_Model):
+    enabled: bool = True
+    pin: str | None = Field(default=None, description="6–8 digits; required when enabled")
+    emails: list[str] = Field(default_factory=list, max_length=5)
+
+
+class UserDoc(_Model):
+    extension: str = Field(description="2–8 digits, unique in the tenant; also the SIP user")
+    name: str = Field(description="Display name, shown as caller name")
+    sip_password: str = Field(description="12–64 chars, lower+upper case and digits")
+    public_number: str | None = Field(
+        default=None, description="One of the tenant's numbers, presented on outbound calls"
+    )
+    voicemail: VoicemailDoc = Field(default_factory=VoicemailDoc)
+    max_concurrent_calls: int = Field(default=5, ge=1, le=50)
+    call_waiting: bool = True
+
+
+class NumberDoc(_Model):
+    number: str = Field(description="Public number (DID), national or E.164 form")
+    label: str = ""
+    user: str | None = Field(default=None, description="Extension that takes calls to it")
+
+
+class GatewayDoc(_Model):
+    proxy: str = Field(description="Carrier SIP server, host[:port]")
+    username: str | None = None
+    password: str | None = None
+    registration: bool = Field(default=False, description="Register to the carrier")
+    transport: Literal["udp", "tcp", "tls"] = "udp"
+    number_format: Literal["e164", "e164-digits", "national"] = "e164"
+
+
+class TenantDoc(_Model):
+    domain: str = Field(description="SIP domain of the tenant; also its dialplan context")
+    name: str
+    timezone: str = Field(description="IANA time zone, e.g. Europe/Paris")
+    country: str = Field(description="ISO 3166 code: reads national numbers, picks holidays")
+    main_number: str | None = Field(
+        default=None, description="Presented on outbound calls of users without a number"
+    )
+    gateway: GatewayDoc | None = None
+    numbers: list[NumberDoc] = Field(default_factory=list)
+    users: list[UserDoc] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class DocumentInvalid(ValueError):
+    def __init__(self, problems: list[Problem]):
+        super().__init__("\n".join(map(str, problems)))
+        self.problems = problems
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+class _Checker:
+    """Runs value checks, collecting problems instead of stopping at the first."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def __call__(
+        self, path: str, check: Callable[..., str], value: str, *args: Any, **kw: Any
+    ) -> str:
+        try:
+            return check(value, *args, **kw)
+        except v.InvalidValue as exc:
+            self.problems.append(Problem(path, str(exc)))
+            return value
+
+    def fail(self, path: str, message: str) -> None:
+        self.problems.append(Problem(path, message))
+
+
+def parse_document(raw: Any) -> TenantDoc:
+    """Structure + values → canonical `TenantDoc`, or `DocumentInvalid` with every problem."""
+    try:
+        doc = TenantDoc.model_validate(raw)
+    except PydanticValidationError as exc:
+        raise DocumentInvalid(
+            [Problem(_path(e["loc"]), e["msg"]) for e in exc.errors(include_url=False)]
+        ) from None
+
+    check = _Checker()
+    doc.domain = check("domain", v.check_domain, doc.domain)
+    doc.name = check("name", v.check_text, doc.name, max_length=100)
+    doc.timezone = check("timezone", v.check_timezone, doc.timezone)
+    doc.country = check("country", v.check_country, doc.country)
+    country = doc.country if doc.country in v.phonenumbers.SUPPORTED_REGIONS else "FR"
+
+    numbers: dict[str, str] = {}  # E.164 → path of its first mention
+    for i, num in enumerate(doc.numbers):
+        path = f"numbers[{i}]"
+        num.number = check(f"{path}.number", v.check_public_number, num.number, country)
+        if num.number in numbers:
+            check.fail(f"{path}.number", f"{num.number} is already listed at {numbers[num.number]}")
+        numbers.setdefault(num.number, path)
+        num.label = check(f"{path}.label", v.check_text, num.label, required=False)
+
+    if doc.main_number is not None:
+        doc.main_number = check("main_number", v.check_public_number, doc.main_number, country)
+        if doc.main_number not in numbers:
+            check.fail("main_number", "must be one of the tenant's numbers")
+
+    extensions: dict[str, int] = {}
+    for i, user in enumerate(doc.users):
+        path = f"users[{i}]"
+        user.extension = check(f"{path}.extension", v.check_extension, user.extension, country)
+        if user.extension in extensions:
+            check.fail(
+                f"{path}.extension",
+                f"{user.extension} is already used by users[{extensions[user.extension]}]",
+            )
+        extensions.setdefault(user.extension, i)
+        user.name = check(f"{path}.name", v.check_text, user.name)
+        user.sip_password = check(
+            f"{path}.sip_password",
+            v.check_sip_password,
+            user.sip_password,
+            extension=user.extension,
+        )
+        own_numbers = [user.extension]
+        if user.public_number is not None:
+            user.public_number = check(
+                f"{path}.public_number", v.check_public_number, user.public_number, country
+            )
+            if user.public_number not in numbers:
+                check.fail(f"{path}.public_number", "must be one of the tenant's numbers")
+            own_numbers += [user.public_number, national_form(user.public_number)]
+        vm = user.voicemail
+        if vm.pin is not None:
+            vm.pin = check(
+                f"{path}.voicemail.pin", v.check_voicemail_pin, vm.pin, own_numbers=own_numbers
+            )
+        elif vm.enabled:
+            check.fail(f"{path}.voicemail.pin", "is required when voicemail is enabled")
+        vm.emails = [
+            check(f"{path}.voicemail.emails[{k}]", v.check_email, e)
+            for k, e in enumerate(vm.emails)
+        ]
+
+    for i, num in enumerate(doc.numbers):
+        if num.user is not None and num.user not in extensions:
+            check.fail(f"numbers[{i}].user", f"no user has extension {num.user}")
+
+    if doc.gateway is not None:
+        gw = doc.gateway
+        gw.proxy = check("gateway.proxy", v.check_host_port, gw.proxy)
+        for field in ("username", "password"):
+            value = getattr(gw, field)
+            if value is not None:
+                setattr(gw, field, check(f"gateway.{field}", v.check_text, value))
+        if gw.registration and not (gw.username and gw.password):
+            check.fail("gateway.registration", "registration needs a username and a password")
+
+    if check.problems:
+        raise DocumentInvalid(check.problems)
+    return doc
+
+
+def national_form(e164: str) -> str:
+    parsed = v.phonenumbers.parse(e164)
+    national = v.phonenumbers.format_number(parsed, v.phonenumbers.PhoneNumberFormat.NATIONAL)
+    return "".join(c for c in national if c.isdigit())
+
+
+def dump_document(doc: TenantDoc) -> dict[str, Any]:
+    """Canonical plain-data form: defaults left out, field order as in the schema."""
+    return doc.model_dump(exclude_defaults=True)
+
+
+class _StringsLoader(yaml.BaseLoader):
+    """Scalars stay strings (no YAML 1.1 octal or yes/no surprises: `0100` is an
+    extension, not 64); only `null`/`~` mean None. The models coerce the rest."""
+
+
+_StringsLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL)$"), list("~nN")
+)
+_StringsLoader.add_constructor("tag:yaml.org,2002:null", lambda _loader, _node: None)
+
+
+def load_text(text: str) -> Any:
+    """YAML or JSON text → plain data."""
+    try:
+        return yaml.load(text, Loader=_StringsLoader)
+    except yaml.YAMLError as exc:
+        raise DocumentInvalid([Problem("", f"not valid YAML or JSON: {exc}")]) from None
+
+
+def dump_text(data: dict[str, Any]) -> str:
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def json_schema() -> dict[str, Any]:
+    schema = TenantDoc.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://centrex.example/schemas/tenant.json"
+    return schema

@@ -1,0 +1,138 @@
+"""Database tables of the domain model (SQLAlchemy 2.x typed mappings).
+
+Every value stored here has passed `provisioning.validation`: extensions are digits,
+numbers are E.164, free text carries nothing FreeSWITCH's preprocessor would act on.
+Relationships are `lazy="raise"`: whoever reads related rows says so explicitly.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Explicit constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Tenant(Base):
+    """A customer company: one SIP domain, one dialplan context, one timezone."""
+
+    __tablename__ = "tenants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain: Mapped[str] = mapped_column(String(253), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    timezone: Mapped[str] = mapped_column(String(64))
+    # ISO 3166 alpha-2: how national numbers are read, which holidays apply.
+    country: Mapped[str] = mapped_column(String(2))
+    # E.164 presented on outbound calls of users without a number of their own.
+    main_number: Mapped[str | None] = mapped_column(String(16))
+
+    users: Mapped[list[User]] = relationship(
+        back_populates="tenant", cascade="all, delete-orphan", lazy="raise"
+    )
+    numbers: Mapped[list[PublicNumber]] = relationship(
+        back_populates="tenant", cascade="all, delete-orphan", lazy="raise"
+    )
+    gateway: Mapped[Gateway | None] = relationship(
+        back_populates="tenant", cascade="all, delete-orphan", lazy="raise"
+    )
+
+
+class User(Base):
+    """A line: an extension with SIP credentials, a voicemail box and call limits."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("tenant_id", "extension", name="uq_users_tenant_extension"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    # Order in the tenant document, so that export gives the document back as written.
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    extension: Mapped[str] = mapped_column(String(8))
+    display_name: Mapped[str] = mapped_column(String(64))
+    # Kept in clear: phones are provisioned with it and the directory answers with its
+    # digest hash (md5 of user:realm:password), which depends on the domain.
+    sip_password: Mapped[str] = mapped_column(String(64))
+    # E.164 this line presents outside; one of the tenant's public numbers.
+    public_number: Mapped[str | None] = mapped_column(String(16))
+    voicemail_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    voicemail_pin: Mapped[str | None] = mapped_column(String(8))
+    voicemail_emails: Mapped[list[str]] = mapped_column(JSON, default=list)
+    max_concurrent_calls: Mapped[int] = mapped_column(Integer, default=5)
+    call_waiting: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    tenant: Mapped[Tenant] = relationship(back_populates="users", lazy="raise")
+
+
+class PublicNumber(Base):
+    """A DID owned by a tenant; calls from the public network to it reach `user`."""
+
+    __tablename__ = "public_numbers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    number: Mapped[str] = mapped_column(String(16), unique=True)
+    label: Mapped[str] = mapped_column(String(64), default="")
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+
+    tenant: Mapped[Tenant] = relationship(back_populates="numbers", lazy="raise")
+    user: Mapped[User | None] = relationship(lazy="raise")
+
+
+class Gateway(Base):
+    """The tenant's SIP trunk for outbound calls (a sofia gateway named after the domain)."""
+
+    __tablename__ = "gateways"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), unique=True
+    )
+    proxy: Mapped[str] = mapped_column(String(255))
+    username: Mapped[str | None] = mapped_column(String(64))
+    password: Mapped[str | None] = mapped_column(String(64))
+    register: Mapped[bool] = mapped_column(Boolean, default=False)
+    transport: Mapped[str] = mapped_column(String(3), default="udp")
+    # How the carrier wants called numbers: "e164" (+33…), "e164-digits" (33…), "national".
+    number_format: Mapped[str] = mapped_column(String(16), default="e164")
+
+    tenant: Mapped[Tenant] = relationship(back_populates="gateway", lazy="raise")
+
+
+class ApiToken(Base):
+    """A bearer token for the REST API, scoped to one tenant or (tenant NULL) to all."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    # sha256 of the token: tokens are 256-bit random, so a fast hash is enough.
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

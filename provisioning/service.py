@@ -1,0 +1,277 @@
+"""Use cases of provisioning: apply, export and delete a tenant; API tokens.
+
+Every function takes the session explicitly and leaves committing to the caller, so
+that one use case is one transaction. `apply_document` validates everything before it
+writes anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from provisioning.document import (
+    DocumentInvalid,
+    GatewayDoc,
+    NumberDoc,
+    Problem,
+    TenantDoc,
+    UserDoc,
+    VoicemailDoc,
+)
+from provisioning.models import ApiToken, Gateway, PublicNumber, Tenant, User
+
+
+class NotFound(LookupError):
+    """The named tenant (or item) does not exist, or is not visible to the caller."""
+
+
+@dataclass
+class ApplyReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.deleted)
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return {"created": self.created, "updated": self.updated, "deleted": self.deleted}
+
+
+def _assign(obj: Any, values: dict[str, Any]) -> bool:
+    """Set only what differs, so that applying the same document twice writes nothing."""
+    changed = False
+    for name, value in values.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+            changed = True
+    return changed
+
+
+def _load_tenant(session: Session, domain: str) -> Tenant | None:
+    return session.scalars(
+        select(Tenant)
+        .where(Tenant.domain == domain)
+        .options(
+            selectinload(Tenant.users),
+            selectinload(Tenant.numbers).selectinload(PublicNumber.user),
+            selectinload(Tenant.gateway),
+        )
+    ).one_or_none()
+
+
+def _check_against_other_tenants(session: Session, doc: TenantDoc) -> None:
+    wanted = {n.number: i for i, n in enumerate(doc.numbers)}
+    if not wanted:
+        return
+    rows = session.execute(
+        select(PublicNumber.number, Tenant.domain)
+        .join(Tenant)
+        .where(PublicNumber.number.in_(wanted), Tenant.domain != doc.domain)
+    ).all()
+    if rows:
+        raise DocumentInvalid(
+            [
+                Problem(f"numbers[{wanted[number]}].number", f"{number} belongs to another tenant")
+                for number, _domain in rows
+            ]
+        )
+
+
+def _user_values(doc: UserDoc, position: int) -> dict[str, Any]:
+    return {
+        "position": position,
+        "display_name": doc.name,
+        "sip_password": doc.sip_password,
+        "public_number": doc.public_number,
+        "voicemail_enabled": doc.voicemail.enabled,
+        "voicemail_pin": doc.voicemail.pin,
+        "voicemail_emails": list(doc.voicemail.emails),
+        "max_concurrent_calls": doc.max_concurrent_calls,
+        "call_waiting": doc.call_waiting,
+    }
+
+
+def apply_document(session: Session, doc: TenantDoc) -> ApplyReport:
+    """Make the database describe `doc` (already parsed and valid); report what changed."""
+    _check_against_other_tenants(session, doc)
+    report = ApplyReport()
+    tenant = _load_tenant(session, doc.domain)
+    tenant_values = {
+        "name": doc.name,
+        "timezone": doc.timezone,
+        "country": doc.country,
+        "main_number": doc.main_number,
+    }
+    if tenant is None:
+        tenant = Tenant(domain=doc.domain, users=[], numbers=[], gateway=None, **tenant_values)
+        session.add(tenant)
+        report.created.append(f"tenant {doc.domain}")
+    elif _assign(tenant, tenant_values):
+        report.updated.append(f"tenant {doc.domain}")
+
+    users = {u.extension: u for u in tenant.users}
+    wanted_users = {u.extension for u in doc.users}
+    for ext, user in users.items():
+        if ext not in wanted_users:
+            tenant.users.remove(user)
+            report.deleted.append(f"user {ext}")
+    for position, udoc in enumerate(doc.users):
+        values = _user_values(udoc, position)
+        user = users.get(udoc.extension)
+        if user is None:
+            user = User(extension=udoc.extension, **values)
+            tenant.users.append(user)
+            users[udoc.extension] = user
+            report.created.append(f"user {udoc.extension}")
+        elif _assign(user, values):
+            report.updated.append(f"user {udoc.extension}")
+
+    numbers = {n.number: n for n in tenant.numbers}
+    wanted_numbers = {n.number for n in doc.numbers}
+    for number, row in numbers.items():
+        if number not in wanted_numbers:
+            tenant.numbers.remove(row)
+            report.deleted.append(f"number {number}")
+    # Users must have ids before numbers can point at them.
+    session.flush()
+    for position, ndoc in enumerate(doc.numbers):
+        target = users[ndoc.user].id if ndoc.user is not None else None
+        values = {"position": position, "label": ndoc.label, "user_id": target}
+        row = numbers.get(ndoc.number)
+        if row is None:
+            tenant.numbers.append(PublicNumber(number=ndoc.number, **values))
+            report.created.append(f"number {ndoc.number}")
+        elif _assign(row, values):
+            report.updated.append(f"number {ndoc.number}")
+
+    if doc.gateway is None:
+        if tenant.gateway is not None:
+            tenant.gateway = None
+            report.deleted.append("gateway")
+    else:
+        gw = doc.gateway
+        gw_values = {
+            "proxy": gw.proxy,
+            "username": gw.username,
+            "password": gw.password,
+            "register": gw.registration,
+            "transport": gw.transport,
+            "number_format": gw.number_format,
+        }
+        if tenant.gateway is None:
+            tenant.gateway = Gateway(**gw_values)
+            report.created.append("gateway")
+        elif _assign(tenant.gateway, gw_values):
+            report.updated.append("gateway")
+
+    session.flush()
+    return report
+
+
+def export_document(session: Session, domain: str) -> TenantDoc:
+    tenant = _load_tenant(session, domain)
+    if tenant is None:
+        raise NotFound(f"no tenant {domain}")
+    extension_of = {u.id: u.extension for u in tenant.users}
+    gateway = tenant.gateway
+    return TenantDoc(
+        domain=tenant.domain,
+        name=tenant.name,
+        timezone=tenant.timezone,
+        country=tenant.country,
+        main_number=tenant.main_number,
+        gateway=None
+        if gateway is None
+        else GatewayDoc(
+            proxy=gateway.proxy,
+            username=gateway.username,
+            password=gateway.password,
+            registration=gateway.register,
+            transport=gateway.transport,  # type: ignore[arg-type]
+            number_format=gateway.number_format,  # type: ignore[arg-type]
+        ),
+        numbers=[
+            NumberDoc(
+                number=n.number,
+                label=n.label,
+                user=extension_of.get(n.user_id) if n.user_id is not None else None,
+            )
+            for n in sorted(tenant.numbers, key=lambda n: (n.position, n.number))
+        ],
+        users=[
+            UserDoc(
+                extension=u.extension,
+                name=u.display_name,
+                sip_password=u.sip_password,
+                public_number=u.public_number,
+                voicemail=VoicemailDoc(
+                    enabled=u.voicemail_enabled,
+                    pin=u.voicemail_pin,
+                    emails=list(u.voicemail_emails),
+                ),
+                max_concurrent_calls=u.max_concurrent_calls,
+                call_waiting=u.call_waiting,
+            )
+            for u in sorted(tenant.users, key=lambda u: (u.position, u.extension))
+        ],
+    )
+
+
+def list_tenants(session: Session, only: str | None = None) -> list[str]:
+    query = select(Tenant.domain).order_by(Tenant.domain)
+    if only is not None:
+        query = query.where(Tenant.domain == only)
+    return list(session.scalars(query))
+
+
+def delete_tenant(session: Session, domain: str) -> None:
+    tenant = session.scalars(select(Tenant).where(Tenant.domain == domain)).one_or_none()
+    if tenant is None:
+        raise NotFound(f"no tenant {domain}")
+    session.delete(tenant)
+    session.flush()
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session: Session, name: str, tenant_domain: str | None) -> str:
+    """A new API token; only its hash is stored, so it is shown once, here."""
+    tenant_id = None
+    if tenant_domain is not None:
+        tenant_id = session.scalars(select(Tenant.id).where(Tenant.domain == tenant_domain)).first()
+        if tenant_id is None:
+            raise NotFound(f"no tenant {tenant_domain}")
+    token = secrets.token_urlsafe(32)
+    session.add(ApiToken(name=name, token_sha256=_token_hash(token), tenant_id=tenant_id))
+    session.flush()
+    return token
+
+
+@dataclass(frozen=True)
+class TokenScope:
+    """What a token may see: one tenant's domain, or every tenant (domain None)."""
+
+    name: str
+    domain: str | None
+
+    def allows(self, domain: str) -> bool:
+        return self.domain is None or self.domain == domain
+
+
+def token_scope(session: Session, token: str) -> TokenScope | None:
+    row = session.execute(
+        select(ApiToken.name, Tenant.domain)
+        .outerjoin(Tenant, Tenant.id == ApiToken.tenant_id)
+        .where(ApiToken.token_sha256 == _token_hash(token))
+    ).first()
+    return None if row is None else TokenScope(row.name, row.domain)

@@ -1,0 +1,165 @@
+"""Rules for every value a person types that can reach FreeSWITCH.
+
+Pure functions, no I/O. Each `check_*` returns the normalised value or raises
+`InvalidValue` with a message meant for the person who typed it. Numbers end up in dial
+strings and everything ends up in XML that FreeSWITCH preprocesses, so the rules are
+whitelists (see FreeSWITCH's dial-string syntax: `, | [ ] { } < > ; : @ / $` all mean
+something there).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+import re
+import zoneinfo
+from functools import cache
+
+import phonenumbers
+from phonenumbers import shortnumberinfo
+
+# What FreeSWITCH may be asked to dial: digits, star codes, a leading +.
+DIALABLE = re.compile(r"\+?[0-9*#]{1,20}")
+EXTENSION = re.compile(r"[0-9]{2,8}")
+# Typed numbers may carry readability separators; letters (vanity numbers) are refused.
+TYPED_NUMBER = re.compile(r"\+?[0-9][0-9 .()\-]{0,30}")
+DOMAIN_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+EMAIL = re.compile(r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9.\-]{1,253}\.[A-Za-z]{2,63}")
+HOST_PORT = re.compile(
+    r"(?P<host>[A-Za-z0-9.\-]{1,253}|\[[0-9A-Fa-f:.]+\])(?::(?P<port>[0-9]{1,5}))?"
+)
+# Free text may be shown anywhere, but must not steer FreeSWITCH: `$` starts a variable
+# expansion, brackets and pipes open dial-string syntax, and a line containing
+# "x-pre-process" is dropped (or executed) by the XML preprocessor.
+FORBIDDEN_IN_TEXT = re.compile(r"[$\[\]{}<>|^\\\"\x00-\x1f\x7f]|x-pre-process", re.IGNORECASE)
+
+MAX_TEXT = 64
+
+
+class InvalidValue(ValueError):
+    """A typed value breaks a rule; the message says which, in plain words."""
+
+
+def is_dialable(value: str) -> bool:
+    return DIALABLE.fullmatch(value) is not None
+
+
+def check_text(value: str, *, max_length: int = MAX_TEXT, required: bool = True) -> str:
+    value = value.strip()
+    if required and not value:
+        raise InvalidValue("must not be empty")
+    if len(value) > max_length:
+        raise InvalidValue(f"must be at most {max_length} characters")
+    bad = FORBIDDEN_IN_TEXT.search(value)
+    if bad:
+        raise InvalidValue(f"must not contain {bad.group()!r}")
+    return value
+
+
+def check_extension(value: str, country: str) -> str:
+    if not EXTENSION.fullmatch(value):
+        raise InvalidValue("must be 2 to 8 digits")
+    if shortnumberinfo.is_emergency_number(value, country):
+        raise InvalidValue(f"{value} is an emergency number in {country}")
+    return value
+
+
+def check_public_number(value: str, country: str) -> str:
+    """A number typed in national or international form → E.164 (`+33123456789`)."""
+    value = value.strip()
+    if not TYPED_NUMBER.fullmatch(value):
+        raise InvalidValue("must be a phone number: digits, an optional leading +")
+    try:
+        parsed = phonenumbers.parse(value, country)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidValue(f"is not a phone number ({exc})") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidValue(f"is not a valid phone number in {country} or abroad")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def check_domain(value: str) -> str:
+    value = value.strip().lower()
+    try:
+        ipaddress.IPv4Address(value)
+        return value
+    except ValueError:
+        pass
+    labels = value.split(".")
+    if len(value) > 253 or len(labels) < 2 or not all(DOMAIN_LABEL.fullmatch(x) for x in labels):
+        raise InvalidValue("must be a DNS name such as pbx.example.com")
+    return value
+
+
+def check_host_port(value: str) -> str:
+    match = HOST_PORT.fullmatch(value.strip())
+    if not match or (match["port"] and not 0 < int(match["port"]) < 65536):
+        raise InvalidValue("must be a host name or address, with an optional :port")
+    return match.group()
+
+
+@cache
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def check_timezone(value: str) -> str:
+    if value not in _timezones():
+        raise InvalidValue("must be an IANA time zone such as Europe/Paris")
+    return value
+
+
+def check_country(value: str) -> str:
+    value = value.strip().upper()
+    if value not in phonenumbers.SUPPORTED_REGIONS:
+        raise InvalidValue("must be an ISO 3166 two-letter country code such as FR")
+    return value
+
+
+def check_email(value: str) -> str:
+    value = value.strip()
+    if not EMAIL.fullmatch(value) or ".." in value:
+        raise InvalidValue("must be an e-mail address such as name@example.com")
+    return value
+
+
+def check_sip_password(value: str, *, extension: str) -> str:
+    """Phones keep this secret; it must resist online guessing (toll fraud starts here)."""
+    if not 12 <= len(value) <= 64:
+        raise InvalidValue("must be 12 to 64 characters")
+    if any(c.isspace() or not c.isprintable() or not c.isascii() or c == "$" for c in value):
+        raise InvalidValue("must be printable ASCII without spaces or '$'")
+    if not (
+        any(c.islower() for c in value)
+        and any(c.isupper() for c in value)
+        and any(c.isdigit() for c in value)
+    ):
+        raise InvalidValue("must mix lower-case letters, upper-case letters and digits")
+    if extension in value:
+        raise InvalidValue("must not contain the extension")
+    return value
+
+
+def _has_sequence(digits: str, length: int) -> bool:
+    """True if `digits` holds `length` consecutive ascending or descending digits."""
+    for start in range(len(digits) - length + 1):
+        window = [int(d) for d in digits[start : start + length]]
+        steps = {b - a for a, b in itertools.pairwise(window)}
+        if steps in ({1}, {-1}):
+            return True
+    return False
+
+
+def check_voicemail_pin(value: str, *, own_numbers: list[str]) -> str:
+    """The PIN rules users know from operator portals (digits, 6–8, nothing guessable)."""
+    if not re.fullmatch(r"[0-9]{6,8}", value):
+        raise InvalidValue("must be 6 to 8 digits")
+    if re.search(r"(\d)\1\1", value):
+        raise InvalidValue("must not repeat the same digit more than twice in a row")
+    if _has_sequence(value, 4):
+        raise InvalidValue("must not contain a sequence such as 1234 or 4321")
+    for number in own_numbers:
+        digits = re.sub(r"\D", "", number)
+        if len(digits) >= 4 and any(digits[i : i + 4] in value for i in range(len(digits) - 3)):
+            raise InvalidValue("must not contain the line's number or part of it")
+    return value

@@ -1,0 +1,110 @@
+"""Shared fixtures: a migrated database (SQLite file, or PostgreSQL when
+CENTREX_TEST_DATABASE_URL is set), the Flask app and client, and a demo tenant."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from centrex.app import create_app
+from centrex.config import Settings
+from centrex.db import make_engine, make_session_factory, upgrade
+from provisioning import service
+from provisioning.document import load_text, parse_document
+from provisioning.models import Base
+from tests.fsrequests import fs_body
+
+XMLCURL_CREDENTIALS = "freeswitch:test-secret"
+DEMO_YAML = Path(__file__).resolve().parents[1] / "provisioning" / "demo" / "tenant.yaml"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    import os
+
+    url = os.environ.get("CENTREX_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'centrex.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def migrated_engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    with engine.begin() as conn:
+        # Start from nothing, also on a PostgreSQL database left by an earlier run.
+        Base.metadata.drop_all(conn)
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(migrated_engine: Engine) -> Iterator[Engine]:
+    yield migrated_engine
+    with migrated_engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with make_session_factory(engine).begin() as s:
+        yield s
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, xmlcurl_credentials=XMLCURL_CREDENTIALS)
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine) -> Flask:
+    return create_app(settings, engine)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def demo_document(domain: str = "127.0.0.1", **changes: object) -> dict:
+    raw = load_text(DEMO_YAML.read_text())
+    raw["domain"] = domain
+    raw.update(changes)
+    return raw
+
+
+def apply_raw(engine: Engine, raw: dict) -> service.ApplyReport:
+    with make_session_factory(engine).begin() as s:
+        return service.apply_document(s, parse_document(raw))
+
+
+@pytest.fixture
+def demo_tenant(engine: Engine) -> dict:
+    """The demo tenant on domain 127.0.0.1, the domain of the captured fixtures."""
+    raw = demo_document()
+    apply_raw(engine, raw)
+    return raw
+
+
+def basic_auth(credentials: str = XMLCURL_CREDENTIALS) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(credentials.encode()).decode()}
+
+
+def post_fetch(client: FlaskClient, fields: list[tuple[str, str]], **kwargs):  # type: ignore[no-untyped-def]
+    return client.post(
+        "/xmlcurl",
+        data=fs_body(fields),
+        content_type="application/x-www-form-urlencoded",
+        headers=kwargs.pop("headers", basic_auth()),
+        **kwargs,
+    )

@@ -1,0 +1,158 @@
+"""Routing decisions: what the compiler concludes, as plain frozen data.
+
+Everything that is policy (timeouts, what a failure leads to, which tone) is already
+decided in these values; the renderer only spells them in FreeSWITCH's XML. Values
+that reach dial strings (extensions, numbers, domains, gateway names) were validated
+by the compiler; the renderer checks them again before it writes a dial string.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+# --- what to ring ---------------------------------------------------------------
+@dataclass(frozen=True)
+class UserEndpoint:
+    """Every registered phone of a line (the directory's dial-string does the fan-out)."""
+
+    extension: str
+    domain: str
+
+
+@dataclass(frozen=True)
+class GatewayEndpoint:
+    """A number sent to a tenant's carrier trunk, already in the carrier's format."""
+
+    gateway: str
+    number: str
+
+
+Endpoint = UserEndpoint | GatewayEndpoint
+
+
+# --- dialplan actions, in execution order ---------------------------------------
+@dataclass(frozen=True)
+class SetVariable:
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
+class UnsetVariable:
+    name: str
+
+
+@dataclass(frozen=True)
+class Ring:
+    """Bridge to the endpoints for at most `timeout` seconds. If nobody answers, the
+    actions after it run (`continue_on_fail`); if somebody does, the call ends with the
+    conversation (`hangup_after_bridge`) — both set by the compiler before."""
+
+    endpoints: tuple[Endpoint, ...]
+    timeout: int
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """Hunt again: FreeSWITCH fetches a new dialplan for `destination` in `context`."""
+
+    destination: str
+    context: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    pass
+
+
+@dataclass(frozen=True)
+class EarlyMedia:
+    """Open the audio path without answering (the caller is not charged)."""
+
+
+@dataclass(frozen=True)
+class Tone:
+    """A tone_stream description such as `%(500,500,425)`, played `loops` times."""
+
+    spec: str
+    loops: int
+
+
+@dataclass(frozen=True)
+class Voicemail:
+    """Leave a message in the box of `extension`; `check` = listen to one's own box."""
+
+    domain: str
+    extension: str
+    check: bool = False
+
+
+@dataclass(frozen=True)
+class Hangup:
+    cause: str
+
+
+Action = (
+    SetVariable | UnsetVariable | Ring | Transfer | Answer | EarlyMedia | Tone | Voicemail | Hangup
+)
+
+
+@dataclass(frozen=True)
+class Route:
+    """The whole answer to one dialplan fetch: one extension in the hunted context."""
+
+    context: str
+    destination: str
+    name: str
+    actions: tuple[Action, ...]
+
+
+# --- directory ------------------------------------------------------------------
+@dataclass(frozen=True)
+class DirectoryUser:
+    extension: str
+    a1_hash: str
+    context: str
+    caller_id_name: str
+    caller_id_number: str
+    timezone: str
+    voicemail_enabled: bool
+    voicemail_pin: str | None
+    voicemail_emails: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DirectoryDomain:
+    domain: str
+    users: tuple[DirectoryUser, ...] = ()
+
+
+@dataclass(frozen=True)
+class GatewayDefinition:
+    """A sofia gateway, named after its tenant's domain (names are global in sofia)."""
+
+    name: str
+    proxy: str
+    username: str
+    password: str | None
+    register: bool
+    transport: str
+    context: str
+
+
+@dataclass(frozen=True)
+class GatewayDirectory:
+    """Answer to the domain-less `purpose=gateways` lookup sofia makes at profile start."""
+
+    gateways: tuple[GatewayDefinition, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class NotFound:
+    """Let FreeSWITCH fall back to its static XML (which lets nobody in)."""
+
+    reason: str
+
+
+DirectoryAnswer = DirectoryDomain | GatewayDirectory | NotFound

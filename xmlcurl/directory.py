@@ -1,0 +1,78 @@
+"""The directory compiler: a directory request plus loaded data → a `DirectoryAnswer`.
+
+Pure. Users are answered with the digest hash of their SIP password (never the
+password), their tenant's context and their voicemail settings. Anything Centrex does
+not serve is `NotFound`, so FreeSWITCH falls back to its static directory, which lets
+nobody in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from xmlcurl import fsnames as fs
+from xmlcurl.decisions import (
+    DirectoryAnswer,
+    DirectoryDomain,
+    DirectoryUser,
+    GatewayDefinition,
+    GatewayDirectory,
+    NotFound,
+)
+from xmlcurl.loader import CallData, GatewayData, LineData, TenantData
+from xmlcurl.request import DirectoryRequest
+
+# Lookups Centrex leaves to FreeSWITCH's static XML.
+_NOT_SERVED_ACTIONS = frozenset({fs.ACTION_REVERSE_AUTH, fs.ACTION_GROUP_CALL})
+
+
+def a1_hash(user: str, realm: str, password: str) -> str:
+    """HTTP digest HA1, what sofia compares against instead of the password."""
+    return hashlib.md5(f"{user}:{realm}:{password}".encode()).hexdigest()
+
+
+def directory_user(tenant: TenantData, line: LineData) -> DirectoryUser:
+    return DirectoryUser(
+        extension=line.extension,
+        a1_hash=a1_hash(line.extension, tenant.domain, line.sip_password),
+        context=tenant.domain,
+        caller_id_name=line.display_name,
+        caller_id_number=line.extension,
+        timezone=tenant.timezone,
+        voicemail_enabled=line.voicemail_enabled,
+        voicemail_pin=line.voicemail_pin,
+        voicemail_emails=line.voicemail_emails,
+    )
+
+
+def compile_directory(request: DirectoryRequest, data: CallData | None) -> DirectoryAnswer:
+    if request.purpose == fs.PURPOSE_NETWORK_LIST:
+        return NotFound("network lists come from acl.conf")
+    if request.action in _NOT_SERVED_ACTIONS:
+        return NotFound(f"{request.action} is not served")
+    if data is None:
+        return NotFound(f"no tenant {request.domain!r}")
+    if not request.user:
+        return DirectoryDomain(data.tenant.domain)
+    line = data.lines.get(request.user)
+    if line is None:
+        return NotFound(f"no user {request.user!r} in {request.domain!r}")
+    return DirectoryDomain(data.tenant.domain, (directory_user(data.tenant, line),))
+
+
+def compile_gateways(gateways: list[tuple[str, GatewayData]]) -> GatewayDirectory:
+    return GatewayDirectory(
+        tuple(
+            GatewayDefinition(
+                name=domain,
+                proxy=gw.proxy,
+                # sofia needs a username even for trunks that authenticate by address.
+                username=gw.username or "centrex",
+                password=gw.password,
+                register=gw.register,
+                transport=gw.transport,
+                context=fs.PUBLIC_CONTEXT,
+            )
+            for domain, gw in gateways
+        )
+    )

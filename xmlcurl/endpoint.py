@@ -1,0 +1,134 @@
+"""The mod_xml_curl HTTP endpoint: `POST /xmlcurl`, HTTP basic auth.
+
+Thin: authenticate, parse, load, compile, render. Whatever goes wrong — database down,
+an odd request, a bug — FreeSWITCH still gets a well-formed answer at once: for the
+dialplan a clean rejection of the call, otherwise "not found" (FreeSWITCH then uses its
+static XML, which lets nobody in). The failure is logged, never sent back.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, current_app, request
+from sqlalchemy import Engine
+
+from provisioning.validation import InvalidValue, check_voicemail_pin
+from xmlcurl import fsnames as fs
+from xmlcurl import loader, render
+from xmlcurl.decisions import Hangup, Route
+from xmlcurl.dialplan import PublicNumberLookup, compile_call, lookup_for
+from xmlcurl.directory import compile_directory, compile_gateways
+from xmlcurl.request import call_request, directory_request, parse_fields
+
+log = logging.getLogger(__name__)
+
+blueprint = Blueprint("xmlcurl", __name__)
+
+XML_MIMETYPE = "text/xml"
+
+
+def _engine() -> Engine:
+    return current_app.extensions["centrex"].engine
+
+
+def _authorised() -> bool:
+    expected: str = current_app.extensions["centrex"].settings.xmlcurl_credentials
+    auth = request.authorization
+    if not expected or auth is None or auth.type != "basic":
+        return False
+    given = f"{auth.username}:{auth.password}"
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _dialplan(fields: dict[str, str]) -> bytes:
+    call = call_request(fields)
+    settings = current_app.extensions["centrex"].settings
+    lookup = lookup_for(call, settings.default_country)
+    data = None
+    if lookup is not None:
+        with _engine().connect() as conn:
+            if isinstance(lookup, PublicNumberLookup):
+                data = loader.load_public_number(conn, lookup.candidates)
+            else:
+                data = loader.load_tenant(conn, lookup.domain, lookup.extensions)
+    route = compile_call(call, data, datetime.now(UTC))
+    log.info("dialplan %s %s→%s: %s", call.unique_id, call.context, call.destination, route.name)
+    return render.dialplan(route)
+
+
+def _dialplan_unavailable(fields: dict[str, str]) -> bytes:
+    """Centrex cannot route right now: tell the caller so, cleanly."""
+    call = call_request(fields)
+    route = Route(
+        call.context, call.destination, "unavailable", (Hangup(fs.NORMAL_TEMPORARY_FAILURE),)
+    )
+    try:
+        return render.dialplan(route)
+    except render.UnsafeValue:
+        return render.not_found()
+
+
+def _directory(fields: dict[str, str]) -> bytes:
+    req = directory_request(fields)
+    if req.purpose == fs.PURPOSE_GATEWAYS:
+        with _engine().connect() as conn:
+            return render.directory(compile_gateways(loader.load_gateways(conn)))
+    if req.new_voicemail_pin is not None:
+        _store_voicemail_pin(req.domain, req.user, req.new_voicemail_pin)
+    data = None
+    if req.domain:
+        with _engine().connect() as conn:
+            data = loader.load_tenant(conn, req.domain, [req.user])
+    answer = compile_directory(req, data)
+    log.debug("directory %s %s@%s: %s", req.action or req.purpose, req.user, req.domain, answer)
+    return render.directory(answer)
+
+
+def _store_voicemail_pin(domain: str, extension: str, pin: str) -> None:
+    """A PIN changed from the phone's voicemail menu is kept if it meets the policy."""
+    try:
+        check_voicemail_pin(pin, own_numbers=[extension])
+    except InvalidValue as exc:
+        log.warning("voicemail PIN of %s@%s not stored: %s", extension, domain, exc)
+        return
+    with _engine().begin() as conn:
+        if loader.store_voicemail_pin(conn, domain, extension, pin):
+            log.info("voicemail PIN of %s@%s changed from the phone", extension, domain)
+
+
+def _not_served(_fields: dict[str, str]) -> bytes:
+    return render.not_found()
+
+
+_SECTIONS: dict[str, Callable[[dict[str, str]], bytes]] = {
+    "dialplan": _dialplan,
+    "directory": _directory,
+}
+_FALLBACKS: dict[str, Callable[[dict[str, str]], bytes]] = {"dialplan": _dialplan_unavailable}
+
+
+@blueprint.post("/xmlcurl")
+def fetch() -> Response:
+    if not _authorised():
+        log.warning("xml_curl request from %s refused: bad credentials", request.remote_addr)
+        return Response(
+            render.not_found(),
+            status=401,
+            mimetype=XML_MIMETYPE,
+            headers={"WWW-Authenticate": 'Basic realm="centrex"'},
+        )
+    started = time.perf_counter()
+    fields = parse_fields(request.get_data(cache=False))
+    section = fields.get(fs.SECTION, "")
+    try:
+        body = _SECTIONS.get(section, _not_served)(fields)
+    except Exception:
+        log.exception("xml_curl %s request failed; answering the safe fallback", section or "?")
+        body = _FALLBACKS.get(section, _not_served)(fields)
+    log.debug("xml_curl %s answered in %.1f ms", section, (time.perf_counter() - started) * 1e3)
+    return Response(body, mimetype=XML_MIMETYPE)

@@ -1,0 +1,115 @@
+"""Every FreeSWITCH name Centrex reads or writes, spelled once.
+
+Request fields (mod_xml_curl form fields), channel variables, dialplan applications,
+directory params and hangup causes. Anything FreeSWITCH-specific elsewhere refers here.
+"""
+
+# mod_xml_curl base fields (sent unencoded, first in the body).
+SECTION = "section"
+TAG_NAME = "tag_name"
+KEY_NAME = "key_name"
+KEY_VALUE = "key_value"
+HOSTNAME = "hostname"
+
+# Directory request params.
+ACTION = "action"
+PURPOSE = "purpose"
+USER = "user"
+DOMAIN = "domain"
+KEY = "key"
+EVENT_CALLING_FUNCTION = "Event-Calling-Function"
+EVENT_SUBCLASS = "Event-Subclass"
+VM_ACTION = "VM-Action"
+VM_USER_PASSWORD = "VM-User-Password"
+VM_USER = "VM-User"
+VM_DOMAIN = "VM-Domain"
+
+ACTION_SIP_AUTH = "sip_auth"
+ACTION_USER_CALL = "user_call"
+ACTION_VOICEMAIL_LOOKUP = "voicemail-lookup"
+ACTION_MESSAGE_COUNT = "message-count"
+ACTION_REVERSE_AUTH = "reverse-auth-lookup"
+ACTION_GROUP_CALL = "group_call"
+PURPOSE_GATEWAYS = "gateways"
+PURPOSE_NETWORK_LIST = "network-list"
+VM_MAINTENANCE = "vm::maintenance"
+VM_CHANGE_PASSWORD = "change-password"
+
+# Dialplan request: the caller profile being hunted, and channel variables.
+HUNT_DESTINATION = "Hunt-Destination-Number"
+HUNT_CONTEXT = "Hunt-Context"
+HUNT_CALLER_ID_NUMBER = "Hunt-Caller-ID-Number"
+HUNT_CALLER_ID_NAME = "Hunt-Caller-ID-Name"
+CALLER_DESTINATION = "Caller-Destination-Number"
+CALLER_CONTEXT = "Caller-Context"
+CALLER_ID_NUMBER = "Caller-Caller-ID-Number"
+CALLER_ID_NAME = "Caller-Caller-ID-Name"
+UNIQUE_ID = "Unique-ID"
+VAR_PREFIX = "variable_"
+
+# Channel variables (without the `variable_` prefix).
+V_USER_NAME = "user_name"
+V_DOMAIN_NAME = "domain_name"
+V_SIP_AUTHORIZED = "sip_authorized"
+V_ORIGINATE_DISPOSITION = "originate_disposition"
+V_HANGUP_AFTER_BRIDGE = "hangup_after_bridge"
+V_CONTINUE_ON_FAIL = "continue_on_fail"
+V_CALL_TIMEOUT = "call_timeout"
+V_EFFECTIVE_CID_NAME = "effective_caller_id_name"
+V_EFFECTIVE_CID_NUMBER = "effective_caller_id_number"
+V_USER_CONTEXT = "user_context"
+V_TIMEZONE = "timezone"
+# Ours: which destination a failed ring falls back for (set before the bridge, read
+# at the next hunt). Remote parties cannot set channel variables of this name.
+V_FAILOVER_FOR = "centrex_failover_for"
+
+# The context calls from the public network (carriers) arrive in.
+PUBLIC_CONTEXT = "public"
+
+# Dialplan applications.
+APP_SET = "set"
+APP_UNSET = "unset"
+APP_BRIDGE = "bridge"
+APP_TRANSFER = "transfer"
+APP_ANSWER = "answer"
+APP_PRE_ANSWER = "pre_answer"
+APP_PLAYBACK = "playback"
+APP_HANGUP = "hangup"
+APP_VOICEMAIL = "voicemail"
+APP_SLEEP = "sleep"
+
+VOICEMAIL_PROFILE = "default"
+
+# Directory params.
+P_A1_HASH = "a1-hash"
+P_DIAL_STRING = "dial-string"
+P_VM_ENABLED = "vm-enabled"
+P_VM_PASSWORD = "vm-password"
+P_VM_MAILTO = "vm-mailto"
+P_VM_EMAIL_ALL = "vm-email-all-messages"
+P_VM_ATTACH_FILE = "vm-attach-file"
+P_VM_KEEP_LOCAL = "vm-keep-local-after-email"
+P_MAX_REGISTRATIONS = "max-registrations-per-extension"
+
+# The vanilla user dial string: every registered contact of the user, on any profile,
+# with the presence id BLF keys watch.
+USER_DIAL_STRING = (
+    "{^^:sip_invite_domain=${dialed_domain}:presence_id=${dialed_user}@${dialed_domain}}"
+    "${sofia_contact(*/${dialed_user}@${dialed_domain})}"
+)
+
+# Hangup causes (switch_channel_cause names) and the originate dispositions they leave.
+USER_BUSY = "USER_BUSY"
+NO_ANSWER = "NO_ANSWER"
+NO_USER_RESPONSE = "NO_USER_RESPONSE"
+USER_NOT_REGISTERED = "USER_NOT_REGISTERED"
+SUBSCRIBER_ABSENT = "SUBSCRIBER_ABSENT"
+CALL_REJECTED = "CALL_REJECTED"
+ORIGINATOR_CANCEL = "ORIGINATOR_CANCEL"
+UNALLOCATED_NUMBER = "UNALLOCATED_NUMBER"
+NO_ROUTE_DESTINATION = "NO_ROUTE_DESTINATION"
+INVALID_NUMBER_FORMAT = "INVALID_NUMBER_FORMAT"
+NORMAL_CLEARING = "NORMAL_CLEARING"
+NORMAL_TEMPORARY_FAILURE = "NORMAL_TEMPORARY_FAILURE"
+# What `originate_disposition` holds after a bridge that was answered.
+ANSWERED_DISPOSITIONS = frozenset({"SUCCESS", "ANSWER", "call accepted"})

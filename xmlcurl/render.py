@@ -1,0 +1,215 @@
+"""Decisions → FreeSWITCH XML documents, with lxml (which escapes every value).
+
+No policy here: each decision value is spelled as the application, param or variable
+FreeSWITCH reads. Dial strings are assembled only from values that pass the same
+whitelist again, and a finished document that contains a preprocessor directive
+(`$${…}` or `x-pre-process`) is refused: FreeSWITCH would expand or execute it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from xmlcurl import fsnames as fs
+from xmlcurl.decisions import (
+    Action,
+    Answer,
+    DirectoryAnswer,
+    DirectoryDomain,
+    DirectoryUser,
+    EarlyMedia,
+    Endpoint,
+    GatewayDirectory,
+    Hangup,
+    NotFound,
+    Ring,
+    Route,
+    SetVariable,
+    Tone,
+    Transfer,
+    UnsetVariable,
+    UserEndpoint,
+    Voicemail,
+)
+
+_DIALABLE = re.compile(r"\+?[0-9*#]{1,20}")
+_DOMAIN = re.compile(r"[a-z0-9.\-]{1,253}")
+_VARIABLE_NAME = re.compile(r"[a-z_]{1,64}")
+_CAUSE = re.compile(r"[A-Z_]{1,40}")
+# `set` expands ${…} when it runs: a value must not be able to start an expansion.
+_VARIABLE_VALUE = re.compile(r"[^$\x00-\x1f]{0,128}")
+_PREPROCESSOR = re.compile(rb"\$\$\{|x-pre-process", re.IGNORECASE)
+
+
+class UnsafeValue(ValueError):
+    """A value that must never reach FreeSWITCH got this far: a bug upstream."""
+
+
+def _checked(pattern: re.Pattern[str], value: str) -> str:
+    if not pattern.fullmatch(value):
+        raise UnsafeValue(f"refusing to render {value!r}")
+    return value
+
+
+def _document(section: str) -> tuple[etree._Element, etree._Element]:
+    root = etree.Element("document", type="freeswitch/xml")
+    return root, etree.SubElement(root, "section", name=section, description="Centrex")
+
+
+def _serialise(root: etree._Element) -> bytes:
+    body = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    if _PREPROCESSOR.search(body):
+        raise UnsafeValue("document holds a preprocessor directive")
+    return body
+
+
+def not_found() -> bytes:
+    root = etree.Element("document", type="freeswitch/xml")
+    section = etree.SubElement(root, "section", name="result")
+    etree.SubElement(section, "result", status="not found")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+# --- dialplan -------------------------------------------------------------------
+def _endpoint(endpoint: Endpoint) -> str:
+    if isinstance(endpoint, UserEndpoint):
+        return (
+            f"user/{_checked(_DIALABLE, endpoint.extension)}@{_checked(_DOMAIN, endpoint.domain)}"
+        )
+    gateway = _checked(_DOMAIN, endpoint.gateway)
+    return f"sofia/gateway/{gateway}/{_checked(_DIALABLE, endpoint.number)}"
+
+
+def _applications(action: Action) -> list[tuple[str, str]]:
+    match action:
+        case SetVariable(name, value):
+            return [
+                (fs.APP_SET, f"{_checked(_VARIABLE_NAME, name)}={_checked(_VARIABLE_VALUE, value)}")
+            ]
+        case UnsetVariable(name):
+            return [(fs.APP_UNSET, _checked(_VARIABLE_NAME, name))]
+        case Ring(endpoints, timeout):
+            return [
+                (fs.APP_SET, f"{fs.V_CALL_TIMEOUT}={int(timeout)}"),
+                (fs.APP_BRIDGE, ",".join(map(_endpoint, endpoints))),
+            ]
+        case Transfer(destination, context):
+            return [
+                (
+                    fs.APP_TRANSFER,
+                    f"{_checked(_DIALABLE, destination)} XML {_checked(_DOMAIN, context)}",
+                )
+            ]
+        case Answer():
+            return [(fs.APP_ANSWER, "")]
+        case EarlyMedia():
+            return [(fs.APP_PRE_ANSWER, "")]
+        case Tone(spec, loops):
+            return [(fs.APP_PLAYBACK, f"tone_stream://{spec};loops={int(loops)}")]
+        case Voicemail(domain, extension, check):
+            args = [fs.VOICEMAIL_PROFILE, _checked(_DOMAIN, domain), _checked(_DIALABLE, extension)]
+            return [(fs.APP_VOICEMAIL, " ".join((["check"] if check else []) + args))]
+        case Hangup(cause):
+            return [(fs.APP_HANGUP, _checked(_CAUSE, cause))]
+    raise TypeError(f"unknown action {action!r}")
+
+
+def dialplan(route: Route) -> bytes:
+    root, section = _document("dialplan")
+    context = etree.SubElement(section, "context", name=route.context)
+    extension = etree.SubElement(context, "extension", name=route.name)
+    if _DIALABLE.fullmatch(route.destination):
+        condition = etree.SubElement(
+            extension,
+            "condition",
+            field="destination_number",
+            expression=f"^{re.escape(route.destination)}$",
+        )
+    else:
+        condition = etree.SubElement(extension, "condition")
+    for action in route.actions:
+        for application, data in _applications(action):
+            element = etree.SubElement(condition, "action", application=application)
+            if data:
+                element.set("data", data)
+    return _serialise(root)
+
+
+# --- directory ------------------------------------------------------------------
+def _params(parent: etree._Element, tag: str, values: list[tuple[str, str]]) -> None:
+    container = etree.SubElement(parent, tag + "s")
+    for name, value in values:
+        etree.SubElement(container, tag, name=name, value=value)
+
+
+def _user(parent: etree._Element, user: DirectoryUser) -> None:
+    element = etree.SubElement(parent, "user", id=_checked(_DIALABLE, user.extension))
+    params = [
+        (fs.P_A1_HASH, user.a1_hash),
+        (fs.P_VM_ENABLED, "true" if user.voicemail_enabled else "false"),
+    ]
+    if user.voicemail_pin:
+        params.append((fs.P_VM_PASSWORD, user.voicemail_pin))
+    if user.voicemail_emails:
+        params += [
+            (fs.P_VM_MAILTO, ",".join(user.voicemail_emails)),
+            (fs.P_VM_EMAIL_ALL, "true"),
+            (fs.P_VM_ATTACH_FILE, "true"),
+            (fs.P_VM_KEEP_LOCAL, "true"),
+        ]
+    _params(element, "param", params)
+    _params(
+        element,
+        "variable",
+        [
+            (fs.V_USER_CONTEXT, user.context),
+            (fs.V_EFFECTIVE_CID_NAME, user.caller_id_name),
+            (fs.V_EFFECTIVE_CID_NUMBER, user.caller_id_number),
+            (fs.V_TIMEZONE, user.timezone),
+        ],
+    )
+
+
+def _gateways(section: etree._Element, answer: GatewayDirectory) -> None:
+    # sofia reads gateways from domain/user/gateways; one domain per tenant.
+    for gw in answer.gateways:
+        domain = etree.SubElement(section, "domain", name=_checked(_DOMAIN, gw.name))
+        user = etree.SubElement(etree.SubElement(domain, "users"), "user", id="centrex-trunk")
+        gateway = etree.SubElement(
+            etree.SubElement(user, "gateways"), "gateway", name=_checked(_DOMAIN, gw.name)
+        )
+        params = [
+            ("proxy", gw.proxy),
+            ("username", gw.username),
+            ("register", "true" if gw.register else "false"),
+            ("register-transport", gw.transport),
+            ("caller-id-in-from", "true"),
+            # Calls the carrier sends to a registration carry the DID in To, not in the
+            # Request-URI (which holds our username).
+            ("extension", "auto_to_user"),
+            ("context", gw.context),
+        ]
+        if gw.password:
+            params.insert(2, ("password", gw.password))
+        for name, value in params:
+            etree.SubElement(gateway, "param", name=name, value=value)
+
+
+def directory(answer: DirectoryAnswer) -> bytes:
+    if isinstance(answer, NotFound):
+        return not_found()
+    root, section = _document("directory")
+    if isinstance(answer, GatewayDirectory):
+        _gateways(section, answer)
+        return _serialise(root)
+    assert isinstance(answer, DirectoryDomain)
+    domain = etree.SubElement(section, "domain", name=_checked(_DOMAIN, answer.domain))
+    _params(domain, "param", [(fs.P_DIAL_STRING, fs.USER_DIAL_STRING)])
+    users = etree.SubElement(
+        etree.SubElement(etree.SubElement(domain, "groups"), "group", name="default"), "users"
+    )
+    for user in answer.users:
+        _user(users, user)
+    return _serialise(root)

@@ -1,0 +1,131 @@
+"""mod_xml_curl request bodies → small typed requests.
+
+FreeSWITCH posts `application/x-www-form-urlencoded` with the five base fields first
+(unencoded) and every header of the params event after them, values percent-encoded
+with its own unsafe set (which includes `+` and space). So values are decoded with
+plain percent-decoding, never form decoding (a `+` stays a `+`), and the first
+occurrence of a name wins (no event header can override a base field). Only the
+fields Centrex reads are decoded: a dialplan fetch carries ~170 of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import unquote_to_bytes
+
+from xmlcurl import fsnames as fs
+
+_WANTED = frozenset(
+    {
+        fs.SECTION,
+        fs.TAG_NAME,
+        fs.KEY_NAME,
+        fs.KEY_VALUE,
+        fs.HOSTNAME,
+        fs.ACTION,
+        fs.PURPOSE,
+        fs.USER,
+        fs.DOMAIN,
+        fs.KEY,
+        fs.EVENT_CALLING_FUNCTION,
+        fs.EVENT_SUBCLASS,
+        fs.VM_ACTION,
+        fs.VM_USER_PASSWORD,
+        fs.VM_USER,
+        fs.VM_DOMAIN,
+        fs.HUNT_DESTINATION,
+        fs.HUNT_CONTEXT,
+        fs.HUNT_CALLER_ID_NUMBER,
+        fs.HUNT_CALLER_ID_NAME,
+        fs.CALLER_DESTINATION,
+        fs.CALLER_CONTEXT,
+        fs.CALLER_ID_NUMBER,
+        fs.CALLER_ID_NAME,
+        fs.UNIQUE_ID,
+        fs.VAR_PREFIX + fs.V_USER_NAME,
+        fs.VAR_PREFIX + fs.V_DOMAIN_NAME,
+        fs.VAR_PREFIX + fs.V_ORIGINATE_DISPOSITION,
+        fs.VAR_PREFIX + fs.V_FAILOVER_FOR,
+    }
+)
+
+# Longest value kept; FreeSWITCH's own fields are far shorter, anything longer is junk.
+_MAX_VALUE = 512
+
+
+def parse_fields(body: bytes) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for part in body.split(b"&"):
+        raw_name, _, raw_value = part.partition(b"=")
+        name = raw_name.decode("latin-1")
+        if name in _WANTED and name not in fields:
+            value = unquote_to_bytes(raw_value[: _MAX_VALUE * 3]).decode("utf-8", "replace")
+            fields[name] = value[:_MAX_VALUE]
+    return fields
+
+
+@dataclass(frozen=True)
+class CallRequest:
+    """A dialplan fetch: who calls what, in which context, and what happened so far."""
+
+    context: str
+    destination: str
+    caller_id_number: str
+    caller_id_name: str
+    # Set by sofia after digest authentication; remote parties cannot forge them.
+    caller_user: str | None
+    caller_domain: str | None
+    # After a failed bridge and a transfer back: what the bridge ended with, and for
+    # which destination Centrex asked to be consulted again.
+    disposition: str | None
+    failover_for: str | None
+    unique_id: str
+
+
+def call_request(fields: dict[str, str]) -> CallRequest:
+    def get(*names: str) -> str:
+        for name in names:
+            if fields.get(name):
+                return fields[name]
+        return ""
+
+    def var(name: str) -> str | None:
+        return fields.get(fs.VAR_PREFIX + name) or None
+
+    return CallRequest(
+        context=get(fs.HUNT_CONTEXT, fs.CALLER_CONTEXT),
+        destination=get(fs.HUNT_DESTINATION, fs.CALLER_DESTINATION),
+        caller_id_number=get(fs.HUNT_CALLER_ID_NUMBER, fs.CALLER_ID_NUMBER),
+        caller_id_name=get(fs.HUNT_CALLER_ID_NAME, fs.CALLER_ID_NAME),
+        caller_user=var(fs.V_USER_NAME),
+        caller_domain=var(fs.V_DOMAIN_NAME),
+        disposition=var(fs.V_ORIGINATE_DISPOSITION),
+        failover_for=var(fs.V_FAILOVER_FOR),
+        unique_id=get(fs.UNIQUE_ID),
+    )
+
+
+@dataclass(frozen=True)
+class DirectoryRequest:
+    action: str
+    purpose: str
+    domain: str
+    user: str
+    # Voicemail PIN changed from the phone menu (mod_voicemail's vm::maintenance lookup).
+    new_voicemail_pin: str | None
+
+
+def directory_request(fields: dict[str, str]) -> DirectoryRequest:
+    new_pin = None
+    if (
+        fields.get(fs.EVENT_SUBCLASS) == fs.VM_MAINTENANCE
+        and fields.get(fs.VM_ACTION) == fs.VM_CHANGE_PASSWORD
+    ):
+        new_pin = fields.get(fs.VM_USER_PASSWORD, "")
+    return DirectoryRequest(
+        action=fields.get(fs.ACTION, ""),
+        purpose=fields.get(fs.PURPOSE, ""),
+        domain=(fields.get(fs.DOMAIN) or fields.get(fs.KEY_VALUE, "")).lower(),
+        user=fields.get(fs.USER) or fields.get(fs.VM_USER, ""),
+        new_voicemail_pin=new_pin,
+    )
