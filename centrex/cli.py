@@ -26,6 +26,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from centrex.config import ConfigError, Settings, load_settings, require
 from centrex.db import make_engine, make_session_factory, upgrade
 from provisioning import service
@@ -39,7 +41,7 @@ from provisioning.document import (
 )
 
 
-def _sessions(settings: Settings):  # type: ignore[no-untyped-def]
+def _sessions(settings: Settings) -> sessionmaker[Session]:
     return make_session_factory(make_engine(settings.effective_database_url))
 
 

@@ -14,7 +14,7 @@ from gunicorn.app.base import BaseApplication
 from centrex.config import Settings
 
 
-class _Gunicorn(BaseApplication):  # type: ignore[misc]
+class _Gunicorn(BaseApplication):
     def __init__(self, settings: Settings, options: dict[str, Any]):
         self.settings = settings
         self.options = options

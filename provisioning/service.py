@@ -119,26 +119,27 @@ def apply_document(session: Session, doc: TenantDoc) -> ApplyReport:
 
     users = {u.extension: u for u in tenant.users}
     wanted_users = {u.extension for u in doc.users}
-    for ext, user in users.items():
+    for ext, gone in list(users.items()):
         if ext not in wanted_users:
-            tenant.users.remove(user)
+            tenant.users.remove(gone)
+            del users[ext]
             report.deleted.append(f"user {ext}")
     for position, udoc in enumerate(doc.users):
         values = _user_values(udoc, position)
-        user = users.get(udoc.extension)
-        if user is None:
-            user = User(extension=udoc.extension, **values)
-            tenant.users.append(user)
-            users[udoc.extension] = user
+        existing = users.get(udoc.extension)
+        if existing is None:
+            users[udoc.extension] = User(extension=udoc.extension, **values)
+            tenant.users.append(users[udoc.extension])
             report.created.append(f"user {udoc.extension}")
-        elif _assign(user, values):
+        elif _assign(existing, values):
             report.updated.append(f"user {udoc.extension}")
 
     numbers = {n.number: n for n in tenant.numbers}
     wanted_numbers = {n.number for n in doc.numbers}
-    for number, row in numbers.items():
+    for number, unwanted in list(numbers.items()):
         if number not in wanted_numbers:
-            tenant.numbers.remove(row)
+            tenant.numbers.remove(unwanted)
+            del numbers[number]
             report.deleted.append(f"number {number}")
     # Users must have ids before numbers can point at them.
     session.flush()

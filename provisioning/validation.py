@@ -22,7 +22,7 @@ from phonenumbers import shortnumberinfo
 DIALABLE = re.compile(r"\+?[0-9*#]{1,20}")
 EXTENSION = re.compile(r"[0-9]{2,8}")
 # Typed numbers may carry readability separators; letters (vanity numbers) are refused.
-TYPED_NUMBER = re.compile(r"\+?[0-9][0-9 .()\-]{0,30}")
+TYPED_NUMBER = re.compile(r"\+?[0-9(][0-9 .()\-]{0,30}")
 DOMAIN_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 EMAIL = re.compile(r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9.\-]{1,253}\.[A-Za-z]{2,63}")
 HOST_PORT = re.compile(

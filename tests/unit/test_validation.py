@@ -1,0 +1,188 @@
+"""The rules for typed values: every one that reaches a dial string or the XML."""
+
+import pytest
+
+from provisioning import validation as v
+
+
+@pytest.mark.parametrize(
+    "value, ok",
+    [
+        ("1000", True),
+        ("+33123456789", True),
+        ("*318", True),
+        ("#21#", True),
+        ("", False),
+        ("1000,2000", False),
+        ("1000|2000", False),
+        ("[x=1]1000", False),
+        ("{x=1}1000", False),
+        ("<a>", False),
+        ("1000;x", False),
+        ("1000:1", False),
+        ("1000@evil.example", False),
+        ("sofia/gateway/x/1", False),
+        ("${system(id)}", False),
+        ("10 00", False),
+        ("1" * 21, False),
+        ("++33", False),
+    ],
+)
+def test_dialable_whitelist_when_value_then_only_digits_star_hash_leading_plus(value, ok):
+    assert v.is_dialable(value) is ok
+
+
+@pytest.mark.parametrize(
+    "typed, country, e164",
+    [
+        ("01 23 45 67 89", "FR", "+33123456789"),
+        ("0123456789", "FR", "+33123456789"),
+        ("+33 1 23 45 67 89", "FR", "+33123456789"),
+        ("+41 44 668 18 00", "FR", "+41446681800"),
+        ("044 668 18 00", "CH", "+41446681800"),
+        ("(202) 555-0143", "US", "+12025550143"),
+    ],
+)
+def test_public_number_when_national_or_international_then_e164(typed, country, e164):
+    assert v.check_public_number(typed, country) == e164
+
+
+@pytest.mark.parametrize(
+    "typed", ["0800-FLOWERS", "12", "+33 1 23", "01 23 45 67 89 00 00", "0123456789$", "1,2", ""]
+)
+def test_public_number_when_letters_or_invalid_then_refused(typed):
+    with pytest.raises(v.InvalidValue):
+        v.check_public_number(typed, "FR")
+
+
+@pytest.mark.parametrize(
+    "ext, ok",
+    [
+        ("10", True),
+        ("1000", True),
+        ("12345678", True),
+        ("1", False),
+        ("123456789", False),
+        ("10a", False),
+        ("112", False),
+        ("15", False),
+        ("*10", False),
+    ],
+)
+def test_extension_when_checked_then_digits_and_never_an_emergency_number(ext, ok):
+    if ok:
+        assert v.check_extension(ext, "FR") == ext
+    else:
+        with pytest.raises(v.InvalidValue):
+            v.check_extension(ext, "FR")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "${system(rm -rf /)}",
+        "$${domain}",
+        "Alice <x>",
+        "a|b",
+        "a[b]",
+        "a{b}",
+        'a"b',
+        "a\\b",
+        "a\nb",
+        '<X-PRE-PROCESS cmd="exec" data="id"/>',
+        "foo x-pre-process bar",
+        "^^:a",
+    ],
+)
+def test_text_when_it_could_steer_freeswitch_then_refused(text):
+    with pytest.raises(v.InvalidValue):
+        v.check_text(text)
+
+
+@pytest.mark.parametrize("text", ["Alice Martin", "Zoë O'Brien", "Dupont, Jean", "R&D (2nd)"])
+def test_text_when_ordinary_name_then_kept(text):
+    assert v.check_text(text) == text
+
+
+@pytest.mark.parametrize(
+    "password, ok",
+    [
+        ("Alice-Demo-Pass-2026", True),
+        ("short1A", False),  # too short
+        ("alllowercase1234", False),  # no upper case
+        ("ALLUPPERCASE1234", False),  # no lower case
+        ("NoDigitsAtAllHere", False),
+        ("With Space 1234Ab", False),
+        ("Dollar$ign1234Ab", False),
+        ("Pass1001word-Xyz", False),  # contains the extension
+    ],
+)
+def test_sip_password_policy(password, ok):
+    if ok:
+        assert v.check_sip_password(password, extension="1001") == password
+    else:
+        with pytest.raises(v.InvalidValue):
+            v.check_sip_password(password, extension="1001")
+
+
+@pytest.mark.parametrize(
+    "pin, why",
+    [
+        ("190872", None),
+        ("27059314", None),
+        ("12345", "6 to 8 digits"),
+        ("123456789", "6 to 8 digits"),
+        ("19a872", "6 to 8 digits"),
+        ("190002", "more than twice"),
+        ("901234", "sequence"),
+        ("987651", "sequence"),
+        ("551001", "number"),  # holds the extension 1001
+        ("234567", "sequence"),
+        ("846780", "number"),  # part of +33184678099
+    ],
+)
+def test_voicemail_pin_policy_when_checked_then_operator_rules(pin, why):
+    own = ["1001", "+33184678099"]
+    if why is None:
+        assert v.check_voicemail_pin(pin, own_numbers=own) == pin
+    else:
+        with pytest.raises(v.InvalidValue, match=why):
+            v.check_voicemail_pin(pin, own_numbers=own)
+
+
+@pytest.mark.parametrize(
+    "domain, ok",
+    [
+        ("pbx.example.com", True),
+        ("127.0.0.1", True),
+        ("Example.COM", True),
+        ("localhost", False),
+        ("a..b", False),
+        ("-a.com", False),
+        ("a_b.com", False),
+        ("a.com;x", False),
+    ],
+)
+def test_domain(domain, ok):
+    if ok:
+        assert v.check_domain(domain) == domain.lower()
+    else:
+        with pytest.raises(v.InvalidValue):
+            v.check_domain(domain)
+
+
+def test_timezone_country_email_host():
+    assert v.check_timezone("Europe/Paris") == "Europe/Paris"
+    assert v.check_country("fr") == "FR"
+    assert v.check_email("a.b@example.com") == "a.b@example.com"
+    assert v.check_host_port("sip.example.com:5060") == "sip.example.com:5060"
+    for check, bad in [
+        (v.check_timezone, "Mars/Olympus"),
+        (v.check_country, "XX"),
+        (v.check_email, "a@b"),
+        (v.check_email, "a,b@example.com"),
+        (v.check_host_port, "x.com:99999"),
+        (v.check_host_port, "x.com/y"),
+    ]:
+        with pytest.raises(v.InvalidValue):
+            check(bad)
