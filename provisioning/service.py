@@ -80,7 +80,7 @@ def _check_against_other_tenants(session: Session, doc: TenantDoc) -> None:
         raise DocumentInvalid(
             [
                 Problem(f"numbers[{wanted[number]}].number", f"{number} belongs to another tenant")
-                for number, _domain in rows
+                for number, _domain in sorted(rows, key=lambda row: wanted[row.number])
             ]
         )
 

@@ -1,0 +1,130 @@
+"""REST API /api/v1: token scopes, the document, items one by one, OpenAPI parity."""
+
+import re
+
+import pytest
+from openapi_spec_validator import validate
+
+from provisioning import service
+from provisioning.openapi import openapi_document
+from tests.conftest import demo_document
+
+
+@pytest.fixture
+def tokens(session, demo_tenant, engine):
+    from tests.conftest import apply_raw
+
+    apply_raw(engine, demo_document("pbx.other.example", numbers=[], main_number=None, users=[]))
+    admin = service.create_token(session, "admin", None)
+    tenant = service.create_token(session, "tenant", "127.0.0.1")
+    session.commit()
+    return {"admin": admin, "tenant": tenant}
+
+
+def auth(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_no_or_bad_token_is_401(client, tokens):
+    assert client.get("/api/v1/tenants").status_code == 401
+    assert client.get("/api/v1/tenants", headers=auth("nope")).status_code == 401
+
+
+def test_tenant_token_sees_only_its_tenant(client, tokens):
+    t = auth(tokens["tenant"])
+    assert client.get("/api/v1/tenants", headers=t).json == {"tenants": ["127.0.0.1"]}
+    assert client.get("/api/v1/tenants/pbx.other.example", headers=t).status_code == 404
+    assert (
+        client.put(
+            "/api/v1/tenants/pbx.other.example", headers=t, json=demo_document("pbx.other.example")
+        ).status_code
+        == 404
+    )
+    assert client.get("/api/v1/tenants/pbx.other.example/users", headers=t).status_code == 404
+    assert client.delete("/api/v1/tenants/127.0.0.1", headers=t).status_code == 403
+    admin = client.get("/api/v1/tenants", headers=auth(tokens["admin"])).json
+    assert admin == {"tenants": ["127.0.0.1", "pbx.other.example"]}
+
+
+def test_put_document_then_get_it_back(client, tokens):
+    h = auth(tokens["admin"])
+    raw = demo_document("new.example", numbers=[], main_number=None)
+    for u in raw["users"]:
+        u.pop("public_number", None)
+    response = client.put("/api/v1/tenants/new.example", headers=h, json=raw)
+    assert response.status_code == 200, response.json
+    assert "tenant new.example" in response.json["created"]
+    got = client.get("/api/v1/tenants/new.example", headers=h).json
+    assert [u["extension"] for u in got["users"]] == ["1000", "1001", "1002"]
+    again = client.put("/api/v1/tenants/new.example", headers=h, json=got).json
+    assert again == {"dry_run": False, "created": [], "updated": [], "deleted": []}
+
+
+def test_invalid_document_is_422_with_paths(client, tokens):
+    raw = demo_document()
+    raw["users"][0]["extension"] = "1x"
+    response = client.put("/api/v1/tenants/127.0.0.1", headers=auth(tokens["tenant"]), json=raw)
+    assert response.status_code == 422
+    assert {"path": "users[0].extension", "message": "must be 2 to 8 digits"} in response.json[
+        "problems"
+    ]
+    bad = client.put(
+        "/api/v1/tenants/127.0.0.1",
+        headers=auth(tokens["tenant"]),
+        data="{not json",
+        content_type="application/json",
+    )
+    assert bad.status_code == 422
+
+
+def test_dry_run_writes_nothing(client, tokens):
+    h = auth(tokens["admin"])
+    raw = demo_document()
+    raw["name"] = "Renamed"
+    response = client.put("/api/v1/tenants/127.0.0.1?dry_run=true", headers=h, json=raw)
+    assert response.json["updated"] == ["tenant 127.0.0.1"] and response.json["dry_run"]
+    assert client.get("/api/v1/tenants/127.0.0.1", headers=h).json["name"] == "Demo Company"
+
+
+def test_users_one_by_one(client, tokens):
+    h = auth(tokens["tenant"])
+    base = "/api/v1/tenants/127.0.0.1/users"
+    new = {"name": "Carol", "sip_password": "Carol-Pass-2026x", "voicemail": {"pin": "480519"}}
+    assert client.put(f"{base}/1003", headers=h, json=new).json["created"] == ["user 1003"]
+    assert client.get(f"{base}/1003", headers=h).json["name"] == "Carol"
+    new["name"] = "Carol B."
+    assert client.put(f"{base}/1003", headers=h, json=new).json["updated"] == ["user 1003"]
+    assert client.delete(f"{base}/1003", headers=h).json["deleted"] == ["user 1003"]
+    assert client.get(f"{base}/1003", headers=h).status_code == 404
+    # Removing a user a number still points at is refused, with the reason.
+    refused = client.delete(f"{base}/1001", headers=h)
+    assert refused.status_code == 422
+    assert refused.json["problems"][0]["path"].startswith("numbers[")
+
+
+def test_numbers_one_by_one_accept_national_form(client, tokens):
+    h = auth(tokens["tenant"])
+    base = "/api/v1/tenants/127.0.0.1/numbers"
+    put = client.put(f"{base}/0184800102", headers=h, json={"label": "Fax", "user": "1002"})
+    assert put.json["created"] == ["number +33184800102"]
+    assert client.get(f"{base}/%2B33184800102", headers=h).json["label"] == "Fax"
+    assert client.delete(f"{base}/0184800102", headers=h).status_code == 200
+    assert client.get(f"{base}/0184800102", headers=h).status_code == 404
+
+
+def test_openapi_document_is_valid_and_matches_the_routes(app, client):
+    spec = client.get("/api/v1/openapi.json").json
+    validate(spec)
+    assert spec == openapi_document()
+    documented = {
+        (path, method)
+        for path, item in spec["paths"].items()
+        for method in item
+        if method in {"get", "put", "post", "patch", "delete"}
+    }
+    served = set()
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/v1/"):
+            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule[len("/api/v1") :])
+            served |= {(path, m.lower()) for m in rule.methods - {"HEAD", "OPTIONS"}}
+    assert documented == served

@@ -1,0 +1,232 @@
+"""POST /xmlcurl with requests exactly as FreeSWITCH 1.10.12 sent them (fixtures)."""
+
+import pytest
+from lxml import etree
+from sqlalchemy import event
+
+from centrex.app import create_app
+from centrex.config import Settings
+from centrex.db import make_engine
+from tests.conftest import XMLCURL_CREDENTIALS, apply_raw, basic_auth, demo_document, post_fetch
+from tests.fsrequests import fixture_fields, fixtures_dir, with_fields
+from xmlcurl.directory import a1_hash
+
+ALL_FIXTURES = sorted(p.stem for p in (fixtures_dir() / "xml_curl").glob("*.json"))
+
+
+def xml(response) -> etree._Element:
+    assert response.status_code == 200
+    assert response.mimetype == "text/xml"
+    return etree.fromstring(response.data)
+
+
+def is_not_found(root: etree._Element) -> bool:
+    return root.find("section").get("name") == "result"
+
+
+def actions(root: etree._Element) -> list[tuple[str, str | None]]:
+    return [(a.get("application"), a.get("data")) for a in root.iter("action")]
+
+
+@pytest.mark.parametrize("name", ALL_FIXTURES)
+def test_every_captured_request_gets_a_well_formed_answer(client, demo_tenant, name):
+    root = xml(post_fetch(client, fixture_fields(name)))
+    assert root.tag == "document" and root.get("type") == "freeswitch/xml"
+
+
+@pytest.mark.parametrize(
+    "name", ["directory-sip_auth", "directory-sip_auth-2", "directory-sip_auth-3"]
+)
+def test_sip_auth_answers_the_digest_hash_and_the_tenant_context(client, demo_tenant, name):
+    fields = fixture_fields(name)
+    user = dict(fields)["user"]
+    root = xml(post_fetch(client, fields))
+    element = root.find(f"section/domain/groups/group/users/user[@id='{user}']")
+    params = {p.get("name"): p.get("value") for p in element.find("params")}
+    password = next(u["sip_password"] for u in demo_tenant["users"] if u["extension"] == user)
+    assert params["a1-hash"] == a1_hash(user, "127.0.0.1", password)
+    assert "password" not in params
+    assert password.encode() not in xml_bytes(client, fields)
+    variables = {v.get("name"): v.get("value") for v in element.find("variables")}
+    assert variables["user_context"] == "127.0.0.1"
+
+
+def xml_bytes(client, fields) -> bytes:
+    return post_fetch(client, fields).data
+
+
+def test_unknown_user_or_domain_is_not_found(client, demo_tenant):
+    assert is_not_found(
+        xml(post_fetch(client, with_fields(fixture_fields("directory-sip_auth"), {"user": "4242"})))
+    )
+    other = with_fields(
+        fixture_fields("directory-sip_auth"),
+        {"domain": "other.example", "key_value": "other.example"},
+    )
+    assert is_not_found(xml(post_fetch(client, other)))
+
+
+def test_user_call_carries_the_dial_string_to_registered_contacts(client, demo_tenant):
+    root = xml(post_fetch(client, fixture_fields("directory-user_call")))
+    dial = root.find("section/domain/params/param[@name='dial-string']").get("value")
+    assert "sofia_contact(*/${dialed_user}@${dialed_domain})" in dial
+    assert "presence_id=${dialed_user}@${dialed_domain}" in dial
+    assert root.find("section/domain/groups/group/users/user").get("id") == "1000"
+
+
+def test_voicemail_lookup_carries_box_settings(client, demo_tenant):
+    root = xml(post_fetch(client, fixture_fields("directory-voicemail-lookup")))
+    params = {p.get("name"): p.get("value") for p in root.iter("param")}
+    assert params["vm-enabled"] == "true"
+    assert params["vm-password"] == "190872"
+    assert params["vm-mailto"] == "reception@demo.example"
+    off = xml(post_fetch(client, fixture_fields("directory-voicemail-lookup-3")))  # user 1002
+    assert {p.get("name"): p.get("value") for p in off.iter("param")}["vm-enabled"] == "false"
+
+
+def test_message_count_and_user_exists_find_the_user(client, demo_tenant):
+    for name in ["directory-message-count", "directory-user_exists", "directory-domain"]:
+        root = xml(post_fetch(client, fixture_fields(name)))
+        assert root.find("section/domain/groups/group/users/user").get("id") == "1000", name
+
+
+def test_gateways_lookup_lists_every_tenants_trunk(client, demo_tenant, engine):
+    apply_raw(engine, demo_document("pbx.other.example", numbers=[], main_number=None, users=[]))
+    root = xml(post_fetch(client, fixture_fields("directory-gateways")))
+    names = [g.get("name") for g in root.iter("gateway")]
+    assert names == ["127.0.0.1", "pbx.other.example"]
+    params = {p.get("name"): p.get("value") for p in root.find(".//gateway")}
+    assert params["proxy"] == "sip.carrier.example" and params["context"] == "public"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "directory-network-list",
+        "directory-group_call",
+        "configuration-sofia.conf",
+        "configuration-callcenter.conf",
+    ],
+)
+def test_lookups_left_to_static_xml_are_not_found(client, demo_tenant, name):
+    assert is_not_found(xml(post_fetch(client, fixture_fields(name))))
+
+
+def dialplan(client, destination, context="127.0.0.1", **variables):
+    values = {
+        "Hunt-Destination-Number": destination,
+        "Caller-Destination-Number": destination,
+        "Hunt-Context": context,
+        "Caller-Context": context,
+    }
+    values.update({f"variable_{k}": v for k, v in variables.items()})
+    return xml(post_fetch(client, with_fields(fixture_fields("dialplan-1000"), values)))
+
+
+def test_dialplan_fixture_call_rings_the_extension(client, demo_tenant):
+    assert ("bridge", "user/1000@127.0.0.1") in actions(dialplan(client, "1000"))
+
+
+def test_dialplan_after_busy_goes_to_voicemail_or_tone(client, demo_tenant):
+    vm = dialplan(client, "1000", centrex_failover_for="1000", originate_disposition="USER_BUSY")
+    assert ("voicemail", "default 127.0.0.1 1000") in actions(vm)
+    tone = dialplan(client, "1002", centrex_failover_for="1002", originate_disposition="USER_BUSY")
+    assert actions(tone)[-1] == ("hangup", "USER_BUSY")
+
+
+def test_dialplan_public_number_in_national_form_reaches_its_user(client, demo_tenant):
+    root = dialplan(client, "0184800101", context="public")
+    assert ("bridge", "user/1001@127.0.0.1") in actions(root)
+
+
+def test_dialplan_outbound_uses_the_tenant_gateway(client, demo_tenant):
+    root = dialplan(client, "0612345678")
+    assert ("bridge", "sofia/gateway/127.0.0.1/+33612345678") in actions(root)
+    assert ("set", "effective_caller_id_number=+33184800101") in actions(root)
+
+
+def test_dialplan_unknown_context_or_number_is_rejected(client, demo_tenant):
+    assert actions(dialplan(client, "1000", context="nobody.example")) == [
+        ("hangup", "NO_ROUTE_DESTINATION")
+    ]
+    assert actions(dialplan(client, "0999999999", context="public")) == [
+        ("hangup", "UNALLOCATED_NUMBER")
+    ]
+
+
+@pytest.mark.parametrize("credentials", [None, "freeswitch:wrong", "other:test-secret"])
+def test_bad_credentials_are_refused_and_still_answered_in_xml(client, demo_tenant, credentials):
+    headers = {} if credentials is None else basic_auth(credentials)
+    response = post_fetch(client, fixture_fields("directory-sip_auth"), headers=headers)
+    assert response.status_code == 401
+    assert b"a1-hash" not in response.data
+    etree.fromstring(response.data)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"garbage",
+        b"section=dialplan",
+        b"section=directory&domain=%FF%FE&user=%00",
+        b"section=dialplan&Hunt-Destination-Number=" + b"1" * 100_000,
+        b"section=dialplan&Hunt-Context=%3C%2F&Hunt-Destination-Number=1000",
+        b"section=directory&purpose=gateways&" + b"&".join([b"x=y"] * 5000),
+        bytes(range(256)),
+    ],
+)
+def test_odd_requests_get_well_formed_xml(client, demo_tenant, body):
+    response = client.post(
+        "/xmlcurl",
+        data=body,
+        headers=basic_auth(),
+        content_type="application/x-www-form-urlencoded",
+    )
+    xml(response)
+
+
+def test_database_down_then_safe_fallback_not_a_500(database_url):
+    dead = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    app = create_app(Settings(xmlcurl_credentials=XMLCURL_CREDENTIALS), dead)
+    client = app.test_client()
+    call = xml(post_fetch(client, fixture_fields("dialplan-1000")))
+    assert actions(call) == [("hangup", "NORMAL_TEMPORARY_FAILURE")]
+    assert is_not_found(xml(post_fetch(client, fixture_fields("directory-sip_auth"))))
+    assert is_not_found(xml(post_fetch(client, fixture_fields("directory-gateways"))))
+
+
+def count_queries(engine, action) -> int:
+    statements = []
+
+    def before(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        action()
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    return len(statements)
+
+
+def test_a_fetch_costs_one_query_whatever_the_tenant_size(client, engine, demo_tenant):
+    def fetches():
+        dialplan(client, "1000")
+        dialplan(client, "0612345678")
+        dialplan(client, "0184800101", context="public")
+        xml(post_fetch(client, fixture_fields("directory-sip_auth")))
+
+    small = count_queries(engine, fetches)
+    big = demo_document()
+    big["users"] += [
+        {
+            "extension": str(2000 + i),
+            "name": f"User {i}",
+            "sip_password": f"Pass-{i:04d}-Word-xY",
+            "voicemail": {"enabled": "false"},
+        }
+        for i in range(300)
+    ]
+    apply_raw(engine, big)
+    assert count_queries(engine, fetches) == small == 4
