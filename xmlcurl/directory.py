@@ -57,6 +57,9 @@ def compile_directory(request: DirectoryRequest, data: CallData | None) -> Direc
     line = data.lines.get(request.user)
     if line is None:
         return NotFound(f"no user {request.user!r} in {request.domain!r}")
+    if not line.sip_password:
+        # sofia lets a user without a password in unchecked: never answer one.
+        return NotFound(f"user {request.user!r} has no SIP password")
     return DirectoryDomain(data.tenant.domain, (directory_user(data.tenant, line),))
 
 

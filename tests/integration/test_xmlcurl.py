@@ -230,3 +230,13 @@ def test_a_fetch_costs_one_query_whatever_the_tenant_size(client, engine, demo_t
     ]
     apply_raw(engine, big)
     assert count_queries(engine, fetches) == small == 4
+
+
+def test_a_user_without_password_is_never_answered(client, demo_tenant, engine):
+    from sqlalchemy import update
+
+    from provisioning.models import User
+
+    with engine.begin() as conn:
+        conn.execute(update(User).where(User.extension == "1000").values(sip_password=""))
+    assert is_not_found(xml(post_fetch(client, fixture_fields("directory-sip_auth"))))
