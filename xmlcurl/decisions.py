@@ -120,6 +120,9 @@ class DirectoryUser:
     voicemail_enabled: bool
     voicemail_pin: str | None
     voicemail_emails: tuple[str, ...]
+    # Answer to a PIN change from the phone's voicemail menu: mod_voicemail reads
+    # <result success="…"/> and, on false, tells the caller and asks for another PIN.
+    pin_change_accepted: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,9 @@ nobody in.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 
+from provisioning.validation import InvalidValue, check_voicemail_pin
 from xmlcurl import fsnames as fs
 from xmlcurl.decisions import (
     DirectoryAnswer,
@@ -45,7 +47,18 @@ def directory_user(tenant: TenantData, line: LineData) -> DirectoryUser:
     )
 
 
-def compile_directory(request: DirectoryRequest, data: CallData | None) -> DirectoryAnswer:
+def acceptable_pin(line: LineData, pin: str) -> bool:
+    """A PIN typed on the phone meets the same rules as one set through provisioning."""
+    try:
+        check_voicemail_pin(pin, own_numbers=[line.extension, line.public_number or ""])
+    except InvalidValue:
+        return False
+    return True
+
+
+def compile_directory(
+    request: DirectoryRequest, data: CallData | None, pin_change_accepted: bool | None = None
+) -> DirectoryAnswer:
     if request.purpose == fs.PURPOSE_NETWORK_LIST:
         return NotFound("network lists come from acl.conf")
     if request.action in _NOT_SERVED_ACTIONS:
@@ -60,7 +73,10 @@ def compile_directory(request: DirectoryRequest, data: CallData | None) -> Direc
     if not line.sip_password:
         # sofia lets a user without a password in unchecked: never answer one.
         return NotFound(f"user {request.user!r} has no SIP password")
-    return DirectoryDomain(data.tenant.domain, (directory_user(data.tenant, line),))
+    user = directory_user(data.tenant, line)
+    if request.new_voicemail_pin is not None:
+        user = replace(user, pin_change_accepted=bool(pin_change_accepted))
+    return DirectoryDomain(data.tenant.domain, (user,))
 
 
 def compile_gateways(gateways: list[tuple[str, GatewayData]]) -> GatewayDirectory:

@@ -12,17 +12,17 @@ import hmac
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy import Engine
 
-from provisioning.validation import InvalidValue, check_voicemail_pin
 from xmlcurl import fsnames as fs
 from xmlcurl import loader, render
 from xmlcurl.decisions import Hangup, Route
 from xmlcurl.dialplan import PublicNumberLookup, compile_call, lookup_for
-from xmlcurl.directory import compile_directory, compile_gateways
+from xmlcurl.directory import acceptable_pin, compile_directory, compile_gateways
 from xmlcurl.request import call_request, directory_request, parse_fields
 
 log = logging.getLogger(__name__)
@@ -78,27 +78,32 @@ def _directory(fields: dict[str, str]) -> bytes:
     if req.purpose == fs.PURPOSE_GATEWAYS:
         with _engine().connect() as conn:
             return render.directory(compile_gateways(loader.load_gateways(conn)))
-    if req.new_voicemail_pin is not None:
-        _store_voicemail_pin(req.domain, req.user, req.new_voicemail_pin)
     data = None
     if req.domain:
         with _engine().connect() as conn:
             data = loader.load_tenant(conn, req.domain, [req.user])
-    answer = compile_directory(req, data)
+    accepted = None
+    if req.new_voicemail_pin is not None and data and req.user in data.lines:
+        line = data.lines[req.user]
+        accepted = _change_voicemail_pin(line, req.domain, req.new_voicemail_pin)
+        if accepted:
+            changed = replace(line, voicemail_pin=req.new_voicemail_pin)
+            data = replace(data, lines={**data.lines, req.user: changed})
+    answer = compile_directory(req, data, accepted)
     log.debug("directory %s %s@%s: %s", req.action or req.purpose, req.user, req.domain, answer)
     return render.directory(answer)
 
 
-def _store_voicemail_pin(domain: str, extension: str, pin: str) -> None:
-    """A PIN changed from the phone's voicemail menu is kept if it meets the policy."""
-    try:
-        check_voicemail_pin(pin, own_numbers=[extension])
-    except InvalidValue as exc:
-        log.warning("voicemail PIN of %s@%s not stored: %s", extension, domain, exc)
-        return
+def _change_voicemail_pin(line: loader.LineData, domain: str, pin: str) -> bool:
+    """A PIN changed from the phone's voicemail menu is kept if it meets the rules;
+    otherwise mod_voicemail is told so and asks the caller for another one."""
+    if not acceptable_pin(line, pin):
+        log.info("voicemail PIN change of %s@%s refused: too weak", line.extension, domain)
+        return False
     with _engine().begin() as conn:
-        if loader.store_voicemail_pin(conn, domain, extension, pin):
-            log.info("voicemail PIN of %s@%s changed from the phone", extension, domain)
+        loader.store_voicemail_pin(conn, domain, line.extension, pin)
+    log.info("voicemail PIN of %s@%s changed from the phone", line.extension, domain)
+    return True
 
 
 def _not_served(_fields: dict[str, str]) -> bytes:

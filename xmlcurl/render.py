@@ -146,6 +146,8 @@ def _params(parent: etree._Element, tag: str, values: list[tuple[str, str]]) -> 
 
 def _user(parent: etree._Element, user: DirectoryUser) -> None:
     element = etree.SubElement(parent, "user", id=_checked(_DIALABLE, user.extension))
+    if user.pin_change_accepted is not None:
+        etree.SubElement(element, "result", success="true" if user.pin_change_accepted else "false")
     params = [
         (fs.P_A1_HASH, user.a1_hash),
         (fs.P_VM_ENABLED, "true" if user.voicemail_enabled else "false"),

@@ -240,3 +240,36 @@ def test_a_user_without_password_is_never_answered(client, demo_tenant, engine):
     with engine.begin() as conn:
         conn.execute(update(User).where(User.extension == "1000").values(sip_password=""))
     assert is_not_found(xml(post_fetch(client, fixture_fields("directory-sip_auth"))))
+
+
+def pin_change(pin: str) -> list[tuple[str, str]]:
+    """What mod_voicemail sends when a caller changes their PIN from the menu."""
+    return with_fields(
+        fixture_fields("directory-voicemail-lookup"),
+        {
+            "Event-Name": "CUSTOM",
+            "Event-Subclass": "vm::maintenance",
+            "VM-Action": "change-password",
+            "VM-User-Password": pin,
+            "VM-User": "1000",
+            "VM-Domain": "127.0.0.1",
+        },
+    )
+
+
+def test_pin_changed_from_the_phone_is_stored_when_it_meets_the_rules(client, demo_tenant):
+    root = xml(post_fetch(client, pin_change("480519")))
+    assert root.find(".//user/result").get("success") == "true"
+    params = {p.get("name"): p.get("value") for p in root.iter("param")}
+    assert params["vm-password"] == "480519"
+    lookup = xml(post_fetch(client, fixture_fields("directory-voicemail-lookup")))
+    assert {p.get("name"): p.get("value") for p in lookup.iter("param")}["vm-password"] == "480519"
+    assert lookup.find(".//user/result") is None
+
+
+@pytest.mark.parametrize("pin", ["1234", "111222", "123456", "981000"])
+def test_weak_pin_from_the_phone_is_refused_so_the_menu_asks_again(client, demo_tenant, pin):
+    root = xml(post_fetch(client, pin_change(pin)))
+    assert root.find(".//user/result").get("success") == "false"
+    params = {p.get("name"): p.get("value") for p in root.iter("param")}
+    assert params["vm-password"] == "190872"
