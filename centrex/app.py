@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.exceptions import HTTPException
 
 from centrex.config import Settings
 from centrex.db import make_engine, make_session_factory
@@ -34,6 +35,22 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
     app.extensions["centrex"] = Services(settings, engine, make_session_factory(engine))
     app.register_blueprint(xmlcurl_blueprint)
     app.register_blueprint(api_blueprint, url_prefix="/api/v1")
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Response | HTTPException:
+        # API clients get JSON errors, never HTML pages.
+        if request.path.startswith("/api/"):
+            response = jsonify(error=error.description)
+            response.status_code = error.code or 500
+            return response
+        return error
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        logging.getLogger("centrex").exception("unexpected error on %s", request.path)
+        response = jsonify(error="internal error; it has been logged")
+        response.status_code = 500
+        return response
 
     @app.get("/healthz")
     def healthz() -> Response:

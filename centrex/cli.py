@@ -26,6 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.config import ConfigError, Settings, load_settings, require
@@ -245,6 +246,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except service.NotFound as exc:
         print(f"centrex: {exc}", file=sys.stderr)
+        return 1
+    except IntegrityError:
+        print("centrex: changed by someone else meanwhile; nothing written, retry", file=sys.stderr)
         return 1
     except OSError as exc:
         print(f"centrex: {exc}", file=sys.stderr)

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
@@ -84,6 +85,9 @@ def _errors(view: Callable[..., Any]) -> Callable[..., Any]:
             return jsonify(error=str(exc)), 404
         except Forbidden as exc:
             return jsonify(error=str(exc)), 403
+        except IntegrityError:
+            # Validation passed, so another change raced this one: nothing was written.
+            return jsonify(error="changed by someone else meanwhile; nothing written, retry"), 409
         except HTTPException:
             raise
 

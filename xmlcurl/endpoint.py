@@ -128,9 +128,11 @@ def fetch() -> Response:
             headers={"WWW-Authenticate": 'Basic realm="centrex"'},
         )
     started = time.perf_counter()
-    fields = parse_fields(request.get_data(cache=False))
-    section = fields.get(fs.SECTION, "")
+    fields: dict[str, str] = {}
+    section = ""
     try:
+        fields = parse_fields(request.get_data(cache=False))
+        section = fields.get(fs.SECTION, "")
         body = _SECTIONS.get(section, _not_served)(fields)
     except Exception:
         log.exception("xml_curl %s request failed; answering the safe fallback", section or "?")

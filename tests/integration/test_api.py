@@ -128,3 +128,23 @@ def test_openapi_document_is_valid_and_matches_the_routes(app, client):
             path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule[len("/api/v1") :])
             served |= {(path, m.lower()) for m in rule.methods - {"HEAD", "OPTIONS"}}
     assert documented == served
+
+
+def test_api_errors_are_json(client, tokens):
+    h = auth(tokens["admin"])
+    missing = client.get("/api/v1/nothing-here", headers=h)
+    assert missing.status_code == 404 and "error" in missing.json
+    wrong = client.post("/api/v1/tenants/127.0.0.1", headers=h, json={})
+    assert wrong.status_code == 405 and "error" in wrong.json
+
+
+def test_a_race_with_another_change_is_409_and_writes_nothing(client, tokens, monkeypatch):
+    from sqlalchemy.exc import IntegrityError
+
+    def racing(session, doc):
+        raise IntegrityError("INSERT", {}, Exception("duplicate key"))
+
+    monkeypatch.setattr(service, "apply_document", racing)
+    raw = demo_document()
+    response = client.put("/api/v1/tenants/127.0.0.1", headers=auth(tokens["admin"]), json=raw)
+    assert response.status_code == 409 and "retry" in response.json["error"]
