@@ -9,6 +9,7 @@ so that export(apply(doc)) gives doc back for a canonical doc. Pure: no I/O.
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,9 +19,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
+from provisioning import calendar as cal
 from provisioning import validation as v
 
 DEFAULT_NO_ANSWER_SECONDS = 20
+# Every tenant has it; a schedule of that name in the document replaces its periods.
+DEFAULT_SCHEDULE = "office hours"
+DEFAULT_SCHEDULE_PERIODS = ["08:00-12:00", "14:00-18:00"]
 
 
 class _Model(BaseModel):
@@ -62,6 +67,32 @@ class GatewayDoc(_Model):
     number_format: Literal["e164", "e164-digits", "national"] = "e164"
 
 
+class ScheduleDoc(_Model):
+    """A weekly schedule: up to 3 non-overlapping periods a day, or the opposite of
+    another schedule ("non-…"), kept in step with it."""
+
+    name: str
+    opposite_of: str | None = None
+    mon: list[str] = Field(default_factory=list, max_length=3)
+    tue: list[str] = Field(default_factory=list, max_length=3)
+    wed: list[str] = Field(default_factory=list, max_length=3)
+    thu: list[str] = Field(default_factory=list, max_length=3)
+    fri: list[str] = Field(default_factory=list, max_length=3)
+    sat: list[str] = Field(default_factory=list, max_length=3)
+    sun: list[str] = Field(default_factory=list, max_length=3)
+
+
+class HolidayDoc(_Model):
+    """A closed day (`date`) or range of days (`from`…`to`, both included)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    name: str
+    date: datetime.date | None = None
+    first: datetime.date | None = Field(default=None, alias="from")
+    last: datetime.date | None = Field(default=None, alias="to")
+
+
 class TenantDoc(_Model):
     domain: str = Field(description="SIP domain of the tenant; also its dialplan context")
     name: str
@@ -71,6 +102,8 @@ class TenantDoc(_Model):
         default=None, description="Presented on outbound calls of users without a number"
     )
     gateway: GatewayDoc | None = None
+    schedules: list[ScheduleDoc] = Field(default_factory=list)
+    holidays: list[HolidayDoc] = Field(default_factory=list)
     numbers: list[NumberDoc] = Field(default_factory=list)
     users: list[UserDoc] = Field(default_factory=list)
 
@@ -131,6 +164,8 @@ def parse_document(raw: Any) -> TenantDoc:
     doc.timezone = check("timezone", v.check_timezone, doc.timezone)
     doc.country = check("country", v.check_country, doc.country)
     country = doc.country if doc.country in v.phonenumbers.SUPPORTED_REGIONS else "FR"
+
+    _check_calendar(doc, check)
 
     numbers: dict[str, str] = {}  # E.164 → path of its first mention
     for i, num in enumerate(doc.numbers):
@@ -202,6 +237,57 @@ def parse_document(raw: Any) -> TenantDoc:
     return doc
 
 
+def _check_calendar(doc: TenantDoc, check: _Checker) -> None:
+    names: dict[str, int] = {}
+    for i, sched in enumerate(doc.schedules):
+        path = f"schedules[{i}]"
+        sched.name = check(f"{path}.name", v.check_text, sched.name)
+        key = sched.name.casefold()
+        if key in names:
+            check.fail(f"{path}.name", f"{sched.name!r} is already schedules[{names[key]}]")
+        names.setdefault(key, i)
+        for day in cal.WEEKDAYS:
+            texts = getattr(sched, day)
+            periods = []
+            for k, text in enumerate(texts):
+                try:
+                    periods.append(cal.parse_period(text))
+                except cal.InvalidPeriod as exc:
+                    check.fail(f"{path}.{day}[{k}]", str(exc))
+            try:
+                setattr(sched, day, [str(p) for p in cal.check_day(periods)])
+            except cal.InvalidPeriod as exc:
+                check.fail(f"{path}.{day}", str(exc))
+    for i, sched in enumerate(doc.schedules):
+        if sched.opposite_of is None:
+            continue
+        path = f"schedules[{i}].opposite_of"
+        target = names.get(sched.opposite_of.casefold())
+        if sched.opposite_of.casefold() == DEFAULT_SCHEDULE.casefold() and target is None:
+            continue
+        if target is None:
+            check.fail(path, f"no schedule named {sched.opposite_of!r}")
+        elif doc.schedules[target].opposite_of is not None:
+            check.fail(path, "must name a schedule with periods, not another opposite")
+        elif any(getattr(sched, day) for day in cal.WEEKDAYS):
+            check.fail(path, "an opposite schedule has no periods of its own")
+    for i, holiday in enumerate(doc.holidays):
+        path = f"holidays[{i}]"
+        holiday.name = check(f"{path}.name", v.check_text, holiday.name)
+        if holiday.date is not None and (holiday.first or holiday.last):
+            check.fail(path, "give either date, or from and to")
+        elif holiday.date is None and not (holiday.first and holiday.last):
+            check.fail(path, "needs a date, or from and to")
+        elif holiday.first and holiday.last and holiday.first > holiday.last:
+            check.fail(f"{path}.to", "must not be before from")
+
+
+def schedule_names(doc: TenantDoc) -> set[str]:
+    """Names a setting may refer to (case-insensitive): the tenant's schedules, and the
+    default office hours, which every tenant has."""
+    return {s.name.casefold() for s in doc.schedules} | {DEFAULT_SCHEDULE.casefold()}
+
+
 def national_form(e164: str) -> str:
     parsed = v.phonenumbers.parse(e164)
     national = v.phonenumbers.format_number(parsed, v.phonenumbers.PhoneNumberFormat.NATIONAL)
@@ -210,7 +296,7 @@ def national_form(e164: str) -> str:
 
 def dump_document(doc: TenantDoc) -> dict[str, Any]:
     """Canonical plain-data form: defaults left out, field order as in the schema."""
-    return doc.model_dump(exclude_defaults=True)
+    return doc.model_dump(mode="json", by_alias=True, exclude_defaults=True)
 
 
 class _StringsLoader(yaml.BaseLoader):

@@ -8,6 +8,7 @@ Relationships are `lazy="raise"`: whoever reads related rows says so explicitly.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -49,6 +50,10 @@ class Tenant(Base):
     country: Mapped[str] = mapped_column(String(2))
     # E.164 presented on outbound calls of users without a number of their own.
     main_number: Mapped[str | None] = mapped_column(String(16))
+    # The document's schedules and holidays as validated there (canonical JSON): read
+    # whole on every call, never queried by their content.
+    schedules: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    holidays: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
     users: Mapped[list[User]] = relationship(
         back_populates="tenant", cascade="all, delete-orphan", lazy="raise"

@@ -18,8 +18,10 @@ from sqlalchemy.orm import Session, selectinload
 from provisioning.document import (
     DocumentInvalid,
     GatewayDoc,
+    HolidayDoc,
     NumberDoc,
     Problem,
+    ScheduleDoc,
     TenantDoc,
     UserDoc,
     VoicemailDoc,
@@ -109,6 +111,10 @@ def apply_document(session: Session, doc: TenantDoc) -> ApplyReport:
         "timezone": doc.timezone,
         "country": doc.country,
         "main_number": doc.main_number,
+        "schedules": [s.model_dump(mode="json", exclude_defaults=True) for s in doc.schedules],
+        "holidays": [
+            h.model_dump(mode="json", by_alias=True, exclude_defaults=True) for h in doc.holidays
+        ],
     }
     if tenant is None:
         tenant = Tenant(domain=doc.domain, users=[], numbers=[], gateway=None, **tenant_values)
@@ -189,6 +195,8 @@ def export_document(session: Session, domain: str) -> TenantDoc:
         timezone=tenant.timezone,
         country=tenant.country,
         main_number=tenant.main_number,
+        schedules=[ScheduleDoc.model_validate(s) for s in tenant.schedules],
+        holidays=[HolidayDoc.model_validate(h) for h in tenant.holidays],
         gateway=None
         if gateway is None
         else GatewayDoc(

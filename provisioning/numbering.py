@@ -1,0 +1,63 @@
+"""What kind of number a dialled or typed number is, seen from a tenant's country.
+
+Pure. Decides which destination category a call or a forward falls in, so that a
+user who may not call premium or international numbers cannot reach them through a
+forward either (toll fraud).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+import phonenumbers
+from phonenumbers import PhoneNumberType, shortnumberinfo
+
+
+class Category(enum.StrEnum):
+    EMERGENCY = "emergency"  # always allowed
+    NATIONAL = "national"  # fixed, mobile, toll-free and VoIP numbers of the tenant's country
+    INTERNATIONAL = "international"  # any number of another country
+    PREMIUM = "premium"  # premium rate, shared cost, and short service numbers
+
+
+# What a user may call when nothing else is said.
+DEFAULT_ALLOWED = frozenset({Category.NATIONAL})
+
+_PREMIUM_TYPES = {PhoneNumberType.PREMIUM_RATE, PhoneNumberType.SHARED_COST}
+
+
+@dataclass(frozen=True)
+class Classified:
+    e164: str | None  # None for short numbers, which only exist nationally
+    category: Category
+
+
+class NotANumber(ValueError):
+    pass
+
+
+def classify(dialled: str, country: str) -> Classified:
+    """`dialled` is digits with an optional leading + (already whitelisted)."""
+    if shortnumberinfo.is_emergency_number(dialled, country):
+        return Classified(None, Category.EMERGENCY)
+    try:
+        parsed = phonenumbers.parse(dialled, country)
+    except phonenumbers.NumberParseException as exc:
+        raise NotANumber(str(exc)) from None
+    if not phonenumbers.is_valid_number(parsed):
+        if not dialled.startswith(("+", "00")) and shortnumberinfo.is_valid_short_number_for_region(
+            phonenumbers.parse(dialled, country), country
+        ):
+            return Classified(None, Category.PREMIUM)
+        raise NotANumber("not a valid phone number")
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    if phonenumbers.region_code_for_number(parsed) != country:
+        return Classified(e164, Category.INTERNATIONAL)
+    if phonenumbers.number_type(parsed) in _PREMIUM_TYPES:
+        return Classified(e164, Category.PREMIUM)
+    return Classified(e164, Category.NATIONAL)
+
+
+def allowed(category: Category, allowed_categories: frozenset[Category]) -> bool:
+    return category is Category.EMERGENCY or category in allowed_categories
