@@ -21,6 +21,8 @@ from pydantic import ValidationError as PydanticValidationError
 
 from provisioning import calendar as cal
 from provisioning import validation as v
+from provisioning.call_handling import CallHandling, Context, check_call_handling
+from provisioning.numbering import DEFAULT_ALLOWED, Category
 
 DEFAULT_NO_ANSWER_SECONDS = 20
 # Every tenant has it; a schedule of that name in the document replaces its periods.
@@ -40,6 +42,13 @@ class VoicemailDoc(_Model):
     emails: list[str] = Field(default_factory=list, max_length=5)
 
 
+class ContactDoc(_Model):
+    """A personal contact: a name selective rules can refer to, and its numbers."""
+
+    name: str
+    numbers: list[str] = Field(min_length=1, max_length=5)
+
+
 class UserDoc(_Model):
     extension: str = Field(description="2–8 digits, unique in the tenant; also the SIP user")
     name: str = Field(description="Display name, shown as caller name")
@@ -50,6 +59,12 @@ class UserDoc(_Model):
     voicemail: VoicemailDoc = Field(default_factory=VoicemailDoc)
     max_concurrent_calls: int = Field(default=5, ge=1, le=50)
     call_waiting: bool = True
+    allowed_destinations: list[Category] = Field(
+        default_factory=lambda: sorted(DEFAULT_ALLOWED),
+        description="What the user may call, forwards included; emergency numbers always",
+    )
+    contacts: list[ContactDoc] = Field(default_factory=list, max_length=500)
+    call_handling: CallHandling = Field(default_factory=CallHandling)
 
 
 class NumberDoc(_Model):
@@ -218,6 +233,33 @@ def parse_document(raw: Any) -> TenantDoc:
             for k, e in enumerate(vm.emails)
         ]
 
+    schedules = schedule_names(doc)
+    for i, user in enumerate(doc.users):
+        path = f"users[{i}]"
+        contact_names: dict[str, int] = {}
+        for k, contact in enumerate(user.contacts):
+            contact.name = check(f"{path}.contacts[{k}].name", v.check_text, contact.name)
+            if contact.name.casefold() in contact_names:
+                check.fail(f"{path}.contacts[{k}].name", f"{contact.name!r} is listed twice")
+            contact_names.setdefault(contact.name.casefold(), k)
+            contact.numbers = [
+                check(f"{path}.contacts[{k}].numbers[{n}]", v.check_public_number, x, country)
+                for n, x in enumerate(contact.numbers)
+            ]
+        user.allowed_destinations = sorted(set(user.allowed_destinations))
+        context = Context(
+            country=country,
+            extension=user.extension,
+            extensions=set(extensions),
+            numbers=set(numbers),
+            schedules=schedules,
+            contacts=set(contact_names),
+            allowed_destinations=frozenset(user.allowed_destinations),
+            fail=check.fail,
+        )
+        check_call_handling(user.call_handling, context, f"{path}.call_handling")
+    _check_forwarding_loops(doc, check)
+
     for i, num in enumerate(doc.numbers):
         if num.user is not None and num.user not in extensions:
             check.fail(f"numbers[{i}].user", f"no user has extension {num.user}")
@@ -280,6 +322,30 @@ def _check_calendar(doc: TenantDoc, check: _Checker) -> None:
             check.fail(path, "needs a date, or from and to")
         elif holiday.first and holiday.last and holiday.first > holiday.last:
             check.fail(f"{path}.to", "must not be before from")
+
+
+def _check_forwarding_loops(doc: TenantDoc, check: _Checker) -> None:
+    """Refuse users who forward every call to each other in a circle (A → B → A): with
+    unconditional forwards and no schedule, no call could ever be answered. Loops that
+    depend on time or on callers are stopped at call time instead."""
+    always = {}
+    for user in doc.users:
+        fwd = user.call_handling.forward_always
+        if (
+            fwd is not None
+            and fwd.schedule is None
+            and fwd.to.isdigit()
+            and fwd.to != user.extension
+        ):
+            always[user.extension] = fwd.to
+    for i, user in enumerate(doc.users):
+        seen, ext = [user.extension], always.get(user.extension)
+        while ext is not None and ext not in seen:
+            seen.append(ext)
+            ext = always.get(ext)
+        if ext == user.extension:
+            circle = " → ".join([*seen, ext])
+            check.fail(f"users[{i}].call_handling.forward_always.to", f"forwarding loop {circle}")
 
 
 def schedule_names(doc: TenantDoc) -> set[str]:

@@ -88,6 +88,12 @@ class User(Base):
     voicemail_emails: Mapped[list[str]] = mapped_column(JSON, default=list)
     max_concurrent_calls: Mapped[int] = mapped_column(Integer, default=5)
     call_waiting: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Destination categories the user may call, forwards included (see numbering).
+    allowed_destinations: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Personal contacts and call handling, as validated in the tenant document
+    # (canonical JSON): read whole with the line on every call to it.
+    contacts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    call_handling: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     tenant: Mapped[Tenant] = relationship(back_populates="users", lazy="raise")
 

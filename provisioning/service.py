@@ -15,7 +15,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from provisioning.call_handling import CallHandling
 from provisioning.document import (
+    ContactDoc,
     DocumentInvalid,
     GatewayDoc,
     HolidayDoc,
@@ -98,6 +100,9 @@ def _user_values(doc: UserDoc, position: int) -> dict[str, Any]:
         "voicemail_emails": list(doc.voicemail.emails),
         "max_concurrent_calls": doc.max_concurrent_calls,
         "call_waiting": doc.call_waiting,
+        "allowed_destinations": [str(c) for c in doc.allowed_destinations],
+        "contacts": [c.model_dump(mode="json") for c in doc.contacts],
+        "call_handling": doc.call_handling.model_dump(mode="json", exclude_defaults=True),
     }
 
 
@@ -228,6 +233,9 @@ def export_document(session: Session, domain: str) -> TenantDoc:
                 ),
                 max_concurrent_calls=u.max_concurrent_calls,
                 call_waiting=u.call_waiting,
+                allowed_destinations=u.allowed_destinations,  # type: ignore[arg-type]
+                contacts=[ContactDoc.model_validate(c) for c in u.contacts],
+                call_handling=CallHandling.model_validate(u.call_handling),
             )
             for u in sorted(tenant.users, key=lambda u: (u.position, u.extension))
         ],

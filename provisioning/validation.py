@@ -33,6 +33,9 @@ HOST_PORT = re.compile(
 # "x-pre-process" is dropped (or executed) by the XML preprocessor.
 FORBIDDEN_IN_TEXT = re.compile(r"[$\[\]{}<>|^\\\"\x00-\x1f\x7f]|x-pre-process", re.IGNORECASE)
 
+# A distinctive ring is named by what phones know (Bellcore-dr2, ring3, …).
+ALERT_INFO_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]{0,31}")
+
 MAX_TEXT = 64
 
 

@@ -112,5 +112,8 @@ def test_schema_describes_every_field():
         "voicemail",
         "max_concurrent_calls",
         "call_waiting",
+        "allowed_destinations",
+        "contacts",
+        "call_handling",
     }
     assert user["additionalProperties"] is False

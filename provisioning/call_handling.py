@@ -1,0 +1,394 @@
+"""A user's call handling, as the tenant document describes it.
+
+Forwarding (always, no answer, busy, unreachable), do not disturb, simultaneous and
+sequential ring, selective handling by caller, rule lists with a weekly planner, and
+caller ID. `check_call_handling` validates and normalises one user's settings, with
+the same path-per-problem reporting as the rest of the document. Pure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import itertools
+from collections.abc import Callable
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from provisioning import calendar as cal
+from provisioning import validation as v
+from provisioning.numbering import Category, NotANumber, allowed, classify
+
+VOICEMAIL = "voicemail"
+SECONDS_PER_RING = 5
+NO_ANSWER_TO_NUMBER = (10, 90)  # seconds, forward to a number
+NO_ANSWER_TO_VOICEMAIL = (0, 60)  # seconds, 0 = straight to voicemail
+MAX_EXTRA_NUMBERS = 5
+MAX_LIST = 50
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+
+class Callers(_Model):
+    """Who a rule is about: typed numbers, company extensions, personal contacts."""
+
+    numbers: list[str] = Field(default_factory=list, max_length=MAX_LIST)
+    extensions: list[str] = Field(default_factory=list, max_length=MAX_LIST)
+    contacts: list[str] = Field(default_factory=list, max_length=MAX_LIST)
+    anonymous: bool = Field(default=False, description="Callers who withhold their number")
+
+
+class Forward(_Model):
+    to: str = Field(description="'voicemail', an extension, or a number")
+    schedule: str | None = Field(default=None, description="Only while this schedule is in force")
+    direct_only: bool = Field(default=False, description="Not for calls that came through a group")
+    confirm: bool = Field(default=False, description="The forwarded party presses 1 to accept")
+
+
+class NoAnswerForward(Forward):
+    after: int | None = Field(default=None, description="Seconds of ringing first")
+    rings: int | None = Field(default=None, description="Or: rings first (1 ring = 5 s)")
+
+    @model_validator(mode="after")
+    def _rings_to_seconds(self) -> NoAnswerForward:
+        if self.rings is not None:
+            if self.after is not None:
+                raise ValueError("give either after (seconds) or rings, not both")
+            self.after, self.rings = self.rings * SECONDS_PER_RING, None
+        return self
+
+
+class DoNotDisturb(_Model):
+    enabled: bool = True
+    priority_callers: Callers = Field(default_factory=Callers)
+
+
+class Criteria(_Model):
+    schedule: str | None = None
+    callers: Callers | None = Field(default=None, description="Only for these callers")
+
+
+class SimultaneousRing(Criteria):
+    numbers: list[str] = Field(min_length=1, max_length=MAX_EXTRA_NUMBERS)
+    skip_when_on_call: bool = Field(
+        default=False, description="Do not ring them while I am on a call"
+    )
+    confirm: bool = False
+
+
+class SequentialStep(_Model):
+    number: str
+    rings: int = Field(default=3, ge=1, le=12)
+
+
+class SequentialRing(Criteria):
+    own_rings: int = Field(default=3, ge=1, le=12, description="My own line rings first")
+    steps: list[SequentialStep] = Field(min_length=1, max_length=MAX_EXTRA_NUMBERS)
+    confirm: bool = False
+
+
+class SelectiveForward(_Model):
+    callers: Callers
+    to: str
+    confirm: bool = False
+
+
+class DistinctiveRing(_Model):
+    callers: Callers
+    ring: str = Field(description="Alert-Info ring name the phones know, e.g. Bellcore-dr2")
+
+
+class Selective(_Model):
+    forward: list[SelectiveForward] = Field(default_factory=list, max_length=10)
+    reject: Callers | None = Field(default=None, description="Rejected, no voicemail")
+    reject_anonymous: bool = False
+    distinctive_ring: list[DistinctiveRing] = Field(default_factory=list, max_length=10)
+    screening: Callers | None = Field(
+        default=None, description="Callers who say their name first; the callee accepts or not"
+    )
+
+
+ActionKind = Literal[
+    "ring", "forward", "voicemail", "reject", "screen", "ring_all", "ring_sequence"
+]
+
+
+class RuleAction(_Model):
+    action: ActionKind
+    to: str | None = Field(default=None, description="forward: the target")
+    numbers: list[str] = Field(
+        default_factory=list, max_length=MAX_EXTRA_NUMBERS, description="ring_all / ring_sequence"
+    )
+    rings: int = Field(default=3, ge=1, le=12, description="ring_sequence: rings per number")
+
+
+class Rule(RuleAction):
+    callers: Callers
+
+
+class RuleList(_Model):
+    name: str
+    rules: list[Rule] = Field(default_factory=list, max_length=20)
+    default: RuleAction
+
+
+class PlannerPeriod(_Model):
+    """A named period of the week (15-minute resolution) that applies a rule list."""
+
+    name: str
+    rule_list: str
+    mon: list[str] = Field(default_factory=list, max_length=3)
+    tue: list[str] = Field(default_factory=list, max_length=3)
+    wed: list[str] = Field(default_factory=list, max_length=3)
+    thu: list[str] = Field(default_factory=list, max_length=3)
+    fri: list[str] = Field(default_factory=list, max_length=3)
+    sat: list[str] = Field(default_factory=list, max_length=3)
+    sun: list[str] = Field(default_factory=list, max_length=3)
+
+
+class SpecialDays(_Model):
+    rule_list: str
+    tenant_holidays: bool = Field(default=True, description="The tenant's holidays count too")
+    dates: list[datetime.date] = Field(default_factory=list, max_length=100)
+
+
+class Planner(_Model):
+    periods: list[PlannerPeriod] = Field(default_factory=list, max_length=3)
+    special_days: SpecialDays | None = None
+
+
+class CallerId(_Model):
+    withhold: bool = Field(default=False, description="Present no number (CLIR)")
+    outgoing_number: str | None = Field(
+        default=None, description="One of the tenant's numbers, instead of my own"
+    )
+    hide_incoming: bool = Field(default=False, description="Do not show me who calls")
+
+
+class CallHandling(_Model):
+    forward_always: Forward | None = None
+    forward_no_answer: NoAnswerForward | None = None
+    forward_busy: Forward | None = None
+    forward_unreachable: Forward | None = None
+    do_not_disturb: DoNotDisturb | None = None
+    simultaneous_ring: SimultaneousRing | None = None
+    sequential_ring: SequentialRing | None = None
+    selective: Selective = Field(default_factory=Selective)
+    rule_lists: list[RuleList] = Field(default_factory=list, max_length=10)
+    planner: Planner = Field(default_factory=Planner)
+    caller_id: CallerId = Field(default_factory=CallerId)
+
+
+Fail = Callable[[str, str], None]
+
+
+class Context:
+    """What a user's settings are checked against: the tenant around them."""
+
+    def __init__(
+        self,
+        *,
+        country: str,
+        extension: str,
+        extensions: set[str],
+        numbers: set[str],
+        schedules: set[str],
+        contacts: set[str],
+        allowed_destinations: frozenset[Category],
+        fail: Fail,
+    ) -> None:
+        self.country = country
+        self.extension = extension
+        self.extensions = extensions
+        self.numbers = numbers
+        self.schedules = schedules
+        self.contacts = contacts
+        self.allowed_destinations = allowed_destinations
+        self.fail = fail
+
+    def target(self, path: str, value: str, *, voicemail_ok: bool = True) -> str:
+        """A forward target: voicemail, a company extension, or a number the user may
+        call, normalised to E.164."""
+        value = value.strip()
+        if value.lower() == VOICEMAIL:
+            if not voicemail_ok:
+                self.fail(path, "must be a number here, not voicemail")
+            return VOICEMAIL
+        if value in self.extensions:
+            if value == self.extension:
+                self.fail(path, "must not be the user's own extension")
+            return value
+        try:
+            typed = (
+                v.check_public_number(value, self.country) if not v.is_dialable(value) else value
+            )
+            found = classify(typed, self.country)
+        except (v.InvalidValue, NotANumber):
+            self.fail(path, "must be voicemail, a company extension or a phone number")
+            return value
+        if found.e164 is None:
+            self.fail(path, "must be a full phone number, not a short or emergency number")
+            return value
+        if not allowed(found.category, self.allowed_destinations):
+            self.fail(
+                path, f"{found.category} numbers are not among the user's allowed destinations"
+            )
+        return found.e164
+
+    def schedule(self, path: str, name: str | None) -> str | None:
+        if name is not None and name.casefold() not in self.schedules:
+            self.fail(path, f"no schedule named {name!r}")
+        return name
+
+    def callers(self, path: str, callers: Callers | None) -> None:
+        if callers is None:
+            return
+        normalised = []
+        for i, number in enumerate(callers.numbers):
+            try:
+                normalised.append(v.check_public_number(number, self.country))
+            except v.InvalidValue as exc:
+                self.fail(f"{path}.numbers[{i}]", str(exc))
+                normalised.append(number)
+        callers.numbers = normalised
+        for i, ext in enumerate(callers.extensions):
+            if ext not in self.extensions:
+                self.fail(f"{path}.extensions[{i}]", f"no user has extension {ext}")
+        for i, name in enumerate(callers.contacts):
+            if name.casefold() not in self.contacts:
+                self.fail(f"{path}.contacts[{i}]", f"no contact named {name!r}")
+        if not (callers.numbers or callers.extensions or callers.contacts or callers.anonymous):
+            self.fail(path, "must name at least one caller")
+
+
+def check_call_handling(ch: CallHandling, ctx: Context, path: str) -> None:
+    def forward(name: str, fwd: Forward | None, *, voicemail_ok: bool = True) -> None:
+        if fwd is None:
+            return
+        fwd.to = ctx.target(f"{path}.{name}.to", fwd.to, voicemail_ok=voicemail_ok)
+        fwd.schedule = ctx.schedule(f"{path}.{name}.schedule", fwd.schedule)
+
+    forward("forward_always", ch.forward_always)
+    forward("forward_busy", ch.forward_busy)
+    forward("forward_unreachable", ch.forward_unreachable)
+    forward("forward_no_answer", ch.forward_no_answer)
+    if ch.forward_no_answer is not None:
+        fna = ch.forward_no_answer
+        low, high = NO_ANSWER_TO_VOICEMAIL if fna.to == VOICEMAIL else NO_ANSWER_TO_NUMBER
+        if fna.after is None:
+            fna.after = 20
+        if not low <= fna.after <= high:
+            where = "voicemail" if fna.to == VOICEMAIL else "a number"
+            ctx.fail(
+                f"{path}.forward_no_answer.after", f"must be {low} to {high} seconds for {where}"
+            )
+
+    if ch.do_not_disturb is not None and ch.do_not_disturb.priority_callers != Callers():
+        ctx.callers(f"{path}.do_not_disturb.priority_callers", ch.do_not_disturb.priority_callers)
+
+    for name in ("simultaneous_ring", "sequential_ring"):
+        ring = getattr(ch, name)
+        if ring is None:
+            continue
+        ring.schedule = ctx.schedule(f"{path}.{name}.schedule", ring.schedule)
+        ctx.callers(f"{path}.{name}.callers", ring.callers)
+    if ch.simultaneous_ring is not None:
+        ch.simultaneous_ring.numbers = [
+            ctx.target(f"{path}.simultaneous_ring.numbers[{i}]", n, voicemail_ok=False)
+            for i, n in enumerate(ch.simultaneous_ring.numbers)
+        ]
+    if ch.sequential_ring is not None:
+        for i, step in enumerate(ch.sequential_ring.steps):
+            step.number = ctx.target(
+                f"{path}.sequential_ring.steps[{i}].number", step.number, voicemail_ok=False
+            )
+
+    sel = ch.selective
+    for i, fwd in enumerate(sel.forward):
+        ctx.callers(f"{path}.selective.forward[{i}].callers", fwd.callers)
+        fwd.to = ctx.target(f"{path}.selective.forward[{i}].to", fwd.to)
+    ctx.callers(f"{path}.selective.reject", sel.reject)
+    ctx.callers(f"{path}.selective.screening", sel.screening)
+    for i, ring in enumerate(sel.distinctive_ring):
+        ctx.callers(f"{path}.selective.distinctive_ring[{i}].callers", ring.callers)
+        if not v.ALERT_INFO_NAME.fullmatch(ring.ring):
+            ctx.fail(f"{path}.selective.distinctive_ring[{i}].ring", "must be letters, digits or -")
+
+    list_names: dict[str, int] = {}
+    for i, rule_list in enumerate(ch.rule_lists):
+        lpath = f"{path}.rule_lists[{i}]"
+        key = rule_list.name.casefold()
+        if key in list_names:
+            ctx.fail(
+                f"{lpath}.name", f"{rule_list.name!r} is already rule_lists[{list_names[key]}]"
+            )
+        list_names.setdefault(key, i)
+        for k, rule in enumerate(rule_list.rules):
+            ctx.callers(f"{lpath}.rules[{k}].callers", rule.callers)
+            _check_action(ctx, f"{lpath}.rules[{k}]", rule)
+        _check_action(ctx, f"{lpath}.default", rule_list.default)
+
+    for i, period in enumerate(ch.planner.periods):
+        ppath = f"{path}.planner.periods[{i}]"
+        if period.rule_list.casefold() not in list_names:
+            ctx.fail(f"{ppath}.rule_list", f"no rule list named {period.rule_list!r}")
+        for day in cal.WEEKDAYS:
+            texts, periods = getattr(period, day), []
+            for k, text in enumerate(texts):
+                try:
+                    periods.append(cal.parse_period(text, resolution=15))
+                except cal.InvalidPeriod as exc:
+                    ctx.fail(f"{ppath}.{day}[{k}]", str(exc))
+            setattr(period, day, [str(p) for p in sorted(periods)])
+    _check_planner_overlap(ctx, f"{path}.planner.periods", ch.planner.periods)
+    special = ch.planner.special_days
+    if special is not None and special.rule_list.casefold() not in list_names:
+        ctx.fail(
+            f"{path}.planner.special_days.rule_list", f"no rule list named {special.rule_list!r}"
+        )
+
+    cid = ch.caller_id
+    if cid.outgoing_number is not None:
+        try:
+            cid.outgoing_number = v.check_public_number(cid.outgoing_number, ctx.country)
+        except v.InvalidValue as exc:
+            ctx.fail(f"{path}.caller_id.outgoing_number", str(exc))
+            return
+        if cid.outgoing_number not in ctx.numbers:
+            ctx.fail(f"{path}.caller_id.outgoing_number", "must be one of the tenant's numbers")
+
+
+def _check_action(ctx: Context, path: str, action: RuleAction) -> None:
+    if action.action == "forward":
+        if action.to is None:
+            ctx.fail(f"{path}.to", "forward needs a target")
+        else:
+            action.to = ctx.target(f"{path}.to", action.to)
+    elif action.to is not None:
+        ctx.fail(f"{path}.to", f"only forward takes a target, not {action.action}")
+    if action.action in {"ring_all", "ring_sequence"}:
+        if not action.numbers:
+            ctx.fail(f"{path}.numbers", f"{action.action} needs at least one number")
+        action.numbers = [
+            ctx.target(f"{path}.numbers[{i}]", n, voicemail_ok=False)
+            for i, n in enumerate(action.numbers)
+        ]
+    elif action.numbers:
+        ctx.fail(f"{path}.numbers", "only ring_all and ring_sequence take numbers")
+
+
+def _check_planner_overlap(ctx: Context, path: str, periods: list[PlannerPeriod]) -> None:
+    """Two planner periods may not claim the same quarter hour."""
+    for day in cal.WEEKDAYS:
+        spans = []
+        for i, period in enumerate(periods):
+            for text in getattr(period, day):
+                with contextlib.suppress(cal.InvalidPeriod):
+                    spans.append((cal.parse_period(text), i))
+        spans.sort()
+        for (a, i), (b, j) in itertools.pairwise(spans):
+            if b.start < a.end and i != j:
+                ctx.fail(f"{path}[{j}].{day}", f"overlaps {periods[i].name!r} ({a})")
