@@ -98,6 +98,23 @@ class User(Base):
     tenant: Mapped[Tenant] = relationship(back_populates="users", lazy="raise")
 
 
+class LineState(Base):
+    """What is happening on a line now, as FreeSWITCH reports it (kept by the event
+    listener): calls in progress, and whether a phone is registered (None: unknown).
+    Busy and unreachable decisions read it with the line, in the same query."""
+
+    __tablename__ = "line_states"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    active_calls: Mapped[int] = mapped_column(Integer, default=0)
+    registered: Mapped[bool | None] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
 class PublicNumber(Base):
     """A DID owned by a tenant; calls from the public network to it reach `user`."""
 

@@ -61,3 +61,15 @@ def classify(dialled: str, country: str) -> Classified:
 
 def allowed(category: Category, allowed_categories: frozenset[Category]) -> bool:
     return category is Category.EMERGENCY or category in allowed_categories
+
+
+def format_for_carrier(e164: str, number_format: str) -> str:
+    """A number as a carrier trunk wants it: `e164` (+33…), `e164-digits` (33…) or
+    `national` (0…, the digits only)."""
+    if number_format == "e164-digits":
+        return e164.lstrip("+")
+    if number_format == "national":
+        parsed = phonenumbers.parse(e164)
+        national = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+        return "".join(c for c in national if c.isdigit())
+    return e164

@@ -13,11 +13,23 @@ from dataclasses import dataclass, field
 
 # --- what to ring ---------------------------------------------------------------
 @dataclass(frozen=True)
+class LegOptions:
+    """How one leg of a ring behaves: its own ring time (sequential ringing), whether
+    the answering party must press 1 to take the call (so that a mobile's voicemail
+    cannot swallow it), and whether they first hear the caller's recorded name."""
+
+    timeout: int | None = None
+    confirm: bool = False
+    screening: bool = False
+
+
+@dataclass(frozen=True)
 class UserEndpoint:
     """Every registered phone of a line (the directory's dial-string does the fan-out)."""
 
     extension: str
     domain: str
+    options: LegOptions = LegOptions()
 
 
 @dataclass(frozen=True)
@@ -26,6 +38,7 @@ class GatewayEndpoint:
 
     gateway: str
     number: str
+    options: LegOptions = LegOptions()
 
 
 Endpoint = UserEndpoint | GatewayEndpoint
@@ -44,13 +57,23 @@ class UnsetVariable:
 
 
 @dataclass(frozen=True)
+class ExportVariable:
+    """Set on the legs this call rings (not on the caller's own channel)."""
+
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
 class Ring:
-    """Bridge to the endpoints for at most `timeout` seconds. If nobody answers, the
+    """Bridge to the endpoints for at most `timeout` seconds: all together, or one after
+    the other (`sequential`, each for its own leg timeout). If nobody answers, the
     actions after it run (`continue_on_fail`); if somebody does, the call ends with the
     conversation (`hangup_after_bridge`) — both set by the compiler before."""
 
     endpoints: tuple[Endpoint, ...]
     timeout: int
+    sequential: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,6 +103,12 @@ class Tone:
 
 
 @dataclass(frozen=True)
+class RecordName:
+    """Call screening: ask the caller to say who they are and record it; the legs of
+    the next ring play it to the callee (`LegOptions.screening`)."""
+
+
+@dataclass(frozen=True)
 class Voicemail:
     """Leave a message in the box of `extension`; `check` = listen to one's own box."""
 
@@ -94,7 +123,17 @@ class Hangup:
 
 
 Action = (
-    SetVariable | UnsetVariable | Ring | Transfer | Answer | EarlyMedia | Tone | Voicemail | Hangup
+    SetVariable
+    | UnsetVariable
+    | ExportVariable
+    | Ring
+    | Transfer
+    | Answer
+    | EarlyMedia
+    | Tone
+    | RecordName
+    | Voicemail
+    | Hangup
 )
 
 

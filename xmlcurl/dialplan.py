@@ -1,33 +1,35 @@
 """The dialplan compiler: a call request plus the data it names → a `Route`.
 
 Pure: no flask, no database, no clock (`now` is given). The loader is told what to
-load by `lookup_for`; `compile_call` then decides.
+load by `lookup_for`; `compile_call` then decides what kind of call this is — to a
+line (`xmlcurl.line`), the voicemail access code, or out to the public network — and
+what follows a failure.
 
 How a failed ring is handled: before ringing, the route marks the channel with
-`centrex_failover_for=<destination>`, and after the bridge it transfers back to the
-same destination. FreeSWITCH evaluates dialplan conditions when it hunts, before any
-bridge runs, so the outcome of a bridge can only be acted on by hunting again: the
-new fetch carries `originate_disposition` (USER_BUSY, NO_ANSWER, USER_NOT_REGISTERED,
-…) and the marker, and `compile_call` picks what follows — voicemail, or the tone
-that matches the failure. A bridge that was answered never gets there:
-`hangup_after_bridge=true` ends the call with the conversation.
+`centrex_failover_for=<destination>` and `centrex_stage`, and after the bridge it
+transfers back to the same destination. FreeSWITCH evaluates dialplan conditions when
+it hunts, before any bridge runs, so the outcome of a bridge can only be acted on by
+hunting again: the new fetch carries `originate_disposition` (USER_BUSY, NO_ANSWER,
+USER_NOT_REGISTERED, …) and the marker, and the compiler picks what follows. A bridge
+that was answered never gets there: `hangup_after_bridge=true` ends the call with the
+conversation.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
 import phonenumbers
-from phonenumbers import shortnumberinfo
 
+from provisioning.numbering import Category, NotANumber, allowed, classify, format_for_carrier
 from provisioning.validation import is_dialable
 from xmlcurl import fsnames as fs
 from xmlcurl.decisions import (
     Action,
     Answer,
     EarlyMedia,
+    ExportVariable,
     GatewayEndpoint,
     Hangup,
     Ring,
@@ -36,27 +38,25 @@ from xmlcurl.decisions import (
     Tone,
     Transfer,
     UnsetVariable,
-    UserEndpoint,
     Voicemail,
 )
-from xmlcurl.loader import CallData, GatewayData, LineData, TenantData
+from xmlcurl.line import (
+    TONE_LOOPS,
+    Caller,
+    CallToLine,
+    after_failure,
+    bridge_settings,
+    presented_number,
+    route_to_line,
+    safe_cause,
+    tone,
+)
+from xmlcurl.loader import CallData, LineData, TenantData
 from xmlcurl.request import CallRequest
 
-NO_ANSWER_SECONDS = 20
 OUTBOUND_RING_SECONDS = 90
 # Dialled from one's own phone to listen to one's own voicemail box.
 VOICEMAIL_ACCESS_CODE = "*318"
-TONE_LOOPS = 5
-
-# Tones by country (ITU-T E.180): busy, and "unavailable" (congestion) for every other
-# failure. Most of the world uses 425 Hz; North America 480+620 Hz; the UK 400 Hz.
-_TONES = {
-    "default": {"busy": "%(500,500,425)", "unavailable": "%(250,250,425)"},
-    "US": {"busy": "%(500,500,480,620)", "unavailable": "%(250,250,480,620)"},
-    "CA": {"busy": "%(500,500,480,620)", "unavailable": "%(250,250,480,620)"},
-    "GB": {"busy": "%(375,375,400)", "unavailable": "%(400,350,400,450)"},
-}
-_CAUSE_NAME = re.compile(r"[A-Z_]{1,40}")
 
 
 @dataclass(frozen=True)
@@ -104,9 +104,33 @@ def _reject(request: CallRequest, cause: str, why: str) -> Route:
     return Route(request.context, request.destination, f"reject: {why}", (Hangup(cause),))
 
 
+def _caller_line(request: CallRequest, data: CallData) -> LineData | None:
+    if request.caller_user is None or request.caller_domain != data.tenant.domain:
+        return None
+    return data.lines.get(request.caller_user)
+
+
+def _caller(request: CallRequest, tenant: TenantData, caller_line: LineData | None) -> Caller:
+    e164 = None
+    if caller_line is not None:
+        e164 = presented_number(tenant, caller_line)
+    elif not request.caller_withheld:
+        try:
+            parsed = phonenumbers.parse(request.caller_id_number, tenant.country)
+            if phonenumbers.is_valid_number(parsed):
+                e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        except phonenumbers.NumberParseException:
+            pass
+    return Caller(
+        number=request.caller_id_number,
+        e164=e164,
+        extension=caller_line.extension if caller_line else None,
+        withheld=request.caller_withheld,
+    )
+
+
 def compile_call(request: CallRequest, data: CallData | None, now: datetime) -> Route:
     """Decide what FreeSWITCH does with this call, now."""
-    del now  # no time-dependent routing yet; the signature is the compile contract
     if not is_dialable(request.destination):
         return _reject(request, fs.INVALID_NUMBER_FORMAT, "not a dialable number")
     if data is None:
@@ -114,125 +138,116 @@ def compile_call(request: CallRequest, data: CallData | None, now: datetime) -> 
             return _reject(request, fs.UNALLOCATED_NUMBER, "not one of our numbers")
         return _reject(request, fs.NO_ROUTE_DESTINATION, "unknown context")
 
-    if request.context == fs.PUBLIC_CONTEXT:
-        line = data.lines.get(data.public_number_line or "")
-    else:
-        line = data.lines.get(request.destination)
+    public = request.context == fs.PUBLIC_CONTEXT
+    line = data.lines.get((data.public_number_line or "") if public else request.destination)
+    caller_line = None if public else _caller_line(request, data)
+    failover = request.failover_for is not None and request.failover_for == request.destination
 
-    if request.failover_for is not None and request.failover_for == request.destination:
-        return _after_failed_ring(request, data.tenant, line)
+    if line is not None:
+        call = CallToLine(
+            tenant=data.tenant,
+            line=line,
+            caller=_caller(request, data.tenant, caller_line),
+            context=request.context,
+            destination=request.destination,
+            via_group=request.via_group is not None,
+            chain=request.forward_chain,
+            now=now,
+            caller_line=caller_line,
+        )
+        if failover:
+            name, actions = after_failure(call, request.stage, request.disposition or "")
+        else:
+            name, actions = route_to_line(call)
+        return Route(request.context, request.destination, name, actions)
 
-    if request.context == fs.PUBLIC_CONTEXT:
-        if line is None:
-            return _reject(request, fs.NO_ROUTE_DESTINATION, "number routed nowhere")
-        return _ring_line(request, data.tenant, line)
-
-    caller = _caller_line(request, data)
+    if failover:
+        return _after_failed_outbound(request, data.tenant)
+    if public:
+        return _reject(request, fs.NO_ROUTE_DESTINATION, "number routed nowhere")
     if request.destination == VOICEMAIL_ACCESS_CODE:
-        if caller is None or not caller.voicemail_enabled:
+        if caller_line is None or not caller_line.voicemail_enabled:
             return _reject(request, fs.UNALLOCATED_NUMBER, "no voicemail box")
         return Route(
             request.context,
             request.destination,
-            f"voicemail of {caller.extension}",
-            (Answer(), Voicemail(data.tenant.domain, caller.extension, check=True)),
+            f"voicemail of {caller_line.extension}",
+            (Answer(), Voicemail(data.tenant.domain, caller_line.extension, check=True)),
         )
-    if line is not None:
-        return _ring_line(request, data.tenant, line)
-    if caller is None:
+    if caller_line is None:
         # Only the tenant's own authenticated lines may call out.
         return _reject(request, fs.UNALLOCATED_NUMBER, "unknown extension")
-    return _outbound(request, data.tenant, caller)
+    return _outbound(request, data.tenant, caller_line)
 
 
-def _caller_line(request: CallRequest, data: CallData) -> LineData | None:
-    if request.caller_user is None or request.caller_domain != data.tenant.domain:
-        return None
-    return data.lines.get(request.caller_user)
-
-
-def _bridge_settings(request: CallRequest) -> tuple[Action, ...]:
-    return (
-        SetVariable(fs.V_HANGUP_AFTER_BRIDGE, "true"),
-        SetVariable(fs.V_CONTINUE_ON_FAIL, "true"),
-        SetVariable(fs.V_FAILOVER_FOR, request.destination),
-    )
-
-
-def _ring_line(request: CallRequest, tenant: TenantData, line: LineData) -> Route:
-    return Route(
-        request.context,
-        request.destination,
-        f"ring {line.extension}",
-        (
-            *_bridge_settings(request),
-            Ring((UserEndpoint(line.extension, tenant.domain),), NO_ANSWER_SECONDS),
-            Transfer(request.destination, request.context),
-        ),
-    )
-
-
-def _after_failed_ring(request: CallRequest, tenant: TenantData, line: LineData | None) -> Route:
+def _after_failed_outbound(request: CallRequest, tenant: TenantData) -> Route:
     disposition = request.disposition or ""
-    name = f"after ring: {disposition or 'unknown'}"
+    cleanup = (UnsetVariable(fs.V_FAILOVER_FOR), UnsetVariable(fs.V_STAGE))
     if disposition in fs.ANSWERED_DISPOSITIONS:
         actions: tuple[Action, ...] = (Hangup(fs.NORMAL_CLEARING),)
     elif disposition == fs.ORIGINATOR_CANCEL:
         actions = (Hangup(fs.ORIGINATOR_CANCEL),)
-    elif line is not None and line.voicemail_enabled:
-        actions = (Answer(), Voicemail(tenant.domain, line.extension))
     else:
         kind = "busy" if disposition == fs.USER_BUSY else "unavailable"
-        tone = _TONES.get(tenant.country, _TONES["default"])[kind]
-        cause = disposition if _CAUSE_NAME.fullmatch(disposition) else fs.NORMAL_TEMPORARY_FAILURE
-        actions = (EarlyMedia(), Tone(tone, TONE_LOOPS), Hangup(cause))
-    return Route(
-        request.context, request.destination, name, (UnsetVariable(fs.V_FAILOVER_FOR), *actions)
-    )
+        actions = (
+            EarlyMedia(),
+            Tone(tone(tenant.country, kind), TONE_LOOPS),
+            Hangup(safe_cause(disposition)),
+        )
+    name = f"after outbound {disposition or '?'}"
+    return Route(request.context, request.destination, name, (*cleanup, *actions))
 
 
-def format_for_gateway(e164: str, number_format: str) -> str:
-    if number_format == "e164-digits":
-        return e164.lstrip("+")
-    if number_format == "national":
-        parsed = phonenumbers.parse(e164)
-        national = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
-        return re.sub(r"[^0-9]", "", national)
-    return e164
+def _caller_id(
+    tenant: TenantData, caller: LineData, number_format: str, withhold: bool
+) -> tuple[Action, ...]:
+    """The caller's name and number as the called party sees them, or nothing (CLIR)
+    with the real number in P-Asserted-Identity for the carrier."""
+    presented = presented_number(tenant, caller)
+    carrier_form = format_for_carrier(presented, number_format) if presented else None
+    if withhold:
+        actions: tuple[Action, ...] = (
+            SetVariable(fs.V_EFFECTIVE_CID_NAME, fs.ANONYMOUS_NAME),
+            SetVariable(fs.V_EFFECTIVE_CID_NUMBER, fs.ANONYMOUS_NUMBER),
+            ExportVariable(fs.V_SIP_CID_TYPE, "none"),
+            ExportVariable(fs.H_PRIVACY, "id"),
+        )
+        if carrier_form:
+            actions += (
+                ExportVariable(fs.H_ASSERTED_IDENTITY, f"<sip:{carrier_form}@{tenant.domain}>"),
+            )
+        return actions
+    actions = (SetVariable(fs.V_EFFECTIVE_CID_NAME, caller.display_name),)
+    if carrier_form:
+        actions += (SetVariable(fs.V_EFFECTIVE_CID_NUMBER, carrier_form),)
+    return actions
 
 
 def _outbound(request: CallRequest, tenant: TenantData, caller: LineData) -> Route:
     dialled = request.destination
-    gateway: GatewayData | None = tenant.gateway
-    if shortnumberinfo.is_emergency_number(dialled, tenant.country):
-        number = dialled  # emergency short codes go out exactly as dialled
-    else:
-        try:
-            parsed = phonenumbers.parse(dialled, tenant.country)
-        except phonenumbers.NumberParseException:
-            return _reject(request, fs.INVALID_NUMBER_FORMAT, "not a phone number")
-        if not phonenumbers.is_valid_number(parsed):
-            return _reject(request, fs.UNALLOCATED_NUMBER, "not a valid phone number")
-        e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-        number = format_for_gateway(e164, gateway.number_format) if gateway else e164
+    try:
+        found = classify(dialled, tenant.country)
+    except NotANumber:
+        return _reject(request, fs.UNALLOCATED_NUMBER, "not a valid phone number")
+    if not allowed(found.category, caller.allowed_destinations):
+        return _reject(request, fs.OUTGOING_CALL_BARRED, f"{found.category} calls not allowed")
+    gateway = tenant.gateway
     if gateway is None:
         return _reject(request, fs.NO_ROUTE_DESTINATION, "tenant has no outbound gateway")
-
-    caller_id: tuple[Action, ...] = (SetVariable(fs.V_EFFECTIVE_CID_NAME, caller.display_name),)
-    presented = caller.public_number or tenant.main_number
-    if presented:
-        caller_id += (
-            SetVariable(
-                fs.V_EFFECTIVE_CID_NUMBER, format_for_gateway(presented, gateway.number_format)
-            ),
-        )
+    # Emergency and short numbers go out exactly as dialled; others in the carrier's form.
+    number = (
+        dialled if found.e164 is None else format_for_carrier(found.e164, gateway.number_format)
+    )
+    # Emergency services always get the caller's number.
+    withhold = caller.call_handling.caller_id.withhold and found.category is not Category.EMERGENCY
+    caller_id = _caller_id(tenant, caller, gateway.number_format, withhold)
     return Route(
         request.context,
         request.destination,
         f"outbound {number}",
         (
             *caller_id,
-            *_bridge_settings(request),
+            *bridge_settings(request.destination, fs.STAGE_OUTBOUND),
             Ring((GatewayEndpoint(tenant.domain, number),), OUTBOUND_RING_SECONDS),
             Transfer(request.destination, request.context),
         ),

@@ -44,6 +44,8 @@ CALLER_DESTINATION = "Caller-Destination-Number"
 CALLER_CONTEXT = "Caller-Context"
 CALLER_ID_NUMBER = "Caller-Caller-ID-Number"
 CALLER_ID_NAME = "Caller-Caller-ID-Name"
+HUNT_PRIVACY_HIDE_NUMBER = "Hunt-Privacy-Hide-Number"
+CALLER_PRIVACY_HIDE_NUMBER = "Caller-Privacy-Hide-Number"
 UNIQUE_ID = "Unique-ID"
 VAR_PREFIX = "variable_"
 
@@ -62,6 +64,38 @@ V_TIMEZONE = "timezone"
 # Ours: which destination a failed ring falls back for (set before the bridge, read
 # at the next hunt). Remote parties cannot set channel variables of this name.
 V_FAILOVER_FOR = "centrex_failover_for"
+# What failed, for the next hunt: ringing a line, a forward, or an outbound call.
+V_STAGE = "centrex_stage"
+STAGE_RING = "ring"
+STAGE_FORWARD = "forward"
+STAGE_OUTBOUND = "outbound"
+# Lines a call was forwarded through, comma-separated: a forward back into this list
+# is a loop and is not followed.
+V_FORWARD_CHAIN = "centrex_forward_chain"
+# Set by group routing on calls it hands to a member (forwards marked direct-only and
+# the member's voicemail do not apply to those).
+V_VIA_GROUP = "centrex_via_group"
+
+# Leg and caller-ID variables.
+V_LEG_TIMEOUT = "leg_timeout"
+V_CONFIRM_KEY = "group_confirm_key"
+V_CONFIRM_FILE = "group_confirm_file"
+V_CONFIRM_CANCEL_TIMEOUT = "group_confirm_cancel_timeout"
+V_ALERT_INFO = "alert_info"
+V_SIP_CID_TYPE = "sip_cid_type"
+H_PRIVACY = "sip_h_Privacy"
+H_ASSERTED_IDENTITY = "sip_h_P-Asserted-Identity"
+H_DIVERSION = "sip_h_Diversion"
+ANONYMOUS_NUMBER = "anonymous"
+ANONYMOUS_NAME = "Anonymous"
+# Caller ID numbers carriers and phones use for a withheld number.
+WITHHELD_NUMBERS = frozenset({"", "anonymous", "unknown", "restricted", "private", "0"})
+
+# Prompts of FreeSWITCH's standard sound set.
+PROMPT_ACCEPT = "ivr/ivr-accept_reject_voicemail.wav"
+PROMPT_SAY_NAME = "ivr/ivr-please_state_your_name_and_reason_for_calling.wav"
+# Where a screened caller's name is recorded, on the FreeSWITCH node (expanded there).
+SCREENING_RECORDING = "${recordings_dir}/centrex-screening-${uuid}.wav"
 
 # The context calls from the public network (carriers) arrive in.
 PUBLIC_CONTEXT = "public"
@@ -77,6 +111,8 @@ APP_PLAYBACK = "playback"
 APP_HANGUP = "hangup"
 APP_VOICEMAIL = "voicemail"
 APP_SLEEP = "sleep"
+APP_EXPORT = "export"
+APP_RECORD = "record"
 
 VOICEMAIL_PROFILE = "default"
 
@@ -110,6 +146,7 @@ UNALLOCATED_NUMBER = "UNALLOCATED_NUMBER"
 NO_ROUTE_DESTINATION = "NO_ROUTE_DESTINATION"
 INVALID_NUMBER_FORMAT = "INVALID_NUMBER_FORMAT"
 NORMAL_CLEARING = "NORMAL_CLEARING"
+OUTGOING_CALL_BARRED = "OUTGOING_CALL_BARRED"
 NORMAL_TEMPORARY_FAILURE = "NORMAL_TEMPORARY_FAILURE"
 # What `originate_disposition` holds after a bridge that was answered.
 ANSWERED_DISPOSITIONS = frozenset({"SUCCESS", "ANSWER", "call accepted"})

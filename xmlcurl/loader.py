@@ -14,7 +14,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Row, and_, select, update
 
-from provisioning.models import Gateway, PublicNumber, Tenant, User
+from provisioning import calendar as cal
+from provisioning.call_handling import CallHandling
+from provisioning.document import DEFAULT_SCHEDULE, DEFAULT_SCHEDULE_PERIODS
+from provisioning.models import Gateway, LineState, PublicNumber, Tenant, User
+from provisioning.numbering import Category
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,13 @@ class LineData:
     voicemail_emails: tuple[str, ...]
     max_concurrent_calls: int
     call_waiting: bool
+    allowed_destinations: frozenset[Category] = frozenset({Category.NATIONAL})
+    # Contact name (case-folded) → its numbers in E.164.
+    contacts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    call_handling: CallHandling = field(default_factory=CallHandling)
+    # Live state: calls in progress, and whether a phone is registered (None: unknown).
+    active_calls: int = 0
+    registered: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +59,9 @@ class TenantData:
     country: str
     main_number: str | None
     gateway: GatewayData | None
+    # Schedule name (case-folded) → schedule; the default office hours included.
+    schedules: dict[str, cal.Schedule] = field(default_factory=dict)
+    holidays: tuple[cal.Holiday, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,6 +81,8 @@ _TENANT_COLUMNS = (
     Tenant.timezone,
     Tenant.country,
     Tenant.main_number,
+    Tenant.schedules,
+    Tenant.holidays,
     Gateway.id.label("gw_id"),
     Gateway.proxy,
     Gateway.username,
@@ -85,6 +101,11 @@ _LINE_COLUMNS = (
     User.voicemail_emails,
     User.max_concurrent_calls,
     User.call_waiting,
+    User.allowed_destinations,
+    User.contacts,
+    User.call_handling,
+    LineState.active_calls,
+    LineState.registered,
 )
 
 
@@ -98,7 +119,14 @@ def _gateway(row: Row) -> GatewayData | None:
 
 def _tenant(row: Row) -> TenantData:
     return TenantData(
-        row.domain, row.name, row.timezone, row.country, row.main_number, _gateway(row)
+        row.domain,
+        row.name,
+        row.timezone,
+        row.country,
+        row.main_number,
+        _gateway(row),
+        cal.schedules_from_document(row.schedules, DEFAULT_SCHEDULE, DEFAULT_SCHEDULE_PERIODS),
+        cal.holidays_from_document(row.holidays),
     )
 
 
@@ -115,6 +143,11 @@ def _line(row: Row) -> LineData | None:
         tuple(row.voicemail_emails or ()),
         row.max_concurrent_calls,
         row.call_waiting,
+        frozenset(Category(c) for c in row.allowed_destinations),
+        {c["name"].casefold(): tuple(c["numbers"]) for c in row.contacts},
+        CallHandling.model_validate(row.call_handling),
+        row.active_calls or 0,
+        row.registered,
     )
 
 
@@ -133,6 +166,7 @@ def load_tenant(conn: Connection, domain: str, extensions: Iterable[str]) -> Cal
         .select_from(Tenant)
         .outerjoin(Gateway, Gateway.tenant_id == Tenant.id)
         .outerjoin(User, and_(User.tenant_id == Tenant.id, User.extension.in_(wanted)))
+        .outerjoin(LineState, LineState.user_id == User.id)
         .where(Tenant.domain == domain)
     )
     return _collect(list(conn.execute(query)))
@@ -147,6 +181,7 @@ def load_public_number(conn: Connection, candidates: Iterable[str]) -> CallData 
         .join(Tenant, Tenant.id == PublicNumber.tenant_id)
         .outerjoin(Gateway, Gateway.tenant_id == Tenant.id)
         .outerjoin(User, User.id == PublicNumber.user_id)
+        .outerjoin(LineState, LineState.user_id == User.id)
         .where(PublicNumber.number.in_(sorted(set(candidates))))
         .limit(1)
     )
@@ -165,7 +200,7 @@ def load_public_number(conn: Connection, candidates: Iterable[str]) -> CallData 
 def load_gateways(conn: Connection) -> list[tuple[str, GatewayData]]:
     """Every tenant's trunk, for sofia's profile start (not a per-call query)."""
     query = (
-        select(Tenant.domain, *_TENANT_COLUMNS[5:])
+        select(Tenant.domain, *_TENANT_COLUMNS[7:])
         .join(Gateway, Gateway.tenant_id == Tenant.id)
         .order_by(Tenant.domain)
     )

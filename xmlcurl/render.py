@@ -21,9 +21,12 @@ from xmlcurl.decisions import (
     DirectoryUser,
     EarlyMedia,
     Endpoint,
+    ExportVariable,
     GatewayDirectory,
     Hangup,
+    LegOptions,
     NotFound,
+    RecordName,
     Ring,
     Route,
     SetVariable,
@@ -36,7 +39,7 @@ from xmlcurl.decisions import (
 
 _DIALABLE = re.compile(r"\+?[0-9*#]{1,20}")
 _DOMAIN = re.compile(r"[a-z0-9.\-]{1,253}")
-_VARIABLE_NAME = re.compile(r"[a-z_]{1,64}")
+_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}")
 _CAUSE = re.compile(r"[A-Z_]{1,40}")
 # `set` expands ${…} when it runs: a value must not be able to start an expansion.
 _VARIABLE_VALUE = re.compile(r"[^$\x00-\x1f]{0,128}")
@@ -73,13 +76,32 @@ def not_found() -> bytes:
 
 
 # --- dialplan -------------------------------------------------------------------
+def _leg_variables(options: LegOptions) -> str:
+    """Per-leg variables: `[name=value,…]`; values here are ours, never typed ones."""
+    variables = []
+    if options.timeout:
+        variables.append(f"{fs.V_LEG_TIMEOUT}={int(options.timeout)}")
+    if options.confirm or options.screening:
+        prompt = fs.PROMPT_ACCEPT
+        if options.screening:
+            # The bridge data is expanded on the caller's channel: ${uuid} is theirs,
+            # the name recorded by RecordName.
+            prompt = f"file_string://{fs.SCREENING_RECORDING}!{fs.PROMPT_ACCEPT}"
+        variables += [
+            f"{fs.V_CONFIRM_KEY}=1",
+            f"{fs.V_CONFIRM_FILE}={prompt}",
+            f"{fs.V_CONFIRM_CANCEL_TIMEOUT}=1",
+        ]
+    return f"[{','.join(variables)}]" if variables else ""
+
+
 def _endpoint(endpoint: Endpoint) -> str:
+    legs = _leg_variables(endpoint.options)
     if isinstance(endpoint, UserEndpoint):
-        return (
-            f"user/{_checked(_DIALABLE, endpoint.extension)}@{_checked(_DOMAIN, endpoint.domain)}"
-        )
+        user = _checked(_DIALABLE, endpoint.extension)
+        return f"{legs}user/{user}@{_checked(_DOMAIN, endpoint.domain)}"
     gateway = _checked(_DOMAIN, endpoint.gateway)
-    return f"sofia/gateway/{gateway}/{_checked(_DIALABLE, endpoint.number)}"
+    return f"{legs}sofia/gateway/{gateway}/{_checked(_DIALABLE, endpoint.number)}"
 
 
 def _applications(action: Action) -> list[tuple[str, str]]:
@@ -90,10 +112,20 @@ def _applications(action: Action) -> list[tuple[str, str]]:
             ]
         case UnsetVariable(name):
             return [(fs.APP_UNSET, _checked(_VARIABLE_NAME, name))]
-        case Ring(endpoints, timeout):
+        case ExportVariable(name, value):
+            name, value = _checked(_VARIABLE_NAME, name), _checked(_VARIABLE_VALUE, value)
+            return [(fs.APP_EXPORT, f"nolocal:{name}={value}")]
+        case Ring(endpoints, timeout, sequential):
             return [
                 (fs.APP_SET, f"{fs.V_CALL_TIMEOUT}={int(timeout)}"),
-                (fs.APP_BRIDGE, ",".join(map(_endpoint, endpoints))),
+                (fs.APP_BRIDGE, ("|" if sequential else ",").join(map(_endpoint, endpoints))),
+            ]
+        case RecordName():
+            return [
+                (fs.APP_PLAYBACK, fs.PROMPT_SAY_NAME),
+                (fs.APP_PLAYBACK, "tone_stream://%(500,0,800)"),
+                # At most 5 s, ending after 2 s of silence.
+                (fs.APP_RECORD, f"{fs.SCREENING_RECORDING} 5 200 2"),
             ]
         case Transfer(destination, context):
             return [

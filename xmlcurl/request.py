@@ -41,11 +41,16 @@ _WANTED = frozenset(
         fs.CALLER_CONTEXT,
         fs.CALLER_ID_NUMBER,
         fs.CALLER_ID_NAME,
+        fs.HUNT_PRIVACY_HIDE_NUMBER,
+        fs.CALLER_PRIVACY_HIDE_NUMBER,
         fs.UNIQUE_ID,
         fs.VAR_PREFIX + fs.V_USER_NAME,
         fs.VAR_PREFIX + fs.V_DOMAIN_NAME,
         fs.VAR_PREFIX + fs.V_ORIGINATE_DISPOSITION,
         fs.VAR_PREFIX + fs.V_FAILOVER_FOR,
+        fs.VAR_PREFIX + fs.V_STAGE,
+        fs.VAR_PREFIX + fs.V_FORWARD_CHAIN,
+        fs.VAR_PREFIX + fs.V_VIA_GROUP,
     }
 )
 
@@ -80,6 +85,11 @@ class CallRequest:
     disposition: str | None
     failover_for: str | None
     unique_id: str
+    # The caller withholds their number (privacy flag, or an anonymous caller ID).
+    caller_withheld: bool = False
+    stage: str | None = None
+    forward_chain: tuple[str, ...] = ()
+    via_group: str | None = None
 
 
 def call_request(fields: dict[str, str]) -> CallRequest:
@@ -102,6 +112,11 @@ def call_request(fields: dict[str, str]) -> CallRequest:
         disposition=var(fs.V_ORIGINATE_DISPOSITION),
         failover_for=var(fs.V_FAILOVER_FOR),
         unique_id=get(fs.UNIQUE_ID),
+        caller_withheld=get(fs.HUNT_PRIVACY_HIDE_NUMBER, fs.CALLER_PRIVACY_HIDE_NUMBER) == "true"
+        or get(fs.HUNT_CALLER_ID_NUMBER, fs.CALLER_ID_NUMBER).lower() in fs.WITHHELD_NUMBERS,
+        stage=var(fs.V_STAGE),
+        forward_chain=tuple(x for x in (var(fs.V_FORWARD_CHAIN) or "").split(",") if x.isdigit()),
+        via_group=var(fs.V_VIA_GROUP),
     )
 
 

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from provisioning.numbering import Category
 from tests.fsrequests import fixture_fields, fs_body, with_fields
 from xmlcurl import fsnames as fs
 from xmlcurl.decisions import (
@@ -21,13 +22,13 @@ from xmlcurl.decisions import (
     Voicemail,
 )
 from xmlcurl.dialplan import (
-    NO_ANSWER_SECONDS,
     PublicNumberLookup,
     TenantLookup,
     compile_call,
     lookup_for,
     public_number_candidates,
 )
+from xmlcurl.line import NO_ANSWER_SECONDS
 from xmlcurl.loader import CallData, GatewayData, LineData, TenantData
 from xmlcurl.request import call_request, parse_fields
 
@@ -88,6 +89,7 @@ def test_internal_extension_when_dialled_then_ring_it_then_hunt_again_on_failure
         SetVariable(fs.V_HANGUP_AFTER_BRIDGE, "true"),
         SetVariable(fs.V_CONTINUE_ON_FAIL, "true"),
         SetVariable(fs.V_FAILOVER_FOR, "1000"),
+        SetVariable(fs.V_STAGE, fs.STAGE_RING),
         Ring((UserEndpoint("1000", DOMAIN),), NO_ANSWER_SECONDS),
         Transfer("1000", DOMAIN),
     )
@@ -108,7 +110,12 @@ def test_internal_extension_when_dialled_then_ring_it_then_hunt_again_on_failure
 def test_failed_ring_when_voicemail_on_then_voicemail_whatever_the_cause(disposition):
     req = request("1000", centrex_failover_for="1000", originate_disposition=disposition)
     route = compile_call(req, data(line("1000")), NOW)
-    assert route.actions == (UnsetVariable(fs.V_FAILOVER_FOR), Answer(), Voicemail(DOMAIN, "1000"))
+    assert route.actions == (
+        UnsetVariable(fs.V_FAILOVER_FOR),
+        UnsetVariable(fs.V_STAGE),
+        Answer(),
+        Voicemail(DOMAIN, "1000"),
+    )
 
 
 @pytest.mark.parametrize(
@@ -126,6 +133,7 @@ def test_failed_ring_when_voicemail_off_then_matching_tone_and_cause(disposition
     route = compile_call(req, data(line("1000", voicemail_enabled=False)), NOW)
     assert route.actions == (
         UnsetVariable(fs.V_FAILOVER_FOR),
+        UnsetVariable(fs.V_STAGE),
         EarlyMedia(),
         Tone(tone, 5),
         Hangup(cause),
@@ -173,8 +181,6 @@ def test_voicemail_access_code_without_a_box_is_rejected():
     "dialled, sent",
     [
         ("0612345678", "+33612345678"),
-        ("+41446681800", "+41446681800"),
-        ("0041446681800", "+41446681800"),
         ("112", "112"),
         ("15", "15"),
     ],
@@ -275,3 +281,17 @@ def test_lookup_names_exactly_what_the_call_needs():
 @pytest.mark.parametrize("dialled", ["+33184800101", "0033184800101", "33184800101", "0184800101"])
 def test_public_number_candidates_cover_every_carrier_form(dialled):
     assert "+33184800101" in public_number_candidates(dialled, "FR")
+
+
+@pytest.mark.parametrize("dialled", ["+41446681800", "0041446681800", "0899123456", "3949"])
+def test_outbound_beyond_allowed_destinations_is_barred(dialled):
+    route = compile_call(request(dialled), data(line("1001")), NOW)
+    assert route.actions == (Hangup(fs.OUTGOING_CALL_BARRED),)
+
+
+def test_outbound_international_when_allowed():
+    caller = line(
+        "1001", allowed_destinations=frozenset({Category.NATIONAL, Category.INTERNATIONAL})
+    )
+    route = compile_call(request("0041446681800"), data(caller), NOW)
+    assert Ring((GatewayEndpoint(DOMAIN, "+41446681800"),), 90) in route.actions

@@ -85,6 +85,7 @@ def test_dialplan_document_structure_matches_what_mod_dialplan_xml_walks():
         ("set", "hangup_after_bridge=true"),
         ("set", "continue_on_fail=true"),
         ("set", "centrex_failover_for=1000"),
+        ("set", "centrex_stage=ring"),
         ("set", "call_timeout=20"),
         ("bridge", f"user/1000@{DOMAIN}"),
         ("transfer", f"1000 XML {DOMAIN}"),

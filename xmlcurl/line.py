@@ -1,0 +1,518 @@
+"""Calls to a line: the user's call handling, compiled for one call. Pure.
+
+Precedence — the first that applies decides (README "Call handling precedence"):
+
+  1. selective reject           the caller is in the reject list: rejected, no voicemail
+  2. anonymous rejection        the caller withholds their number: rejected
+  3. forward always             in force (its schedule, if any, is in force now)
+  4. do not disturb             priority callers ring through; others go to the busy
+                                forward, else voicemail, else busy tone
+  5. selective forward          the caller is in a forward list
+  6. planner                    a planner period or special day is in force: the first
+                                rule of its list that matches the caller, else the
+                                list's default action ("ring" goes on below)
+  7. busy now                   concurrent-call limit reached, or call waiting off and
+                                on a call: busy handling
+  8. known unreachable          no phone registered: unreachable handling
+  9. no-answer to voicemail     after 0 s: straight to voicemail
+ 10. ring                       own phones, with simultaneous or sequential extra numbers
+                                when their criteria match; distinctive ring, screening
+                                and hidden caller ID as set
+
+After a failed ring, FreeSWITCH's disposition picks the handling: busy or declined →
+busy handling, not registered → unreachable handling, anything else → no-answer
+handling. Each handling uses its forward if set, else voicemail, else the matching
+tone. A forward that fails ends in voicemail, or a tone: never silence.
+
+Forwards marked direct-only ignore calls that came through a group, and such calls
+never end in the member's voicemail (the group decides what follows). A forward into a
+line the call already went through is a loop and is not followed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from provisioning import calendar as cal
+from provisioning.call_handling import (
+    SECONDS_PER_RING,
+    VOICEMAIL,
+    Callers,
+    Forward,
+    NoAnswerForward,
+    RuleAction,
+)
+from provisioning.numbering import NotANumber, allowed, classify, format_for_carrier
+from xmlcurl import fsnames as fs
+from xmlcurl.decisions import (
+    Action,
+    Answer,
+    EarlyMedia,
+    Endpoint,
+    ExportVariable,
+    GatewayEndpoint,
+    Hangup,
+    LegOptions,
+    RecordName,
+    Ring,
+    SetVariable,
+    Tone,
+    Transfer,
+    UnsetVariable,
+    UserEndpoint,
+    Voicemail,
+)
+from xmlcurl.loader import LineData, TenantData
+
+NO_ANSWER_SECONDS = 20
+FORWARD_RING_SECONDS = 60
+MAX_FORWARD_HOPS = 5
+TONE_LOOPS = 5
+
+# Tones by country (ITU-T E.180): busy, and "unavailable" (congestion) for every other
+# failure. Most of the world uses 425 Hz; North America 480+620 Hz; the UK 400 Hz.
+_TONES = {
+    "default": {"busy": "%(500,500,425)", "unavailable": "%(250,250,425)"},
+    "US": {"busy": "%(500,500,480,620)", "unavailable": "%(250,250,480,620)"},
+    "CA": {"busy": "%(500,500,480,620)", "unavailable": "%(250,250,480,620)"},
+    "GB": {"busy": "%(375,375,400)", "unavailable": "%(400,350,400,450)"},
+}
+_BUSY_DISPOSITIONS = frozenset({fs.USER_BUSY, fs.CALL_REJECTED})
+_UNREACHABLE_DISPOSITIONS = frozenset({fs.USER_NOT_REGISTERED, fs.SUBSCRIBER_ABSENT})
+# RFC 5806 Diversion reasons.
+_DIVERSION_REASON = {
+    "always": "unconditional",
+    "busy": "user-busy",
+    "no_answer": "no-answer",
+    "unreachable": "unavailable",
+    "dnd": "do-not-disturb",
+    "selective": "deflection",
+}
+
+Decision = tuple[str, tuple[Action, ...]]
+
+
+@dataclass(frozen=True)
+class Caller:
+    number: str
+    e164: str | None
+    extension: str | None  # set when a line of the same tenant calls
+    withheld: bool
+
+
+@dataclass(frozen=True)
+class CallToLine:
+    tenant: TenantData
+    line: LineData
+    caller: Caller
+    # Where this hunt happened and for what: a failed ring transfers back there.
+    context: str
+    destination: str
+    via_group: bool
+    chain: tuple[str, ...]
+    now: datetime
+    # The calling line, when a user of the tenant calls (its number presents outside).
+    caller_line: LineData | None = None
+
+    @property
+    def looped(self) -> bool:
+        return self.line.extension in self.chain or len(self.chain) >= MAX_FORWARD_HOPS
+
+
+def tone(country: str, kind: str) -> str:
+    return _TONES.get(country, _TONES["default"])[kind]
+
+
+def caller_matches(callers: Callers | None, call: CallToLine) -> bool:
+    """Whether the caller is one of `callers` (None: every caller)."""
+    if callers is None:
+        return True
+    caller = call.caller
+    if caller.withheld:
+        return callers.anonymous
+    if caller.extension is not None and caller.extension in callers.extensions:
+        return True
+    if caller.e164 is None:
+        return False
+    if caller.e164 in callers.numbers:
+        return True
+    return any(
+        caller.e164 in call.line.contacts.get(name.casefold(), ()) for name in callers.contacts
+    )
+
+
+def _schedule_in_force(call: CallToLine, name: str | None) -> bool:
+    if name is None:
+        return True
+    schedule = call.tenant.schedules.get(name.casefold())
+    if schedule is None:
+        return False  # removed since: a time-limited setting is then off, not always on
+    return cal.in_force(schedule, call.tenant.holidays, call.now, call.tenant.timezone)
+
+
+def _applies(call: CallToLine, forward: Forward | None) -> bool:
+    return (
+        forward is not None
+        and not (forward.direct_only and call.via_group)
+        and _schedule_in_force(call, forward.schedule)
+    )
+
+
+# --- outcomes ---------------------------------------------------------------------
+def _voicemail_or_tone(call: CallToLine, kind: str, cause: str) -> Decision:
+    if call.line.voicemail_enabled and not call.via_group:
+        return f"voicemail of {call.line.extension}", (
+            Answer(),
+            Voicemail(call.tenant.domain, call.line.extension),
+        )
+    return f"{kind} tone", (
+        EarlyMedia(),
+        Tone(tone(call.tenant.country, kind), TONE_LOOPS),
+        Hangup(cause),
+    )
+
+
+def bridge_settings(destination: str, stage: str) -> tuple[Action, ...]:
+    """Ring, then on failure come back to Centrex with what failed (module docstring
+    of `xmlcurl.dialplan`)."""
+    return (
+        SetVariable(fs.V_HANGUP_AFTER_BRIDGE, "true"),
+        SetVariable(fs.V_CONTINUE_ON_FAIL, "true"),
+        SetVariable(fs.V_FAILOVER_FOR, destination),
+        SetVariable(fs.V_STAGE, stage),
+    )
+
+
+def presented_number(tenant: TenantData, line: LineData | None) -> str | None:
+    """What a line shows outside: its chosen number, its own, else the tenant's."""
+    if line is not None:
+        chosen = line.call_handling.caller_id.outgoing_number
+        return chosen or line.public_number or tenant.main_number
+    return tenant.main_number
+
+
+def _external(call: CallToLine, number: str, options: LegOptions) -> GatewayEndpoint | None:
+    """A leg to an outside number, if the line may call it and the tenant has a trunk."""
+    gateway = call.tenant.gateway
+    if gateway is None:
+        return None
+    try:
+        found = classify(number, call.tenant.country)
+    except NotANumber:
+        return None
+    if found.e164 is None or not allowed(found.category, call.line.allowed_destinations):
+        return None
+    number = format_for_carrier(found.e164, gateway.number_format)
+    return GatewayEndpoint(call.tenant.domain, number, options)
+
+
+def _forward(call: CallToLine, target: str, why: str, confirm: bool = False) -> Decision | None:
+    """Send the call on to `target`; None when that cannot be done (loop, no trunk,
+    destination no longer allowed), so that the next rule applies."""
+    line = call.line
+    if target == VOICEMAIL:
+        if not line.voicemail_enabled or call.via_group:
+            return None
+        return f"{why} forward to voicemail", (
+            Answer(),
+            Voicemail(call.tenant.domain, line.extension),
+        )
+    if call.looped:
+        return None
+    if target.isdigit():  # a company extension: its own call handling applies there
+        if target in call.chain or target == line.extension:
+            return None
+        chain = ",".join((*call.chain, line.extension))
+        return f"{why} forward to {target}", (
+            SetVariable(fs.V_FORWARD_CHAIN, chain),
+            Transfer(target, call.tenant.domain),
+        )
+    endpoint = _external(call, target, LegOptions(confirm=confirm))
+    if endpoint is None:
+        return None
+    actions: list[Action] = []
+    if call.caller.extension is not None:
+        # An internal caller's extension means nothing outside: present their number.
+        shown = presented_number(call.tenant, call.caller_line)
+        if shown:
+            actions.append(SetVariable(fs.V_EFFECTIVE_CID_NUMBER, shown))
+    diverting = presented_number(call.tenant, line)
+    if diverting:
+        actions.append(
+            ExportVariable(
+                fs.H_DIVERSION,
+                f"<sip:{diverting}@{call.tenant.domain}>;reason={_DIVERSION_REASON[why]}",
+            )
+        )
+    return f"{why} forward to {target}", (
+        *actions,
+        *bridge_settings(call.destination, fs.STAGE_FORWARD),
+        Ring((endpoint,), FORWARD_RING_SECONDS),
+        Transfer(call.destination, call.context),
+    )
+
+
+def _handling(call: CallToLine, kind: str, cause: str) -> Decision:
+    """Busy, unreachable or no-answer handling: its forward, else voicemail, else tone."""
+    ch = call.line.call_handling
+    forward: Forward | None = {
+        "busy": ch.forward_busy,
+        "unreachable": ch.forward_unreachable,
+        "no_answer": ch.forward_no_answer,
+    }[kind]
+    if _applies(call, forward):
+        assert forward is not None
+        decided = _forward(call, forward.to, kind, forward.confirm)
+        if decided is not None:
+            return decided
+    return _voicemail_or_tone(call, "busy" if kind == "busy" else "unavailable", cause)
+
+
+# --- ringing ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class _RingPlan:
+    extra: tuple[str, ...] = ()
+    sequential: bool = False
+    own_rings: int = 3
+    step_rings: tuple[int, ...] = ()
+    screening: bool = False
+    confirm: bool = False
+
+
+def _no_answer_forward(call: CallToLine) -> NoAnswerForward | None:
+    forward = call.line.call_handling.forward_no_answer
+    return forward if _applies(call, forward) else None
+
+
+def _ring_plan(call: CallToLine) -> _RingPlan:
+    ch = call.line.call_handling
+    screening = ch.selective.screening is not None and caller_matches(ch.selective.screening, call)
+    on_call = call.line.active_calls > 0
+    sim = ch.simultaneous_ring
+    if (
+        sim is not None
+        and _schedule_in_force(call, sim.schedule)
+        and caller_matches(sim.callers, call)
+        and not (sim.skip_when_on_call and on_call)
+    ):
+        return _RingPlan(tuple(sim.numbers), screening=screening, confirm=sim.confirm)
+    seq = ch.sequential_ring
+    if (
+        seq is not None
+        and _schedule_in_force(call, seq.schedule)
+        and caller_matches(seq.callers, call)
+    ):
+        return _RingPlan(
+            tuple(s.number for s in seq.steps),
+            sequential=True,
+            own_rings=seq.own_rings,
+            step_rings=tuple(s.rings for s in seq.steps),
+            screening=screening,
+            confirm=seq.confirm,
+        )
+    return _RingPlan(screening=screening)
+
+
+def _plan_for_action(action: RuleAction, call: CallToLine) -> _RingPlan:
+    base = _ring_plan(call)
+    if action.action == "screen":
+        return _RingPlan(
+            base.extra, base.sequential, base.own_rings, base.step_rings, True, base.confirm
+        )
+    if action.action == "ring_all":
+        return _RingPlan(tuple(action.numbers), screening=base.screening)
+    if action.action == "ring_sequence":
+        return _RingPlan(
+            tuple(action.numbers),
+            sequential=True,
+            own_rings=action.rings,
+            step_rings=(action.rings,) * len(action.numbers),
+            screening=base.screening,
+        )
+    return base
+
+
+def _ring(call: CallToLine, plan: _RingPlan) -> Decision:
+    line, tenant = call.line, call.tenant
+    forward = _no_answer_forward(call)
+    timeout = forward.after if forward is not None and forward.after else NO_ANSWER_SECONDS
+    own_timeout = plan.own_rings * SECONDS_PER_RING if plan.sequential else None
+    endpoints: list[Endpoint] = [
+        UserEndpoint(line.extension, tenant.domain, LegOptions(own_timeout, False, plan.screening))
+    ]
+    rings = plan.step_rings or (0,) * len(plan.extra)
+    for number, count in zip(plan.extra, rings, strict=True):
+        options = LegOptions(
+            count * SECONDS_PER_RING if plan.sequential else None, plan.confirm, plan.screening
+        )
+        if number.isdigit():
+            if number != line.extension:
+                endpoints.append(UserEndpoint(number, tenant.domain, options))
+        else:
+            leg = _external(call, number, options)
+            if leg is not None:
+                endpoints.append(leg)
+    if plan.sequential:
+        timeout = max(e.options.timeout or 0 for e in endpoints)
+
+    ch = line.call_handling
+    actions: list[Action] = []
+    if plan.screening:
+        actions += [Answer(), RecordName()]
+    for ring in ch.selective.distinctive_ring:
+        if caller_matches(ring.callers, call):
+            actions.append(
+                ExportVariable(fs.V_ALERT_INFO, f"<http://127.0.0.1/{ring.ring}>;info={ring.ring}")
+            )
+            break
+    if ch.caller_id.hide_incoming:
+        actions += [
+            SetVariable(fs.V_EFFECTIVE_CID_NAME, fs.ANONYMOUS_NAME),
+            SetVariable(fs.V_EFFECTIVE_CID_NUMBER, fs.ANONYMOUS_NUMBER),
+        ]
+    name = f"ring {line.extension}" + (f" + {len(endpoints) - 1}" if len(endpoints) > 1 else "")
+    return name, (
+        *actions,
+        *bridge_settings(call.destination, fs.STAGE_RING),
+        Ring(tuple(endpoints), timeout, sequential=plan.sequential),
+        Transfer(call.destination, call.context),
+    )
+
+
+# --- the planner --------------------------------------------------------------------
+def _planner_rule_list(call: CallToLine) -> str | None:
+    planner = call.line.call_handling.planner
+    now = cal.local(call.now, call.tenant.timezone)
+    special = planner.special_days
+    if special is not None and (
+        now.date() in special.dates
+        or (special.tenant_holidays and cal.is_holiday(call.tenant.holidays, now.date()))
+    ):
+        return special.rule_list
+    day = cal.WEEKDAYS[now.weekday()]
+    minute = now.hour * 60 + now.minute
+    for period in planner.periods:
+        for text in getattr(period, day):
+            span = cal.parse_period(text)
+            if span.start <= minute < span.end:
+                return period.rule_list
+    return None
+
+
+def _rule_action(call: CallToLine) -> RuleAction | None:
+    name = _planner_rule_list(call)
+    if name is None:
+        return None
+    for rule_list in call.line.call_handling.rule_lists:
+        if rule_list.name.casefold() == name.casefold():
+            for rule in rule_list.rules:
+                if caller_matches(rule.callers, call):
+                    return rule
+            return rule_list.default
+    return None
+
+
+# --- entry points -------------------------------------------------------------------
+def _reject(why: str) -> Decision:
+    return why, (Hangup(fs.CALL_REJECTED),)
+
+
+def route_to_line(call: CallToLine) -> Decision:
+    """The first hunt of a call to a line."""
+    line = call.line
+    ch = line.call_handling
+    sel = ch.selective
+
+    if sel.reject is not None and caller_matches(sel.reject, call):
+        return _reject("selective reject")
+    if sel.reject_anonymous and call.caller.withheld:
+        return _reject("anonymous caller rejected")
+
+    always = ch.forward_always
+    if always is not None and not call.looped and _applies(call, always):
+        decided = _forward(call, always.to, "always", always.confirm)
+        if decided is not None:
+            return decided
+
+    dnd = ch.do_not_disturb
+    if dnd is not None and dnd.enabled and not caller_matches_priority(dnd.priority_callers, call):
+        return _do_not_disturb(call)
+
+    if not call.looped:
+        for fwd in sel.forward:
+            if caller_matches(fwd.callers, call):
+                decided = _forward(call, fwd.to, "selective", fwd.confirm)
+                if decided is not None:
+                    return decided
+
+    plan = _ring_plan(call)
+    action = _rule_action(call)
+    if action is not None:
+        if action.action == "reject":
+            return _reject("rule list: reject")
+        if action.action == "voicemail":
+            decided = _forward(call, VOICEMAIL, "selective")
+            if decided is not None:
+                return decided
+        if action.action == "forward" and action.to is not None and not call.looped:
+            decided = _forward(call, action.to, "selective")
+            if decided is not None:
+                return decided
+        plan = _plan_for_action(action, call)
+
+    limit = line.max_concurrent_calls if line.call_waiting else 1
+    if line.active_calls >= limit:
+        return _handling(call, "busy", fs.USER_BUSY)
+    if line.registered is False:
+        return _handling(call, "unreachable", fs.USER_NOT_REGISTERED)
+    forward = _no_answer_forward(call)
+    if forward is not None and forward.to == VOICEMAIL and forward.after == 0:
+        decided = _forward(call, VOICEMAIL, "no_answer")
+        if decided is not None:
+            return decided
+    return _ring(call, plan)
+
+
+def caller_matches_priority(callers: Callers, call: CallToLine) -> bool:
+    """Priority callers of do not disturb: an empty list lets nobody through."""
+    return callers != Callers() and caller_matches(callers, call)
+
+
+def _do_not_disturb(call: CallToLine) -> Decision:
+    ch = call.line.call_handling
+    if _applies(call, ch.forward_busy) and not call.looped:
+        assert ch.forward_busy is not None
+        decided = _forward(call, ch.forward_busy.to, "dnd", ch.forward_busy.confirm)
+        if decided is not None:
+            return decided
+    name, actions = _voicemail_or_tone(call, "busy", fs.USER_BUSY)
+    return f"do not disturb: {name}", actions
+
+
+def after_failure(call: CallToLine, stage: str | None, disposition: str) -> Decision:
+    """The hunt after a failed ring or forward of this line."""
+    cleanup = (UnsetVariable(fs.V_FAILOVER_FOR), UnsetVariable(fs.V_STAGE))
+    actions: tuple[Action, ...]
+    if disposition in fs.ANSWERED_DISPOSITIONS:
+        name, actions = "answered", (Hangup(fs.NORMAL_CLEARING),)
+    elif disposition == fs.ORIGINATOR_CANCEL:
+        name, actions = "caller hung up", (Hangup(fs.ORIGINATOR_CANCEL),)
+    elif stage == fs.STAGE_FORWARD:
+        kind = "busy" if disposition in _BUSY_DISPOSITIONS else "unavailable"
+        name, actions = _voicemail_or_tone(call, kind, safe_cause(disposition))
+    elif disposition in _BUSY_DISPOSITIONS:
+        name, actions = _handling(call, "busy", safe_cause(disposition))
+    elif disposition in _UNREACHABLE_DISPOSITIONS:
+        name, actions = _handling(call, "unreachable", safe_cause(disposition))
+    else:
+        name, actions = _handling(call, "no_answer", safe_cause(disposition))
+    return f"after {stage or 'ring'} {disposition or '?'}: {name}", (*cleanup, *actions)
+
+
+def safe_cause(disposition: str) -> str:
+    """A disposition is FreeSWITCH's, but it comes back through the request: only a
+    cause name may reach the `hangup` application."""
+    if disposition and disposition.replace("_", "").isalpha() and disposition.isupper():
+        return disposition[:40]
+    return fs.NORMAL_TEMPORARY_FAILURE
