@@ -198,6 +198,7 @@ class Context:
         schedules: set[str],
         contacts: set[str],
         allowed_destinations: frozenset[Category],
+        voicemail_enabled: bool,
         fail: Fail,
     ) -> None:
         self.country = country
@@ -207,6 +208,7 @@ class Context:
         self.schedules = schedules
         self.contacts = contacts
         self.allowed_destinations = allowed_destinations
+        self.voicemail_enabled = voicemail_enabled
         self.fail = fail
 
     def target(self, path: str, value: str, *, voicemail_ok: bool = True) -> str:
@@ -216,6 +218,8 @@ class Context:
         if value.lower() == VOICEMAIL:
             if not voicemail_ok:
                 self.fail(path, "must be a number here, not voicemail")
+            elif not self.voicemail_enabled:
+                self.fail(path, "the user's voicemail is off")
             return VOICEMAIL
         if value in self.extensions:
             if value == self.extension:

@@ -255,6 +255,7 @@ def parse_document(raw: Any) -> TenantDoc:
             schedules=schedules,
             contacts=set(contact_names),
             allowed_destinations=frozenset(user.allowed_destinations),
+            voicemail_enabled=user.voicemail.enabled,
             fail=check.fail,
         )
         check_call_handling(user.call_handling, context, f"{path}.call_handling")

@@ -16,7 +16,13 @@ from sqlalchemy import Connection, Row, and_, select, update
 
 from provisioning import calendar as cal
 from provisioning.call_handling import CallHandling
-from provisioning.document import DEFAULT_SCHEDULE, DEFAULT_SCHEDULE_PERIODS
+from provisioning.document import (
+    DEFAULT_SCHEDULE,
+    DEFAULT_SCHEDULE_PERIODS,
+    TenantDoc,
+    UserDoc,
+    dump_document,
+)
 from provisioning.models import Gateway, LineState, PublicNumber, Tenant, User
 from provisioning.numbering import Category
 
@@ -220,3 +226,44 @@ def store_voicemail_pin(conn: Connection, domain: str, extension: str, pin: str)
         .values(voicemail_pin=pin)
     )
     return bool(result.rowcount)
+
+
+def tenant_from_document(doc: TenantDoc) -> TenantData:
+    """The same view, built from a parsed tenant document instead of rows (previews,
+    tests): nothing needs to be stored to see how a document routes."""
+    gateway = None
+    if doc.gateway is not None:
+        gw = doc.gateway
+        gateway = GatewayData(
+            gw.proxy, gw.username, gw.password, gw.registration, gw.transport, gw.number_format
+        )
+    dumped = dump_document(doc)
+    return TenantData(
+        doc.domain,
+        doc.name,
+        doc.timezone,
+        doc.country,
+        doc.main_number,
+        gateway,
+        cal.schedules_from_document(
+            dumped.get("schedules", []), DEFAULT_SCHEDULE, DEFAULT_SCHEDULE_PERIODS
+        ),
+        cal.holidays_from_document(dumped.get("holidays", [])),
+    )
+
+
+def line_from_document(user: UserDoc) -> LineData:
+    return LineData(
+        user.extension,
+        user.name,
+        user.sip_password,
+        user.public_number,
+        user.voicemail.enabled,
+        user.voicemail.pin,
+        tuple(user.voicemail.emails),
+        user.max_concurrent_calls,
+        user.call_waiting,
+        frozenset(user.allowed_destinations),
+        {c.name.casefold(): tuple(c.numbers) for c in user.contacts},
+        user.call_handling,
+    )

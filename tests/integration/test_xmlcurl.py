@@ -273,3 +273,42 @@ def test_weak_pin_from_the_phone_is_refused_so_the_menu_asks_again(client, demo_
     assert root.find(".//user/result").get("success") == "false"
     params = {p.get("name"): p.get("value") for p in root.iter("param")}
     assert params["vm-password"] == "190872"
+
+
+def test_call_handling_from_the_document_reaches_the_dialplan(client, engine):
+    raw = demo_document()
+    raw["users"][1]["call_handling"] = {
+        "forward_busy": {"to": "0622222222"},
+        "simultaneous_ring": {"numbers": ["06 12 34 56 78"]},
+    }
+    apply_raw(engine, raw)
+    ring = actions(dialplan(client, "1001"))
+    assert ("bridge", "user/1001@127.0.0.1,sofia/gateway/127.0.0.1/+33612345678") in ring
+    after = actions(
+        dialplan(
+            client,
+            "1001",
+            centrex_failover_for="1001",
+            centrex_stage="ring",
+            originate_disposition="USER_BUSY",
+        )
+    )
+    assert ("bridge", "sofia/gateway/127.0.0.1/+33622222222") in after
+
+
+def test_line_state_makes_a_line_busy(client, engine, demo_tenant):
+    from sqlalchemy import insert, select
+
+    from provisioning.models import LineState, Tenant, User
+
+    raw = demo_document()
+    raw["users"][1]["call_waiting"] = "false"
+    apply_raw(engine, raw)
+    with engine.begin() as conn:
+        user_id = conn.scalar(
+            select(User.id)
+            .join(Tenant)
+            .where(Tenant.domain == "127.0.0.1", User.extension == "1001")
+        )
+        conn.execute(insert(LineState).values(user_id=user_id, active_calls=1, registered=True))
+    assert actions(dialplan(client, "1001"))[-1] == ("voicemail", "default 127.0.0.1 1001")

@@ -211,3 +211,8 @@ def test_canonical_form_round_trips():
         "after": 15,
     }
     assert dump_document(parse_document(once)) == once
+
+
+def test_forward_to_voicemail_needs_voicemail_on():
+    raw = with_handling("1002", forward_busy={"to": "voicemail"})  # 1002 has voicemail off
+    assert problems(raw)["users[2].call_handling.forward_busy.to"] == "the user's voicemail is off"

@@ -156,3 +156,61 @@ def test_values_are_escaped():
 def test_renderer_refuses_what_must_never_reach_freeswitch(route):
     with pytest.raises(render.UnsafeValue):
         render.dialplan(route)
+
+
+def _line_route(call_handling: dict, **kwargs) -> bytes:
+    from tests.unit.test_line_compile import call
+
+    return render.dialplan(call(call_handling, **kwargs))
+
+
+LINE_CASES = {
+    "line-forward-always-confirm": ({"forward_always": {"to": "0612345678", "confirm": True}}, {}),
+    "line-simultaneous-ring": ({"simultaneous_ring": {"numbers": ["0612345678", "1000"]}}, {}),
+    "line-sequential-ring": (
+        {"sequential_ring": {"steps": [{"number": "0612345678", "rings": 4}, {"number": "1000"}]}},
+        {},
+    ),
+    "line-screening-distinctive": (
+        {
+            "selective": {
+                "screening": {"numbers": ["0655555555"]},
+                "distinctive_ring": [
+                    {"callers": {"numbers": ["0655555555"]}, "ring": "Bellcore-dr2"}
+                ],
+            }
+        },
+        {},
+    ),
+    "line-busy-forward-after-ring": (
+        {"forward_busy": {"to": "0622222222"}},
+        {"after": ("ring", "USER_BUSY")},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", LINE_CASES)
+def test_line_golden(name):
+    settings, kwargs = LINE_CASES[name]
+    assert_golden(name, _line_route(settings, **kwargs))
+
+
+def test_outbound_clir_golden():
+    from tests.unit.test_line_compile import outbound
+
+    assert_golden(
+        "dialplan-outbound-withheld", render.dialplan(outbound({"caller_id": {"withhold": True}}))
+    )
+
+
+def test_sequential_ring_renders_failover_legs_with_their_own_timeouts():
+    from lxml import etree as et
+
+    xml = _line_route(LINE_CASES["line-sequential-ring"][0])
+    bridge = [
+        a.get("data") for a in et.fromstring(xml).iter("action") if a.get("application") == "bridge"
+    ]
+    assert bridge == [
+        "[leg_timeout=15]user/1001@127.0.0.1|[leg_timeout=20]sofia/gateway/127.0.0.1/+33612345678"
+        "|[leg_timeout=15]user/1000@127.0.0.1"
+    ]
