@@ -9,10 +9,14 @@ hot path of every call.
 
 from __future__ import annotations
 
+import json
+from collections import namedtuple
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import Connection, Row, and_, select, update
+from sqlalchemy import Connection, Row, Select, Text, and_, bindparam, cast, select, update
 
 from provisioning import calendar as cal
 from provisioning.call_handling import CallHandling
@@ -87,8 +91,10 @@ _TENANT_COLUMNS = (
     Tenant.timezone,
     Tenant.country,
     Tenant.main_number,
-    Tenant.schedules,
-    Tenant.holidays,
+    # Settings stored as canonical JSON are read as text and parsed once per distinct
+    # text (see _parsed_*): on every call the same few documents come back.
+    cast(Tenant.schedules, Text).label("schedules"),
+    cast(Tenant.holidays, Text).label("holidays"),
     Gateway.id.label("gw_id"),
     Gateway.proxy,
     Gateway.username,
@@ -104,12 +110,12 @@ _LINE_COLUMNS = (
     User.public_number,
     User.voicemail_enabled,
     User.voicemail_pin,
-    User.voicemail_emails,
+    cast(User.voicemail_emails, Text).label("voicemail_emails"),
     User.max_concurrent_calls,
     User.call_waiting,
-    User.allowed_destinations,
-    User.contacts,
-    User.call_handling,
+    cast(User.allowed_destinations, Text).label("allowed_destinations"),
+    cast(User.contacts, Text).label("contacts"),
+    cast(User.call_handling, Text).label("call_handling"),
     LineState.active_calls,
     LineState.registered,
 )
@@ -119,8 +125,39 @@ def _gateway(row: Row) -> GatewayData | None:
     if row.gw_id is None:
         return None
     return GatewayData(
-        row.proxy, row.username, row.password, row.register, row.transport, row.number_format
+        row.proxy, row.username, row.password, bool(row.register), row.transport, row.number_format
     )
+
+
+@lru_cache(maxsize=4096)
+def _parsed_schedules(text: str) -> dict[str, cal.Schedule]:
+    return cal.schedules_from_document(json.loads(text), DEFAULT_SCHEDULE, DEFAULT_SCHEDULE_PERIODS)
+
+
+@lru_cache(maxsize=4096)
+def _parsed_holidays(text: str) -> tuple[cal.Holiday, ...]:
+    return cal.holidays_from_document(json.loads(text))
+
+
+@lru_cache(maxsize=16384)
+def _parsed_call_handling(text: str) -> CallHandling:
+    # Shared between calls: CallHandling is only read after this point.
+    return CallHandling.model_validate_json(text)
+
+
+@lru_cache(maxsize=16384)
+def _parsed_contacts(text: str) -> dict[str, tuple[str, ...]]:
+    return {c["name"].casefold(): tuple(c["numbers"]) for c in json.loads(text)}
+
+
+@lru_cache(maxsize=4096)
+def _parsed_emails(text: str) -> tuple[str, ...]:
+    return tuple(json.loads(text))
+
+
+@lru_cache(maxsize=64)
+def _parsed_allowed(text: str) -> frozenset[Category]:
+    return frozenset(Category(c) for c in json.loads(text))
 
 
 def _tenant(row: Row) -> TenantData:
@@ -131,8 +168,8 @@ def _tenant(row: Row) -> TenantData:
         row.country,
         row.main_number,
         _gateway(row),
-        cal.schedules_from_document(row.schedules, DEFAULT_SCHEDULE, DEFAULT_SCHEDULE_PERIODS),
-        cal.holidays_from_document(row.holidays),
+        _parsed_schedules(row.schedules),
+        _parsed_holidays(row.holidays),
     )
 
 
@@ -144,16 +181,16 @@ def _line(row: Row) -> LineData | None:
         row.display_name,
         row.sip_password,
         row.public_number,
-        row.voicemail_enabled,
+        bool(row.voicemail_enabled),
         row.voicemail_pin,
-        tuple(row.voicemail_emails or ()),
+        _parsed_emails(row.voicemail_emails),
         row.max_concurrent_calls,
-        row.call_waiting,
-        frozenset(Category(c) for c in row.allowed_destinations),
-        {c["name"].casefold(): tuple(c["numbers"]) for c in row.contacts},
-        CallHandling.model_validate(row.call_handling),
+        bool(row.call_waiting),
+        _parsed_allowed(row.allowed_destinations),
+        _parsed_contacts(row.contacts),
+        _parsed_call_handling(row.call_handling),
         row.active_calls or 0,
-        row.registered,
+        None if row.registered is None else bool(row.registered),
     )
 
 
@@ -164,36 +201,86 @@ def _collect(rows: list[Row]) -> CallData | None:
     return CallData(_tenant(rows[0]), lines)
 
 
-def load_tenant(conn: Connection, domain: str, extensions: Iterable[str]) -> CallData | None:
-    """The tenant of `domain` with those of `extensions` that are its lines."""
-    wanted = sorted({e for e in extensions if e})
-    query = (
-        select(*_TENANT_COLUMNS, *_LINE_COLUMNS)
-        .select_from(Tenant)
-        .outerjoin(Gateway, Gateway.tenant_id == Tenant.id)
-        .outerjoin(User, and_(User.tenant_id == Tenant.id, User.extension.in_(wanted)))
-        .outerjoin(LineState, LineState.user_id == User.id)
-        .where(Tenant.domain == domain)
+# A number from a carrier is looked up in at most this many written forms.
+_MAX_FORMS = 4
+
+# Built once, with fixed parameters (no expanding IN, whose SQL is rebuilt on every
+# execution): executing the same statement object lets SQLAlchemy reuse its compiled
+# form and result layout; building a select per request costs more than the query.
+_TENANT_QUERY = (
+    select(*_TENANT_COLUMNS, *_LINE_COLUMNS)
+    .select_from(Tenant)
+    .outerjoin(Gateway, Gateway.tenant_id == Tenant.id)
+    .outerjoin(
+        User,
+        and_(
+            User.tenant_id == Tenant.id,
+            User.extension.in_([bindparam("callee"), bindparam("caller")]),
+        ),
     )
-    return _collect(list(conn.execute(query)))
+    .outerjoin(LineState, LineState.user_id == User.id)
+    .where(Tenant.domain == bindparam("domain"))
+)
+_PUBLIC_NUMBER_QUERY = (
+    select(PublicNumber.number.label("did"), *_TENANT_COLUMNS, *_LINE_COLUMNS)
+    .select_from(PublicNumber)
+    .join(Tenant, Tenant.id == PublicNumber.tenant_id)
+    .outerjoin(Gateway, Gateway.tenant_id == Tenant.id)
+    .outerjoin(User, User.id == PublicNumber.user_id)
+    .outerjoin(LineState, LineState.user_id == User.id)
+    .where(PublicNumber.number.in_([bindparam(f"form{i}") for i in range(_MAX_FORMS)]))
+    .order_by(PublicNumber.number)
+)
+
+
+class _Prepared:
+    """A statement compiled once per database dialect and run on the pooled DBAPI
+    cursor. Every call runs these; SQLAlchemy's per-execution work (parameter and
+    result processing) would cost three times the query itself. Rows keep their
+    column names; values are the driver's (booleans may come back as 0/1)."""
+
+    def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
+        self._statement = statement
+        self._row: Any = namedtuple("_Row", statement.selected_columns.keys())  # type: ignore[misc]
+        self._compiled: dict[str, tuple[str, tuple[str, ...] | None]] = {}
+
+    def rows(self, conn: Connection, params: dict[str, str]) -> list[Any]:
+        name = conn.dialect.name
+        if name not in self._compiled:
+            compiled = self._statement.compile(dialect=conn.dialect)
+            order = tuple(compiled.positiontup) if compiled.positiontup else None
+            self._compiled[name] = (str(compiled), order)
+        sql, order = self._compiled[name]
+        args: Any = tuple(params[k] for k in order) if order else params
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql, args)
+            return [self._row._make(row) for row in cursor.fetchall()]
+        finally:
+            cursor.close()
+
+
+_TENANT = _Prepared(_TENANT_QUERY)
+_PUBLIC_NUMBER = _Prepared(_PUBLIC_NUMBER_QUERY)
+
+
+def load_tenant(conn: Connection, domain: str, extensions: Iterable[str]) -> CallData | None:
+    """The tenant of `domain` with those of `extensions` that are its lines (the callee
+    and the caller: at most two)."""
+    wanted = [e for e in extensions if e][:2] or [""]
+    params = {"domain": domain, "callee": wanted[0], "caller": wanted[-1]}
+    return _collect(_TENANT.rows(conn, params))
 
 
 def load_public_number(conn: Connection, candidates: Iterable[str]) -> CallData | None:
     """The public number among `candidates` (forms of one dialled number), its tenant
     and the line it reaches."""
-    query = (
-        select(PublicNumber.number.label("did"), *_TENANT_COLUMNS, *_LINE_COLUMNS)
-        .select_from(PublicNumber)
-        .join(Tenant, Tenant.id == PublicNumber.tenant_id)
-        .outerjoin(Gateway, Gateway.tenant_id == Tenant.id)
-        .outerjoin(User, User.id == PublicNumber.user_id)
-        .outerjoin(LineState, LineState.user_id == User.id)
-        .where(PublicNumber.number.in_(sorted(set(candidates))))
-        .limit(1)
-    )
-    row = conn.execute(query).first()
-    if row is None:
+    forms = sorted(set(candidates))[:_MAX_FORMS] or [""]
+    params = {f"form{i}": forms[min(i, len(forms) - 1)] for i in range(_MAX_FORMS)}
+    rows = _PUBLIC_NUMBER.rows(conn, params)
+    if not rows:
         return None
+    row = rows[0]
     line = _line(row)
     return CallData(
         _tenant(row),

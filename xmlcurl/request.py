@@ -58,12 +58,15 @@ _WANTED = frozenset(
 _MAX_VALUE = 512
 
 
+_WANTED_BYTES = {name.encode(): name for name in _WANTED}
+
+
 def parse_fields(body: bytes) -> dict[str, str]:
     fields: dict[str, str] = {}
     for part in body.split(b"&"):
         raw_name, _, raw_value = part.partition(b"=")
-        name = raw_name.decode("latin-1")
-        if name in _WANTED and name not in fields:
+        name = _WANTED_BYTES.get(raw_name)
+        if name is not None and name not in fields:
             value = unquote_to_bytes(raw_value[: _MAX_VALUE * 3]).decode("utf-8", "replace")
             fields[name] = value[:_MAX_VALUE]
     return fields

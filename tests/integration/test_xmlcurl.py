@@ -197,15 +197,27 @@ def test_database_down_then_safe_fallback_not_a_500(database_url):
 
 
 def count_queries(engine, action) -> int:
+    """Statements sent to the database: through SQLAlchemy, or by the loader's
+    prepared statements (which run on the DBAPI cursor)."""
+    from xmlcurl import loader
+
     statements = []
 
     def before(conn, cursor, statement, *args):
         statements.append(statement)
 
+    real_rows = loader._Prepared.rows
+
+    def counted_rows(self, conn, params):
+        statements.append(self._statement)
+        return real_rows(self, conn, params)
+
     event.listen(engine, "before_cursor_execute", before)
+    loader._Prepared.rows = counted_rows
     try:
         action()
     finally:
+        loader._Prepared.rows = real_rows
         event.remove(engine, "before_cursor_execute", before)
     return len(statements)
 
