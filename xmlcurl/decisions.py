@@ -157,7 +157,7 @@ class DirectoryUser:
     caller_id_number: str
     timezone: str
     voicemail_enabled: bool
-    voicemail_pin: str | None
+    voicemail_pin_hash: str | None
     voicemail_emails: tuple[str, ...]
     # Answer to a PIN change from the phone's voicemail menu: mod_voicemail reads
     # <result success="…"/> and, on false, tells the caller and asks for another PIN.

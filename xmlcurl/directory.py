@@ -42,7 +42,9 @@ def directory_user(tenant: TenantData, line: LineData) -> DirectoryUser:
         caller_id_number=line.extension,
         timezone=tenant.timezone,
         voicemail_enabled=line.voicemail_enabled,
-        voicemail_pin=line.voicemail_pin,
+        voicemail_pin_hash=a1_hash(line.extension, tenant.domain, line.voicemail_pin)
+        if line.voicemail_pin
+        else None,
         voicemail_emails=line.voicemail_emails,
     )
 
@@ -67,6 +69,15 @@ def compile_directory(
         return NotFound(f"no tenant {request.domain!r}")
     if not request.user:
         return DirectoryDomain(data.tenant.domain)
+    if (
+        request.action == fs.ACTION_SIP_AUTH
+        and request.auth_method == "REGISTER"
+        and request.to_host
+        and request.to_host != data.tenant.domain
+    ):
+        # sofia authenticates in the realm's domain but registers the To address: a
+        # user of one tenant must not register as a same-numbered user of another.
+        return NotFound(f"REGISTER for {request.to_host!r} with credentials of {request.domain!r}")
     line = data.lines.get(request.user)
     if line is None:
         return NotFound(f"no user {request.user!r} in {request.domain!r}")

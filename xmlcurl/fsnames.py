@@ -22,6 +22,8 @@ EVENT_SUBCLASS = "Event-Subclass"
 VM_ACTION = "VM-Action"
 VM_USER_PASSWORD = "VM-User-Password"
 VM_USER = "VM-User"
+SIP_AUTH_METHOD = "sip_auth_method"
+SIP_TO_HOST = "sip_to_host"
 VM_DOMAIN = "VM-Domain"
 
 ACTION_SIP_AUTH = "sip_auth"
@@ -120,7 +122,11 @@ VOICEMAIL_PROFILE = "default"
 P_A1_HASH = "a1-hash"
 P_DIAL_STRING = "dial-string"
 P_VM_ENABLED = "vm-enabled"
-P_VM_PASSWORD = "vm-password"
+# md5 of id:domain:PIN. Without it mod_voicemail checks the typed PIN against the SIP
+# a1-hash, so the SIP password would open the box too.
+P_VM_A1_HASH = "vm-a1-hash"
+# sofia lets a user without password or a1-hash in unchecked unless this is false.
+P_ALLOW_EMPTY_PASSWORD = "allow-empty-password"
 P_VM_MAILTO = "vm-mailto"
 P_VM_EMAIL_ALL = "vm-email-all-messages"
 P_VM_ATTACH_FILE = "vm-attach-file"

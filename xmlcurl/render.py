@@ -183,8 +183,8 @@ def _user(parent: etree._Element, user: DirectoryUser) -> None:
         (fs.P_A1_HASH, user.a1_hash),
         (fs.P_VM_ENABLED, "true" if user.voicemail_enabled else "false"),
     ]
-    if user.voicemail_pin:
-        params.append((fs.P_VM_PASSWORD, user.voicemail_pin))
+    if user.voicemail_pin_hash:
+        params.append((fs.P_VM_A1_HASH, user.voicemail_pin_hash))
     if user.voicemail_emails:
         params += [
             (fs.P_VM_MAILTO, ",".join(user.voicemail_emails)),
@@ -206,10 +206,14 @@ def _user(parent: etree._Element, user: DirectoryUser) -> None:
 
 
 def _gateways(section: etree._Element, answer: GatewayDirectory) -> None:
-    # sofia reads gateways from domain/user/gateways; one domain per tenant.
+    # sofia reads gateways from domain/groups/group/users/user/gateways (or a user
+    # directly under the domain), never from domain/users/user; one domain per tenant.
     for gw in answer.gateways:
         domain = etree.SubElement(section, "domain", name=_checked(_DOMAIN, gw.name))
-        user = etree.SubElement(etree.SubElement(domain, "users"), "user", id="centrex-trunk")
+        users = etree.SubElement(
+            etree.SubElement(etree.SubElement(domain, "groups"), "group", name="trunks"), "users"
+        )
+        user = etree.SubElement(users, "user", id="centrex-trunk")
         gateway = etree.SubElement(
             etree.SubElement(user, "gateways"), "gateway", name=_checked(_DOMAIN, gw.name)
         )
@@ -239,7 +243,11 @@ def directory(answer: DirectoryAnswer) -> bytes:
         return _serialise(root)
     assert isinstance(answer, DirectoryDomain)
     domain = etree.SubElement(section, "domain", name=_checked(_DOMAIN, answer.domain))
-    _params(domain, "param", [(fs.P_DIAL_STRING, fs.USER_DIAL_STRING)])
+    _params(
+        domain,
+        "param",
+        [(fs.P_DIAL_STRING, fs.USER_DIAL_STRING), (fs.P_ALLOW_EMPTY_PASSWORD, "false")],
+    )
     users = etree.SubElement(
         etree.SubElement(etree.SubElement(domain, "groups"), "group", name="default"), "users"
     )

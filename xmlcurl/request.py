@@ -33,6 +33,8 @@ _WANTED = frozenset(
         fs.VM_USER_PASSWORD,
         fs.VM_USER,
         fs.VM_DOMAIN,
+        fs.SIP_AUTH_METHOD,
+        fs.SIP_TO_HOST,
         fs.HUNT_DESTINATION,
         fs.HUNT_CONTEXT,
         fs.HUNT_CALLER_ID_NUMBER,
@@ -131,6 +133,9 @@ class DirectoryRequest:
     user: str
     # Voicemail PIN changed from the phone menu (mod_voicemail's vm::maintenance lookup).
     new_voicemail_pin: str | None
+    # For digest authentication: the SIP method, and the To host of the request.
+    auth_method: str = ""
+    to_host: str = ""
 
 
 def directory_request(fields: dict[str, str]) -> DirectoryRequest:
@@ -146,4 +151,6 @@ def directory_request(fields: dict[str, str]) -> DirectoryRequest:
         domain=(fields.get(fs.DOMAIN) or fields.get(fs.KEY_VALUE, "")).lower(),
         user=fields.get(fs.USER) or fields.get(fs.VM_USER, ""),
         new_voicemail_pin=new_pin,
+        auth_method=fields.get(fs.SIP_AUTH_METHOD, ""),
+        to_host=fields.get(fs.SIP_TO_HOST, "").lower(),
     )

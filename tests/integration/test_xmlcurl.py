@@ -66,6 +66,26 @@ def test_unknown_user_or_domain_is_not_found(client, demo_tenant):
     assert is_not_found(xml(post_fetch(client, other)))
 
 
+def test_register_for_another_tenants_domain_is_refused(client, demo_tenant):
+    # Credentials of 1000@127.0.0.1, To: 1000@other domain: sofia would register it there.
+    fields = with_fields(
+        fixture_fields("directory-sip_auth"), {"sip_to_host": "pbx.victim.example"}
+    )
+    assert dict(fields)["sip_auth_method"] == "REGISTER"
+    assert is_not_found(xml(post_fetch(client, fields)))
+    # An INVITE's To is the callee, anywhere: not checked.
+    invite = with_fields(
+        fixture_fields("directory-sip_auth-2"), {"sip_to_host": "elsewhere.example"}
+    )
+    assert not is_not_found(xml(post_fetch(client, invite)))
+
+
+def test_domains_refuse_users_without_password(client, demo_tenant):
+    root = xml(post_fetch(client, fixture_fields("directory-sip_auth")))
+    params = {p.get("name"): p.get("value") for p in root.find("section/domain/params")}
+    assert params["allow-empty-password"] == "false"
+
+
 def test_user_call_carries_the_dial_string_to_registered_contacts(client, demo_tenant):
     root = xml(post_fetch(client, fixture_fields("directory-user_call")))
     dial = root.find("section/domain/params/param[@name='dial-string']").get("value")
@@ -78,7 +98,12 @@ def test_voicemail_lookup_carries_box_settings(client, demo_tenant):
     root = xml(post_fetch(client, fixture_fields("directory-voicemail-lookup")))
     params = {p.get("name"): p.get("value") for p in root.iter("param")}
     assert params["vm-enabled"] == "true"
-    assert params["vm-password"] == "190872"
+    # The PIN travels hashed, so that the SIP a1-hash is not taken for it either.
+    assert params["vm-a1-hash"] == a1_hash("1000", "127.0.0.1", "190872")
+    assert (
+        "vm-password" not in params
+        and b"190872" not in post_fetch(client, fixture_fields("directory-voicemail-lookup")).data
+    )
     assert params["vm-mailto"] == "reception@demo.example"
     off = xml(post_fetch(client, fixture_fields("directory-voicemail-lookup-3")))  # user 1002
     assert {p.get("name"): p.get("value") for p in off.iter("param")}["vm-enabled"] == "false"
@@ -93,8 +118,9 @@ def test_message_count_and_user_exists_find_the_user(client, demo_tenant):
 def test_gateways_lookup_lists_every_tenants_trunk(client, demo_tenant, engine):
     apply_raw(engine, demo_document("pbx.other.example", numbers=[], main_number=None, users=[]))
     root = xml(post_fetch(client, fixture_fields("directory-gateways")))
-    names = [g.get("name") for g in root.iter("gateway")]
-    assert names == ["127.0.0.1", "pbx.other.example"]
+    # The only places sofia's parse_domain_tag reads gateways from.
+    gateways = root.findall("section/domain/groups/group/users/user/gateways/gateway")
+    assert [g.get("name") for g in gateways] == ["127.0.0.1", "pbx.other.example"]
     params = {p.get("name"): p.get("value") for p in root.find(".//gateway")}
     assert params["proxy"] == "sip.carrier.example" and params["context"] == "public"
 
@@ -273,9 +299,10 @@ def test_pin_changed_from_the_phone_is_stored_when_it_meets_the_rules(client, de
     root = xml(post_fetch(client, pin_change("480519")))
     assert root.find(".//user/result").get("success") == "true"
     params = {p.get("name"): p.get("value") for p in root.iter("param")}
-    assert params["vm-password"] == "480519"
+    assert params["vm-a1-hash"] == a1_hash("1000", "127.0.0.1", "480519")
     lookup = xml(post_fetch(client, fixture_fields("directory-voicemail-lookup")))
-    assert {p.get("name"): p.get("value") for p in lookup.iter("param")}["vm-password"] == "480519"
+    stored = {p.get("name"): p.get("value") for p in lookup.iter("param")}["vm-a1-hash"]
+    assert stored == a1_hash("1000", "127.0.0.1", "480519")
     assert lookup.find(".//user/result") is None
 
 
@@ -284,7 +311,7 @@ def test_weak_pin_from_the_phone_is_refused_so_the_menu_asks_again(client, demo_
     root = xml(post_fetch(client, pin_change(pin)))
     assert root.find(".//user/result").get("success") == "false"
     params = {p.get("name"): p.get("value") for p in root.iter("param")}
-    assert params["vm-password"] == "190872"
+    assert params["vm-a1-hash"] == a1_hash("1000", "127.0.0.1", "190872")
 
 
 def test_call_handling_from_the_document_reaches_the_dialplan(client, engine):
