@@ -7,6 +7,7 @@
     centrex delete DOMAIN --yes                        delete a tenant and all it owns
     centrex tenants                                    list tenants
     centrex token create NAME [--tenant DOMAIN]        make a REST API token
+    centrex holidays import DOMAIN --year Y [--country C] [--user EXT]
     centrex schema                                     JSON Schema of the tenant document
     centrex demo [--domain D]                          demo tenant + serve (the quick start)
 
@@ -123,6 +124,20 @@ def cmd_token_create(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_holidays_import(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        with _sessions(settings).begin() as session:
+            report = service.import_holidays(
+                session, args.domain, args.country, args.year, args.user
+            )
+    except DocumentInvalid as exc:
+        for problem in exc.problems:
+            print(f"centrex: {problem}", file=sys.stderr)
+        return 1
+    print("updated: " + ", ".join(report.updated) if report.changed else "no change")
+    return 0
+
+
 def cmd_schema(_settings: Settings, _args: argparse.Namespace) -> int:
     print(json.dumps(json_schema(), indent=2))
     return 0
@@ -222,6 +237,16 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("name")
     create.add_argument("--tenant", help="limit the token to this tenant's domain")
     create.set_defaults(run=cmd_token_create)
+
+    hol = sub.add_parser("holidays", help="national holidays").add_subparsers(
+        dest="holidays", required=True
+    )
+    imp = hol.add_parser("import", help="add a year's national holidays to a tenant or a user")
+    imp.add_argument("domain")
+    imp.add_argument("--year", type=int, required=True)
+    imp.add_argument("--country", help="ISO 3166 code (default: the tenant's country)")
+    imp.add_argument("--user", help="extension: add them to its planner's special days")
+    imp.set_defaults(run=cmd_holidays_import)
 
     sub.add_parser("schema", help="print the tenant document's JSON Schema").set_defaults(
         run=cmd_schema

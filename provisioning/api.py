@@ -252,6 +252,19 @@ def delete_number(domain: str, number: str) -> Any:
         return jsonify(_apply(session, doc))
 
 
+@blueprint.post("/tenants/<domain>/holidays/import")
+@_errors
+def import_holidays(domain: str) -> Any:
+    body = _json_body()
+    if not isinstance(body, dict) or not str(body.get("year", "")).isdigit():
+        raise DocumentInvalid([Problem("year", 'a year is required, e.g. {"year": 2027}')])
+    with _transaction() as session:
+        report = service.import_holidays(
+            session, _visible(domain), body.get("country"), int(body["year"]), body.get("user")
+        )
+        return jsonify({"dry_run": False, **report.as_dict()})
+
+
 # --- descriptions -----------------------------------------------------------------
 @blueprint.get("/schema/tenant.json")
 def tenant_schema() -> Any:

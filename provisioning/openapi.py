@@ -193,6 +193,34 @@ def openapi_document() -> dict[str, Any]:
             },
             **_item_paths("users", _EXTENSION, "UserDoc"),
             **_item_paths("numbers", _NUMBER, "NumberDoc"),
+            "/tenants/{domain}/holidays/import": {
+                "parameters": [_DOMAIN],
+                "post": {
+                    "summary": "Add a year's national holidays (Easter Monday and other movable "
+                    "feasts included) to the tenant's holidays, or to a user's planner "
+                    "special days",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["year"],
+                                    "properties": {
+                                        "year": {"type": "integer"},
+                                        "country": {
+                                            "type": "string",
+                                            "description": "default: the tenant's",
+                                        },
+                                        "user": {"type": "string", "description": "an extension"},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {"200": _ok("What changed", "ApplyReport"), **_APPLY_ERRORS},
+                },
+            },
             "/schema/tenant.json": {
                 "get": {
                     "summary": "JSON Schema of the tenant document",

@@ -10,8 +10,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
+import holidays
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -27,6 +29,8 @@ from provisioning.document import (
     TenantDoc,
     UserDoc,
     VoicemailDoc,
+    dump_document,
+    parse_document,
 )
 from provisioning.models import ApiToken, Gateway, PublicNumber, Tenant, User
 
@@ -292,3 +296,44 @@ def token_scope(session: Session, token: str) -> TokenScope | None:
         .where(ApiToken.token_sha256 == _token_hash(token))
     ).first()
     return None if row is None else TokenScope(row.name, row.domain)
+
+
+def national_holidays(country: str, year: int) -> list[tuple[date, str]]:
+    """The public holidays of `country` in `year` (movable feasts such as Easter Monday
+    included), from the `holidays` library."""
+    try:
+        found = holidays.country_holidays(country, years=year)
+    except NotImplementedError:
+        raise NotFound(f"no national holidays known for {country}") from None
+    return sorted(found.items())
+
+
+def import_holidays(
+    session: Session, domain: str, country: str | None, year: int, extension: str | None = None
+) -> ApplyReport:
+    """Add a year's national holidays to the tenant's holidays, or to one user's planner
+    special days; dates already there are kept once. Goes through the whole-document
+    validation like any other change."""
+    doc = export_document(session, domain)
+    days = national_holidays(country or doc.country, year)
+    if extension is None:
+        known = {h.date for h in doc.holidays if h.date}
+        doc.holidays += [
+            HolidayDoc(name=name[:64], date=day) for day, name in days if day not in known
+        ]
+    else:
+        user = next((u for u in doc.users if u.extension == extension), None)
+        if user is None:
+            raise NotFound(f"no user {extension} in {domain}")
+        special = user.call_handling.planner.special_days
+        if special is None:
+            raise DocumentInvalid(
+                [
+                    Problem(
+                        "call_handling.planner.special_days",
+                        "set a rule list for special days first",
+                    )
+                ]
+            )
+        special.dates = sorted(set(special.dates) | {day for day, _ in days})
+    return apply_document(session, parse_document(dump_document(doc)))

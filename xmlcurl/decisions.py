@@ -103,6 +103,13 @@ class Tone:
 
 
 @dataclass(frozen=True)
+class Prompt:
+    """Play one of FreeSWITCH's standard prompts (a name from `fsnames`)."""
+
+    sound: str
+
+
+@dataclass(frozen=True)
 class RecordName:
     """Call screening: ask the caller to say who they are and record it; the legs of
     the next ring play it to the callee (`LegOptions.screening`)."""
@@ -131,6 +138,7 @@ Action = (
     | Answer
     | EarlyMedia
     | Tone
+    | Prompt
     | RecordName
     | Voicemail
     | Hangup

@@ -54,6 +54,7 @@ from xmlcurl.decisions import (
     GatewayEndpoint,
     Hangup,
     LegOptions,
+    Prompt,
     RecordName,
     Ring,
     SetVariable,
@@ -414,8 +415,9 @@ def _rule_action(call: CallToLine) -> RuleAction | None:
 
 
 # --- entry points -------------------------------------------------------------------
-def _reject(why: str) -> Decision:
-    return why, (Hangup(fs.CALL_REJECTED),)
+def _reject(why: str, prompt: str = fs.PROMPT_REJECTED) -> Decision:
+    """Refused with a spoken message, in early media (the caller is not charged)."""
+    return why, (EarlyMedia(), Prompt(prompt), Hangup(fs.CALL_REJECTED))
 
 
 def route_to_line(call: CallToLine) -> Decision:
@@ -427,7 +429,7 @@ def route_to_line(call: CallToLine) -> Decision:
     if sel.reject is not None and caller_matches(sel.reject, call):
         return _reject("selective reject")
     if sel.reject_anonymous and call.caller.withheld:
-        return _reject("anonymous caller rejected")
+        return _reject("anonymous caller rejected", fs.PROMPT_NO_ANONYMOUS)
 
     always = ch.forward_always
     if always is not None and not call.looped and _applies(call, always):

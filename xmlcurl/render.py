@@ -26,6 +26,7 @@ from xmlcurl.decisions import (
     Hangup,
     LegOptions,
     NotFound,
+    Prompt,
     RecordName,
     Ring,
     Route,
@@ -41,6 +42,7 @@ _DIALABLE = re.compile(r"\+?[0-9*#]{1,20}")
 _DOMAIN = re.compile(r"[a-z0-9.\-]{1,253}")
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}")
 _CAUSE = re.compile(r"[A-Z_]{1,40}")
+_SOUND = re.compile(r"[a-z0-9_\-]+/[a-z0-9_\-]+\.wav")
 # `set` expands ${…} when it runs: a value must not be able to start an expansion.
 _VARIABLE_VALUE = re.compile(r"[^$\x00-\x1f]{0,128}")
 
@@ -119,6 +121,8 @@ def _applications(action: Action) -> list[tuple[str, str]]:
                 (fs.APP_SET, f"{fs.V_CALL_TIMEOUT}={int(timeout)}"),
                 (fs.APP_BRIDGE, ("|" if sequential else ",").join(map(_endpoint, endpoints))),
             ]
+        case Prompt(sound):
+            return [(fs.APP_PLAYBACK, _checked(_SOUND, sound))]
         case RecordName():
             return [
                 (fs.APP_PLAYBACK, fs.PROMPT_SAY_NAME),

@@ -148,3 +148,19 @@ def test_a_race_with_another_change_is_409_and_writes_nothing(client, tokens, mo
     raw = demo_document()
     response = client.put("/api/v1/tenants/127.0.0.1", headers=auth(tokens["admin"]), json=raw)
     assert response.status_code == 409 and "retry" in response.json["error"]
+
+
+def test_holidays_import_through_the_api(client, tokens):
+    h = auth(tokens["tenant"])
+    response = client.post(
+        "/api/v1/tenants/127.0.0.1/holidays/import", headers=h, json={"year": 2027}
+    )
+    assert response.status_code == 200 and response.json["updated"] == ["tenant 127.0.0.1"]
+    assert (
+        client.post("/api/v1/tenants/127.0.0.1/holidays/import", headers=h, json={}).status_code
+        == 422
+    )
+    other = client.post(
+        "/api/v1/tenants/pbx.other.example/holidays/import", headers=h, json={"year": 2027}
+    )
+    assert other.status_code == 404

@@ -87,3 +87,30 @@ def test_deleting_a_tenant_removes_everything_it_owns(engine, session):
     assert session.scalar(select(func.count()).select_from(PublicNumber)) == 0
     with pytest.raises(service.NotFound):
         service.export_document(session, "127.0.0.1")
+
+
+def test_national_holidays_import_into_the_tenant_is_idempotent(engine, session):
+    apply_raw(engine, demo_document())
+    report = service.import_holidays(session, "127.0.0.1", None, 2027)
+    assert report.updated == ["tenant 127.0.0.1"]
+    holidays = export(session)["holidays"]
+    assert {"name": "Easter Monday", "date": "2027-03-29"} in holidays
+    assert {"name": "Pentecost Monday", "date": "2027-05-17"} in holidays
+    assert len(holidays) == 11
+    assert not service.import_holidays(session, "127.0.0.1", None, 2027).changed
+
+
+def test_national_holidays_import_into_a_users_special_days(engine, session):
+    raw = demo_document()
+    raw["users"][1]["call_handling"] = {
+        "rule_lists": [{"name": "Off", "default": {"action": "voicemail"}}],
+        "planner": {"special_days": {"rule_list": "Off"}},
+    }
+    apply_raw(engine, raw)
+    service.import_holidays(session, "127.0.0.1", "BE", 2027, "1001")
+    dates = export(session)["users"][1]["call_handling"]["planner"]["special_days"]["dates"]
+    assert "2027-07-21" in dates  # Belgian national day
+    with pytest.raises(DocumentInvalid):
+        service.import_holidays(session, "127.0.0.1", None, 2027, "1000")  # no special days set
+    with pytest.raises(service.NotFound):
+        service.import_holidays(session, "127.0.0.1", "ZZ", 2027)

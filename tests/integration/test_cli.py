@@ -73,3 +73,12 @@ def test_bad_setting_is_named(env, monkeypatch, capsys):
     monkeypatch.setenv("CENTREX_PORT", "eighty")
     assert main(["tenants"]) == 1
     assert "CENTREX_PORT: expected a TCP port number" in capsys.readouterr().err
+
+
+def test_holidays_import_command(env, capsys):
+    main(["apply", str(DEMO_YAML)])
+    capsys.readouterr()
+    assert main(["holidays", "import", "demo.example", "--year", "2027"]) == 0
+    assert capsys.readouterr().out == "updated: tenant demo.example\n"
+    assert main(["holidays", "import", "demo.example", "--year", "2027"]) == 0
+    assert capsys.readouterr().out == "no change\n"

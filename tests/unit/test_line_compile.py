@@ -15,10 +15,12 @@ from tests.unit.test_dialplan_compile import request
 from xmlcurl import fsnames as fs
 from xmlcurl.decisions import (
     Answer,
+    EarlyMedia,
     ExportVariable,
     GatewayEndpoint,
     Hangup,
     LegOptions,
+    Prompt,
     RecordName,
     Ring,
     SetVariable,
@@ -31,6 +33,7 @@ from xmlcurl.dialplan import compile_call
 from xmlcurl.loader import CallData, TenantData, line_from_document, tenant_from_document
 
 DOMAIN = "127.0.0.1"
+REJECTED = (EarlyMedia(), Prompt(fs.PROMPT_REJECTED), Hangup(fs.CALL_REJECTED))
 MONDAY_10 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # 10:00 in Paris: office hours
 MONDAY_13 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # 13:00: lunch break
 SUNDAY_10 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -366,13 +369,17 @@ def test_selective_reject_comes_first_and_never_reaches_voicemail():
         "selective": {"reject": {"contacts": ["Mum"]}},
         "forward_always": {"to": "voicemail"},
     }
-    assert call(settings, caller="0611111111").actions == (Hangup(fs.CALL_REJECTED),)
+    assert call(settings, caller="0611111111").actions == REJECTED
     assert goes_to_voicemail(call(settings, caller="0655555555"))
 
 
 def test_anonymous_callers_rejected_when_asked():
     settings = {"selective": {"reject_anonymous": True}}
-    assert call(settings, withheld=True).actions == (Hangup(fs.CALL_REJECTED),)
+    assert call(settings, withheld=True).actions == (
+        EarlyMedia(),
+        Prompt(fs.PROMPT_NO_ANONYMOUS),
+        Hangup(fs.CALL_REJECTED),
+    )
     assert rings_own_line(call(settings))
 
 
@@ -453,7 +460,7 @@ def test_planner_applies_the_rule_list_in_force(now, caller, withheld, expect):
         case "forward":
             assert forwards_to(route, MOBILE)
         case "reject":
-            assert route.actions == (Hangup(fs.CALL_REJECTED),)
+            assert route.actions == REJECTED
         case "ring":
             assert ring_of(route).endpoints == (UserEndpoint("1001", DOMAIN),)
         case "voicemail":
