@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from provisioning import calendar as cal
 from provisioning import validation as v
 from provisioning.numbering import Category, NotANumber, allowed, classify
+from provisioning.week import NamedWeek, check_week
 
 VOICEMAIL = "voicemail"
 SECONDS_PER_RING = 5
@@ -26,6 +27,7 @@ NO_ANSWER_TO_NUMBER = (10, 90)  # seconds, forward to a number
 NO_ANSWER_TO_VOICEMAIL = (0, 60)  # seconds, 0 = straight to voicemail
 MAX_EXTRA_NUMBERS = 5
 MAX_LIST = 50
+PLANNER_RESOLUTION = 15  # minutes
 
 
 class _Model(BaseModel):
@@ -135,18 +137,10 @@ class RuleList(_Model):
     default: RuleAction
 
 
-class PlannerPeriod(_Model):
+class PlannerPeriod(NamedWeek):
     """A named period of the week (15-minute resolution) that applies a rule list."""
 
-    name: str
     rule_list: str
-    mon: list[str] = Field(default_factory=list, max_length=3)
-    tue: list[str] = Field(default_factory=list, max_length=3)
-    wed: list[str] = Field(default_factory=list, max_length=3)
-    thu: list[str] = Field(default_factory=list, max_length=3)
-    fri: list[str] = Field(default_factory=list, max_length=3)
-    sat: list[str] = Field(default_factory=list, max_length=3)
-    sun: list[str] = Field(default_factory=list, max_length=3)
 
 
 class SpecialDays(_Model):
@@ -339,14 +333,7 @@ def check_call_handling(ch: CallHandling, ctx: Context, path: str) -> None:
         ppath = f"{path}.planner.periods[{i}]"
         if period.rule_list.casefold() not in list_names:
             ctx.fail(f"{ppath}.rule_list", f"no rule list named {period.rule_list!r}")
-        for day in cal.WEEKDAYS:
-            texts, periods = getattr(period, day), []
-            for k, text in enumerate(texts):
-                try:
-                    periods.append(cal.parse_period(text, resolution=15))
-                except cal.InvalidPeriod as exc:
-                    ctx.fail(f"{ppath}.{day}[{k}]", str(exc))
-            setattr(period, day, [str(p) for p in sorted(periods)])
+        check_week(period, ppath, ctx.fail, resolution=PLANNER_RESOLUTION)
     _check_planner_overlap(ctx, f"{path}.planner.periods", ch.planner.periods)
     special = ch.planner.special_days
     if special is not None and special.rule_list.casefold() not in list_names:

@@ -19,10 +19,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
-from provisioning import calendar as cal
 from provisioning import validation as v
 from provisioning.call_handling import CallHandling, Context, check_call_handling
 from provisioning.numbering import DEFAULT_ALLOWED, Category
+from provisioning.week import NamedWeek, check_week
 
 DEFAULT_NO_ANSWER_SECONDS = 20
 # Every tenant has it; a schedule of that name in the document replaces its periods.
@@ -82,19 +82,11 @@ class GatewayDoc(_Model):
     number_format: Literal["e164", "e164-digits", "national"] = "e164"
 
 
-class ScheduleDoc(_Model):
+class ScheduleDoc(NamedWeek):
     """A weekly schedule: up to 3 non-overlapping periods a day, or the opposite of
     another schedule ("non-…"), kept in step with it."""
 
-    name: str
     opposite_of: str | None = None
-    mon: list[str] = Field(default_factory=list, max_length=3)
-    tue: list[str] = Field(default_factory=list, max_length=3)
-    wed: list[str] = Field(default_factory=list, max_length=3)
-    thu: list[str] = Field(default_factory=list, max_length=3)
-    fri: list[str] = Field(default_factory=list, max_length=3)
-    sat: list[str] = Field(default_factory=list, max_length=3)
-    sun: list[str] = Field(default_factory=list, max_length=3)
 
 
 class HolidayDoc(_Model):
@@ -289,18 +281,7 @@ def _check_calendar(doc: TenantDoc, check: _Checker) -> None:
         if key in names:
             check.fail(f"{path}.name", f"{sched.name!r} is already schedules[{names[key]}]")
         names.setdefault(key, i)
-        for day in cal.WEEKDAYS:
-            texts = getattr(sched, day)
-            periods = []
-            for k, text in enumerate(texts):
-                try:
-                    periods.append(cal.parse_period(text))
-                except cal.InvalidPeriod as exc:
-                    check.fail(f"{path}.{day}[{k}]", str(exc))
-            try:
-                setattr(sched, day, [str(p) for p in cal.check_day(periods)])
-            except cal.InvalidPeriod as exc:
-                check.fail(f"{path}.{day}", str(exc))
+        check_week(sched, path, check.fail)
     for i, sched in enumerate(doc.schedules):
         if sched.opposite_of is None:
             continue
@@ -312,7 +293,7 @@ def _check_calendar(doc: TenantDoc, check: _Checker) -> None:
             check.fail(path, f"no schedule named {sched.opposite_of!r}")
         elif doc.schedules[target].opposite_of is not None:
             check.fail(path, "must name a schedule with periods, not another opposite")
-        elif any(getattr(sched, day) for day in cal.WEEKDAYS):
+        elif sched.has_periods():
             check.fail(path, "an opposite schedule has no periods of its own")
     for i, holiday in enumerate(doc.holidays):
         path = f"holidays[{i}]"
