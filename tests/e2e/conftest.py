@@ -1,0 +1,200 @@
+"""End-to-end tier: a real FreeSWITCH 1.10, configured with freeswitch-conf/, taking
+everything from a Centrex server, driven by SIPp phones.
+
+Opt-in by presence: skipped unless a FreeSWITCH binary is found (CENTREX_FREESWITCH,
+PATH, or the usual install prefixes) and SIPp (Debian's sip-tester). Everything binds
+to 127.0.0.1 on free ports; FreeSWITCH runs in temporary directories.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from centrex.app import create_app
+from centrex.config import Settings
+from centrex.db import make_engine, upgrade
+from tests.conftest import apply_raw, demo_document
+
+CONF = Path(__file__).resolve().parents[2] / "freeswitch-conf"
+DOMAIN = "127.0.0.1"
+CREDENTIALS = "freeswitch:e2e-secret"
+ESL_PASSWORD = "e2e-esl"
+
+
+def _find_freeswitch() -> Path | None:
+    candidates = [os.environ.get("CENTREX_FREESWITCH"), shutil.which("freeswitch")]
+    candidates += ["/opt/freeswitch/bin/freeswitch", "/usr/local/freeswitch/bin/freeswitch"]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return Path(candidate)
+    return None
+
+
+FREESWITCH = _find_freeswitch()
+
+pytestmark = pytest.mark.e2e
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    missing = [
+        name
+        for name, found in [("FreeSWITCH", FREESWITCH), ("sipp", shutil.which("sipp"))]
+        if not found
+    ]
+    if missing:
+        skip = pytest.mark.skip(reason=f"end-to-end tier: no {' or '.join(missing)} found")
+        for item in items:
+            if "e2e" in item.keywords:
+                item.add_marker(skip)
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Node:
+    """A running FreeSWITCH and how to reach it."""
+
+    sip_port: int
+    external_port: int
+    esl_port: int
+    workdir: Path
+    fs_cli: Path
+
+    @property
+    def remote(self) -> str:
+        return f"127.0.0.1:{self.sip_port}"
+
+    def api(self, command: str) -> str:
+        out = subprocess.run(
+            [
+                str(self.fs_cli),
+                "-H",
+                "127.0.0.1",
+                "-P",
+                str(self.esl_port),
+                "-p",
+                ESL_PASSWORD,
+                "-x",
+                command,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=15,
+        )
+        return out.stdout
+
+    def wait_for(self, command: str, predicate, timeout: float = 20) -> str:  # type: ignore[no-untyped-def]
+        """Poll a FreeSWITCH API command until its output satisfies `predicate`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            output = self.api(command)
+            if predicate(output):
+                return output
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{command!r} never satisfied; last output:\n{output}")
+            time.sleep(0.2)
+
+
+@pytest.fixture(scope="session")
+def centrex(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Centrex server on a free port, with the demo tenant on 127.0.0.1 and a SIPp
+    'carrier' gateway for outbound calls."""
+    data = tmp_path_factory.mktemp("centrex")
+    url = f"sqlite:///{data / 'centrex.sqlite3'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    carrier_port = free_port(socket.SOCK_DGRAM)
+    raw = demo_document(DOMAIN)
+    raw["gateway"] = {"proxy": f"127.0.0.1:{carrier_port}", "username": "trunk"}
+    apply_raw(engine, raw)
+    app = create_app(
+        Settings(database_url=url, xmlcurl_credentials=CREDENTIALS, log_level="INFO"), engine
+    )
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    os.environ["CENTREX_E2E_CARRIER_PORT"] = str(carrier_port)
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def freeswitch(centrex: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
+    assert FREESWITCH is not None
+    work = tmp_path_factory.mktemp("freeswitch")
+    conf = work / "conf"
+    shutil.copytree(CONF, conf)
+    prefix = FREESWITCH.parent.parent
+    for lang in [
+        prefix / "etc/freeswitch/lang",
+        prefix / "conf/lang",
+        Path("/usr/share/freeswitch/lang"),
+    ]:
+        if lang.is_dir():
+            (conf / "lang").symlink_to(lang)
+            break
+    node = Node(
+        free_port(socket.SOCK_DGRAM),
+        free_port(socket.SOCK_DGRAM),
+        free_port(),
+        work,
+        FREESWITCH.parent / "fs_cli",
+    )
+    rtp = free_port(socket.SOCK_DGRAM) & ~1
+    settings = {
+        "centrex_url": centrex,
+        "centrex_xmlcurl_credentials": CREDENTIALS,
+        "centrex_esl_password": ESL_PASSWORD,
+        "centrex_esl_port": node.esl_port,
+        "internal_sip_port": node.sip_port,
+        "external_sip_port": node.external_port,
+        "bind_ip": "127.0.0.1",
+        "external_sip_ip": "127.0.0.1",
+        "external_rtp_ip": "127.0.0.1",
+        "rtp_start_port": rtp,
+        "rtp_end_port": rtp + 200,
+    }
+    (conf / "vars.d" / "e2e.xml").write_text(
+        "<include>\n"
+        + "".join(f'  <X-PRE-PROCESS cmd="set" data="{k}={v}"/>\n' for k, v in settings.items())
+        + "</include>\n"
+    )
+    dirs = {
+        name: work / name
+        for name in ["log", "db", "run", "storage", "recordings", "cache", "temp", "sounds"]
+    }
+    for path in dirs.values():
+        path.mkdir()
+    argv = [str(FREESWITCH), "-nonat", "-nf", "-nc", "-conf", str(conf)]
+    for name, path in dirs.items():
+        argv += [f"-{name}", str(path)]
+    modules = prefix / "lib/freeswitch/mod"
+    if modules.is_dir():
+        argv += ["-mod", str(modules)]
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        node.wait_for(
+            "sofia status", lambda out: "internal" in out and "RUNNING" in out, timeout=60
+        )
+        yield node
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()

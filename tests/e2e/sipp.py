@@ -1,0 +1,216 @@
+"""SIPp scenarios for the end-to-end tests, generated per test so that each pins the
+exact SIP outcome FreeSWITCH produces. A phone is two SIPp processes: one registers
+(digest auth) with a Contact on the port where the other waits for INVITEs."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+_HEADER = '<?xml version="1.0" encoding="ISO-8859-1"?>\n'
+_SDP = (
+    "v=0\n"
+    "o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]\n"
+    "s=-\n"
+    "c=IN IP[media_ip_type] [media_ip]\n"
+    "t=0 0\n"
+    "m=audio [media_port] RTP/AVP 0\n"
+    "a=rtpmap:0 PCMU/8000\n"
+)
+
+
+def _message(*lines: str, body: str = "") -> str:
+    text = "\n".join(lines) + "\n"
+    if body:
+        text += "Content-Type: application/sdp\nContent-Length: [len]\n\n" + body
+    else:
+        text += "Content-Length: 0\n\n"
+    return f"<![CDATA[\n{text}]]>"
+
+
+def register(user: str, domain: str, contact_port: int, *, expect: int = 200) -> str:
+    """REGISTER, answer the digest challenge, expect `expect`."""
+
+    def request(cseq: int, auth: bool) -> str:
+        return _message(
+            f"REGISTER sip:{domain} SIP/2.0",
+            "Via: SIP/2.0/UDP [local_ip]:[local_port];branch=[branch]",
+            f"From: <sip:{user}@{domain}>;tag=[pid]reg[call_number]",
+            f"To: <sip:{user}@{domain}>",
+            "Call-ID: [call_id]",
+            f"CSeq: {cseq} REGISTER",
+            f"Contact: <sip:{user}@[local_ip]:{contact_port}>",
+            *(["[authentication]"] if auth else []),
+            "Max-Forwards: 70",
+            "Expires: 300",
+        )
+
+    return (
+        _HEADER
+        + f"""<scenario name="register {user}">
+<send retrans="500">{request(1, False)}</send>
+<recv response="401" auth="true"/>
+<send retrans="500">{request(2, True)}</send>
+<recv response="{expect}"/>
+</scenario>
+"""
+    )
+
+
+def phone(answer: int) -> str:
+    """Wait for one INVITE; ring, then answer `answer` (200: take the call until BYE)."""
+
+    def response(status: str, body: str = "") -> str:
+        return _message(
+            f"SIP/2.0 {status}",
+            "[last_Via:]",
+            "[last_From:]",
+            "[last_To:];tag=[pid]uas[call_number]",
+            "[last_Call-ID:]",
+            "[last_CSeq:]",
+            "Contact: <sip:[local_ip]:[local_port]>",
+            body=body,
+        )
+
+    steps = [
+        '<recv request="INVITE" crlf="true"/>',
+        f"<send>{response('180 Ringing')}</send>",
+        '<pause milliseconds="200"/>',
+    ]
+    if answer == 200:
+        steps += [
+            f'<send retrans="500">{response("200 OK", _SDP)}</send>',
+            '<recv request="ACK"/>',
+            '<recv request="BYE"/>',
+            "<send>"
+            + _message(
+                "SIP/2.0 200 OK",
+                "[last_Via:]",
+                "[last_From:]",
+                "[last_To:]",
+                "[last_Call-ID:]",
+                "[last_CSeq:]",
+            )
+            + "</send>",
+        ]
+    else:
+        steps += [f"<send>{response(f'{answer} Refused')}</send>", '<recv request="ACK"/>']
+    return (
+        _HEADER
+        + f'<scenario name="phone answering {answer}">\n'
+        + "\n".join(steps)
+        + "\n</scenario>\n"
+    )
+
+
+def call(caller: str, domain: str, destination: str, *, expect: int, talk_ms: int = 500) -> str:
+    """INVITE `destination` as `caller` (digest auth on the 407), then expect the final
+    response `expect`: 200 → ACK, talk, BYE; anything else → ACK."""
+
+    def invite(cseq: int, auth: bool) -> str:
+        return _message(
+            f"INVITE sip:{destination}@{domain} SIP/2.0",
+            "Via: SIP/2.0/UDP [local_ip]:[local_port];branch=[branch]",
+            f"From: <sip:{caller}@{domain}>;tag=[pid]uac[call_number]",
+            f"To: <sip:{destination}@{domain}>",
+            "Call-ID: [call_id]",
+            f"CSeq: {cseq} INVITE",
+            f"Contact: <sip:{caller}@[local_ip]:[local_port]>",
+            *(["[authentication]"] if auth else []),
+            "Max-Forwards: 70",
+            body=_SDP,
+        )
+
+    def ack_to_error(cseq: int) -> str:
+        # Part of the INVITE transaction: same branch (the Via the response carries).
+        return _message(
+            f"ACK sip:{destination}@{domain} SIP/2.0",
+            "[last_Via:]",
+            "[last_From:]",
+            "[last_To:]",
+            "[last_Call-ID:]",
+            f"CSeq: {cseq} ACK",
+            "Max-Forwards: 70",
+        )
+
+    steps = [
+        f'<send retrans="500">{invite(1, False)}</send>',
+        '<recv response="100" optional="true"/>',
+        '<recv response="407" auth="true"/>',
+        f"<send>{ack_to_error(1)}</send>",
+        f'<send retrans="500">{invite(2, True)}</send>',
+        '<recv response="100" optional="true"/>',
+        '<recv response="180" optional="true"/>',
+        '<recv response="183" optional="true"/>',
+        '<recv response="180" optional="true"/>',
+        f'<recv response="{expect}" rrs="true"/>',
+    ]
+    if expect == 200:
+        in_dialog = [
+            "Via: SIP/2.0/UDP [local_ip]:[local_port];branch=[branch]",
+            f"From: <sip:{caller}@{domain}>;tag=[pid]uac[call_number]",
+            "[last_To:]",
+            "Call-ID: [call_id]",
+        ]
+        steps += [
+            "<send>"
+            + _message("ACK [next_url] SIP/2.0", *in_dialog, "CSeq: 2 ACK", "Max-Forwards: 70")
+            + "</send>",
+            f'<pause milliseconds="{talk_ms}"/>',
+            '<send retrans="500">'
+            + _message("BYE [next_url] SIP/2.0", *in_dialog, "CSeq: 3 BYE", "Max-Forwards: 70")
+            + "</send>",
+            '<recv response="200"/>',
+        ]
+    else:
+        steps.append(f"<send>{ack_to_error(2)}</send>")
+    return (
+        _HEADER
+        + f'<scenario name="call {destination} expecting {expect}">\n'
+        + "\n".join(steps)
+        + "\n</scenario>\n"
+    )
+
+
+def command(
+    scenario: str,
+    workdir: Path,
+    name: str,
+    remote: str,
+    *,
+    port: int,
+    user: str = "",
+    password: str = "",
+    timeout: int = 40,
+) -> list[str]:
+    path = workdir / f"{name}.xml"
+    path.write_text(scenario)
+    argv = [
+        "sipp",
+        remote,
+        "-sf",
+        str(path),
+        "-m",
+        "1",
+        "-i",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "-nostdin",
+        "-timeout",
+        f"{timeout}s",
+        "-timeout_error",
+        "-trace_err",
+        "-error_file",
+        str(workdir / f"{name}.errors"),
+        "-trace_msg",
+        "-message_file",
+        str(workdir / f"{name}.messages"),
+    ]
+    if user:
+        argv += ["-au", user, "-ap", password]
+    return argv
+
+
+def run(argv: list[str], timeout: int = 60) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(argv, capture_output=True, timeout=timeout)
