@@ -86,6 +86,7 @@ def main(command: list[str]) -> int:
             [*pg_ctl, "-w", "-l", str(workdir / "log"), "-o", options, "start"],
             check=True,
             stdout=subprocess.DEVNULL,
+            cwd=workdir,
         )
         subprocess.run(
             [
@@ -105,7 +106,9 @@ def main(command: list[str]) -> int:
         env = {**os.environ, "CENTREX_TEST_DATABASE_URL": url}
         return subprocess.run(command, env=env).returncode
     finally:
-        subprocess.run([*pg_ctl, "-m", "fast", "stop"], stdout=subprocess.DEVNULL, check=False)
+        subprocess.run(
+            [*pg_ctl, "-m", "fast", "stop"], stdout=subprocess.DEVNULL, check=False, cwd=workdir
+        )
         shutil.rmtree(workdir, ignore_errors=True)
 
 
