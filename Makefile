@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench
+.PHONY: run test lint bench e2e
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ lint: $(VENV)/.installed
 test: lint
 	$(BIN)/pytest
 	$(BIN)/python -m tests.postgres_server $(BIN)/pytest -q
+
+# Against a real FreeSWITCH 1.10 (CENTREX_FREESWITCH=/path/to/freeswitch, or on PATH) and SIPp.
+e2e: $(VENV)/.installed
+	CENTREX_E2E=1 $(BIN)/pytest -v tests/e2e
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench.xmlcurl_bench
