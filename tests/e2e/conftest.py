@@ -64,9 +64,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A loopback port free for UDP and TCP alike (SIP listens on both)."""
+    while True:
+        with socket.socket(socket.AF_INET, kind) as first:
+            first.bind(("127.0.0.1", 0))
+            port = int(first.getsockname()[1])
+            other = socket.SOCK_DGRAM if kind == socket.SOCK_STREAM else socket.SOCK_STREAM
+            with socket.socket(socket.AF_INET, other) as second:
+                try:
+                    second.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
 
 
 @dataclass
@@ -143,6 +152,14 @@ def freeswitch(centrex: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     work = tmp_path_factory.mktemp("freeswitch")
     conf = work / "conf"
     shutil.copytree(CONF, conf)
+    # SIPp phones do not do message waiting: no unsolicited NOTIFY when they register.
+    internal = conf / "sip_profiles" / "internal.xml"
+    internal.write_text(
+        internal.read_text().replace(
+            '"send-message-query-on-register" value="true"',
+            '"send-message-query-on-register" value="false"',
+        )
+    )
     prefix = FREESWITCH.parent.parent
     for lang in [
         prefix / "etc/freeswitch/lang",
@@ -171,7 +188,7 @@ def freeswitch(centrex: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         "external_sip_ip": "127.0.0.1",
         "external_rtp_ip": "127.0.0.1",
         "rtp_start_port": rtp,
-        "rtp_end_port": rtp + 200,
+        "rtp_end_port": rtp + 2000,
     }
     (conf / "vars.d" / "e2e.xml").write_text(
         "<include>\n"

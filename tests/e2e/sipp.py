@@ -72,7 +72,18 @@ def phone(answer: int) -> str:
             body=body,
         )
 
+    ok = _message(
+        "SIP/2.0 200 OK",
+        "[last_Via:]",
+        "[last_From:]",
+        "[last_To:]",
+        "[last_Call-ID:]",
+        "[last_CSeq:]",
+    )
+    # FreeSWITCH may open a NOTIFY dialog (message waiting) before the call: answer it
+    # and end that dialog; an INVITE dialog runs the call.
     steps = [
+        '<recv request="NOTIFY" optional="true" next="notify"/>',
         '<recv request="INVITE" crlf="true"/>',
         f"<send>{response('180 Ringing')}</send>",
         '<pause milliseconds="200"/>',
@@ -82,19 +93,14 @@ def phone(answer: int) -> str:
             f'<send retrans="500">{response("200 OK", _SDP)}</send>',
             '<recv request="ACK"/>',
             '<recv request="BYE"/>',
-            "<send>"
-            + _message(
-                "SIP/2.0 200 OK",
-                "[last_Via:]",
-                "[last_From:]",
-                "[last_To:]",
-                "[last_Call-ID:]",
-                "[last_CSeq:]",
-            )
-            + "</send>",
+            f'<send next="end">{ok}</send>',
         ]
     else:
-        steps += [f"<send>{response(f'{answer} Refused')}</send>", '<recv request="ACK"/>']
+        steps += [
+            f"<send>{response(f'{answer} Refused')}</send>",
+            '<recv request="ACK" next="end"/>',
+        ]
+    steps += ['<label id="notify"/>', f"<send>{ok}</send>", '<label id="end"/>']
     return (
         _HEADER
         + f'<scenario name="phone answering {answer}">\n'
@@ -103,9 +109,18 @@ def phone(answer: int) -> str:
     )
 
 
-def call(caller: str, domain: str, destination: str, *, expect: int, talk_ms: int = 500) -> str:
+def call(
+    caller: str,
+    domain: str,
+    destination: str,
+    *,
+    expect: int,
+    talk_ms: int = 500,
+    callee_hangs_up: bool = False,
+) -> str:
     """INVITE `destination` as `caller` (digest auth on the 407), then expect the final
-    response `expect`: 200 → ACK, talk, BYE; anything else → ACK."""
+    response `expect`: 200 → ACK, talk, BYE (or wait for the far end's BYE when
+    `callee_hangs_up`); anything else → ACK."""
 
     def invite(cseq: int, auth: bool) -> str:
         return _message(
@@ -152,16 +167,33 @@ def call(caller: str, domain: str, destination: str, *, expect: int, talk_ms: in
             "[last_To:]",
             "Call-ID: [call_id]",
         ]
-        steps += [
+        steps.append(
             "<send>"
             + _message("ACK [next_url] SIP/2.0", *in_dialog, "CSeq: 2 ACK", "Max-Forwards: 70")
-            + "</send>",
-            f'<pause milliseconds="{talk_ms}"/>',
-            '<send retrans="500">'
-            + _message("BYE [next_url] SIP/2.0", *in_dialog, "CSeq: 3 BYE", "Max-Forwards: 70")
-            + "</send>",
-            '<recv response="200"/>',
-        ]
+            + "</send>"
+        )
+        if callee_hangs_up:
+            steps += [
+                '<recv request="BYE"/>',
+                "<send>"
+                + _message(
+                    "SIP/2.0 200 OK",
+                    "[last_Via:]",
+                    "[last_From:]",
+                    "[last_To:]",
+                    "[last_Call-ID:]",
+                    "[last_CSeq:]",
+                )
+                + "</send>",
+            ]
+        else:
+            steps += [
+                f'<pause milliseconds="{talk_ms}"/>',
+                '<send retrans="500">'
+                + _message("BYE [next_url] SIP/2.0", *in_dialog, "CSeq: 3 BYE", "Max-Forwards: 70")
+                + "</send>",
+                '<recv response="200"/>',
+            ]
     else:
         steps.append(f"<send>{ack_to_error(2)}</send>")
     return (
@@ -196,7 +228,9 @@ def command(
         "127.0.0.1",
         "-p",
         str(port),
+        # Answer NOTIFY (message waiting), OPTIONS and the like by themselves.
         "-nostdin",
+        "-aa",
         "-timeout",
         f"{timeout}s",
         "-timeout_error",

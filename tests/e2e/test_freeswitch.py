@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import time
 
 import pytest
 
@@ -19,8 +20,20 @@ pytestmark = pytest.mark.e2e
 PASSWORDS = {u["extension"]: u["sip_password"] for u in demo_document(DOMAIN)["users"]}
 
 
+REGISTRATIONS = "sofia status profile internal reg"
+
+
+def listed(output: str, user: str) -> bool:
+    """sofia lists each registration with a `User: <user>@<domain>` line."""
+    return any(
+        line.split(":", 1)[-1].strip() == f"{user}@{DOMAIN}"
+        for line in output.splitlines()
+        if line.startswith("User:")
+    )
+
+
 def registered(node: Node, user: str) -> bool:
-    return f"{user}@{DOMAIN}" in node.api("show registrations")
+    return listed(node.api(REGISTRATIONS), user)
 
 
 def register(
@@ -50,15 +63,16 @@ def phone(node: Node, user: str, answer: int) -> subprocess.Popen[bytes]:
     )
     result = register(node, user, port)
     assert result.returncode == 0, result.stdout.decode()[-2000:]
-    node.wait_for("show registrations", lambda out: f"{user}@{DOMAIN}" in out)
+    # What the bridge will ring: exactly this phone.
+    node.wait_for(f"sofia_contact */{user}@{DOMAIN}", lambda out: out.strip().endswith(f":{port}"))
     return uas
 
 
 def call(
-    node: Node, caller: str, destination: str, expect: int
+    node: Node, caller: str, destination: str, expect: int, callee_hangs_up: bool = False
 ) -> subprocess.CompletedProcess[bytes]:
     argv = sipp.command(
-        sipp.call(caller, DOMAIN, destination, expect=expect),
+        sipp.call(caller, DOMAIN, destination, expect=expect, callee_hangs_up=callee_hangs_up),
         node.workdir,
         f"call-{caller}-{destination}-{expect}",
         node.remote,
@@ -70,17 +84,29 @@ def call(
     return sipp.run(argv, timeout=80)
 
 
-def finished(uas: subprocess.Popen[bytes]) -> int:
+def phone_saw(node: Node, uas: subprocess.Popen[bytes], name: str, text: str) -> bool:
+    """Whether the phone's SIP trace comes to hold `text` (FreeSWITCH ends the phone's
+    leg after the caller's: wait for it, up to a deadline), then stop the phone."""
+    trace = node.workdir / f"{name}.messages"
+    deadline = time.monotonic() + 15
     try:
-        return uas.wait(timeout=30)
+        while text not in (trace.read_text() if trace.exists() else ""):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return True
     finally:
-        if uas.poll() is None:
+        uas.terminate()
+        try:
+            uas.wait(timeout=10)
+        except subprocess.TimeoutExpired:
             uas.kill()
 
 
 def unregister(node: Node, user: str) -> None:
     node.api(f"sofia profile internal flush_inbound_reg {user}@{DOMAIN}")
-    node.wait_for("show registrations", lambda out: f"{user}@{DOMAIN}" not in out)
+    node.wait_for(REGISTRATIONS, lambda out: not listed(out, user))
+    node.wait_for(f"sofia_contact */{user}@{DOMAIN}", lambda out: "not_registered" in out)
 
 
 def test_phone_registers_with_its_password_and_not_without(freeswitch: Node):
@@ -97,18 +123,18 @@ def test_call_to_a_registered_extension_is_answered(freeswitch: Node):
     uas = phone(freeswitch, "1000", 200)
     result = call(freeswitch, "1001", "1000", expect=200)
     assert result.returncode == 0, result.stdout.decode()[-2000:]
-    assert finished(uas) == 0
+    assert phone_saw(freeswitch, uas, "phone-1000-200", "BYE sip:")
     unregister(freeswitch, "1000")
 
 
 def test_busy_extension_falls_over_to_its_voicemail(freeswitch: Node):
-    # 1000 answers 486; Centrex's failover hunt sends the call to 1000's voicemail,
-    # which answers.
-    uas = phone(freeswitch, "1000", 486)
-    result = call(freeswitch, "1001", "1000", expect=200)
+    # 1001 answers 486; Centrex's failover hunt sends the call to 1001's voicemail,
+    # which answers, and ends the call once it hears nothing (or has no prompts).
+    uas = phone(freeswitch, "1001", 486)
+    result = call(freeswitch, "1000", "1001", expect=200, callee_hangs_up=True)
     assert result.returncode == 0, result.stdout.decode()[-2000:]
-    assert finished(uas) == 0
-    unregister(freeswitch, "1000")
+    assert phone_saw(freeswitch, uas, "phone-1001-486", "SIP/2.0 486 Refused")
+    unregister(freeswitch, "1001")
 
 
 def test_unregistered_extension_without_voicemail_is_refused_after_a_tone(freeswitch: Node):
@@ -133,7 +159,7 @@ def test_outbound_call_goes_out_through_the_tenants_trunk(freeswitch: Node):
     )
     result = call(freeswitch, "1001", "0612345678", expect=200)
     assert result.returncode == 0, result.stdout.decode()[-2000:]
-    assert finished(carrier) == 0
+    assert phone_saw(freeswitch, carrier, "carrier", "BYE sip:")
     received = (freeswitch.workdir / "carrier.messages").read_text()
     assert "INVITE sip:+33612345678@" in received
     assert "+33184800101" in received  # Alice's public number as caller ID
