@@ -226,6 +226,8 @@ def parse_document(raw: Any) -> TenantDoc:
         ]
 
     schedules = schedule_names(doc)
+    # Built once: per user they would make validation quadratic in the tenant's size.
+    all_extensions, all_numbers = set(extensions), set(numbers)
     for i, user in enumerate(doc.users):
         path = f"users[{i}]"
         contact_names: dict[str, int] = {}
@@ -242,8 +244,8 @@ def parse_document(raw: Any) -> TenantDoc:
         context = Context(
             country=country,
             extension=user.extension,
-            extensions=set(extensions),
-            numbers=set(numbers),
+            extensions=all_extensions,
+            numbers=all_numbers,
             schedules=schedules,
             contacts=set(contact_names),
             allowed_destinations=frozenset(user.allowed_destinations),
