@@ -29,5 +29,6 @@ test: lint
 e2e: $(VENV)/.installed
 	CENTREX_E2E=1 $(BIN)/pytest -v tests/e2e
 
+# xml_curl fetches against the real server stack (bench/README.md); flags in BENCH_ARGS.
 bench: $(VENV)/.installed
-	$(BIN)/python -m bench.xmlcurl_bench
+	$(BIN)/python -m bench.xmlcurl_bench $(BENCH_ARGS)

@@ -1,0 +1,58 @@
+"""The ceiling: `python -m bench.ceiling`, what the server stack costs when Centrex does
+no work at all.
+
+Same settings (CENTREX_* variables), same gunicorn options (`gunicorn_options`), same
+Flask app factory as `centrex serve`, plus one bench-only route, `POST /bench/constant`,
+that reads the request body like the real endpoint and answers the fixed document
+named by BENCH_CONSTANT_FILE (a real dialplan answer, so that both send as many bytes).
+Production code gains no route: the route exists only in this process.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, request
+from gunicorn.app.base import BaseApplication
+
+from centrex.app import create_app
+from centrex.config import Settings, load_settings, require
+from centrex.server import gunicorn_options
+
+
+def ceiling_app(settings: Settings, constant: bytes) -> Flask:
+    app = create_app(settings)
+
+    def constant_document() -> Response:
+        length = int(request.environ.get("CONTENT_LENGTH") or 0)
+        request.environ["wsgi.input"].read(length)
+        return Response(constant, mimetype="text/xml")
+
+    app.add_url_rule("/bench/constant", view_func=constant_document, methods=["POST"])
+    return app
+
+
+class CeilingServer(BaseApplication):
+    def __init__(self, settings: Settings, constant: bytes) -> None:
+        self.settings = settings
+        self.constant = constant
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in gunicorn_options(self.settings).items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        return ceiling_app(self.settings, self.constant)
+
+
+def main() -> None:
+    settings = load_settings()
+    require(settings, "xmlcurl_credentials")  # as `centrex serve` does
+    CeilingServer(settings, Path(os.environ["BENCH_CONSTANT_FILE"]).read_bytes()).run()
+
+
+if __name__ == "__main__":
+    main()
