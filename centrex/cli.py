@@ -177,16 +177,14 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 Centrex demo — database {settings.effective_database_url}
   tenant {args.domain}: {"created" if report.created else "up to date"}
 
-Point FreeSWITCH at it (freeswitch-conf/vars.xml):
+Point FreeSWITCH at it (freeswitch-conf/vars.d/site.xml, see freeswitch-conf/README.md):
   centrex_url                  = {url}
   centrex_xmlcurl_credentials  = {credentials}
 
 Demo phones (SIP domain and realm {args.domain}, FreeSWITCH port 5060):""")
     for user in doc.users:
-        print(
-            f"  {user.extension}  {user.name:<16} password {user.sip_password}  "
-            f"voicemail PIN {user.voicemail.pin}"
-        )
+        box = f"voicemail PIN {user.voicemail.pin}" if user.voicemail.enabled else "no voicemail"
+        print(f"  {user.extension}  {user.name:<16} password {user.sip_password}  {box}")
     print(
         f"""  voicemail: dial *318 from your phone
 
