@@ -78,6 +78,15 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
                 return port
 
 
+def stop(process: subprocess.Popen[bytes], grace: float = 10) -> None:
+    """Ask a process to end; kill it if it has not after `grace` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
 @dataclass
 class Node:
     """A running FreeSWITCH and how to reach it."""
@@ -214,8 +223,4 @@ def freeswitch(centrex: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         )
         yield node
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process, grace=20)

@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import demo_document
 from tests.e2e import sipp
-from tests.e2e.conftest import DOMAIN, Node, free_port
+from tests.e2e.conftest import DOMAIN, Node, free_port, stop
 
 pytestmark = pytest.mark.e2e
 
@@ -96,11 +96,7 @@ def phone_saw(node: Node, uas: subprocess.Popen[bytes], name: str, text: str) ->
             time.sleep(0.1)
         return True
     finally:
-        uas.terminate()
-        try:
-            uas.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            uas.kill()
+        stop(uas)
 
 
 def unregister(node: Node, user: str) -> None:
