@@ -163,6 +163,15 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     upgrade(engine)
     raw = load_text(resources.files("provisioning").joinpath("demo/tenant.yaml").read_text())
     raw["domain"] = args.domain
+    # The demo tenant moves with --domain: the one an earlier run made goes first
+    # (it owns the demo's public numbers).
+    marker = data_dir / "demo-domain"
+    previous = marker.read_text().strip() if marker.exists() else None
+    if previous and previous != args.domain:
+        with make_session_factory(engine).begin() as session:
+            if previous in service.list_tenants(session, previous):
+                service.delete_tenant(session, previous)
+    marker.write_text(args.domain + "\n")
     report = _apply_text(settings, dump_text(raw), dry_run=False)
     sessions = make_session_factory(engine)
 
@@ -272,6 +281,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except IntegrityError:
         print("centrex: changed by someone else meanwhile; nothing written, retry", file=sys.stderr)
+        return 1
+    except DocumentInvalid as exc:
+        print("centrex: invalid, nothing written:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
         return 1
     except OSError as exc:
         print(f"centrex: {exc}", file=sys.stderr)

@@ -82,3 +82,17 @@ def test_holidays_import_command(env, capsys):
     assert capsys.readouterr().out == "updated: tenant demo.example\n"
     assert main(["holidays", "import", "demo.example", "--year", "2027"]) == 0
     assert capsys.readouterr().out == "no change\n"
+
+
+def test_demo_moves_its_tenant_when_the_domain_changes(env, tmp_path, monkeypatch, capsys):
+    import centrex.server
+
+    served = []
+    monkeypatch.setattr(centrex.server, "serve", lambda settings: served.append(settings))
+    monkeypatch.setenv("CENTREX_DATA_DIR", str(tmp_path))
+    assert main(["demo"]) == 0
+    assert main(["demo", "--domain", "pbx.demo.example"]) == 0
+    capsys.readouterr()
+    assert main(["tenants"]) == 0
+    assert capsys.readouterr().out == "pbx.demo.example\n"
+    assert len(served) == 2 and served[1].xmlcurl_credentials == served[0].xmlcurl_credentials
