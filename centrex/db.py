@@ -24,6 +24,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # Reads on the call path open no transaction (sqlite3 begins one only for
+        # writes, which sessions commit or roll back): no rollback on every return.
+        kwargs.setdefault("pool_reset_on_return", None)
         engine = create_engine(url, connect_args={"timeout": 5}, **kwargs)
 
         @event.listens_for(engine, "connect")

@@ -9,6 +9,7 @@ whitelist again, and a finished document that contains a preprocessor directive
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from lxml import etree
 
@@ -151,6 +152,9 @@ def _applications(action: Action) -> list[tuple[str, str]]:
     raise TypeError(f"unknown action {action!r}")
 
 
+# Rendering is pure and decisions are frozen: the same route (same destination, same
+# settings) renders to the same bytes, so recent answers are kept.
+@lru_cache(maxsize=8192)
 def dialplan(route: Route) -> bytes:
     root, section = _document("dialplan")
     context = etree.SubElement(section, "context", name=route.context)
@@ -238,6 +242,7 @@ def _gateways(section: etree._Element, answer: GatewayDirectory) -> None:
             etree.SubElement(gateway, "param", name=name, value=value)
 
 
+@lru_cache(maxsize=8192)
 def directory(answer: DirectoryAnswer) -> bytes:
     if isinstance(answer, NotFound):
         return not_found()
