@@ -20,10 +20,7 @@ from werkzeug.exceptions import HTTPException
 from provisioning import service
 from provisioning.document import (
     DocumentInvalid,
-    NumberDoc,
     Problem,
-    TenantDoc,
-    UserDoc,
     dump_document,
     json_schema,
     parse_document,
@@ -276,7 +273,3 @@ def openapi() -> Any:
     from provisioning.openapi import openapi_document
 
     return jsonify(openapi_document())
-
-
-# Models named in the OpenAPI document.
-DOCUMENT_MODELS = (TenantDoc, UserDoc, NumberDoc)

@@ -24,7 +24,6 @@ from provisioning.call_handling import CallHandling, Context, check_call_handlin
 from provisioning.numbering import DEFAULT_ALLOWED, Category
 from provisioning.week import NamedWeek, check_week
 
-DEFAULT_NO_ANSWER_SECONDS = 20
 # Every tenant has it; a schedule of that name in the document replaces its periods.
 DEFAULT_SCHEDULE = "office hours"
 DEFAULT_SCHEDULE_PERIODS = ["08:00-12:00", "14:00-18:00"]

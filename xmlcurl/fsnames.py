@@ -54,7 +54,6 @@ VAR_PREFIX = "variable_"
 # Channel variables (without the `variable_` prefix).
 V_USER_NAME = "user_name"
 V_DOMAIN_NAME = "domain_name"
-V_SIP_AUTHORIZED = "sip_authorized"
 V_ORIGINATE_DISPOSITION = "originate_disposition"
 V_HANGUP_AFTER_BRIDGE = "hangup_after_bridge"
 V_CONTINUE_ON_FAIL = "continue_on_fail"
@@ -114,7 +113,6 @@ APP_PRE_ANSWER = "pre_answer"
 APP_PLAYBACK = "playback"
 APP_HANGUP = "hangup"
 APP_VOICEMAIL = "voicemail"
-APP_SLEEP = "sleep"
 APP_EXPORT = "export"
 APP_RECORD = "record"
 
@@ -133,7 +131,6 @@ P_VM_MAILTO = "vm-mailto"
 P_VM_EMAIL_ALL = "vm-email-all-messages"
 P_VM_ATTACH_FILE = "vm-attach-file"
 P_VM_KEEP_LOCAL = "vm-keep-local-after-email"
-P_MAX_REGISTRATIONS = "max-registrations-per-extension"
 
 # The vanilla user dial string: every registered contact of the user, on any profile,
 # with the presence id BLF keys watch.
