@@ -58,6 +58,18 @@ def _log_level(value: str) -> str:
     return value
 
 
+def _esl_nodes(value: str) -> tuple[str, ...]:
+    nodes = tuple(n.strip() for n in value.split(",") if n.strip())
+    for node in nodes:
+        host, sep, port = node.rpartition(":")
+        if not (host and sep) or any(c.isspace() for c in host):
+            raise ValueError
+        _port(port)
+    if len(set(nodes)) != len(nodes):
+        raise ValueError
+    return nodes
+
+
 def _default_workers() -> int:
     return 2 * (os.cpu_count() or 1) + 1
 
@@ -76,6 +88,21 @@ class Settings:
     port: int = 8080
     workers: int = field(default_factory=_default_workers)
     log_level: str = "INFO"
+    # FreeSWITCH event sockets the listener follows, "host:port" each.
+    esl_nodes: tuple[str, ...] = ("127.0.0.1:8021",)
+    # The event socket password (event_socket.conf `password`, vars.xml centrex_esl_password).
+    esl_password: str = ""
+    # Where the listener serves live data: activity snapshots, their event stream, click-to-call.
+    live_port: int = 8081
+    # FreeSWITCH's xml_cdr err-log-dir, when readable from here: call records that could not
+    # be posted are imported from it.
+    cdr_error_dir: str = ""
+    # Converted announcements, hold music and ringback tones; FreeSWITCH must read it too.
+    media_dir: str = ""
+
+    @property
+    def effective_media_dir(self) -> Path:
+        return Path(self.media_dir or Path(self.data_dir) / "media").resolve()
 
     @property
     def effective_database_url(self) -> str:
@@ -94,6 +121,11 @@ _PARSERS: dict[str, tuple[Callable[[str], Any], str]] = {
     "port": (_port, "a TCP port number (1-65535)"),
     "workers": (_positive, "a whole number of worker processes, at least 1"),
     "log_level": (_log_level, "DEBUG, INFO, WARNING or ERROR"),
+    "esl_nodes": (_esl_nodes, "host:port of each FreeSWITCH event socket, comma-separated"),
+    "esl_password": (str, "the event socket password"),
+    "live_port": (_port, "a TCP port number (1-65535)"),
+    "cdr_error_dir": (str, "a directory path"),
+    "media_dir": (str, "a directory path"),
 }
 
 

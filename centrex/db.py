@@ -59,5 +59,6 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    # "heads": features add their tables on branches of their own off the same base.
     command.upgrade(alembic_config(engine), revision)

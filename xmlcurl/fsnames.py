@@ -155,3 +155,20 @@ OUTGOING_CALL_BARRED = "OUTGOING_CALL_BARRED"
 NORMAL_TEMPORARY_FAILURE = "NORMAL_TEMPORARY_FAILURE"
 # What `originate_disposition` holds after a bridge that was answered.
 ANSWERED_DISPOSITIONS = frozenset({"SUCCESS", "ANSWER", "call accepted"})
+
+# Event socket: frame envelope, content types and event headers (FREESWITCH.md §5-7).
+EV_CONTENT_LENGTH = "Content-Length"
+EV_CONTENT_TYPE = "Content-Type"
+EV_REPLY_TEXT = "Reply-Text"
+EV_JOB_UUID = "Job-UUID"
+CT_AUTH_REQUEST = "auth/request"
+CT_COMMAND_REPLY = "command/reply"
+CT_API_RESPONSE = "api/response"
+CT_EVENT_PLAIN = "text/event-plain"
+CT_DISCONNECT = "text/disconnect-notice"
+CT_RUDE_REJECTION = "text/rude-rejection"
+EV_EVENT_NAME = "Event-Name"
+EV_EVENT_SUBCLASS = "Event-Subclass"
+EV_HOSTNAME = "FreeSWITCH-Hostname"
+EV_CORE_UUID = "Core-UUID"
+EV_TIMESTAMP = "Event-Date-Timestamp"  # microseconds since the epoch

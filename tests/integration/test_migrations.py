@@ -28,7 +28,7 @@ def test_upgrade_keeps_existing_tenants(migrated_engine):
                     "VALUES ('old.example', 'Old', 'Europe/Paris', 'FR')"
                 )
             )
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")
         with migrated_engine.connect() as conn:
             row = conn.execute(text("SELECT schedules, holidays FROM tenants")).one()
         assert [list(__import__("json").loads(v)) if isinstance(v, str) else v for v in row] == [
@@ -36,6 +36,6 @@ def test_upgrade_keeps_existing_tenants(migrated_engine):
             [],
         ]
     finally:
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")
         with migrated_engine.begin() as conn:
             conn.execute(text("DELETE FROM tenants"))

@@ -1,0 +1,1 @@
+"""The event-socket listener: Centrex's live view of every FreeSWITCH node."""
