@@ -110,9 +110,53 @@ class LineState(Base):
     )
     active_calls: Mapped[int] = mapped_column(Integer, default=0)
     registered: Mapped[bool | None] = mapped_column(Boolean)
+    # Of the calls in progress, those still ringing on the user's phones.
+    ringing_calls: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When the user's last answered call ended: "least active" group ringing picks the
+    # member idle for longest.
+    last_call_end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+
+class Registration(Base):
+    """A phone registered to a user's line on one FreeSWITCH node (event listener)."""
+
+    __tablename__ = "registrations"
+    __table_args__ = (UniqueConstraint("node", "call_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    node: Mapped[str] = mapped_column(String(255))
+    call_id: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    contact: Mapped[str] = mapped_column(String(1024), default="")
+    user_agent: Mapped[str] = mapped_column(String(255), default="")
+    network_ip: Mapped[str] = mapped_column(String(64), default="")
+    network_port: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class Channel(Base):
+    """A call leg on one of a user's phones, on one FreeSWITCH node (event listener).
+    `direction` is FreeSWITCH's: inbound legs come from the phone (the user calls),
+    outbound legs go to it (the user is called)."""
+
+    __tablename__ = "channels"
+
+    uuid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    node: Mapped[str] = mapped_column(String(255), index=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    direction: Mapped[str] = mapped_column(String(16))
+    answered: Mapped[bool] = mapped_column(Boolean, default=False)
+    held: Mapped[bool] = mapped_column(Boolean, default=False)
+    peer_number: Mapped[str] = mapped_column(String(64), default="")
+    peer_name: Mapped[str] = mapped_column(String(255), default="")
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class PublicNumber(Base):
