@@ -36,9 +36,20 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
     app.register_blueprint(xmlcurl_blueprint)
     app.register_blueprint(api_blueprint, url_prefix="/api/v1")
 
+    json_errors(app)
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return jsonify(status="ok")
+
+    return app
+
+
+def json_errors(app: Flask) -> None:
+    """API clients get JSON errors, never HTML pages or tracebacks."""
+
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response | HTTPException:
-        # API clients get JSON errors, never HTML pages.
         if request.path.startswith("/api/"):
             response = jsonify(error=error.description)
             response.status_code = error.code or 500
@@ -51,9 +62,3 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
         response = jsonify(error="internal error; it has been logged")
         response.status_code = 500
         return response
-
-    @app.get("/healthz")
-    def healthz() -> Response:
-        return jsonify(status="ok")
-
-    return app

@@ -1,6 +1,7 @@
 """The `centrex` command.
 
     centrex serve [--host H] [--port P] [--workers N]   xml_curl endpoints + REST API
+    centrex esl                                        the event-socket listener + live API
     centrex db upgrade                                 create or migrate the schema
     centrex apply FILE [--dry-run]                     create/update a tenant from a document
     centrex export DOMAIN [-o FILE]                    write a tenant's document
@@ -52,6 +53,14 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from centrex.server import serve
 
     serve(settings)
+    return 0
+
+
+def cmd_esl(settings: Settings, _args: argparse.Namespace) -> int:
+    require(settings, "esl_password")
+    from esl.service import run_listener
+
+    run_listener(settings)
     return 0
 
 
@@ -216,6 +225,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port")
     serve.add_argument("--workers")
     serve.set_defaults(run=cmd_serve)
+
+    sub.add_parser(
+        "esl", help="follow FreeSWITCH's event sockets: live state, presence, live API"
+    ).set_defaults(run=cmd_esl)
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db", required=True)
     db.add_parser("upgrade", help="create or migrate the schema").set_defaults(run=cmd_db_upgrade)

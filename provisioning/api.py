@@ -44,6 +44,12 @@ def _transaction() -> Iterator[Session]:
 def _authenticate() -> None:
     if request.endpoint in {"api.openapi", "api.tenant_schema"}:
         return
+    require_token()
+
+
+def require_token() -> None:
+    """Every API blueprint's first step: a valid bearer token, whose scope lands in
+    `g.scope`; anything else ends the request with 401."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     scope = None
@@ -58,7 +64,9 @@ def _authenticate() -> None:
     g.scope = scope
 
 
-def _visible(domain: str) -> str:
+def visible(domain: str) -> str:
+    """The domain, if the request's token may see it; NotFound otherwise (no hint that
+    another tenant exists)."""
     if not g.scope.allows(domain):
         raise service.NotFound(f"no tenant {domain}")
     return domain
@@ -101,7 +109,7 @@ def _apply(session: Session, raw: Any, dry_run: bool = False) -> dict[str, Any]:
 
 
 def _current(session: Session, domain: str) -> dict[str, Any]:
-    return dump_document(service.export_document(session, _visible(domain)))
+    return dump_document(service.export_document(session, visible(domain)))
 
 
 # --- tenants --------------------------------------------------------------------
@@ -257,7 +265,7 @@ def import_holidays(domain: str) -> Any:
         raise DocumentInvalid([Problem("year", 'a year is required, e.g. {"year": 2027}')])
     with _transaction() as session:
         report = service.import_holidays(
-            session, _visible(domain), body.get("country"), int(body["year"]), body.get("user")
+            session, visible(domain), body.get("country"), int(body["year"]), body.get("user")
         )
         return jsonify({"dry_run": False, **report.as_dict()})
 

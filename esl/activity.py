@@ -1,0 +1,213 @@
+"""A tenant's activity: what the operator view and the supervisors' monitor show.
+
+`build_activity` is pure (rows and `now` in, a JSON-ready dict out); `tenant_activity`
+reads those rows in four indexed queries whatever the tenant's size.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from provisioning import calendar as cal
+from provisioning.document import DEFAULT_SCHEDULE, DEFAULT_SCHEDULE_PERIODS
+from provisioning.models import Channel, Registration, Tenant, User
+
+from .handlers import INBOUND
+
+
+class UnknownTenant(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class TenantRow:
+    id: int
+    domain: str
+    name: str
+    timezone: str
+    schedules: list[dict[str, Any]]
+    holidays: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class UserRow:
+    id: int
+    extension: str
+    name: str
+    call_handling: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PhoneRow:
+    user_id: int
+    node: str
+    contact: str
+    user_agent: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class CallRow:
+    user_id: int
+    direction: str
+    answered: bool
+    held: bool
+    peer_number: str
+    peer_name: str
+    started_at: datetime
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _iso(value: datetime) -> str:
+    return _utc(value).isoformat().replace("+00:00", "Z")
+
+
+def _line_state(calls: list[CallRow]) -> str:
+    if any(c.answered or c.direction == INBOUND for c in calls):
+        return "busy"
+    return "ringing" if calls else "idle"
+
+
+def build_activity(
+    tenant: TenantRow,
+    users: list[UserRow],
+    phones: list[PhoneRow],
+    calls: list[CallRow],
+    now: datetime,
+) -> dict[str, Any]:
+    schedules = cal.schedules_from_document(
+        tenant.schedules, DEFAULT_SCHEDULE, DEFAULT_SCHEDULE_PERIODS
+    )
+    holidays = cal.holidays_from_document(tenant.holidays)
+    in_force = {
+        key: cal.in_force(s, holidays, now, tenant.timezone) for key, s in schedules.items()
+    }
+    phones_of: dict[int, list[PhoneRow]] = defaultdict(list)
+    for phone in phones:
+        if _utc(phone.expires_at) > now:
+            phones_of[phone.user_id].append(phone)
+    calls_of: dict[int, list[CallRow]] = defaultdict(list)
+    for call in calls:
+        calls_of[call.user_id].append(call)
+
+    lines, absent, unavailable = [], [], []
+    for user in users:
+        handling = user.call_handling or {}
+        dnd = handling.get("do_not_disturb")
+        dnd_on = isinstance(dnd, dict) and dnd.get("enabled", True) is not False
+        forward = handling.get("forward_always")
+        forwarding = None
+        if isinstance(forward, dict):
+            schedule = (forward.get("schedule") or "").casefold()
+            if not schedule or in_force.get(schedule, False):
+                forwarding = forward.get("to")
+        registered = bool(phones_of[user.id])
+        lines.append(
+            {
+                "extension": user.extension,
+                "name": user.name,
+                "state": _line_state(calls_of[user.id]),
+                "registered": registered,
+                "do_not_disturb": dnd_on,
+                "forwarding_to": forwarding,
+                "phones": [
+                    {"user_agent": p.user_agent, "contact": p.contact, "node": p.node}
+                    for p in phones_of[user.id]
+                ],
+                "calls": [
+                    {
+                        "direction": "outgoing" if c.direction == INBOUND else "incoming",
+                        "peer_number": c.peer_number,
+                        "peer_name": c.peer_name,
+                        "answered": c.answered,
+                        "held": c.held,
+                        "since": _iso(c.started_at),
+                    }
+                    for c in sorted(calls_of[user.id], key=lambda c: _utc(c.started_at))
+                ],
+            }
+        )
+        if dnd_on or forwarding:
+            absent.append(user.extension)
+        if not registered:
+            unavailable.append(user.extension)
+    return {
+        "tenant": tenant.domain,
+        "name": tenant.name,
+        "at": _iso(now),
+        "schedules_in_force": sorted(s.name for key, s in schedules.items() if in_force[key]),
+        "holiday": cal.is_holiday(holidays, cal.local(now, tenant.timezone).date()),
+        "lines": lines,
+        "absent": absent,
+        "unavailable": unavailable,
+    }
+
+
+def tenant_activity(conn: Connection, domain: str, now: datetime) -> dict[str, Any]:
+    row = conn.execute(
+        select(
+            Tenant.id,
+            Tenant.domain,
+            Tenant.name,
+            Tenant.timezone,
+            Tenant.schedules,
+            Tenant.holidays,
+        ).where(Tenant.domain == domain)
+    ).first()
+    if row is None:
+        raise UnknownTenant(domain)
+    tenant = TenantRow(*row)
+    users = [
+        UserRow(*r)
+        for r in conn.execute(
+            select(User.id, User.extension, User.display_name, User.call_handling)
+            .where(User.tenant_id == tenant.id)
+            .order_by(User.position)
+        )
+    ]
+    phones = [
+        PhoneRow(*r)
+        for r in conn.execute(
+            select(
+                Registration.user_id,
+                Registration.node,
+                Registration.contact,
+                Registration.user_agent,
+                Registration.expires_at,
+            )
+            .join(User, Registration.user_id == User.id)
+            .where(User.tenant_id == tenant.id)
+        )
+    ]
+    calls = [
+        CallRow(*r)
+        for r in conn.execute(
+            select(
+                Channel.user_id,
+                Channel.direction,
+                Channel.answered,
+                Channel.held,
+                Channel.peer_number,
+                Channel.peer_name,
+                Channel.started_at,
+            )
+            .join(User, Channel.user_id == User.id)
+            .where(User.tenant_id == tenant.id)
+        )
+    ]
+    return build_activity(tenant, users, phones, calls, now)
+
+
+def tenant_id_of(conn: Connection, domain: str) -> int:
+    tenant_id = conn.scalar(select(Tenant.id).where(Tenant.domain == domain))
+    if tenant_id is None:
+        raise UnknownTenant(domain)
+    return tenant_id

@@ -1,0 +1,217 @@
+"""The event socket of one FreeSWITCH node, kept open. The only module that imports
+greenswitch.
+
+greenswitch reads frames and matches replies to commands; what it lacks is designed
+around here (FREESWITCH.md §9): events are parsed by `esl.events` (bodies kept, values
+decoded after lines are split), a command waits for its reply at most `timeout` and
+fails when the socket drops, and a dropped or refused connection is retried with
+backoff for as long as the listener runs. Events are handed over to a callback that
+only queues them, so a slow consumer never stalls the socket.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+from collections.abc import Callable
+
+import gevent
+import gevent.event
+import greenswitch
+
+from xmlcurl import fsnames as fs
+
+from .events import Event, parse_plain
+from .switch import SwitchError
+
+log = logging.getLogger(__name__)
+
+# Frames greenswitch's own reader handles well: replies (matched in order) and auth.
+_GREENSWITCH_HANDLES = {
+    fs.CT_AUTH_REQUEST,
+    fs.CT_COMMAND_REPLY,
+    fs.CT_API_RESPONSE,
+    fs.CT_RUDE_REJECTION,
+}
+
+
+class _Socket(greenswitch.InboundESL):
+    def __init__(
+        self, host: str, port: int, password: str, timeout: float, on_event: Callable[[Event], None]
+    ) -> None:
+        super().__init__(host, port, password, timeout=timeout)
+        self._on_event = on_event
+        self.closed = gevent.event.Event()
+
+    def connect(self) -> None:
+        self.sock = greenswitch.esl.socket.create_connection(
+            (self.host, self.port), timeout=self.timeout
+        )
+        self.connected = True
+        self.sock.settimeout(None)
+        self.sock_file = self.sock.makefile("rb")
+        self.start_event_handlers()
+        if not self._auth_request_event.wait(timeout=self.timeout) or not self.connected:
+            raise SwitchError("no auth/request from the event socket")
+        reply = self.command(f"auth {self.password}", self.timeout)
+        if reply != "+OK accepted":
+            raise SwitchError(f"event socket refused the password: {reply}")
+
+    def receive_events(self) -> None:
+        try:
+            super().receive_events()
+        finally:
+            self.connected = False
+            pending = list(self._commands_sent)
+            del self._commands_sent[:]
+            for result in pending:
+                result.set_exception(SwitchError("event socket closed"))
+            self.closed.set()
+
+    def handle_event(self, event: greenswitch.esl.ESLEvent) -> None:
+        content_type = event.headers.get(fs.EV_CONTENT_TYPE)
+        if content_type == fs.CT_EVENT_PLAIN:
+            length = int(event.headers.get(fs.EV_CONTENT_LENGTH, "0"))
+            self._on_event(parse_plain(self._read_exactly(length)))
+        elif content_type == fs.CT_DISCONNECT:
+            self.connected = False
+        elif content_type in _GREENSWITCH_HANDLES:
+            super().handle_event(event)
+        else:
+            # Frames we never asked for (log/data …): skip their bodies.
+            self._read_exactly(int(event.headers.get(fs.EV_CONTENT_LENGTH, "0") or 0))
+
+    def _read_exactly(self, length: int) -> bytes:
+        data = b""
+        while len(data) < length:
+            chunk = self.sock_file.read(length - len(data))
+            if not chunk:
+                raise ConnectionError("event socket closed mid-frame")
+            data += chunk
+        return data
+
+    def command(self, line: str, timeout: float) -> str:
+        """Send one command; its reply text or body. A reply that does not come in time
+        closes the socket: replies are matched in order, so a late one would be taken
+        for the answer to the next command."""
+        if not self.connected:
+            raise SwitchError("not connected")
+        result = gevent.event.AsyncResult()
+        self._commands_sent.append(result)
+        try:
+            self.sock.sendall((line + "\n\n").encode())
+            reply = result.get(timeout=timeout)
+        except gevent.Timeout:
+            self.close()
+            raise SwitchError(f"no reply to {line.split(' ', 1)[0]} within {timeout} s") from None
+        except OSError as exc:
+            self.close()
+            raise SwitchError(f"event socket write failed: {exc}") from None
+        return reply.data if reply.data is not None else ""
+
+    def close(self) -> None:
+        self._run = False
+        self.connected = False
+        with contextlib.suppress(OSError):
+            self.sock.close()
+        gevent.killall(
+            [g for g in (self._receive_events_greenlet, self._process_events_greenlet) if g],
+            block=False,
+        )
+        self.closed.set()
+
+
+class NodeConnection:
+    """One node: connect, subscribe, report, and start again after any failure."""
+
+    def __init__(
+        self,
+        address: str,
+        password: str,
+        *,
+        events: list[str],
+        subclasses: list[str],
+        on_event: Callable[[NodeConnection, Event], None],
+        on_connect: Callable[[NodeConnection], None],
+        timeout: float = 5.0,
+        backoff: tuple[float, float] = (0.5, 30.0),
+    ) -> None:
+        host, _, port = address.rpartition(":")
+        self.node = address
+        self._host, self._port, self._password = host.strip("[]"), int(port), password
+        self._events, self._subclasses = events, subclasses
+        self._on_event, self._on_connect = on_event, on_connect
+        self._timeout, self._backoff = timeout, backoff
+        self._socket: _Socket | None = None
+        self._stopped = gevent.event.Event()
+        self.connected = gevent.event.Event()
+        self.connections = 0  # how many times a session was established
+
+    # The Switch protocol.
+
+    def api(self, command: str, timeout: float = 5.0) -> str:
+        return self._live().command(f"api {command}", timeout)
+
+    def sendevent(self, name: str, headers: dict[str, str]) -> None:
+        for key, value in headers.items():
+            # Header lines go out as they are: a line break would start another header.
+            if any(c in key + value for c in "\r\n") or ":" in key:
+                raise SwitchError(f"refusing to send event header {key!r}")
+        lines = [f"sendevent {name}", *(f"{k}: {v}" for k, v in headers.items())]
+        reply = self._live().command("\n".join(lines), self._timeout)
+        if not reply.startswith("+OK"):
+            raise SwitchError(f"sendevent {name}: {reply}")
+
+    def _live(self) -> _Socket:
+        sock = self._socket
+        if sock is None or not sock.connected:
+            raise SwitchError(f"{self.node} is not connected")
+        return sock
+
+    # Lifetime.
+
+    def run(self) -> None:
+        """Stay connected until `stop()`; never raises."""
+        delay = self._backoff[0]
+        while not self._stopped.is_set():
+            try:
+                self._session()
+                delay = self._backoff[0]
+            except (SwitchError, OSError, ConnectionError, ValueError) as exc:
+                log.warning("event socket %s: %s", self.node, exc)
+            except Exception:
+                log.exception("event socket %s failed", self.node)
+            self.connected.clear()
+            if self._stopped.wait(delay * random.uniform(0.8, 1.2)):
+                break
+            delay = min(delay * 2, self._backoff[1])
+
+    def _session(self) -> None:
+        sock = _Socket(
+            self._host, self._port, self._password, self._timeout, lambda e: self._on_event(self, e)
+        )
+        self._socket = sock
+        try:
+            sock.connect()
+            subscription = " ".join(self._events)
+            if self._subclasses:
+                subscription += " CUSTOM " + " ".join(self._subclasses)
+            reply = sock.command(f"event plain {subscription}", self._timeout)
+            if not reply.startswith("+OK"):
+                raise SwitchError(f"subscription refused: {reply}")
+            self.connections += 1
+            log.info("event socket %s connected", self.node)
+            self._on_connect(self)
+            self.connected.set()
+            gevent.wait([sock.closed, self._stopped], count=1)
+            if not self._stopped.is_set():
+                log.warning("event socket %s dropped", self.node)
+        finally:
+            self.connected.clear()
+            sock.close()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._socket is not None:
+            self._socket.close()

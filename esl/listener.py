@@ -1,0 +1,345 @@
+"""The listener: follows every FreeSWITCH node and keeps Centrex's live state.
+
+One greenlet per node keeps its event socket open (`esl.connection`); they only queue
+what arrives. One consumer greenlet turns queued events into changes (`esl.handlers`),
+writes them in batches (`esl.store`), answers presence probes, lights BLF keys and wakes
+whoever watches the tenants concerned. After every (re)connect a node is listed
+(`show registrations`, `show channels`) and what we knew of it is replaced, in queue
+order, so nothing stale survives a drop or a FreeSWITCH restart.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import gevent
+import gevent.event
+import gevent.queue
+from sqlalchemy import Engine, String, cast, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from centrex.config import Settings
+from provisioning.models import Registration, Tenant, User
+from xmlcurl import fsnames as fs
+
+from . import presence
+from .connection import NodeConnection
+from .events import Event
+from .handlers import (
+    SUBSCRIBED_EVENTS,
+    SUBSCRIBED_SUBCLASSES,
+    Change,
+    ChannelSeen,
+    LineRef,
+    ProbeAsked,
+    Registered,
+    changes,
+    channels_listed,
+    registrations_listed,
+)
+from .store import LineStatus, LiveStore
+from .switch import Switch, SwitchError
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class _Received:
+    node: str
+    event: Event
+    at: float  # time.monotonic() when it came off the socket
+
+
+@dataclass(frozen=True)
+class _Listing:
+    node: str
+    registrations: list[Registered]
+    channels: list[ChannelSeen]
+
+
+class TenantWatch:
+    """Wakes whoever follows a tenant's activity when its live state changes."""
+
+    def __init__(self) -> None:
+        self._versions: dict[int, int] = {}
+        self._changed: dict[int, gevent.event.Event] = {}
+
+    def version(self, tenant_id: int) -> int:
+        return self._versions.get(tenant_id, 0)
+
+    def touch(self, tenant_ids: set[int]) -> None:
+        for tenant_id in tenant_ids:
+            self._versions[tenant_id] = self.version(tenant_id) + 1
+            event = self._changed.pop(tenant_id, None)
+            if event is not None:
+                event.set()
+
+    def wait(self, tenant_id: int, seen: int, timeout: float) -> int:
+        """The tenant's version once it differs from `seen`, or after `timeout`."""
+        if self.version(tenant_id) == seen:
+            self._changed.setdefault(tenant_id, gevent.event.Event()).wait(timeout)
+        return self.version(tenant_id)
+
+
+def dnd_on(call_handling: dict[str, Any] | None) -> bool:
+    dnd = (call_handling or {}).get("do_not_disturb")
+    return isinstance(dnd, dict) and dnd.get("enabled", True) is not False
+
+
+@dataclass
+class Stats:
+    """What the benchmark and the health check read."""
+
+    events: int = 0
+    batches: int = 0
+    lags: list[float] = field(default_factory=list)  # seconds, socket to database
+
+    def record_lag(self, seconds: float) -> None:
+        self.lags.append(seconds)
+        if len(self.lags) > 100_000:
+            del self.lags[:50_000]
+
+
+class Listener:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        timeout: float = 5.0,
+        backoff: tuple[float, float] = (0.5, 30.0),
+        batch_size: int = 500,
+        dnd_every: float = 5.0,
+        expire_every: float = 30.0,
+        periodic: Sequence[tuple[float, Callable[[Listener], None]]] = (),
+    ) -> None:
+        self.engine = engine
+        self.store = LiveStore(engine)
+        self.clock = clock
+        self.watch = TenantWatch()
+        self.stats = Stats()
+        self._batch_size = batch_size
+        self._queue: gevent.queue.Queue[_Received | _Listing] = gevent.queue.Queue()
+        self._dnd: dict[LineRef, bool] = {}
+        self._tasks = [
+            (dnd_every, Listener.refresh_dnd),
+            (expire_every, Listener.expire_registrations),
+            *periodic,
+        ]
+        self._greenlets: list[gevent.Greenlet] = []
+        self._busy = False
+        self._relist_pending = False
+        self.nodes = {
+            address: NodeConnection(
+                address,
+                settings.esl_password,
+                events=SUBSCRIBED_EVENTS,
+                subclasses=SUBSCRIBED_SUBCLASSES,
+                on_event=self._received,
+                on_connect=self._list_node,
+                timeout=timeout,
+                backoff=backoff,
+            )
+            for address in settings.esl_nodes
+        }
+
+    # Lifetime.
+
+    def start(self) -> None:
+        self._greenlets = [gevent.spawn(self._consume)]
+        self._greenlets += [gevent.spawn(node.run) for node in self.nodes.values()]
+        self._greenlets += [gevent.spawn(self._every, s, task) for s, task in self._tasks]
+
+    def stop(self) -> None:
+        for node in self.nodes.values():
+            node.stop()
+        gevent.killall(self._greenlets, timeout=5)
+
+    def idle(self) -> bool:
+        """Nothing queued (tests and the benchmark wait for this)."""
+        return self._queue.empty() and not self._busy
+
+    # What the rest of Centrex may ask for.
+
+    def connected(self) -> list[NodeConnection]:
+        return [n for n in self.nodes.values() if n.connected.is_set()]
+
+    def switch_for_user(self, user_id: int) -> Switch | None:
+        """The node where the user's phone is registered, else any connected node."""
+        with self.engine.connect() as conn:
+            registered_on = set(
+                conn.scalars(select(Registration.node).where(Registration.user_id == user_id))
+            )
+        live = self.connected()
+        preferred = [n for n in live if n.node in registered_on]
+        choices = preferred or live
+        return choices[0] if choices else None
+
+    # Feeding the queue (node greenlets).
+
+    def _received(self, node: NodeConnection, event: Event) -> None:
+        self._queue.put(_Received(node.node, event, time.monotonic()))
+
+    def _list_node(self, node: NodeConnection) -> None:
+        registrations = registrations_listed(node.api(fs.SHOW_REGISTRATIONS), node.node)
+
+        def owner(uuid: str) -> str:
+            user = node.api(f"uuid_getvar {uuid} {fs.V_USER_NAME}").strip()
+            domain = node.api(f"uuid_getvar {uuid} {fs.V_DOMAIN_NAME}").strip()
+            return f"{user}@{domain}"
+
+        channels = channels_listed(node.api(fs.SHOW_CHANNELS), node.node, owner)
+        self._queue.put(_Listing(node.node, registrations, channels))
+        log.info(
+            "node %s listed: %d registrations, %d calls of Centrex users",
+            node.node,
+            len(registrations),
+            len(channels),
+        )
+
+    # The consumer.
+
+    def _consume(self) -> None:
+        while True:
+            item = self._queue.get()
+            self._busy = True
+            try:
+                batch = [item]
+                while len(batch) < self._batch_size and not self._queue.empty():
+                    batch.append(self._queue.get_nowait())
+                self._process(batch)
+            except SQLAlchemyError:
+                log.exception("live state not written; nodes will be listed again")
+                self._relist_later()
+            except Exception:
+                log.exception("live state update failed")
+            finally:
+                self._busy = False
+
+    def _process(self, batch: list[_Received | _Listing]) -> None:
+        now = self.clock()
+        run: list[_Received] = []
+        for item in batch:
+            if isinstance(item, _Listing) or (run and item.node != run[0].node):
+                self._apply_run(run, now)
+                run = []
+            if isinstance(item, _Listing):
+                statuses = self.store.replace_node(
+                    item.node, item.registrations, item.channels, now
+                )
+                self._after(item.node, statuses)
+                self._republish_dnd(item.node)
+            else:
+                run.append(item)
+        self._apply_run(run, now)
+        self.stats.batches += 1
+
+    def _apply_run(self, run: list[_Received], now: datetime) -> None:
+        if not run:
+            return
+        node = run[0].node
+        found: list[Change] = []
+        for received in run:
+            found.extend(changes(received.event, node, now))
+        probes = [c for c in found if isinstance(c, ProbeAsked)]
+        statuses = self.store.apply([c for c in found if not isinstance(c, ProbeAsked)], now)
+        done = time.monotonic()
+        for received in run:
+            self.stats.record_lag(done - received.at)
+        self.stats.events += len(run)
+        self._after(node, statuses)
+        for probe in probes:
+            self._answer_probe(probe)
+
+    def _after(self, node: str, statuses: list[LineStatus]) -> None:
+        if not statuses:
+            return
+        self.watch.touch({s.tenant_id for s in statuses})
+        # A node lights keys for its own calls; the other nodes hear of them from us.
+        others = [n for n in self.connected() if n.node != node]
+        for status in statuses:
+            for other in others:
+                self._send_presence(other, presence.line_presence(status.line, status.state))
+
+    def _send_presence(self, node: NodeConnection, headers: dict[str, str]) -> None:
+        try:
+            node.sendevent(fs.EVENT_PRESENCE_IN, headers)
+        except SwitchError as exc:
+            log.warning("presence not sent to %s: %s", node.node, exc)
+
+    # Do not disturb keys.
+
+    def _dnd_of(self, line: LineRef) -> bool:
+        with self.engine.connect() as conn:
+            call_handling = conn.scalar(
+                select(User.call_handling)
+                .join(Tenant, User.tenant_id == Tenant.id)
+                .where(Tenant.domain == line.domain, User.extension == line.extension)
+            )
+        return dnd_on(call_handling)
+
+    def _answer_probe(self, probe: ProbeAsked) -> None:
+        node = self.nodes.get(probe.node)
+        if probe.proto != fs.PROTO_DND or node is None:
+            return
+        self._send_presence(node, presence.dnd_presence(probe.line, self._dnd_of(probe.line)))
+
+    def refresh_dnd(self) -> None:
+        """Light or put out `dnd+…` keys whose user changed their setting."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(User.extension, Tenant.domain, User.call_handling)
+                .join(Tenant, User.tenant_id == Tenant.id)
+                .where(cast(User.call_handling, String).like("%do_not_disturb%"))
+            ).all()
+        now_on = {LineRef(ext, domain) for ext, domain, ch in rows if dnd_on(ch)}
+        changed = {line for line in now_on if not self._dnd.get(line)}
+        changed |= {line for line, on in self._dnd.items() if on and line not in now_on}
+        self._dnd = dict.fromkeys(now_on, True)
+        for line in changed:
+            for node in self.connected():
+                self._send_presence(node, presence.dnd_presence(line, line in now_on))
+
+    def _republish_dnd(self, address: str) -> None:
+        node = self.nodes.get(address)
+        for line, on in self._dnd.items():
+            if node is not None and on:
+                self._send_presence(node, presence.dnd_presence(line, True))
+
+    # Housekeeping.
+
+    def expire_registrations(self) -> None:
+        statuses = self.store.expire(self.clock())
+        for status in statuses:
+            self.watch.touch({status.tenant_id})
+
+    def _relist_later(self, seconds: float = 5.0) -> None:
+        if not self._relist_pending:
+            self._relist_pending = True
+            gevent.spawn_later(seconds, self._relist_all)
+
+    def _relist_all(self) -> None:
+        self._relist_pending = False
+        for node in self.connected():
+            try:
+                self._list_node(node)
+            except SwitchError as exc:
+                log.warning("node %s not listed: %s", node.node, exc)
+
+    def _every(self, seconds: float, task: Callable[[Listener], None]) -> None:
+        while True:
+            gevent.sleep(seconds)
+            try:
+                task(self)
+            except Exception:
+                log.exception("periodic %s failed", getattr(task, "__name__", task))
