@@ -91,14 +91,20 @@ def test_shell_escapes_are_disabled():
     assert {"disable_system_api_commands=true", "disable_system_app_commands=true"} <= defined
 
 
-def test_event_socket_listens_on_loopback_only_with_a_password():
+def test_event_socket_listens_on_loopback_by_default_with_a_password_and_an_acl():
     params = {
         p.get("name"): p.get("value")
         for p in parse("autoload_configs/event_socket.conf.xml").iter("param")
     }
-    assert params["listen-ip"] == "127.0.0.1"
+    assert params["listen-ip"] == "$${centrex_esl_ip}"
     assert params["password"] == "$${centrex_esl_password}"
-    assert params["apply-inbound-acl"] == "loopback.auto"
+    acl = params["apply-inbound-acl"]
+    (allowed,) = [
+        x for x in parse("autoload_configs/acl.conf.xml").iter("list") if x.get("name") == acl
+    ]
+    assert allowed.get("default") == "deny"
+    assert {n.get("cidr") for n in allowed.iter("node")} == {"127.0.0.1/32", "::1/128"}
+    assert 'data="centrex_esl_ip=127.0.0.1"' in (CONF / "vars.xml").read_text()
 
 
 def test_voicemail_profile_is_the_one_the_dialplan_names():
