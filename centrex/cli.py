@@ -22,6 +22,7 @@ import dataclasses
 import json
 import os
 import secrets
+import subprocess
 import sys
 from collections.abc import Sequence
 from importlib import resources
@@ -167,7 +168,12 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     credentials = settings.xmlcurl_credentials or _demo_secret(
         data_dir / "xmlcurl-credentials", lambda: f"freeswitch:{secrets.token_urlsafe(18)}"
     )
-    settings = dataclasses.replace(settings, xmlcurl_credentials=credentials)
+    esl_password = settings.esl_password or _demo_secret(
+        data_dir / "esl-password", lambda: secrets.token_urlsafe(18)
+    )
+    settings = dataclasses.replace(
+        settings, xmlcurl_credentials=credentials, esl_password=esl_password
+    )
     engine = make_engine(settings.effective_database_url)
     upgrade(engine)
     raw = load_text(resources.files("provisioning").joinpath("demo/tenant.yaml").read_text())
@@ -198,6 +204,7 @@ Centrex demo — database {settings.effective_database_url}
 Point FreeSWITCH at it (freeswitch-conf/vars.d/site.xml, see freeswitch-conf/README.md):
   centrex_url                  = {url}
   centrex_xmlcurl_credentials  = {credentials}
+  centrex_esl_password         = {esl_password}
 
 Demo phones (SIP domain and realm {args.domain}, FreeSWITCH port 5060):""")
     for user in doc.users:
@@ -207,13 +214,34 @@ Demo phones (SIP domain and realm {args.domain}, FreeSWITCH port 5060):""")
         f"""  voicemail: dial *318 from your phone
 
 REST API: {url}/api/v1/tenants/{args.domain}   (Authorization: Bearer {token})
+Live activity: http://{settings.host}:{settings.live_port}/api/v1/tenants/{args.domain}/activity
+  (the event-socket listener follows {", ".join(settings.esl_nodes)})
 """,
         flush=True,
     )
     from centrex.server import serve
 
-    serve(settings)
+    listener = _start_listener(settings)
+    try:
+        serve(settings)
+    finally:
+        listener.terminate()
+        listener.wait(timeout=10)
     return 0
+
+
+def _start_listener(settings: Settings) -> subprocess.Popen[bytes]:
+    """`centrex esl` beside the server, with the same settings."""
+    env = dict(os.environ)
+    env.update(
+        {
+            f"CENTREX_{name.upper()}": ",".join(value) if isinstance(value, tuple) else str(value)
+            for name, value in dataclasses.asdict(settings).items()
+            if name != "workers"
+        }
+    )
+    env["CENTREX_DATABASE_URL"] = settings.effective_database_url
+    return subprocess.Popen([sys.executable, "-m", "centrex.cli", "esl"], env=env)
 
 
 def _parser() -> argparse.ArgumentParser:

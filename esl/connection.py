@@ -113,8 +113,10 @@ class _Socket(greenswitch.InboundESL):
     def close(self) -> None:
         self._run = False
         self.connected = False
-        with contextlib.suppress(OSError):
-            self.sock.close()
+        sock = getattr(self, "sock", None)  # None when connecting failed
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.close()
         gevent.killall(
             [g for g in (self._receive_events_greenlet, self._process_events_greenlet) if g],
             block=False,
