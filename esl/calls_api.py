@@ -1,0 +1,75 @@
+"""`GET /api/v1/tenants/<domain>/calls`: the call log, as JSON pages or CSV.
+
+Served by the main server beside the REST API, with the same tokens and errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, jsonify, request
+from sqlalchemy.orm import Session
+
+from provisioning.api import domain_errors, require_token, visible
+
+from . import calllog
+
+blueprint = Blueprint("calls", __name__)
+
+
+@blueprint.before_request
+def _authenticate() -> None:
+    require_token()
+
+
+@contextmanager
+def _transaction() -> Iterator[Session]:
+    with current_app.extensions["centrex"].sessions.begin() as session:
+        yield session
+
+
+def _whole_number(name: str, default: int) -> int:
+    text = request.args.get(name, "")
+    if not text:
+        return default
+    if not text.isdigit():
+        abort(400, f"{name} must be a whole number")
+    return int(text)
+
+
+@blueprint.get("/tenants/<domain>/calls")
+@domain_errors
+def list_calls(domain: str) -> Any:
+    args = request.args
+    filters = {
+        "user": args.get("user") or None,
+        "month": args.get("month") or None,
+        "kind": args.get("kind") or None,
+        "search": args.get("q") or None,
+    }
+    output = args.get("format", "json")
+    if output not in {"json", "csv"}:
+        abort(400, "format must be json or csv")
+    try:
+        with _transaction() as session:
+            if output == "csv":
+                text = calllog.calls_csv(session, visible(domain), **filters)
+                # Checked by the query: the tenant exists, the user and month are valid.
+                parts = ["calls", domain, filters["user"], filters["month"]]
+                name = "-".join(p for p in parts if p)
+                disposition = f'attachment; filename="{name}.csv"'
+                return Response(
+                    text, mimetype="text/csv", headers={"Content-Disposition": disposition}
+                )
+            page = calllog.query_calls(
+                session,
+                visible(domain),
+                **filters,
+                limit=_whole_number("limit", 100),
+                offset=_whole_number("offset", 0),
+            )
+            return jsonify(page.as_dict())
+    except calllog.InvalidQuery as exc:
+        abort(400, str(exc))

@@ -1,0 +1,57 @@
+"""`POST /cdr`: where mod_xml_cdr posts each leg's record (HTTP basic auth, as /xmlcurl).
+
+FreeSWITCH counts only a 200 as delivered; after its last try it writes the record
+into its err-log-dir, which `esl.calllog.import_error_dir` imports later. So: 200 once
+the record is stored (or was already, or concerns no user), 503 while the database
+cannot take it, 400 for a body that is no record, 401 without the credentials.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, current_app, request
+from sqlalchemy.exc import SQLAlchemyError
+
+from esl import calllog
+from esl.cdr import NotACdr, xml_from_body
+from xmlcurl.auth import CHALLENGE, switch_authorised
+
+log = logging.getLogger(__name__)
+
+blueprint = Blueprint("cdr", __name__)
+
+# Records are tens of kB (three times that url-encoded); anything past this is refused.
+_MAX_BODY = 3 * calllog.MAX_RECORD_BYTES
+
+
+def _answer(status: int, text: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(text + "\n", status=status, mimetype="text/plain", headers=headers)
+
+
+@blueprint.post("/cdr")
+def post_cdr() -> Response:
+    leg = request.args.get("uuid", "?")[:80]
+    if not switch_authorised():
+        log.warning("call record %s from %s refused: bad credentials", leg, request.remote_addr)
+        return _answer(401, "unauthorised", headers=CHALLENGE)
+    body = request.stream.read(_MAX_BODY + 1)
+    if len(body) > _MAX_BODY:
+        log.warning("call record %s refused: larger than %d bytes", leg, _MAX_BODY)
+        return _answer(413, "too large")
+    services = current_app.extensions["centrex"]
+    try:
+        xml = xml_from_body(body)
+        with services.sessions.begin() as session:
+            recorded = calllog.record_cdr(session, xml, services.settings.default_country)
+    except NotACdr as exc:
+        log.warning("call record %s refused: %s", leg, exc)
+        return _answer(400, f"not a call record: {exc}")
+    except SQLAlchemyError as exc:
+        # No traceback: FreeSWITCH tries again, then leaves the record for the import.
+        log.warning(
+            "call record %s not stored, database unavailable: %s", leg, exc.__class__.__name__
+        )
+        return _answer(503, "database unavailable, try again")
+    log.info("call record %s stored: %s", recorded.uuid, recorded.entries or "no user concerned")
+    return _answer(200, "stored")
