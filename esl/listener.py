@@ -101,7 +101,7 @@ class Stats:
 
     events: int = 0
     batches: int = 0
-    lags: list[float] = field(default_factory=list)  # seconds, socket to database
+    lags: list[float] = field(default_factory=list)  # seconds, event fired to written
 
     def record_lag(self, seconds: float) -> None:
         self.lags.append(seconds)
@@ -122,6 +122,7 @@ class Listener:
         dnd_every: float = 5.0,
         expire_every: float = 30.0,
         periodic: Sequence[tuple[float, Callable[[Listener], None]]] = (),
+        on_job_done: Callable[[Listener, Event], None] | None = None,
     ) -> None:
         self.engine = engine
         self.store = LiveStore(engine)
@@ -136,6 +137,7 @@ class Listener:
             (expire_every, Listener.expire_registrations),
             *periodic,
         ]
+        self._on_job_done = on_job_done
         self._greenlets: list[gevent.Greenlet] = []
         self._busy = False
         self._relist_pending = False
@@ -143,7 +145,7 @@ class Listener:
             address: NodeConnection(
                 address,
                 settings.esl_password,
-                events=SUBSCRIBED_EVENTS,
+                events=SUBSCRIBED_EVENTS + ([fs.EVENT_BACKGROUND_JOB] if on_job_done else []),
                 subclasses=SUBSCRIBED_SUBCLASSES,
                 on_event=self._received,
                 on_connect=self._list_node,
@@ -251,11 +253,17 @@ class Listener:
         found: list[Change] = []
         for received in run:
             found.extend(changes(received.event, node, now))
+            if received.event.name == fs.EVENT_BACKGROUND_JOB and self._on_job_done:
+                self._on_job_done(self, received.event)
         probes = [c for c in found if isinstance(c, ProbeAsked)]
         statuses = self.store.apply([c for c in found if not isinstance(c, ProbeAsked)], now)
-        done = time.monotonic()
+        done, wall = time.monotonic(), time.time()
         for received in run:
-            self.stats.record_lag(done - received.at)
+            # From when FreeSWITCH fired the event when it says so (that includes time in
+            # socket buffers), else from when it was read.
+            fired = received.event.get(fs.EV_TIMESTAMP)
+            lag = wall - int(fired) / 1e6 if fired.isdigit() else done - received.at
+            self.stats.record_lag(lag)
         self.stats.events += len(run)
         self._after(node, statuses)
         for probe in probes:

@@ -22,6 +22,7 @@ from provisioning.api import require_token, visible
 
 from .activity import UnknownTenant, tenant_activity, tenant_id_of
 from .listener import Listener
+from .live_api import blueprint as click_to_call
 
 blueprint = Blueprint("live", __name__)
 
@@ -101,6 +102,7 @@ def create_live_app(settings: Settings, engine: Engine, listener: Listener) -> F
     app.extensions["centrex.listener"] = listener
     app.extensions["centrex.switch_for_user"] = listener.switch_for_user
     app.register_blueprint(blueprint, url_prefix="/api/v1")
+    app.register_blueprint(click_to_call, url_prefix="/api/v1")
     json_errors(app)
 
     @app.get("/healthz")

@@ -16,16 +16,94 @@ from gevent.pywsgi import WSGIServer
 
 from centrex.config import Settings
 from centrex.db import make_engine
+from xmlcurl import fsnames as fs
+from xmlcurl.loader import load_hold_music
+from xmlcurl.local_stream import hold_music_streams
 
+from .calllog import import_error_dir
+from .connection import NodeConnection
+from .events import Event
 from .listener import Listener
 from .live import create_live_app
+from .reminder_calls import fire_due_reminders, settle_reminder_call
+from .switch import SwitchError
 
 log = logging.getLogger(__name__)
+
+# Reminders fire within this many seconds of their time.
+REMINDERS_EVERY = 15.0
+# Call records FreeSWITCH could not post are imported this often.
+CALL_RECORDS_EVERY = 60.0
+# Newly uploaded hold music plays within this many seconds.
+HOLD_MUSIC_EVERY = 10.0
 
 
 def periodic_tasks(settings: Settings) -> list[tuple[float, Callable[[Listener], None]]]:
     """Work the listener does on a timer, beside following events."""
-    return []
+    media_dir = settings.effective_media_dir
+
+    def reminders(listener: Listener) -> None:
+        fire_due_reminders(listener.engine, listener.switch_for_user, listener.clock(), media_dir)
+
+    tasks: list[tuple[float, Callable[[Listener], None]]] = [
+        (REMINDERS_EVERY, reminders),
+        (HOLD_MUSIC_EVERY, HoldMusic(str(media_dir))),
+    ]
+    if settings.cdr_error_dir:
+
+        def call_records(listener: Listener) -> None:
+            report = import_error_dir(
+                listener.engine, settings.cdr_error_dir, settings.default_country
+            )
+            if report.imported or report.rejected:
+                log.info("call records imported from %s: %s", settings.cdr_error_dir, report)
+
+        tasks.append((CALL_RECORDS_EVERY, call_records))
+    return tasks
+
+
+def settle_job(listener: Listener, event: Event) -> None:
+    """A background originate finished: reminders learn whether they were answered."""
+    settle_reminder_call(listener.engine, event.get(fs.EV_JOB_UUID), event.body, listener.clock())
+
+
+class HoldMusic:
+    """mod_local_stream starts streams only when it loads or is told to: start those of
+    hold music uploaded since, on every node (on a node that reconnected, all of them)."""
+
+    def __init__(self, media_dir: str) -> None:
+        self.media_dir = media_dir
+        # Per node: the session (connection count) the started set belongs to.
+        self._started: dict[str, tuple[int, set[str]]] = {}
+
+    def __call__(self, listener: Listener) -> None:
+        with listener.engine.connect() as conn:
+            wanted = {
+                stream.name
+                for item in load_hold_music(conn)
+                for stream in hold_music_streams(item, self.media_dir)
+            }
+        for node in listener.connected():
+            session, started = self._started.get(node.node, (-1, set()))
+            if session != node.connections:
+                started = set()
+            self._started[node.node] = (node.connections, started)
+            for name in sorted(wanted - started):
+                if self._start(node, name):
+                    started.add(name)
+
+    @staticmethod
+    def _start(node: NodeConnection, name: str) -> bool:
+        try:
+            reply = node.api(f"{fs.LOCAL_STREAM_START} {name}")
+        except SwitchError as exc:
+            log.warning("hold music %s not started on %s: %s", name, node.node, exc)
+            return False
+        # A stream left running from before our reconnect is as good as started.
+        if reply.startswith("+OK") or "already" in reply:
+            return True
+        log.warning("hold music %s not started on %s: %s", name, node.node, reply.strip())
+        return False
 
 
 def run_listener(settings: Settings) -> None:
@@ -33,7 +111,7 @@ def run_listener(settings: Settings) -> None:
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     engine = make_engine(settings.effective_database_url)
-    listener = Listener(settings, engine, periodic=periodic_tasks(settings))
+    listener = Listener(settings, engine, periodic=periodic_tasks(settings), on_job_done=settle_job)
     server = WSGIServer(
         (settings.host, settings.live_port), create_live_app(settings, engine, listener), log=None
     )

@@ -1,19 +1,21 @@
 """Live state in the database: registrations, call legs and the line states derived
 from them, shared by every Centrex server and read by the routing compiler.
 
-Changes are applied in batches, one transaction each, in the order they happened.
-A line's state is recomputed from its rows rather than counted up and down, so a lost
-or repeated event cannot leave a line busy for ever.
+Changes are applied in batches, one transaction each. A batch is first folded into
+its net effect — the last state of each leg and registration it names — and written
+with a fixed number of statements whatever its size, so a burst of events costs
+little more than one. A line's state is recomputed from its rows rather than counted
+up and down, so a lost or repeated event cannot leave a line busy for ever.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, case, delete, func, or_, select, update
+from sqlalchemy import Connection, Engine, and_, case, delete, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from provisioning.models import Channel, LineState, Registration, Tenant, User
@@ -58,18 +60,77 @@ def _utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+@dataclass
+class _Leg:
+    """A leg's net state after a batch (None: not said by this batch)."""
+
+    node: str
+    line: LineRef | None = None
+    direction: str | None = None
+    started_at: datetime | None = None
+    answered: bool = False
+    held: bool | None = None
+    peer_number: str | None = None
+    peer_name: str | None = None
+    gone_at: datetime | None = None
+
+
+@dataclass
+class _Net:
+    registrations: dict[tuple[str, str], Registered | None] = field(default_factory=dict)
+    legs: dict[str, _Leg] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, changes: Iterable[Change]) -> _Net:
+        net = cls()
+        for change in changes:
+            if isinstance(change, Registered):
+                net.registrations[(change.node, change.call_id[:255])] = change
+            elif isinstance(change, Unregistered):
+                net.registrations[(change.node, change.call_id[:255])] = None
+            elif isinstance(change, ChannelSeen):
+                leg = net.legs.setdefault(change.uuid, _Leg(change.node))
+                if change.line is not None and leg.line is None:
+                    leg.line, leg.direction, leg.started_at = (
+                        change.line,
+                        change.direction,
+                        change.at,
+                    )
+                leg.answered = leg.answered or change.answered
+                leg.held = change.held
+                leg.peer_number = change.peer_number[:64] or leg.peer_number
+                leg.peer_name = change.peer_name[:255] or leg.peer_name
+            elif isinstance(change, ChannelGone):
+                net.legs.setdefault(change.uuid, _Leg(change.node)).gone_at = change.at
+        return net
+
+    def lines(self) -> set[LineRef]:
+        lines = {r.line for r in self.registrations.values() if r is not None}
+        return lines | {leg.line for leg in self.legs.values() if leg.line is not None}
+
+
+_CHANNEL_STATE = ("answered", "held", "peer_number", "peer_name")
+_REGISTRATION_STATE = (
+    "user_id",
+    "contact",
+    "user_agent",
+    "network_ip",
+    "network_port",
+    "expires_at",
+)
+
+
 class LiveStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
     def apply(self, changes: Sequence[Change], now: datetime) -> list[LineStatus]:
         """Write a batch of changes; the states of the lines they touched."""
+        net = _Net.of(changes)
+        if not (net.registrations or net.legs):
+            return []
         with self.engine.begin() as conn:
-            owners = self._owners(conn, changes)
-            touched: set[int] = set()
-            for change in changes:
-                touched |= self._apply_one(conn, change, owners)
-            return self._refresh(conn, touched, now)
+            return self._refresh(conn, self._write(conn, net), now)
 
     def replace_node(
         self,
@@ -79,18 +140,14 @@ class LiveStore:
         now: datetime,
     ) -> list[LineStatus]:
         """What a node holds after a (re)connect replaces all we knew of it."""
-        listed: list[Change] = [*registrations, *channels]
+        net = _Net.of([*registrations, *channels])
         with self.engine.begin() as conn:
             before = set(
                 conn.scalars(select(Registration.user_id).where(Registration.node == node))
             ) | set(conn.scalars(select(Channel.user_id).where(Channel.node == node)))
             conn.execute(delete(Registration).where(Registration.node == node))
             conn.execute(delete(Channel).where(Channel.node == node))
-            owners = self._owners(conn, listed)
-            touched = set(before)
-            for change in listed:
-                touched |= self._apply_one(conn, change, owners)
-            return self._refresh(conn, touched, now)
+            return self._refresh(conn, before | self._write(conn, net), now)
 
     def expire(self, now: datetime) -> list[LineStatus]:
         """Registrations past their expiry (the node went away without telling)."""
@@ -105,108 +162,134 @@ class LiveStore:
 
     # Internals.
 
-    def _owners(self, conn: Connection, changes: Iterable[Change]) -> dict[LineRef, int]:
-        lines = {
-            c.line
-            for c in changes
-            if isinstance(c, Registered | ChannelSeen) and c.line is not None
-        }
+    def _owners(self, conn: Connection, lines: set[LineRef]) -> dict[LineRef, int]:
         if not lines:
             return {}
         rows = conn.execute(
             select(User.id, User.extension, Tenant.domain)
             .join(Tenant, User.tenant_id == Tenant.id)
             .where(
-                or_(
-                    *(and_(Tenant.domain == r.domain, User.extension == r.extension) for r in lines)
-                )
+                tuple_(Tenant.domain, User.extension).in_([(r.domain, r.extension) for r in lines])
             )
         )
         return {LineRef(ext, domain): user_id for user_id, ext, domain in rows}
 
-    def _apply_one(self, conn: Connection, change: Change, owners: dict[LineRef, int]) -> set[int]:
-        if isinstance(change, Registered):
-            user_id = owners.get(change.line)
-            if user_id is None:
-                return set()
-            values = dict(
-                user_id=user_id,
-                contact=change.contact[:1024],
-                user_agent=change.user_agent[:255],
-                network_ip=change.network_ip[:64],
-                network_port=change.network_port,
-                expires_at=change.expires_at,
-            )
-            previous = conn.scalar(
-                select(Registration.user_id).where(
-                    Registration.node == change.node, Registration.call_id == change.call_id[:255]
-                )
-            )
-            conn.execute(
-                _insert(conn, Registration)
-                .values(node=change.node, call_id=change.call_id[:255], **values)
-                .on_conflict_do_update(index_elements=["node", "call_id"], set_=values)
-            )
-            return {user_id} | ({previous} if previous else set())
-        if isinstance(change, Unregistered):
-            where = (Registration.node == change.node, Registration.call_id == change.call_id[:255])
-            users = set(conn.scalars(select(Registration.user_id).where(*where)))
-            conn.execute(delete(Registration).where(*where))
-            return users
-        if isinstance(change, ChannelSeen):
-            state = dict(
-                answered=change.answered,
-                held=change.held,
-                peer_number=change.peer_number[:64],
-                peer_name=change.peer_name[:255],
-            )
-            if change.line is None:
-                user_id = conn.scalar(select(Channel.user_id).where(Channel.uuid == change.uuid))
-                if user_id is None:
-                    return set()
-                conn.execute(update(Channel).where(Channel.uuid == change.uuid).values(**state))
-                return {user_id}
-            user_id = owners.get(change.line)
-            if user_id is None:
-                return set()
-            conn.execute(
-                _insert(conn, Channel)
-                .values(
-                    uuid=change.uuid,
-                    node=change.node,
-                    user_id=user_id,
-                    direction=change.direction,
-                    started_at=change.at,
-                    **state,
-                )
-                .on_conflict_do_update(index_elements=["uuid"], set_=state)
-            )
-            return {user_id}
-        if isinstance(change, ChannelGone):
-            row = conn.execute(
-                select(Channel.user_id, Channel.answered).where(Channel.uuid == change.uuid)
-            ).first()
-            if row is None:
-                return set()
-            conn.execute(delete(Channel).where(Channel.uuid == change.uuid))
-            if row.answered:
-                self._upsert_line_state(conn, row.user_id, last_call_end=change.at)
-            return {row.user_id}
-        return set()
+    def _write(self, conn: Connection, net: _Net) -> set[int]:
+        """Write the net effect; the users whose lines it touched."""
+        owners = self._owners(conn, net.lines())
+        return self._write_registrations(conn, net, owners) | self._write_legs(conn, net, owners)
 
-    def _upsert_line_state(self, conn: Connection, user_id: int, **values: object) -> None:
-        conn.execute(
-            _insert(conn, LineState)
-            .values({"user_id": user_id, "active_calls": 0, **values})
-            .on_conflict_do_update(index_elements=["user_id"], set_=values)
+    def _write_registrations(
+        self, conn: Connection, net: _Net, owners: dict[LineRef, int]
+    ) -> set[int]:
+        if not net.registrations:
+            return set()
+        keys = list(net.registrations)
+        touched = set(
+            conn.scalars(
+                select(Registration.user_id).where(
+                    tuple_(Registration.node, Registration.call_id).in_(keys)
+                )
+            )
         )
+        gone = [key for key, r in net.registrations.items() if r is None]
+        if gone:
+            conn.execute(
+                delete(Registration).where(
+                    tuple_(Registration.node, Registration.call_id).in_(gone)
+                )
+            )
+        rows = []
+        for (node, call_id), r in net.registrations.items():
+            user_id = owners.get(r.line) if r is not None else None
+            if r is None or user_id is None:
+                continue
+            touched.add(user_id)
+            rows.append(
+                dict(
+                    node=node,
+                    call_id=call_id,
+                    user_id=user_id,
+                    contact=r.contact[:1024],
+                    user_agent=r.user_agent[:255],
+                    network_ip=r.network_ip[:64],
+                    network_port=r.network_port,
+                    expires_at=r.expires_at,
+                )
+            )
+        if rows:
+            upsert = _insert(conn, Registration)
+            conn.execute(
+                upsert.on_conflict_do_update(
+                    index_elements=["node", "call_id"],
+                    set_={c: upsert.excluded[c] for c in _REGISTRATION_STATE},
+                ),
+                rows,
+            )
+        return touched
+
+    def _write_legs(self, conn: Connection, net: _Net, owners: dict[LineRef, int]) -> set[int]:
+        if not net.legs:
+            return set()
+        known = {
+            row.uuid: row
+            for row in conn.execute(select(Channel).where(Channel.uuid.in_(list(net.legs))))
+        }
+        touched: set[int] = set()
+        ended: dict[int, datetime] = {}
+        gone: list[str] = []
+        rows = []
+        for uuid, leg in net.legs.items():
+            old = known.get(uuid)
+            user_id = old.user_id if old is not None else owners.get(leg.line) if leg.line else None
+            if user_id is None:
+                continue  # not a Centrex user's leg, or one that ended before we knew it
+            touched.add(user_id)
+            answered = leg.answered or (old is not None and old.answered)
+            if leg.gone_at is not None:
+                gone.append(uuid)
+                if answered:
+                    ended[user_id] = max(leg.gone_at, ended.get(user_id, leg.gone_at))
+                continue
+            rows.append(
+                dict(
+                    uuid=uuid,
+                    node=old.node if old is not None else leg.node,
+                    user_id=user_id,
+                    direction=old.direction if old is not None else leg.direction,
+                    started_at=old.started_at if old is not None else leg.started_at,
+                    answered=answered,
+                    held=leg.held if leg.held is not None else bool(old and old.held),
+                    peer_number=leg.peer_number or (old.peer_number if old is not None else ""),
+                    peer_name=leg.peer_name or (old.peer_name if old is not None else ""),
+                )
+            )
+        if gone:
+            conn.execute(delete(Channel).where(Channel.uuid.in_(gone)))
+        if rows:
+            upsert = _insert(conn, Channel)
+            conn.execute(
+                upsert.on_conflict_do_update(
+                    index_elements=["uuid"], set_={c: upsert.excluded[c] for c in _CHANNEL_STATE}
+                ),
+                rows,
+            )
+        if ended:
+            upsert = _insert(conn, LineState)
+            conn.execute(
+                upsert.on_conflict_do_update(
+                    index_elements=["user_id"],
+                    set_={"last_call_end": upsert.excluded.last_call_end},
+                ),
+                [{"user_id": u, "active_calls": 0, "last_call_end": t} for u, t in ended.items()],
+            )
+        return touched
 
     def _refresh(self, conn: Connection, user_ids: set[int], now: datetime) -> list[LineStatus]:
         if not user_ids:
             return []
-        ringing = case(
-            (and_(Channel.direction == OUTBOUND, Channel.answered.is_(False)), 1), else_=0
-        )
+        unanswered_to_phone = and_(Channel.direction == OUTBOUND, Channel.answered.is_(False))
+        ringing = case((unanswered_to_phone, 1), else_=0)
         calls = {
             user_id: (total, int(ring or 0))
             for user_id, total, ring in conn.execute(
@@ -222,23 +305,36 @@ class LiveStore:
                 .distinct()
             )
         )
-        statuses = []
-        for user_id, tenant_id, extension, domain in conn.execute(
-            select(User.id, User.tenant_id, User.extension, Tenant.domain)
-            .join(Tenant, User.tenant_id == Tenant.id)
-            .where(User.id.in_(user_ids))
-        ):
-            total, ring = calls.get(user_id, (0, 0))
-            status = LineStatus(
-                user_id, tenant_id, LineRef(extension, domain), total, ring, user_id in registered
-            )
-            self._upsert_line_state(
-                conn,
+        statuses = [
+            LineStatus(
                 user_id,
-                active_calls=total,
-                ringing_calls=ring,
-                registered=status.registered,
-                updated_at=now,
+                tenant_id,
+                LineRef(extension, domain),
+                *calls.get(user_id, (0, 0)),
+                user_id in registered,
             )
-            statuses.append(status)
+            for user_id, tenant_id, extension, domain in conn.execute(
+                select(User.id, User.tenant_id, User.extension, Tenant.domain)
+                .join(Tenant, User.tenant_id == Tenant.id)
+                .where(User.id.in_(user_ids))
+            )
+        ]
+        if statuses:
+            upsert = _insert(conn, LineState)
+            mutable = ("active_calls", "ringing_calls", "registered", "updated_at")
+            conn.execute(
+                upsert.on_conflict_do_update(
+                    index_elements=["user_id"], set_={c: upsert.excluded[c] for c in mutable}
+                ),
+                [
+                    {
+                        "user_id": s.user_id,
+                        "active_calls": s.active_calls,
+                        "ringing_calls": s.ringing_calls,
+                        "registered": s.registered,
+                        "updated_at": now,
+                    }
+                    for s in statuses
+                ],
+            )
         return statuses

@@ -93,7 +93,9 @@ def test_snapshot_shows_lines_phones_calls_and_the_schedule(engine, listener, li
 
 def test_tokens_see_their_own_tenant_only(engine, live):
     apply_raw(engine, demo_document())
-    apply_raw(engine, {"domain": "other.example", "name": "Other", "timezone": "UTC", "country": "FR"})
+    apply_raw(
+        engine, {"domain": "other.example", "name": "Other", "timezone": "UTC", "country": "FR"}
+    )
     other = make_token(engine, "other.example")
     assert live.get("/api/v1/tenants/127.0.0.1/activity", headers=auth(other)).status_code == 404
     assert live.get("/api/v1/tenants/127.0.0.1/activity").status_code == 401
@@ -120,5 +122,5 @@ def test_the_stream_pushes_a_new_snapshot_when_a_line_changes(engine, listener, 
     gevent.spawn(ring)
     second = next(chunks)
     data = json.loads(second.decode().split("data: ", 1)[1])
-    assert {l["extension"]: l["state"] for l in data["lines"]}["1001"] == "ringing"
+    assert {x["extension"]: x["state"] for x in data["lines"]}["1001"] == "ringing"
     answer.close()

@@ -1,0 +1,148 @@
+"""Event throughput of the listener: a fake FreeSWITCH (real wire protocol, real event
+headers) pushes call and registration events at a fixed rate through one listener
+writing live state to the database. Run by hand; see bench/README.md.
+
+    python -m bench.esl_bench [--rate 500] [--duration 60] [--users 1000]
+    python -m bench.esl_bench --hour        # one hour's worth of events at --rate, flat out
+
+Reports events written per second, the lag from the moment FreeSWITCH fired an event
+to the moment its change was committed (p50/p99/max), and the process's memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import gevent
+
+from bench.xmlcurl_bench import FIRST_EXTENSION, domain_of, seed
+from centrex.config import Settings
+from centrex.db import make_engine
+from esl.listener import Listener
+from tests.fakes.freeswitch import FakeFreeSWITCH
+
+PASSWORD = "bench-secret"
+# Subscribed events a call between two phones makes, both legs ringing then answered:
+# CREATE + CALLSTATE(RINGING) per leg, ANSWER + CALLSTATE(ACTIVE) per leg,
+# CALLSTATE(HANGUP) + DESTROY per leg.
+EVENTS_PER_CALL = 12
+
+
+def rss_mib() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def call(fake: FakeFreeSWITCH, domain: str, caller: str, callee: str) -> list[Callable[[], None]]:
+    """The steps of one call, each emitting its events."""
+    legs: dict[str, str] = {}
+
+    def create() -> None:
+        legs["a"] = fake.create_channel(
+            direction="inbound",
+            caller=caller,
+            destination=callee,
+            domain=domain,
+            variables={"user_name": caller, "domain_name": domain},
+        )
+        legs["b"] = fake.create_channel(
+            direction="outbound",
+            caller=caller,
+            destination=callee,
+            domain=domain,
+            variables={"dialed_user": callee, "dialed_domain": domain},
+        )
+
+    def answer() -> None:
+        fake.answer_channel(legs["b"])
+        fake.answer_channel(legs["a"])
+
+    def hangup() -> None:
+        fake.hangup_channel(legs["b"])
+        fake.hangup_channel(legs["a"])
+
+    return [create, answer, hangup]
+
+
+def drive(fake: FakeFreeSWITCH, domain: str, users: int, rate: float, events: int) -> None:
+    """Calls between random users, overlapping, paced to `rate` events per second."""
+    rng = random.Random(7)
+    steps: list[list[Callable[[], None]]] = []
+    sent, started = 0, time.monotonic()
+    while sent < events:
+        if len(steps) < 50:
+            caller, callee = rng.sample(range(users), 2)
+            steps.append(
+                call(fake, domain, str(FIRST_EXTENSION + caller), str(FIRST_EXTENSION + callee))
+            )
+        current = steps[rng.randrange(len(steps))]
+        current.pop(0)()
+        if not current:
+            steps.remove(current)
+        sent += EVENTS_PER_CALL // 3
+        ahead = sent / rate - (time.monotonic() - started)
+        if ahead > 0:
+            time.sleep(ahead)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=500, help="events per second (500)")
+    parser.add_argument("--duration", type=int, default=60, help="seconds (60)")
+    parser.add_argument("--users", type=int, default=1000, help="users of the tenant (1000)")
+    parser.add_argument(
+        "--hour", action="store_true", help="send rate × 3600 events as fast as they go"
+    )
+    parser.add_argument("--database-url", help="default: SQLite in a temporary directory")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        engine = make_engine(url)
+        print(f"seeding a tenant of {args.users} users in {url.split('://')[0]} …", flush=True)
+        seed(engine, [args.users])
+        domain = domain_of(args.users)
+        with FakeFreeSWITCH(PASSWORD) as fake:
+            settings = Settings(esl_nodes=(f"127.0.0.1:{fake.port}",), esl_password=PASSWORD)
+            listener = Listener(settings, engine)
+            listener.start()
+            while not listener.connected():
+                gevent.sleep(0.05)
+            rss_start = rss_mib()
+            events = int(args.rate * (3600 if args.hour else args.duration))
+            rate = float("inf") if args.hour else args.rate
+            driver = threading.Thread(target=drive, args=(fake, domain, args.users, rate, events))
+            started = time.monotonic()
+            driver.start()
+            while driver.is_alive() or not listener.idle():
+                gevent.sleep(0.05)
+            elapsed = time.monotonic() - started
+            listener.stop()
+            stats = listener.stats
+            lags = sorted(stats.lags)
+            quantiles = statistics.quantiles(lags, n=100) if len(lags) > 1 else [0.0] * 99
+            print(
+                f"\nevents written: {stats.events} in {elapsed:.1f} s "
+                f"({stats.events / elapsed:.0f}/s, {stats.batches} transactions)\n"
+                f"lag fired → committed: p50 {quantiles[49] * 1e3:.1f} ms, "
+                f"p99 {quantiles[98] * 1e3:.1f} ms, max {lags[-1] * 1e3:.1f} ms\n"
+                f"memory (bench process: listener and fake): {rss_start:.0f} MiB connected, "
+                f"{rss_mib():.0f} MiB after"
+            )
+        engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
