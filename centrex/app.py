@@ -24,6 +24,8 @@ class Services:
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
+    from esl.calls_api import blueprint as calls_blueprint
+    from esl.cdr_http import blueprint as cdr_blueprint
     from provisioning.api import blueprint as api_blueprint
     from xmlcurl.endpoint import blueprint as xmlcurl_blueprint
 
@@ -34,7 +36,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
     engine = engine or make_engine(settings.effective_database_url)
     app.extensions["centrex"] = Services(settings, engine, make_session_factory(engine))
     app.register_blueprint(xmlcurl_blueprint)
+    app.register_blueprint(cdr_blueprint)
     app.register_blueprint(api_blueprint, url_prefix="/api/v1")
+    app.register_blueprint(calls_blueprint, url_prefix="/api/v1")
 
     json_errors(app)
 

@@ -9,6 +9,15 @@
     centrex tenants                                    list tenants
     centrex token create NAME [--tenant DOMAIN]        make a REST API token
     centrex holidays import DOMAIN --year Y [--country C] [--user EXT]
+    centrex cdr import DIR                             import call records FreeSWITCH left
+                                                       in its xml_cdr err-log-dir
+    centrex calls DOMAIN [--user EXT] [--month YYYY-MM] [--kind K] [--search Q] [--csv]
+                                                       the call log of a tenant or a user
+    centrex reminders DOMAIN EXT                       list a line's reminders (wake-up calls)
+    centrex media add DOMAIN KIND NAME FILE            add or replace an announcement, hold
+                                                       music or ringback tone (WAV or MP3)
+    centrex media list DOMAIN                          list a tenant's media
+    centrex media delete DOMAIN KIND NAME              remove a media and its files
     centrex schema                                     JSON Schema of the tenant document
     centrex demo [--domain D]                          demo tenant + serve (the quick start)
 
@@ -28,13 +37,14 @@ from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.config import ConfigError, Settings, load_settings, require
 from centrex.db import make_engine, make_session_factory, upgrade
-from provisioning import service
+from provisioning import media, reminders, service
 from provisioning.document import (
     DocumentInvalid,
     dump_document,
@@ -115,7 +125,7 @@ def cmd_delete(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 1
     with _sessions(settings).begin() as session:
-        service.delete_tenant(session, args.domain)
+        service.delete_tenant(session, args.domain, media.MediaStore(settings.effective_media_dir))
     print(f"deleted: tenant {args.domain}")
     return 0
 
@@ -145,6 +155,105 @@ def cmd_holidays_import(settings: Settings, args: argparse.Namespace) -> int:
             print(f"centrex: {problem}", file=sys.stderr)
         return 1
     print("updated: " + ", ".join(report.updated) if report.changed else "no change")
+    return 0
+
+
+def cmd_reminders(settings: Settings, args: argparse.Namespace) -> int:
+    with _sessions(settings).begin() as session:
+        tenant, _ = reminders.find_line(session, args.domain, args.extension)
+        found = reminders.list_reminders(session, args.domain, args.extension)
+    if not found:
+        print(f"no reminders for {args.extension}@{args.domain}")
+    zone = ZoneInfo(tenant.timezone)
+    for r in found:
+        when = f"{r.on_date} {r.at_time:%H:%M}" if r.on_date else f"{r.at_time:%H:%M}"
+        due = reminders.as_utc(r.next_due_at)
+        following = f"{due.astimezone(zone):%Y-%m-%d %H:%M}" if due else "never"
+        state = "" if r.enabled else "  (disabled)"
+        print(f"{r.id:>5}  {r.kind:<12}  {when:<16}  next {following:<16}  {r.label}{state}")
+    return 0
+
+
+def _minutes(duration_ms: int) -> str:
+    seconds = round(duration_ms / 1000)
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def cmd_media_add(settings: Settings, args: argparse.Namespace) -> int:
+    with open(args.file, "rb") as fh:
+        # One byte over the limit is enough to refuse the file.
+        data = fh.read(media.MAX_BYTES + 1)
+    store = media.MediaStore(settings.effective_media_dir)
+    with _sessions(settings).begin() as session:
+        item, created = service.upload_media(
+            session, store, args.domain, args.kind, args.name, data
+        )
+    verb = "created" if created else "replaced"
+    print(f"{verb}: {item.kind} {item.name} ({_minutes(item.duration_ms)}, {item.size} bytes)")
+    return 0
+
+
+def cmd_media_list(settings: Settings, args: argparse.Namespace) -> int:
+    from xmlcurl.local_stream import hold_music_url
+
+    with _sessions(settings).begin() as session:
+        items = service.list_media(session, args.domain)
+    if not items:
+        print(f"no media for {args.domain}")
+    for item in items:
+        if item.kind == media.MUSIC:
+            played_as = hold_music_url(item.domain, item.name)
+        else:
+            played_as = str(settings.effective_media_dir / item.path)
+        print(f"{item.kind:<12}  {item.name:<32}  {_minutes(item.duration_ms):>5}  {played_as}")
+    return 0
+
+
+def cmd_media_delete(settings: Settings, args: argparse.Namespace) -> int:
+    store = media.MediaStore(settings.effective_media_dir)
+    with _sessions(settings).begin() as session:
+        service.delete_media(session, store, args.domain, args.kind, args.name)
+    print(f"deleted: {args.kind} {args.name}")
+    return 0
+
+
+def cmd_cdr_import(settings: Settings, args: argparse.Namespace) -> int:
+    from esl.calllog import import_error_dir
+
+    if not Path(args.directory).is_dir():
+        print(f"centrex: {args.directory} is not a directory", file=sys.stderr)
+        return 1
+    engine = make_engine(settings.effective_database_url)
+    report = import_error_dir(engine, args.directory, settings.default_country)
+    print(report)
+    return 1 if report.error else 0
+
+
+def _clock(seconds: int) -> str:
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def cmd_calls(settings: Settings, args: argparse.Namespace) -> int:
+    from esl import calllog
+
+    filters = {"user": args.user, "month": args.month, "kind": args.kind, "search": args.search}
+    try:
+        with _sessions(settings).begin() as session:
+            if args.csv:
+                sys.stdout.write(calllog.calls_csv(session, args.domain, **filters))
+                return 0
+            page = calllog.query_calls(session, args.domain, **filters, limit=args.limit)
+    except calllog.InvalidQuery as exc:
+        print(f"centrex: {exc}", file=sys.stderr)
+        return 1
+    for c in page.calls:
+        peer = f"{c.peer_number or 'withheld'} {c.peer_name}".strip()
+        print(
+            f"{c.started_at:%Y-%m-%d %H:%M}  {c.extension:>8}  {c.kind:<9}  {peer:<40}"
+            f"  {_clock(c.billsec):>6}  {c.hangup_cause}"
+        )
+    if page.total > len(page.calls):
+        print(f"… and {page.total - len(page.calls)} more (--limit)")
     return 0
 
 
@@ -185,7 +294,9 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     if previous and previous != args.domain:
         with make_session_factory(engine).begin() as session:
             if previous in service.list_tenants(session, previous):
-                service.delete_tenant(session, previous)
+                service.delete_tenant(
+                    session, previous, media.MediaStore(settings.effective_media_dir)
+                )
     marker.write_text(args.domain + "\n")
     report = _apply_text(settings, dump_text(raw), dry_run=False)
     sessions = make_session_factory(engine)
@@ -296,6 +407,44 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--user", help="extension: add them to its planner's special days")
     imp.set_defaults(run=cmd_holidays_import)
 
+    rem = sub.add_parser("reminders", help="list a line's reminders (wake-up calls)")
+    rem.add_argument("domain")
+    rem.add_argument("extension")
+    rem.set_defaults(run=cmd_reminders)
+
+    med = sub.add_parser("media", help="announcements, hold music, ringback tones").add_subparsers(
+        dest="media", required=True
+    )
+    add = med.add_parser("add", help="add or replace a media from a WAV or MP3 file")
+    add.add_argument("domain")
+    add.add_argument("kind", choices=media.KINDS)
+    add.add_argument("name")
+    add.add_argument("file")
+    add.set_defaults(run=cmd_media_add)
+    listing = med.add_parser("list", help="list a tenant's media")
+    listing.add_argument("domain")
+    listing.set_defaults(run=cmd_media_list)
+    remove = med.add_parser("delete", help="remove a media and its files")
+    remove.add_argument("domain")
+    remove.add_argument("kind", choices=media.KINDS)
+    remove.add_argument("name")
+    remove.set_defaults(run=cmd_media_delete)
+
+    cdr = sub.add_parser("cdr", help="call records").add_subparsers(dest="cdr", required=True)
+    cdr_import = cdr.add_parser("import", help="import the records FreeSWITCH could not post")
+    cdr_import.add_argument("directory", help="mod_xml_cdr's err-log-dir")
+    cdr_import.set_defaults(run=cmd_cdr_import)
+
+    calls = sub.add_parser("calls", help="the call log of a tenant, or of one user")
+    calls.add_argument("domain")
+    calls.add_argument("--user", help="only this extension's log")
+    calls.add_argument("--month", help="YYYY-MM, in the tenant's timezone")
+    calls.add_argument("--kind", choices=["placed", "received", "missed", "rejected", "forwarded"])
+    calls.add_argument("--search", help="the peer's number or name holds this")
+    calls.add_argument("--limit", type=int, default=100, help="latest entries shown (default 100)")
+    calls.add_argument("--csv", action="store_true", help="every matching entry, as CSV")
+    calls.set_defaults(run=cmd_calls)
+
     sub.add_parser("schema", help="print the tenant document's JSON Schema").set_defaults(
         run=cmd_schema
     )
@@ -327,6 +476,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("centrex: invalid, nothing written:", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
+        return 1
+    except media.MediaError as exc:
+        print(f"centrex: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
         print(f"centrex: {exc}", file=sys.stderr)

@@ -1,7 +1,7 @@
 """REST API under /api/v1: the tenant document, and its users and numbers one by one.
 
 Views only authenticate, parse, call the service and serialise; domain errors become
-HTTP statuses in one place (`_errors`). Every change goes through the same path as
+HTTP statuses in one place (`domain_errors`). Every change goes through the same path as
 `centrex apply`: the whole tenant document is validated before anything is written.
 A token scoped to a tenant sees only that tenant; others answer 404, as if absent.
 """
@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, UnsupportedMediaType
 
-from provisioning import service
+from provisioning import media, reminders, service
 from provisioning.document import (
     DocumentInvalid,
     Problem,
@@ -79,7 +80,9 @@ def _json_body() -> Any:
     return data
 
 
-def _errors(view: Callable[..., Any]) -> Callable[..., Any]:
+def domain_errors(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Domain errors of a view as HTTP statuses (every API blueprint uses it)."""
+
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return view(*args, **kwargs)
@@ -90,6 +93,12 @@ def _errors(view: Callable[..., Any]) -> Callable[..., Any]:
             return jsonify(error=str(exc)), 404
         except Forbidden as exc:
             return jsonify(error=str(exc)), 403
+        except media.MediaTooLarge as exc:
+            return jsonify(error=str(exc)), 413
+        except media.MediaLimitReached as exc:
+            return jsonify(error=str(exc)), 409
+        except media.MediaInvalid as exc:
+            return jsonify(error=str(exc)), 422
         except IntegrityError:
             # Validation passed, so another change raced this one: nothing was written.
             return jsonify(error="changed by someone else meanwhile; nothing written, retry"), 409
@@ -114,21 +123,21 @@ def _current(session: Session, domain: str) -> dict[str, Any]:
 
 # --- tenants --------------------------------------------------------------------
 @blueprint.get("/tenants")
-@_errors
+@domain_errors
 def list_tenants() -> Any:
     with _transaction() as session:
         return jsonify(tenants=service.list_tenants(session, g.scope.domain))
 
 
 @blueprint.get("/tenants/<domain>")
-@_errors
+@domain_errors
 def get_tenant(domain: str) -> Any:
     with _transaction() as session:
         return jsonify(_current(session, domain))
 
 
 @blueprint.put("/tenants/<domain>")
-@_errors
+@domain_errors
 def put_tenant(domain: str) -> Any:
     raw = _json_body()
     if isinstance(raw, dict):
@@ -143,12 +152,12 @@ def put_tenant(domain: str) -> Any:
 
 
 @blueprint.delete("/tenants/<domain>")
-@_errors
+@domain_errors
 def delete_tenant(domain: str) -> Any:
     if g.scope.domain is not None:
         raise Forbidden("only an all-tenants token may delete a tenant")
     with _transaction() as session:
-        service.delete_tenant(session, domain)
+        service.delete_tenant(session, domain, _media_store())
     return Response(status=204)
 
 
@@ -172,14 +181,14 @@ def _number_key(doc: dict[str, Any], number: str) -> str:
 
 
 @blueprint.get("/tenants/<domain>/users")
-@_errors
+@domain_errors
 def list_users(domain: str) -> Any:
     with _transaction() as session:
         return jsonify(users=_items(_current(session, domain), "users"))
 
 
 @blueprint.get("/tenants/<domain>/users/<extension>")
-@_errors
+@domain_errors
 def get_user(domain: str, extension: str) -> Any:
     with _transaction() as session:
         users = _items(_current(session, domain), "users")
@@ -187,7 +196,7 @@ def get_user(domain: str, extension: str) -> Any:
 
 
 @blueprint.put("/tenants/<domain>/users/<extension>")
-@_errors
+@domain_errors
 def put_user(domain: str, extension: str) -> Any:
     raw = _json_body()
     if isinstance(raw, dict):
@@ -205,7 +214,7 @@ def put_user(domain: str, extension: str) -> Any:
 
 
 @blueprint.delete("/tenants/<domain>/users/<extension>")
-@_errors
+@domain_errors
 def delete_user(domain: str, extension: str) -> Any:
     with _transaction() as session:
         doc = _current(session, domain)
@@ -215,14 +224,14 @@ def delete_user(domain: str, extension: str) -> Any:
 
 
 @blueprint.get("/tenants/<domain>/numbers")
-@_errors
+@domain_errors
 def list_numbers(domain: str) -> Any:
     with _transaction() as session:
         return jsonify(numbers=_items(_current(session, domain), "numbers"))
 
 
 @blueprint.get("/tenants/<domain>/numbers/<number>")
-@_errors
+@domain_errors
 def get_number(domain: str, number: str) -> Any:
     with _transaction() as session:
         doc = _current(session, domain)
@@ -231,7 +240,7 @@ def get_number(domain: str, number: str) -> Any:
 
 
 @blueprint.put("/tenants/<domain>/numbers/<number>")
-@_errors
+@domain_errors
 def put_number(domain: str, number: str) -> Any:
     raw = _json_body()
     with _transaction() as session:
@@ -248,7 +257,7 @@ def put_number(domain: str, number: str) -> Any:
 
 
 @blueprint.delete("/tenants/<domain>/numbers/<number>")
-@_errors
+@domain_errors
 def delete_number(domain: str, number: str) -> Any:
     with _transaction() as session:
         doc = _current(session, domain)
@@ -258,7 +267,7 @@ def delete_number(domain: str, number: str) -> Any:
 
 
 @blueprint.post("/tenants/<domain>/holidays/import")
-@_errors
+@domain_errors
 def import_holidays(domain: str) -> Any:
     body = _json_body()
     if not isinstance(body, dict) or not str(body.get("year", "")).isdigit():
@@ -268,6 +277,113 @@ def import_holidays(domain: str) -> Any:
             session, visible(domain), body.get("country"), int(body["year"]), body.get("user")
         )
         return jsonify({"dry_run": False, **report.as_dict()})
+
+
+# --- reminders (wake-up calls) ------------------------------------------------------
+_REMINDERS = "/tenants/<domain>/users/<extension>/reminders"
+
+
+@blueprint.get(_REMINDERS)
+@domain_errors
+def list_reminders(domain: str, extension: str) -> Any:
+    with _transaction() as session:
+        found = reminders.list_reminders(session, visible(domain), extension)
+        return jsonify(reminders=[reminders.as_dict(r) for r in found])
+
+
+@blueprint.post(_REMINDERS)
+@domain_errors
+def create_reminder(domain: str, extension: str) -> Any:
+    raw = _json_body()
+    with _transaction() as session:
+        made = reminders.create_reminder(
+            session, visible(domain), extension, raw, datetime.now(UTC)
+        )
+        return jsonify(reminders.as_dict(made)), 201
+
+
+@blueprint.get(_REMINDERS + "/<int:reminder_id>")
+@domain_errors
+def get_reminder(domain: str, extension: str, reminder_id: int) -> Any:
+    with _transaction() as session:
+        found = reminders.get_reminder(session, visible(domain), extension, reminder_id)
+        return jsonify(reminders.as_dict(found))
+
+
+@blueprint.put(_REMINDERS + "/<int:reminder_id>")
+@domain_errors
+def put_reminder(domain: str, extension: str, reminder_id: int) -> Any:
+    raw = _json_body()
+    with _transaction() as session:
+        changed = reminders.replace_reminder(
+            session, visible(domain), extension, reminder_id, raw, datetime.now(UTC)
+        )
+        return jsonify(reminders.as_dict(changed))
+
+
+@blueprint.delete(_REMINDERS + "/<int:reminder_id>")
+@domain_errors
+def delete_reminder(domain: str, extension: str, reminder_id: int) -> Any:
+    with _transaction() as session:
+        reminders.delete_reminder(session, visible(domain), extension, reminder_id)
+    return Response(status=204)
+
+
+# --- media: announcements, hold music, ringback tones ------------------------------
+_MEDIA_ITEM = "/tenants/<domain>/media/<kind>/<name>"
+# Room for the multipart envelope around a file of the largest size accepted.
+_MULTIPART_SLACK = 64 * 1024
+
+
+def _media_store() -> media.MediaStore:
+    return media.MediaStore(current_app.extensions["centrex"].settings.effective_media_dir)
+
+
+def _uploaded_audio() -> bytes:
+    """The audio of an upload: the multipart field `file`, or a raw audio/* body. Its
+    format is recognised later from the content, never from names or types."""
+    request.max_content_length = media.MAX_BYTES + _MULTIPART_SLACK
+    try:
+        if request.mimetype == "multipart/form-data":
+            upload = request.files.get("file")
+            if upload is None:
+                raise media.MediaInvalid("send the audio in the multipart field 'file'")
+            return upload.read(media.MAX_BYTES + 1)
+        if request.mimetype.startswith("audio/") or request.mimetype == "application/octet-stream":
+            return request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        raise media.MediaTooLarge(
+            f"the file is larger than {media.MAX_BYTES // (1024 * 1024)} MiB"
+        ) from None
+    raise UnsupportedMediaType(
+        "send the audio as multipart/form-data (field 'file') or as a raw audio/* body"
+    )
+
+
+@blueprint.get("/tenants/<domain>/media")
+@domain_errors
+def list_media(domain: str) -> Any:
+    with _transaction() as session:
+        items = service.list_media(session, visible(domain))
+        return jsonify(media=[item.as_dict() for item in items])
+
+
+@blueprint.post(_MEDIA_ITEM)
+@domain_errors
+def upload_media(domain: str, kind: str, name: str) -> Any:
+    visible(domain)
+    data = _uploaded_audio()
+    with _transaction() as session:
+        item, created = service.upload_media(session, _media_store(), domain, kind, name, data)
+    return jsonify(item.as_dict()), 201 if created else 200
+
+
+@blueprint.delete(_MEDIA_ITEM)
+@domain_errors
+def delete_media(domain: str, kind: str, name: str) -> Any:
+    with _transaction() as session:
+        service.delete_media(session, _media_store(), visible(domain), kind, name)
+    return Response(status=204)
 
 
 # --- descriptions -----------------------------------------------------------------

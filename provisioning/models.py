@@ -7,17 +7,20 @@ Relationships are `lazy="raise"`: whoever reads related rows says so explicitly.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
+    Time,
     UniqueConstraint,
     func,
 )
@@ -129,9 +132,7 @@ class Registration(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     node: Mapped[str] = mapped_column(String(255))
     call_id: Mapped[str] = mapped_column(String(255))
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     contact: Mapped[str] = mapped_column(String(1024), default="")
     user_agent: Mapped[str] = mapped_column(String(255), default="")
     network_ip: Mapped[str] = mapped_column(String(64), default="")
@@ -148,9 +149,7 @@ class Channel(Base):
 
     uuid: Mapped[str] = mapped_column(String(64), primary_key=True)
     node: Mapped[str] = mapped_column(String(255), index=True)
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     direction: Mapped[str] = mapped_column(String(16))
     answered: Mapped[bool] = mapped_column(Boolean, default=False)
     held: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -208,3 +207,97 @@ class ApiToken(Base):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+# --- reminders (wake-up calls) ----------------------------------------------------
+class Reminder(Base):
+    """A call the platform places to a user's line at a set time, playing a message:
+    once (date and time), every working day, or every day, in the tenant's timezone.
+    `next_due_at` is when it fires next (NULL: never again, or disabled); a firing is
+    claimed by moving it, so that two listeners never fire the same one twice."""
+
+    __tablename__ = "reminders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # once, working_days, every_day
+    on_date: Mapped[date | None] = mapped_column(Date)  # `once` only
+    at_time: Mapped[time] = mapped_column(Time)  # wall-clock time in the tenant's timezone
+    # The name of a recorded announcement; NULL plays the stock wake-up prompt.
+    message: Mapped[str | None] = mapped_column(String(64))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    next_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    last_fired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Failed calls for the occurrence in progress (it is retried a few times), and the
+    # background job of the call in flight, whose outcome FreeSWITCH reports later.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    job_uuid: Mapped[str | None] = mapped_column(String(36), index=True)
+
+
+# --- media: announcements, hold music, ringback tones -----------------------------
+class Media(Base):
+    """An audio file of a tenant, converted for FreeSWITCH (see provisioning.media):
+    the rows say what exists, the files live under the media directory."""
+
+    __tablename__ = "media"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "kind", "name", name="uq_media_tenant_kind_name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    # "announcement", "music" or "ringback".
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(32))
+    # The file FreeSWITCH plays, relative to the media directory (its renditions per
+    # sample rate sit in <rate>/ directories beside it).
+    path: Mapped[str] = mapped_column(String(400))
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    # Bytes stored, every rendition counted.
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+# --- call log ---------------------------------------------------------------------------
+class CallRecord(Base):
+    """One entry of a user's call log: a call they placed, received, missed, had rejected
+    or forwarded (esl.cdr says how each is decided from FreeSWITCH's call records).
+
+    One row per call (the A leg's uuid) and user: every leg FreeSWITCH reports about the
+    same call and user lands on this row, and the more telling report wins
+    (`precedence`), so that posting a record again, or in another order, changes nothing.
+    """
+
+    __tablename__ = "call_records"
+    __table_args__ = (
+        UniqueConstraint("call_uuid", "user_id"),
+        Index("ix_call_records_tenant_started", "tenant_id", "started_at"),
+        Index("ix_call_records_user_started", "user_id", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    # SET NULL: removing a line keeps the tenant's call history (shown with the extension
+    # it had), and a new user given the same extension does not inherit it.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    extension: Mapped[str] = mapped_column(String(8))
+    call_uuid: Mapped[str] = mapped_column(String(64))
+    # The leg whose record decided this entry.
+    leg_uuid: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    precedence: Mapped[int] = mapped_column(Integer)
+    # The user's view: "outgoing" (placed) or "incoming".
+    direction: Mapped[str] = mapped_column(String(8))
+    # E.164 or an extension; "" when withheld. The name is the caller ID FreeSWITCH had;
+    # contacts and colleagues' names are looked up when the log is read.
+    peer_number: Mapped[str] = mapped_column(String(64), default="")
+    peer_name: Mapped[str] = mapped_column(String(255), default="")
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    duration: Mapped[int] = mapped_column(Integer, default=0)  # seconds, start to end
+    billsec: Mapped[int] = mapped_column(Integer, default=0)  # seconds talked
+    hangup_cause: Mapped[str] = mapped_column(String(64), default="")
+    node: Mapped[str] = mapped_column(String(255), default="")  # the FreeSWITCH that reported it

@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import holidays
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from provisioning import media
 from provisioning.call_handling import CallHandling
 from provisioning.document import (
     ContactDoc,
@@ -32,7 +33,7 @@ from provisioning.document import (
     dump_document,
     parse_document,
 )
-from provisioning.models import ApiToken, Gateway, PublicNumber, Tenant, User
+from provisioning.models import ApiToken, Gateway, Media, PublicNumber, Tenant, User
 
 
 class NotFound(LookupError):
@@ -125,6 +126,9 @@ def apply_document(session: Session, doc: TenantDoc) -> ApplyReport:
             h.model_dump(mode="json", by_alias=True, exclude_defaults=True) for h in doc.holidays
         ],
     }
+    calendar_changed = tenant is not None and (
+        tenant.timezone != doc.timezone or tenant.holidays != tenant_values["holidays"]
+    )
     if tenant is None:
         tenant = Tenant(domain=doc.domain, users=[], numbers=[], gateway=None, **tenant_values)
         session.add(tenant)
@@ -189,6 +193,11 @@ def apply_document(session: Session, doc: TenantDoc) -> ApplyReport:
             report.updated.append("gateway")
 
     session.flush()
+    if calendar_changed:
+        # Reminders are planned in the tenant's timezone, around its holidays.
+        from provisioning.reminders import reschedule_tenant
+
+        reschedule_tenant(session, doc.domain, datetime.now(UTC))
     return report
 
 
@@ -253,12 +262,17 @@ def list_tenants(session: Session, only: str | None = None) -> list[str]:
     return list(session.scalars(query))
 
 
-def delete_tenant(session: Session, domain: str) -> None:
+def delete_tenant(
+    session: Session, domain: str, media_store: media.MediaStore | None = None
+) -> None:
+    """Delete the tenant's rows, then (given the store) its media files."""
     tenant = session.scalars(select(Tenant).where(Tenant.domain == domain)).one_or_none()
     if tenant is None:
         raise NotFound(f"no tenant {domain}")
     session.delete(tenant)
     session.flush()
+    if media_store is not None:
+        media_store.remove_tenant(domain)
 
 
 def _token_hash(token: str) -> str:
@@ -337,3 +351,101 @@ def import_holidays(
             )
         special.dates = sorted(set(special.dates) | {day for day, _ in days})
     return apply_document(session, parse_document(dump_document(doc)))
+
+
+# --- media ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MediaItem:
+    domain: str
+    kind: str
+    name: str
+    duration_ms: int
+    size: int
+    created_at: datetime
+    # The file FreeSWITCH plays, relative to the media directory.
+    path: str
+
+    def as_dict(self) -> dict[str, Any]:
+        # SQLite gives back naive datetimes; the database stores UTC.
+        created = self.created_at if self.created_at.tzinfo else self.created_at.replace(tzinfo=UTC)
+        out: dict[str, Any] = {
+            "kind": self.kind,
+            "name": self.name,
+            "duration_ms": self.duration_ms,
+            "size": self.size,
+            "created_at": created.isoformat(),
+        }
+        if self.kind == media.MUSIC:
+            out["stream"] = media.stream_name(self.domain, self.name)
+        return out
+
+
+def _tenant_id(session: Session, domain: str) -> int:
+    tenant_id = session.scalars(select(Tenant.id).where(Tenant.domain == domain)).first()
+    if tenant_id is None:
+        raise NotFound(f"no tenant {domain}")
+    return tenant_id
+
+
+def _media_item(domain: str, row: Media) -> MediaItem:
+    return MediaItem(
+        domain, row.kind, row.name, row.duration_ms, row.size, row.created_at, row.path
+    )
+
+
+def upload_media(
+    session: Session, store: media.MediaStore, domain: str, kind: str, name: str, data: bytes
+) -> tuple[MediaItem, bool]:
+    """Create or replace a tenant's media from WAV or MP3 bytes; True when created.
+    Everything cheap is checked before the audio is converted."""
+    media.check_kind(kind)
+    media.check_name(name)
+    tenant_id = _tenant_id(session, domain)
+    store.check_fits(domain, kind, name)
+    row = session.scalars(
+        select(Media).where(Media.tenant_id == tenant_id, Media.kind == kind, Media.name == name)
+    ).one_or_none()
+    created = row is None
+    if created:
+        count = session.scalar(
+            select(func.count())
+            .select_from(Media)
+            .where(Media.tenant_id == tenant_id, Media.kind == kind)
+        )
+        if (count or 0) >= media.MAX_PER_KIND:
+            raise media.MediaLimitReached(
+                f"{domain} already has {media.MAX_PER_KIND} media of kind {kind}: delete one first"
+            )
+    converted = media.convert(data)
+    path = store.write(domain, kind, name, converted)
+    if row is None:
+        row = Media(tenant_id=tenant_id, kind=kind, name=name)
+        session.add(row)
+    row.path = path
+    row.duration_ms = converted.duration_ms
+    row.size = converted.size
+    session.flush()
+    return _media_item(domain, row), created
+
+
+def list_media(session: Session, domain: str) -> list[MediaItem]:
+    tenant_id = _tenant_id(session, domain)
+    rows = session.scalars(
+        select(Media).where(Media.tenant_id == tenant_id).order_by(Media.kind, Media.name)
+    )
+    return [_media_item(domain, row) for row in rows]
+
+
+def delete_media(
+    session: Session, store: media.MediaStore, domain: str, kind: str, name: str
+) -> None:
+    """Delete the row, then the files."""
+    tenant_id = _tenant_id(session, domain)
+    row = session.scalars(
+        select(Media).where(Media.tenant_id == tenant_id, Media.kind == kind, Media.name == name)
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"no {kind} {name} in {domain}")
+    session.delete(row)
+    session.flush()
+    store.remove(domain, kind, name)

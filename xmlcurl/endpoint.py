@@ -8,20 +8,18 @@ static XML, which lets nobody in). The failure is logged, never sent back.
 
 from __future__ import annotations
 
-import base64
-import hmac
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from functools import lru_cache
 
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy import Engine
 
+from xmlcurl import configuration, loader, render
 from xmlcurl import fsnames as fs
-from xmlcurl import loader, render
+from xmlcurl.auth import CHALLENGE, switch_authorised
 from xmlcurl.decisions import Hangup, Route
 from xmlcurl.dialplan import PublicNumberLookup, compile_call, lookup_for
 from xmlcurl.directory import acceptable_pin, compile_directory, compile_gateways
@@ -38,21 +36,6 @@ _MAX_BODY = 256 * 1024
 
 def _engine() -> Engine:
     return current_app.extensions["centrex"].engine
-
-
-@lru_cache(maxsize=4)
-def _expected_header(credentials: str) -> bytes:
-    return b"Basic " + base64.b64encode(credentials.encode())
-
-
-def _authorised() -> bool:
-    """HTTP basic auth, compared as the whole header FreeSWITCH sends (libcurl always
-    writes it the same way), in constant time."""
-    credentials: str = current_app.extensions["centrex"].settings.xmlcurl_credentials
-    given = request.environ.get("HTTP_AUTHORIZATION", "")
-    if not credentials or not given:
-        return False
-    return hmac.compare_digest(given.encode("latin-1"), _expected_header(credentials))
 
 
 def _body() -> bytes:
@@ -126,6 +109,23 @@ def _change_voicemail_pin(line: loader.LineData, domain: str, pin: str) -> bool:
     return True
 
 
+def _configuration(fields: dict[str, str]) -> bytes:
+    build = configuration.CONFIGURATIONS.get(fields.get(fs.KEY_VALUE, ""))
+    if build is None:
+        return render.not_found()
+    with _engine().connect() as conn:
+        body = build(conn, current_app.extensions["centrex"].settings)
+    if len(body) > fs.XML_CURL_MAX_BYTES:
+        log.warning(
+            "configuration %s is %d bytes: raise response-max-bytes in xml_curl.conf.xml, "
+            "FreeSWITCH discards answers over %d",
+            fields[fs.KEY_VALUE],
+            len(body),
+            fs.XML_CURL_MAX_BYTES,
+        )
+    return body
+
+
 def _not_served(_fields: dict[str, str]) -> bytes:
     return render.not_found()
 
@@ -133,19 +133,20 @@ def _not_served(_fields: dict[str, str]) -> bytes:
 _SECTIONS: dict[str, Callable[[dict[str, str]], bytes]] = {
     "dialplan": _dialplan,
     "directory": _directory,
+    fs.SECTION_CONFIGURATION: _configuration,
 }
 _FALLBACKS: dict[str, Callable[[dict[str, str]], bytes]] = {"dialplan": _dialplan_unavailable}
 
 
 @blueprint.post("/xmlcurl")
 def fetch() -> Response:
-    if not _authorised():
+    if not switch_authorised():
         log.warning("xml_curl request from %s refused: bad credentials", request.remote_addr)
         return Response(
             render.not_found(),
             status=401,
             mimetype=XML_MIMETYPE,
-            headers={"WWW-Authenticate": 'Basic realm="centrex"'},
+            headers=CHALLENGE,
         )
     started = time.perf_counter()
     fields: dict[str, str] = {}

@@ -239,3 +239,84 @@ COL_PRESENCE_ID = "presence_id"
 COL_CID_NUM = "cid_num"
 COL_CID_NAME = "cid_name"
 COL_DEST = "dest"
+# Calls Centrex places itself (click-to-call, reminders): API commands, the `originate`
+# variables that shape the new leg, and its answer (`+OK <uuid>` / `-ERR <cause>`).
+API_ORIGINATE = "originate"
+API_BGAPI = "bgapi"
+BGAPI_JOB_PREFIX = "uuid:"  # `bgapi uuid:<job> <command>`: we choose the Job-UUID
+BGAPI_ACCEPTED = "+OK Job-UUID: "
+REPLY_OK = "+OK"
+REPLY_ERR = "-ERR"
+DIALPLAN_XML = "XML"
+USER_ENDPOINT = "user/"
+V_ORIGINATION_UUID = "origination_uuid"
+V_ORIGINATE_TIMEOUT = "originate_timeout"
+V_ORIGINATION_CID_NAME = "origination_caller_id_name"
+V_ORIGINATION_CID_NUMBER = "origination_caller_id_number"
+# An originated leg's caller and callee IDs swap when it enters the dialplan: the
+# callee ID set here is what the dialplan then sees as the caller.
+V_ORIGINATION_CALLEE_ID_NAME = "origination_callee_id_name"
+V_ORIGINATION_CALLEE_ID_NUMBER = "origination_callee_id_number"
+# Ours: marks a reminder's call leg with the reminder's id (CDRs, the live view).
+V_REMINDER = "centrex_reminder"
+FILE_STRING = "file_string://"
+FILE_STRING_SEPARATOR = "!"
+SILENCE_MS = "silence_stream://{ms}"
+PROMPT_WAKEUP = "ivr/ivr-this_is_your_wakeup_call.wav"
+# mod_xml_cdr (FREESWITCH.md §8): the posted form field, the files left in err-log-dir
+# (`[a_]<uuid>.cdr.xml`), the record's elements, and the variables the call log reads.
+CDR_FIELD = "cdr"
+CDR_ROOT = "cdr"  # the record's root element
+CDR_FILE_SUFFIX = ".cdr.xml"
+CDR_SWITCHNAME = "switchname"  # attribute of the root element: the node's name
+CDR_VARIABLES = "variables"
+CDR_CALLFLOW = "callflow"  # one per dialplan hunt, the latest first
+CDR_CALLER_PROFILE = "caller_profile"
+CP_CONTEXT = "context"
+CP_DESTINATION = "destination_number"
+CP_CALLER_ID_NUMBER = "caller_id_number"
+CP_CALLER_ID_NAME = "caller_id_name"
+CP_SOURCE = "source"
+SOURCE_LOOPBACK = "mod_loopback"
+LOOPBACK_CHANNEL_PREFIX = "loopback/"
+# A leg's `direction`: "outbound" legs were called out (to a phone, a trunk), "inbound"
+# ones called in.
+DIRECTION_OUTBOUND = "outbound"
+V_UUID = "uuid"
+V_DIRECTION = "direction"
+V_ORIGINATOR = "originator"  # on a B leg: the A leg that rang it
+V_ORIGINATING_LEG_UUID = "originating_leg_uuid"
+V_BRIDGE_UUID = "bridge_uuid"
+V_LAST_BRIDGE_TO = "last_bridge_to"
+V_BRIDGE_CHANNEL = "bridge_channel"
+V_IS_LOOPBACK = "is_loopback"
+V_OTHER_LOOPBACK_LEG_UUID = "other_loopback_leg_uuid"
+V_CHANNEL_NAME = "channel_name"
+V_PRESENCE_ID = "presence_id"
+V_HANGUP_CAUSE = "hangup_cause"
+V_START_UEPOCH = "start_uepoch"  # microseconds since the epoch; 0 when it never happened
+V_ANSWER_UEPOCH = "answer_uepoch"
+V_BRIDGE_UEPOCH = "bridge_uepoch"
+V_END_UEPOCH = "end_uepoch"
+V_DURATION = "duration"  # seconds, start to end
+V_BILLSEC = "billsec"  # seconds, answer to end
+# Configuration fetches (`section=configuration`, `key_value=<name>.conf`) and
+# mod_local_stream's configuration: one <directory name path> per stream, its params.
+SECTION_CONFIGURATION = "configuration"
+CONF_LOCAL_STREAM = "local_stream.conf"
+LOCAL_STREAM_URL = "local_stream://"
+LOCAL_STREAM_START = "local_stream start"  # API: start a stream configured since load
+LS_RATE = "rate"
+LS_SHUFFLE = "shuffle"
+LS_CHANNELS = "channels"
+LS_INTERVAL = "interval"
+LS_TIMER_NAME = "timer-name"
+# The stock hold music streams (freeswitch-music-default under FreeSWITCH's sounds
+# directory, a variable FreeSWITCH's preprocessor expands in the answer). A call asking
+# for a stream that is not running gets `default`.
+STREAM_MOH = "moh"
+STREAM_DEFAULT = "default"
+SOUNDS_DIR_VAR = "$${sounds_dir}"
+STOCK_MUSIC_DIR = SOUNDS_DIR_VAR + "/music/8000"
+# mod_xml_curl discards longer answers (`response-max-bytes`, default 1 MiB).
+XML_CURL_MAX_BYTES = 1024 * 1024

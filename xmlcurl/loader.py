@@ -27,7 +27,8 @@ from provisioning.document import (
     UserDoc,
     dump_document,
 )
-from provisioning.models import Gateway, LineState, PublicNumber, Tenant, User
+from provisioning.media import MUSIC
+from provisioning.models import Gateway, LineState, Media, PublicNumber, Tenant, User
 from provisioning.numbering import Category
 
 
@@ -354,3 +355,23 @@ def line_from_document(user: UserDoc) -> LineData:
         {c.name.casefold(): tuple(c.numbers) for c in user.contacts},
         user.call_handling,
     )
+
+
+@dataclass(frozen=True)
+class HoldMusicData:
+    domain: str
+    name: str
+    # The media's file, relative to the media directory.
+    path: str
+
+
+def load_hold_music(conn: Connection) -> list[HoldMusicData]:
+    """Every tenant's hold music, in one query: mod_local_stream reads its whole
+    configuration when it loads and when a stream is started, never during a call."""
+    query = (
+        select(Tenant.domain, Media.name, Media.path)
+        .join(Tenant, Tenant.id == Media.tenant_id)
+        .where(Media.kind == MUSIC)
+        .order_by(Tenant.domain, Media.name)
+    )
+    return [HoldMusicData(row.domain, row.name, row.path) for row in conn.execute(query)]
