@@ -22,6 +22,18 @@ from pydantic import ValidationError as PydanticValidationError
 from provisioning import validation as v
 from provisioning.call_handling import CallHandling, Context, check_call_handling
 from provisioning.numbering import DEFAULT_ALLOWED, Category
+from provisioning.tenant_routing import (
+    Destination,
+    DirectoryEntryDoc,
+    GroupDoc,
+    NumberRoute,
+    QueueDoc,
+    RoutingContext,
+    SpeedDialDoc,
+    check_number_routes,
+    check_routing,
+    check_speed_dials,
+)
 from provisioning.week import NamedWeek, check_week
 
 # Every tenant has it; a schedule of that name in the document replaces its periods.
@@ -70,6 +82,14 @@ class NumberDoc(_Model):
     number: str = Field(description="Public number (DID), national or E.164 form")
     label: str = ""
     user: str | None = Field(default=None, description="Extension that takes calls to it")
+    routes: list[NumberRoute] = Field(
+        default_factory=list,
+        max_length=10,
+        description="By schedule: the first whose schedule is in force takes the call",
+    )
+    otherwise: Destination | None = Field(
+        default=None, description="When no route's schedule is in force"
+    )
 
 
 class GatewayDoc(_Model):
@@ -112,6 +132,10 @@ class TenantDoc(_Model):
     holidays: list[HolidayDoc] = Field(default_factory=list)
     numbers: list[NumberDoc] = Field(default_factory=list)
     users: list[UserDoc] = Field(default_factory=list)
+    groups: list[GroupDoc] = Field(default_factory=list, max_length=200)
+    queues: list[QueueDoc] = Field(default_factory=list, max_length=100)
+    speed_dials: list[SpeedDialDoc] = Field(default_factory=list, max_length=500)
+    directory: list[DirectoryEntryDoc] = Field(default_factory=list, max_length=2000)
 
 
 @dataclass(frozen=True)
@@ -257,6 +281,22 @@ def parse_document(raw: Any) -> TenantDoc:
     for i, num in enumerate(doc.numbers):
         if num.user is not None and num.user not in extensions:
             check.fail(f"numbers[{i}].user", f"no user has extension {num.user}")
+
+    routing = RoutingContext(
+        country=country,
+        users=all_extensions,
+        voicemail_users={u.extension for u in doc.users if u.voicemail.enabled},
+        schedules=schedules,
+        check=check,
+        fail=check.fail,
+    )
+    taken = {ext: f"users[{i}]" for ext, i in extensions.items()}
+    check_routing(doc.groups, doc.queues, taken, routing)
+    for i, num in enumerate(doc.numbers):
+        if num.user is not None and (num.routes or num.otherwise is not None):
+            check.fail(f"numbers[{i}].user", "give either user, or routes and otherwise")
+        check_number_routes(num.routes, num.otherwise, f"numbers[{i}]", routing)
+    check_speed_dials(doc.speed_dials, doc.directory, taken, routing)
 
     if doc.gateway is not None:
         gw = doc.gateway

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from provisioning import mpeg
+from provisioning import validation as v
 
 if TYPE_CHECKING:
     import numpy
@@ -43,7 +44,7 @@ WIDEST_RATE = max(RATES)
 # Peaks are brought down to -1 dBFS: resampling can push a full-scale source over it.
 PEAK_CEILING = 10 ** (-1 / 20)
 
-_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+_NAME = v.MEDIA_NAME
 # What a path FreeSWITCH reads may hold: no `$` (expanded), no space or `,|!` (which
 # separate files and arguments in FreeSWITCH's strings), no quotes.
 SAFE_PATH = re.compile(r"/[A-Za-z0-9._+/-]*")

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     func,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -57,6 +58,12 @@ class Tenant(Base):
     # whole on every call, never queried by their content.
     schedules: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     holidays: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Dialled by every user: speed dials (code → number) and the company directory's
+    # external contacts (##code), canonical JSON as the document has them.
+    speed_dials: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, default=list, server_default="[]"
+    )
+    directory: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
 
     users: Mapped[list[User]] = relationship(
         back_populates="tenant", cascade="all, delete-orphan", lazy="raise"
@@ -65,6 +72,12 @@ class Tenant(Base):
         back_populates="tenant", cascade="all, delete-orphan", lazy="raise"
     )
     gateway: Mapped[Gateway | None] = relationship(
+        back_populates="tenant", cascade="all, delete-orphan", lazy="raise"
+    )
+    groups: Mapped[list[HuntGroup]] = relationship(
+        back_populates="tenant", cascade="all, delete-orphan", lazy="raise"
+    )
+    queues: Mapped[list[Queue]] = relationship(
         back_populates="tenant", cascade="all, delete-orphan", lazy="raise"
     )
 
@@ -171,9 +184,103 @@ class PublicNumber(Base):
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
+    # By schedule, where calls go instead of `user`: {"routes": […], "otherwise": {…}}.
+    routing: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
 
     tenant: Mapped[Tenant] = relationship(back_populates="numbers", lazy="raise")
     user: Mapped[User | None] = relationship(lazy="raise")
+
+
+class HuntGroup(Base):
+    """A hunt group: dialled by its extension or short number, rings its members.
+    `settings` holds the rest of its document (distribution, rings, cycles, overflow …)."""
+
+    __tablename__ = "hunt_groups"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "extension", name="uq_hunt_groups_extension"),
+        UniqueConstraint("tenant_id", "short_number", name="uq_hunt_groups_short_number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(64))
+    extension: Mapped[str] = mapped_column(String(8))
+    short_number: Mapped[str | None] = mapped_column(String(3))
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Routing state (event listener, API): cyclic distribution starts after this member.
+    last_answerer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    tenant: Mapped[Tenant] = relationship(back_populates="groups", lazy="raise")
+    members: Mapped[list[GroupMember]] = relationship(
+        back_populates="group",
+        cascade="all, delete-orphan",
+        lazy="raise",
+        order_by="GroupMember.position",
+    )
+
+
+class GroupMember(Base):
+    """A user in a hunt group, in list order; logged out members are not rung."""
+
+    __tablename__ = "group_members"
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("hunt_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    logged_in: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+    group: Mapped[HuntGroup] = relationship(back_populates="members", lazy="raise")
+
+
+class Queue(Base):
+    """A queue (ACD) run by FreeSWITCH's mod_callcenter; `settings` holds the rest of
+    its document (strategy, max wait, overflow, wrap-up …)."""
+
+    __tablename__ = "queues"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "extension", name="uq_queues_extension"),
+        UniqueConstraint("tenant_id", "short_number", name="uq_queues_short_number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(64))
+    extension: Mapped[str] = mapped_column(String(8))
+    short_number: Mapped[str | None] = mapped_column(String(3))
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    tenant: Mapped[Tenant] = relationship(back_populates="queues", lazy="raise")
+    agents: Mapped[list[QueueAgent]] = relationship(
+        back_populates="queue",
+        cascade="all, delete-orphan",
+        lazy="raise",
+        order_by="QueueAgent.position",
+    )
+
+
+class QueueAgent(Base):
+    """A user answering a queue; logged out agents are offered no call."""
+
+    __tablename__ = "queue_agents"
+
+    queue_id: Mapped[int] = mapped_column(
+        ForeignKey("queues.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    logged_in: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+    queue: Mapped[Queue] = relationship(back_populates="agents", lazy="raise")
 
 
 class Gateway(Base):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -33,7 +34,26 @@ from provisioning.document import (
     dump_document,
     parse_document,
 )
-from provisioning.models import ApiToken, Gateway, Media, PublicNumber, Tenant, User
+from provisioning.models import (
+    ApiToken,
+    Gateway,
+    GroupMember,
+    HuntGroup,
+    Media,
+    PublicNumber,
+    Queue,
+    QueueAgent,
+    Tenant,
+    User,
+)
+from provisioning.tenant_routing import (
+    Destination,
+    DirectoryEntryDoc,
+    GroupDoc,
+    NumberRoute,
+    QueueDoc,
+    SpeedDialDoc,
+)
 
 
 class NotFound(LookupError):
@@ -72,6 +92,8 @@ def _load_tenant(session: Session, domain: str) -> Tenant | None:
             selectinload(Tenant.users),
             selectinload(Tenant.numbers).selectinload(PublicNumber.user),
             selectinload(Tenant.gateway),
+            selectinload(Tenant.groups).selectinload(HuntGroup.members),
+            selectinload(Tenant.queues).selectinload(Queue.agents),
         )
     ).one_or_none()
 
@@ -125,12 +147,22 @@ def apply_document(session: Session, doc: TenantDoc) -> ApplyReport:
         "holidays": [
             h.model_dump(mode="json", by_alias=True, exclude_defaults=True) for h in doc.holidays
         ],
+        "speed_dials": [_dumped(d) for d in doc.speed_dials],
+        "directory": [_dumped(d) for d in doc.directory],
     }
     calendar_changed = tenant is not None and (
         tenant.timezone != doc.timezone or tenant.holidays != tenant_values["holidays"]
     )
     if tenant is None:
-        tenant = Tenant(domain=doc.domain, users=[], numbers=[], gateway=None, **tenant_values)
+        tenant = Tenant(
+            domain=doc.domain,
+            users=[],
+            numbers=[],
+            gateway=None,
+            groups=[],
+            queues=[],
+            **tenant_values,
+        )
         session.add(tenant)
         report.created.append(f"tenant {doc.domain}")
     elif _assign(tenant, tenant_values):
@@ -164,7 +196,8 @@ def apply_document(session: Session, doc: TenantDoc) -> ApplyReport:
     session.flush()
     for position, ndoc in enumerate(doc.numbers):
         target = users[ndoc.user].id if ndoc.user is not None else None
-        values = {"position": position, "label": ndoc.label, "user_id": target}
+        routing = _dumped(ndoc, include={"routes", "otherwise"})
+        values = {"position": position, "label": ndoc.label, "user_id": target, "routing": routing}
         row = numbers.get(ndoc.number)
         if row is None:
             tenant.numbers.append(PublicNumber(number=ndoc.number, **values))
@@ -192,6 +225,7 @@ def apply_document(session: Session, doc: TenantDoc) -> ApplyReport:
         elif _assign(tenant.gateway, gw_values):
             report.updated.append("gateway")
 
+    _apply_units(tenant, doc, users, report)
     session.flush()
     if calendar_changed:
         # Reminders are planned in the tenant's timezone, around its holidays.
@@ -199,6 +233,64 @@ def apply_document(session: Session, doc: TenantDoc) -> ApplyReport:
 
         reschedule_tenant(session, doc.domain, datetime.now(UTC))
     return report
+
+
+def _dumped(model: Any, **options: Any) -> dict[str, Any]:
+    """A document part in its canonical stored form (what equals the default left out)."""
+    dumped: dict[str, Any] = model.model_dump(mode="json", exclude_defaults=True, **options)
+    return dumped
+
+
+# What the database keeps in columns of its own; the rest of a group's or queue's
+# document is stored whole in `settings`.
+_UNIT_COLUMNS = {"name", "extension", "short_number", "members", "agents"}
+
+
+def _apply_units(
+    tenant: Tenant, doc: TenantDoc, users: dict[str, User], report: ApplyReport
+) -> None:
+    """Groups and queues, matched by name; members keep their logged-in state."""
+    units: list[tuple[str, Sequence[GroupDoc | QueueDoc], list[Any], type, type, str]] = [
+        ("group", doc.groups, tenant.groups, HuntGroup, GroupMember, "members"),
+        ("queue", doc.queues, tenant.queues, Queue, QueueAgent, "agents"),
+    ]
+    for kind, items, rows, row_type, person_type, people_of in units:
+        existing = {row.name.casefold(): row for row in rows}
+        wanted = {item.name.casefold() for item in items}
+        for key, gone in list(existing.items()):
+            if key not in wanted:
+                rows.remove(gone)
+                report.deleted.append(f"{kind} {gone.name}")
+        for position, item in enumerate(items):
+            values = {
+                "position": position,
+                "name": item.name,
+                "extension": item.extension,
+                "short_number": item.short_number,
+                "settings": _dumped(item, exclude=_UNIT_COLUMNS),
+            }
+            row: Any = existing.get(item.name.casefold())
+            if row is None:
+                row = row_type(**values)
+                rows.append(row)
+                report.created.append(f"{kind} {item.name}")
+                changed = False
+            else:
+                changed = _assign(row, values)
+            people = getattr(row, people_of)
+            logged_in = {p.user_id: p.logged_in for p in people}
+            wanted_people = [
+                person_type(
+                    user_id=users[ext].id, position=k, logged_in=logged_in.get(users[ext].id, True)
+                )
+                for k, ext in enumerate(getattr(item, people_of))
+            ]
+            now = [(p.user_id, p.position) for p in people]
+            if now != [(p.user_id, p.position) for p in wanted_people]:
+                people[:] = wanted_people
+                changed = True
+            if changed and f"{kind} {item.name}" not in report.created:
+                report.updated.append(f"{kind} {item.name}")
 
 
 def export_document(session: Session, domain: str) -> TenantDoc:
@@ -230,9 +322,39 @@ def export_document(session: Session, domain: str) -> TenantDoc:
                 number=n.number,
                 label=n.label,
                 user=extension_of.get(n.user_id) if n.user_id is not None else None,
+                routes=[NumberRoute.model_validate(r) for r in n.routing.get("routes", [])],
+                otherwise=Destination.model_validate(n.routing["otherwise"])
+                if "otherwise" in n.routing
+                else None,
             )
             for n in sorted(tenant.numbers, key=lambda n: (n.position, n.number))
         ],
+        groups=[
+            GroupDoc.model_validate(
+                {
+                    **g.settings,
+                    "name": g.name,
+                    "extension": g.extension,
+                    "short_number": g.short_number,
+                    "members": [extension_of[m.user_id] for m in g.members],
+                }
+            )
+            for g in sorted(tenant.groups, key=lambda g: g.position)
+        ],
+        queues=[
+            QueueDoc.model_validate(
+                {
+                    **q.settings,
+                    "name": q.name,
+                    "extension": q.extension,
+                    "short_number": q.short_number,
+                    "agents": [extension_of[a.user_id] for a in q.agents],
+                }
+            )
+            for q in sorted(tenant.queues, key=lambda q: q.position)
+        ],
+        speed_dials=[SpeedDialDoc.model_validate(d) for d in tenant.speed_dials],
+        directory=[DirectoryEntryDoc.model_validate(d) for d in tenant.directory],
         users=[
             UserDoc(
                 extension=u.extension,

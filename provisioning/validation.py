@@ -35,6 +35,8 @@ FORBIDDEN_IN_TEXT = re.compile(r"[$\[\]{}<>|^\\\"\x00-\x1f\x7f]|x-pre-process", 
 
 # A distinctive ring is named by what phones know (Bellcore-dr2, ring3, …).
 ALERT_INFO_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]{0,31}")
+# Names of uploaded announcements, hold music and ringback tones (also file names).
+MEDIA_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 
 MAX_TEXT = 64
 
@@ -165,4 +167,13 @@ def check_voicemail_pin(value: str, *, own_numbers: list[str]) -> str:
         digits = re.sub(r"\D", "", number)
         if len(digits) >= 4 and any(digits[i : i + 4] in value for i in range(len(digits) - 3)):
             raise InvalidValue("must not contain the line's number or part of it")
+    return value
+
+
+def check_media_name(value: str) -> str:
+    if not MEDIA_NAME.fullmatch(value):
+        raise InvalidValue(
+            "a media name: 1 to 32 lower-case letters, digits, '-' or '_', "
+            "starting with a letter or a digit"
+        )
     return value
