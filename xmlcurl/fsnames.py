@@ -76,6 +76,9 @@ V_FORWARD_CHAIN = "centrex_forward_chain"
 # Set by group routing on calls it hands to a member (forwards marked direct-only and
 # the member's voicemail do not apply to those).
 V_VIA_GROUP = "centrex_via_group"
+# Groups and queues (their numbers, comma-separated) a call went through: an overflow
+# back into one of them is a loop and ends the call.
+V_UNIT_CHAIN = "centrex_unit_chain"
 
 # Leg and caller-ID variables.
 V_LEG_TIMEOUT = "leg_timeout"
