@@ -191,7 +191,30 @@ class PublicNumber(Base):
     user: Mapped[User | None] = relationship(lazy="raise")
 
 
-class HuntGroup(Base):
+class _Unit:
+    """What hunt groups and queues share: a name, numbers dialled inside the tenant,
+    and the rest of their document in `settings`."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(64))
+    extension: Mapped[str] = mapped_column(String(8))
+    short_number: Mapped[str | None] = mapped_column(String(3))
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class _Person:
+    """A user in a group or queue, in list order; logged out, they are not called."""
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    logged_in: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+
+class HuntGroup(_Unit, Base):
     """A hunt group: dialled by its extension or short number, rings its members.
     `settings` holds the rest of its document (distribution, rings, cycles, overflow …)."""
 
@@ -201,13 +224,6 @@ class HuntGroup(Base):
         UniqueConstraint("tenant_id", "short_number", name="uq_hunt_groups_short_number"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
-    position: Mapped[int] = mapped_column(Integer, default=0)
-    name: Mapped[str] = mapped_column(String(64))
-    extension: Mapped[str] = mapped_column(String(8))
-    short_number: Mapped[str | None] = mapped_column(String(3))
-    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Routing state (event listener, API): cyclic distribution starts after this member.
     last_answerer_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
@@ -222,24 +238,17 @@ class HuntGroup(Base):
     )
 
 
-class GroupMember(Base):
-    """A user in a hunt group, in list order; logged out members are not rung."""
-
+class GroupMember(_Person, Base):
     __tablename__ = "group_members"
 
     group_id: Mapped[int] = mapped_column(
         ForeignKey("hunt_groups.id", ondelete="CASCADE"), primary_key=True
     )
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
-    position: Mapped[int] = mapped_column(Integer, default=0)
-    logged_in: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     group: Mapped[HuntGroup] = relationship(back_populates="members", lazy="raise")
 
 
-class Queue(Base):
+class Queue(_Unit, Base):
     """A queue (ACD) run by FreeSWITCH's mod_callcenter; `settings` holds the rest of
     its document (strategy, max wait, overflow, wrap-up …)."""
 
@@ -248,14 +257,6 @@ class Queue(Base):
         UniqueConstraint("tenant_id", "extension", name="uq_queues_extension"),
         UniqueConstraint("tenant_id", "short_number", name="uq_queues_short_number"),
     )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
-    position: Mapped[int] = mapped_column(Integer, default=0)
-    name: Mapped[str] = mapped_column(String(64))
-    extension: Mapped[str] = mapped_column(String(8))
-    short_number: Mapped[str | None] = mapped_column(String(3))
-    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     tenant: Mapped[Tenant] = relationship(back_populates="queues", lazy="raise")
     agents: Mapped[list[QueueAgent]] = relationship(
@@ -266,19 +267,12 @@ class Queue(Base):
     )
 
 
-class QueueAgent(Base):
-    """A user answering a queue; logged out agents are offered no call."""
-
+class QueueAgent(_Person, Base):
     __tablename__ = "queue_agents"
 
     queue_id: Mapped[int] = mapped_column(
         ForeignKey("queues.id", ondelete="CASCADE"), primary_key=True
     )
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
-    position: Mapped[int] = mapped_column(Integer, default=0)
-    logged_in: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     queue: Mapped[Queue] = relationship(back_populates="agents", lazy="raise")
 

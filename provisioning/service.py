@@ -293,6 +293,18 @@ def _apply_units(
                 report.updated.append(f"{kind} {item.name}")
 
 
+def _unit_document(
+    row: HuntGroup | Queue, people_of: str, people: Sequence[Any], extension_of: dict[int, str]
+) -> dict[str, Any]:
+    return {
+        **row.settings,
+        "name": row.name,
+        "extension": row.extension,
+        "short_number": row.short_number,
+        people_of: [extension_of[p.user_id] for p in people],
+    }
+
+
 def export_document(session: Session, domain: str) -> TenantDoc:
     tenant = _load_tenant(session, domain)
     if tenant is None:
@@ -330,27 +342,11 @@ def export_document(session: Session, domain: str) -> TenantDoc:
             for n in sorted(tenant.numbers, key=lambda n: (n.position, n.number))
         ],
         groups=[
-            GroupDoc.model_validate(
-                {
-                    **g.settings,
-                    "name": g.name,
-                    "extension": g.extension,
-                    "short_number": g.short_number,
-                    "members": [extension_of[m.user_id] for m in g.members],
-                }
-            )
+            GroupDoc.model_validate(_unit_document(g, "members", g.members, extension_of))
             for g in sorted(tenant.groups, key=lambda g: g.position)
         ],
         queues=[
-            QueueDoc.model_validate(
-                {
-                    **q.settings,
-                    "name": q.name,
-                    "extension": q.extension,
-                    "short_number": q.short_number,
-                    "agents": [extension_of[a.user_id] for a in q.agents],
-                }
-            )
+            QueueDoc.model_validate(_unit_document(q, "agents", q.agents, extension_of))
             for q in sorted(tenant.queues, key=lambda q: q.position)
         ],
         speed_dials=[SpeedDialDoc.model_validate(d) for d in tenant.speed_dials],
