@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench e2e
+.PHONY: run test lint bench bench-esl e2e
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,3 +32,7 @@ e2e: $(VENV)/.installed
 # xml_curl fetches against the real server stack (bench/README.md); flags in BENCH_ARGS.
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench.xmlcurl_bench $(BENCH_ARGS)
+
+# Events through the listener from a fake FreeSWITCH (bench/README.md).
+bench-esl: $(VENV)/.installed
+	$(BIN)/python -m bench.esl_bench $(BENCH_ARGS)

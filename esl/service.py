@@ -17,7 +17,7 @@ from gevent.pywsgi import WSGIServer
 from centrex.config import Settings
 from centrex.db import make_engine
 from xmlcurl import fsnames as fs
-from xmlcurl.loader import load_hold_music
+from xmlcurl.loader import GatewayData, load_gateways, load_hold_music
 from xmlcurl.local_stream import hold_music_streams
 
 from .calllog import import_error_dir
@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 # Reminders fire within this many seconds of their time.
 REMINDERS_EVERY = 15.0
+# A tenant's new or changed trunk is in use within this many seconds.
+TRUNKS_EVERY = 10.0
 # Call records FreeSWITCH could not post are imported this often.
 CALL_RECORDS_EVERY = 60.0
 # Newly uploaded hold music plays within this many seconds.
@@ -48,6 +50,7 @@ def periodic_tasks(settings: Settings) -> list[tuple[float, Callable[[Listener],
     tasks: list[tuple[float, Callable[[Listener], None]]] = [
         (REMINDERS_EVERY, reminders),
         (HOLD_MUSIC_EVERY, HoldMusic(str(media_dir))),
+        (TRUNKS_EVERY, Trunks()),
     ]
     if settings.cdr_error_dir:
 
@@ -104,6 +107,41 @@ class HoldMusic:
             return True
         log.warning("hold music %s not started on %s: %s", name, node.node, reply.strip())
         return False
+
+
+class Trunks:
+    """sofia reads gateways when its profile starts: after a tenant's trunk is added,
+    changed or removed, each node is told (`killgw` for changed or removed ones, then
+    `rescan`, which adds the new definitions)."""
+
+    def __init__(self) -> None:
+        # Per node: the session (connection count) and the trunks it was last told of.
+        self._known: dict[str, tuple[int, dict[str, GatewayData]]] = {}
+
+    def __call__(self, listener: Listener) -> None:
+        with listener.engine.connect() as conn:
+            wanted = dict(load_gateways(conn))
+        for node in listener.connected():
+            session, known = self._known.get(node.node, (-1, {}))
+            if session != node.connections:
+                # A node that (re)started read every trunk when its profile started.
+                self._known[node.node] = (node.connections, wanted)
+                continue
+            stale = [name for name, gw in known.items() if wanted.get(name) != gw]
+            added = [name for name in wanted if name not in known]
+            if not (stale or added):
+                continue
+            try:
+                for name in stale:
+                    node.api(f"{fs.SOFIA_PROFILE_EXTERNAL} {fs.SOFIA_KILLGW} {name}")
+                node.api(f"{fs.SOFIA_PROFILE_EXTERNAL} {fs.SOFIA_RESCAN}")
+            except SwitchError as exc:
+                log.warning("trunks not updated on %s: %s", node.node, exc)
+                continue
+            log.info(
+                "trunks on %s: %d changed or removed, %d added", node.node, len(stale), len(added)
+            )
+            self._known[node.node] = (node.connections, wanted)
 
 
 def run_listener(settings: Settings) -> None:

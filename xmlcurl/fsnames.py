@@ -309,6 +309,10 @@ SECTION_CONFIGURATION = "configuration"
 CONF_LOCAL_STREAM = "local_stream.conf"
 LOCAL_STREAM_URL = "local_stream://"
 LOCAL_STREAM_START = "local_stream start"  # API: start a stream configured since load
+# API: the carriers' profile reads gateways when it starts; these make it read them again.
+SOFIA_PROFILE_EXTERNAL = "sofia profile external"
+SOFIA_RESCAN = "rescan"
+SOFIA_KILLGW = "killgw"
 LS_RATE = "rate"
 LS_SHUFFLE = "shuffle"
 LS_CHANNELS = "channels"

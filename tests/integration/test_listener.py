@@ -267,3 +267,30 @@ def test_background_job_results_reach_their_handler(engine, fake):
         assert results == [(job, "-ERR NO_ANSWER\n")]
     finally:
         listener.stop()
+
+
+def test_changed_and_new_trunks_are_loaded_on_each_node(engine, fake, listener):
+    from esl.service import Trunks
+
+    until(lambda: settled(listener))
+    fake.on_api("sofia", "+OK\n")
+    trunks = Trunks()
+    trunks(listener)  # what the node loaded when it started
+
+    def sofia() -> list[str]:
+        return [c.args for c in fake.commands if c.args.startswith("sofia ")]
+
+    trunks(listener)
+    assert sofia() == []
+    raw = demo_document()
+    raw["gateway"] = {**raw["gateway"], "proxy": "sip2.carrier.example"}
+    apply_raw(engine, raw)
+    other = {"domain": "b.example", "name": "B", "timezone": "UTC", "country": "FR"}
+    apply_raw(engine, {**other, "gateway": {"proxy": "sip.b.example"}})
+    trunks(listener)
+    assert sofia() == [
+        f"sofia profile external killgw {DOMAIN}",
+        "sofia profile external rescan",
+    ]
+    trunks(listener)
+    assert len(sofia()) == 2
