@@ -3,7 +3,7 @@ headers) pushes call and registration events at a fixed rate through one listene
 writing live state to the database. Run by hand; see bench/README.md.
 
     python -m bench.esl_bench [--rate 500] [--duration 60] [--users 1000]
-    python -m bench.esl_bench --hour        # one hour's worth of events at --rate, flat out
+    python -m bench.esl_bench --hour --rate 1500   # 500/s × 3600 events, 3 × faster
 
 Reports events written per second, the lag from the moment FreeSWITCH fired an event
 to the moment its change was committed (p50/p99/max), and the process's memory.
@@ -102,7 +102,9 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=60, help="seconds (60)")
     parser.add_argument("--users", type=int, default=1000, help="users of the tenant (1000)")
     parser.add_argument(
-        "--hour", action="store_true", help="send rate × 3600 events as fast as they go"
+        "--hour",
+        action="store_true",
+        help="send one hour's worth of events at 500/s (1.8 million), paced at --rate",
     )
     parser.add_argument("--database-url", help="default: SQLite in a temporary directory")
     args = parser.parse_args()
@@ -120,13 +122,20 @@ def main() -> int:
             while not listener.connected():
                 gevent.sleep(0.05)
             rss_start = rss_mib()
-            events = int(args.rate * (3600 if args.hour else args.duration))
-            rate = float("inf") if args.hour else args.rate
-            driver = threading.Thread(target=drive, args=(fake, domain, args.users, rate, events))
+            events = 500 * 3600 if args.hour else int(args.rate * args.duration)
+            driver = threading.Thread(
+                target=drive, args=(fake, domain, args.users, args.rate, events)
+            )
             started = time.monotonic()
             driver.start()
-            while driver.is_alive() or not listener.idle():
+            # Done when every event sent is written (or nothing moves for 5 s).
+            last, still = -1, time.monotonic()
+            while listener.stats.events < events:
                 gevent.sleep(0.05)
+                if listener.stats.events != last:
+                    last, still = listener.stats.events, time.monotonic()
+                elif not driver.is_alive() and time.monotonic() - still > 5:
+                    break
             elapsed = time.monotonic() - started
             listener.stop()
             stats = listener.stats
@@ -138,7 +147,7 @@ def main() -> int:
                 f"lag fired → committed: p50 {quantiles[49] * 1e3:.1f} ms, "
                 f"p99 {quantiles[98] * 1e3:.1f} ms, max {lags[-1] * 1e3:.1f} ms\n"
                 f"memory (bench process: listener and fake): {rss_start:.0f} MiB connected, "
-                f"{rss_mib():.0f} MiB after"
+                f"{rss_mib():.0f} MiB after {stats.events} events"
             )
         engine.dispose()
     return 0
