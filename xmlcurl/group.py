@@ -1,0 +1,280 @@
+"""Calls to a hunt group, and its members' log-in codes. Pure.
+
+Who rings: members logged in, not known to be unregistered, and not busy (calls in
+progress below their limit, or none when call waiting is off). With
+`members_call_handling`, members whose do-not-disturb would only end the group's
+call in a tone are left out too. A busy or unreachable member is skipped before the
+ring, so the caller never waits on a leg that cannot be answered. Nobody available:
+the overflow, at once.
+
+In which order (`distribution`): cyclic starts after the member who answered the
+group's last call; hierarchical is list order; least active puts the member idle for
+longest first (never called first of all); random is shuffled from the call's unique
+id (the same call always gets the same order). Each member rings `rings` × 5 s
+(`leg_timeout` on their leg of a `|` sequence; FreeSWITCH restarts its timer for each
+leg) and the sequence is repeated `cycles` times. Simultaneous: every member in one
+`,` bridge for rings × 5 s × cycles (`call_timeout`).
+
+How: `members_call_handling` false rings the members' phones (`user/`: every
+registered phone of the line). True hands each member the call through mod_loopback
+into the tenant's context, so that the member's own call handling (forwards, DND)
+compiles it, marked `centrex_via_group` (direct-only forwards and the member's
+voicemail do not apply). mod_loopback pre-answers the caller and passes a member's
+early media on (a forward's ringing, a refusal tone): the group therefore sets
+`ignore_early_media=true` so that the caller hears the group's ringback, and a leg
+that fails ends with the member's cause (loopback hangs its other half up with it).
+
+After the ring the call comes back here (`centrex_stage=group`): answered → the call
+is over; caller gone → hang up; anything else → the overflow (`xmlcurl.destinations`),
+with the groups and queues already tried in `centrex_unit_chain` so that overflows
+cannot loop.
+
+Log-in codes: `*55<group number>` logs the calling member in, `*56<group number>` out.
+The dialplan cannot write to Centrex, so the answer fires a CUSTOM event that the
+event listener stores, and plays a confirmation.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from provisioning import media
+from provisioning.call_handling import Callers
+from provisioning.tenant_routing import RING_SECONDS, Distribution
+from xmlcurl import fsnames as fs
+from xmlcurl.decisions import (
+    Action,
+    Answer,
+    EarlyMedia,
+    Endpoint,
+    FireEvent,
+    Hangup,
+    LegOptions,
+    LoopbackEndpoint,
+    Prompt,
+    Ring,
+    Route,
+    SetMedia,
+    SetVariable,
+    Transfer,
+    UnsetVariable,
+    UserEndpoint,
+)
+from xmlcurl.destinations import Handoff, hand_off
+from xmlcurl.group_loader import GroupData, MemberData
+from xmlcurl.line import bridge_settings
+from xmlcurl.loader import CallData, LineData, TenantData
+from xmlcurl.local_stream import hold_music_url
+from xmlcurl.request import CallRequest
+
+LOGIN_CODE = "*55"
+LOGOUT_CODE = "*56"
+# FreeSWITCH's originate takes at most this many legs in one bridge (MAX_PEERS).
+MAX_LEGS = 128
+
+_NEVER = datetime.min.replace(tzinfo=UTC)
+
+# Ringback by country (ITU-T E.180), as FreeSWITCH's vars.xml spells them.
+_RINGBACK = {
+    "default": "%(1000,4000,425)",
+    "FR": "%(1500,3500,440)",
+    "US": "%(2000,4000,440,480)",
+    "CA": "%(2000,4000,440,480)",
+    "GB": "%(400,200,400,450);%(400,2000,400,450)",
+}
+
+Decision = tuple[str, tuple[Action, ...]]
+
+
+@dataclass(frozen=True)
+class CallToGroup:
+    tenant: TenantData
+    group: GroupData
+    # As dialled (extension or short number): a failed ring hunts it again.
+    destination: str
+    context: str
+    unique_id: str
+    # Group and queue numbers the call already went through.
+    unit_chain: tuple[str, ...] = ()
+    media_dir: str = ""
+
+
+def number_to_load(destination: str, dialled_group: bool) -> str | None:
+    """The group number a call names: the group dialled, or the one a log-in code is for."""
+    if dialled_group:
+        return destination
+    for code in (LOGIN_CODE, LOGOUT_CODE):
+        number = destination.removeprefix(code)
+        if number != destination and number.isdigit():
+            return number
+    return None
+
+
+def _refuses_group_calls(member: MemberData) -> bool:
+    """Do not disturb with nobody let through and no forward for group calls: the
+    member's own handling could only end the call in a tone."""
+    ch = member.call_handling
+    dnd = ch.do_not_disturb
+    if dnd is None or not dnd.enabled or dnd.priority_callers != Callers():
+        return False
+    forward = ch.forward_busy
+    return forward is None or forward.direct_only
+
+
+def available(member: MemberData, members_call_handling: bool) -> bool:
+    limit = member.max_concurrent_calls if member.call_waiting else 1
+    return (
+        member.logged_in
+        and member.registered is not False
+        and member.active_calls < limit
+        and not (members_call_handling and _refuses_group_calls(member))
+    )
+
+
+def ring_order(group: GroupData, unique_id: str) -> list[MemberData]:
+    """Every member, in the order the distribution rings them."""
+    members = list(group.members)
+    distribution = group.doc.distribution
+    if distribution is Distribution.CYCLIC:
+        extensions = [m.extension for m in members]
+        if group.last_answerer in extensions:
+            start = extensions.index(group.last_answerer) + 1
+            members = members[start:] + members[:start]
+    elif distribution is Distribution.LEAST_ACTIVE:
+        # Stable: members idle since the same time keep their list order.
+        members.sort(key=lambda m: m.last_call_end or _NEVER)
+    elif distribution is Distribution.RANDOM:
+        random.Random(unique_id).shuffle(members)
+    return members
+
+
+def _leg(call: CallToGroup, member: MemberData, timeout: int | None) -> Endpoint:
+    group, domain = call.group.doc, call.tenant.domain
+    markers: tuple[tuple[str, str], ...] = (
+        (fs.V_GROUP, f"{group.extension}@{domain}"),
+        (fs.V_GROUP_MEMBER, member.extension),
+    )
+    if group.members_call_handling:
+        markers += ((fs.V_VIA_GROUP, group.extension),)
+        return LoopbackEndpoint(member.extension, domain, LegOptions(timeout, variables=markers))
+    return UserEndpoint(member.extension, domain, LegOptions(timeout, variables=markers))
+
+
+def _media(call: CallToGroup) -> tuple[Action, ...]:
+    """The group's ringback (its tone, else the country's) and hold music. Hold music is
+    read from the channel that puts the call on hold: the member's, so it is exported."""
+    doc, domain, paths = call.group.doc, call.tenant.domain, call.group.media_paths
+    ringback = _RINGBACK.get(call.tenant.country, _RINGBACK["default"])
+    if doc.ringback and media.media_path(domain, media.RINGBACK, doc.ringback) in paths:
+        ringback = f"{call.media_dir}/{media.media_path(domain, media.RINGBACK, doc.ringback)}"
+    actions: tuple[Action, ...] = (SetMedia(fs.V_RINGBACK, ringback),)
+    music = doc.music_on_hold
+    if music and media.media_path(domain, media.MUSIC, music) in paths:
+        actions += (SetMedia(fs.V_HOLD_MUSIC, hold_music_url(domain, music), export=True),)
+    return actions
+
+
+def _overflow(call: CallToGroup, why: str) -> Decision:
+    doc = call.group.doc
+    chain = call.unit_chain
+    if doc.extension not in chain:
+        chain = (*chain, doc.extension)
+    at = Handoff(
+        call.tenant, call.tenant.unit_numbers, chain, call.media_dir, call.group.media_paths
+    )
+    name, actions = hand_off(doc.overflow, at)
+    return f"group {doc.name}: {why}, overflow {name}", actions
+
+
+def route_to_group(call: CallToGroup) -> Decision:
+    """The first hunt of a call to the group."""
+    doc = call.group.doc
+    members = [
+        m for m in ring_order(call.group, call.unique_id) if available(m, doc.members_call_handling)
+    ]
+    if not members:
+        return _overflow(call, "no member available")
+    seconds = doc.rings * RING_SECONDS
+    if doc.distribution is Distribution.SIMULTANEOUS:
+        ring = Ring(tuple(_leg(call, m, None) for m in members), seconds * doc.cycles)
+    else:
+        legs = [_leg(call, m, seconds) for _ in range(doc.cycles) for m in members]
+        ring = Ring(tuple(legs[:MAX_LEGS]), seconds, sequential=True)
+    name = f"group {doc.name}: {doc.distribution.value} {', '.join(m.extension for m in members)}"
+    return name, (
+        *bridge_settings(call.destination, fs.STAGE_GROUP),
+        SetVariable(fs.V_IGNORE_EARLY_MEDIA, "true"),
+        *_media(call),
+        ring,
+        Transfer(call.destination, call.context),
+    )
+
+
+def after_group_failure(call: CallToGroup, disposition: str) -> Decision:
+    """The hunt after the group's ring: an answered call never overflows."""
+    cleanup = (UnsetVariable(fs.V_FAILOVER_FOR), UnsetVariable(fs.V_STAGE))
+    doc = call.group.doc
+    actions: tuple[Action, ...]
+    if disposition in fs.ANSWERED_DISPOSITIONS:
+        name, actions = f"group {doc.name}: answered", (Hangup(fs.NORMAL_CLEARING),)
+    elif disposition == fs.ORIGINATOR_CANCEL:
+        name, actions = f"group {doc.name}: caller hung up", (Hangup(fs.ORIGINATOR_CANCEL),)
+    else:
+        name, actions = _overflow(call, f"nobody answered ({disposition or '?'})")
+    return name, (*cleanup, *actions)
+
+
+def log_in_or_out(group: GroupData, domain: str, caller: LineData | None, code: str) -> Decision:
+    """A member's log-in code: only from the member's own authenticated phone."""
+    doc = group.doc
+    if caller is None or caller.extension not in {m.extension for m in group.members}:
+        return f"group {doc.name}: log-in code from a non-member", (
+            EarlyMedia(),
+            Prompt(fs.PROMPT_REJECTED),
+            Hangup(fs.CALL_REJECTED),
+        )
+    logged_in = code == LOGIN_CODE
+    event = FireEvent(
+        fs.EVENT_GROUP_LOGIN,
+        (
+            (fs.EV_GROUP_DOMAIN, domain),
+            (fs.EV_GROUP_NUMBER, doc.extension),
+            (fs.EV_GROUP_MEMBER, caller.extension),
+            (fs.EV_GROUP_LOGGED_IN, "true" if logged_in else "false"),
+        ),
+    )
+    prompt = fs.PROMPT_LOGGED_IN if logged_in else fs.PROMPT_LOGGED_OUT
+    state = "in" if logged_in else "out"
+    return f"group {doc.name}: {caller.extension} logs {state}", (
+        Answer(),
+        event,
+        Prompt(prompt),
+        Hangup(fs.NORMAL_CLEARING),
+    )
+
+
+def compile_group_call(request: CallRequest, data: CallData, caller_line: LineData | None) -> Route:
+    """A call naming a group (`data.group` is loaded): its log-in codes, its first
+    hunt, or the hunt after its ring."""
+    assert data.group is not None
+    code = request.destination[: len(LOGIN_CODE)]
+    if not data.dialled_group and code in (LOGIN_CODE, LOGOUT_CODE):
+        name, actions = log_in_or_out(data.group, data.tenant.domain, caller_line, code)
+        return Route(request.context, request.destination, name, actions)
+    call = CallToGroup(
+        data.tenant,
+        data.group,
+        request.destination,
+        request.context,
+        request.unique_id,
+        request.unit_chain,
+        data.media_dir,
+    )
+    failover = request.failover_for == request.destination and request.stage == fs.STAGE_GROUP
+    if failover:
+        name, actions = after_group_failure(call, request.disposition or "")
+    else:
+        name, actions = route_to_group(call)
+    return Route(request.context, request.destination, name, actions)

@@ -1,0 +1,156 @@
+"""What the group compiler sees of a hunt group, and the one query that loads it.
+
+Loaded only for calls to a group's number (the tenant query says so) and for the
+log-in codes: the group, its members in list order with their live state (logged in,
+registered, calls in progress, when their last call ended), the member who answered
+the group's last call, and the tenant's media files. Rows become frozen data; settings
+are parsed once per distinct stored text.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy.orm import aliased
+
+from provisioning.call_handling import CallHandling
+from provisioning.models import GroupMember, HuntGroup, LineState, Media, Tenant, User
+from provisioning.tenant_routing import GroupDoc
+from xmlcurl.loader import _parsed_call_handling, _Prepared
+
+
+@dataclass(frozen=True)
+class MemberData:
+    extension: str
+    logged_in: bool
+    max_concurrent_calls: int
+    call_waiting: bool
+    call_handling: CallHandling
+    # Live state, as the event listener keeps it (registered None: unknown).
+    active_calls: int = 0
+    registered: bool | None = None
+    last_call_end: datetime | None = None
+
+
+@dataclass(frozen=True)
+class GroupData:
+    # The group's settings (its `members` list is left empty: see `members`).
+    doc: GroupDoc
+    members: tuple[MemberData, ...] = ()
+    # Extension of the member who answered the group's last call.
+    last_answerer: str | None = None
+    # The tenant's media files, relative to the media directory.
+    media_paths: frozenset[str] = frozenset()
+
+
+@lru_cache(maxsize=4096)
+def _parsed_group(name: str, extension: str, short_number: str | None, text: str) -> GroupDoc:
+    # Shared between calls: the document is only read after this point.
+    return GroupDoc.model_validate(
+        {**json.loads(text), "name": name, "extension": extension, "short_number": short_number}
+    )
+
+
+@lru_cache(maxsize=4096)
+def _parsed_paths(text: str | None) -> frozenset[str]:
+    return frozenset(text.split("|")) if text else frozenset()
+
+
+def _instant(value: Any) -> datetime | None:
+    """A timestamp as the driver returns it (SQLite: text) → an aware datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+# A literal, not a bound parameter: prepared statements take only the call's values.
+_SEPARATOR: Any = literal_column("'|'")
+_Member = aliased(User, name="member")
+_LastAnswerer = aliased(User, name="last_answerer")
+# Media paths never hold `|` (see provisioning.media).
+_MEDIA_PATHS = (
+    select(func.aggregate_strings(Media.path, _SEPARATOR))
+    .where(Media.tenant_id == Tenant.id)
+    .scalar_subquery()
+)
+_GROUP_QUERY = (
+    select(
+        HuntGroup.name,
+        HuntGroup.extension.label("group_extension"),
+        HuntGroup.short_number,
+        cast(HuntGroup.settings, Text).label("settings"),
+        _LastAnswerer.extension.label("last_answerer"),
+        _MEDIA_PATHS.label("media_paths"),
+        GroupMember.position,
+        GroupMember.logged_in,
+        _Member.extension,
+        _Member.max_concurrent_calls,
+        _Member.call_waiting,
+        cast(_Member.call_handling, Text).label("call_handling"),
+        LineState.active_calls,
+        LineState.registered,
+        LineState.last_call_end,
+    )
+    .select_from(Tenant)
+    .join(
+        HuntGroup,
+        and_(
+            HuntGroup.tenant_id == Tenant.id,
+            or_(
+                HuntGroup.extension == bindparam("number"),
+                HuntGroup.short_number == bindparam("number"),
+            ),
+        ),
+    )
+    .outerjoin(_LastAnswerer, _LastAnswerer.id == HuntGroup.last_answerer_id)
+    .outerjoin(GroupMember, GroupMember.group_id == HuntGroup.id)
+    .outerjoin(_Member, _Member.id == GroupMember.user_id)
+    .outerjoin(LineState, LineState.user_id == _Member.id)
+    .where(Tenant.domain == bindparam("domain"))
+    .order_by(GroupMember.position)
+)
+_GROUP = _Prepared(_GROUP_QUERY)
+
+
+def _member(row: Any) -> MemberData:
+    return MemberData(
+        row.extension,
+        bool(row.logged_in),
+        row.max_concurrent_calls,
+        bool(row.call_waiting),
+        _parsed_call_handling(row.call_handling),
+        row.active_calls or 0,
+        None if row.registered is None else bool(row.registered),
+        _instant(row.last_call_end),
+    )
+
+
+def load_group(conn: Connection, domain: str, number: str) -> GroupData | None:
+    """The group of `domain` whose extension or short number is `number`."""
+    rows = _GROUP.rows(conn, {"domain": domain, "number": number})
+    if not rows:
+        return None
+    first = rows[0]
+    return GroupData(
+        _parsed_group(first.name, first.group_extension, first.short_number, first.settings),
+        tuple(_member(row) for row in rows if row.extension is not None),
+        first.last_answerer,
+        _parsed_paths(first.media_paths),
+    )
