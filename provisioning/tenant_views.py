@@ -1,0 +1,65 @@
+"""Read-only views of a tenant document: a number's routing now, the company directory.
+
+Pure: a parsed `TenantDoc` (and `now`) in, plain JSON-ready data out.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from provisioning.document import NumberDoc, TenantDoc
+from provisioning.number_routing import TenantCalendar, route_in_force
+from provisioning.tenant_routing import Destination
+
+
+def _dumped(dest: Destination | None) -> dict[str, Any] | None:
+    return None if dest is None else dest.model_dump(mode="json", exclude_defaults=True)
+
+
+def find_number(doc: TenantDoc, e164: str) -> NumberDoc | None:
+    return next((n for n in doc.numbers if n.number == e164), None)
+
+
+def number_routing(doc: TenantDoc, number: NumberDoc, now: datetime) -> dict[str, Any]:
+    """The number's routes, which one takes calls at `now` (an index, "otherwise", or
+    None for a number that simply rings its user) and where calls go at `now`."""
+    calendar = TenantCalendar.from_document(doc)
+    routes = [
+        {
+            "schedule": route.schedule,
+            "to": _dumped(route.to),
+            "schedule_in_force": calendar.in_force(route.schedule, now),
+        }
+        for route in number.routes
+    ]
+    in_force: int | str | None = None
+    if number.routes or number.otherwise is not None:
+        chosen = route_in_force(number.routes, number.otherwise, calendar, now)
+        in_force = "otherwise" if chosen.index is None else chosen.index
+        destination = chosen.destination
+    else:
+        destination = None if number.user is None else Destination(user=number.user)
+    return {
+        "number": number.number,
+        "label": number.label,
+        "at": now.astimezone(ZoneInfo(doc.timezone)).isoformat(),
+        "timezone": doc.timezone,
+        "routes": routes,
+        "otherwise": _dumped(number.otherwise),
+        "in_force": in_force,
+        "destination": _dumped(destination),
+    }
+
+
+def company_directory(doc: TenantDoc) -> dict[str, Any]:
+    """What every user of the tenant may look up: colleagues, and the external
+    contacts the administrator added (with their ## codes)."""
+    return {
+        "users": [
+            {"extension": u.extension, "name": u.name, "public_number": u.public_number}
+            for u in doc.users
+        ],
+        "external": [{"name": e.name, "number": e.number, "code": e.code} for e in doc.directory],
+    }

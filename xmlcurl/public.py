@@ -1,0 +1,45 @@
+"""Calls from the public network to a number routed by schedule.
+
+Pure. The number's first route whose schedule is in force now takes the call, else its
+"outside every schedule" destination (`provisioning.number_routing`, which the API
+also asks); `xmlcurl.destinations` compiles where the call goes. Calls handed on into
+the tenant's context are marked as coming from outside first, so that nothing there
+takes them for calls of the tenant's own lines: they never gain outbound rights.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from provisioning.number_routing import TenantCalendar, route_in_force
+from xmlcurl import fsnames as fs
+from xmlcurl.decisions import Hangup, Route, SetVariable
+from xmlcurl.destinations import Handoff, hand_off
+from xmlcurl.loader import CallData
+from xmlcurl.request import CallRequest
+
+
+def route_public_number(request: CallRequest, data: CallData, now: datetime) -> Route:
+    """Where a call to a number with routes (or an `otherwise`) goes, now."""
+    routing = data.public_number_routing
+    tenant = data.tenant
+    calendar = TenantCalendar(tenant.schedules, tenant.holidays, tenant.timezone)
+    chosen = route_in_force(routing.routes, routing.otherwise, calendar, now)
+    if chosen.destination is None:
+        return Route(
+            request.context,
+            request.destination,
+            "reject: no route in force and no otherwise",
+            (Hangup(fs.NO_ROUTE_DESTINATION),),
+        )
+    name, actions = hand_off(chosen.destination, Handoff(tenant, tenant.unit_numbers))
+    if chosen.index is None:
+        which = "otherwise"
+    else:
+        which = f"while {routing.routes[chosen.index].schedule}"
+    return Route(
+        request.context,
+        request.destination,
+        f"{data.public_number} {which}: {name}",
+        (SetVariable(fs.V_FROM_PUBLIC, "true"), *actions),
+    )
