@@ -9,6 +9,8 @@
     centrex tenants                                    list tenants
     centrex token create NAME [--tenant DOMAIN]        make a REST API token
     centrex holidays import DOMAIN --year Y [--country C] [--user EXT]
+    centrex holidays import-csv DOMAIN FILE            add holidays from a CSV file
+    centrex summary DOMAIN [--html]                    every rule in force, printable
     centrex cdr import DIR                             import call records FreeSWITCH left
                                                        in its xml_cdr err-log-dir
     centrex calls DOMAIN [--user EXT] [--month YYYY-MM] [--kind K] [--search Q] [--csv]
@@ -34,6 +36,7 @@ import secrets
 import subprocess
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -44,7 +47,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.config import ConfigError, Settings, load_settings, require
 from centrex.db import make_engine, make_session_factory, upgrade
-from provisioning import media, reminders, service
+from provisioning import media, reminders, service, summary
 from provisioning.document import (
     DocumentInvalid,
     dump_document,
@@ -155,6 +158,23 @@ def cmd_holidays_import(settings: Settings, args: argparse.Namespace) -> int:
             print(f"centrex: {problem}", file=sys.stderr)
         return 1
     print("updated: " + ", ".join(report.updated) if report.changed else "no change")
+    return 0
+
+
+def cmd_holidays_import_csv(settings: Settings, args: argparse.Namespace) -> int:
+    text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+    with _sessions(settings).begin() as session:
+        report = service.import_holidays_csv(session, args.domain, text)
+    print("updated: " + ", ".join(report.updated) if report.changed else "no change")
+    return 0
+
+
+def cmd_summary(settings: Settings, args: argparse.Namespace) -> int:
+    with _sessions(settings).begin() as session:
+        doc = service.export_document(session, args.domain)
+    found = summary.summarise(doc, datetime.now(UTC))
+    sys.stdout.write(summary.as_html(found) if args.html else summary.as_text(found))
+    sys.stdout.write("\n")
     return 0
 
 
@@ -406,6 +426,17 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--country", help="ISO 3166 code (default: the tenant's country)")
     imp.add_argument("--user", help="extension: add them to its planner's special days")
     imp.set_defaults(run=cmd_holidays_import)
+    csv_import = hol.add_parser(
+        "import-csv", help="add holidays from a CSV file (date,name or from,to,name)"
+    )
+    csv_import.add_argument("domain")
+    csv_import.add_argument("file", help="the CSV file, or - for standard input")
+    csv_import.set_defaults(run=cmd_holidays_import_csv)
+
+    summ = sub.add_parser("summary", help="every rule in force for a tenant, printable")
+    summ.add_argument("domain")
+    summ.add_argument("--html", action="store_true", help="a standalone HTML page")
+    summ.set_defaults(run=cmd_summary)
 
     rem = sub.add_parser("reminders", help="list a line's reminders (wake-up calls)")
     rem.add_argument("domain")

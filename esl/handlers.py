@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from xmlcurl import fsnames as fs
 
 from .events import Event
+from .groups import GroupAnswered, GroupLogin, on_group_answer, on_group_login
 
 INBOUND = "inbound"  # the leg comes from the user's phone: the user calls
 OUTBOUND = "outbound"  # the leg goes to the user's phone: the user is called
@@ -88,7 +89,9 @@ class ProbeAsked:
     line: LineRef
 
 
-Change = Registered | Unregistered | ChannelSeen | ChannelGone | ProbeAsked
+Change = (
+    Registered | Unregistered | ChannelSeen | ChannelGone | ProbeAsked | GroupAnswered | GroupLogin
+)
 
 
 def event_time(event: Event, now: datetime) -> datetime:
@@ -176,6 +179,11 @@ def on_probe(event: Event, node: str, now: datetime) -> tuple[Change, ...]:
     return (ProbeAsked(node, proto, line),) if line else ()
 
 
+def on_answer(event: Event, node: str, now: datetime) -> tuple[Change, ...]:
+    """A leg answered; a member's leg of a group call also names who answered it."""
+    return (*on_channel(event, node, now), *on_group_answer(event, node, now))
+
+
 Handler = Callable[[Event, str, datetime], tuple[Change, ...]]
 
 HANDLERS: dict[str, Handler] = {
@@ -184,11 +192,12 @@ HANDLERS: dict[str, Handler] = {
     fs.EVENT_SOFIA_EXPIRE: on_unregister,
     fs.EVENT_CHANNEL_CREATE: on_channel,
     fs.EVENT_CHANNEL_CALLSTATE: on_channel,
-    fs.EVENT_CHANNEL_ANSWER: on_channel,
+    fs.EVENT_CHANNEL_ANSWER: on_answer,
     fs.EVENT_CHANNEL_HOLD: on_channel,
     fs.EVENT_CHANNEL_UNHOLD: on_channel,
     fs.EVENT_CHANNEL_DESTROY: on_channel_destroy,
     fs.EVENT_PRESENCE_PROBE: on_probe,
+    fs.EVENT_GROUP_LOGIN: on_group_login,
 }
 
 # What the listener subscribes to: exactly the events it handles.

@@ -23,6 +23,7 @@ from provisioning.api import require_token, visible
 from .activity import UnknownTenant, tenant_activity, tenant_id_of
 from .listener import Listener
 from .live_api import blueprint as click_to_call
+from .queue_stats import queue_statistics
 
 blueprint = Blueprint("live", __name__)
 
@@ -44,6 +45,7 @@ def _listener() -> Listener:
 def _snapshot(listener: Listener, domain: str) -> dict[str, Any]:
     with listener.engine.connect() as conn:
         snapshot = tenant_activity(conn, domain, listener.clock())
+        snapshot["queues"] = queue_statistics(conn, domain, listener)
     snapshot["nodes"] = _nodes(listener)
     return snapshot
 

@@ -25,6 +25,7 @@ from .connection import NodeConnection
 from .events import Event
 from .listener import Listener
 from .live import create_live_app
+from .queue_agents import AGENTS_EVERY, QueueAgents
 from .reminder_calls import fire_due_reminders, settle_reminder_call
 from .switch import SwitchError
 
@@ -51,6 +52,7 @@ def periodic_tasks(settings: Settings) -> list[tuple[float, Callable[[Listener],
         (REMINDERS_EVERY, reminders),
         (HOLD_MUSIC_EVERY, HoldMusic(str(media_dir))),
         (TRUNKS_EVERY, Trunks()),
+        (AGENTS_EVERY, QueueAgents()),
     ]
     if settings.cdr_error_dir:
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, case, delete, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
+from provisioning import groups
 from provisioning.models import Channel, LineState, Registration, Tenant, User
 
 from .handlers import (
@@ -25,6 +26,8 @@ from .handlers import (
     Change,
     ChannelGone,
     ChannelSeen,
+    GroupAnswered,
+    GroupLogin,
     LineRef,
     Registered,
     Unregistered,
@@ -79,6 +82,8 @@ class _Leg:
 class _Net:
     registrations: dict[tuple[str, str], Registered | None] = field(default_factory=dict)
     legs: dict[str, _Leg] = field(default_factory=dict)
+    # Group routing state, written as it comes (the last change of a batch wins).
+    groups: list[GroupAnswered | GroupLogin] = field(default_factory=list)
 
     @classmethod
     def of(cls, changes: Iterable[Change]) -> _Net:
@@ -102,6 +107,8 @@ class _Net:
                 leg.peer_name = change.peer_name[:255] or leg.peer_name
             elif isinstance(change, ChannelGone):
                 net.legs.setdefault(change.uuid, _Leg(change.node)).gone_at = change.at
+            elif isinstance(change, GroupAnswered | GroupLogin):
+                net.groups.append(change)
         return net
 
     def lines(self) -> set[LineRef]:
@@ -127,7 +134,7 @@ class LiveStore:
     def apply(self, changes: Sequence[Change], now: datetime) -> list[LineStatus]:
         """Write a batch of changes; the states of the lines they touched."""
         net = _Net.of(changes)
-        if not (net.registrations or net.legs):
+        if not (net.registrations or net.legs or net.groups):
             return []
         with self.engine.begin() as conn:
             return self._refresh(conn, self._write(conn, net), now)
@@ -177,6 +184,7 @@ class LiveStore:
     def _write(self, conn: Connection, net: _Net) -> set[int]:
         """Write the net effect; the users whose lines it touched."""
         owners = self._owners(conn, net.lines())
+        self._write_groups(conn, net)
         return self._write_registrations(conn, net, owners) | self._write_legs(conn, net, owners)
 
     def _write_registrations(
@@ -227,6 +235,15 @@ class LiveStore:
                 rows,
             )
         return touched
+
+    def _write_groups(self, conn: Connection, net: _Net) -> None:
+        for change in net.groups:
+            if isinstance(change, GroupAnswered):
+                groups.store_last_answerer(conn, change.domain, change.group, change.member)
+            else:
+                groups.store_logged_in(
+                    conn, change.domain, change.group, change.member, change.logged_in
+                )
 
     def _write_legs(self, conn: Connection, net: _Net, owners: dict[LineRef, int]) -> set[int]:
         if not net.legs:

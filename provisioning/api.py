@@ -18,7 +18,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, UnsupportedMediaType
 
-from provisioning import media, reminders, service
+from provisioning import (
+    groups,
+    media,
+    queue_agents,
+    reminders,
+    service,
+    summary,
+    tenant_views,
+)
 from provisioning.document import (
     DocumentInvalid,
     Problem,
@@ -266,6 +274,44 @@ def delete_number(domain: str, number: str) -> Any:
         return jsonify(_apply(session, doc))
 
 
+@blueprint.get("/tenants/<domain>/numbers/<number>/routing")
+@domain_errors
+def get_number_routing(domain: str, number: str) -> Any:
+    with _transaction() as session:
+        doc = service.export_document(session, visible(domain))
+    found = tenant_views.find_number(doc, _number_key({"country": doc.country}, number))
+    if found is None:
+        raise service.NotFound(f"no number {number}")
+    return jsonify(tenant_views.number_routing(doc, found, datetime.now(UTC)))
+
+
+@blueprint.get("/tenants/<domain>/directory")
+@domain_errors
+def get_directory(domain: str) -> Any:
+    with _transaction() as session:
+        doc = service.export_document(session, visible(domain))
+    return jsonify(tenant_views.company_directory(doc))
+
+
+_SUMMARY_FORMATS = {"html": "text/html", "text": "text/plain"}
+
+
+@blueprint.get("/tenants/<domain>/summary")
+@domain_errors
+def get_summary(domain: str) -> Any:
+    wanted = request.args.get("format")
+    if wanted is None:
+        best = request.accept_mimetypes.best_match(["text/html", "text/plain"], "text/html")
+        wanted = "text" if best == "text/plain" else "html"
+    if wanted not in _SUMMARY_FORMATS:
+        raise DocumentInvalid([Problem("format", "must be html or text")])
+    with _transaction() as session:
+        doc = service.export_document(session, visible(domain))
+    found = summary.summarise(doc, datetime.now(UTC))
+    body = summary.as_html(found) if wanted == "html" else summary.as_text(found)
+    return Response(body, mimetype=_SUMMARY_FORMATS[wanted])
+
+
 @blueprint.post("/tenants/<domain>/holidays/import")
 @domain_errors
 def import_holidays(domain: str) -> Any:
@@ -276,6 +322,23 @@ def import_holidays(domain: str) -> Any:
         report = service.import_holidays(
             session, visible(domain), body.get("country"), int(body["year"]), body.get("user")
         )
+        return jsonify({"dry_run": False, **report.as_dict()})
+
+
+# A holiday list is a few kilobytes; anything this large is not one.
+_MAX_CSV = 1024 * 1024
+
+
+@blueprint.post("/tenants/<domain>/holidays/csv")
+@domain_errors
+def import_holidays_csv(domain: str) -> Any:
+    visible(domain)
+    if request.mimetype != "text/csv":
+        raise UnsupportedMediaType("send the holiday list as a text/csv body")
+    request.max_content_length = _MAX_CSV
+    text = request.get_data(as_text=True)
+    with _transaction() as session:
+        report = service.import_holidays_csv(session, domain, text)
         return jsonify({"dry_run": False, **report.as_dict()})
 
 
@@ -384,6 +447,68 @@ def delete_media(domain: str, kind: str, name: str) -> Any:
     with _transaction() as session:
         service.delete_media(session, _media_store(), visible(domain), kind, name)
     return Response(status=204)
+
+
+# --- queues: agents log in and out ------------------------------------------------
+_QUEUE_AGENT = "/tenants/<domain>/queues/<queue>/agents/<extension>"
+
+
+@blueprint.get("/tenants/<domain>/queues")
+@domain_errors
+def list_queues(domain: str) -> Any:
+    with _transaction() as session:
+        return jsonify(queues=queue_agents.list_queues(session, visible(domain)))
+
+
+@blueprint.post(_QUEUE_AGENT + "/login")
+@domain_errors
+def agent_login(domain: str, queue: str, extension: str) -> Any:
+    with _transaction() as session:
+        return jsonify(queue_agents.set_logged_in(session, visible(domain), queue, extension, True))
+
+
+@blueprint.post(_QUEUE_AGENT + "/logout")
+@domain_errors
+def agent_logout(domain: str, queue: str, extension: str) -> Any:
+    with _transaction() as session:
+        return jsonify(
+            queue_agents.set_logged_in(session, visible(domain), queue, extension, False)
+        )
+
+
+# --- hunt groups: members logged in or out ------------------------------------------
+_GROUP = "/tenants/<domain>/groups/<name>"
+
+
+@blueprint.get("/tenants/<domain>/groups")
+@domain_errors
+def list_groups(domain: str) -> Any:
+    with _transaction() as session:
+        found = groups.list_groups(session, visible(domain))
+        return jsonify(groups=[group.as_dict() for group in found])
+
+
+@blueprint.post(f"{_GROUP}/members/<extension>/login")
+@domain_errors
+def member_login(domain: str, name: str, extension: str) -> Any:
+    with _transaction() as session:
+        state = groups.set_logged_in(session, visible(domain), name, extension, True)
+        return jsonify(state.as_dict())
+
+
+@blueprint.post(f"{_GROUP}/members/<extension>/logout")
+@domain_errors
+def member_logout(domain: str, name: str, extension: str) -> Any:
+    with _transaction() as session:
+        state = groups.set_logged_in(session, visible(domain), name, extension, False)
+        return jsonify(state.as_dict())
+
+
+@blueprint.post(f"{_GROUP}/logout-all")
+@domain_errors
+def group_logout_all(domain: str, name: str) -> Any:
+    with _transaction() as session:
+        return jsonify(groups.log_out_all(session, visible(domain), name).as_dict())
 
 
 # --- descriptions -----------------------------------------------------------------

@@ -360,6 +360,274 @@ def _calls_paths() -> dict[str, Any]:
     }
 
 
+_DESTINATION = {"$ref": _REF.format(model="Destination")}
+_NUMBER_ROUTING = {
+    "type": "object",
+    "properties": {
+        "number": {"type": "string", "description": "E.164"},
+        "label": {"type": "string"},
+        "at": {"type": "string", "format": "date-time", "description": "now, tenant's time"},
+        "timezone": {"type": "string"},
+        "routes": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "schedule": {"type": "string"},
+                    "to": _DESTINATION,
+                    "schedule_in_force": {"type": "boolean"},
+                },
+            },
+        },
+        "otherwise": {"oneOf": [_DESTINATION, {"type": "null"}]},
+        "in_force": {
+            "oneOf": [{"type": "integer"}, {"const": "otherwise"}, {"type": "null"}],
+            "description": "the index of the route taking calls now, 'otherwise', or null "
+            "for a number without routes (it rings its user)",
+        },
+        "destination": {
+            "oneOf": [_DESTINATION, {"type": "null"}],
+            "description": "where a call arriving now goes; null: it is rejected",
+        },
+    },
+}
+_DIRECTORY = {
+    "type": "object",
+    "properties": {
+        "users": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "extension": {"type": "string"},
+                    "name": {"type": "string"},
+                    "public_number": {"type": ["string", "null"]},
+                },
+            },
+        },
+        "external": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string"},
+                    "number": {"type": "string"},
+                    "code": {"type": ["string", "null"], "description": "dialled as ##code"},
+                },
+            },
+        },
+    },
+}
+
+
+def _tenant_view_paths() -> dict[str, Any]:
+    """Read-only views: a number's routing now, the directory, the summary; and the
+    CSV holiday import."""
+    text = {"schema": {"type": "string"}}
+    return {
+        "/tenants/{domain}/numbers/{number}/routing": {
+            "parameters": [_DOMAIN, _NUMBER],
+            "get": {
+                "summary": "The number's routes by schedule and which one takes calls now",
+                "responses": {"200": _ok("The routing", "NumberRouting"), **_ERRORS},
+            },
+        },
+        "/tenants/{domain}/directory": {
+            "parameters": [_DOMAIN],
+            "get": {
+                "summary": "The company directory: users, and external contacts with their "
+                "short codes (read-only)",
+                "responses": {"200": _ok("The directory", "Directory"), **_ERRORS},
+            },
+        },
+        "/tenants/{domain}/summary": {
+            "parameters": [_DOMAIN],
+            "get": {
+                "summary": "Every rule in force, printable: numbers, schedules, holidays, "
+                "groups, queues, users, speed dials, directory; what applies now is marked",
+                "parameters": [
+                    _query(
+                        "format",
+                        "default: from the Accept header (HTML unless text/plain is preferred)",
+                        {"type": "string", "enum": ["html", "text"]},
+                    )
+                ],
+                "responses": {
+                    "200": {
+                        "description": "A standalone HTML page, or plain text",
+                        "content": {"text/html": text, "text/plain": text},
+                    },
+                    "422": _ok("An unknown format", "Invalid"),
+                    **_ERRORS,
+                },
+            },
+        },
+        "/tenants/{domain}/holidays/csv": {
+            "parameters": [_DOMAIN],
+            "post": {
+                "summary": "Add holidays from a CSV file: a header row `date,name` or "
+                "`from,to,name` (`,` or `;`), dates YYYY-MM-DD or DD/MM/YYYY. Any bad row: "
+                "every one reported with its line number (path `line N`), nothing written",
+                "requestBody": {"required": True, "content": {"text/csv": text}},
+                "responses": {
+                    "200": _ok("What changed", "ApplyReport"),
+                    "415": {"description": "Not a text/csv body"},
+                    **_APPLY_ERRORS,
+                },
+            },
+        },
+    }
+
+
+_GROUP_STATE = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string"},
+        "extension": {"type": "string"},
+        "short_number": {"type": ["string", "null"]},
+        "members": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "extension": {"type": "string"},
+                    "logged_in": {"type": "boolean"},
+                },
+            },
+        },
+        "any_logged_in": {"type": "boolean", "description": "at least one member logged in"},
+        "last_answerer": {
+            "type": ["string", "null"],
+            "description": "who answered the last call (cyclic ringing starts after them)",
+        },
+    },
+}
+
+
+def _group_paths() -> dict[str, Any]:
+    name = _param("name", "The group's name (any case)")
+    state = {
+        "description": "The group now",
+        "content": {"application/json": {"schema": _GROUP_STATE}},
+    }
+
+    def post(summary: str) -> dict[str, Any]:
+        return {"post": {"summary": summary, "responses": {"200": state, **_ERRORS}}}
+
+    member = "/tenants/{domain}/groups/{name}/members/{extension}"
+    return {
+        "/tenants/{domain}/groups": {
+            "parameters": [_DOMAIN],
+            "get": {
+                "summary": "The tenant's hunt groups with their members' logged-in state",
+                "responses": {
+                    "200": {
+                        "description": "The groups",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "groups": {"type": "array", "items": _GROUP_STATE}
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    **_ERRORS,
+                },
+            },
+        },
+        f"{member}/login": {
+            "parameters": [_DOMAIN, name, _EXTENSION],
+            **post("Log a member in: the group's calls ring them"),
+        },
+        f"{member}/logout": {
+            "parameters": [_DOMAIN, name, _EXTENSION],
+            **post("Log a member out: the group's calls skip them"),
+        },
+        "/tenants/{domain}/groups/{name}/logout-all": {
+            "parameters": [_DOMAIN, name],
+            **post("Log every member out: the group's calls go to its overflow"),
+        },
+    }
+
+
+def _queue_paths() -> dict[str, Any]:
+    """Queues and their agents logging in and out (pushed to FreeSWITCH by the listener)."""
+    agent = {
+        "type": "object",
+        "properties": {
+            "extension": {"type": "string"},
+            "name": {"type": "string"},
+            "logged_in": {"type": "boolean"},
+        },
+    }
+    queue = {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "extension": {"type": "string"},
+            "short_number": {"type": ["string", "null"]},
+            "strategy": {"type": "string"},
+            "max_wait": {"type": "integer", "description": "seconds; 0 = no limit"},
+            "wrap_up": {"type": "integer", "description": "seconds between an agent's calls"},
+            "agents": {"type": "array", "items": agent},
+            "agents_logged_in": {"type": "integer"},
+        },
+    }
+    changed = {
+        "type": "object",
+        "properties": {
+            "queue": {"type": "string"},
+            "extension": {"type": "string"},
+            "logged_in": {"type": "boolean"},
+        },
+    }
+    base = "/tenants/{domain}/queues/{queue}/agents/{extension}"
+    parameters = [_DOMAIN, _param("queue", "The queue's name"), _EXTENSION]
+
+    def change(what: str) -> dict[str, Any]:
+        return {
+            "parameters": parameters,
+            "post": {
+                "summary": f"{what}: written at once, on every FreeSWITCH node within seconds",
+                "responses": {
+                    "200": {
+                        "description": "The agent's state",
+                        "content": {"application/json": {"schema": changed}},
+                    },
+                    **_ERRORS,
+                },
+            },
+        }
+
+    return {
+        "/tenants/{domain}/queues": {
+            "parameters": [_DOMAIN],
+            "get": {
+                "summary": "The tenant's queues, their agents and who is logged in",
+                "responses": {
+                    "200": {
+                        "description": "The queues",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {"queues": {"type": "array", "items": queue}},
+                                }
+                            }
+                        },
+                    },
+                    **_ERRORS,
+                },
+            },
+        },
+        base + "/login": change("Log the agent in to the queue"),
+        base + "/logout": change("Log the agent out of the queue"),
+    }
+
+
 def openapi_document() -> dict[str, Any]:
     _, defs = models_json_schema(
         [(m, "validation") for m in (TenantDoc, UserDoc, NumberDoc, ReminderDoc)], ref_template=_REF
@@ -395,6 +663,8 @@ def openapi_document() -> dict[str, Any]:
     schemas["Reminder"] = _REMINDER
     schemas["Media"] = _MEDIA
     schemas["Call"] = _CALL
+    schemas["NumberRouting"] = _NUMBER_ROUTING
+    schemas["Directory"] = _DIRECTORY
     return {
         "openapi": "3.1.0",
         "info": {
@@ -495,9 +765,12 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {"200": _ok("What changed", "ApplyReport"), **_APPLY_ERRORS},
                 },
             },
+            **_tenant_view_paths(),
             **_reminder_paths(),
             **_media_paths(),
             **_calls_paths(),
+            **_queue_paths(),
+            **_group_paths(),
             "/schema/tenant.json": {
                 "get": {
                     "summary": "JSON Schema of the tenant document",

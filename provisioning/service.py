@@ -18,7 +18,7 @@ import holidays
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from provisioning import media
+from provisioning import holiday_csv, media
 from provisioning.call_handling import CallHandling
 from provisioning.document import (
     ContactDoc,
@@ -468,6 +468,15 @@ def import_holidays(
                 ]
             )
         special.dates = sorted(set(special.dates) | {day for day, _ in days})
+    return apply_document(session, parse_document(dump_document(doc)))
+
+
+def import_holidays_csv(session: Session, domain: str, text: str) -> ApplyReport:
+    """Add the holidays of a CSV file (see `holiday_csv`) to the tenant's; days already
+    there are kept once. Any bad row: DocumentInvalid with every line, nothing written."""
+    new = holiday_csv.parse_holidays_csv(text)
+    doc = export_document(session, domain)
+    doc.holidays = holiday_csv.merged(doc.holidays, new)
     return apply_document(session, parse_document(dump_document(doc)))
 
 

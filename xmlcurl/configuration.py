@@ -15,21 +15,38 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection
 
 from xmlcurl import fsnames as fs
-from xmlcurl import loader, render_configuration
+from xmlcurl import loader, render, render_configuration
+from xmlcurl.callcenter import compile_callcenter, parse_queue_name
 from xmlcurl.local_stream import compile_local_stream
+from xmlcurl.queue_data import load_queues
 
 if TYPE_CHECKING:
     from centrex.config import Settings
 
-Build = Callable[[Connection, "Settings"], bytes]
+# The connection, the settings and the request's fields (some modules ask for one item).
+Build = Callable[[Connection, "Settings", dict[str, str]], bytes]
 
 
-def _local_stream(conn: Connection, settings: Settings) -> bytes:
+def _local_stream(conn: Connection, settings: Settings, _fields: dict[str, str]) -> bytes:
     music = loader.load_hold_music(conn)
     media_dir = str(settings.effective_media_dir)
     return render_configuration.local_stream(compile_local_stream(music, media_dir))
 
 
+def _callcenter(conn: Connection, _settings: Settings, fields: dict[str, str]) -> bytes:
+    """Every queue, or the one a `load_queue` fetch names (`CC-Queue`)."""
+    only = None
+    if fs.CC_QUEUE in fields:
+        only = parse_queue_name(fields[fs.CC_QUEUE])
+        if only is None:
+            return render.not_found()
+    queues = load_queues(conn, only)
+    if only is not None and not queues:
+        return render.not_found()
+    return render_configuration.callcenter(compile_callcenter(queues))
+
+
 CONFIGURATIONS: dict[str, Build] = {
     fs.CONF_LOCAL_STREAM: _local_stream,
+    fs.CONF_CALLCENTER: _callcenter,
 }

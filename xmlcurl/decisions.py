@@ -21,6 +21,8 @@ class LegOptions:
     timeout: int | None = None
     confirm: bool = False
     screening: bool = False
+    # Markers the leg carries (name, value): ours, never typed by a user.
+    variables: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,17 @@ class GatewayEndpoint:
     options: LegOptions = LegOptions()
 
 
-Endpoint = UserEndpoint | GatewayEndpoint
+@dataclass(frozen=True)
+class LoopbackEndpoint:
+    """The call handed to `extension` in `context` as if dialled there: the leg runs
+    that extension's own dialplan (mod_loopback), its call handling included."""
+
+    extension: str
+    context: str
+    options: LegOptions = LegOptions()
+
+
+Endpoint = UserEndpoint | GatewayEndpoint | LoopbackEndpoint
 
 
 # --- dialplan actions, in execution order ---------------------------------------
@@ -125,6 +137,39 @@ class Voicemail:
 
 
 @dataclass(frozen=True)
+class PlayFile:
+    """Play a tenant's media file (an absolute path on the FreeSWITCH node)."""
+
+    path: str
+
+
+@dataclass(frozen=True)
+class SetMedia:
+    """Set a channel variable naming media: a tone (`%(…)`), a file path or a
+    `local_stream://` URL. `export`: set it on the legs this call rings instead."""
+
+    name: str
+    source: str
+    export: bool = False
+
+
+@dataclass(frozen=True)
+class FireEvent:
+    """Fire a CUSTOM event (the `event` application) for the event listener."""
+
+    subclass: str
+    headers: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class JoinQueue:
+    """Wait in a mod_callcenter queue (answered, with its hold music) until an agent
+    takes the call; the actions after it run only if the caller leaves unanswered."""
+
+    queue: str
+
+
+@dataclass(frozen=True)
 class Hangup:
     cause: str
 
@@ -141,6 +186,10 @@ Action = (
     | Prompt
     | RecordName
     | Voicemail
+    | PlayFile
+    | SetMedia
+    | FireEvent
+    | JoinQueue
     | Hangup
 )
 

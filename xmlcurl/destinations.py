@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from provisioning import media
 from provisioning.numbering import (
     DEFAULT_ALLOWED,
     NotANumber,
@@ -28,6 +29,8 @@ from xmlcurl.decisions import (
     Answer,
     GatewayEndpoint,
     Hangup,
+    PlayFile,
+    Prompt,
     Ring,
     SetVariable,
     Transfer,
@@ -44,11 +47,14 @@ Decision = tuple[str, tuple[Action, ...]]
 @dataclass(frozen=True)
 class Handoff:
     """What a destination is compiled in: the tenant, its groups' and queues' numbers
-    by case-folded name, and the units the call already went through."""
+    by case-folded name, the units the call already went through, and where the
+    tenant's media are (the media directory, and the stored files relative to it)."""
 
     tenant: TenantData
     unit_numbers: dict[str, str]
     chain: tuple[str, ...] = ()
+    media_dir: str = ""
+    media_paths: frozenset[str] = frozenset()
 
 
 def _hang_up(why: str) -> Decision:
@@ -108,14 +114,24 @@ def to_number(dest: Destination, at: Handoff) -> Decision:
     )
 
 
+def to_announcement(dest: Destination, at: Handoff) -> Decision:
+    """Answer, play the announcement, hang up; a name with no media uploaded plays the
+    stock "no answer" prompt instead."""
+    path = media.media_path(at.tenant.domain, media.ANNOUNCEMENT, str(dest.announcement))
+    play: Action = Prompt(fs.PROMPT_NO_USER_RESPONSE)
+    if path in at.media_paths and at.media_dir:
+        play = PlayFile(f"{at.media_dir}/{path}")
+    return f"announcement {dest.announcement}", (Answer(), play, Hangup(fs.NORMAL_CLEARING))
+
+
 def to_hangup(dest: Destination, at: Handoff) -> Decision:
     return _hang_up("hang up")
 
 
 DestinationCompiler = Callable[[Destination, Handoff], Decision]
 
-# `announcement` joins when media paths reach the compiler.
 DESTINATIONS: dict[str, DestinationCompiler] = {
+    "announcement": to_announcement,
     "user": to_user,
     "group": to_group,
     "queue": to_queue,

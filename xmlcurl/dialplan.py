@@ -40,6 +40,7 @@ from xmlcurl.decisions import (
     UnsetVariable,
     Voicemail,
 )
+from xmlcurl.group import compile_group_call
 from xmlcurl.line import (
     TONE_LOOPS,
     Caller,
@@ -52,7 +53,10 @@ from xmlcurl.line import (
     tone,
 )
 from xmlcurl.loader import CallData, LineData, TenantData
+from xmlcurl.public import route_public_number
+from xmlcurl.queue import route_to_queue
 from xmlcurl.request import CallRequest
+from xmlcurl.speed_dial import speed_dial_number
 
 OUTBOUND_RING_SECONDS = 90
 # Dialled from one's own phone to listen to one's own voicemail box.
@@ -139,10 +143,16 @@ def compile_call(request: CallRequest, data: CallData | None, now: datetime) -> 
         return _reject(request, fs.NO_ROUTE_DESTINATION, "unknown context")
 
     public = request.context == fs.PUBLIC_CONTEXT
+    if public and data.public_number_routing.configured:
+        return route_public_number(request, data, now)
     line = data.lines.get((data.public_number_line or "") if public else request.destination)
-    caller_line = None if public else _caller_line(request, data)
+    # A call from outside stays one, also once handed into the tenant's context.
+    from_outside = public or request.from_public
+    caller_line = None if from_outside else _caller_line(request, data)
     failover = request.failover_for is not None and request.failover_for == request.destination
 
+    if data.group is not None and not public:
+        return compile_group_call(request, data, caller_line)
     if line is not None:
         call = CallToLine(
             tenant=data.tenant,
@@ -161,6 +171,8 @@ def compile_call(request: CallRequest, data: CallData | None, now: datetime) -> 
             name, actions = route_to_line(call)
         return Route(request.context, request.destination, name, actions)
 
+    if data.queue is not None:
+        return route_to_queue(request, data.tenant, data.queue)
     if failover:
         return _after_failed_outbound(request, data.tenant)
     if public:
@@ -177,7 +189,8 @@ def compile_call(request: CallRequest, data: CallData | None, now: datetime) -> 
     if caller_line is None:
         # Only the tenant's own authenticated lines may call out.
         return _reject(request, fs.UNALLOCATED_NUMBER, "unknown extension")
-    return _outbound(request, data.tenant, caller_line)
+    speed_dial = speed_dial_number(data.tenant, request.destination)
+    return _outbound(request, data.tenant, caller_line, speed_dial or request.destination)
 
 
 def _after_failed_outbound(request: CallRequest, tenant: TenantData) -> Route:
@@ -223,8 +236,9 @@ def _caller_id(
     return actions
 
 
-def _outbound(request: CallRequest, tenant: TenantData, caller: LineData) -> Route:
-    dialled = request.destination
+def _outbound(request: CallRequest, tenant: TenantData, caller: LineData, dialled: str) -> Route:
+    """A call out through the tenant's trunk to `dialled`: what the user dialled, or
+    the number a speed dial or directory code stands for (same rules for both)."""
     try:
         found = classify(dialled, tenant.country)
     except NotANumber:

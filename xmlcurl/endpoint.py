@@ -23,6 +23,9 @@ from xmlcurl.auth import CHALLENGE, switch_authorised
 from xmlcurl.decisions import Hangup, Route
 from xmlcurl.dialplan import PublicNumberLookup, compile_call, lookup_for
 from xmlcurl.directory import acceptable_pin, compile_directory, compile_gateways
+from xmlcurl.group import number_to_load
+from xmlcurl.group_loader import load_group
+from xmlcurl.queue_data import load_queue_call
 from xmlcurl.request import call_request, directory_request, parse_fields
 
 log = logging.getLogger(__name__)
@@ -59,6 +62,14 @@ def _dialplan(fields: dict[str, str]) -> bytes:
                 data = loader.load_public_number(conn, lookup.candidates)
             else:
                 data = loader.load_tenant(conn, lookup.domain, lookup.extensions)
+                if data is not None and data.dialled_queue:
+                    queue = load_queue_call(conn, lookup.domain, call.destination)
+                    data = replace(data, queue=queue)
+                group_number = data and number_to_load(call.destination, data.dialled_group)
+                if data is not None and group_number:
+                    group = load_group(conn, lookup.domain, group_number)
+                    media_dir = str(settings.effective_media_dir)
+                    data = replace(data, group=group, media_dir=media_dir)
     route = compile_call(call, data, datetime.now(UTC))
     log.info("dialplan %s %s→%s: %s", call.unique_id, call.context, call.destination, route.name)
     return render.dialplan(route)
@@ -114,7 +125,7 @@ def _configuration(fields: dict[str, str]) -> bytes:
     if build is None:
         return render.not_found()
     with _engine().connect() as conn:
-        body = build(conn, current_app.extensions["centrex"].settings)
+        body = build(conn, current_app.extensions["centrex"].settings, fields)
     if len(body) > fs.XML_CURL_MAX_BYTES:
         log.warning(
             "configuration %s is %d bytes: raise response-max-bytes in xml_curl.conf.xml, "

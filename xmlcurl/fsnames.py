@@ -79,6 +79,9 @@ V_VIA_GROUP = "centrex_via_group"
 # Groups and queues (their numbers, comma-separated) a call went through: an overflow
 # back into one of them is a loop and ends the call.
 V_UNIT_CHAIN = "centrex_unit_chain"
+# Set on calls from the public network before they are handed into a tenant's context:
+# there they are never taken for a call from one of the tenant's lines.
+V_FROM_PUBLIC = "centrex_from_public"
 
 # Leg and caller-ID variables.
 V_LEG_TIMEOUT = "leg_timeout"
@@ -327,3 +330,92 @@ SOUNDS_DIR_VAR = "$${sounds_dir}"
 STOCK_MUSIC_DIR = SOUNDS_DIR_VAR + "/music/8000"
 # mod_xml_curl discards longer answers (`response-max-bytes`, default 1 MiB).
 XML_CURL_MAX_BYTES = 1024 * 1024
+# mod_callcenter (FREESWITCH.md §6): callcenter.conf, the `callcenter` application,
+# what it leaves on the caller's channel, and its `callcenter_config` API.
+CONF_CALLCENTER = "callcenter.conf"
+CC_QUEUE = "CC-Queue"  # param of a `load_queue` configuration fetch: the queue's name
+CC_LOAD_QUEUE = "load_queue"  # its Event-Calling-Function
+APP_CALLCENTER = "callcenter"
+V_HOLD_MUSIC = "hold_music"
+CC_AGENT_TYPE_CALLBACK = "callback"
+CC_STATUS_AVAILABLE = "Available"
+CC_STATUS_LOGGED_OUT = "Logged Out"
+CC_STATUS_ON_BREAK = "On Break"
+CC_API = "callcenter_config"
+CC_AGENT_SET_STATUS = "agent set status"
+CC_AGENT_RELOAD = "agent reload"
+CC_TIER_ADD = "tier add"
+CC_TIER_DEL = "tier del"
+CC_QUEUE_LIST_MEMBERS = "queue list members"
+CC_AGENT_NOT_FOUND = "-ERR Agent not found!"
+CC_TIER_EXISTS = "-ERR Tier already exist!"
+# `queue list members` columns (counted from the right: caller names may hold `|`)
+# and the states of callers still waiting for an agent.
+CC_MEMBER_UUID = "uuid"
+CC_MEMBER_JOINED_EPOCH = "joined_epoch"
+CC_MEMBER_STATE = "state"
+CC_MEMBER_WAITING_STATES = frozenset({"Waiting", "Trying"})
+# settings
+CC_DBNAME = "dbname"
+CC_INSTANCE_ID = "cc-instance-id"
+CC_TRUNCATE_AGENTS = "truncate-agents-on-load"
+CC_TRUNCATE_TIERS = "truncate-tiers-on-load"
+CC_RESERVE_AGENTS = "reserve-agents"
+CC_AGENT_ORIGINATE_TIMEOUT = "agent-originate-timeout"
+# queue params
+CC_STRATEGY = "strategy"
+CC_MOH_SOUND = "moh-sound"
+CC_TIME_BASE_SCORE = "time-base-score"
+CC_TIER_RULES_APPLY = "tier-rules-apply"
+CC_TIER_RULE_WAIT_SECOND = "tier-rule-wait-second"
+CC_TIER_RULE_WAIT_MULTIPLY_LEVEL = "tier-rule-wait-multiply-level"
+CC_TIER_RULE_NO_AGENT_NO_WAIT = "tier-rule-no-agent-no-wait"
+CC_DISCARD_ABANDONED_AFTER = "discard-abandoned-after"
+CC_ABANDONED_RESUME_ALLOWED = "abandoned-resume-allowed"
+CC_MAX_WAIT_TIME = "max-wait-time"
+CC_MAX_WAIT_NO_AGENT = "max-wait-time-with-no-agent"
+CC_MAX_WAIT_NO_AGENT_REACHED = "max-wait-time-with-no-agent-time-reached"
+CC_AGENT_NO_ANSWER_STATUS = "agent-no-answer-status"
+CC_SKIP_AGENTS_WITH_EXTERNAL_CALLS = "skip-agents-with-external-calls"
+# strategies
+CC_LONGEST_IDLE = "longest-idle-agent"
+CC_RING_ALL = "ring-all"
+CC_ROUND_ROBIN = "round-robin"
+CC_TOP_DOWN = "top-down"
+CC_FEWEST_CALLS = "agent-with-fewest-calls"
+CC_LEAST_TALK_TIME = "agent-with-least-talk-time"
+CC_RANDOM = "random"
+# agent attributes
+CC_NAME = "name"
+CC_TYPE = "type"
+CC_CONTACT = "contact"
+CC_STATUS = "status"
+CC_MAX_NO_ANSWER = "max-no-answer"
+CC_WRAP_UP_TIME = "wrap-up-time"
+CC_REJECT_DELAY_TIME = "reject-delay-time"
+CC_BUSY_DELAY_TIME = "busy-delay-time"
+CC_NO_ANSWER_DELAY_TIME = "no-answer-delay-time"
+# tier attributes
+CC_AGENT = "agent"
+CC_QUEUE_ATTR = "queue"
+CC_LEVEL = "level"
+CC_POSITION = "position"
+# Hunt groups (xmlcurl.group): what rings a group's members, the stage of a failed
+# group ring, the markers its legs carry (the listener stores who answered), and the
+# CUSTOM event a member's log-in code fires (the dialplan cannot write to Centrex).
+STAGE_GROUP = "group"
+V_GROUP = "centrex_group"  # on a member's leg: `<group extension>@<domain>`
+V_GROUP_MEMBER = "centrex_group_member"  # on a member's leg: the member's extension
+V_RINGBACK = "ringback"
+V_IGNORE_EARLY_MEDIA = "ignore_early_media"
+LOOPBACK_ENDPOINT = "loopback/"
+APP_EVENT = "event"
+EVENT_CUSTOM = "CUSTOM"
+EVENT_GROUP_LOGIN = "centrex::group_login"
+EV_GROUP_DOMAIN = "Centrex-Domain"
+EV_GROUP_NUMBER = "Centrex-Group"
+EV_GROUP_MEMBER = "Centrex-Member"
+EV_GROUP_LOGGED_IN = "Centrex-Logged-In"  # "true" or "false"
+PROMPT_LOGGED_IN = "ivr/ivr-you_are_now_logged_in.wav"
+PROMPT_LOGGED_OUT = "ivr/ivr-you_are_now_logged_out.wav"
+PROMPT_NO_USER_RESPONSE = "ivr/ivr-no_user_response.wav"

@@ -14,9 +14,23 @@ from collections import namedtuple
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Row, Select, Text, and_, bindparam, cast, select, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 
 from provisioning import calendar as cal
 from provisioning.call_handling import CallHandling
@@ -28,8 +42,22 @@ from provisioning.document import (
     dump_document,
 )
 from provisioning.media import MUSIC
-from provisioning.models import Gateway, LineState, Media, PublicNumber, Tenant, User
+from provisioning.models import (
+    Gateway,
+    HuntGroup,
+    LineState,
+    Media,
+    PublicNumber,
+    Queue,
+    Tenant,
+    User,
+)
+from provisioning.number_routing import NumberRouting
 from provisioning.numbering import Category
+from xmlcurl.queue_data import QueueData, dialled_queue_column
+
+if TYPE_CHECKING:
+    from xmlcurl.group_loader import GroupData
 
 
 @dataclass(frozen=True)
@@ -73,6 +101,11 @@ class TenantData:
     # Schedule name (case-folded) → schedule; the default office hours included.
     schedules: dict[str, cal.Schedule] = field(default_factory=dict)
     holidays: tuple[cal.Holiday, ...] = ()
+    # Group and queue name (case-folded) → the number hand-offs to it transfer to.
+    unit_numbers: dict[str, str] = field(default_factory=dict)
+    # Dialled by every user: speed dial code → E.164; directory code (##code) → E.164.
+    speed_dials: dict[str, str] = field(default_factory=dict)
+    directory_codes: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -84,6 +117,40 @@ class CallData:
     # For calls from the public network: the number dialled and the line it reaches.
     public_number: str | None = None
     public_number_line: str | None = None
+    public_number_routing: NumberRouting = field(default_factory=NumberRouting)
+    # The callee is a hunt group's number: `xmlcurl.group_loader` then loads `group`.
+    dialled_group: bool = False
+    group: GroupData | None = None
+    # The callee is a queue's number: the endpoint then loads `queue` (xmlcurl.queue_data).
+    dialled_queue: bool = False
+    queue: QueueData | None = None
+    # Where the tenants' media files are, on the FreeSWITCH nodes.
+    media_dir: str = ""
+
+
+_GATEWAY_COLUMNS = (
+    Gateway.id.label("gw_id"),
+    Gateway.proxy,
+    Gateway.username,
+    Gateway.password,
+    Gateway.register,
+    Gateway.transport,
+    Gateway.number_format,
+)
+
+
+def _unit_numbers(unit: type[HuntGroup] | type[Queue]) -> Any:
+    """`name=number|name=number…` of the tenant's groups (or queues), as one column:
+    the map comes with the tenant row instead of costing a query of its own."""
+    # Names never hold `|` (see validation); numbers are digits.
+    pair = unit.name + literal_column("'='") + unit.extension
+    # Literal separators: the prepared statement takes no parameters but its own.
+    separator: Any = literal_column("'|'")
+    return (
+        select(func.aggregate_strings(pair, separator))
+        .where(unit.tenant_id == Tenant.id)
+        .scalar_subquery()
+    )
 
 
 _TENANT_COLUMNS = (
@@ -96,13 +163,11 @@ _TENANT_COLUMNS = (
     # text (see _parsed_*): on every call the same few documents come back.
     cast(Tenant.schedules, Text).label("schedules"),
     cast(Tenant.holidays, Text).label("holidays"),
-    Gateway.id.label("gw_id"),
-    Gateway.proxy,
-    Gateway.username,
-    Gateway.password,
-    Gateway.register,
-    Gateway.transport,
-    Gateway.number_format,
+    cast(Tenant.speed_dials, Text).label("speed_dials"),
+    cast(Tenant.directory, Text).label("directory"),
+    _unit_numbers(HuntGroup).label("group_numbers"),
+    _unit_numbers(Queue).label("queue_numbers"),
+    *_GATEWAY_COLUMNS,
 )
 _LINE_COLUMNS = (
     User.extension,
@@ -140,6 +205,27 @@ def _parsed_holidays(text: str) -> tuple[cal.Holiday, ...]:
     return cal.holidays_from_document(json.loads(text))
 
 
+@lru_cache(maxsize=4096)
+def _parsed_speed_dials(text: str) -> dict[str, str]:
+    return {d["code"]: d["number"] for d in json.loads(text)}
+
+
+@lru_cache(maxsize=4096)
+def _parsed_directory_codes(text: str) -> dict[str, str]:
+    return {e["code"]: e["number"] for e in json.loads(text) if e.get("code")}
+
+
+@lru_cache(maxsize=4096)
+def _parsed_unit_numbers(groups: str | None, queues: str | None) -> dict[str, str]:
+    pairs = (p.rpartition("=") for text in (groups, queues) if text for p in text.split("|"))
+    return {name.casefold(): number for name, _, number in pairs}
+
+
+@lru_cache(maxsize=16384)
+def _parsed_number_routing(text: str) -> NumberRouting:
+    return NumberRouting.from_stored(json.loads(text))
+
+
 @lru_cache(maxsize=16384)
 def _parsed_call_handling(text: str) -> CallHandling:
     # Shared between calls: CallHandling is only read after this point.
@@ -171,6 +257,9 @@ def _tenant(row: Row) -> TenantData:
         _gateway(row),
         _parsed_schedules(row.schedules),
         _parsed_holidays(row.holidays),
+        _parsed_unit_numbers(row.group_numbers, row.queue_numbers),
+        _parsed_speed_dials(row.speed_dials),
+        _parsed_directory_codes(row.directory),
     )
 
 
@@ -199,7 +288,12 @@ def _collect(rows: list[Row]) -> CallData | None:
     if not rows:
         return None
     lines = {line.extension: line for line in map(_line, rows) if line is not None}
-    return CallData(_tenant(rows[0]), lines)
+    return CallData(
+        _tenant(rows[0]),
+        lines,
+        dialled_group=bool(rows[0].dialled_group),
+        dialled_queue=bool(rows[0].dialled_queue),
+    )
 
 
 # A number from a carrier is looked up in at most this many written forms.
@@ -208,8 +302,20 @@ _MAX_FORMS = 4
 # Built once, with fixed parameters (no expanding IN, whose SQL is rebuilt on every
 # execution): executing the same statement object lets SQLAlchemy reuse its compiled
 # form and result layout; building a select per request costs more than the query.
+# Whether the callee is a hunt group's extension or short number (two unique indexes).
+_DIALLED_GROUP = (
+    exists()
+    .where(
+        HuntGroup.tenant_id == Tenant.id,
+        or_(
+            HuntGroup.extension == bindparam("callee"),
+            HuntGroup.short_number == bindparam("callee"),
+        ),
+    )
+    .label("dialled_group")
+)
 _TENANT_QUERY = (
-    select(*_TENANT_COLUMNS, *_LINE_COLUMNS)
+    select(*_TENANT_COLUMNS, *_LINE_COLUMNS, _DIALLED_GROUP, dialled_queue_column())
     .select_from(Tenant)
     .outerjoin(Gateway, Gateway.tenant_id == Tenant.id)
     .outerjoin(
@@ -223,7 +329,12 @@ _TENANT_QUERY = (
     .where(Tenant.domain == bindparam("domain"))
 )
 _PUBLIC_NUMBER_QUERY = (
-    select(PublicNumber.number.label("did"), *_TENANT_COLUMNS, *_LINE_COLUMNS)
+    select(
+        PublicNumber.number.label("did"),
+        cast(PublicNumber.routing, Text).label("number_routing"),
+        *_TENANT_COLUMNS,
+        *_LINE_COLUMNS,
+    )
     .select_from(PublicNumber)
     .join(Tenant, Tenant.id == PublicNumber.tenant_id)
     .outerjoin(Gateway, Gateway.tenant_id == Tenant.id)
@@ -288,13 +399,14 @@ def load_public_number(conn: Connection, candidates: Iterable[str]) -> CallData 
         {line.extension: line} if line else {},
         public_number=row.did,
         public_number_line=line.extension if line else None,
+        public_number_routing=_parsed_number_routing(row.number_routing),
     )
 
 
 def load_gateways(conn: Connection) -> list[tuple[str, GatewayData]]:
     """Every tenant's trunk, for sofia's profile start (not a per-call query)."""
     query = (
-        select(Tenant.domain, *_TENANT_COLUMNS[7:])
+        select(Tenant.domain, *_GATEWAY_COLUMNS)
         .join(Gateway, Gateway.tenant_id == Tenant.id)
         .order_by(Tenant.domain)
     )
@@ -337,6 +449,12 @@ def tenant_from_document(doc: TenantDoc) -> TenantData:
             dumped.get("schedules", []), DEFAULT_SCHEDULE, DEFAULT_SCHEDULE_PERIODS
         ),
         cal.holidays_from_document(dumped.get("holidays", [])),
+        {
+            **{g.name.casefold(): g.extension for g in doc.groups},
+            **{q.name.casefold(): q.extension for q in doc.queues},
+        },
+        {d.code: d.number for d in doc.speed_dials},
+        {e.code: e.number for e in doc.directory if e.code},
     )
 
 

@@ -23,14 +23,19 @@ from xmlcurl.decisions import (
     EarlyMedia,
     Endpoint,
     ExportVariable,
+    FireEvent,
     GatewayDirectory,
     Hangup,
+    JoinQueue,
     LegOptions,
+    LoopbackEndpoint,
     NotFound,
+    PlayFile,
     Prompt,
     RecordName,
     Ring,
     Route,
+    SetMedia,
     SetVariable,
     Tone,
     Transfer,
@@ -43,9 +48,16 @@ _DIALABLE = re.compile(r"\+?[0-9*#]{1,20}")
 _DOMAIN = re.compile(r"[a-z0-9.\-]{1,253}")
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}")
 _CAUSE = re.compile(r"[A-Z_]{1,40}")
+_QUEUE = re.compile(r"[0-9]{1,8}@[a-z0-9.\-]{1,253}")
 _SOUND = re.compile(r"[a-z0-9_\-]+/[a-z0-9_\-]+\.wav")
 # `set` expands ${…} when it runs: a value must not be able to start an expansion.
 _VARIABLE_VALUE = re.compile(r"[^$\x00-\x1f]{0,128}")
+# Leg markers and event headers sit inside `[a=b,…]` or `a=b,…` lists: no separators.
+_MARKER = re.compile(r"[A-Za-z0-9@._:\-]{1,128}")
+# Media: a tone_stream description, an absolute file path, or a local_stream URL.
+_MEDIA = re.compile(
+    r"%\([0-9,]+\)(;%\([0-9,]+\))*|/[A-Za-z0-9._+/\-]{1,510}|local_stream://[A-Za-z0-9._/\-]{1,300}"
+)
 
 
 class UnsafeValue(ValueError):
@@ -94,6 +106,10 @@ def _leg_variables(options: LegOptions) -> str:
             f"{fs.V_CONFIRM_FILE}={prompt}",
             f"{fs.V_CONFIRM_CANCEL_TIMEOUT}=1",
         ]
+    variables += [
+        f"{_checked(_VARIABLE_NAME, name)}={_checked(_MARKER, value)}"
+        for name, value in options.variables
+    ]
     return f"[{','.join(variables)}]" if variables else ""
 
 
@@ -102,6 +118,9 @@ def _endpoint(endpoint: Endpoint) -> str:
     if isinstance(endpoint, UserEndpoint):
         user = _checked(_DIALABLE, endpoint.extension)
         return f"{legs}user/{user}@{_checked(_DOMAIN, endpoint.domain)}"
+    if isinstance(endpoint, LoopbackEndpoint):
+        extension, context = _checked(_DIALABLE, endpoint.extension), endpoint.context
+        return f"{legs}{fs.LOOPBACK_ENDPOINT}{extension}/{_checked(_DOMAIN, context)}"
     gateway = _checked(_DOMAIN, endpoint.gateway)
     return f"{legs}sofia/gateway/{gateway}/{_checked(_DIALABLE, endpoint.number)}"
 
@@ -147,6 +166,26 @@ def _applications(action: Action) -> list[tuple[str, str]]:
         case Voicemail(domain, extension, check):
             args = [fs.VOICEMAIL_PROFILE, _checked(_DOMAIN, domain), _checked(_DIALABLE, extension)]
             return [(fs.APP_VOICEMAIL, " ".join((["check"] if check else []) + args))]
+        case PlayFile(path):
+            return [(fs.APP_PLAYBACK, _checked(_MEDIA, path))]
+        case SetMedia(name, source, export):
+            assignment = f"{_checked(_VARIABLE_NAME, name)}={_checked(_MEDIA, source)}"
+            if export:
+                return [(fs.APP_EXPORT, f"nolocal:{assignment}")]
+            return [(fs.APP_SET, assignment)]
+        case FireEvent(subclass, headers):
+            fields = [(fs.EV_EVENT_NAME, fs.EVENT_CUSTOM), (fs.EV_EVENT_SUBCLASS, subclass)]
+            return [
+                (
+                    fs.APP_EVENT,
+                    ",".join(
+                        f"{_checked(_MARKER, k)}={_checked(_MARKER, v)}"
+                        for k, v in [*fields, *headers]
+                    ),
+                )
+            ]
+        case JoinQueue(queue):
+            return [(fs.APP_CALLCENTER, _checked(_QUEUE, queue))]
         case Hangup(cause):
             return [(fs.APP_HANGUP, _checked(_CAUSE, cause))]
     raise TypeError(f"unknown action {action!r}")

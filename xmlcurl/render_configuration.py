@@ -12,6 +12,7 @@ import re
 from lxml import etree
 
 from xmlcurl import fsnames as fs
+from xmlcurl.callcenter import CallcenterConfiguration
 from xmlcurl.local_stream import LocalStreamConfiguration
 from xmlcurl.render import UnsafeValue
 
@@ -59,4 +60,56 @@ def local_stream(conf: LocalStreamConfiguration) -> bytes:
         )
         for name, value in ((fs.LS_RATE, str(stream.rate)), *stream.params):
             etree.SubElement(element, "param", name=name, value=value)
+    return _serialise(root)
+
+
+# callcenter.conf: names are `<digits>@<domain>`; contacts exactly what Centrex builds;
+# param values plain words, numbers and local_stream URLs, never an expansion.
+_CC_NAME = re.compile(r"[0-9]{1,8}@[a-z0-9.-]{1,253}")
+_CC_CONTACT = re.compile(r"\[leg_timeout=[0-9]{1,3}\]user/[0-9]{1,8}@[a-z0-9.-]{1,253}")
+_CC_VALUE = re.compile(r"[A-Za-z0-9 ._/:-]{0,300}")
+_CC_STATUSES = frozenset({fs.CC_STATUS_AVAILABLE, fs.CC_STATUS_LOGGED_OUT})
+
+
+def callcenter(conf: CallcenterConfiguration) -> bytes:
+    root, configuration = _configuration(fs.CONF_CALLCENTER, "Queues")
+    settings = etree.SubElement(configuration, "settings")
+    for name, value in conf.settings:
+        etree.SubElement(settings, "param", name=name, value=_checked(_CC_VALUE, value))
+    queues = etree.SubElement(configuration, "queues")
+    for queue in conf.queues:
+        element = etree.SubElement(queues, "queue", name=_checked(_CC_NAME, queue.name))
+        for name, value in queue.params:
+            etree.SubElement(element, "param", name=name, value=_checked(_CC_VALUE, value))
+    agents = etree.SubElement(configuration, "agents")
+    for agent in conf.agents:
+        if agent.status not in _CC_STATUSES:
+            raise UnsafeValue(f"unknown agent status {agent.status!r}")
+        etree.SubElement(
+            agents,
+            "agent",
+            {
+                fs.CC_NAME: _checked(_CC_NAME, agent.name),
+                fs.CC_TYPE: fs.CC_AGENT_TYPE_CALLBACK,
+                fs.CC_CONTACT: _checked(_CC_CONTACT, agent.contact),
+                fs.CC_STATUS: agent.status,
+                fs.CC_MAX_NO_ANSWER: str(int(agent.max_no_answer)),
+                fs.CC_WRAP_UP_TIME: str(int(agent.wrap_up_time)),
+                fs.CC_REJECT_DELAY_TIME: str(int(agent.reject_delay_time)),
+                fs.CC_BUSY_DELAY_TIME: str(int(agent.busy_delay_time)),
+                fs.CC_NO_ANSWER_DELAY_TIME: str(int(agent.no_answer_delay_time)),
+            },
+        )
+    tiers = etree.SubElement(configuration, "tiers")
+    for tier in conf.tiers:
+        etree.SubElement(
+            tiers,
+            "tier",
+            {
+                fs.CC_AGENT: _checked(_CC_NAME, tier.agent),
+                fs.CC_QUEUE_ATTR: _checked(_CC_NAME, tier.queue),
+                fs.CC_LEVEL: str(int(tier.level)),
+                fs.CC_POSITION: str(int(tier.position)),
+            },
+        )
     return _serialise(root)

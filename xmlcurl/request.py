@@ -53,6 +53,9 @@ _WANTED = frozenset(
         fs.VAR_PREFIX + fs.V_STAGE,
         fs.VAR_PREFIX + fs.V_FORWARD_CHAIN,
         fs.VAR_PREFIX + fs.V_VIA_GROUP,
+        fs.VAR_PREFIX + fs.V_FROM_PUBLIC,
+        fs.VAR_PREFIX + fs.V_UNIT_CHAIN,
+        fs.CC_QUEUE,
     }
 )
 
@@ -95,6 +98,10 @@ class CallRequest:
     stage: str | None = None
     forward_chain: tuple[str, ...] = ()
     via_group: str | None = None
+    # Came in from the public network (then handed into the tenant's context).
+    from_public: bool = False
+    # Numbers of the groups and queues the call went through (overflow loops).
+    unit_chain: tuple[str, ...] = ()
 
 
 def call_request(fields: dict[str, str]) -> CallRequest:
@@ -122,6 +129,8 @@ def call_request(fields: dict[str, str]) -> CallRequest:
         stage=var(fs.V_STAGE),
         forward_chain=tuple(x for x in (var(fs.V_FORWARD_CHAIN) or "").split(",") if x.isdigit()),
         via_group=var(fs.V_VIA_GROUP),
+        from_public=var(fs.V_FROM_PUBLIC) == "true",
+        unit_chain=tuple(x for x in (var(fs.V_UNIT_CHAIN) or "").split(",") if x.isdigit()),
     )
 
 
