@@ -18,6 +18,7 @@ from provisioning.document import DEFAULT_SCHEDULE, DEFAULT_SCHEDULE_PERIODS
 from provisioning.models import Channel, Registration, Tenant, User
 
 from .handlers import INBOUND
+from .keys import dnd_on
 
 
 class UnknownTenant(LookupError):
@@ -101,8 +102,7 @@ def build_activity(
     lines, absent, unavailable = [], [], []
     for user in users:
         handling = user.call_handling or {}
-        dnd = handling.get("do_not_disturb")
-        dnd_on = isinstance(dnd, dict) and dnd.get("enabled", True) is not False
+        dnd = dnd_on(handling)
         forward = handling.get("forward_always")
         forwarding = None
         if isinstance(forward, dict):
@@ -116,7 +116,7 @@ def build_activity(
                 "name": user.name,
                 "state": _line_state(calls_of[user.id]),
                 "registered": registered,
-                "do_not_disturb": dnd_on,
+                "do_not_disturb": dnd,
                 "forwarding_to": forwarding,
                 "phones": [
                     {"user_agent": p.user_agent, "contact": p.contact, "node": p.node}
@@ -135,7 +135,7 @@ def build_activity(
                 ],
             }
         )
-        if dnd_on or forwarding:
+        if dnd or forwarding:
             absent.append(user.extension)
         if not registered:
             unavailable.append(user.extension)

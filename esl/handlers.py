@@ -18,6 +18,7 @@ from xmlcurl import fsnames as fs
 
 from .events import Event
 from .groups import GroupAnswered, GroupLogin, on_group_answer, on_group_login
+from .keys import Key
 
 INBOUND = "inbound"  # the leg comes from the user's phone: the user calls
 OUTBOUND = "outbound"  # the leg goes to the user's phone: the user is called
@@ -85,8 +86,7 @@ class ProbeAsked:
     """A phone subscribed to a key FreeSWITCH does not light itself (`dnd+600`)."""
 
     node: str
-    proto: str
-    line: LineRef
+    key: Key
 
 
 Change = (
@@ -171,12 +171,8 @@ def on_channel_destroy(event: Event, node: str, now: datetime) -> tuple[Change, 
 def on_probe(event: Event, node: str, now: datetime) -> tuple[Change, ...]:
     # sofia answers plain line subscriptions itself; it asks for the others as
     # `to: <proto>+<user>@<host>`.
-    proto = event.get(fs.PR_PROTO)
-    if proto in ("", fs.PROTO_SIP, "any"):
-        return ()
-    prefix, plus, rest = event.get(fs.PR_TO).partition("+")
-    line = LineRef.parse(rest) if plus and prefix == proto else None
-    return (ProbeAsked(node, proto, line),) if line else ()
+    key = Key.parse(event.get(fs.PR_PROTO), event.get(fs.PR_TO))
+    return (ProbeAsked(node, key),) if key else ()
 
 
 def on_answer(event: Event, node: str, now: datetime) -> tuple[Change, ...]:

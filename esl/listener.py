@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 import gevent
 import gevent.event
@@ -24,7 +23,7 @@ from sqlalchemy import Engine, String, cast, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from centrex.config import Settings
-from provisioning.models import Registration, Tenant, User
+from provisioning.models import GroupMember, HuntGroup, Registration, Tenant, User
 from xmlcurl import fsnames as fs
 
 from . import presence
@@ -35,13 +34,13 @@ from .handlers import (
     SUBSCRIBED_SUBCLASSES,
     Change,
     ChannelSeen,
-    LineRef,
     ProbeAsked,
     Registered,
     changes,
     channels_listed,
     registrations_listed,
 )
+from .keys import Key, key_states
 from .store import LineStatus, LiveStore
 from .switch import Switch, SwitchError
 
@@ -90,11 +89,6 @@ class TenantWatch:
         return self.version(tenant_id)
 
 
-def dnd_on(call_handling: dict[str, Any] | None) -> bool:
-    dnd = (call_handling or {}).get("do_not_disturb")
-    return isinstance(dnd, dict) and dnd.get("enabled", True) is not False
-
-
 @dataclass
 class Stats:
     """What the benchmark and the health check read."""
@@ -119,7 +113,7 @@ class Listener:
         timeout: float = 5.0,
         backoff: tuple[float, float] = (0.5, 30.0),
         batch_size: int = 500,
-        dnd_every: float = 5.0,
+        keys_every: float = 5.0,
         expire_every: float = 30.0,
         periodic: Sequence[tuple[float, Callable[[Listener], None]]] = (),
         on_job_done: Callable[[Listener, Event], None] | None = None,
@@ -131,9 +125,9 @@ class Listener:
         self.stats = Stats()
         self._batch_size = batch_size
         self._queue: gevent.queue.Queue[_Received | _Listing] = gevent.queue.Queue()
-        self._dnd: dict[LineRef, bool] = {}
+        self._keys: dict[Key, bool] | None = None  # as last published
         self._tasks = [
-            (dnd_every, Listener.refresh_dnd),
+            (keys_every, Listener.refresh_keys),
             (expire_every, Listener.expire_registrations),
             *periodic,
         ]
@@ -240,7 +234,7 @@ class Listener:
                     item.node, item.registrations, item.channels, now
                 )
                 self._after(item.node, statuses)
-                self._republish_dnd(item.node)
+                self._republish_keys(item.node)
             else:
                 run.append(item)
         self._apply_run(run, now)
@@ -285,44 +279,49 @@ class Listener:
         except SwitchError as exc:
             log.warning("presence not sent to %s: %s", node.node, exc)
 
-    # Do not disturb keys.
+    # Keys Centrex lights itself (esl.keys): do not disturb, group log-in.
 
-    def _dnd_of(self, line: LineRef) -> bool:
+    def _key_states(self) -> dict[Key, bool]:
         with self.engine.connect() as conn:
-            call_handling = conn.scalar(
-                select(User.call_handling)
-                .join(Tenant, User.tenant_id == Tenant.id)
-                .where(Tenant.domain == line.domain, User.extension == line.extension)
-            )
-        return dnd_on(call_handling)
-
-    def _answer_probe(self, probe: ProbeAsked) -> None:
-        node = self.nodes.get(probe.node)
-        if probe.proto != fs.PROTO_DND or node is None:
-            return
-        self._send_presence(node, presence.dnd_presence(probe.line, self._dnd_of(probe.line)))
-
-    def refresh_dnd(self) -> None:
-        """Light or put out `dnd+…` keys whose user changed their setting."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(
+            dnd_rows = conn.execute(
                 select(User.extension, Tenant.domain, User.call_handling)
                 .join(Tenant, User.tenant_id == Tenant.id)
                 .where(cast(User.call_handling, String).like("%do_not_disturb%"))
             ).all()
-        now_on = {LineRef(ext, domain) for ext, domain, ch in rows if dnd_on(ch)}
-        changed = {line for line in now_on if not self._dnd.get(line)}
-        changed |= {line for line, on in self._dnd.items() if on and line not in now_on}
-        self._dnd = dict.fromkeys(now_on, True)
-        for line in changed:
-            for node in self.connected():
-                self._send_presence(node, presence.dnd_presence(line, line in now_on))
+            member_rows = conn.execute(
+                select(Tenant.domain, HuntGroup.extension, User.extension, GroupMember.logged_in)
+                .join(HuntGroup, GroupMember.group_id == HuntGroup.id)
+                .join(User, GroupMember.user_id == User.id)
+                .join(Tenant, HuntGroup.tenant_id == Tenant.id)
+            ).all()
+        return key_states(dnd_rows, member_rows)
 
-    def _republish_dnd(self, address: str) -> None:
+    def _answer_probe(self, probe: ProbeAsked) -> None:
+        node = self.nodes.get(probe.node)
+        if node is None:
+            return
+        if self._keys is None:
+            self._keys = self._key_states()
+        on = self._keys.get(probe.key, False)
+        self._send_presence(node, presence.key_presence(probe.key, on))
+
+    def refresh_keys(self) -> None:
+        """Light or put out the keys whose state changed since last published."""
+        states = self._key_states()
+        before = self._keys or {}
+        changed = {k for k, on in states.items() if before.get(k, False) != on}
+        changed |= {k for k, on in before.items() if on and k not in states}
+        self._keys = states
+        for key in sorted(changed):
+            for node in self.connected():
+                self._send_presence(node, presence.key_presence(key, states.get(key, False)))
+
+    def _republish_keys(self, address: str) -> None:
+        """A node that (re)started knows none of our lit keys."""
         node = self.nodes.get(address)
-        for line, on in self._dnd.items():
+        for key, on in sorted((self._keys or {}).items()):
             if node is not None and on:
-                self._send_presence(node, presence.dnd_presence(line, True))
+                self._send_presence(node, presence.key_presence(key, True))
 
     # Housekeeping.
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from xmlcurl import fsnames as fs
 
 from .handlers import LineRef
+from .keys import Key
 
 _DIALOG = {
     # state: (answer-state, channel-state, rpid, status)
@@ -18,17 +19,18 @@ _DIALOG = {
 }
 
 
-def _presence(proto: str, line: LineRef, key: str, state: str, direction: str) -> dict[str, str]:
+def _presence(proto: str, address: str, key: str, state: str, direction: str) -> dict[str, str]:
     answer_state, channel_state, rpid, status = _DIALOG[state]
+    user, _, domain = address.partition("@")
     return {
         fs.PR_PROTO: proto,
-        fs.PR_FROM: line.address,
+        fs.PR_FROM: address,
         fs.PR_STATUS: status,
         fs.PR_RPID: rpid,
         fs.PR_EVENT_TYPE: "presence",
         fs.PR_ALT_EVENT_TYPE: "dialog",
         fs.PR_EVENT_COUNT: "1",
-        fs.PR_UNIQUE_ID: f"centrex-{key}-{line.extension}-{line.domain}",
+        fs.PR_UNIQUE_ID: f"centrex-{key}-{user}-{domain}",
         fs.PR_ANSWER_STATE: answer_state,
         fs.PR_CHANNEL_STATE: channel_state,
         # "outbound": the watched user is the one called, so phones offer to pick it up.
@@ -39,10 +41,10 @@ def _presence(proto: str, line: LineRef, key: str, state: str, direction: str) -
 def line_presence(line: LineRef, state: str) -> dict[str, str]:
     """A colleague's line (its calls happen on another node than the watching phone's)."""
     return _presence(
-        fs.PROTO_SIP, line, "line", state, "outbound" if state == "ringing" else "inbound"
+        fs.PROTO_SIP, line.address, "line", state, "outbound" if state == "ringing" else "inbound"
     )
 
 
-def dnd_presence(line: LineRef, on: bool) -> dict[str, str]:
-    """The `dnd+<extension>` key: lit while the user does not want to be disturbed."""
-    return _presence(fs.PROTO_DND, line, "dnd", "busy" if on else "idle", "inbound")
+def key_presence(key: Key, on: bool) -> dict[str, str]:
+    """One of the keys Centrex lights itself (`esl.keys`): on or off."""
+    return _presence(key.proto, key.address, key.proto, "busy" if on else "idle", "inbound")

@@ -226,6 +226,7 @@ PR_CALL_DIRECTION = "presence-call-direction"
 PR_EVENT_COUNT = "event_count"
 PROTO_SIP = "sip"
 PROTO_DND = "dnd"
+PROTO_GROUP = "grp"
 # `show registrations as json` / `show channels as json` columns.
 SHOW_REGISTRATIONS = "show registrations as json"
 SHOW_CHANNELS = "show channels as json"

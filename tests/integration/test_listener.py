@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from centrex.config import Settings
+from centrex.db import make_session_factory
 from esl.listener import Listener
 from esl.switch import SwitchError
 from provisioning.models import LineState, Registration, User
@@ -51,7 +52,7 @@ def listener(engine, fake: FakeFreeSWITCH) -> Iterator[Listener]:
     apply_raw(engine, raw)
     settings = Settings(esl_nodes=(f"127.0.0.1:{fake.port}",), esl_password="s3cret")
     listener = Listener(
-        settings, engine, timeout=1.0, backoff=(0.02, 0.1), dnd_every=3600, expire_every=3600
+        settings, engine, timeout=1.0, backoff=(0.02, 0.1), keys_every=3600, expire_every=3600
     )
     listener.start()
     yield listener
@@ -171,14 +172,14 @@ def test_dnd_keys_are_answered_when_phones_subscribe(fake, listener):
 
 def test_changed_dnd_settings_light_and_put_out_keys(engine, fake, listener):
     until(lambda: settled(listener))
-    listener.refresh_dnd()
+    listener.refresh_keys()
     lit = in_thread(
         fake.wait_for_command,
         lambda c: c.name == "sendevent" and c.header("from") == f"1002@{DOMAIN}",
     )
     assert lit.header("answer-state") == "confirmed"
     apply_raw(engine, demo_document())  # DND off again
-    listener.refresh_dnd()
+    listener.refresh_keys()
     out = in_thread(
         fake.wait_for_command,
         lambda c: (
@@ -294,3 +295,45 @@ def test_changed_and_new_trunks_are_loaded_on_each_node(engine, fake, listener):
     ]
     trunks(listener)
     assert len(sofia()) == 2
+
+
+def test_group_log_in_keys_follow_members(engine, fake, listener):
+    from provisioning.groups import set_logged_in
+
+    raw = demo_document()
+    raw["groups"] = [{"name": "Sales", "extension": "5000", "members": ["1000", "1001"]}]
+    apply_raw(engine, raw)
+    until(lambda: settled(listener))
+    listener.refresh_keys()
+
+    def lamps() -> dict[str, str]:
+        sent = [c for c in fake.commands if c.name == "sendevent" and c.header("proto") == "grp"]
+        return {c.header("from"): c.header("answer-state") for c in sent}
+
+    assert lamps() == {
+        f"5000@{DOMAIN}": "confirmed",
+        f"5000-1000@{DOMAIN}": "confirmed",
+        f"5000-1001@{DOMAIN}": "confirmed",
+    }
+    for member in ("1000", "1001"):
+        with make_session_factory(engine).begin() as session:
+            set_logged_in(session, DOMAIN, "Sales", member, False)
+    listener.refresh_keys()
+    assert lamps() == {
+        f"5000@{DOMAIN}": "terminated",
+        f"5000-1000@{DOMAIN}": "terminated",
+        f"5000-1001@{DOMAIN}": "terminated",
+    }
+    # A phone subscribing later is answered with the state now.
+    fake.emit(
+        fake.event_headers(
+            "PRESENCE_PROBE",
+            [("proto", "grp"), ("from", f"1001@{DOMAIN}"), ("to", f"grp+5000-1001@{DOMAIN}")],
+        )
+    )
+    sent = in_thread(
+        fake.wait_for_commands,
+        lambda c: c.name == "sendevent" and c.header("from") == f"5000-1001@{DOMAIN}",
+        3,
+    )
+    assert sent[-1].header("answer-state") == "terminated"

@@ -25,7 +25,7 @@ def fake() -> Iterator[FakeFreeSWITCH]:
 def listener(engine, fake: FakeFreeSWITCH) -> Iterator[Listener]:
     settings = Settings(esl_nodes=(f"127.0.0.1:{fake.port}",), esl_password="s3cret")
     listener = Listener(
-        settings, engine, timeout=1.0, backoff=(0.02, 0.1), dnd_every=3600, expire_every=3600
+        settings, engine, timeout=1.0, backoff=(0.02, 0.1), keys_every=3600, expire_every=3600
     )
     listener.start()
     yield listener

@@ -20,6 +20,7 @@ from esl.handlers import (
     channels_listed,
     registrations_listed,
 )
+from esl.keys import Key
 from tests.esl_capture import captured_events
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -114,10 +115,14 @@ def test_event_bodies_are_kept():
 @pytest.mark.parametrize(
     ("proto", "to", "expected"),
     [
-        ("dnd", "dnd+600@acme.example", ProbeAsked(NODE, "dnd", LineRef("600", "acme.example"))),
+        ("dnd", "dnd+600@acme.example", ProbeAsked(NODE, Key("dnd", "600", "acme.example"))),
+        ("grp", "grp+5000@Acme.example", ProbeAsked(NODE, Key("grp", "5000", "acme.example"))),
+        ("grp", "grp+5000-1001@a.example", ProbeAsked(NODE, Key("grp", "5000-1001", "a.example"))),
         ("sip", "600@acme.example", None),
         ("dnd", "grp+600@acme.example", None),
         ("dnd", "dnd+bob@acme.example", None),
+        ("dnd", "dnd+600-7@acme.example", None),
+        ("xyz", "xyz+600@acme.example", None),
     ],
 )
 def test_probes_for_keys_freeswitch_does_not_light(proto, to, expected):
