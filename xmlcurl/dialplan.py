@@ -172,7 +172,7 @@ def compile_call(request: CallRequest, data: CallData | None, now: datetime) -> 
         return Route(request.context, request.destination, name, actions)
 
     if data.queue is not None:
-        return route_to_queue(request, data.tenant, data.queue)
+        return route_to_queue(request, data.tenant, data.queue, data.media_dir)
     if failover:
         return _after_failed_outbound(request, data.tenant)
     if public:

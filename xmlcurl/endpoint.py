@@ -60,11 +60,13 @@ def _dialplan(fields: dict[str, str]) -> bytes:
         with _engine().connect() as conn:
             if isinstance(lookup, PublicNumberLookup):
                 data = loader.load_public_number(conn, lookup.candidates)
+                if data is not None:
+                    data = replace(data, media_dir=str(settings.effective_media_dir))
             else:
                 data = loader.load_tenant(conn, lookup.domain, lookup.extensions)
                 if data is not None and data.dialled_queue:
                     queue = load_queue_call(conn, lookup.domain, call.destination)
-                    data = replace(data, queue=queue)
+                    data = replace(data, queue=queue, media_dir=str(settings.effective_media_dir))
                 group_number = data and number_to_load(call.destination, data.dialled_group)
                 if data is not None and group_number:
                     group = load_group(conn, lookup.domain, group_number)

@@ -21,17 +21,16 @@ from sqlalchemy import (
     and_,
     bindparam,
     cast,
-    func,
-    literal_column,
     or_,
     select,
 )
 from sqlalchemy.orm import aliased
 
 from provisioning.call_handling import CallHandling
-from provisioning.models import GroupMember, HuntGroup, LineState, Media, Tenant, User
+from provisioning.models import GroupMember, HuntGroup, LineState, Tenant, User
 from provisioning.tenant_routing import GroupDoc
 from xmlcurl.loader import _parsed_call_handling, _Prepared
+from xmlcurl.media_rows import media_paths_column, parsed_media_paths
 
 
 @dataclass(frozen=True)
@@ -66,11 +65,6 @@ def _parsed_group(name: str, extension: str, short_number: str | None, text: str
     )
 
 
-@lru_cache(maxsize=4096)
-def _parsed_paths(text: str | None) -> frozenset[str]:
-    return frozenset(text.split("|")) if text else frozenset()
-
-
 def _instant(value: Any) -> datetime | None:
     """A timestamp as the driver returns it (SQLite: text) → an aware datetime."""
     if value is None:
@@ -81,15 +75,9 @@ def _instant(value: Any) -> datetime | None:
 
 
 # A literal, not a bound parameter: prepared statements take only the call's values.
-_SEPARATOR: Any = literal_column("'|'")
 _Member = aliased(User, name="member")
 _LastAnswerer = aliased(User, name="last_answerer")
-# Media paths never hold `|` (see provisioning.media).
-_MEDIA_PATHS = (
-    select(func.aggregate_strings(Media.path, _SEPARATOR))
-    .where(Media.tenant_id == Tenant.id)
-    .scalar_subquery()
-)
+_MEDIA_PATHS = media_paths_column()
 _GROUP_QUERY = (
     select(
         HuntGroup.name,
@@ -152,5 +140,5 @@ def load_group(conn: Connection, domain: str, number: str) -> GroupData | None:
         _parsed_group(first.name, first.group_extension, first.short_number, first.settings),
         tuple(_member(row) for row in rows if row.extension is not None),
         first.last_answerer,
-        _parsed_paths(first.media_paths),
+        parsed_media_paths(first.media_paths),
     )

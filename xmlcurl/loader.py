@@ -54,6 +54,7 @@ from provisioning.models import (
 )
 from provisioning.number_routing import NumberRouting
 from provisioning.numbering import Category
+from xmlcurl.media_rows import media_paths_column, parsed_media_paths
 from xmlcurl.queue_data import QueueData, dialled_queue_column
 
 if TYPE_CHECKING:
@@ -124,8 +125,10 @@ class CallData:
     # The callee is a queue's number: the endpoint then loads `queue` (xmlcurl.queue_data).
     dialled_queue: bool = False
     queue: QueueData | None = None
-    # Where the tenants' media files are, on the FreeSWITCH nodes.
+    # Where the tenants' media files are, on the FreeSWITCH nodes, and which of this
+    # tenant's exist there (read for calls from the public network).
     media_dir: str = ""
+    media_paths: frozenset[str] = frozenset()
 
 
 _GATEWAY_COLUMNS = (
@@ -332,6 +335,7 @@ _PUBLIC_NUMBER_QUERY = (
     select(
         PublicNumber.number.label("did"),
         cast(PublicNumber.routing, Text).label("number_routing"),
+        media_paths_column().label("media_paths"),
         *_TENANT_COLUMNS,
         *_LINE_COLUMNS,
     )
@@ -400,6 +404,7 @@ def load_public_number(conn: Connection, candidates: Iterable[str]) -> CallData 
         public_number=row.did,
         public_number_line=line.extension if line else None,
         public_number_routing=_parsed_number_routing(row.number_routing),
+        media_paths=parsed_media_paths(row.media_paths),
     )
 
 

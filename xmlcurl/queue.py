@@ -21,11 +21,14 @@ from xmlcurl.queue_data import QueueData
 from xmlcurl.request import CallRequest
 
 
-def route_to_queue(request: CallRequest, tenant: TenantData, queue: QueueData) -> Route:
+def route_to_queue(
+    request: CallRequest, tenant: TenantData, queue: QueueData, media_dir: str = ""
+) -> Route:
     doc = queue.doc
     # The queue itself counts as gone through: an overflow back into it ends the call.
     chain = tuple(dict.fromkeys((*request.unit_chain, doc.extension)))
-    overflow_name, overflow = hand_off(doc.overflow, Handoff(tenant, tenant.unit_numbers, chain))
+    at = Handoff(tenant, tenant.unit_numbers, chain, media_dir, queue.media_paths)
+    overflow_name, overflow = hand_off(doc.overflow, at)
     actions = (
         Answer(),
         SetVariable(fs.V_HANGUP_AFTER_BRIDGE, "true"),

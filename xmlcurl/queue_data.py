@@ -9,7 +9,7 @@ number whatever the number of tenants, queues and agents.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, exists, func, or_, select
@@ -17,6 +17,7 @@ from sqlalchemy import Connection, bindparam, exists, func, or_, select
 from provisioning.media import MUSIC
 from provisioning.models import Media, Queue, QueueAgent, Tenant, User
 from provisioning.tenant_routing import QueueDoc
+from xmlcurl.media_rows import media_paths_column, parsed_media_paths
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class QueueData:
     agents: tuple[AgentData, ...] = ()
     # The hold music named by the queue exists (else the stock music plays).
     music_uploaded: bool = False
+    # The tenant's uploaded media (for an announcement as the queue's overflow).
+    media_paths: frozenset[str] = frozenset()
 
 
 def queue_doc(
@@ -106,7 +109,11 @@ def load_queue_call(conn: Connection, domain: str, number: str) -> QueueData | N
     """The queue dialled as `number` (its extension or short number) in the tenant of
     `domain`, without its agents (mod_callcenter has them): one indexed query."""
     row = conn.execute(
-        select(*_QUEUE_COLUMNS, _music_names().label("music"))
+        select(
+            *_QUEUE_COLUMNS,
+            _music_names().label("music"),
+            media_paths_column().label("media_paths"),
+        )
         .join(Tenant, Tenant.id == Queue.tenant_id)
         .where(
             Tenant.domain == domain,
@@ -116,7 +123,8 @@ def load_queue_call(conn: Connection, domain: str, number: str) -> QueueData | N
     if row is None:
         return None
     doc = queue_doc(row.name, row.extension, row.short_number, row.settings)
-    return _with_music(row.domain, doc, set((row.music or "").split("|")))
+    queue = _with_music(row.domain, doc, set((row.music or "").split("|")))
+    return replace(queue, media_paths=parsed_media_paths(row.media_paths))
 
 
 def dialled_queue_column() -> Any:

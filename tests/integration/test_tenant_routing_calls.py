@@ -106,3 +106,37 @@ def test_speed_dial_codes_follow_the_document(client, routing_tenant, engine):
     changed["speed_dials"] = [{"code": "550", "number": "0145454546"}]
     apply_raw(engine, changed)
     assert ("bridge", f"sofia/gateway/{DOMAIN}/+33145454546") in actions(dialplan(client, "550"))
+
+
+@pytest.mark.parametrize("uploaded", [True, False])
+def test_an_announcement_plays_the_uploaded_file_else_the_stock_prompt(
+    client, engine, settings, uploaded
+):
+    from sqlalchemy import select
+
+    from provisioning.media import ANNOUNCEMENT, media_path
+    from provisioning.models import Media, Tenant
+
+    raw = stored_document()
+    raw["numbers"][1]["otherwise"] = {"announcement": "closed"}
+    apply_raw(engine, raw)
+    path = media_path(DOMAIN, ANNOUNCEMENT, "closed")
+    if uploaded:
+        with engine.begin() as conn:
+            tenant_id = conn.scalar(select(Tenant.id).where(Tenant.domain == DOMAIN))
+            conn.execute(
+                Media.__table__.insert().values(
+                    tenant_id=tenant_id,
+                    kind=ANNOUNCEMENT,
+                    name="closed",
+                    path=path,
+                    duration_ms=1000,
+                    size=100,
+                )
+            )
+    played = [
+        arg for app, arg in actions(dialplan(client, "+33184800101", "public")) if app == "playback"
+    ]
+    expected = f"{settings.effective_media_dir}/{path}"
+    assert (played[0] == expected) is uploaded
+    assert len(played) == 1
