@@ -72,6 +72,9 @@ class ChannelSeen:
     peer_number: str
     peer_name: str
     at: datetime
+    # On a leg to a phone: the caller's leg it was originated from (directed pickup
+    # takes that one).
+    caller_leg: str = ""
 
 
 @dataclass(frozen=True)
@@ -160,7 +163,12 @@ def on_channel(event: Event, node: str, now: datetime) -> tuple[Change, ...]:
         peer_number, peer_name = event.get(fs.CALLER_ID_NUMBER), event.get(fs.CALLER_ID_NAME)
     held = state == fs.CALL_STATE_HELD or event.name == fs.EVENT_CHANNEL_HOLD
     answered = held or state == fs.CALL_STATE_ACTIVE or event.get(fs.EV_ANSWER_STATE) == "answered"
-    return (ChannelSeen(node, uuid, line, direction, answered, held, peer_number, peer_name, at),)
+    caller_leg = event.get(fs.EV_OTHER_LEG_UUID) if direction == OUTBOUND else ""
+    return (
+        ChannelSeen(
+            node, uuid, line, direction, answered, held, peer_number, peer_name, at, caller_leg
+        ),
+    )
 
 
 def on_channel_destroy(event: Event, node: str, now: datetime) -> tuple[Change, ...]:
@@ -277,6 +285,10 @@ def channels_listed(
                 peer_number=peer_number,
                 peer_name=peer_name,
                 at=started,
+                # The core's `call_uuid` of a leg it originated is its caller's uuid.
+                caller_leg=call_uuid
+                if (call_uuid := row.get(fs.COL_CALL_UUID, "")) != uuid
+                else "",
             )
         )
     return listed

@@ -71,6 +71,7 @@ class _Leg:
     line: LineRef | None = None
     direction: str | None = None
     started_at: datetime | None = None
+    caller_leg: str = ""
     answered: bool = False
     held: bool | None = None
     peer_number: str | None = None
@@ -101,6 +102,7 @@ class _Net:
                         change.direction,
                         change.at,
                     )
+                    leg.caller_leg = change.caller_leg[:64]
                 leg.answered = leg.answered or change.answered
                 leg.held = change.held
                 leg.peer_number = change.peer_number[:64] or leg.peer_number
@@ -275,6 +277,7 @@ class LiveStore:
                     user_id=user_id,
                     direction=old.direction if old is not None else leg.direction,
                     started_at=old.started_at if old is not None else leg.started_at,
+                    caller_leg=old.caller_leg if old is not None else leg.caller_leg,
                     answered=answered,
                     held=leg.held if leg.held is not None else bool(old and old.held),
                     peer_number=leg.peer_number or (old.peer_number if old is not None else ""),

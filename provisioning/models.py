@@ -169,6 +169,8 @@ class Channel(Base):
     peer_number: Mapped[str] = mapped_column(String(64), default="")
     peer_name: Mapped[str] = mapped_column(String(255), default="")
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # On a leg to a phone: the caller's leg (directed pickup intercepts that one).
+    caller_leg: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 class PublicNumber(Base):

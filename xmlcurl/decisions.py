@@ -137,6 +137,14 @@ class Voicemail:
 
 
 @dataclass(frozen=True)
+class Intercept:
+    """Take a call still ringing a colleague's phone: bridge to its caller's leg, whose
+    ringing leg then ends. A call answered meanwhile is left alone."""
+
+    caller_leg: str
+
+
+@dataclass(frozen=True)
 class PlayFile:
     """Play a tenant's media file (an absolute path on the FreeSWITCH node)."""
 
@@ -190,6 +198,7 @@ Action = (
     | SetMedia
     | FireEvent
     | JoinQueue
+    | Intercept
     | Hangup
 )
 

@@ -53,6 +53,7 @@ from xmlcurl.line import (
     tone,
 )
 from xmlcurl.loader import CallData, LineData, TenantData
+from xmlcurl.pickup import pickup_target, route_pickup
 from xmlcurl.public import route_public_number
 from xmlcurl.queue import route_to_queue
 from xmlcurl.request import CallRequest
@@ -189,6 +190,8 @@ def compile_call(request: CallRequest, data: CallData | None, now: datetime) -> 
     if caller_line is None:
         # Only the tenant's own authenticated lines may call out.
         return _reject(request, fs.UNALLOCATED_NUMBER, "unknown extension")
+    if pickup_target(request.destination) is not None:
+        return route_pickup(request, caller_line, data.ringing_caller_leg)
     speed_dial = speed_dial_number(data.tenant, request.destination)
     return _outbound(request, data.tenant, caller_line, speed_dial or request.destination)
 

@@ -25,6 +25,7 @@ from xmlcurl.dialplan import PublicNumberLookup, compile_call, lookup_for
 from xmlcurl.directory import acceptable_pin, compile_directory, compile_gateways
 from xmlcurl.group import number_to_load
 from xmlcurl.group_loader import load_group
+from xmlcurl.pickup import pickup_target
 from xmlcurl.queue_data import load_queue_call
 from xmlcurl.request import call_request, directory_request, parse_fields
 
@@ -67,6 +68,10 @@ def _dialplan(fields: dict[str, str]) -> bytes:
                 if data is not None and data.dialled_queue:
                     queue = load_queue_call(conn, lookup.domain, call.destination)
                     data = replace(data, queue=queue, media_dir=str(settings.effective_media_dir))
+                picked = pickup_target(call.destination)
+                if data is not None and picked is not None:
+                    leg = loader.load_ringing_caller_leg(conn, lookup.domain, picked)
+                    data = replace(data, ringing_caller_leg=leg)
                 group_number = data and number_to_load(call.destination, data.dialled_group)
                 if data is not None and group_number:
                     group = load_group(conn, lookup.domain, group_number)

@@ -183,6 +183,7 @@ EV_CALL_DIRECTION = "Call-Direction"  # inbound: from the phone; outbound: to it
 EV_CALL_STATE = "Channel-Call-State"
 EV_ANSWER_STATE = "Answer-State"
 EV_PRESENCE_ID = "Channel-Presence-ID"
+EV_OTHER_LEG_UUID = "Other-Leg-Unique-ID"
 CALL_STATE_HANGUP = "HANGUP"
 CALL_STATE_ACTIVE = "ACTIVE"
 CALL_STATE_HELD = "HELD"
@@ -246,6 +247,7 @@ COL_PRESENCE_ID = "presence_id"
 COL_CID_NUM = "cid_num"
 COL_CID_NAME = "cid_name"
 COL_DEST = "dest"
+COL_CALL_UUID = "call_uuid"
 # Calls Centrex places itself (click-to-call, reminders): API commands, the `originate`
 # variables that shape the new leg, and its answer (`+OK <uuid>` / `-ERR <cause>`).
 API_ORIGINATE = "originate"
@@ -420,3 +422,8 @@ EV_GROUP_LOGGED_IN = "Centrex-Logged-In"  # "true" or "false"
 PROMPT_LOGGED_IN = "ivr/ivr-you_are_now_logged_in.wav"
 PROMPT_LOGGED_OUT = "ivr/ivr-you_are_now_logged_out.wav"
 PROMPT_NO_USER_RESPONSE = "ivr/ivr-no_user_response.wav"
+# Directed pickup: `intercept <caller's leg>` takes the call that rings a phone; with
+# intercept_unanswered_only it refuses a call already answered.
+APP_INTERCEPT = "intercept"
+V_INTERCEPT_UNANSWERED_ONLY = "intercept_unanswered_only"
+PROMPT_NOTHING_TO_PICK_UP = "ivr/ivr-no_user_response.wav"

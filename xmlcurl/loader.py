@@ -43,6 +43,7 @@ from provisioning.document import (
 )
 from provisioning.media import MUSIC
 from provisioning.models import (
+    Channel,
     Gateway,
     HuntGroup,
     LineState,
@@ -129,6 +130,8 @@ class CallData:
     # tenant's exist there (read for calls from the public network).
     media_dir: str = ""
     media_paths: frozenset[str] = frozenset()
+    # For a pickup code: the caller's leg of the call ringing the colleague's phone.
+    ringing_caller_leg: str | None = None
 
 
 _GATEWAY_COLUMNS = (
@@ -498,3 +501,22 @@ def load_hold_music(conn: Connection) -> list[HoldMusicData]:
         .order_by(Tenant.domain, Media.name)
     )
     return [HoldMusicData(row.domain, row.name, row.path) for row in conn.execute(query)]
+
+
+def load_ringing_caller_leg(conn: Connection, domain: str, extension: str) -> str | None:
+    """The caller's leg of the latest call still ringing a phone of the tenant's line
+    `extension` (directed pickup): one indexed query, for pickup codes only."""
+    return conn.scalar(
+        select(Channel.caller_leg)
+        .join(User, Channel.user_id == User.id)
+        .join(Tenant, User.tenant_id == Tenant.id)
+        .where(
+            Tenant.domain == domain,
+            User.extension == extension,
+            Channel.direction == "outbound",
+            Channel.answered.is_(False),
+            Channel.caller_leg != "",
+        )
+        .order_by(Channel.started_at.desc())
+        .limit(1)
+    )

@@ -26,6 +26,7 @@ from xmlcurl.decisions import (
     FireEvent,
     GatewayDirectory,
     Hangup,
+    Intercept,
     JoinQueue,
     LegOptions,
     LoopbackEndpoint,
@@ -48,6 +49,7 @@ _DIALABLE = re.compile(r"\+?[0-9*#]{1,20}")
 _DOMAIN = re.compile(r"[a-z0-9.\-]{1,253}")
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}")
 _CAUSE = re.compile(r"[A-Z_]{1,40}")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _QUEUE = re.compile(r"[0-9]{1,8}@[a-z0-9.\-]{1,253}")
 _SOUND = re.compile(r"[a-z0-9_\-]+/[a-z0-9_\-]+\.wav")
 # `set` expands ${…} when it runs: a value must not be able to start an expansion.
@@ -168,6 +170,11 @@ def _applications(action: Action) -> list[tuple[str, str]]:
             return [(fs.APP_VOICEMAIL, " ".join((["check"] if check else []) + args))]
         case PlayFile(path):
             return [(fs.APP_PLAYBACK, _checked(_MEDIA, path))]
+        case Intercept(leg):
+            return [
+                (fs.APP_SET, f"{fs.V_INTERCEPT_UNANSWERED_ONLY}=true"),
+                (fs.APP_INTERCEPT, _checked(_UUID, leg)),
+            ]
         case SetMedia(name, source, export):
             assignment = f"{_checked(_VARIABLE_NAME, name)}={_checked(_MEDIA, source)}"
             if export:

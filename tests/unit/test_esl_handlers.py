@@ -59,6 +59,8 @@ def test_the_capture_legs_belong_to_the_right_lines():
         "outbound",
         "1001",
     )
+    # Directed pickup takes the caller's leg the leg to the phone was originated from.
+    assert (caller.caller_leg, called.caller_leg) == ("", caller.uuid)
     # Loopback legs to voicemail belong to nobody.
     assert "a1603b9b-1b3b-4cdc-9614-3010186dfdd1" not in created
 

@@ -1,0 +1,52 @@
+"""Directed pickup: `**<extension>` from a tenant's phone takes the call ringing that
+colleague's phone (what a BLF key's pickup dials).
+
+Pure. The call ringing the colleague comes from the live state the event listener keeps
+(`channels`: legs to a phone, not answered, with the caller's leg they were originated
+from). FreeSWITCH's `intercept` bridges the picker to that caller, which cancels the
+ringing; `intercept_unanswered_only` makes it refuse a call answered meanwhile. The
+call must be on the node the picker's call is on; elsewhere, or when nothing rings,
+the picker hears so.
+"""
+
+from __future__ import annotations
+
+import re
+
+from xmlcurl import fsnames as fs
+from xmlcurl.decisions import Answer, Hangup, Intercept, Prompt, Route
+from xmlcurl.loader import LineData
+from xmlcurl.request import CallRequest
+
+PICKUP_PREFIX = "**"
+_PICKUP = re.compile(r"\*\*([0-9]{2,8})")
+
+
+def pickup_target(destination: str) -> str | None:
+    """The extension whose ringing call `destination` picks up, if it is a pickup code."""
+    match = _PICKUP.fullmatch(destination)
+    return match.group(1) if match else None
+
+
+def route_pickup(request: CallRequest, picker: LineData, caller_leg: str | None) -> Route:
+    target = pickup_target(request.destination)
+    if not caller_leg or target == picker.extension:
+        return Route(
+            request.context,
+            request.destination,
+            f"pickup of {target}: nothing rings",
+            (Answer(), Prompt(fs.PROMPT_NOTHING_TO_PICK_UP), Hangup(fs.NORMAL_CLEARING)),
+        )
+    return Route(
+        request.context,
+        request.destination,
+        f"pickup of {target} by {picker.extension}",
+        # Taking the call answers the picker; if the leg is gone (answered, hung up or on
+        # another node) intercept returns and the picker hears so.
+        (
+            Intercept(caller_leg),
+            Answer(),
+            Prompt(fs.PROMPT_NOTHING_TO_PICK_UP),
+            Hangup(fs.NORMAL_CLEARING),
+        ),
+    )
