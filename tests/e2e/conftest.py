@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 from werkzeug.serving import make_server
 
 from centrex.app import create_app
@@ -132,8 +133,17 @@ class Node:
             time.sleep(0.2)
 
 
+@dataclass
+class Centrex:
+    """The Centrex server FreeSWITCH fetches from, and its database."""
+
+    url: str
+    engine: Engine
+    settings: Settings
+
+
 @pytest.fixture(scope="session")
-def centrex(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def centrex(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Centrex]:
     """A Centrex server on a free port, with the demo tenant on 127.0.0.1 and a SIPp
     'carrier' gateway for outbound calls."""
     data = tmp_path_factory.mktemp("centrex")
@@ -144,19 +154,23 @@ def centrex(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     raw = demo_document(DOMAIN)
     raw["gateway"] = {"proxy": f"127.0.0.1:{carrier_port}", "username": "trunk"}
     apply_raw(engine, raw)
-    app = create_app(
-        Settings(database_url=url, xmlcurl_credentials=CREDENTIALS, log_level="INFO"), engine
+    settings = Settings(
+        database_url=url,
+        xmlcurl_credentials=CREDENTIALS,
+        log_level="INFO",
+        media_dir=str(data / "media"),
     )
+    app = create_app(settings, engine)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     os.environ["CENTREX_E2E_CARRIER_PORT"] = str(carrier_port)
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield Centrex(f"http://127.0.0.1:{server.server_port}", engine, settings)
     server.shutdown()
 
 
 @pytest.fixture(scope="session")
-def freeswitch(centrex: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
+def freeswitch(centrex: Centrex, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
     assert FREESWITCH is not None
     work = tmp_path_factory.mktemp("freeswitch")
     conf = work / "conf"
@@ -187,7 +201,7 @@ def freeswitch(centrex: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     )
     rtp = free_port(socket.SOCK_DGRAM) & ~1
     settings = {
-        "centrex_url": centrex,
+        "centrex_url": centrex.url,
         "centrex_xmlcurl_credentials": CREDENTIALS,
         "centrex_esl_password": ESL_PASSWORD,
         "centrex_esl_port": node.esl_port,

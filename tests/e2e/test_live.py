@@ -1,0 +1,173 @@
+"""The event listener and the other live parts on a real FreeSWITCH: registrations and
+calls followed over its event socket, lists it gives after a reconnect, presence it
+accepts, call records it posts, queues it loads from Centrex's configuration.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import gevent
+import pytest
+from sqlalchemy import select
+
+from centrex.config import Settings
+from esl.listener import Listener
+from provisioning.models import CallRecord, LineState, Registration, User
+from tests.conftest import apply_raw, demo_document
+from tests.e2e.conftest import DOMAIN, ESL_PASSWORD, Centrex, Node
+from tests.e2e.test_freeswitch import call, phone, phone_saw, register, unregister
+
+pytestmark = pytest.mark.e2e
+
+
+def until(condition: Callable[[], Any], timeout: float = 15.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        gevent.sleep(0.05)
+    return result
+
+
+@pytest.fixture
+def listener(centrex: Centrex, freeswitch: Node) -> Iterator[Listener]:
+    settings = Settings(
+        database_url=centrex.settings.database_url,
+        esl_nodes=(f"127.0.0.1:{freeswitch.esl_port}",),
+        esl_password=ESL_PASSWORD,
+    )
+    listener = Listener(settings, centrex.engine, keys_every=3600, expire_every=3600)
+    listener.start()
+    until(lambda: listener.connected() and listener.idle())
+    yield listener
+    listener.stop()
+
+
+def state(centrex: Centrex, extension: str) -> Any:
+    with centrex.engine.connect() as conn:
+        return conn.execute(select(LineState).join(User).where(User.extension == extension)).first()
+
+
+def in_background(function: Callable[..., Any], *args: Any) -> Any:
+    """Run a blocking step (SIPp) in a thread, so that the listener keeps reading."""
+    return gevent.get_hub().threadpool.apply(function, args)
+
+
+def test_registrations_are_followed_and_listed_again_after_a_reconnect(
+    centrex: Centrex, freeswitch: Node, listener: Listener
+):
+    import socket
+
+    from tests.e2e.conftest import free_port
+
+    result = in_background(register, freeswitch, "1002", free_port(socket.SOCK_DGRAM))
+    assert result.returncode == 0
+    until(lambda: (s := state(centrex, "1002")) and s.registered)
+    of_1002 = select(Registration.call_id).join(User).where(User.extension == "1002")
+    with centrex.engine.connect() as conn:
+        call_id = conn.execute(of_1002).scalar_one()
+    # FreeSWITCH writes its registrations list through a queue of its own: a listing
+    # taken a moment after a REGISTER may not hold it yet.
+    freeswitch.wait_for("show registrations as json", lambda out: '"reg_user":"1002"' in out)
+    # A new listener knows nothing: it must find the registration in FreeSWITCH's list.
+    listener.stop()
+    with centrex.engine.begin() as conn:
+        conn.execute(Registration.__table__.delete())
+    settings = Settings(esl_nodes=(f"127.0.0.1:{freeswitch.esl_port}",), esl_password=ESL_PASSWORD)
+    again = Listener(settings, centrex.engine)
+    again.start()
+    try:
+        until(lambda: again.connected() and again.idle())
+        with centrex.engine.connect() as conn:
+            assert conn.execute(of_1002).scalar_one() == call_id
+        assert state(centrex, "1002").registered
+    finally:
+        again.stop()
+    in_background(unregister, freeswitch, "1002")
+
+
+def test_an_answered_call_is_followed_and_its_records_are_posted(
+    centrex: Centrex, freeswitch: Node, listener: Listener
+):
+    uas = in_background(phone, freeswitch, "1000", 200)
+    result = in_background(call, freeswitch, "1001", "1000", 200)
+    assert result.returncode == 0, result.stdout.decode()[-2000:]
+    assert in_background(phone_saw, freeswitch, uas, "phone-1000-200", "BYE sip:")
+    until(lambda: (s := state(centrex, "1000")) and s.last_call_end and not s.active_calls)
+
+    def logged() -> dict[str, str]:
+        with centrex.engine.connect() as conn:
+            rows = conn.execute(
+                select(User.extension, CallRecord.kind).join(User, CallRecord.user_id == User.id)
+            ).all()
+        return dict(rows)
+
+    # mod_xml_cdr posts each leg when it ends, to /cdr.
+    assert until(lambda: logged().get("1000") == "received" and logged())["1001"] == "placed"
+    in_background(unregister, freeswitch, "1000")
+
+
+def test_keys_the_listener_lights_are_accepted(
+    centrex: Centrex, freeswitch: Node, listener: Listener
+):
+    from esl import presence
+    from esl.keys import Key
+
+    (node,) = listener.nodes.values()
+    for on in (True, False):
+        node.sendevent("PRESENCE_IN", presence.key_presence(Key("dnd", "1001", DOMAIN), on))
+        node.sendevent("PRESENCE_IN", presence.key_presence(Key("grp", "5000-1001", DOMAIN), on))
+
+
+def test_queues_load_from_centrex_and_agents_are_set(centrex: Centrex, freeswitch: Node):
+    raw = demo_document(DOMAIN)
+    raw["gateway"] = {"proxy": "127.0.0.1:5999", "username": "trunk"}
+    raw["queues"] = [{"name": "Support", "extension": "5100", "agents": ["1000", "1001"]}]
+    apply_raw(centrex.engine, raw)
+    queue = f"5100@{DOMAIN}"
+    assert freeswitch.api(f"callcenter_config queue load {queue}").startswith("+OK")
+    agents = freeswitch.api("callcenter_config agent list")
+    assert f"1000@{DOMAIN}" in agents and f"1001@{DOMAIN}" in agents
+    tiers = freeswitch.api(f"callcenter_config tier list {queue}")
+    assert f"1000@{DOMAIN}" in tiers
+    reply = freeswitch.api(f"callcenter_config agent set status 1000@{DOMAIN} 'Logged Out'")
+    assert reply.startswith("+OK")
+    assert "Logged Out" in freeswitch.api(f"callcenter_config agent get status 1000@{DOMAIN}")
+
+
+def test_a_group_call_skips_a_busy_member_and_remembers_who_answered(
+    centrex: Centrex, freeswitch: Node, listener: Listener
+):
+    from provisioning.models import HuntGroup
+
+    raw = demo_document(DOMAIN)
+    raw["gateway"] = {"proxy": "127.0.0.1:5999", "username": "trunk"}
+    raw["groups"] = [
+        {
+            "name": "Sales",
+            "extension": "5000",
+            "members": ["1000", "1001"],
+            "distribution": "cyclic",
+            "rings": 2,
+        }
+    ]
+    apply_raw(centrex.engine, raw)
+    busy = in_background(phone, freeswitch, "1000", 486)
+    answering = in_background(phone, freeswitch, "1001", 200)
+    result = in_background(call, freeswitch, "1002", "5000", 200)
+    assert result.returncode == 0, result.stdout.decode()[-2000:]
+    assert in_background(phone_saw, freeswitch, answering, "phone-1001-200", "BYE sip:")
+    assert in_background(phone_saw, freeswitch, busy, "phone-1000-486", "SIP/2.0 486")
+
+    def last_answerer() -> str | None:
+        with centrex.engine.connect() as conn:
+            return conn.scalar(
+                select(User.extension).join(HuntGroup, HuntGroup.last_answerer_id == User.id)
+            )
+
+    assert until(last_answerer) == "1001"
+    in_background(unregister, freeswitch, "1000")
+    in_background(unregister, freeswitch, "1001")
