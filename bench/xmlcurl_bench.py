@@ -61,10 +61,16 @@ NUMBER_EVERY = 10
 # parse_document is quadratic in the number of users (see bench/README.md): validate
 # big tenants in chunks of this many users, which checks every value all the same.
 CHUNK = 1000
+# Every tenant has hunt groups of this many members (among its first users), up to
+# GROUPS of them, dialled at FIRST_GROUP and following numbers.
+GROUPS = 100
+GROUP_MEMBERS = 10
+FIRST_GROUP = 100000
 # Each wrk thread holds them all (~9 kB each for the dialplan).
 BODIES_PER_CASE = 1000
 # What every good answer contains; anything else (a fallback, "not found") is counted.
-EXPECT = {"dialplan": 'application="bridge"', "directory": "a1-hash"}
+EXPECT = {"dialplan": 'application="bridge"', "directory": "a1-hash", "group": "bridge"}
+KINDS = ("dialplan", "directory", "group")
 EXPECT["ceiling"] = EXPECT["dialplan"]
 TARGET_OF_CEILING = 0.60
 TARGET_P99_MS = 10.0
@@ -102,9 +108,22 @@ def tenant_document(size: int, index: int) -> dict[str, Any]:
             own_numbers += [number, "0" + number[3:]]
         user["voicemail"] = {"pin": _pin(rng, own_numbers)}
         users.append(user)
+    groups = [
+        {
+            "name": f"Group {g}",
+            "extension": str(FIRST_GROUP + g),
+            "members": [
+                str(FIRST_EXTENSION + (g * GROUP_MEMBERS + k) % min(size, CHUNK))
+                for k in range(GROUP_MEMBERS)
+            ],
+            "distribution": ("cyclic", "hierarchical", "simultaneous", "least_active")[g % 4],
+        }
+        for g in range(group_count(size))
+    ]
     return {
         "domain": domain_of(size),
         "name": f"Bench {size}",
+        "groups": groups,
         "timezone": "Europe/Paris",
         "country": "FR",
         "main_number": numbers[0]["number"],
@@ -112,6 +131,10 @@ def tenant_document(size: int, index: int) -> dict[str, Any]:
         "numbers": numbers,
         "users": users,
     }
+
+
+def group_count(size: int) -> int:
+    return min(GROUPS, min(size, CHUNK) // GROUP_MEMBERS)
 
 
 def _pin(rng: random.Random, own_numbers: list[str]) -> str:
@@ -141,7 +164,12 @@ def seed(engine: Engine, sizes: list[int]) -> None:
             tenant_id = session.scalars(select(Tenant.id).filter_by(domain=raw["domain"])).one()
         for start in range(CHUNK, size, CHUNK):
             chunk_numbers = numbers[start // NUMBER_EVERY : (start + CHUNK) // NUMBER_EVERY]
-            chunk = {**raw, "main_number": None, "users": users[start : start + CHUNK]}
+            chunk = {
+                **raw,
+                "main_number": None,
+                "groups": [],
+                "users": users[start : start + CHUNK],
+            }
             doc = parse_document({**chunk, "numbers": chunk_numbers})
             with engine.begin() as conn:
                 conn.execute(
@@ -210,10 +238,12 @@ def retarget(
 def write_bodies(kind: str, size: int, path: Path) -> Path:
     """Requests to random users of the tenant, one encoded body a line."""
     rng = random.Random(f"{kind}{size}")
-    fixture = fixture_fields("dialplan-1000" if kind == "dialplan" else "directory-sip_auth")
+    fixture = fixture_fields("directory-sip_auth" if kind == "directory" else "dialplan-1000")
     lines = []
     for _ in range(BODIES_PER_CASE):
         callee, caller = (str(FIRST_EXTENSION + i) for i in rng.sample(range(size), 2))
+        if kind == "group":
+            callee = str(FIRST_GROUP + rng.randrange(group_count(size)))
         fields = retarget(fixture, {"1000": callee, "1001": caller}, domain_of(size))
         lines.append(fs_body(fields).decode())
     path.write_text("\n".join(lines) + "\n")
@@ -463,7 +493,7 @@ def report(
     for r in cases:
         p99 = r.half.p99_ms
         check(p99 <= TARGET_P99_MS, f"{r.case.name}: p99 {p99:.2f} ms at half rate (≤ 10 ms)")
-    for kind in ("dialplan", "directory"):
+    for kind in KINDS:
         same = [r for r in cases if r.case.kind == kind]
         if len(same) >= 2:
             small, big = min(same, key=lambda r: r.case.size), max(same, key=lambda r: r.case.size)
@@ -497,7 +527,7 @@ def main() -> int:
         "--rate-connections", type=int, help="at half rate: connections (workers - 1)"
     )
     parser.add_argument("--sizes", default="100,10000,100000", help="users per tenant")
-    parser.add_argument("--kinds", default="dialplan,directory", help="fetches to measure")
+    parser.add_argument("--kinds", default=",".join(KINDS), help="fetches to measure")
     parser.add_argument("--log-level", default="INFO", help="CENTREX_LOG_LEVEL of the servers")
     parser.add_argument("--database-url", help="instead of an SQLite file in a temp dir")
     args = parser.parse_args()
@@ -506,8 +536,8 @@ def main() -> int:
     # due; a sync worker that accepts the idle connection waits for it meanwhile. With
     # fewer connections than workers, no due request ever waits behind an idle one.
     args.rate_connections = args.rate_connections or max(args.workers - 1, 1)
-    if not set(args.kinds.split(",")) <= {"dialplan", "directory"}:
-        parser.error("--kinds: dialplan, directory or both")
+    if not set(args.kinds.split(",")) <= set(KINDS):
+        parser.error(f"--kinds: some of {', '.join(KINDS)}")
     if shutil.which("wrk") is None:
         sys.exit("wrk (HTTP load generator) is not installed: apt-get install wrk")
     signal.signal(signal.SIGTERM, _interrupted)
