@@ -79,7 +79,7 @@ class ExportVariable:
 @dataclass(frozen=True)
 class Ring:
     """Bridge to the endpoints for at most `timeout` seconds: all together, or one after
-    the other (`sequential`, each for its own leg timeout). If nobody answers, the
+    the other (`sequential`, each for its own leg timeout, then the next). If nobody answers, the
     actions after it run (`continue_on_fail`); if somebody does, the call ends with the
     conversation (`hangup_after_bridge`) — both set by the compiler before."""
 

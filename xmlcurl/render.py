@@ -139,7 +139,11 @@ def _applications(action: Action) -> list[tuple[str, str]]:
             name, value = _checked(_VARIABLE_NAME, name), _checked(_VARIABLE_VALUE, value)
             return [(fs.APP_EXPORT, f"nolocal:{name}={value}")]
         case Ring(endpoints, timeout, sequential):
+            # A `|` leg that rings out its leg_timeout ends the whole bridge unless told
+            # to go on to the next one (switch_ivr_originate.c).
+            go_on = [(fs.APP_SET, f"{fs.V_CONTINUE_ON_TIMEOUT}=true")] if sequential else []
             return [
+                *go_on,
                 (fs.APP_SET, f"{fs.V_CALL_TIMEOUT}={int(timeout)}"),
                 (fs.APP_BRIDGE, ("|" if sequential else ",").join(map(_endpoint, endpoints))),
             ]

@@ -58,7 +58,8 @@ def register(user: str, domain: str, contact_port: int, *, expect: int = 200) ->
 
 
 def phone(answer: int) -> str:
-    """Wait for one INVITE; ring, then answer `answer` (200: take the call until BYE)."""
+    """Wait for one INVITE; ring, then answer `answer` (200: take the call until BYE;
+    0: ring until the call is cancelled)."""
 
     def response(status: str, body: str = "") -> str:
         return _message(
@@ -94,6 +95,21 @@ def phone(answer: int) -> str:
             '<recv request="ACK"/>',
             '<recv request="BYE"/>',
             f'<send next="end">{ok}</send>',
+        ]
+    elif answer == 0:
+        terminated = _message(
+            "SIP/2.0 487 Request Terminated",
+            "[last_Via:]",
+            "[last_From:]",
+            "[last_To:];tag=[pid]uas[call_number]",
+            "[last_Call-ID:]",
+            "CSeq: [last_cseq_number] INVITE",
+        )
+        steps += [
+            '<recv request="CANCEL"/>',
+            f"<send>{ok}</send>",
+            f"<send>{terminated}</send>",
+            '<recv request="ACK" next="end"/>',
         ]
     else:
         steps += [

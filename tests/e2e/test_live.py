@@ -171,3 +171,34 @@ def test_a_group_call_skips_a_busy_member_and_remembers_who_answered(
     assert until(last_answerer) == "1001"
     in_background(unregister, freeswitch, "1000")
     in_background(unregister, freeswitch, "1001")
+
+
+def test_a_group_member_rings_exactly_its_rings_then_the_next_one_does(
+    centrex: Centrex, freeswitch: Node
+):
+    raw = demo_document(DOMAIN)
+    raw["gateway"] = {"proxy": "127.0.0.1:5999", "username": "trunk"}
+    raw["groups"] = [
+        {
+            "name": "Desk",
+            "extension": "5001",
+            "members": ["1000", "1001"],
+            "distribution": "hierarchical",
+            "rings": 1,
+        }
+    ]
+    apply_raw(centrex.engine, raw)
+    silent = phone(freeswitch, "1000", 0)
+    answering = phone(freeswitch, "1001", 200)
+    started = time.monotonic()
+    result = call(freeswitch, "1002", "5001", 200)
+    assert result.returncode == 0, result.stdout.decode()[-2000:]
+    assert phone_saw(freeswitch, answering, "phone-1001-200", "BYE sip:")
+    assert phone_saw(freeswitch, silent, "phone-1000-0", "CANCEL sip:")
+    # One ring is 5 s: 1000 rang that long (leg_timeout), then 1001 answered at once.
+    trace = (freeswitch.workdir / "phone-1001-200.messages").read_text()
+    assert "INVITE sip:1001" in trace
+    elapsed = time.monotonic() - started
+    assert 5 <= elapsed < 15, elapsed
+    unregister(freeswitch, "1000")
+    unregister(freeswitch, "1001")
