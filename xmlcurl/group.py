@@ -182,7 +182,7 @@ def _overflow(call: CallToGroup, why: str) -> Decision:
     if doc.extension not in chain:
         chain = (*chain, doc.extension)
     at = Handoff(
-        call.tenant, call.tenant.unit_numbers, chain, call.media_dir, call.group.media_paths
+        call.tenant, call.group.unit_numbers, chain, call.media_dir, call.group.media_paths
     )
     name, actions = hand_off(doc.overflow, at)
     return f"group {doc.name}: {why}, overflow {name}", actions

@@ -10,7 +10,7 @@ are parsed once per distinct stored text.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -30,7 +30,12 @@ from provisioning.call_handling import CallHandling
 from provisioning.models import GroupMember, HuntGroup, LineState, Tenant, User
 from provisioning.tenant_routing import GroupDoc
 from xmlcurl.loader import _parsed_call_handling, _Prepared
-from xmlcurl.media_rows import media_paths_column, parsed_media_paths
+from xmlcurl.tenant_rows import (
+    media_paths_column,
+    parsed_media_paths,
+    parsed_unit_numbers,
+    unit_number_columns,
+)
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,8 @@ class GroupData:
     last_answerer: str | None = None
     # The tenant's media files, relative to the media directory.
     media_paths: frozenset[str] = frozenset()
+    # The tenant's group and queue numbers by case-folded name (overflow).
+    unit_numbers: dict[str, str] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=4096)
@@ -86,6 +93,7 @@ _GROUP_QUERY = (
         cast(HuntGroup.settings, Text).label("settings"),
         _LastAnswerer.extension.label("last_answerer"),
         _MEDIA_PATHS.label("media_paths"),
+        *unit_number_columns(),
         GroupMember.position,
         GroupMember.logged_in,
         _Member.extension,
@@ -141,4 +149,5 @@ def load_group(conn: Connection, domain: str, number: str) -> GroupData | None:
         tuple(_member(row) for row in rows if row.extension is not None),
         first.last_answerer,
         parsed_media_paths(first.media_paths),
+        parsed_unit_numbers(first.group_numbers, first.queue_numbers),
     )

@@ -25,8 +25,6 @@ from sqlalchemy import (
     bindparam,
     cast,
     exists,
-    func,
-    literal_column,
     or_,
     select,
     update,
@@ -49,14 +47,18 @@ from provisioning.models import (
     LineState,
     Media,
     PublicNumber,
-    Queue,
     Tenant,
     User,
 )
 from provisioning.number_routing import NumberRouting
 from provisioning.numbering import Category
-from xmlcurl.media_rows import media_paths_column, parsed_media_paths
 from xmlcurl.queue_data import QueueData, dialled_queue_column
+from xmlcurl.tenant_rows import (
+    media_paths_column,
+    parsed_media_paths,
+    parsed_unit_numbers,
+    unit_number_columns,
+)
 
 if TYPE_CHECKING:
     from xmlcurl.group_loader import GroupData
@@ -145,20 +147,6 @@ _GATEWAY_COLUMNS = (
 )
 
 
-def _unit_numbers(unit: type[HuntGroup] | type[Queue]) -> Any:
-    """`name=number|name=number…` of the tenant's groups (or queues), as one column:
-    the map comes with the tenant row instead of costing a query of its own."""
-    # Names never hold `|` (see validation); numbers are digits.
-    pair = unit.name + literal_column("'='") + unit.extension
-    # Literal separators: the prepared statement takes no parameters but its own.
-    separator: Any = literal_column("'|'")
-    return (
-        select(func.aggregate_strings(pair, separator))
-        .where(unit.tenant_id == Tenant.id)
-        .scalar_subquery()
-    )
-
-
 _TENANT_COLUMNS = (
     Tenant.domain,
     Tenant.name,
@@ -171,10 +159,10 @@ _TENANT_COLUMNS = (
     cast(Tenant.holidays, Text).label("holidays"),
     cast(Tenant.speed_dials, Text).label("speed_dials"),
     cast(Tenant.directory, Text).label("directory"),
-    _unit_numbers(HuntGroup).label("group_numbers"),
-    _unit_numbers(Queue).label("queue_numbers"),
     *_GATEWAY_COLUMNS,
 )
+
+
 _LINE_COLUMNS = (
     User.extension,
     User.display_name,
@@ -221,12 +209,6 @@ def _parsed_directory_codes(text: str) -> dict[str, str]:
     return {e["code"]: e["number"] for e in json.loads(text) if e.get("code")}
 
 
-@lru_cache(maxsize=4096)
-def _parsed_unit_numbers(groups: str | None, queues: str | None) -> dict[str, str]:
-    pairs = (p.rpartition("=") for text in (groups, queues) if text for p in text.split("|"))
-    return {name.casefold(): number for name, _, number in pairs}
-
-
 @lru_cache(maxsize=16384)
 def _parsed_number_routing(text: str) -> NumberRouting:
     return NumberRouting.from_stored(json.loads(text))
@@ -263,7 +245,9 @@ def _tenant(row: Row) -> TenantData:
         _gateway(row),
         _parsed_schedules(row.schedules),
         _parsed_holidays(row.holidays),
-        _parsed_unit_numbers(row.group_numbers, row.queue_numbers),
+        parsed_unit_numbers(
+            getattr(row, "group_numbers", None), getattr(row, "queue_numbers", None)
+        ),
         _parsed_speed_dials(row.speed_dials),
         _parsed_directory_codes(row.directory),
     )
@@ -339,6 +323,7 @@ _PUBLIC_NUMBER_QUERY = (
         PublicNumber.number.label("did"),
         cast(PublicNumber.routing, Text).label("number_routing"),
         media_paths_column().label("media_paths"),
+        *unit_number_columns(),
         *_TENANT_COLUMNS,
         *_LINE_COLUMNS,
     )

@@ -9,7 +9,7 @@ number whatever the number of tenants, queues and agents.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, exists, func, or_, select
@@ -17,7 +17,12 @@ from sqlalchemy import Connection, bindparam, exists, func, or_, select
 from provisioning.media import MUSIC
 from provisioning.models import Media, Queue, QueueAgent, Tenant, User
 from provisioning.tenant_routing import QueueDoc
-from xmlcurl.media_rows import media_paths_column, parsed_media_paths
+from xmlcurl.tenant_rows import (
+    media_paths_column,
+    parsed_media_paths,
+    parsed_unit_numbers,
+    unit_number_columns,
+)
 
 
 @dataclass(frozen=True)
@@ -34,8 +39,9 @@ class QueueData:
     agents: tuple[AgentData, ...] = ()
     # The hold music named by the queue exists (else the stock music plays).
     music_uploaded: bool = False
-    # The tenant's uploaded media (for an announcement as the queue's overflow).
+    # The tenant's uploaded media and group/queue numbers (for the queue's overflow).
     media_paths: frozenset[str] = frozenset()
+    unit_numbers: dict[str, str] = field(default_factory=dict)
 
 
 def queue_doc(
@@ -113,6 +119,7 @@ def load_queue_call(conn: Connection, domain: str, number: str) -> QueueData | N
             *_QUEUE_COLUMNS,
             _music_names().label("music"),
             media_paths_column().label("media_paths"),
+            *unit_number_columns(),
         )
         .join(Tenant, Tenant.id == Queue.tenant_id)
         .where(
@@ -124,7 +131,11 @@ def load_queue_call(conn: Connection, domain: str, number: str) -> QueueData | N
         return None
     doc = queue_doc(row.name, row.extension, row.short_number, row.settings)
     queue = _with_music(row.domain, doc, set((row.music or "").split("|")))
-    return replace(queue, media_paths=parsed_media_paths(row.media_paths))
+    return replace(
+        queue,
+        media_paths=parsed_media_paths(row.media_paths),
+        unit_numbers=parsed_unit_numbers(row.group_numbers, row.queue_numbers),
+    )
 
 
 def dialled_queue_column() -> Any:
