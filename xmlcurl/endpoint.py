@@ -20,13 +20,10 @@ from sqlalchemy import Engine
 from xmlcurl import configuration, loader, render
 from xmlcurl import fsnames as fs
 from xmlcurl.auth import CHALLENGE, switch_authorised
+from xmlcurl.call_loader import load_call
 from xmlcurl.decisions import Hangup, Route
-from xmlcurl.dialplan import PublicNumberLookup, compile_call, lookup_for
+from xmlcurl.dialplan import compile_call, lookup_for
 from xmlcurl.directory import acceptable_pin, compile_directory, compile_gateways
-from xmlcurl.group import number_to_load
-from xmlcurl.group_loader import load_group
-from xmlcurl.pickup import pickup_target
-from xmlcurl.queue_data import load_queue_call
 from xmlcurl.request import call_request, directory_request, parse_fields
 
 log = logging.getLogger(__name__)
@@ -59,24 +56,7 @@ def _dialplan(fields: dict[str, str]) -> bytes:
     data = None
     if lookup is not None:
         with _engine().connect() as conn:
-            if isinstance(lookup, PublicNumberLookup):
-                data = loader.load_public_number(conn, lookup.candidates)
-                if data is not None:
-                    data = replace(data, media_dir=str(settings.effective_media_dir))
-            else:
-                data = loader.load_tenant(conn, lookup.domain, lookup.extensions)
-                if data is not None and data.dialled_queue:
-                    queue = load_queue_call(conn, lookup.domain, call.destination)
-                    data = replace(data, queue=queue, media_dir=str(settings.effective_media_dir))
-                picked = pickup_target(call.destination)
-                if data is not None and picked is not None:
-                    leg = loader.load_ringing_caller_leg(conn, lookup.domain, picked)
-                    data = replace(data, ringing_caller_leg=leg)
-                group_number = data and number_to_load(call.destination, data.dialled_group)
-                if data is not None and group_number:
-                    group = load_group(conn, lookup.domain, group_number)
-                    media_dir = str(settings.effective_media_dir)
-                    data = replace(data, group=group, media_dir=media_dir)
+            data = load_call(conn, lookup, call.destination, str(settings.effective_media_dir))
     route = compile_call(call, data, datetime.now(UTC))
     log.info("dialplan %s %s→%s: %s", call.unique_id, call.context, call.destination, route.name)
     return render.dialplan(route)

@@ -33,8 +33,6 @@ from xmlcurl.loader import _parsed_call_handling, _Prepared
 from xmlcurl.tenant_rows import (
     media_paths_column,
     parsed_media_paths,
-    parsed_unit_numbers,
-    unit_number_columns,
 )
 
 
@@ -60,7 +58,8 @@ class GroupData:
     last_answerer: str | None = None
     # The tenant's media files, relative to the media directory.
     media_paths: frozenset[str] = frozenset()
-    # The tenant's group and queue numbers by case-folded name (overflow).
+    # The tenant's group and queue numbers by case-folded name, read when the overflow
+    # goes to one (`xmlcurl.call_loader`).
     unit_numbers: dict[str, str] = field(default_factory=dict)
 
 
@@ -93,7 +92,6 @@ _GROUP_QUERY = (
         cast(HuntGroup.settings, Text).label("settings"),
         _LastAnswerer.extension.label("last_answerer"),
         _MEDIA_PATHS.label("media_paths"),
-        *unit_number_columns(),
         GroupMember.position,
         GroupMember.logged_in,
         _Member.extension,
@@ -149,5 +147,4 @@ def load_group(conn: Connection, domain: str, number: str) -> GroupData | None:
         tuple(_member(row) for row in rows if row.extension is not None),
         first.last_answerer,
         parsed_media_paths(first.media_paths),
-        parsed_unit_numbers(first.group_numbers, first.queue_numbers),
     )

@@ -20,8 +20,6 @@ from provisioning.tenant_routing import QueueDoc
 from xmlcurl.tenant_rows import (
     media_paths_column,
     parsed_media_paths,
-    parsed_unit_numbers,
-    unit_number_columns,
 )
 
 
@@ -119,7 +117,6 @@ def load_queue_call(conn: Connection, domain: str, number: str) -> QueueData | N
             *_QUEUE_COLUMNS,
             _music_names().label("music"),
             media_paths_column().label("media_paths"),
-            *unit_number_columns(),
         )
         .join(Tenant, Tenant.id == Queue.tenant_id)
         .where(
@@ -131,11 +128,7 @@ def load_queue_call(conn: Connection, domain: str, number: str) -> QueueData | N
         return None
     doc = queue_doc(row.name, row.extension, row.short_number, row.settings)
     queue = _with_music(row.domain, doc, set((row.music or "").split("|")))
-    return replace(
-        queue,
-        media_paths=parsed_media_paths(row.media_paths),
-        unit_numbers=parsed_unit_numbers(row.group_numbers, row.queue_numbers),
-    )
+    return replace(queue, media_paths=parsed_media_paths(row.media_paths))
 
 
 def dialled_queue_column() -> Any:

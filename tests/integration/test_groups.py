@@ -218,3 +218,17 @@ def test_the_listener_stores_log_in_codes(engine, fake, listener):
     code("1001", "300", "true")
     until(lambda: logged_in(engine, "1001") is True)
     assert logged_in(engine, "1000") is True
+
+
+def test_a_group_call_costs_the_same_queries_whatever_the_group_count(client, engine):
+    from tests.integration.test_xmlcurl import count_queries
+
+    many = [{"name": f"G{i}", "extension": str(400 + i), "members": ["1000"]} for i in range(50)]
+    for extra in ([], many):
+        apply_raw(engine, demo_document(groups=GROUPS + extra))
+        # The tenant and lines, then the group; its overflow to voicemail needs nothing more.
+        assert count_queries(engine, lambda: dialplan(client, "300")) == 2
+        # An overflow to another group also reads the tenant's group numbers.
+        assert count_queries(engine, lambda: dialplan(client, "301")) == 3
+        # Calls to lines do not look for a group.
+        assert count_queries(engine, lambda: dialplan(client, "1001")) == 1
