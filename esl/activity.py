@@ -1,12 +1,13 @@
 """A tenant's activity: what the operator view and the supervisors' monitor show.
 
 `build_activity` is pure (rows and `now` in, a JSON-ready dict out); `tenant_activity`
-reads those rows in four indexed queries whatever the tenant's size.
+reads those rows in five indexed queries whatever the tenant's size.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -15,7 +16,7 @@ from sqlalchemy import Connection, select
 
 from provisioning import calendar as cal
 from provisioning.document import DEFAULT_SCHEDULE, DEFAULT_SCHEDULE_PERIODS
-from provisioning.models import Channel, Registration, Tenant, User
+from provisioning.models import Channel, GroupMember, HuntGroup, Registration, Tenant, User
 
 from .handlers import INBOUND
 from .keys import dnd_on
@@ -53,6 +54,16 @@ class PhoneRow:
 
 
 @dataclass(frozen=True)
+class MemberRow:
+    """A hunt group's member, in the group's order."""
+
+    group: str
+    group_number: str
+    user_id: int
+    logged_in: bool
+
+
+@dataclass(frozen=True)
 class CallRow:
     user_id: int
     direction: str
@@ -83,6 +94,7 @@ def build_activity(
     phones: list[PhoneRow],
     calls: list[CallRow],
     now: datetime,
+    members: Sequence[MemberRow] = (),
 ) -> dict[str, Any]:
     schedules = cal.schedules_from_document(
         tenant.schedules, DEFAULT_SCHEDULE, DEFAULT_SCHEDULE_PERIODS
@@ -148,7 +160,36 @@ def build_activity(
         "lines": lines,
         "absent": absent,
         "unavailable": unavailable,
+        "groups": _groups(members, {u.id: u.extension for u in users}, lines),
     }
+
+
+def _groups(
+    members: Sequence[MemberRow], extension_of: dict[int, str], lines: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Per group: who is logged in, and of those, who could take a call now."""
+    state = {line["extension"]: line for line in lines}
+    groups: dict[str, dict[str, Any]] = {}
+    for member in members:
+        group = groups.setdefault(
+            member.group_number,
+            {"name": member.group, "number": member.group_number, "members": []},
+        )
+        extension = extension_of.get(member.user_id, "")
+        line = state.get(extension, {})
+        group["members"].append(
+            {
+                "extension": extension,
+                "logged_in": member.logged_in,
+                "state": line.get("state", "idle"),
+                "registered": line.get("registered", False),
+            }
+        )
+    for group in groups.values():
+        logged = [m for m in group["members"] if m["logged_in"]]
+        group["logged_in"] = len(logged)
+        group["available"] = sum(1 for m in logged if m["registered"] and m["state"] == "idle")
+    return list(groups.values())
 
 
 def tenant_activity(conn: Connection, domain: str, now: datetime) -> dict[str, Any]:
@@ -203,7 +244,16 @@ def tenant_activity(conn: Connection, domain: str, now: datetime) -> dict[str, A
             .where(User.tenant_id == tenant.id)
         )
     ]
-    return build_activity(tenant, users, phones, calls, now)
+    members = [
+        MemberRow(*r)
+        for r in conn.execute(
+            select(HuntGroup.name, HuntGroup.extension, GroupMember.user_id, GroupMember.logged_in)
+            .join(HuntGroup, GroupMember.group_id == HuntGroup.id)
+            .where(HuntGroup.tenant_id == tenant.id)
+            .order_by(HuntGroup.position, GroupMember.position)
+        )
+    ]
+    return build_activity(tenant, users, phones, calls, now, members)
 
 
 def tenant_id_of(conn: Connection, domain: str) -> int:

@@ -51,6 +51,7 @@ def auth(token: str) -> dict[str, str]:
 def test_snapshot_shows_lines_phones_calls_and_the_schedule(engine, listener, live, token):
     raw = demo_document()
     raw["users"][2]["call_handling"] = {"do_not_disturb": {}}
+    raw["groups"] = [{"name": "Sales", "extension": "5000", "members": ["1000", "1001"]}]
     apply_raw(engine, raw)
     line = LineRef("1000", "127.0.0.1")
     listener.store.apply(
@@ -89,6 +90,11 @@ def test_snapshot_shows_lines_phones_calls_and_the_schedule(engine, listener, li
     assert body["absent"] == [raw["users"][2]["extension"]]
     assert "1000" not in body["unavailable"] and "1001" in body["unavailable"]
     assert body["nodes"] == [{"node": NODE, "connected": False}]
+    (sales,) = body["groups"]
+    assert (sales["name"], sales["number"], sales["logged_in"]) == ("Sales", "5000", 2)
+    # 1000 is on a call, 1001 has no phone registered: nobody can take a call now.
+    assert sales["available"] == 0
+    assert [m["state"] for m in sales["members"]] == ["busy", "idle"]
 
 
 def test_tokens_see_their_own_tenant_only(engine, live):
