@@ -11,6 +11,7 @@ import os
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -100,8 +101,9 @@ class Settings:
     # Converted announcements, hold music and ringback tones; FreeSWITCH must read it too.
     media_dir: str = ""
 
-    @property
+    @cached_property
     def effective_media_dir(self) -> Path:
+        # Resolved once: every dialplan fetch names it, and resolving asks the disk.
         return Path(self.media_dir or Path(self.data_dir) / "media").resolve()
 
     @property
