@@ -34,6 +34,7 @@ from xmlcurl.decisions import (
     Hangup,
     Ring,
     Route,
+    SetMedia,
     SetVariable,
     Tone,
     Transfer,
@@ -165,11 +166,16 @@ def compile_call(request: CallRequest, data: CallData | None, now: datetime) -> 
             chain=request.forward_chain,
             now=now,
             caller_line=caller_line,
+            group_hold_music=request.group_hold_music,
         )
         if failover:
             name, actions = after_failure(call, request.stage, request.disposition or "")
         else:
             name, actions = route_to_line(call)
+            if call.group_hold_music and call.via_group:
+                # The member's phone puts the call on hold: its legs take the group's music.
+                music = SetMedia(fs.V_HOLD_MUSIC, call.group_hold_music, export=True)
+                actions = (music, *actions)
         return Route(request.context, request.destination, name, actions)
 
     if data.queue is not None:

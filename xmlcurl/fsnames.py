@@ -77,6 +77,9 @@ V_FORWARD_CHAIN = "centrex_forward_chain"
 # Set by group routing on calls it hands to a member (forwards marked direct-only and
 # the member's voicemail do not apply to those).
 V_VIA_GROUP = "centrex_via_group"
+# The group's hold music, carried on a loopback leg into the member's own call handling
+# (loopback passes leg variables on, not exported ones).
+V_GROUP_HOLD_MUSIC = "centrex_group_hold_music"
 # Groups and queues (their numbers, comma-separated) a call went through: an overflow
 # back into one of them is a loop and ends the call.
 V_UNIT_CHAIN = "centrex_unit_chain"

@@ -158,6 +158,9 @@ def _leg(call: CallToGroup, member: MemberData, timeout: int | None) -> Endpoint
     )
     if group.members_call_handling:
         markers += ((fs.V_VIA_GROUP, group.extension),)
+        music = _hold_music(call)
+        if music:
+            markers += ((fs.V_GROUP_HOLD_MUSIC, music),)
         return LoopbackEndpoint(member.extension, domain, LegOptions(timeout, variables=markers))
     return UserEndpoint(member.extension, domain, LegOptions(timeout, variables=markers))
 
@@ -170,10 +173,19 @@ def _media(call: CallToGroup) -> tuple[Action, ...]:
     if doc.ringback and media.media_path(domain, media.RINGBACK, doc.ringback) in paths:
         ringback = f"{call.media_dir}/{media.media_path(domain, media.RINGBACK, doc.ringback)}"
     actions: tuple[Action, ...] = (SetMedia(fs.V_RINGBACK, ringback),)
-    music = doc.music_on_hold
-    if music and media.media_path(domain, media.MUSIC, music) in paths:
-        actions += (SetMedia(fs.V_HOLD_MUSIC, hold_music_url(domain, music), export=True),)
+    music = _hold_music(call)
+    if music:
+        actions += (SetMedia(fs.V_HOLD_MUSIC, music, export=True),)
     return actions
+
+
+def _hold_music(call: CallToGroup) -> str | None:
+    """The group's hold music, if uploaded."""
+    doc, domain = call.group.doc, call.tenant.domain
+    music = doc.music_on_hold
+    if music and media.media_path(domain, media.MUSIC, music) in call.group.media_paths:
+        return hold_music_url(domain, music)
+    return None
 
 
 def _overflow(call: CallToGroup, why: str) -> Decision:

@@ -115,6 +115,8 @@ class CallToLine:
     now: datetime
     # The calling line, when a user of the tenant calls (its number presents outside).
     caller_line: LineData | None = None
+    # A group's hold music, when the group hands the call to this line's call handling.
+    group_hold_music: str | None = None
 
     @property
     def looped(self) -> bool:

@@ -55,7 +55,7 @@ _SOUND = re.compile(r"[a-z0-9_\-]+/[a-z0-9_\-]+\.wav")
 # `set` expands ${…} when it runs: a value must not be able to start an expansion.
 _VARIABLE_VALUE = re.compile(r"[^$\x00-\x1f]{0,128}")
 # Leg markers and event headers sit inside `[a=b,…]` or `a=b,…` lists: no separators.
-_MARKER = re.compile(r"[A-Za-z0-9@._:\-]{1,128}")
+_MARKER = re.compile(r"[A-Za-z0-9@._:\-]{1,128}|local_stream://[A-Za-z0-9._/\-]{1,300}")
 # Media: a tone_stream description, an absolute file path, or a local_stream URL.
 _MEDIA = re.compile(
     r"%\([0-9,]+\)(;%\([0-9,]+\))*|/[A-Za-z0-9._+/\-]{1,510}|local_stream://[A-Za-z0-9._/\-]{1,300}"

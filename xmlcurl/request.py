@@ -10,6 +10,7 @@ fields Centrex reads are decoded: a dialplan fetch carries ~170 of them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
 
@@ -53,6 +54,7 @@ _WANTED = frozenset(
         fs.VAR_PREFIX + fs.V_STAGE,
         fs.VAR_PREFIX + fs.V_FORWARD_CHAIN,
         fs.VAR_PREFIX + fs.V_VIA_GROUP,
+        fs.VAR_PREFIX + fs.V_GROUP_HOLD_MUSIC,
         fs.VAR_PREFIX + fs.V_FROM_PUBLIC,
         fs.VAR_PREFIX + fs.V_UNIT_CHAIN,
         fs.CC_QUEUE,
@@ -98,10 +100,19 @@ class CallRequest:
     stage: str | None = None
     forward_chain: tuple[str, ...] = ()
     via_group: str | None = None
+    # A group's hold music handed to this member's call (a local_stream URL).
+    group_hold_music: str | None = None
     # Came in from the public network (then handed into the tenant's context).
     from_public: bool = False
     # Numbers of the groups and queues the call went through (overflow loops).
     unit_chain: tuple[str, ...] = ()
+
+
+_HOLD_MUSIC = re.compile(r"local_stream://[A-Za-z0-9._/\-]{1,300}")
+
+
+def _hold_music(value: str | None) -> str | None:
+    return value if value and _HOLD_MUSIC.fullmatch(value) else None
 
 
 def call_request(fields: dict[str, str]) -> CallRequest:
@@ -129,6 +140,7 @@ def call_request(fields: dict[str, str]) -> CallRequest:
         stage=var(fs.V_STAGE),
         forward_chain=tuple(x for x in (var(fs.V_FORWARD_CHAIN) or "").split(",") if x.isdigit()),
         via_group=var(fs.V_VIA_GROUP),
+        group_hold_music=_hold_music(var(fs.V_GROUP_HOLD_MUSIC)),
         from_public=var(fs.V_FROM_PUBLIC) == "true",
         unit_chain=tuple(x for x in (var(fs.V_UNIT_CHAIN) or "").split(",") if x.isdigit()),
     )

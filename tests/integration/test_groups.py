@@ -232,3 +232,22 @@ def test_a_group_call_costs_the_same_queries_whatever_the_group_count(client, en
         assert count_queries(engine, lambda: dialplan(client, "301")) == 3
         # Calls to lines do not look for a group.
         assert count_queries(engine, lambda: dialplan(client, "1001")) == 1
+
+
+@pytest.mark.parametrize(
+    ("music", "exported"),
+    [
+        ("local_stream://centrex/127.0.0.1/jazz", True),
+        ("local_stream://x,hangup", False),
+        ("/etc/passwd", False),
+    ],
+)
+def test_a_member_rung_through_their_call_handling_puts_calls_on_the_group_s_music(
+    client, with_groups, music, exported
+):
+    root = dialplan(client, "1000", centrex_via_group="300", centrex_group_hold_music=music)
+    first = actions(root)[0]
+    assert (first == ("export", f"nolocal:hold_music={music}")) is exported
+    # Without the group marker the variable means nothing.
+    plain = actions(dialplan(client, "1000", centrex_group_hold_music=music))
+    assert ("export", f"nolocal:hold_music={music}") not in plain
