@@ -202,3 +202,39 @@ def test_a_group_member_rings_exactly_its_rings_then_the_next_one_does(
     assert 5 <= elapsed < 15, elapsed
     unregister(freeswitch, "1000")
     unregister(freeswitch, "1001")
+
+
+def test_a_queue_call_reaches_an_agent_and_else_overflows(centrex: Centrex, freeswitch: Node):
+    raw = demo_document(DOMAIN)
+    raw["gateway"] = {"proxy": "127.0.0.1:5999", "username": "trunk"}
+    raw["queues"] = [
+        {"name": "Desk", "extension": "5200", "agents": ["1000"], "wrap_up": 0},
+        {
+            "name": "Empty",
+            "extension": "5201",
+            "max_wait": 5,
+            "overflow": {"voicemail": "1001"},
+        },
+    ]
+    apply_raw(centrex.engine, raw)
+    for queue in ("5200", "5201"):
+        assert freeswitch.api(f"callcenter_config queue load {queue}@{DOMAIN}").startswith("+OK")
+    agent = phone(freeswitch, "1000", 200)
+    result = call(freeswitch, "1002", "5200", 200)
+    assert result.returncode == 0, result.stdout.decode()[-2000:]
+    assert phone_saw(freeswitch, agent, "phone-1000-200", "BYE sip:")
+    unregister(freeswitch, "1000")
+    # Nobody answers the empty queue: after its 5 s the call goes to 1001's voicemail,
+    # which answers (and hangs up, having no prompts to play).
+    started = time.monotonic()
+    result = call(freeswitch, "1002", "5201", 200, callee_hangs_up=True)
+    assert result.returncode == 0, result.stdout.decode()[-2000:]
+    assert time.monotonic() - started >= 5
+    log = (freeswitch.workdir / "log" / "freeswitch.log").read_text()
+    (waited,) = [
+        line.split()[0] for line in log.splitlines() if f"callcenter(5201@{DOMAIN})" in line
+    ]
+    assert (
+        f"{waited} EXECUTE [depth=0] sofia/internal/1002@{DOMAIN} voicemail(default {DOMAIN} 1001)"
+        in log
+    )
