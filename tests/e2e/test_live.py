@@ -238,3 +238,24 @@ def test_a_queue_call_reaches_an_agent_and_else_overflows(centrex: Centrex, free
         f"{waited} EXECUTE [depth=0] sofia/internal/1002@{DOMAIN} voicemail(default {DOMAIN} 1001)"
         in log
     )
+
+
+def test_a_group_hands_its_call_to_a_member_s_own_forward(centrex: Centrex, freeswitch: Node):
+    raw = demo_document(DOMAIN)
+    raw["gateway"] = {"proxy": "127.0.0.1:5999", "username": "trunk"}
+    raw["users"][0]["call_handling"] = {"forward_always": {"to": "1001"}}
+    raw["groups"] = [
+        {
+            "name": "Own",
+            "extension": "5300",
+            "members": ["1000"],
+            "members_call_handling": True,
+            "rings": 2,
+        }
+    ]
+    apply_raw(centrex.engine, raw)
+    colleague = phone(freeswitch, "1001", 200)
+    result = call(freeswitch, "1002", "5300", 200)
+    assert result.returncode == 0, result.stdout.decode()[-2000:]
+    assert phone_saw(freeswitch, colleague, "phone-1001-200", "BYE sip:")
+    unregister(freeswitch, "1001")
