@@ -212,6 +212,11 @@ class Route:
     name: str
     actions: tuple[Action, ...]
 
+    @property
+    def refused(self) -> bool:
+        """The call is released at once, nothing rung or played."""
+        return len(self.actions) == 1 and isinstance(self.actions[0], Hangup)
+
 
 # --- directory ------------------------------------------------------------------
 @dataclass(frozen=True)

@@ -351,3 +351,13 @@ def test_line_state_makes_a_line_busy(client, engine, demo_tenant):
         )
         conn.execute(insert(LineState).values(user_id=user_id, active_calls=1, registered=True))
     assert actions(dialplan(client, "1001"))[-1] == ("voicemail", "default 127.0.0.1 1001")
+
+
+def test_refused_calls_are_logged_at_info_and_other_decisions_at_debug(client, demo_tenant, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="xmlcurl.endpoint")
+    dialplan(client, "1000")
+    dialplan(client, "4242")
+    lines = [r.getMessage() for r in caplog.records if r.name == "xmlcurl.endpoint"]
+    assert len(lines) == 1 and "→4242: reject" in lines[0]
