@@ -101,7 +101,9 @@ def lookup_for(request: CallRequest, default_country: str) -> Lookup | None:
     if request.context == fs.PUBLIC_CONTEXT:
         return PublicNumberLookup(public_number_candidates(request.destination, default_country))
     extensions = [request.destination]
-    if request.caller_user and request.caller_user.isdigit():
+    if request.via_group and request.group_caller:
+        extensions.append(request.group_caller)
+    elif request.caller_user and request.caller_user.isdigit():
         extensions.append(request.caller_user)
     return TenantLookup(request.context, tuple(extensions))
 
@@ -111,6 +113,12 @@ def _reject(request: CallRequest, cause: str, why: str) -> Route:
 
 
 def _caller_line(request: CallRequest, data: CallData) -> LineData | None:
+    if request.via_group and request.group_caller:
+        # A member's leg from our own group (loopback): the line that called the group,
+        # recognised in the member's caller lists; only ever for a call to a line.
+        if request.destination in data.lines:
+            return data.lines.get(request.group_caller)
+        return None
     if request.caller_user is None or request.caller_domain != data.tenant.domain:
         return None
     return data.lines.get(request.caller_user)

@@ -80,6 +80,9 @@ V_VIA_GROUP = "centrex_via_group"
 # The group's hold music, carried on a loopback leg into the member's own call handling
 # (loopback passes leg variables on, not exported ones).
 V_GROUP_HOLD_MUSIC = "centrex_group_hold_music"
+# The tenant line that called the group, carried the same way: the member's caller
+# lists (selective rules, priority callers) recognise it by extension.
+V_GROUP_CALLER = "centrex_group_caller"
 # Groups and queues (their numbers, comma-separated) a call went through: an overflow
 # back into one of them is a loop and ends the call.
 V_UNIT_CHAIN = "centrex_unit_chain"

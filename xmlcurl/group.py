@@ -99,6 +99,8 @@ class CallToGroup:
     # Group and queue numbers the call already went through.
     unit_chain: tuple[str, ...] = ()
     media_dir: str = ""
+    # The tenant line calling the group, if one does (its members' caller lists see it).
+    caller_extension: str | None = None
 
 
 def number_to_load(destination: str, dialled_group: bool) -> str | None:
@@ -161,6 +163,8 @@ def _leg(call: CallToGroup, member: MemberData, timeout: int | None) -> Endpoint
         music = _hold_music(call)
         if music:
             markers += ((fs.V_GROUP_HOLD_MUSIC, music),)
+        if call.caller_extension:
+            markers += ((fs.V_GROUP_CALLER, call.caller_extension),)
         return LoopbackEndpoint(member.extension, domain, LegOptions(timeout, variables=markers))
     return UserEndpoint(member.extension, domain, LegOptions(timeout, variables=markers))
 
@@ -283,6 +287,7 @@ def compile_group_call(request: CallRequest, data: CallData, caller_line: LineDa
         request.unique_id,
         request.unit_chain,
         data.media_dir,
+        caller_line.extension if caller_line else None,
     )
     failover = request.failover_for == request.destination and request.stage == fs.STAGE_GROUP
     if failover:

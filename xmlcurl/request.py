@@ -55,6 +55,7 @@ _WANTED = frozenset(
         fs.VAR_PREFIX + fs.V_FORWARD_CHAIN,
         fs.VAR_PREFIX + fs.V_VIA_GROUP,
         fs.VAR_PREFIX + fs.V_GROUP_HOLD_MUSIC,
+        fs.VAR_PREFIX + fs.V_GROUP_CALLER,
         fs.VAR_PREFIX + fs.V_FROM_PUBLIC,
         fs.VAR_PREFIX + fs.V_UNIT_CHAIN,
         fs.CC_QUEUE,
@@ -102,6 +103,8 @@ class CallRequest:
     via_group: str | None = None
     # A group's hold music handed to this member's call (a local_stream URL).
     group_hold_music: str | None = None
+    # The tenant line that called the group handing this call to its member.
+    group_caller: str | None = None
     # Came in from the public network (then handed into the tenant's context).
     from_public: bool = False
     # Numbers of the groups and queues the call went through (overflow loops).
@@ -109,6 +112,10 @@ class CallRequest:
 
 
 _HOLD_MUSIC = re.compile(r"local_stream://[A-Za-z0-9._/\-]{1,300}")
+
+
+def _digits(value: str | None) -> str | None:
+    return value if value and value.isdigit() and len(value) <= 8 else None
 
 
 def _hold_music(value: str | None) -> str | None:
@@ -141,6 +148,7 @@ def call_request(fields: dict[str, str]) -> CallRequest:
         forward_chain=tuple(x for x in (var(fs.V_FORWARD_CHAIN) or "").split(",") if x.isdigit()),
         via_group=var(fs.V_VIA_GROUP),
         group_hold_music=_hold_music(var(fs.V_GROUP_HOLD_MUSIC)),
+        group_caller=_digits(var(fs.V_GROUP_CALLER)),
         from_public=var(fs.V_FROM_PUBLIC) == "true",
         unit_chain=tuple(x for x in (var(fs.V_UNIT_CHAIN) or "").split(",") if x.isdigit()),
     )

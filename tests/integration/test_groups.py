@@ -251,3 +251,22 @@ def test_a_member_rung_through_their_call_handling_puts_calls_on_the_group_s_mus
     # Without the group marker the variable means nothing.
     plain = actions(dialplan(client, "1000", centrex_group_hold_music=music))
     assert ("export", f"nolocal:hold_music={music}") not in plain
+
+
+def test_a_member_s_caller_lists_recognise_the_colleague_who_called_the_group(client, engine):
+    raw = demo_document(groups=GROUPS)
+    # 1000 rejects calls from 1002, but not from others.
+    raw["users"][0]["call_handling"] = {"selective": {"reject": {"extensions": ["1002"]}}}
+    apply_raw(engine, raw)
+
+    def member_leg(group_caller: str | None) -> list:
+        variables = {"centrex_via_group": "300"}
+        if group_caller:
+            variables["centrex_group_caller"] = group_caller
+        return actions(dialplan(client, "1000", **variables))
+
+    assert member_leg("1002")[-1] == ("hangup", "CALL_REJECTED")
+    assert ("bridge", "user/1000@127.0.0.1") in member_leg("1001")
+    # Without the group marker the variable means nothing.
+    plain = actions(dialplan(client, "1000", centrex_group_caller="1002"))
+    assert ("bridge", "user/1000@127.0.0.1") in plain

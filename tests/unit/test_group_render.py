@@ -43,7 +43,8 @@ def test_loopback_legs_name_the_member_and_the_tenant_context():
     bridge = dict(actions(render.dialplan(compile_call(request("300"), data(grp), NOW))))["bridge"]
     assert bridge == (
         "[leg_timeout=10,centrex_group=300@acme.example,centrex_group_member=1001,"
-        "centrex_via_group=300]loopback/1001/acme.example"
+        # The caller (1001, a line of the tenant) rides along for the member's caller lists.
+        "centrex_via_group=300,centrex_group_caller=1001]loopback/1001/acme.example"
     )
 
 
