@@ -229,7 +229,8 @@ def test_a_queue_call_reaches_an_agent_and_else_overflows(centrex: Centrex, free
     started = time.monotonic()
     result = call(freeswitch, "1002", "5201", 200, callee_hangs_up=True)
     assert result.returncode == 0, result.stdout.decode()[-2000:]
-    assert time.monotonic() - started >= 5
+    # mod_callcenter counts the wait in whole seconds: up to one second early.
+    assert time.monotonic() - started >= 4
     log = (freeswitch.workdir / "log" / "freeswitch.log").read_text()
     (waited,) = [
         line.split()[0] for line in log.splitlines() if f"callcenter(5201@{DOMAIN})" in line
