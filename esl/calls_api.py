@@ -5,14 +5,11 @@ Served by the main server beside the REST API, with the same tokens and errors.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request
-from sqlalchemy.orm import Session
+from flask import Blueprint, Response, abort, jsonify, request
 
-from provisioning.api import domain_errors, require_token, visible
+from provisioning.api import domain_errors, require_token, transaction, visible
 
 from . import calllog
 
@@ -22,12 +19,6 @@ blueprint = Blueprint("calls", __name__)
 @blueprint.before_request
 def _authenticate() -> None:
     require_token()
-
-
-@contextmanager
-def _transaction() -> Iterator[Session]:
-    with current_app.extensions["centrex"].sessions.begin() as session:
-        yield session
 
 
 def _whole_number(name: str, default: int) -> int:
@@ -53,7 +44,7 @@ def list_calls(domain: str) -> Any:
     if output not in {"json", "csv"}:
         abort(400, "format must be json or csv")
     try:
-        with _transaction() as session:
+        with transaction() as session:
             if output == "csv":
                 text = calllog.calls_csv(session, visible(domain), **filters)
                 # Checked by the query: the tenant exists, the user and month are valid.

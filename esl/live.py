@@ -100,7 +100,6 @@ def _not_found(domain: str) -> Response:
 def create_live_app(settings: Settings, engine: Engine, listener: Listener) -> Flask:
     app = Flask("centrex.live")
     app.extensions["centrex"] = Services(settings, engine, make_session_factory(engine))
-    app.extensions["centrex.engine"] = engine
     app.extensions["centrex.listener"] = listener
     app.extensions["centrex.switch_for_user"] = listener.switch_for_user
     app.register_blueprint(blueprint, url_prefix="/api/v1")

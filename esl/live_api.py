@@ -5,9 +5,9 @@
 202 with the background job and the user's leg once a FreeSWITCH node took the call;
 422 when the destination is invalid or barred for the line; 404 for an unknown or
 invisible line; 503 when no node is connected or the node did not take it. Same bearer
-tokens and tenant scoping as the REST API. The app provides the engine
-(`extensions["centrex.engine"]`) and `extensions["centrex.switch_for_user"]`, a
-callable from a user id to the `Switch` to use (None when no node is connected).
+tokens and tenant scoping as the REST API. The app provides its services
+(`extensions["centrex"]`) and `extensions["centrex.switch_for_user"]`, a callable from a
+user id to the `Switch` to use (None when no node is connected).
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from centrex.db import make_session_factory
-from provisioning.api import require_token, visible
+from provisioning.api import require_token, transaction, visible
 from provisioning.service import NotFound
 
 from .clicktocall import CallNotPlaced, DestinationRefused, find_line, place_call
@@ -43,10 +42,9 @@ def call(domain: str, extension: str) -> tuple[Response, int]:
     destination = body.get("destination") if isinstance(body, dict) else None
     if not isinstance(destination, str):
         return _error(422, 'a destination is required: {"destination": "…"}', "destination")
-    sessions = make_session_factory(current_app.extensions["centrex.engine"])
     switch_for_user = current_app.extensions["centrex.switch_for_user"]
     try:
-        with sessions.begin() as session:
+        with transaction() as session:
             _, user = find_line(session, visible(domain), extension)
             placed = place_call(session, switch_for_user(user.id), domain, extension, destination)
     except NotFound as exc:

@@ -44,7 +44,8 @@ class Forbidden(PermissionError):
 
 
 @contextmanager
-def _transaction() -> Iterator[Session]:
+def transaction() -> Iterator[Session]:
+    """One unit of work for a request of any API blueprint (committed, or rolled back)."""
     with current_app.extensions["centrex"].sessions.begin() as session:
         yield session
 
@@ -63,7 +64,7 @@ def require_token() -> None:
     scheme, _, token = header.partition(" ")
     scope = None
     if scheme.lower() == "bearer" and token:
-        with _transaction() as session:
+        with transaction() as session:
             scope = service.token_scope(session, token.strip())
     if scope is None:
         response = jsonify(error="a valid API token is required (Authorization: Bearer …)")
@@ -133,14 +134,14 @@ def _current(session: Session, domain: str) -> dict[str, Any]:
 @blueprint.get("/tenants")
 @domain_errors
 def list_tenants() -> Any:
-    with _transaction() as session:
+    with transaction() as session:
         return jsonify(tenants=service.list_tenants(session, g.scope.domain))
 
 
 @blueprint.get("/tenants/<domain>")
 @domain_errors
 def get_tenant(domain: str) -> Any:
-    with _transaction() as session:
+    with transaction() as session:
         return jsonify(_current(session, domain))
 
 
@@ -155,7 +156,7 @@ def put_tenant(domain: str) -> Any:
     if g.scope.domain is not None and g.scope.domain != domain:
         raise service.NotFound(f"no tenant {domain}")
     dry_run = request.args.get("dry_run", "").lower() in {"1", "true", "yes"}
-    with _transaction() as session:
+    with transaction() as session:
         return jsonify(_apply(session, raw, dry_run))
 
 
@@ -164,7 +165,7 @@ def put_tenant(domain: str) -> Any:
 def delete_tenant(domain: str) -> Any:
     if g.scope.domain is not None:
         raise Forbidden("only an all-tenants token may delete a tenant")
-    with _transaction() as session:
+    with transaction() as session:
         service.delete_tenant(session, domain, _media_store())
     return Response(status=204)
 
@@ -191,14 +192,14 @@ def _number_key(doc: dict[str, Any], number: str) -> str:
 @blueprint.get("/tenants/<domain>/users")
 @domain_errors
 def list_users(domain: str) -> Any:
-    with _transaction() as session:
+    with transaction() as session:
         return jsonify(users=_items(_current(session, domain), "users"))
 
 
 @blueprint.get("/tenants/<domain>/users/<extension>")
 @domain_errors
 def get_user(domain: str, extension: str) -> Any:
-    with _transaction() as session:
+    with transaction() as session:
         users = _items(_current(session, domain), "users")
         return jsonify(users[_find(users, "extension", extension)])
 
@@ -211,7 +212,7 @@ def put_user(domain: str, extension: str) -> Any:
         raw.setdefault("extension", extension)
         if str(raw["extension"]) != extension:
             raise DocumentInvalid([Problem("extension", f"must be {extension}, as in the URL")])
-    with _transaction() as session:
+    with transaction() as session:
         doc = _current(session, domain)
         users = _items(doc, "users")
         try:
@@ -224,7 +225,7 @@ def put_user(domain: str, extension: str) -> Any:
 @blueprint.delete("/tenants/<domain>/users/<extension>")
 @domain_errors
 def delete_user(domain: str, extension: str) -> Any:
-    with _transaction() as session:
+    with transaction() as session:
         doc = _current(session, domain)
         users = _items(doc, "users")
         del users[_find(users, "extension", extension)]
@@ -234,14 +235,14 @@ def delete_user(domain: str, extension: str) -> Any:
 @blueprint.get("/tenants/<domain>/numbers")
 @domain_errors
 def list_numbers(domain: str) -> Any:
-    with _transaction() as session:
+    with transaction() as session:
         return jsonify(numbers=_items(_current(session, domain), "numbers"))
 
 
 @blueprint.get("/tenants/<domain>/numbers/<number>")
 @domain_errors
 def get_number(domain: str, number: str) -> Any:
-    with _transaction() as session:
+    with transaction() as session:
         doc = _current(session, domain)
         numbers = _items(doc, "numbers")
         return jsonify(numbers[_find(numbers, "number", _number_key(doc, number))])
@@ -251,7 +252,7 @@ def get_number(domain: str, number: str) -> Any:
 @domain_errors
 def put_number(domain: str, number: str) -> Any:
     raw = _json_body()
-    with _transaction() as session:
+    with transaction() as session:
         doc = _current(session, domain)
         key = _number_key(doc, number)
         if isinstance(raw, dict):
@@ -267,7 +268,7 @@ def put_number(domain: str, number: str) -> Any:
 @blueprint.delete("/tenants/<domain>/numbers/<number>")
 @domain_errors
 def delete_number(domain: str, number: str) -> Any:
-    with _transaction() as session:
+    with transaction() as session:
         doc = _current(session, domain)
         numbers = _items(doc, "numbers")
         del numbers[_find(numbers, "number", _number_key(doc, number))]
@@ -277,7 +278,7 @@ def delete_number(domain: str, number: str) -> Any:
 @blueprint.get("/tenants/<domain>/numbers/<number>/routing")
 @domain_errors
 def get_number_routing(domain: str, number: str) -> Any:
-    with _transaction() as session:
+    with transaction() as session:
         doc = service.export_document(session, visible(domain))
     found = tenant_views.find_number(doc, _number_key({"country": doc.country}, number))
     if found is None:
@@ -288,7 +289,7 @@ def get_number_routing(domain: str, number: str) -> Any:
 @blueprint.get("/tenants/<domain>/directory")
 @domain_errors
 def get_directory(domain: str) -> Any:
-    with _transaction() as session:
+    with transaction() as session:
         doc = service.export_document(session, visible(domain))
     return jsonify(tenant_views.company_directory(doc))
 
@@ -305,7 +306,7 @@ def get_summary(domain: str) -> Any:
         wanted = "text" if best == "text/plain" else "html"
     if wanted not in _SUMMARY_FORMATS:
         raise DocumentInvalid([Problem("format", "must be html or text")])
-    with _transaction() as session:
+    with transaction() as session:
         doc = service.export_document(session, visible(domain))
     found = summary.summarise(doc, datetime.now(UTC))
     body = summary.as_html(found) if wanted == "html" else summary.as_text(found)
@@ -318,7 +319,7 @@ def import_holidays(domain: str) -> Any:
     body = _json_body()
     if not isinstance(body, dict) or not str(body.get("year", "")).isdigit():
         raise DocumentInvalid([Problem("year", 'a year is required, e.g. {"year": 2027}')])
-    with _transaction() as session:
+    with transaction() as session:
         report = service.import_holidays(
             session, visible(domain), body.get("country"), int(body["year"]), body.get("user")
         )
@@ -337,7 +338,7 @@ def import_holidays_csv(domain: str) -> Any:
         raise UnsupportedMediaType("send the holiday list as a text/csv body")
     request.max_content_length = _MAX_CSV
     text = request.get_data(as_text=True)
-    with _transaction() as session:
+    with transaction() as session:
         report = service.import_holidays_csv(session, domain, text)
         return jsonify({"dry_run": False, **report.as_dict()})
 
@@ -349,7 +350,7 @@ _REMINDERS = "/tenants/<domain>/users/<extension>/reminders"
 @blueprint.get(_REMINDERS)
 @domain_errors
 def list_reminders(domain: str, extension: str) -> Any:
-    with _transaction() as session:
+    with transaction() as session:
         found = reminders.list_reminders(session, visible(domain), extension)
         return jsonify(reminders=[reminders.as_dict(r) for r in found])
 
@@ -358,7 +359,7 @@ def list_reminders(domain: str, extension: str) -> Any:
 @domain_errors
 def create_reminder(domain: str, extension: str) -> Any:
     raw = _json_body()
-    with _transaction() as session:
+    with transaction() as session:
         made = reminders.create_reminder(
             session, visible(domain), extension, raw, datetime.now(UTC)
         )
@@ -368,7 +369,7 @@ def create_reminder(domain: str, extension: str) -> Any:
 @blueprint.get(_REMINDERS + "/<int:reminder_id>")
 @domain_errors
 def get_reminder(domain: str, extension: str, reminder_id: int) -> Any:
-    with _transaction() as session:
+    with transaction() as session:
         found = reminders.get_reminder(session, visible(domain), extension, reminder_id)
         return jsonify(reminders.as_dict(found))
 
@@ -377,7 +378,7 @@ def get_reminder(domain: str, extension: str, reminder_id: int) -> Any:
 @domain_errors
 def put_reminder(domain: str, extension: str, reminder_id: int) -> Any:
     raw = _json_body()
-    with _transaction() as session:
+    with transaction() as session:
         changed = reminders.replace_reminder(
             session, visible(domain), extension, reminder_id, raw, datetime.now(UTC)
         )
@@ -387,7 +388,7 @@ def put_reminder(domain: str, extension: str, reminder_id: int) -> Any:
 @blueprint.delete(_REMINDERS + "/<int:reminder_id>")
 @domain_errors
 def delete_reminder(domain: str, extension: str, reminder_id: int) -> Any:
-    with _transaction() as session:
+    with transaction() as session:
         reminders.delete_reminder(session, visible(domain), extension, reminder_id)
     return Response(status=204)
 
@@ -426,7 +427,7 @@ def _uploaded_audio() -> bytes:
 @blueprint.get("/tenants/<domain>/media")
 @domain_errors
 def list_media(domain: str) -> Any:
-    with _transaction() as session:
+    with transaction() as session:
         items = service.list_media(session, visible(domain))
         return jsonify(media=[item.as_dict() for item in items])
 
@@ -436,7 +437,7 @@ def list_media(domain: str) -> Any:
 def upload_media(domain: str, kind: str, name: str) -> Any:
     visible(domain)
     data = _uploaded_audio()
-    with _transaction() as session:
+    with transaction() as session:
         item, created = service.upload_media(session, _media_store(), domain, kind, name, data)
     return jsonify(item.as_dict()), 201 if created else 200
 
@@ -444,7 +445,7 @@ def upload_media(domain: str, kind: str, name: str) -> Any:
 @blueprint.delete(_MEDIA_ITEM)
 @domain_errors
 def delete_media(domain: str, kind: str, name: str) -> Any:
-    with _transaction() as session:
+    with transaction() as session:
         service.delete_media(session, _media_store(), visible(domain), kind, name)
     return Response(status=204)
 
@@ -456,21 +457,21 @@ _QUEUE_AGENT = "/tenants/<domain>/queues/<queue>/agents/<extension>"
 @blueprint.get("/tenants/<domain>/queues")
 @domain_errors
 def list_queues(domain: str) -> Any:
-    with _transaction() as session:
+    with transaction() as session:
         return jsonify(queues=queue_agents.list_queues(session, visible(domain)))
 
 
 @blueprint.post(_QUEUE_AGENT + "/login")
 @domain_errors
 def agent_login(domain: str, queue: str, extension: str) -> Any:
-    with _transaction() as session:
+    with transaction() as session:
         return jsonify(queue_agents.set_logged_in(session, visible(domain), queue, extension, True))
 
 
 @blueprint.post(_QUEUE_AGENT + "/logout")
 @domain_errors
 def agent_logout(domain: str, queue: str, extension: str) -> Any:
-    with _transaction() as session:
+    with transaction() as session:
         return jsonify(
             queue_agents.set_logged_in(session, visible(domain), queue, extension, False)
         )
@@ -483,7 +484,7 @@ _GROUP = "/tenants/<domain>/groups/<name>"
 @blueprint.get("/tenants/<domain>/groups")
 @domain_errors
 def list_groups(domain: str) -> Any:
-    with _transaction() as session:
+    with transaction() as session:
         found = groups.list_groups(session, visible(domain))
         return jsonify(groups=[group.as_dict() for group in found])
 
@@ -491,7 +492,7 @@ def list_groups(domain: str) -> Any:
 @blueprint.post(f"{_GROUP}/members/<extension>/login")
 @domain_errors
 def member_login(domain: str, name: str, extension: str) -> Any:
-    with _transaction() as session:
+    with transaction() as session:
         state = groups.set_logged_in(session, visible(domain), name, extension, True)
         return jsonify(state.as_dict())
 
@@ -499,7 +500,7 @@ def member_login(domain: str, name: str, extension: str) -> Any:
 @blueprint.post(f"{_GROUP}/members/<extension>/logout")
 @domain_errors
 def member_logout(domain: str, name: str, extension: str) -> Any:
-    with _transaction() as session:
+    with transaction() as session:
         state = groups.set_logged_in(session, visible(domain), name, extension, False)
         return jsonify(state.as_dict())
 
@@ -507,7 +508,7 @@ def member_logout(domain: str, name: str, extension: str) -> Any:
 @blueprint.post(f"{_GROUP}/logout-all")
 @domain_errors
 def group_logout_all(domain: str, name: str) -> Any:
-    with _transaction() as session:
+    with transaction() as session:
         return jsonify(groups.log_out_all(session, visible(domain), name).as_dict())
 
 

@@ -39,7 +39,6 @@ def nodes():
 def live_client(settings, engine, nodes):
     app = Flask("test.live")
     app.extensions["centrex"] = Services(settings, engine, make_session_factory(engine))
-    app.extensions["centrex.engine"] = engine
     app.extensions["centrex.switch_for_user"] = nodes
     app.register_blueprint(blueprint, url_prefix="/api/v1")
     json_errors(app)
