@@ -15,6 +15,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
 import gevent
 import gevent.event
@@ -26,6 +27,8 @@ from .events import Event, parse_plain
 from .switch import SwitchError
 
 log = logging.getLogger(__name__)
+
+Told = TypeVar("Told")
 
 # Frames greenswitch's own reader handles well: replies (matched in order) and auth.
 _GREENSWITCH_HANDLES = {
@@ -217,3 +220,18 @@ class NodeConnection:
         self._stopped.set()
         if self._socket is not None:
             self._socket.close()
+
+
+class PerSession(Generic[Told]):
+    """What each node was last told, valid for its current event-socket session only: a
+    node that reconnected may have restarted and lost it, so it is told again."""
+
+    def __init__(self) -> None:
+        self._told: dict[str, tuple[int, Told]] = {}
+
+    def get(self, node: NodeConnection) -> Told | None:
+        session, told = self._told.get(node.node, (-1, None))
+        return told if session == node.connections else None
+
+    def set(self, node: NodeConnection, told: Told) -> None:
+        self._told[node.node] = (node.connections, told)

@@ -21,7 +21,7 @@ from provisioning.models import Queue, QueueAgent, Tenant, User
 from xmlcurl import fsnames as fs
 from xmlcurl.callcenter import agent_name, agent_status, queue_name
 
-from .connection import NodeConnection
+from .connection import NodeConnection, PerSession
 from .listener import Listener
 from .switch import SwitchError
 
@@ -107,20 +107,20 @@ class QueueAgents:
     """The periodic task: per node, what it was last told, in which session."""
 
     def __init__(self) -> None:
-        self._told: dict[str, tuple[int, Wanted]] = {}
+        self._told: PerSession[Wanted] = PerSession()
 
     def __call__(self, listener: Listener) -> None:
         wanted = wanted_state(listener.engine)
         for node in listener.connected():
-            session, told = self._told.get(node.node, (-1, Wanted()))
-            if session != node.connections:
+            told = self._told.get(node)
+            if told is None:
                 # A new session: the node may have missed anything; tell it all.
                 told = Wanted(no_tiers=wanted.no_tiers | frozenset(wanted.tiers))
             try:
                 told = self._push(node, wanted, told)
             except SwitchError as exc:
                 log.warning("queue agents not pushed to %s: %s", node.node, exc)
-            self._told[node.node] = (node.connections, told)
+            self._told.set(node, told)
 
     @staticmethod
     def _push(node: NodeConnection, wanted: Wanted, told: Wanted) -> Wanted:

@@ -21,7 +21,7 @@ from xmlcurl.loader import GatewayData, load_gateways, load_hold_music
 from xmlcurl.local_stream import hold_music_streams
 
 from .calllog import import_error_dir
-from .connection import NodeConnection
+from .connection import NodeConnection, PerSession
 from .events import Event
 from .listener import Listener
 from .live import create_live_app
@@ -78,8 +78,7 @@ class HoldMusic:
 
     def __init__(self, media_dir: str) -> None:
         self.media_dir = media_dir
-        # Per node: the session (connection count) the started set belongs to.
-        self._started: dict[str, tuple[int, set[str]]] = {}
+        self._started: PerSession[set[str]] = PerSession()
 
     def __call__(self, listener: Listener) -> None:
         with listener.engine.connect() as conn:
@@ -89,10 +88,10 @@ class HoldMusic:
                 for stream in hold_music_streams(item, self.media_dir)
             }
         for node in listener.connected():
-            session, started = self._started.get(node.node, (-1, set()))
-            if session != node.connections:
+            started = self._started.get(node)
+            if started is None:
                 started = set()
-            self._started[node.node] = (node.connections, started)
+                self._started.set(node, started)
             for name in sorted(wanted - started):
                 if self._start(node, name):
                     started.add(name)
@@ -117,17 +116,16 @@ class Trunks:
     `rescan`, which adds the new definitions)."""
 
     def __init__(self) -> None:
-        # Per node: the session (connection count) and the trunks it was last told of.
-        self._known: dict[str, tuple[int, dict[str, GatewayData]]] = {}
+        self._known: PerSession[dict[str, GatewayData]] = PerSession()
 
     def __call__(self, listener: Listener) -> None:
         with listener.engine.connect() as conn:
             wanted = dict(load_gateways(conn))
         for node in listener.connected():
-            session, known = self._known.get(node.node, (-1, {}))
-            if session != node.connections:
+            known = self._known.get(node)
+            if known is None:
                 # A node that (re)started read every trunk when its profile started.
-                self._known[node.node] = (node.connections, wanted)
+                self._known.set(node, wanted)
                 continue
             stale = [name for name, gw in known.items() if wanted.get(name) != gw]
             added = [name for name in wanted if name not in known]
@@ -143,7 +141,7 @@ class Trunks:
             log.info(
                 "trunks on %s: %d changed or removed, %d added", node.node, len(stale), len(added)
             )
-            self._known[node.node] = (node.connections, wanted)
+            self._known.set(node, wanted)
 
 
 def run_listener(settings: Settings) -> None:
