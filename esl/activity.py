@@ -18,8 +18,9 @@ from provisioning import calendar as cal
 from provisioning.document import DEFAULT_SCHEDULE, DEFAULT_SCHEDULE_PERIODS
 from provisioning.models import Channel, GroupMember, HuntGroup, Registration, Tenant, User
 
-from .handlers import INBOUND
+from .handlers import INBOUND, OUTBOUND
 from .keys import dnd_on
+from .store import line_state
 
 
 class UnknownTenant(LookupError):
@@ -83,9 +84,9 @@ def _iso(value: datetime) -> str:
 
 
 def _line_state(calls: list[CallRow]) -> str:
-    if any(c.answered or c.direction == INBOUND for c in calls):
-        return "busy"
-    return "ringing" if calls else "idle"
+    # Legs to the phone not answered yet ring; the store counts them the same way.
+    ringing = sum(1 for c in calls if c.direction == OUTBOUND and not c.answered)
+    return line_state(len(calls), ringing)
 
 
 def build_activity(

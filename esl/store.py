@@ -47,11 +47,15 @@ class LineStatus:
 
     @property
     def state(self) -> str:
-        if self.active_calls > self.ringing_calls:
-            return "busy"
-        if self.ringing_calls:
-            return "ringing"
-        return "idle"
+        return line_state(self.active_calls, self.ringing_calls)
+
+
+def line_state(active_calls: int, ringing_calls: int) -> str:
+    """`busy` with any leg answered or placed from the line, else `ringing` while a call
+    rings its phones, else `idle`."""
+    if active_calls > ringing_calls:
+        return "busy"
+    return "ringing" if ringing_calls else "idle"
 
 
 def _insert(conn: Connection, table: Any) -> Any:
