@@ -17,26 +17,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from xmlcurl import fsnames as fs
+from xmlcurl.safe import DIALABLE, UUID, checked
 
 _EXTENSION = re.compile(r"[0-9]{2,8}")
-_DIALABLE = re.compile(r"\+?[0-9*#]{1,20}")
 _DOMAIN = re.compile(r"[a-z0-9](?:[a-z0-9.\-]{0,251}[a-z0-9])?")
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _NAME = re.compile(r"[a-z_][a-z0-9_]{0,63}")
 # Variable values: no `,` `{` `}` `[` `]` `'` `$` `^` `|`, no spaces, nothing to expand.
 _VALUE = re.compile(r"[A-Za-z0-9+*#@._\-]{1,64}")
 # Playback data: sound paths, `file_string://a!b`, `silence_stream://500`.
 _PLAYBACK = re.compile(r"[A-Za-z0-9_./:!\-]{1,1024}")
-
-
-class UnsafeValue(ValueError):
-    """A value that must never reach FreeSWITCH got this far."""
-
-
-def _checked(pattern: re.Pattern[str], value: str) -> str:
-    if not pattern.fullmatch(value):
-        raise UnsafeValue(f"refusing to send {value!r} to FreeSWITCH")
-    return value
 
 
 @dataclass(frozen=True)
@@ -48,29 +37,29 @@ class Line:
 
     @property
     def endpoint(self) -> str:
-        extension = _checked(_EXTENSION, self.extension)
-        return f"{fs.USER_ENDPOINT}{extension}@{_checked(_DOMAIN, self.domain)}"
+        extension = checked(_EXTENSION, self.extension)
+        return f"{fs.USER_ENDPOINT}{extension}@{checked(_DOMAIN, self.domain)}"
 
 
 def _variables(variables: Mapping[str, str]) -> str:
-    pairs = (f"{_checked(_NAME, k)}={_checked(_VALUE, v)}" for k, v in variables.items())
+    pairs = (f"{checked(_NAME, k)}={checked(_VALUE, v)}" for k, v in variables.items())
     return "{" + ",".join(pairs) + "}"
 
 
 def to_dialplan(line: Line, variables: Mapping[str, str], destination: str, context: str) -> str:
     """Ring `line`; once answered, route its leg to `destination` in `context`."""
-    target = f"{_checked(_DIALABLE, destination)} {fs.DIALPLAN_XML} {_checked(_DOMAIN, context)}"
+    target = f"{checked(DIALABLE, destination)} {fs.DIALPLAN_XML} {checked(_DOMAIN, context)}"
     return f"{fs.API_ORIGINATE} {_variables(variables)}{line.endpoint} {target}"
 
 
 def to_playback(line: Line, variables: Mapping[str, str], sounds: str) -> str:
     """Ring `line`; once answered, play `sounds`, then hang up."""
-    target = f"&{fs.APP_PLAYBACK}({_checked(_PLAYBACK, sounds)})"
+    target = f"&{fs.APP_PLAYBACK}({checked(_PLAYBACK, sounds)})"
     return f"{fs.API_ORIGINATE} {_variables(variables)}{line.endpoint} {target}"
 
 
 def in_background(command: str, job_uuid: str) -> str:
-    return f"{fs.API_BGAPI} {fs.BGAPI_JOB_PREFIX}{_checked(_UUID, job_uuid)} {command}"
+    return f"{fs.API_BGAPI} {fs.BGAPI_JOB_PREFIX}{checked(UUID, job_uuid)} {command}"
 
 
 def accepted(reply: str, job_uuid: str) -> bool:

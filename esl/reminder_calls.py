@@ -31,8 +31,9 @@ from provisioning.models import Media, Reminder, Tenant, User
 from provisioning.reminder_schedule import Kind, next_due, occurs_at
 from provisioning.reminders import as_utc, calendar_of, rule_of
 from xmlcurl import fsnames as fs
+from xmlcurl.safe import UnsafeValue
 
-from .originate import Line, UnsafeValue, accepted, failure_cause, in_background
+from .originate import Line, accepted, failure_cause, in_background
 from .reminders import reminder_command
 from .switch import Switch, SwitchError
 

@@ -44,32 +44,19 @@ from xmlcurl.decisions import (
     UserEndpoint,
     Voicemail,
 )
+from xmlcurl.safe import DIALABLE, LOCAL_STREAM_URL, UUID, UnsafeValue, checked
 
-_DIALABLE = re.compile(r"\+?[0-9*#]{1,20}")
 _DOMAIN = re.compile(r"[a-z0-9.\-]{1,253}")
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}")
 _CAUSE = re.compile(r"[A-Z_]{1,40}")
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _QUEUE = re.compile(r"[0-9]{1,8}@[a-z0-9.\-]{1,253}")
 _SOUND = re.compile(r"[a-z0-9_\-]+/[a-z0-9_\-]+\.wav")
 # `set` expands ${…} when it runs: a value must not be able to start an expansion.
 _VARIABLE_VALUE = re.compile(r"[^$\x00-\x1f]{0,128}")
 # Leg markers and event headers sit inside `[a=b,…]` or `a=b,…` lists: no separators.
-_MARKER = re.compile(r"[A-Za-z0-9@._:\-]{1,128}|local_stream://[A-Za-z0-9._/\-]{1,300}")
+_MARKER = re.compile(r"[A-Za-z0-9@._:\-]{1,128}|" + LOCAL_STREAM_URL)
 # Media: a tone_stream description, an absolute file path, or a local_stream URL.
-_MEDIA = re.compile(
-    r"%\([0-9,]+\)(;%\([0-9,]+\))*|/[A-Za-z0-9._+/\-]{1,510}|local_stream://[A-Za-z0-9._/\-]{1,300}"
-)
-
-
-class UnsafeValue(ValueError):
-    """A value that must never reach FreeSWITCH got this far: a bug upstream."""
-
-
-def _checked(pattern: re.Pattern[str], value: str) -> str:
-    if not pattern.fullmatch(value):
-        raise UnsafeValue(f"refusing to render {value!r}")
-    return value
+_MEDIA = re.compile(r"%\([0-9,]+\)(;%\([0-9,]+\))*|/[A-Za-z0-9._+/\-]{1,510}|" + LOCAL_STREAM_URL)
 
 
 def _document(section: str) -> tuple[etree._Element, etree._Element]:
@@ -109,7 +96,7 @@ def _leg_variables(options: LegOptions) -> str:
             f"{fs.V_CONFIRM_CANCEL_TIMEOUT}=1",
         ]
     variables += [
-        f"{_checked(_VARIABLE_NAME, name)}={_checked(_MARKER, value)}"
+        f"{checked(_VARIABLE_NAME, name)}={checked(_MARKER, value)}"
         for name, value in options.variables
     ]
     return f"[{','.join(variables)}]" if variables else ""
@@ -118,25 +105,25 @@ def _leg_variables(options: LegOptions) -> str:
 def _endpoint(endpoint: Endpoint) -> str:
     legs = _leg_variables(endpoint.options)
     if isinstance(endpoint, UserEndpoint):
-        user = _checked(_DIALABLE, endpoint.extension)
-        return f"{legs}user/{user}@{_checked(_DOMAIN, endpoint.domain)}"
+        user = checked(DIALABLE, endpoint.extension)
+        return f"{legs}user/{user}@{checked(_DOMAIN, endpoint.domain)}"
     if isinstance(endpoint, LoopbackEndpoint):
-        extension, context = _checked(_DIALABLE, endpoint.extension), endpoint.context
-        return f"{legs}{fs.LOOPBACK_ENDPOINT}{extension}/{_checked(_DOMAIN, context)}"
-    gateway = _checked(_DOMAIN, endpoint.gateway)
-    return f"{legs}sofia/gateway/{gateway}/{_checked(_DIALABLE, endpoint.number)}"
+        extension, context = checked(DIALABLE, endpoint.extension), endpoint.context
+        return f"{legs}{fs.LOOPBACK_ENDPOINT}{extension}/{checked(_DOMAIN, context)}"
+    gateway = checked(_DOMAIN, endpoint.gateway)
+    return f"{legs}sofia/gateway/{gateway}/{checked(DIALABLE, endpoint.number)}"
 
 
 def _applications(action: Action) -> list[tuple[str, str]]:
     match action:
         case SetVariable(name, value):
             return [
-                (fs.APP_SET, f"{_checked(_VARIABLE_NAME, name)}={_checked(_VARIABLE_VALUE, value)}")
+                (fs.APP_SET, f"{checked(_VARIABLE_NAME, name)}={checked(_VARIABLE_VALUE, value)}")
             ]
         case UnsetVariable(name):
-            return [(fs.APP_UNSET, _checked(_VARIABLE_NAME, name))]
+            return [(fs.APP_UNSET, checked(_VARIABLE_NAME, name))]
         case ExportVariable(name, value):
-            name, value = _checked(_VARIABLE_NAME, name), _checked(_VARIABLE_VALUE, value)
+            name, value = checked(_VARIABLE_NAME, name), checked(_VARIABLE_VALUE, value)
             return [(fs.APP_EXPORT, f"nolocal:{name}={value}")]
         case Ring(endpoints, timeout, sequential):
             # A `|` leg that rings out its leg_timeout ends the whole bridge unless told
@@ -148,7 +135,7 @@ def _applications(action: Action) -> list[tuple[str, str]]:
                 (fs.APP_BRIDGE, ("|" if sequential else ",").join(map(_endpoint, endpoints))),
             ]
         case Prompt(sound):
-            return [(fs.APP_PLAYBACK, _checked(_SOUND, sound))]
+            return [(fs.APP_PLAYBACK, checked(_SOUND, sound))]
         case RecordName():
             return [
                 (fs.APP_PLAYBACK, fs.PROMPT_SAY_NAME),
@@ -160,7 +147,7 @@ def _applications(action: Action) -> list[tuple[str, str]]:
             return [
                 (
                     fs.APP_TRANSFER,
-                    f"{_checked(_DIALABLE, destination)} XML {_checked(_DOMAIN, context)}",
+                    f"{checked(DIALABLE, destination)} XML {checked(_DOMAIN, context)}",
                 )
             ]
         case Answer():
@@ -170,17 +157,17 @@ def _applications(action: Action) -> list[tuple[str, str]]:
         case Tone(spec, loops):
             return [(fs.APP_PLAYBACK, f"tone_stream://{spec};loops={int(loops)}")]
         case Voicemail(domain, extension, check):
-            args = [fs.VOICEMAIL_PROFILE, _checked(_DOMAIN, domain), _checked(_DIALABLE, extension)]
+            args = [fs.VOICEMAIL_PROFILE, checked(_DOMAIN, domain), checked(DIALABLE, extension)]
             return [(fs.APP_VOICEMAIL, " ".join((["check"] if check else []) + args))]
         case PlayFile(path):
-            return [(fs.APP_PLAYBACK, _checked(_MEDIA, path))]
+            return [(fs.APP_PLAYBACK, checked(_MEDIA, path))]
         case Intercept(leg):
             return [
                 (fs.APP_SET, f"{fs.V_INTERCEPT_UNANSWERED_ONLY}=true"),
-                (fs.APP_INTERCEPT, _checked(_UUID, leg)),
+                (fs.APP_INTERCEPT, checked(UUID, leg)),
             ]
         case SetMedia(name, source, export):
-            assignment = f"{_checked(_VARIABLE_NAME, name)}={_checked(_MEDIA, source)}"
+            assignment = f"{checked(_VARIABLE_NAME, name)}={checked(_MEDIA, source)}"
             if export:
                 return [(fs.APP_EXPORT, f"nolocal:{assignment}")]
             return [(fs.APP_SET, assignment)]
@@ -190,15 +177,15 @@ def _applications(action: Action) -> list[tuple[str, str]]:
                 (
                     fs.APP_EVENT,
                     ",".join(
-                        f"{_checked(_MARKER, k)}={_checked(_MARKER, v)}"
+                        f"{checked(_MARKER, k)}={checked(_MARKER, v)}"
                         for k, v in [*fields, *headers]
                     ),
                 )
             ]
         case JoinQueue(queue):
-            return [(fs.APP_CALLCENTER, _checked(_QUEUE, queue))]
+            return [(fs.APP_CALLCENTER, checked(_QUEUE, queue))]
         case Hangup(cause):
-            return [(fs.APP_HANGUP, _checked(_CAUSE, cause))]
+            return [(fs.APP_HANGUP, checked(_CAUSE, cause))]
     raise TypeError(f"unknown action {action!r}")
 
 
@@ -209,7 +196,7 @@ def dialplan(route: Route) -> bytes:
     root, section = _document("dialplan")
     context = etree.SubElement(section, "context", name=route.context)
     extension = etree.SubElement(context, "extension", name=route.name)
-    if _DIALABLE.fullmatch(route.destination):
+    if DIALABLE.fullmatch(route.destination):
         condition = etree.SubElement(
             extension,
             "condition",
@@ -234,7 +221,7 @@ def _params(parent: etree._Element, tag: str, values: list[tuple[str, str]]) -> 
 
 
 def _user(parent: etree._Element, user: DirectoryUser) -> None:
-    element = etree.SubElement(parent, "user", id=_checked(_DIALABLE, user.extension))
+    element = etree.SubElement(parent, "user", id=checked(DIALABLE, user.extension))
     if user.pin_change_accepted is not None:
         etree.SubElement(element, "result", success="true" if user.pin_change_accepted else "false")
     params = [
@@ -267,13 +254,13 @@ def _gateways(section: etree._Element, answer: GatewayDirectory) -> None:
     # sofia reads gateways from domain/groups/group/users/user/gateways (or a user
     # directly under the domain), never from domain/users/user; one domain per tenant.
     for gw in answer.gateways:
-        domain = etree.SubElement(section, "domain", name=_checked(_DOMAIN, gw.name))
+        domain = etree.SubElement(section, "domain", name=checked(_DOMAIN, gw.name))
         users = etree.SubElement(
             etree.SubElement(etree.SubElement(domain, "groups"), "group", name="trunks"), "users"
         )
         user = etree.SubElement(users, "user", id="centrex-trunk")
         gateway = etree.SubElement(
-            etree.SubElement(user, "gateways"), "gateway", name=_checked(_DOMAIN, gw.name)
+            etree.SubElement(user, "gateways"), "gateway", name=checked(_DOMAIN, gw.name)
         )
         params = [
             ("proxy", gw.proxy),
@@ -301,7 +288,7 @@ def directory(answer: DirectoryAnswer) -> bytes:
         _gateways(section, answer)
         return _serialise(root)
     assert isinstance(answer, DirectoryDomain)
-    domain = etree.SubElement(section, "domain", name=_checked(_DOMAIN, answer.domain))
+    domain = etree.SubElement(section, "domain", name=checked(_DOMAIN, answer.domain))
     _params(
         domain,
         "param",

@@ -14,7 +14,7 @@ from lxml import etree
 from xmlcurl import fsnames as fs
 from xmlcurl.callcenter import CallcenterConfiguration
 from xmlcurl.local_stream import LocalStreamConfiguration
-from xmlcurl.render import UnsafeValue
+from xmlcurl.safe import UnsafeValue, checked
 
 # Stream names: path-like, characters FreeSWITCH's strings never split or expand.
 _STREAM_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}(/[a-z0-9._-]{1,253}){0,4}")
@@ -22,12 +22,6 @@ _STREAM_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}(/[a-z0-9._-]{1,253}){0,4}"
 _DIRECTORY = re.compile(r"(?!.*/\.\.?(/|$))/[A-Za-z0-9._+/-]{0,470}")
 # The rates mod_local_stream accepts; it silently plays anything else at 8 kHz.
 _LOCAL_STREAM_RATES = frozenset({8000, 12000, 16000, 24000, 32000, 48000})
-
-
-def _checked(pattern: re.Pattern[str], value: str) -> str:
-    if not pattern.fullmatch(value):
-        raise UnsafeValue(f"refusing to render {value!r}")
-    return value
 
 
 def _configuration(name: str, description: str) -> tuple[etree._Element, etree._Element]:
@@ -51,11 +45,11 @@ def local_stream(conf: LocalStreamConfiguration) -> bytes:
             raise UnsafeValue(f"mod_local_stream cannot run at {stream.rate} Hz")
         directory = stream.directory
         if directory != fs.STOCK_MUSIC_DIR:
-            _checked(_DIRECTORY, directory)
+            checked(_DIRECTORY, directory)
         element = etree.SubElement(
             configuration,
             "directory",
-            name=_checked(_STREAM_NAME, stream.name),
+            name=checked(_STREAM_NAME, stream.name),
             path=directory,
         )
         for name, value in ((fs.LS_RATE, str(stream.rate)), *stream.params):
@@ -75,12 +69,12 @@ def callcenter(conf: CallcenterConfiguration) -> bytes:
     root, configuration = _configuration(fs.CONF_CALLCENTER, "Queues")
     settings = etree.SubElement(configuration, "settings")
     for name, value in conf.settings:
-        etree.SubElement(settings, "param", name=name, value=_checked(_CC_VALUE, value))
+        etree.SubElement(settings, "param", name=name, value=checked(_CC_VALUE, value))
     queues = etree.SubElement(configuration, "queues")
     for queue in conf.queues:
-        element = etree.SubElement(queues, "queue", name=_checked(_CC_NAME, queue.name))
+        element = etree.SubElement(queues, "queue", name=checked(_CC_NAME, queue.name))
         for name, value in queue.params:
-            etree.SubElement(element, "param", name=name, value=_checked(_CC_VALUE, value))
+            etree.SubElement(element, "param", name=name, value=checked(_CC_VALUE, value))
     agents = etree.SubElement(configuration, "agents")
     for agent in conf.agents:
         if agent.status not in _CC_STATUSES:
@@ -89,9 +83,9 @@ def callcenter(conf: CallcenterConfiguration) -> bytes:
             agents,
             "agent",
             {
-                fs.CC_NAME: _checked(_CC_NAME, agent.name),
+                fs.CC_NAME: checked(_CC_NAME, agent.name),
                 fs.CC_TYPE: fs.CC_AGENT_TYPE_CALLBACK,
-                fs.CC_CONTACT: _checked(_CC_CONTACT, agent.contact),
+                fs.CC_CONTACT: checked(_CC_CONTACT, agent.contact),
                 fs.CC_STATUS: agent.status,
                 fs.CC_MAX_NO_ANSWER: str(int(agent.max_no_answer)),
                 fs.CC_WRAP_UP_TIME: str(int(agent.wrap_up_time)),
@@ -106,8 +100,8 @@ def callcenter(conf: CallcenterConfiguration) -> bytes:
             tiers,
             "tier",
             {
-                fs.CC_AGENT: _checked(_CC_NAME, tier.agent),
-                fs.CC_QUEUE_ATTR: _checked(_CC_NAME, tier.queue),
+                fs.CC_AGENT: checked(_CC_NAME, tier.agent),
+                fs.CC_QUEUE_ATTR: checked(_CC_NAME, tier.queue),
                 fs.CC_LEVEL: str(int(tier.level)),
                 fs.CC_POSITION: str(int(tier.position)),
             },

@@ -10,11 +10,11 @@ fields Centrex reads are decoded: a dialplan fetch carries ~170 of them.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
 
 from xmlcurl import fsnames as fs
+from xmlcurl.safe import HOLD_MUSIC
 
 _WANTED = frozenset(
     {
@@ -111,15 +111,12 @@ class CallRequest:
     unit_chain: tuple[str, ...] = ()
 
 
-_HOLD_MUSIC = re.compile(r"local_stream://[A-Za-z0-9._/\-]{1,300}")
-
-
 def _digits(value: str | None) -> str | None:
     return value if value and value.isdigit() and len(value) <= 8 else None
 
 
 def _hold_music(value: str | None) -> str | None:
-    return value if value and _HOLD_MUSIC.fullmatch(value) else None
+    return value if value and HOLD_MUSIC.fullmatch(value) else None
 
 
 def call_request(fields: dict[str, str]) -> CallRequest:

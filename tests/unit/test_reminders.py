@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from esl.originate import Line, UnsafeValue
+from esl.originate import Line
 from esl.reminders import reminder_command
 from provisioning.calendar import holidays_from_document
 from provisioning.reminder_schedule import (
@@ -15,6 +15,7 @@ from provisioning.reminder_schedule import (
     next_due,
     occurs_at,
 )
+from xmlcurl.safe import UnsafeValue
 
 PARIS = TenantCalendar("Europe/Paris")
 CLOSED = TenantCalendar(
