@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
 
 from centrex.config import Settings
-from centrex.db import make_engine, make_session_factory
+from centrex.db import HeldConnections, make_engine, make_session_factory
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,12 @@ class Services:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    # The xml_curl fetches' reads (see HeldConnections).
+    reads: HeldConnections
+
+    @classmethod
+    def of(cls, settings: Settings, engine: Engine) -> Services:
+        return cls(settings, engine, make_session_factory(engine), HeldConnections(engine))
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
@@ -34,7 +40,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
     )
     app = Flask("centrex")
     engine = engine or make_engine(settings.effective_database_url)
-    app.extensions["centrex"] = Services(settings, engine, make_session_factory(engine))
+    app.extensions["centrex"] = Services.of(settings, engine)
     app.register_blueprint(xmlcurl_blueprint)
     app.register_blueprint(cdr_blueprint)
     app.register_blueprint(api_blueprint, url_prefix="/api/v1")

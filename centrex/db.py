@@ -5,16 +5,23 @@ Nothing connects at import time: `make_engine` is called by the bootstrap.
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import threading
+import weakref
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 import provisioning
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(provisioning.__file__).resolve().parent / "migrations"
 
@@ -50,6 +57,76 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(
         url, pool_pre_ping=True, pool_timeout=2, connect_args=connect_args, **kwargs
     )
+
+
+T = TypeVar("T")
+
+
+class HeldConnections:
+    """One connection per thread, kept from one read to the next: the xml_curl fetches.
+
+    Taking a connection from the pool and giving it back around every fetch costs as
+    much as the fetch's query. A kept connection is left out of any transaction after
+    each read (PostgreSQL begins one implicitly; SQLite begins none for reads), so it
+    holds no snapshot and no lock between fetches. One that fails is closed and the
+    read runs once more on a fresh one: a kept connection may have died with the
+    database server since the previous fetch, which the pool's ping would have caught.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._local = threading.local()
+        self._held: set[Connection] = set()
+        self._lock = threading.Lock()
+        # Closed explicitly when the application goes (never left to the collector).
+        weakref.finalize(self, HeldConnections._close_all, self._held, self._lock)
+
+    def run(self, read: Callable[[Connection], T]) -> T:
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            try:
+                return self._ended(conn, read(conn))
+            except Exception:
+                log.info("kept database connection failed; reading again on a fresh one")
+                self._drop(conn)
+        conn = self._engine.connect()
+        try:
+            result = self._ended(conn, read(conn))
+        except Exception:
+            conn.close()
+            raise
+        with self._lock:
+            self._held.add(conn)
+        self._local.conn = conn
+        return result
+
+    def close(self) -> None:
+        self._close_all(self._held, self._lock)
+
+    @staticmethod
+    def _ended(conn: Connection, result: T) -> T:
+        if conn.in_transaction():
+            conn.rollback()
+        # Statements run on the DBAPI cursor (xmlcurl.loader) begin below SQLAlchemy.
+        conn.connection.dbapi_connection.rollback()  # type: ignore[union-attr]
+        return result
+
+    def _drop(self, conn: Connection) -> None:
+        self._local.conn = None
+        with self._lock:
+            self._held.discard(conn)
+        with contextlib.suppress(Exception):  # already unusable: nothing more to release
+            conn.invalidate()
+            conn.close()
+
+    @staticmethod
+    def _close_all(held: set[Connection], lock: threading.Lock) -> None:
+        with lock:
+            connections = list(held)
+            held.clear()
+        for conn in connections:
+            with contextlib.suppress(Exception):
+                conn.close()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

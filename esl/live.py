@@ -16,7 +16,6 @@ from sqlalchemy import Engine
 
 from centrex.app import Services, json_errors
 from centrex.config import Settings
-from centrex.db import make_session_factory
 from provisioning import service
 from provisioning.api import require_token, visible
 
@@ -99,7 +98,7 @@ def _not_found(domain: str) -> Response:
 
 def create_live_app(settings: Settings, engine: Engine, listener: Listener) -> Flask:
     app = Flask("centrex.live")
-    app.extensions["centrex"] = Services(settings, engine, make_session_factory(engine))
+    app.extensions["centrex"] = Services.of(settings, engine)
     app.extensions["centrex.listener"] = listener
     app.extensions["centrex.switch_for_user"] = listener.switch_for_user
     app.register_blueprint(blueprint, url_prefix="/api/v1")

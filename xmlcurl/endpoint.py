@@ -13,10 +13,12 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from flask import Blueprint, Response, current_app, request
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
+from centrex.db import HeldConnections
 from xmlcurl import configuration, loader, render
 from xmlcurl import fsnames as fs
 from xmlcurl.auth import CHALLENGE, switch_authorised
@@ -34,9 +36,17 @@ XML_MIMETYPE = "text/xml"
 # mod_xml_curl requests are ~10 kB; anything past this is not read.
 _MAX_BODY = 256 * 1024
 
+T = TypeVar("T")
+
 
 def _engine() -> Engine:
     return current_app.extensions["centrex"].engine
+
+
+def _read(read: Callable[[Connection], T]) -> T:
+    """Reads on the connection this worker keeps (centrex.db.HeldConnections)."""
+    reads: HeldConnections = current_app.extensions["centrex"].reads
+    return reads.run(read)
 
 
 def _body() -> bytes:
@@ -55,8 +65,8 @@ def _dialplan(fields: dict[str, str]) -> bytes:
     lookup = lookup_for(call, settings.default_country)
     data = None
     if lookup is not None:
-        with _engine().connect() as conn:
-            data = load_call(conn, lookup, call.destination, str(settings.effective_media_dir))
+        media_dir = str(settings.effective_media_dir)
+        data = _read(lambda conn: load_call(conn, lookup, call.destination, media_dir))
     route = compile_call(call, data, datetime.now(UTC))
     # Refusals at INFO; other decisions at DEBUG only: at INFO a line per fetch cost 7 %
     # of a loaded worker, and every call is in the call log.
@@ -81,12 +91,10 @@ def _dialplan_unavailable(fields: dict[str, str]) -> bytes:
 def _directory(fields: dict[str, str]) -> bytes:
     req = directory_request(fields)
     if req.purpose == fs.PURPOSE_GATEWAYS:
-        with _engine().connect() as conn:
-            return render.directory(compile_gateways(loader.load_gateways(conn)))
+        return render.directory(compile_gateways(_read(loader.load_gateways)))
     data = None
     if req.domain:
-        with _engine().connect() as conn:
-            data = loader.load_tenant(conn, req.domain, [req.user])
+        data = _read(lambda conn: loader.load_tenant(conn, req.domain, [req.user]))
     accepted = None
     if req.new_voicemail_pin is not None and data and req.user in data.lines:
         line = data.lines[req.user]
@@ -115,8 +123,8 @@ def _configuration(fields: dict[str, str]) -> bytes:
     build = configuration.CONFIGURATIONS.get(fields.get(fs.KEY_VALUE, ""))
     if build is None:
         return render.not_found()
-    with _engine().connect() as conn:
-        body = build(conn, current_app.extensions["centrex"].settings, fields)
+    settings = current_app.extensions["centrex"].settings
+    body = _read(lambda conn: build(conn, settings, fields))
     if len(body) > fs.XML_CURL_MAX_BYTES:
         log.warning(
             "configuration %s is %d bytes: raise response-max-bytes in xml_curl.conf.xml, "

@@ -38,7 +38,7 @@ def nodes():
 @pytest.fixture
 def live_client(settings, engine, nodes):
     app = Flask("test.live")
-    app.extensions["centrex"] = Services(settings, engine, make_session_factory(engine))
+    app.extensions["centrex"] = Services.of(settings, engine)
     app.extensions["centrex.switch_for_user"] = nodes
     app.register_blueprint(blueprint, url_prefix="/api/v1")
     json_errors(app)

@@ -1,0 +1,64 @@
+"""xml_curl fetches read on a connection each worker keeps (centrex.db.HeldConnections)."""
+
+from sqlalchemy import event
+
+from centrex.db import HeldConnections
+from tests.conftest import post_fetch
+from tests.fsrequests import fixture_fields
+from tests.integration.test_xmlcurl import actions, dialplan, is_not_found, xml
+
+
+def checkouts(engine, action) -> int:
+    counted = []
+
+    def checkout(*_args):
+        counted.append(1)
+
+    event.listen(engine, "checkout", checkout)
+    try:
+        action()
+    finally:
+        event.remove(engine, "checkout", checkout)
+    return len(counted)
+
+
+def held(app):
+    reads: HeldConnections = app.extensions["centrex"].reads
+    return reads._local.conn
+
+
+def in_transaction(dbapi_connection) -> bool:
+    if hasattr(dbapi_connection, "in_transaction"):  # sqlite3
+        return dbapi_connection.in_transaction
+    return dbapi_connection.info.transaction_status != 0  # psycopg: IDLE
+
+
+def test_fetches_share_one_connection_left_outside_any_transaction(app, client, demo_tenant):
+    def fetches():
+        xml(post_fetch(client, fixture_fields("directory-gateways")))  # SQLAlchemy Core
+        xml(post_fetch(client, fixture_fields("directory-sip_auth")))
+        for _ in range(3):  # statements on the DBAPI cursor, last
+            assert ("bridge", "user/1000@127.0.0.1") in actions(dialplan(client, "1000"))
+
+    assert checkouts(app.extensions["centrex"].engine, fetches) == 1
+    # Neither a snapshot nor a lock held between fetches (PostgreSQL would otherwise sit
+    # "idle in transaction", blocking migrations and vacuum).
+    assert not in_transaction(held(app).connection.dbapi_connection)
+
+
+def test_a_kept_connection_that_died_is_replaced_without_failing_the_call(app, client, demo_tenant):
+    dialplan(client, "1000")
+    # As after a database server restart: the kept connection's socket is gone.
+    held(app).connection.dbapi_connection.close()
+    assert ("bridge", "user/1000@127.0.0.1") in actions(dialplan(client, "1000"))
+    assert ("bridge", "user/1000@127.0.0.1") in actions(dialplan(client, "1000"))
+
+
+def test_closing_releases_the_kept_connections(app, client, demo_tenant):
+    dialplan(client, "1000")
+    conn = held(app)
+    app.extensions["centrex"].reads.close()
+    assert conn.closed
+    # The thread's next fetch notices and takes a fresh connection.
+    assert ("bridge", "user/1000@127.0.0.1") in actions(dialplan(client, "1000"))
+    assert not is_not_found(xml(post_fetch(client, fixture_fields("directory-sip_auth"))))
