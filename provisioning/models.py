@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -64,6 +65,10 @@ class Tenant(Base):
         JSON, default=list, server_default="[]"
     )
     directory: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
+    # A random value the database renews whenever this row or the tenant's trunk
+    # changes (triggers, migration 0011): the call path keeps the parsed settings and
+    # reads only this stamp on each call. Never written by the application.
+    settings_stamp: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
     users: Mapped[list[User]] = relationship(
         back_populates="tenant", cascade="all, delete-orphan", lazy="raise"

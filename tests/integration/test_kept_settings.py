@@ -1,0 +1,91 @@
+"""Tenants' settings are kept per process and read again when the database renews
+their stamp (Tenant.settings_stamp, migration 0011): every change reaches the next
+call, whoever writes it."""
+
+import copy
+
+from sqlalchemy import delete, select, text, update
+
+from provisioning.models import Gateway, Tenant
+from tests.conftest import apply_raw
+from tests.integration.test_tenant_routing_calls import DOMAIN, routing_tenant  # noqa: F401
+from tests.integration.test_xmlcurl import actions, count_queries, dialplan
+
+SPEED_DIAL = ("bridge", f"sofia/gateway/{DOMAIN}/+33970711058")
+
+
+def stamp(engine) -> int:
+    with engine.connect() as conn:
+        return conn.scalar(select(Tenant.settings_stamp).where(Tenant.domain == DOMAIN))
+
+
+def test_a_document_change_reaches_the_next_call(client, routing_tenant, engine):  # noqa: F811
+    assert SPEED_DIAL in actions(dialplan(client, "550"))
+    changed = copy.deepcopy(routing_tenant)
+    changed["speed_dials"] = [{"code": "550", "number": "0145454546"}]
+    apply_raw(engine, changed)
+    assert ("bridge", f"sofia/gateway/{DOMAIN}/+33145454546") in actions(dialplan(client, "550"))
+
+
+def test_a_hand_written_update_reaches_the_next_call(client, routing_tenant, engine):  # noqa: F811
+    assert SPEED_DIAL in actions(dialplan(client, "550"))
+    with engine.begin() as conn:
+        conn.execute(update(Tenant).where(Tenant.domain == DOMAIN).values(speed_dials=[]))
+        conn.execute(
+            update(Gateway)
+            .where(Gateway.tenant_id == select(Tenant.id).scalar_subquery())
+            .values(number_format="national")
+        )
+    assert actions(dialplan(client, "550")) == [("hangup", "UNALLOCATED_NUMBER")]
+    # The trunk's new number format: the national number is sent.
+    assert ("bridge", f"sofia/gateway/{DOMAIN}/0899123456") in actions(
+        dialplan(client, "0899123456")
+    )
+
+
+def test_a_tenant_deleted_and_created_again_is_not_mistaken_for_the_old_one(
+    client,
+    routing_tenant,  # noqa: F811
+    engine,
+):
+    assert SPEED_DIAL in actions(dialplan(client, "550"))
+    with engine.begin() as conn:
+        conn.execute(delete(Tenant))
+    changed = copy.deepcopy(routing_tenant)
+    changed["speed_dials"] = []
+    apply_raw(engine, changed)  # SQLite may give it the same id
+    assert SPEED_DIAL not in actions(dialplan(client, "550"))
+
+
+def test_the_first_call_after_a_change_costs_one_more_query(client, routing_tenant, engine):  # noqa: F811
+    def call():
+        dialplan(client, "1000")
+
+    assert count_queries(engine, call) == 1
+    with engine.begin() as conn:
+        conn.execute(update(Tenant).values(name="Renamed"))
+    assert count_queries(engine, call, warm=False) == 2
+    assert count_queries(engine, call, warm=False) == 1
+
+
+def test_the_database_renews_the_stamp_on_every_change_of_tenant_or_trunk(
+    routing_tenant,  # noqa: F811
+    engine,
+):
+    seen = [stamp(engine)]
+
+    def changed(statement) -> bool:
+        with engine.begin() as conn:
+            conn.execute(statement)
+        seen.append(stamp(engine))
+        return seen[-1] not in seen[:-1]
+
+    tenant_id = select(Tenant.id).where(Tenant.domain == DOMAIN).scalar_subquery()
+    assert changed(update(Tenant).values(holidays=[]))
+    assert changed(update(Gateway).values(proxy="sip.other.example"))
+    assert changed(delete(Gateway))
+    assert changed(
+        Gateway.__table__.insert().values(tenant_id=tenant_id, proxy="sip.example", transport="udp")
+    )
+    # Lines and their live state are read on every call anyway: they leave the stamp be.
+    assert not changed(text("UPDATE users SET display_name = 'Someone'"))
