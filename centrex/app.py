@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
 
 from centrex.config import Settings
-from centrex.db import HeldConnections, make_engine, make_session_factory
+from centrex.db import KeptConnections, make_engine, make_session_factory
 
 
 @dataclass(frozen=True)
@@ -21,12 +21,12 @@ class Services:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
-    # The xml_curl fetches' reads (see HeldConnections).
-    reads: HeldConnections
+    # The xml_curl fetches' reads (see KeptConnections).
+    reads: KeptConnections
 
     @classmethod
     def of(cls, settings: Settings, engine: Engine) -> Services:
-        return cls(settings, engine, make_session_factory(engine), HeldConnections(engine))
+        return cls(settings, engine, make_session_factory(engine), KeptConnections(engine))
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> Flask:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 import weakref
 from collections.abc import Callable
 from pathlib import Path
@@ -62,71 +61,71 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 T = TypeVar("T")
 
 
-class HeldConnections:
-    """One connection per thread, kept from one read to the next: the xml_curl fetches.
+class KeptConnections:
+    """Open connections kept between reads: the xml_curl fetches take one and put it back.
 
     Taking a connection from the pool and giving it back around every fetch costs as
-    much as the fetch's query. A kept connection is left out of any transaction after
-    each read (PostgreSQL begins one implicitly; SQLite begins none for reads), so it
-    holds no snapshot and no lock between fetches. One that fails is closed and the
-    read runs once more on a fresh one: a kept connection may have died with the
-    database server since the previous fetch, which the pool's ping would have caught.
+    much as the fetch's query. A connection is kept by no thread in particular (servers
+    may run each request in a thread of its own), and at most as many are open as
+    fetches ever ran at once. Each is left outside any transaction after a read
+    (PostgreSQL begins one implicitly; SQLite begins none for reads), so it holds no
+    snapshot and no lock meanwhile. One that fails is closed and the read runs once
+    more on a fresh one: a kept connection may have died with the database server
+    since it was last used, which the pool's ping would have caught.
     """
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._local = threading.local()
-        self._held: set[Connection] = set()
-        self._lock = threading.Lock()
+        # Taken and given back with list.pop and list.append: atomic, no lock needed.
+        self._idle: list[Connection] = []
+        self._closed = False
         # Closed explicitly when the application goes (never left to the collector).
-        weakref.finalize(self, HeldConnections._close_all, self._held, self._lock)
+        weakref.finalize(self, KeptConnections._close_all, self._idle)
 
     def run(self, read: Callable[[Connection], T]) -> T:
-        conn: Connection | None = getattr(self._local, "conn", None)
-        if conn is not None:
+        try:
+            kept: Connection | None = self._idle.pop()
+        except IndexError:
+            kept = None
+        if kept is not None:
             try:
-                return self._ended(conn, read(conn))
+                return self._give_back(kept, read(kept))
             except Exception:
                 log.info("kept database connection failed; reading again on a fresh one")
-                self._drop(conn)
+                self._discard(kept)
         conn = self._engine.connect()
         try:
-            result = self._ended(conn, read(conn))
+            return self._give_back(conn, read(conn))
         except Exception:
-            conn.close()
+            self._discard(conn)
             raise
-        with self._lock:
-            self._held.add(conn)
-        self._local.conn = conn
-        return result
 
     def close(self) -> None:
-        self._close_all(self._held, self._lock)
+        self._closed = True
+        self._close_all(self._idle)
 
-    @staticmethod
-    def _ended(conn: Connection, result: T) -> T:
+    def _give_back(self, conn: Connection, result: T) -> T:
         if conn.in_transaction():
             conn.rollback()
         # Statements run on the DBAPI cursor (xmlcurl.loader) begin below SQLAlchemy.
         conn.connection.dbapi_connection.rollback()  # type: ignore[union-attr]
+        if self._closed:
+            conn.close()
+        else:
+            self._idle.append(conn)
         return result
 
-    def _drop(self, conn: Connection) -> None:
-        self._local.conn = None
-        with self._lock:
-            self._held.discard(conn)
+    @staticmethod
+    def _discard(conn: Connection) -> None:
         with contextlib.suppress(Exception):  # already unusable: nothing more to release
             conn.invalidate()
             conn.close()
 
     @staticmethod
-    def _close_all(held: set[Connection], lock: threading.Lock) -> None:
-        with lock:
-            connections = list(held)
-            held.clear()
-        for conn in connections:
+    def _close_all(idle: list[Connection]) -> None:
+        while idle:
             with contextlib.suppress(Exception):
-                conn.close()
+                idle.pop().close()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -18,7 +18,7 @@ from typing import TypeVar
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy import Connection, Engine
 
-from centrex.db import HeldConnections
+from centrex.db import KeptConnections
 from xmlcurl import configuration, loader, render
 from xmlcurl import fsnames as fs
 from xmlcurl.auth import CHALLENGE, switch_authorised
@@ -44,8 +44,8 @@ def _engine() -> Engine:
 
 
 def _read(read: Callable[[Connection], T]) -> T:
-    """Reads on the connection this worker keeps (centrex.db.HeldConnections)."""
-    reads: HeldConnections = current_app.extensions["centrex"].reads
+    """Reads on the connection this worker keeps (centrex.db.KeptConnections)."""
+    reads: KeptConnections = current_app.extensions["centrex"].reads
     return reads.run(read)
 
 

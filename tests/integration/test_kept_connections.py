@@ -1,8 +1,10 @@
-"""xml_curl fetches read on a connection each worker keeps (centrex.db.HeldConnections)."""
+"""xml_curl fetches read on connections kept between fetches (centrex.db.KeptConnections)."""
+
+import threading
 
 from sqlalchemy import event
 
-from centrex.db import HeldConnections
+from centrex.db import KeptConnections
 from tests.conftest import post_fetch
 from tests.fsrequests import fixture_fields
 from tests.integration.test_xmlcurl import actions, dialplan, is_not_found, xml
@@ -23,8 +25,9 @@ def checkouts(engine, action) -> int:
 
 
 def held(app):
-    reads: HeldConnections = app.extensions["centrex"].reads
-    return reads._local.conn
+    reads: KeptConnections = app.extensions["centrex"].reads
+    (conn,) = reads._idle
+    return conn
 
 
 def in_transaction(dbapi_connection) -> bool:
@@ -59,6 +62,24 @@ def test_closing_releases_the_kept_connections(app, client, demo_tenant):
     conn = held(app)
     app.extensions["centrex"].reads.close()
     assert conn.closed
-    # The thread's next fetch notices and takes a fresh connection.
+    # The next fetch takes a fresh connection.
     assert ("bridge", "user/1000@127.0.0.1") in actions(dialplan(client, "1000"))
     assert not is_not_found(xml(post_fetch(client, fixture_fields("directory-sip_auth"))))
+
+
+def test_fetches_each_in_a_thread_of_its_own_share_the_kept_connection(app, client, demo_tenant):
+    # As a server running each request in a new thread (werkzeug's, FreeSWITCH's tests).
+    answers = []
+
+    def fetch():
+        answers.append(actions(dialplan(app.test_client(), "1000")))
+
+    def fetches():
+        for _ in range(20):
+            thread = threading.Thread(target=fetch)
+            thread.start()
+            thread.join()
+
+    assert checkouts(app.extensions["centrex"].engine, fetches) <= 1
+    assert all(("bridge", "user/1000@127.0.0.1") in a for a in answers) and len(answers) == 20
+    assert app.extensions["centrex"].engine.pool.checkedout() <= 1
