@@ -374,6 +374,8 @@ class Result:
     case: Case
     max: Run
     half: Run
+    # The ceiling's best flat-out run, taken in turn with the case's runs.
+    ceiling: Run
     load: tuple[float, float]  # 1-minute load average before and after
     # Share of the machine's CPU time that went to anything but the server and wrk
     # (someone's build, other virtual machines' steal) during the timed runs.
@@ -390,35 +392,51 @@ def machine_ticks() -> tuple[int, int, int]:
     return busy, nice + steal, busy + idle + iowait
 
 
-def our_ticks(group: int) -> int:
-    """CPU time of the server's process group and of the finished wrk runs."""
+def our_ticks(groups: list[int]) -> int:
+    """CPU time of the servers' process groups and of the finished wrk runs."""
     ticks = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue  # gone meanwhile
-        if int(fields[2]) == group:  # pgrp; then utime, stime at 11, 12
+        if int(fields[2]) in groups:  # pgrp; then utime, stime at 11, 12
             ticks += int(fields[11]) + int(fields[12])
     children = os.times()  # waited-for children: the wrk runs
     return ticks + round((children.children_user + children.children_system) * CLOCK_TICKS)
 
 
-def measure(case: Case, server: Server, args: argparse.Namespace) -> Result:
+def measure(
+    case: Case, server: Server, args: argparse.Namespace, beside: tuple[Case, Server] | None = None
+) -> Result:
+    """Flat out (best of `--repeat` runs), then latency at half that rate. `beside`: the
+    ceiling, whose flat-out runs alternate with the case's, so that both see the same
+    machine: on a shared virtual machine speed drifts by more than the gaps measured."""
+    pairs = [(case, server), *([beside] if beside else [])]
     # Untimed warm-up: every worker connects, loads its lazy data and fills its caches.
-    wrk(server, case, args.warmup, 0, args.connections)
-    load, machine, ours = os.getloadavg()[0], machine_ticks(), our_ticks(server.group)
+    for each, running in pairs:
+        wrk(running, each, args.warmup, 0, args.connections)
+    groups = [running.group for _, running in pairs]
+    load, machine, ours = os.getloadavg()[0], machine_ticks(), our_ticks(groups)
     # Best of several runs: whatever else the machine does can only lower throughput.
-    runs = [wrk(server, case, args.duration, 0, args.connections) for _ in range(args.repeat)]
-    flat = max(runs, key=lambda run: run.rps)
+    runs: dict[str, list[Run]] = {each.name: [] for each, _ in pairs}
+    for _ in range(args.repeat):
+        for each, running in reversed(pairs):
+            runs[each.name].append(wrk(running, each, args.duration, 0, args.connections))
+    flat = max(runs[case.name], key=lambda run: run.rps)
+    ceiling = max(runs[beside[0].name], key=lambda run: run.rps) if beside else flat
     half = wrk(server, case, args.duration, flat.rps / 2, args.rate_connections)
     busy, niced, total = (b - a for a, b in zip(machine, machine_ticks(), strict=True))
     # Per-process and per-CPU accounting differ by a few percent: never below niced.
-    others = max(busy - (our_ticks(server.group) - ours), niced) / (total or 1)
-    result = Result(case, flat, half, (load, os.getloadavg()[0]), others)
+    others = max(busy - (our_ticks(groups) - ours), niced) / (total or 1)
+    result = Result(case, flat, half, ceiling, (load, os.getloadavg()[0]), others)
+    side = "".join(
+        f" (ceiling beside it: {' / '.join(f'{r.rps:.0f}' for r in runs[each.name])})"
+        for each, _ in pairs[1:]
+    )
     print(
-        f"  {case.name}: {' / '.join(f'{run.rps:.0f}' for run in runs)} req/s flat out; "
-        f"at {half.rps:.0f} req/s p50 "
+        f"  {case.name}: {' / '.join(f'{run.rps:.0f}' for run in runs[case.name])} req/s flat "
+        f"out{side}; at {half.rps:.0f} req/s p50 "
         f"{half.p50_ms:.2f} ms, p99 {half.p99_ms:.2f} ms (load {load:.1f}→{result.load[1]:.1f}, "
         f"CPU to others {others:.0%})",
         flush=True,
@@ -452,7 +470,6 @@ def revision() -> str:
 def report(
     results: list[Result], args: argparse.Namespace, database: str, load: tuple[float, ...]
 ) -> str:
-    ceiling = results[0].max.rps
     lines = [
         f"Command: `{shlex.join(['python', '-m', 'bench.xmlcurl_bench', *sys.argv[1:]])}`",
         f"Machine: {machine()}; load average at start {load[0]:.2f} / {load[1]:.2f} / "
@@ -460,7 +477,8 @@ def report(
         f"Server: `centrex serve`, {args.workers} gunicorn sync workers, database {database}, "
         f"log level {args.log_level}; code {revision()}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
         f"Each case: {args.warmup} s warm-up; flat out, best of {args.repeat} runs of "
-        f"{args.duration} s (wrk, one thread, {args.connections} connections); then "
+        f"{args.duration} s (wrk, one thread, {args.connections} connections), each run "
+        "after one of the ceiling's, whose best is the case's ceiling; then "
         f"{args.duration} s open-loop at half that rate "
         f"({args.rate_connections} threads of one connection; latency timed from when each "
         "request was due). wrk shares the CPUs with the server.",
@@ -468,12 +486,14 @@ def report(
         "Others: share of the machine's CPU time used by anything but the server and wrk "
         "during the timed runs (approximate; a database server on this machine counts there).",
         "",
-        "| case | max req/s | of ceiling | latency run at | p50 | p99 | load avg | others |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| case | max req/s | ceiling beside it | of ceiling | latency run at | p50 | p99 "
+        "| load avg | others |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
-            f"| {r.case.name} | {r.max.rps:,.0f} | {r.max.rps / ceiling:.0%} "
+            f"| {r.case.name} | {r.max.rps:,.0f} | {r.ceiling.rps:,.0f} "
+            f"| {r.max.rps / r.ceiling.rps:.0%} "
             f"| {r.half.rps:,.0f} req/s | {r.half.p50_ms:.2f} ms | {r.half.p99_ms:.2f} ms "
             f"| {r.load[0]:.1f}→{r.load[1]:.1f} | {r.others:.0%} |"
         )
@@ -488,7 +508,7 @@ def report(
     cases = results[1:]
     for r in cases:
         if r.case.kind == "dialplan":
-            share = r.max.rps / ceiling
+            share = r.max.rps / r.ceiling.rps
             check(share >= TARGET_OF_CEILING, f"{r.case.name}: {share:.2f} of the ceiling (≥ 0.60)")
     for r in cases:
         p99 = r.half.p99_ms
@@ -600,10 +620,14 @@ def run(
     }
     log = work / "server.log"
     print(f"load average {os.getloadavg()[0]:.2f}; {args.workers} workers", flush=True)
-    with server([sys.executable, "-m", "bench.ceiling"], env, log) as running:
-        results = [measure(ceiling, running, args)]
-    with server([str(Path(sys.executable).parent / "centrex"), "serve"], env, log) as running:
-        results += [measure(case, running, args) for case in cases]
+    # Both servers stay up (an idle one costs nothing): each case is measured in turn
+    # with the ceiling.
+    with (
+        server([sys.executable, "-m", "bench.ceiling"], env, log) as stack,
+        server([str(Path(sys.executable).parent / "centrex"), "serve"], env, log) as running,
+    ):
+        results = [measure(ceiling, stack, args)]
+        results += [measure(case, running, args, beside=(ceiling, stack)) for case in cases]
     return results
 
 
