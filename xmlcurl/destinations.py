@@ -46,12 +46,11 @@ Decision = tuple[str, tuple[Action, ...]]
 
 @dataclass(frozen=True)
 class Handoff:
-    """What a destination is compiled in: the tenant, its groups' and queues' numbers
-    by case-folded name, the units the call already went through, and where the
-    tenant's media are (the media directory, and the stored files relative to it)."""
+    """What a destination is compiled in: the tenant (with its groups' and queues'
+    numbers by name), the units the call already went through, and where the tenant's
+    media are (the media directory, and the stored files relative to it)."""
 
     tenant: TenantData
-    unit_numbers: dict[str, str]
     chain: tuple[str, ...] = ()
     media_dir: str = ""
     media_paths: frozenset[str] = frozenset()
@@ -66,7 +65,7 @@ def to_user(dest: Destination, at: Handoff) -> Decision:
 
 
 def _to_unit(kind: str, name: str, at: Handoff) -> Decision:
-    number = at.unit_numbers.get(name.casefold())
+    number = at.tenant.unit_numbers.get(name.casefold())
     if number is None:
         return _hang_up(f"{kind} {name} no longer exists")
     if number in at.chain:

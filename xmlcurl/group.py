@@ -197,9 +197,7 @@ def _overflow(call: CallToGroup, why: str) -> Decision:
     chain = call.unit_chain
     if doc.extension not in chain:
         chain = (*chain, doc.extension)
-    at = Handoff(
-        call.tenant, call.group.unit_numbers, chain, call.media_dir, call.group.media_paths
-    )
+    at = Handoff(call.tenant, chain, call.media_dir, call.group.media_paths)
     name, actions = hand_off(doc.overflow, at)
     return f"group {doc.name}: {why}, overflow {name}", actions
 

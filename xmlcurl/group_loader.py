@@ -10,7 +10,7 @@ are parsed once per distinct stored text.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -58,9 +58,6 @@ class GroupData:
     last_answerer: str | None = None
     # The tenant's media files, relative to the media directory.
     media_paths: frozenset[str] = frozenset()
-    # The tenant's group and queue numbers by case-folded name, read when the overflow
-    # goes to one (`xmlcurl.call_loader`).
-    unit_numbers: dict[str, str] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=4096)

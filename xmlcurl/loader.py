@@ -14,11 +14,12 @@ from __future__ import annotations
 import json
 from collections import namedtuple
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    CompoundSelect,
     Connection,
     Row,
     Select,
@@ -26,9 +27,9 @@ from sqlalchemy import (
     and_,
     bindparam,
     cast,
-    exists,
-    or_,
+    literal_column,
     select,
+    union_all,
     update,
 )
 
@@ -49,17 +50,16 @@ from provisioning.models import (
     LineState,
     Media,
     PublicNumber,
+    Queue,
     Tenant,
     User,
 )
 from provisioning.number_routing import NumberRouting
 from provisioning.numbering import Category
-from xmlcurl.queue_data import QueueData, dialled_queue_column
+from xmlcurl.queue_data import QueueData
 from xmlcurl.tenant_rows import (
     media_paths_column,
     parsed_media_paths,
-    parsed_unit_numbers,
-    unit_number_columns,
 )
 
 if TYPE_CHECKING:
@@ -112,6 +112,9 @@ class TenantData:
     # Dialled by every user: speed dial code → E.164; directory code (##code) → E.164.
     speed_dials: dict[str, str] = field(default_factory=dict)
     directory_codes: dict[str, str] = field(default_factory=dict)
+    # The numbers (extensions and short numbers) that dial a group, a queue.
+    group_numbers: frozenset[str] = frozenset()
+    queue_numbers: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -219,7 +222,10 @@ def _parsed_allowed(text: str) -> frozenset[Category]:
     return frozenset(Category(c) for c in json.loads(text))
 
 
-def _tenant(row: Row) -> TenantData:
+def _tenant(row: Row, units: list[Row]) -> TenantData:
+    dialled: dict[str, set[str]] = {"group": set(), "queue": set()}
+    for unit in units:
+        dialled[unit.kind].update(filter(None, (unit.extension, unit.short_number)))
     return TenantData(
         row.domain,
         row.name,
@@ -231,9 +237,11 @@ def _tenant(row: Row) -> TenantData:
             json.loads(row.schedules), DEFAULT_SCHEDULE, DEFAULT_SCHEDULE_PERIODS
         ),
         cal.holidays_from_document(json.loads(row.holidays)),
-        {},
+        {unit.name.casefold(): unit.extension for unit in units},
         {d["code"]: d["number"] for d in json.loads(row.speed_dials)},
         {e["code"]: e["number"] for e in json.loads(row.directory) if e.get("code")},
+        frozenset(dialled["group"]),
+        frozenset(dialled["queue"]),
     )
 
 
@@ -258,13 +266,13 @@ def _line(row: Row) -> LineData | None:
     )
 
 
-def _collect(tenant: TenantData, rows: list[Row]) -> CallData:
+def _collect(tenant: TenantData, rows: list[Row], callee: str) -> CallData:
     lines = {line.extension: line for line in map(_line, rows) if line is not None}
     return CallData(
         tenant,
         lines,
-        dialled_group=bool(rows[0].dialled_group),
-        dialled_queue=bool(rows[0].dialled_queue),
+        dialled_group=callee in tenant.group_numbers,
+        dialled_queue=callee in tenant.queue_numbers,
     )
 
 
@@ -274,20 +282,8 @@ _MAX_FORMS = 4
 # Built once, with fixed parameters (no expanding IN, whose SQL is rebuilt on every
 # execution): executing the same statement object lets SQLAlchemy reuse its compiled
 # form and result layout; building a select per request costs more than the query.
-# Whether the callee is a hunt group's extension or short number (two unique indexes).
-_DIALLED_GROUP = (
-    exists()
-    .where(
-        HuntGroup.tenant_id == Tenant.id,
-        or_(
-            HuntGroup.extension == bindparam("callee"),
-            HuntGroup.short_number == bindparam("callee"),
-        ),
-    )
-    .label("dialled_group")
-)
 _TENANT_QUERY = (
-    select(*_CALL_TENANT_COLUMNS, *_LINE_COLUMNS, _DIALLED_GROUP, dialled_queue_column())
+    select(*_CALL_TENANT_COLUMNS, *_LINE_COLUMNS)
     .select_from(Tenant)
     .outerjoin(
         User,
@@ -304,7 +300,6 @@ _PUBLIC_NUMBER_QUERY = (
         PublicNumber.number.label("did"),
         cast(PublicNumber.routing, Text).label("number_routing"),
         media_paths_column().label("media_paths"),
-        *unit_number_columns(),
         *_CALL_TENANT_COLUMNS,
         *_LINE_COLUMNS,
     )
@@ -321,6 +316,18 @@ _TENANT_SETTINGS_QUERY = (
     .outerjoin(Gateway, Gateway.tenant_id == Tenant.id)
     .where(Tenant.id == bindparam("tenant_id"))
 )
+_UNITS_QUERY: CompoundSelect[*tuple[Any, ...]] = union_all(
+    *(
+        # A literal column: the prepared statement takes no parameters but its own.
+        select(
+            literal_column(f"'{kind}'").label("kind"), unit.name, unit.extension, unit.short_number
+        ).where(unit.tenant_id == bindparam("tenant_id"))
+        for kind, unit in (("group", HuntGroup), ("queue", Queue))
+    )
+)
+
+
+_Statement = Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]]
 
 
 class _Prepared:
@@ -329,7 +336,9 @@ class _Prepared:
     result processing) would cost three times the query itself. Rows keep their
     column names; values are the driver's (booleans may come back as 0/1)."""
 
-    def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
+    def __init__(
+        self, statement: Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]]
+    ) -> None:
         self._statement = statement
         self._row: Any = namedtuple("_Row", statement.selected_columns.keys())  # type: ignore[misc]
         self._compiled: dict[str, tuple[str, tuple[str, ...] | None]] = {}
@@ -353,16 +362,17 @@ class _Prepared:
 _TENANT = _Prepared(_TENANT_QUERY)
 _PUBLIC_NUMBER = _Prepared(_PUBLIC_NUMBER_QUERY)
 _TENANT_SETTINGS = _Prepared(_TENANT_SETTINGS_QUERY)
+_UNITS = _Prepared(_UNITS_QUERY)
 
 
 class _KeptSettings:
     """Each tenant's settings, parsed once per settings stamp.
 
-    A tenant's schedules, holidays, speed dials, directory and trunk would otherwise be
-    read and parsed on every call, at a cost growing with them (10,000 directory
-    contacts: a millisecond per call). Calls read only the stamp, which the database
-    renews on any change of the tenant or its trunk (Tenant.settings_stamp); a stamp
-    not seen before costs one more query. Per process, at most `size` tenants.
+    A tenant's schedules, holidays, speed dials, directory, trunk and group and queue
+    numbers would otherwise be read and parsed on every call, at a cost growing with
+    them (10,000 directory contacts: a millisecond per call). Calls read only the
+    stamp, which the database renews on any change of these (Tenant.settings_stamp); a
+    stamp not seen before costs two more queries. Per process, at most `size` tenants.
     """
 
     def __init__(self, size: int = 1024) -> None:
@@ -376,7 +386,7 @@ class _KeptSettings:
         rows = _TENANT_SETTINGS.rows(conn, {"tenant_id": tenant_id})
         if not rows:
             return None  # deleted since the call's query
-        tenant = _tenant(rows[0])
+        tenant = _tenant(rows[0], _UNITS.rows(conn, {"tenant_id": tenant_id}))
         if len(self._kept) >= self._size:
             del self._kept[next(iter(self._kept))]  # the longest kept
         # The stamp read with the settings: they may have changed since the call's query.
@@ -396,7 +406,7 @@ def load_tenant(conn: Connection, domain: str, extensions: Iterable[str]) -> Cal
     if not rows:
         return None
     tenant = _SETTINGS.tenant(conn, rows[0].tenant_id, rows[0].settings_stamp)
-    return None if tenant is None else _collect(tenant, rows)
+    return None if tenant is None else _collect(tenant, rows, wanted[0])
 
 
 def load_public_number(conn: Connection, candidates: Iterable[str]) -> CallData | None:
@@ -411,10 +421,9 @@ def load_public_number(conn: Connection, candidates: Iterable[str]) -> CallData 
     tenant = _SETTINGS.tenant(conn, row.tenant_id, row.settings_stamp)
     if tenant is None:
         return None
-    unit_numbers = parsed_unit_numbers(row.group_numbers, row.queue_numbers)
     line = _line(row)
     return CallData(
-        replace(tenant, unit_numbers=unit_numbers),
+        tenant,
         {line.extension: line} if line else {},
         public_number=row.did,
         public_number_line=line.extension if line else None,
@@ -475,6 +484,8 @@ def tenant_from_document(doc: TenantDoc) -> TenantData:
         },
         {d.code: d.number for d in doc.speed_dials},
         {e.code: e.number for e in doc.directory if e.code},
+        frozenset(n for g in doc.groups for n in (g.extension, g.short_number) if n),
+        frozenset(n for q in doc.queues for n in (q.extension, q.short_number) if n),
     )
 
 

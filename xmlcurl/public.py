@@ -32,7 +32,7 @@ def route_public_number(request: CallRequest, data: CallData, now: datetime) -> 
             "reject: no route in force and no otherwise",
             (Hangup(fs.NO_ROUTE_DESTINATION),),
         )
-    at = Handoff(tenant, tenant.unit_numbers, (), data.media_dir, data.media_paths)
+    at = Handoff(tenant, (), data.media_dir, data.media_paths)
     name, actions = hand_off(chosen.destination, at)
     if chosen.index is None:
         which = "otherwise"

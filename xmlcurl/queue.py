@@ -27,7 +27,7 @@ def route_to_queue(
     doc = queue.doc
     # The queue itself counts as gone through: an overflow back into it ends the call.
     chain = tuple(dict.fromkeys((*request.unit_chain, doc.extension)))
-    at = Handoff(tenant, queue.unit_numbers, chain, media_dir, queue.media_paths)
+    at = Handoff(tenant, chain, media_dir, queue.media_paths)
     overflow_name, overflow = hand_off(doc.overflow, at)
     actions = (
         Answer(),

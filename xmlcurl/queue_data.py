@@ -9,10 +9,10 @@ number whatever the number of tenants, queues and agents.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, exists, func, or_, select
+from sqlalchemy import Connection, func, or_, select
 
 from provisioning.media import MUSIC
 from provisioning.models import Media, Queue, QueueAgent, Tenant, User
@@ -37,9 +37,8 @@ class QueueData:
     agents: tuple[AgentData, ...] = ()
     # The hold music named by the queue exists (else the stock music plays).
     music_uploaded: bool = False
-    # The tenant's uploaded media and group/queue numbers (for the queue's overflow).
+    # The tenant's uploaded media.
     media_paths: frozenset[str] = frozenset()
-    unit_numbers: dict[str, str] = field(default_factory=dict)
 
 
 def queue_doc(
@@ -129,16 +128,3 @@ def load_queue_call(conn: Connection, domain: str, number: str) -> QueueData | N
     doc = queue_doc(row.name, row.extension, row.short_number, row.settings)
     queue = _with_music(row.domain, doc, set((row.music or "").split("|")))
     return replace(queue, media_paths=parsed_media_paths(row.media_paths))
-
-
-def dialled_queue_column() -> Any:
-    """For the tenant query of a call: whether its callee (`:callee`) is one of the
-    tenant's queues (extension or short number, two unique indexes)."""
-    return (
-        exists()
-        .where(
-            Queue.tenant_id == Tenant.id,
-            or_(Queue.extension == bindparam("callee"), Queue.short_number == bindparam("callee")),
-        )
-        .label("dialled_queue")
-    )

@@ -1,15 +1,14 @@
-"""Columns some fetches add to the tenant row they read: which media the tenant
-uploaded, and its groups' and queues' numbers by name (for calls handed on to one)."""
+"""A column some fetches add to the tenant row they read: which media the tenant
+uploaded."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, func, literal_column, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import func, literal_column, select
 
-from provisioning.models import HuntGroup, Media, Queue, Tenant
+from provisioning.models import Media, Tenant
 
 
 def media_paths_column() -> Any:
@@ -27,42 +26,3 @@ def media_paths_column() -> Any:
 @lru_cache(maxsize=4096)
 def parsed_media_paths(text: str | None) -> frozenset[str]:
     return frozenset(text.split("|")) if text else frozenset()
-
-
-def _unit_numbers(unit: type[HuntGroup] | type[Queue]) -> Any:
-    """`name=number|name=number…` of the tenant's groups (or queues), as one column:
-    the map comes with the row a query reads instead of costing a query of its own."""
-    # Its own alias: the queries it joins may read groups or queues themselves.
-    unit = aliased(unit)
-    # Names never hold `|` (see validation); numbers are digits.
-    pair = unit.name + literal_column("'='") + unit.extension
-    # Literal separators: the prepared statement takes no parameters but its own.
-    separator: Any = literal_column("'|'")
-    return (
-        select(func.aggregate_strings(pair, separator))
-        .where(unit.tenant_id == Tenant.id)
-        .correlate(Tenant)
-        .scalar_subquery()
-    )
-
-
-def unit_number_columns() -> tuple[Any, Any]:
-    """The tenant's group and queue numbers by name, for the queries whose calls may be
-    handed on to one (public numbers, groups' and queues' overflow): not read on other
-    calls, whose query would aggregate them for nothing."""
-    return (
-        _unit_numbers(HuntGroup).label("group_numbers"),
-        _unit_numbers(Queue).label("queue_numbers"),
-    )
-
-
-@lru_cache(maxsize=4096)
-def parsed_unit_numbers(groups: str | None, queues: str | None) -> dict[str, str]:
-    pairs = (p.rpartition("=") for text in (groups, queues) if text for p in text.split("|"))
-    return {name.casefold(): number for name, _, number in pairs}
-
-
-def load_unit_numbers(conn: Connection, domain: str) -> dict[str, str]:
-    """The tenant's group and queue numbers by case-folded name: one indexed query."""
-    row = conn.execute(select(*unit_number_columns()).where(Tenant.domain == domain)).first()
-    return {} if row is None else parsed_unit_numbers(row.group_numbers, row.queue_numbers)

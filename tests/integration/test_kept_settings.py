@@ -57,14 +57,15 @@ def test_a_tenant_deleted_and_created_again_is_not_mistaken_for_the_old_one(
     assert SPEED_DIAL not in actions(dialplan(client, "550"))
 
 
-def test_the_first_call_after_a_change_costs_one_more_query(client, routing_tenant, engine):  # noqa: F811
+def test_the_first_call_after_a_change_costs_two_more_queries(client, routing_tenant, engine):  # noqa: F811
     def call():
         dialplan(client, "1000")
 
     assert count_queries(engine, call) == 1
     with engine.begin() as conn:
         conn.execute(update(Tenant).values(name="Renamed"))
-    assert count_queries(engine, call, warm=False) == 2
+    # The tenant's row with its trunk, then its groups' and queues' numbers.
+    assert count_queries(engine, call, warm=False) == 3
     assert count_queries(engine, call, warm=False) == 1
 
 
@@ -87,5 +88,23 @@ def test_the_database_renews_the_stamp_on_every_change_of_tenant_or_trunk(
     assert changed(
         Gateway.__table__.insert().values(tenant_id=tenant_id, proxy="sip.example", transport="udp")
     )
-    # Lines and their live state are read on every call anyway: they leave the stamp be.
+    with engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM hunt_groups")) > 0
+        assert conn.scalar(text("SELECT count(*) FROM queues")) > 0
+    # Lines, their live state and the groups' last answerer are read on every call
+    # anyway: they leave the stamp be.
     assert not changed(text("UPDATE users SET display_name = 'Someone'"))
+    assert not changed(text("UPDATE hunt_groups SET last_answerer_id = NULL"))
+    # Which numbers are groups and queues, and their names (overflows name them).
+    for table in ("hunt_groups", "queues"):
+        assert changed(text(f"UPDATE {table} SET name = name || 'x'"))
+        assert changed(text(f"UPDATE {table} SET short_number = NULL"))
+        assert changed(text(f"DELETE FROM {table}"))
+
+
+def test_a_group_created_is_dialled_by_the_next_call(client, routing_tenant, engine):  # noqa: F811
+    assert actions(dialplan(client, "390")) == [("hangup", "UNALLOCATED_NUMBER")]
+    changed = copy.deepcopy(routing_tenant)
+    changed["groups"].append({"name": "Night", "extension": "390", "members": ["1000"]})
+    apply_raw(engine, changed)
+    assert any(app == "bridge" for app, _ in actions(dialplan(client, "390")))

@@ -38,7 +38,6 @@ SALES = QueueData(
     ),
     (AgentData("1000", True), AgentData("1001", False), AgentData("1002", True)),
     music_uploaded=True,
-    unit_numbers={"sales": "500", "hotline": "600"},
 )
 SUPPORT = QueueData(
     DOMAIN,

@@ -56,7 +56,7 @@ def group(
     doc = GroupDoc.model_validate(
         {"name": "Sales", "extension": "300", "short_number": "250", **settings}
     )
-    return GroupData(doc, members, last, frozenset(paths), UNITS)
+    return GroupData(doc, members, last, frozenset(paths))
 
 
 def data(grp: GroupData, dialled: bool = True, *lines) -> CallData:

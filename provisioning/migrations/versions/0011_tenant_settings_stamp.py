@@ -53,8 +53,9 @@ _POSTGRESQL = [
     END $$""",
     """CREATE TRIGGER tenants_stamp BEFORE INSERT OR UPDATE ON tenants
     FOR EACH ROW EXECUTE FUNCTION centrex_renew_tenant_stamp()""",
-    # Touching the tenant row renews its stamp (the trigger above).
-    """CREATE FUNCTION centrex_gateway_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+    # A row belonging to a tenant changed (its trunk here): touching the tenant's row
+    # renews its stamp (the trigger above).
+    """CREATE FUNCTION centrex_tenant_part_changed() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         IF TG_OP IN ('UPDATE', 'DELETE') THEN
             UPDATE tenants SET settings_stamp = 0 WHERE id = OLD.tenant_id;
@@ -65,11 +66,11 @@ _POSTGRESQL = [
         RETURN NULL;
     END $$""",
     """CREATE TRIGGER gateways_stamp AFTER INSERT OR UPDATE OR DELETE ON gateways
-    FOR EACH ROW EXECUTE FUNCTION centrex_gateway_changed()""",
+    FOR EACH ROW EXECUTE FUNCTION centrex_tenant_part_changed()""",
 ]
 _POSTGRESQL_DROP = [
     "DROP TRIGGER gateways_stamp ON gateways",
-    "DROP FUNCTION centrex_gateway_changed()",
+    "DROP FUNCTION centrex_tenant_part_changed()",
     "DROP TRIGGER tenants_stamp ON tenants",
     "DROP FUNCTION centrex_renew_tenant_stamp()",
 ]
