@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import getpass
 import json
 import os
 import secrets
@@ -47,7 +48,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.config import ConfigError, Settings, load_settings, require
 from centrex.db import make_engine, make_session_factory, upgrade
-from provisioning import media, reminders, service, summary
+from provisioning import accounts, media, reminders, service, summary
 from provisioning.document import (
     DocumentInvalid,
     dump_document,
@@ -56,6 +57,7 @@ from provisioning.document import (
     load_text,
     parse_document,
 )
+from provisioning.validation import InvalidValue, check_panel_password
 
 
 def _sessions(settings: Settings) -> sessionmaker[Session]:
@@ -277,6 +279,39 @@ def cmd_calls(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_panel_password(settings: Settings, args: argparse.Namespace) -> int:
+    """The password from standard input (one line) or, on a terminal, asked twice."""
+    if sys.stdin.isatty():
+        password = getpass.getpass("New panel password: ")
+        if getpass.getpass("Again: ") != password:
+            print("error: the two passwords differ", file=sys.stderr)
+            return 1
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    try:
+        with _sessions(settings).begin() as session:
+            accounts.set_password(session, args.domain, args.extension, password)
+    except InvalidValue as exc:
+        print(f"error: the password {exc}", file=sys.stderr)
+        return 1
+    print(f"panel password of {args.extension}@{args.domain} set")
+    return 0
+
+
+def _demo_panel_password(numbers: list[str]) -> str:
+    """A password the panel's rules accept (12-20 chars, no sequence, not the numbers)."""
+    while True:
+        words = [secrets.choice(_DEMO_WORDS) for _ in range(2)]
+        password = f"{words[0]}-{secrets.randbelow(9000) + 1000}-{words[1]}!"
+        try:
+            return check_panel_password(password, own_numbers=numbers)
+        except InvalidValue:
+            continue
+
+
+_DEMO_WORDS = ("Maple", "River", "Cedar", "Harbor", "Violet", "Summit", "Orchid", "Falcon")
+
+
 def cmd_schema(_settings: Settings, _args: argparse.Namespace) -> int:
     print(json.dumps(json_schema(), indent=2))
     return 0
@@ -300,8 +335,11 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     esl_password = settings.esl_password or _demo_secret(
         data_dir / "esl-password", lambda: secrets.token_urlsafe(18)
     )
+    secret_key = settings.secret_key or _demo_secret(
+        data_dir / "secret-key", lambda: secrets.token_urlsafe(48)
+    )
     settings = dataclasses.replace(
-        settings, xmlcurl_credentials=credentials, esl_password=esl_password
+        settings, xmlcurl_credentials=credentials, esl_password=esl_password, secret_key=secret_key
     )
     engine = make_engine(settings.effective_database_url)
     upgrade(engine)
@@ -327,6 +365,21 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
     token = _demo_secret(data_dir / "demo-api-token", make_token)
     doc = parse_document(raw)
+    # Kept so that every run prints them; set again each run (the tenant may be new).
+    panel_passwords = json.loads(
+        _demo_secret(
+            data_dir / "demo-panel-passwords",
+            lambda: json.dumps(
+                {
+                    u.extension: _demo_panel_password([u.extension, u.public_number or ""])
+                    for u in doc.users
+                }
+            ),
+        )
+    )
+    with sessions.begin() as session:
+        for extension, password in panel_passwords.items():
+            accounts.set_password(session, args.domain, extension, password)
     url = f"http://{settings.host}:{settings.port}"
     print(f"""
 Centrex demo — database {settings.effective_database_url}
@@ -343,6 +396,13 @@ Demo phones (SIP domain and realm {args.domain}, FreeSWITCH port 5060):""")
         print(f"  {user.extension}  {user.name:<16} password {user.sip_password}  {box}")
     print(
         f"""  voicemail: dial *318 from your phone
+
+Panel: {url}/panel/   (log in as extension@{args.domain}; 1000 manages the users)"""
+    )
+    for user in doc.users:
+        print(f"  {user.extension}@{args.domain}  panel password {panel_passwords[user.extension]}")
+    print(
+        f"""
 
 REST API: {url}/api/v1/tenants/{args.domain}   (Authorization: Bearer {token})
 Live activity: http://{settings.host}:{settings.live_port}/api/v1/tenants/{args.domain}/activity
@@ -475,6 +535,11 @@ def _parser() -> argparse.ArgumentParser:
     calls.add_argument("--limit", type=int, default=100, help="latest entries shown (default 100)")
     calls.add_argument("--csv", action="store_true", help="every matching entry, as CSV")
     calls.set_defaults(run=cmd_calls)
+
+    panel = sub.add_parser("panel-password", help="set a user's panel password")
+    panel.add_argument("domain")
+    panel.add_argument("extension")
+    panel.set_defaults(run=cmd_panel_password)
 
     sub.add_parser("schema", help="print the tenant document's JSON Schema").set_defaults(
         run=cmd_schema

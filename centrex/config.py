@@ -36,6 +36,12 @@ def _positive(value: str) -> int:
     return number
 
 
+def _secret(value: str) -> str:
+    if len(value) < 32:
+        raise ValueError(value)
+    return value
+
+
 def _credentials(value: str) -> str:
     user, sep, password = value.partition(":")
     if not (user and sep and password) or any(c.isspace() for c in value):
@@ -100,6 +106,8 @@ class Settings:
     cdr_error_dir: str = ""
     # Converted announcements, hold music and ringback tones; FreeSWITCH must read it too.
     media_dir: str = ""
+    # Signs the panel's session cookies; the panel is off without it.
+    secret_key: str = ""
 
     @cached_property
     def effective_media_dir(self) -> Path:
@@ -128,6 +136,7 @@ _PARSERS: dict[str, tuple[Callable[[str], Any], str]] = {
     "live_port": (_port, "a TCP port number (1-65535)"),
     "cdr_error_dir": (str, "a directory path"),
     "media_dir": (str, "a directory path"),
+    "secret_key": (_secret, "at least 32 random characters"),
 }
 
 

@@ -76,6 +76,9 @@ class UserDoc(_Model):
     )
     contacts: list[ContactDoc] = Field(default_factory=list, max_length=500)
     call_handling: CallHandling = Field(default_factory=CallHandling)
+    panel_admin: bool = Field(
+        default=False, description="Manages the tenant's users in the panel (and acts for them)"
+    )
 
 
 class NumberDoc(_Model):

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Time,
     UniqueConstraint,
+    false,
     func,
     true,
 )
@@ -115,6 +116,10 @@ class User(Base):
     # (canonical JSON): read whole with the line on every call to it.
     contacts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     call_handling: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The panel: an argon2 hash of the user's password (None: cannot log in), and
+    # whether the user manages the tenant's users there (the document's panel_admin).
+    panel_password: Mapped[str | None] = mapped_column(String(200))
+    panel_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     tenant: Mapped[Tenant] = relationship(back_populates="users", lazy="raise")
 

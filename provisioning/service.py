@@ -130,6 +130,7 @@ def _user_values(doc: UserDoc, position: int) -> dict[str, Any]:
         "allowed_destinations": [str(c) for c in doc.allowed_destinations],
         "contacts": [c.model_dump(mode="json") for c in doc.contacts],
         "call_handling": doc.call_handling.model_dump(mode="json", exclude_defaults=True),
+        "panel_admin": doc.panel_admin,
     }
 
 
@@ -367,6 +368,7 @@ def export_document(session: Session, domain: str) -> TenantDoc:
                 allowed_destinations=u.allowed_destinations,  # type: ignore[arg-type]
                 contacts=[ContactDoc.model_validate(c) for c in u.contacts],
                 call_handling=CallHandling.model_validate(u.call_handling),
+                panel_admin=u.panel_admin,
             )
             for u in sorted(tenant.users, key=lambda u: (u.position, u.extension))
         ],

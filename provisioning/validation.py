@@ -170,6 +170,45 @@ def check_voicemail_pin(value: str, *, own_numbers: list[str]) -> str:
     return value
 
 
+def _has_letter_sequence(text: str, length: int) -> bool:
+    """True if `text` holds `length` consecutive ascending or descending letters (abcd)."""
+    letters = text.lower()
+    for start in range(len(letters) - length + 1):
+        window = letters[start : start + length]
+        if window.isascii() and window.isalpha():
+            steps = {ord(b) - ord(a) for a, b in itertools.pairwise(window)}
+            if steps in ({1}, {-1}):
+                return True
+    return False
+
+
+def check_panel_password(value: str, *, own_numbers: list[str]) -> str:
+    """The panel password rules of operator portals (seed 003, "Modifier le mot de
+    passe"): 12–20 characters, a digit, a letter and a special character, no digit
+    three times in a row, no logical sequence, nothing of the account's numbers."""
+    if not 12 <= len(value) <= 20:
+        raise InvalidValue("must be 12 to 20 characters")
+    if any(not c.isprintable() for c in value):
+        raise InvalidValue("must hold printable characters only")
+    if not any(c.isdigit() for c in value):
+        raise InvalidValue("must hold at least one digit")
+    if not any(c.isalpha() for c in value):
+        raise InvalidValue("must hold at least one letter")
+    if all(c.isalnum() for c in value):
+        raise InvalidValue("must hold at least one special character, such as ! or -")
+    if re.search(r"(\d)\1\1", value):
+        raise InvalidValue("must not repeat the same digit more than twice in a row")
+    digits = "".join(c if c.isdigit() else " " for c in value)
+    if any(_has_sequence(run, 4) for run in digits.split()) or _has_letter_sequence(value, 4):
+        raise InvalidValue("must not be a logical sequence such as 1234, 4321 or abcd")
+    for number in own_numbers:
+        own = re.sub(r"\D", "", number)
+        parts = {own[i : i + 4] for i in range(len(own) - 3)} if len(own) >= 4 else {own}
+        if own and any(part in value for part in parts):
+            raise InvalidValue("must not contain the line's number or part of it")
+    return value
+
+
 def check_media_name(value: str) -> str:
     if not MEDIA_NAME.fullmatch(value):
         raise InvalidValue(

@@ -115,5 +115,6 @@ def test_schema_describes_every_field():
         "allowed_destinations",
         "contacts",
         "call_handling",
+        "panel_admin",
     }
     assert user["additionalProperties"] is False

@@ -1,0 +1,107 @@
+"""Panel accounts: users log in with one of their numbers and a password of their own.
+
+The password is kept as an argon2 hash (argon2-cffi's defaults); a user without one
+cannot log in. A number is the line's public number in any written form the tenant's
+country reads, or `extension@domain`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from provisioning.models import PublicNumber, Tenant, User
+from provisioning.validation import InvalidValue, check_panel_password, check_public_number
+
+_HASHER = PasswordHasher()
+# Checked when no account matches, so that a wrong number costs what a wrong password does.
+_NOBODY = _HASHER.hash("no account has this password")
+
+
+@dataclass(frozen=True)
+class Account:
+    """Who is logged in: enough to find the user again, and what they may do."""
+
+    domain: str
+    extension: str
+    name: str
+    admin: bool
+
+
+def _user_for(session: Session, number: str, default_country: str) -> User | None:
+    number = number.strip()
+    if "@" in number:
+        extension, _, domain = number.partition("@")
+        return session.scalars(
+            select(User)
+            .join(Tenant, Tenant.id == User.tenant_id)
+            .where(Tenant.domain == domain.lower(), User.extension == extension)
+        ).first()
+    try:
+        e164 = check_public_number(number, default_country)
+    except InvalidValue:
+        return None
+    return session.scalars(
+        select(User)
+        .join(PublicNumber, PublicNumber.user_id == User.id)
+        .where(PublicNumber.number == e164)
+    ).first()
+
+
+def _account(session: Session, user: User) -> Account:
+    domain = session.scalars(select(Tenant.domain).where(Tenant.id == user.tenant_id)).one()
+    return Account(domain, user.extension, user.display_name, user.panel_admin)
+
+
+def log_in(session: Session, number: str, password: str, default_country: str) -> Account | None:
+    """The account `number` names if `password` is its password; None otherwise."""
+    user = _user_for(session, number, default_country)
+    stored = user.panel_password if user is not None else None
+    try:
+        _HASHER.verify(stored or _NOBODY, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or stored is None:
+        return None
+    if _HASHER.check_needs_rehash(stored):
+        user.panel_password = _HASHER.hash(password)
+    return _account(session, user)
+
+
+def find_account(session: Session, domain: str, extension: str) -> Account | None:
+    user = session.scalars(
+        select(User)
+        .join(Tenant, Tenant.id == User.tenant_id)
+        .where(Tenant.domain == domain, User.extension == extension)
+    ).first()
+    return None if user is None else _account(session, user)
+
+
+def tenant_accounts(session: Session, domain: str) -> list[Account]:
+    users = session.scalars(
+        select(User)
+        .join(Tenant, Tenant.id == User.tenant_id)
+        .where(Tenant.domain == domain)
+        .order_by(User.position, User.extension)
+    )
+    return [Account(domain, u.extension, u.display_name, u.panel_admin) for u in users]
+
+
+def set_password(session: Session, domain: str, extension: str, password: str) -> None:
+    """Check `password` against the rules (InvalidValue says which one fails) and keep
+    its hash."""
+    user = session.scalars(
+        select(User)
+        .join(Tenant, Tenant.id == User.tenant_id)
+        .where(Tenant.domain == domain, User.extension == extension)
+    ).first()
+    if user is None:
+        raise InvalidValue(f"no user {extension}@{domain}")
+    own = [user.extension, *([user.public_number] if user.public_number else [])]
+    own += session.scalars(select(PublicNumber.number).where(PublicNumber.user_id == user.id))
+    check_panel_password(password, own_numbers=own)
+    user.panel_password = _HASHER.hash(password)
