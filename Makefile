@@ -18,7 +18,7 @@ run: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy centrex provisioning xmlcurl esl
+	$(BIN)/mypy centrex provisioning xmlcurl esl admin
 
 # The whole suite on SQLite, then again on a throw-away PostgreSQL server.
 test: lint

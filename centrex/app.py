@@ -30,6 +30,8 @@ class Services:
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
+    from admin import blueprint as admin_blueprint
+    from admin import configure_panel
     from esl.calls_api import blueprint as calls_blueprint
     from esl.cdr_http import blueprint as cdr_blueprint
     from provisioning.api import blueprint as api_blueprint
@@ -39,12 +41,14 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     app = Flask("centrex")
+    configure_panel(app, settings)
     engine = engine or make_engine(settings.effective_database_url)
     app.extensions["centrex"] = Services.of(settings, engine)
     app.register_blueprint(xmlcurl_blueprint)
     app.register_blueprint(cdr_blueprint)
     app.register_blueprint(api_blueprint, url_prefix="/api/v1")
     app.register_blueprint(calls_blueprint, url_prefix="/api/v1")
+    app.register_blueprint(admin_blueprint, url_prefix="/panel")
 
     json_errors(app)
 

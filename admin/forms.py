@@ -1,0 +1,47 @@
+"""The panel's forms; each carries a CSRF token (flask-wtf)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange
+
+from admin.forwarding import DEFAULT_NO_ANSWER_SECONDS
+
+
+class LoginForm(FlaskForm):
+    number = StringField("Number", [DataRequired(), Length(max=300)])
+    password = PasswordField("Password", [DataRequired(), Length(max=200)])
+
+
+class LogoutForm(FlaskForm):
+    pass
+
+
+# Targets are checked by the tenant document's rules on saving; here only their size.
+_TARGET = [Length(max=32)]
+
+
+class ForwardingForm(FlaskForm):
+    forward_always = BooleanField("Forward every call")
+    forward_always_to = StringField("to", _TARGET)
+    forward_no_answer = BooleanField("Forward when I do not answer")
+    forward_no_answer_to = StringField("to", _TARGET)
+    no_answer_after = IntegerField(
+        "after (seconds)",
+        [InputRequired(), NumberRange(0, 90)],
+        default=DEFAULT_NO_ANSWER_SECONDS,
+    )
+    forward_busy = BooleanField("Forward when I am busy")
+    forward_busy_to = StringField("to", _TARGET)
+    forward_unreachable = BooleanField("Forward when my phone is not connected")
+    forward_unreachable_to = StringField("to", _TARGET)
+    do_not_disturb = BooleanField("Do not disturb")
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField("Current password", [DataRequired(), Length(max=200)])
+    new = PasswordField("New password", [DataRequired(), Length(max=200)])
+    confirm = PasswordField(
+        "New password again", [DataRequired(), EqualTo("new", "the two new passwords differ")]
+    )

@@ -1,0 +1,66 @@
+"""The forwarding page's fields ↔ a user's call handling, as the tenant document has it.
+
+Pure: what the form shows for a stored call handling, and the call handling a submitted
+form asks for. Settings the page does not show (a forward's schedule, confirmation,
+selective rules, the planner…) are kept as they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# The forwards the page edits, in the order it shows them.
+FORWARDS = ("forward_always", "forward_no_answer", "forward_busy", "forward_unreachable")
+DEFAULT_NO_ANSWER_SECONDS = 20
+
+
+@dataclass(frozen=True)
+class ForwardFields:
+    enabled: bool = False
+    to: str = ""
+
+
+@dataclass(frozen=True)
+class ForwardingFields:
+    forwards: dict[str, ForwardFields]
+    no_answer_after: int = DEFAULT_NO_ANSWER_SECONDS
+    do_not_disturb: bool = False
+
+
+def fields_of(call_handling: dict[str, Any]) -> ForwardingFields:
+    forwards = {}
+    for key in FORWARDS:
+        forward = call_handling.get(key)
+        forwards[key] = ForwardFields(forward is not None, (forward or {}).get("to", ""))
+    no_answer = call_handling.get("forward_no_answer") or {}
+    after = no_answer.get("after")
+    if after is None and no_answer.get("rings") is not None:
+        after = no_answer["rings"] * 5
+    dnd = call_handling.get("do_not_disturb")
+    return ForwardingFields(
+        forwards,
+        DEFAULT_NO_ANSWER_SECONDS if after is None else after,
+        bool(dnd and dnd.get("enabled", True)),
+    )
+
+
+def call_handling_for(stored: dict[str, Any], fields: ForwardingFields) -> dict[str, Any]:
+    """`stored` with the page's fields applied: a forward turned off is removed, one
+    turned on keeps what the page does not show."""
+    changed = dict(stored)
+    for key in FORWARDS:
+        wanted = fields.forwards[key]
+        if not wanted.enabled:
+            changed.pop(key, None)
+            continue
+        forward = {**(stored.get(key) or {}), "to": wanted.to.strip()}
+        if key == "forward_no_answer":
+            forward.pop("rings", None)
+            forward["after"] = fields.no_answer_after
+        changed[key] = forward
+    if fields.do_not_disturb:
+        changed["do_not_disturb"] = {**(stored.get("do_not_disturb") or {}), "enabled": True}
+    elif stored.get("do_not_disturb"):
+        changed["do_not_disturb"] = {**stored["do_not_disturb"], "enabled": False}
+    return changed

@@ -1,0 +1,266 @@
+"""The panel's pages: log in, my forwarding, my password; for tenant admins, the
+tenant's users and their forwarding (acting for them)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from functools import wraps
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from admin.forms import ForwardingForm, LoginForm, LogoutForm, PasswordForm
+from admin.forwarding import FORWARDS, ForwardFields, ForwardingFields, call_handling_for, fields_of
+from centrex.config import Settings
+from provisioning import accounts, service
+from provisioning.accounts import Account
+from provisioning.document import DocumentInvalid, dump_document, parse_document
+from provisioning.validation import InvalidValue
+
+log = logging.getLogger(__name__)
+
+blueprint = Blueprint("panel", __name__, template_folder="templates", static_folder="static")
+
+_SECURITY_HEADERS = {
+    # Pages of this origin only: no framing, no inline or outside scripts.
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def configure_panel(app: Flask, settings: Settings) -> None:
+    app.secret_key = settings.secret_key or None
+    app.config.update(
+        SESSION_COOKIE_NAME="centrex_panel",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        # CSRF tokens are checked by each form, not on every POST of the application:
+        # xml_curl, xml_cdr and the API authenticate otherwise.
+        WTF_CSRF_CHECK_DEFAULT=False,
+    )
+
+
+@blueprint.before_request
+def _panel_on() -> Response | None:
+    if not current_app.secret_key:
+        return Response(
+            "The panel is off: set CENTREX_SECRET_KEY.", status=503, mimetype="text/plain"
+        )
+    return None
+
+
+@blueprint.after_request
+def _security_headers(response: Response) -> Response:
+    response.headers.update(_SECURITY_HEADERS)
+    return response
+
+
+def _sessions() -> Any:
+    return current_app.extensions["centrex"].sessions
+
+
+def _settings() -> Settings:
+    return current_app.extensions["centrex"].settings
+
+
+def _logged_in() -> Account | None:
+    """The account of this session, read again (an admin flag or a user may be gone)."""
+    who = session.get("account")
+    if not isinstance(who, dict):
+        return None
+    with _sessions().begin() as db:
+        return accounts.find_account(db, str(who.get("domain")), str(who.get("extension")))
+
+
+def _account_page(view: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        account = _logged_in()
+        if account is None:
+            session.clear()
+            return redirect(url_for("panel.login"))
+        return view(account, *args, **kwargs)
+
+    return wrapper
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    form = LoginForm()
+    if form.validate_on_submit():
+        with _sessions().begin() as db:
+            account = accounts.log_in(
+                db, form.number.data or "", form.password.data or "", _settings().default_country
+            )
+        if account is None:
+            log.info("panel log-in refused for %r from %s", form.number.data, request.remote_addr)
+            form.password.errors = ["Unknown number or wrong password."]
+        else:
+            session.clear()
+            session.permanent = True
+            session["account"] = {"domain": account.domain, "extension": account.extension}
+            log.info("panel log-in of %s@%s", account.extension, account.domain)
+            return redirect(url_for("panel.home"))
+    return render_template("login.html", form=form), 200 if request.method == "GET" else 400
+
+
+@blueprint.post("/logout")
+def logout() -> Any:
+    if LogoutForm().validate_on_submit():
+        session.clear()
+    return redirect(url_for("panel.login"))
+
+
+@blueprint.get("/")
+@_account_page
+def home(account: Account) -> Any:
+    return redirect(url_for("panel.line", extension=account.extension))
+
+
+@blueprint.get("/users")
+@_account_page
+def users(account: Account) -> Any:
+    if not account.admin:
+        abort(403)
+    with _sessions().begin() as db:
+        listed = accounts.tenant_accounts(db, account.domain)
+    return render_template("users.html", account=account, users=listed, logout=LogoutForm())
+
+
+# Problems reported on a user's call handling → the form field they concern.
+_PROBLEM = re.compile(r"users\[\d+\]\.call_handling\.(?P<key>\w+)(?:\.(?P<field>\w+))?")
+
+
+def _field_for(path: str) -> str | None:
+    match = _PROBLEM.match(path)
+    if match is None:
+        return None
+    key, field = match["key"], match["field"]
+    if key in FORWARDS:
+        return "no_answer_after" if field in ("after", "rings") else f"{key}_to"
+    return "do_not_disturb" if key == "do_not_disturb" else None
+
+
+def _save_forwarding(account: Account, extension: str, form: ForwardingForm) -> list[str]:
+    """Apply the form to the user's call handling through the tenant document; the
+    problems found, by field (on the form) or not (returned)."""
+    fields = ForwardingFields(
+        {
+            key: ForwardFields(bool(getattr(form, key).data), getattr(form, f"{key}_to").data or "")
+            for key in FORWARDS
+        },
+        form.no_answer_after.data or 0,
+        bool(form.do_not_disturb.data),
+    )
+    with _sessions().begin() as db:
+        raw = dump_document(service.export_document(db, account.domain))
+        user = next(u for u in raw.get("users", []) if u["extension"] == extension)
+        user["call_handling"] = call_handling_for(user.get("call_handling", {}), fields)
+        try:
+            service.apply_document(db, parse_document(raw))
+        except DocumentInvalid as invalid:
+            db.rollback()
+            general = []
+            for problem in invalid.problems:
+                name = _field_for(problem.path)
+                if name is None:
+                    general.append(problem.message)
+                else:
+                    getattr(form, name).errors = [*getattr(form, name).errors, problem.message]
+            return general or ([] if form.errors else ["The change was refused."])
+    log.info(
+        "panel: %s@%s changed the forwarding of %s", account.extension, account.domain, extension
+    )
+    return []
+
+
+@blueprint.route("/lines/<extension>", methods=["GET", "POST"])
+@_account_page
+def line(account: Account, extension: str) -> Any:
+    if extension != account.extension and not account.admin:
+        abort(403)
+    with _sessions().begin() as db:
+        owner = accounts.find_account(db, account.domain, extension)
+        if owner is None:  # never another tenant's: the domain is the session's
+            abort(404)
+        stored = service.export_document(db, account.domain)
+        doc = next(u for u in stored.users if u.extension == extension)
+        current = fields_of(doc.call_handling.model_dump(mode="json", exclude_defaults=True))
+    form = ForwardingForm()
+    problems: list[str] = []
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            problems = _save_forwarding(account, extension, form)
+            if not problems and not form.errors:
+                flash("Saved: calls follow the new settings from now on.")
+                return redirect(url_for("panel.line", extension=extension))
+        status = 400
+    else:
+        for key in FORWARDS:
+            getattr(form, key).data = current.forwards[key].enabled
+            getattr(form, f"{key}_to").data = current.forwards[key].to
+        form.no_answer_after.data = current.no_answer_after
+        form.do_not_disturb.data = current.do_not_disturb
+    page = render_template(
+        "line.html",
+        account=account,
+        owner=owner,
+        form=form,
+        problems=problems,
+        logout=LogoutForm(),
+    )
+    return page, status
+
+
+@blueprint.route("/password", methods=["GET", "POST"])
+@_account_page
+def password(account: Account) -> Any:
+    form = PasswordForm()
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate_on_submit():
+            with _sessions().begin() as db:
+                if (
+                    accounts.log_in(
+                        db,
+                        f"{account.extension}@{account.domain}",
+                        form.current.data or "",
+                        _settings().default_country,
+                    )
+                    is None
+                ):
+                    form.current.errors = ["Wrong password."]
+                else:
+                    try:
+                        accounts.set_password(
+                            db, account.domain, account.extension, form.new.data or ""
+                        )
+                    except InvalidValue as exc:
+                        form.new.errors = [f"The new password {exc}."]
+            if not form.errors:
+                log.info("panel: %s@%s changed their password", account.extension, account.domain)
+                flash("Your password has been changed.")
+                return redirect(url_for("panel.line", extension=account.extension))
+    page = render_template("password.html", account=account, form=form, logout=LogoutForm())
+    return page, status

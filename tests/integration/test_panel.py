@@ -1,0 +1,210 @@
+"""The panel through the Flask test client: log-in, CSRF, forwarding reaching the next
+call, tenant admins acting for their users and nobody else's, passwords."""
+
+import re
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import select
+
+from centrex.app import create_app
+from centrex.db import make_session_factory
+from provisioning import accounts
+from provisioning.models import Tenant, User
+from tests.conftest import apply_raw, demo_document
+from tests.integration.test_xmlcurl import actions, dialplan
+
+DOMAIN = "127.0.0.1"
+PASSWORDS = {"1000": "Maple-4729-Cedar!", "1001": "River-5830-Orchid!"}
+SECRET = "panel-test-secret-key-of-at-least-32-chars"
+
+
+@pytest.fixture
+def panel(settings, engine, demo_tenant):
+    with make_session_factory(engine).begin() as session:
+        for extension, password in PASSWORDS.items():
+            accounts.set_password(session, DOMAIN, extension, password)
+    app = create_app(replace(settings, secret_key=SECRET), engine)
+    return app.test_client()
+
+
+def token(client, path: str) -> str:
+    page = client.get(path)
+    assert page.status_code == 200, page.data
+    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text)
+    assert found, page.text
+    return found[1]
+
+
+def log_in(client, number: str, password: str):
+    return client.post(
+        "/panel/login",
+        data={"number": number, "password": password, "csrf_token": token(client, "/panel/login")},
+    )
+
+
+def forwarding(client, extension: str, **fields):
+    data = {"csrf_token": token(client, f"/panel/lines/{extension}"), "no_answer_after": "20"}
+    data.update({k: ("y" if v is True else v) for k, v in fields.items() if v is not False})
+    return client.post(f"/panel/lines/{extension}", data=data)
+
+
+def stored_handling(engine, extension: str) -> dict:
+    with engine.connect() as conn:
+        return conn.execute(
+            select(User.call_handling)
+            .join(Tenant, Tenant.id == User.tenant_id)
+            .where(Tenant.domain == DOMAIN, User.extension == extension)
+        ).scalar_one()
+
+
+@pytest.mark.parametrize("number", ["1001@127.0.0.1", "0184800101", "+33184800101"])
+def test_users_log_in_with_one_of_their_numbers(panel, number):
+    answer = log_in(panel, number, PASSWORDS["1001"])
+    assert answer.status_code == 302 and answer.location.endswith("/panel/")
+    assert "Alice Martin" in panel.get("/panel/lines/1001").text
+
+
+@pytest.mark.parametrize(
+    ("number", "password"),
+    [("1001@127.0.0.1", "River-5830-Orchid?"), ("1099@127.0.0.1", "x"), ("not a number", "x")],
+)
+def test_a_wrong_password_or_number_gets_the_same_refusal(panel, number, password):
+    answer = log_in(panel, number, password)
+    assert answer.status_code == 400
+    assert "Unknown number or wrong password." in answer.text
+    assert panel.get("/panel/").status_code == 302  # still logged out
+
+
+def test_a_user_without_a_panel_password_cannot_log_in(panel):
+    assert log_in(panel, "1002@127.0.0.1", "").status_code == 400
+
+
+def test_forms_without_their_csrf_token_are_refused(panel):
+    answer = panel.post(
+        "/panel/login", data={"number": "1001@127.0.0.1", "password": PASSWORDS["1001"]}
+    )
+    assert answer.status_code == 400
+    assert panel.get("/panel/").location.endswith("/panel/login")
+    log_in(panel, "1001@127.0.0.1", PASSWORDS["1001"])
+    before = panel.get("/panel/lines/1001").text
+    forged = panel.post("/panel/lines/1001", data={"do_not_disturb": "y", "no_answer_after": "20"})
+    assert forged.status_code == 400
+    assert panel.get("/panel/lines/1001").text == before
+
+
+def test_a_forward_set_in_the_panel_reaches_the_next_call(panel, client, engine):
+    log_in(panel, "1001@127.0.0.1", PASSWORDS["1001"])
+    saved = forwarding(panel, "1001", forward_always=True, forward_always_to="0612345678")
+    assert saved.status_code == 302
+    assert stored_handling(engine, "1001")["forward_always"] == {"to": "+33612345678"}
+    call = actions(dialplan(client, "1001"))
+    assert ("bridge", "sofia/gateway/127.0.0.1/+33612345678") in call
+    page = panel.get("/panel/lines/1001").text
+    assert 'value="+33612345678"' in page and "Saved" in page
+
+
+def test_a_bad_target_is_explained_and_nothing_is_lost(panel, engine):
+    log_in(panel, "1001@127.0.0.1", PASSWORDS["1001"])
+    before = stored_handling(engine, "1001")
+    answer = forwarding(
+        panel,
+        "1001",
+        forward_busy=True,
+        forward_busy_to="06;12,34",
+        do_not_disturb=True,
+    )
+    assert answer.status_code == 400
+    assert 'role="alert"' in answer.text
+    assert 'value="06;12,34"' in answer.text  # what was typed stays in the form
+    assert stored_handling(engine, "1001") == before
+
+
+def test_no_answer_delay_and_do_not_disturb(panel, engine):
+    log_in(panel, "1001@127.0.0.1", PASSWORDS["1001"])
+    data = dict(forward_no_answer=True, forward_no_answer_to="voicemail", do_not_disturb=True)
+    assert forwarding(panel, "1001", **data, no_answer_after="30").status_code == 302
+    handling = stored_handling(engine, "1001")
+    assert handling["forward_no_answer"]["after"] == 30
+    assert handling["do_not_disturb"].get("enabled", True) is True  # defaults left out
+    assert forwarding(panel, "1001").status_code == 302  # everything off again
+    handling = stored_handling(engine, "1001")
+    assert "forward_no_answer" not in handling
+    assert not handling.get("do_not_disturb", {}).get("enabled")
+
+
+def test_users_reach_only_their_own_line(panel):
+    log_in(panel, "1001@127.0.0.1", PASSWORDS["1001"])
+    assert panel.get("/panel/lines/1000").status_code == 403
+    assert panel.get("/panel/users").status_code == 403
+    assert panel.post("/panel/lines/1000", data={}).status_code == 403
+
+
+def test_a_tenant_admin_acts_for_its_users_and_no_one_else(panel, engine):
+    other = demo_document("other.example")
+    other["numbers"] = []
+    other.pop("main_number", None)
+    for user in other["users"]:
+        user.pop("public_number", None)
+    other["users"].append(
+        {
+            "extension": "4242",
+            "name": "Elsewhere",
+            "sip_password": "Else-Where-Pass-42",
+            "voicemail": {"enabled": "false"},
+        }
+    )
+    apply_raw(engine, other)
+    log_in(panel, "1000@127.0.0.1", PASSWORDS["1000"])
+    listing = panel.get("/panel/users").text
+    assert "Alice Martin" in listing and "Elsewhere" not in listing
+    page = panel.get("/panel/lines/1001").text
+    assert "acting for this user" in page
+    assert forwarding(panel, "1001", do_not_disturb=True).status_code == 302
+    assert stored_handling(engine, "1001")["do_not_disturb"].get("enabled", True) is True
+    assert panel.get("/panel/lines/4242").status_code == 404
+
+
+def test_passwords_follow_the_rules_and_the_old_one_stops_working(panel):
+    log_in(panel, "1001@127.0.0.1", PASSWORDS["1001"])
+
+    def change(current: str, new: str, confirm: str | None = None):
+        return panel.post(
+            "/panel/password",
+            data={
+                "current": current,
+                "new": new,
+                "confirm": new if confirm is None else confirm,
+                "csrf_token": token(panel, "/panel/password"),
+            },
+        )
+
+    assert "Wrong password." in change("nope", "Harbor-8152-Falcon!").text
+    assert "must not be a logical sequence" in change(PASSWORDS["1001"], "Harbor-1234-Falcon!").text
+    assert "part of it" in change(PASSWORDS["1001"], "Harbor-1001-Falcon!").text
+    assert "differ" in change(PASSWORDS["1001"], "Harbor-8152-Falcon!", "other").text
+    assert change(PASSWORDS["1001"], "Harbor-8152-Falcon!").status_code == 302
+    panel.post("/panel/logout", data={"csrf_token": token(panel, "/panel/password")})
+    assert log_in(panel, "1001@127.0.0.1", PASSWORDS["1001"]).status_code == 400
+    assert log_in(panel, "1001@127.0.0.1", "Harbor-8152-Falcon!").status_code == 302
+
+
+def test_the_panel_is_off_without_a_secret_key(client, demo_tenant):
+    assert client.get("/panel/login").status_code == 503
+
+
+def test_pages_forbid_framing_and_outside_scripts(panel):
+    headers = panel.get("/panel/login").headers
+    assert headers["X-Frame-Options"] == "DENY"
+    assert "default-src 'self'" in headers["Content-Security-Policy"]
+    assert headers["Cache-Control"] == "no-store"
+
+
+def test_names_are_escaped(panel, engine):
+    # The document refuses < > and quotes in names; what it lets through is escaped.
+    raw = demo_document()
+    raw["users"][1]["name"] = "Tom & Jerry's"
+    apply_raw(engine, raw)
+    log_in(panel, "1001@127.0.0.1", PASSWORDS["1001"])
+    page = panel.get("/panel/lines/1001").text
+    assert "Tom &amp; Jerry&#39;s" in page and "Tom & Jerry" not in page
