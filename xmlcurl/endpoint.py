@@ -44,7 +44,7 @@ def _engine() -> Engine:
 
 
 def _read(read: Callable[[Connection], T]) -> T:
-    """Reads on the connection this worker keeps (centrex.db.KeptConnections)."""
+    """A read on a connection kept between fetches (centrex.db.KeptConnections)."""
     reads: KeptConnections = current_app.extensions["centrex"].reads
     return reads.run(read)
 

@@ -3,8 +3,8 @@
 Each fetch costs one indexed query whatever the tenant's size: a tenant by domain
 (unique index) with just the lines a call names (unique tenant+extension index), or a
 public number (unique index) with its tenant and line. The tenant's own settings are
-kept per process and read again only when the database has renewed their stamp (one
-more query then). Rows become frozen dataclasses,
+kept per process and read again only when the database has renewed their stamp (two
+more queries then). Rows become frozen dataclasses,
 so the compiler never touches a session. SQLAlchemy Core, not the ORM: this is the
 hot path of every call.
 """
@@ -336,9 +336,7 @@ class _Prepared:
     result processing) would cost three times the query itself. Rows keep their
     column names; values are the driver's (booleans may come back as 0/1)."""
 
-    def __init__(
-        self, statement: Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]]
-    ) -> None:
+    def __init__(self, statement: _Statement) -> None:
         self._statement = statement
         self._row: Any = namedtuple("_Row", statement.selected_columns.keys())  # type: ignore[misc]
         self._compiled: dict[str, tuple[str, tuple[str, ...] | None]] = {}
