@@ -120,6 +120,9 @@ class User(Base):
     # whether the user manages the tenant's users there (the document's panel_admin).
     panel_password: Mapped[str | None] = mapped_column(String(200))
     panel_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Failed log-ins in a row, and until when the account is locked after too many.
+    panel_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    panel_locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     tenant: Mapped[Tenant] = relationship(back_populates="users", lazy="raise")
 

@@ -3,6 +3,7 @@ call, tenant admins acting for their users and nobody else's, passwords."""
 
 import re
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -208,3 +209,25 @@ def test_names_are_escaped(panel, engine):
     log_in(panel, "1001@127.0.0.1", PASSWORDS["1001"])
     page = panel.get("/panel/lines/1001").text
     assert "Tom &amp; Jerry&#39;s" in page and "Tom & Jerry" not in page
+
+
+def test_five_wrong_passwords_lock_the_account_for_a_quarter_of_an_hour(panel, engine):
+    for _ in range(accounts.MAX_FAILURES):
+        assert log_in(panel, "1001@127.0.0.1", "Wrong-Guess-2938!").status_code == 400
+    # Locked: the right password is refused too, with the same answer.
+    refused = log_in(panel, "1001@127.0.0.1", PASSWORDS["1001"])
+    assert refused.status_code == 400 and "Unknown number or wrong password." in refused.text
+    # Another user is not locked with it.
+    assert log_in(panel, "1000@127.0.0.1", PASSWORDS["1000"]).status_code == 302
+    with make_session_factory(engine).begin() as session:
+        later = datetime.now(UTC) + accounts.LOCKOUT + timedelta(seconds=1)
+        assert accounts.log_in(session, "1001@127.0.0.1", PASSWORDS["1001"], "FR", later)
+
+
+def test_a_success_clears_the_failures(panel, engine):
+    for _ in range(accounts.MAX_FAILURES - 1):
+        log_in(panel, "1001@127.0.0.1", "Wrong-Guess-2938!")
+    assert log_in(panel, "1001@127.0.0.1", PASSWORDS["1001"]).status_code == 302
+    panel.post("/panel/logout", data={"csrf_token": token(panel, "/panel/password")})
+    log_in(panel, "1001@127.0.0.1", "Wrong-Guess-2938!")
+    assert log_in(panel, "1001@127.0.0.1", PASSWORDS["1001"]).status_code == 302
