@@ -27,6 +27,8 @@ from flask import (
 from admin.forms import ForwardingForm, LoginForm, LogoutForm, PasswordForm
 from admin.forwarding import FORWARDS, ForwardFields, ForwardingFields, call_handling_for, fields_of
 from centrex.config import Settings
+from esl.calllog import InvalidQuery, calls_csv, query_calls
+from esl.cdr import Kind
 from provisioning import accounts, service
 from provisioning.accounts import Account
 from provisioning.document import DocumentInvalid, dump_document, parse_document
@@ -193,11 +195,86 @@ def _save_forwarding(account: Account, extension: str, form: ForwardingForm) -> 
     return []
 
 
+def _may_see(account: Account, extension: str) -> None:
+    """One's own line; any line of one's tenant for its admins (the domain is always the
+    session's: never another tenant's)."""
+    if extension != account.extension and not account.admin:
+        abort(403)
+
+
+CALLS_PER_PAGE = 50
+
+
+def _call_filters() -> dict[str, str | None]:
+    return {
+        "month": request.args.get("month") or None,
+        "kind": request.args.get("kind") or None,
+        "search": (request.args.get("search") or "").strip()[:64] or None,
+    }
+
+
+@blueprint.get("/lines/<extension>/calls")
+@_account_page
+def calls(account: Account, extension: str) -> Any:
+    _may_see(account, extension)
+    filters = _call_filters()
+    try:
+        page_number = max(int(request.args.get("page", "1")), 1)
+    except ValueError:
+        page_number = 1
+    problem, page, status = None, None, 200
+    with _sessions().begin() as db:
+        owner = accounts.find_account(db, account.domain, extension)
+        if owner is None:
+            abort(404)
+        try:
+            page = query_calls(
+                db,
+                account.domain,
+                user=extension,
+                limit=CALLS_PER_PAGE,
+                offset=(page_number - 1) * CALLS_PER_PAGE,
+                **filters,
+            )
+        except InvalidQuery as exc:
+            problem, status = str(exc), 400
+    body = render_template(
+        "calls.html",
+        account=account,
+        owner=owner,
+        page=page,
+        page_number=page_number,
+        per_page=CALLS_PER_PAGE,
+        filters=filters,
+        kinds=[k.value for k in Kind],
+        problem=problem,
+        logout=LogoutForm(),
+    )
+    return body, status
+
+
+@blueprint.get("/lines/<extension>/calls.csv")
+@_account_page
+def calls_as_csv(account: Account, extension: str) -> Any:
+    _may_see(account, extension)
+    with _sessions().begin() as db:
+        if accounts.find_account(db, account.domain, extension) is None:
+            abort(404)
+        try:
+            text = calls_csv(db, account.domain, user=extension, **_call_filters())
+        except InvalidQuery as exc:
+            return Response(str(exc), status=400, mimetype="text/plain")
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="calls-{extension}.csv"'},
+    )
+
+
 @blueprint.route("/lines/<extension>", methods=["GET", "POST"])
 @_account_page
 def line(account: Account, extension: str) -> Any:
-    if extension != account.extension and not account.admin:
-        abort(403)
+    _may_see(account, extension)
     with _sessions().begin() as db:
         owner = accounts.find_account(db, account.domain, extension)
         if owner is None:  # never another tenant's: the domain is the session's

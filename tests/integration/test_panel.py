@@ -231,3 +231,36 @@ def test_a_success_clears_the_failures(panel, engine):
     panel.post("/panel/logout", data={"csrf_token": token(panel, "/panel/password")})
     log_in(panel, "1001@127.0.0.1", "Wrong-Guess-2938!")
     assert log_in(panel, "1001@127.0.0.1", PASSWORDS["1001"]).status_code == 302
+
+
+@pytest.fixture
+def calls_logged(engine, panel):
+    """1001 called 1002 twice (missed) and a mobile once, in November 2026."""
+    from tests.integration.test_call_log import call, edited, store
+
+    store(engine, call(1, "2026-11-02T09:00:00"))
+    store(engine, call(2, "2026-11-03T09:00:00"))
+    store(engine, edited(call(3, "2026-11-04T09:00:00"), hops=[("127.0.0.1", "0611111111")]))
+
+
+def test_users_read_their_own_call_log(panel, calls_logged):
+    log_in(panel, "1001@127.0.0.1", PASSWORDS["1001"])
+    page = panel.get("/panel/lines/1001/calls").text
+    assert "3 calls" in page and "+33611111111" in page and "Bob Durand 1002" in page
+    assert "2026-11-04 10:00" in page  # in the tenant's time (Paris, UTC+1)
+    filtered = panel.get("/panel/lines/1001/calls?search=0611&month=2026-11").text
+    assert "1 call<" in filtered
+    assert "0 calls" in panel.get("/panel/lines/1001/calls?month=2026-12").text
+    csv = panel.get("/panel/lines/1001/calls.csv?kind=placed")
+    assert csv.mimetype == "text/csv" and csv.text.count("\n") == 4  # header + 3
+    bad = panel.get("/panel/lines/1001/calls?month=2026-13")
+    assert bad.status_code == 400 and 'role="alert"' in bad.text
+    assert panel.get("/panel/lines/1002/calls").status_code == 403
+    assert panel.get("/panel/lines/1002/calls.csv").status_code == 403
+
+
+def test_a_tenant_admin_reads_its_users_call_logs(panel, calls_logged):
+    log_in(panel, "1000@127.0.0.1", PASSWORDS["1000"])
+    page = panel.get("/panel/lines/1002/calls?kind=missed").text
+    assert "2 calls" in page and "Alice Martin 1001" in page
+    assert panel.get("/panel/lines/4242/calls").status_code == 404
