@@ -37,6 +37,9 @@ class ForwardingForm(FlaskForm):
     forward_unreachable = BooleanField("Forward when my phone is not connected")
     forward_unreachable_to = StringField("to", _TARGET)
     do_not_disturb = BooleanField("Do not disturb")
+    call_waiting = BooleanField("Call waiting: a second call rings while I am on one")
+    withhold = BooleanField("Withhold my number on my calls")
+    hide_incoming = BooleanField("Do not show me who calls")
 
 
 class PasswordForm(FlaskForm):

@@ -1,4 +1,4 @@
-"""The forwarding page's fields ↔ a user's call handling, as the tenant document has it.
+"""The line page's fields ↔ a user's call handling, as the tenant document has it.
 
 Pure: what the form shows for a stored call handling, and the call handling a submitted
 form asks for. Settings the page does not show (a forward's schedule, confirmation,
@@ -26,6 +26,9 @@ class ForwardingFields:
     forwards: dict[str, ForwardFields]
     no_answer_after: int = DEFAULT_NO_ANSWER_SECONDS
     do_not_disturb: bool = False
+    # Caller ID: present no number on my calls; do not show me who calls.
+    withhold: bool = False
+    hide_incoming: bool = False
 
 
 def fields_of(call_handling: dict[str, Any]) -> ForwardingFields:
@@ -38,10 +41,13 @@ def fields_of(call_handling: dict[str, Any]) -> ForwardingFields:
     if after is None and no_answer.get("rings") is not None:
         after = no_answer["rings"] * 5
     dnd = call_handling.get("do_not_disturb")
+    caller_id = call_handling.get("caller_id") or {}
     return ForwardingFields(
         forwards,
         DEFAULT_NO_ANSWER_SECONDS if after is None else after,
         bool(dnd and dnd.get("enabled", True)),
+        bool(caller_id.get("withhold")),
+        bool(caller_id.get("hide_incoming")),
     )
 
 
@@ -63,4 +69,9 @@ def call_handling_for(stored: dict[str, Any], fields: ForwardingFields) -> dict[
         changed["do_not_disturb"] = {**(stored.get("do_not_disturb") or {}), "enabled": True}
     elif stored.get("do_not_disturb"):
         changed["do_not_disturb"] = {**stored["do_not_disturb"], "enabled": False}
+    changed["caller_id"] = {
+        **(stored.get("caller_id") or {}),
+        "withhold": fields.withhold,
+        "hide_incoming": fields.hide_incoming,
+    }
     return changed

@@ -159,6 +159,8 @@ def _field_for(path: str) -> str | None:
     key, field = match["key"], match["field"]
     if key in FORWARDS:
         return "no_answer_after" if field in ("after", "rings") else f"{key}_to"
+    if key == "caller_id":
+        return "hide_incoming" if field == "hide_incoming" else "withhold"
     return "do_not_disturb" if key == "do_not_disturb" else None
 
 
@@ -172,11 +174,14 @@ def _save_forwarding(account: Account, extension: str, form: ForwardingForm) -> 
         },
         form.no_answer_after.data or 0,
         bool(form.do_not_disturb.data),
+        bool(form.withhold.data),
+        bool(form.hide_incoming.data),
     )
     with _sessions().begin() as db:
         raw = dump_document(service.export_document(db, account.domain))
         user = next(u for u in raw.get("users", []) if u["extension"] == extension)
         user["call_handling"] = call_handling_for(user.get("call_handling", {}), fields)
+        user["call_waiting"] = bool(form.call_waiting.data)
         try:
             service.apply_document(db, parse_document(raw))
         except DocumentInvalid as invalid:
@@ -298,6 +303,9 @@ def line(account: Account, extension: str) -> Any:
             getattr(form, f"{key}_to").data = current.forwards[key].to
         form.no_answer_after.data = current.no_answer_after
         form.do_not_disturb.data = current.do_not_disturb
+        form.withhold.data = current.withhold
+        form.hide_incoming.data = current.hide_incoming
+        form.call_waiting.data = doc.call_waiting
     page = render_template(
         "line.html",
         account=account,

@@ -5,6 +5,7 @@ import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import lxml.html
 import pytest
 from sqlalchemy import select
 
@@ -44,9 +45,30 @@ def log_in(client, number: str, password: str):
     )
 
 
+def form_values(client, path: str) -> dict[str, str]:
+    """What a browser would send of the page's form as it stands."""
+    page = lxml.html.fromstring(client.get(path).text)
+    (form,) = [f for f in page.forms if f.method.upper() == "POST" and f.action == path]
+    values = {}
+    for element in form.inputs:
+        if element.name is None:
+            continue
+        if getattr(element, "type", "") == "checkbox":
+            if element.checked:
+                values[element.name] = "y"
+        else:
+            values[element.name] = element.value or ""
+    return values
+
+
 def forwarding(client, extension: str, **fields):
-    data = {"csrf_token": token(client, f"/panel/lines/{extension}"), "no_answer_after": "20"}
-    data.update({k: ("y" if v is True else v) for k, v in fields.items() if v is not False})
+    """The line page's form as shown, with `fields` changed (True/False: tick/untick)."""
+    data = form_values(client, f"/panel/lines/{extension}")
+    for name, value in fields.items():
+        if value is False:
+            data.pop(name, None)
+        else:
+            data[name] = "y" if value is True else value
     return client.post(f"/panel/lines/{extension}", data=data)
 
 
@@ -128,7 +150,8 @@ def test_no_answer_delay_and_do_not_disturb(panel, engine):
     handling = stored_handling(engine, "1001")
     assert handling["forward_no_answer"]["after"] == 30
     assert handling["do_not_disturb"].get("enabled", True) is True  # defaults left out
-    assert forwarding(panel, "1001").status_code == 302  # everything off again
+    everything_off = dict(forward_no_answer=False, do_not_disturb=False)
+    assert forwarding(panel, "1001", **everything_off).status_code == 302
     handling = stored_handling(engine, "1001")
     assert "forward_no_answer" not in handling
     assert not handling.get("do_not_disturb", {}).get("enabled")
@@ -264,3 +287,16 @@ def test_a_tenant_admin_reads_its_users_call_logs(panel, calls_logged):
     page = panel.get("/panel/lines/1002/calls?kind=missed").text
     assert "2 calls" in page and "Alice Martin 1001" in page
     assert panel.get("/panel/lines/4242/calls").status_code == 404
+
+
+def test_caller_id_and_call_waiting(panel, engine, client):
+    log_in(panel, "1001@127.0.0.1", PASSWORDS["1001"])
+    assert form_values(panel, "/panel/lines/1001").get("call_waiting") == "y"
+    changed = dict(withhold=True, hide_incoming=True, call_waiting=False)
+    assert forwarding(panel, "1001", **changed).status_code == 302
+    assert stored_handling(engine, "1001")["caller_id"] == {"withhold": True, "hide_incoming": True}
+    shown = form_values(panel, "/panel/lines/1001")
+    assert shown.get("withhold") == shown.get("hide_incoming") == "y"
+    assert "call_waiting" not in shown
+    # The next call to 1001 hides who calls.
+    assert ("set", "effective_caller_id_number=anonymous") in actions(dialplan(client, "1001"))
