@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, PasswordField, StringField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange
 
 from admin.forwarding import DEFAULT_NO_ANSWER_SECONDS
@@ -40,6 +41,19 @@ class ForwardingForm(FlaskForm):
     call_waiting = BooleanField("Call waiting: a second call rings while I am on one")
     withhold = BooleanField("Withhold my number on my calls")
     hide_incoming = BooleanField("Do not show me who calls")
+
+
+class ContactForm(FlaskForm):
+    name = StringField("Name", [DataRequired(), Length(max=64)])
+    numbers = StringField("Numbers, comma-separated (up to 5)", [DataRequired(), Length(max=200)])
+
+
+class DeleteContactForm(FlaskForm):
+    name = HiddenField(validators=[DataRequired(), Length(max=64)])
+
+
+class ImportContactsForm(FlaskForm):
+    file = FileField("CSV file (name, number1…number5)", [FileRequired()])
 
 
 class PasswordForm(FlaskForm):

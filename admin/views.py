@@ -23,15 +23,24 @@ from flask import (
     session,
     url_for,
 )
+from flask_wtf import FlaskForm
 
-from admin.forms import ForwardingForm, LoginForm, LogoutForm, PasswordForm
+from admin.forms import (
+    ContactForm,
+    DeleteContactForm,
+    ForwardingForm,
+    ImportContactsForm,
+    LoginForm,
+    LogoutForm,
+    PasswordForm,
+)
 from admin.forwarding import FORWARDS, ForwardFields, ForwardingFields, call_handling_for, fields_of
 from centrex.config import Settings
 from esl.calllog import InvalidQuery, calls_csv, query_calls
 from esl.cdr import Kind
-from provisioning import accounts, service
+from provisioning import accounts, contacts_csv, service
 from provisioning.accounts import Account
-from provisioning.document import DocumentInvalid, dump_document, parse_document
+from provisioning.document import DocumentInvalid, Problem, dump_document, parse_document
 from provisioning.validation import InvalidValue
 
 log = logging.getLogger(__name__)
@@ -164,6 +173,23 @@ def _field_for(path: str) -> str | None:
     return "do_not_disturb" if key == "do_not_disturb" else None
 
 
+def _change_user(
+    account: Account, extension: str, change: Callable[[dict[str, Any]], None], what: str
+) -> list[Problem]:
+    """Make `change` to the user's part of the tenant document and apply the document
+    with every check; nothing is written if any fails, and the problems are returned."""
+    with _sessions().begin() as db:
+        raw = dump_document(service.export_document(db, account.domain))
+        change(next(u for u in raw.get("users", []) if u["extension"] == extension))
+        try:
+            service.apply_document(db, parse_document(raw))
+        except DocumentInvalid as invalid:
+            db.rollback()
+            return invalid.problems
+    log.info("panel: %s@%s changed %s of %s", account.extension, account.domain, what, extension)
+    return []
+
+
 def _save_forwarding(account: Account, extension: str, form: ForwardingForm) -> list[str]:
     """Apply the form to the user's call handling through the tenant document; the
     problems found, by field (on the form) or not (returned)."""
@@ -177,27 +203,19 @@ def _save_forwarding(account: Account, extension: str, form: ForwardingForm) -> 
         bool(form.withhold.data),
         bool(form.hide_incoming.data),
     )
-    with _sessions().begin() as db:
-        raw = dump_document(service.export_document(db, account.domain))
-        user = next(u for u in raw.get("users", []) if u["extension"] == extension)
+
+    def change(user: dict[str, Any]) -> None:
         user["call_handling"] = call_handling_for(user.get("call_handling", {}), fields)
         user["call_waiting"] = bool(form.call_waiting.data)
-        try:
-            service.apply_document(db, parse_document(raw))
-        except DocumentInvalid as invalid:
-            db.rollback()
-            general = []
-            for problem in invalid.problems:
-                name = _field_for(problem.path)
-                if name is None:
-                    general.append(problem.message)
-                else:
-                    getattr(form, name).errors = [*getattr(form, name).errors, problem.message]
-            return general or ([] if form.errors else ["The change was refused."])
-    log.info(
-        "panel: %s@%s changed the forwarding of %s", account.extension, account.domain, extension
-    )
-    return []
+
+    general = []
+    for problem in _change_user(account, extension, change, "the line settings"):
+        name = _field_for(problem.path)
+        if name is None:
+            general.append(problem.message)
+        else:
+            getattr(form, name).errors = [*getattr(form, name).errors, problem.message]
+    return general
 
 
 def _may_see(account: Account, extension: str) -> None:
@@ -315,6 +333,113 @@ def line(account: Account, extension: str) -> Any:
         logout=LogoutForm(),
     )
     return page, status
+
+
+# Problems found on a user's contacts → "contact N: …" (N counted from 1, as listed).
+_CONTACT_PROBLEM = re.compile(r"users\[\d+\]\.contacts\[(?P<index>\d+)\](?:\.(?P<field>\w+))?")
+# Imports read at most this much: 500 contacts of five numbers fit in a tenth of it.
+_MAX_IMPORT = 512 * 1024
+
+
+def _contact_problems(problems: list[Problem], contacts: list[dict[str, Any]]) -> list[str]:
+    messages = []
+    for problem in problems:
+        found = _CONTACT_PROBLEM.match(problem.path)
+        if found is None:
+            messages.append(f"{problem.path}: {problem.message}")
+            continue
+        index = int(found["index"])
+        name = contacts[index]["name"] if index < len(contacts) else f"contact {index + 1}"
+        messages.append(f"{name}: {found['field'] or 'contact'} {problem.message}")
+    return messages
+
+
+@blueprint.route("/lines/<extension>/contacts", methods=["GET", "POST"])
+@_account_page
+def contacts(account: Account, extension: str) -> Any:
+    _may_see(account, extension)
+    add, delete, upload = ContactForm(), DeleteContactForm(), ImportContactsForm()
+    problems: list[str] = []
+    status = 200
+    if request.method == "POST":
+        status = 400
+        wanted: list[dict[str, Any]] | None = None
+        change = request.form.get("change")
+        with _sessions().begin() as db:
+            doc = service.export_document(db, account.domain)
+            owner_doc = next((u for u in doc.users if u.extension == extension), None)
+        if owner_doc is None:
+            abort(404)
+        current = [c.model_dump(mode="json") for c in owner_doc.contacts]
+        forms: dict[str, FlaskForm] = {"add": add, "delete": delete, "import": upload}
+        form = forms.get(change or "")
+        if form is None or not form.validate_on_submit():
+            problems = ["The form was not sent whole; please try again."]
+            if form is not None and "csrf_token" not in form.errors:
+                problems = [f"{form[k].label.text}: {', '.join(e)}" for k, e in form.errors.items()]
+        elif form is add:
+            numbers = [n.strip() for n in (add.numbers.data or "").split(",") if n.strip()]
+            entry = {"name": (add.name.data or "").strip(), "numbers": numbers}
+            wanted = contacts_csv.merged(current, [entry])
+        elif form is delete:
+            gone = (delete.name.data or "").casefold()
+            wanted = [c for c in current if c["name"].casefold() != gone]
+        else:
+            text = upload.file.data.read(_MAX_IMPORT + 1)
+            try:
+                if len(text) > _MAX_IMPORT:
+                    raise DocumentInvalid([Problem("file", "is larger than 512 kB")])
+                imported = contacts_csv.parse_contacts_csv(text.decode("utf-8-sig"))
+                wanted = contacts_csv.merged(current, imported)
+            except UnicodeDecodeError:
+                problems = ["The file is not UTF-8 text."]
+            except DocumentInvalid as invalid:
+                problems = [str(p) for p in invalid.problems]
+        if wanted is not None:
+            final = wanted
+
+            def change_contacts(user: dict[str, Any]) -> None:
+                user["contacts"] = final
+
+            found = _change_user(account, extension, change_contacts, "the contacts")
+            problems = _contact_problems(found, final)
+            if not problems:
+                flash("Contacts saved.")
+                return redirect(url_for("panel.contacts", extension=extension))
+    with _sessions().begin() as db:
+        owner = accounts.find_account(db, account.domain, extension)
+        doc = service.export_document(db, account.domain)
+    if owner is None:
+        abort(404)
+    listed = next(u for u in doc.users if u.extension == extension).contacts
+    page = render_template(
+        "contacts.html",
+        account=account,
+        owner=owner,
+        contacts=listed,
+        add=add,
+        delete=DeleteContactForm(formdata=None),
+        upload=upload,
+        problems=problems,
+        logout=LogoutForm(),
+    )
+    return page, status
+
+
+@blueprint.get("/lines/<extension>/contacts.csv")
+@_account_page
+def contacts_as_csv(account: Account, extension: str) -> Any:
+    _may_see(account, extension)
+    with _sessions().begin() as db:
+        doc = service.export_document(db, account.domain)
+    user = next((u for u in doc.users if u.extension == extension), None)
+    if user is None:
+        abort(404)
+    return Response(
+        contacts_csv.contacts_csv(user.contacts),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="contacts-{extension}.csv"'},
+    )
 
 
 @blueprint.route("/password", methods=["GET", "POST"])

@@ -300,3 +300,59 @@ def test_caller_id_and_call_waiting(panel, engine, client):
     assert "call_waiting" not in shown
     # The next call to 1001 hides who calls.
     assert ("set", "effective_caller_id_number=anonymous") in actions(dialplan(client, "1001"))
+
+
+def contact_change(client, extension: str, change: str, **fields):
+    path = f"/panel/lines/{extension}/contacts"
+    data = {"csrf_token": token(client, path), "change": change, **fields}
+    return client.post(path, data=data, content_type="multipart/form-data")
+
+
+def stored_contacts(engine, extension: str) -> list:
+    with engine.connect() as conn:
+        return conn.execute(
+            select(User.contacts)
+            .join(Tenant, Tenant.id == User.tenant_id)
+            .where(Tenant.domain == DOMAIN, User.extension == extension)
+        ).scalar_one()
+
+
+def test_contacts_are_added_imported_exported_and_deleted(panel, engine):
+    import io
+
+    log_in(panel, "1001@127.0.0.1", PASSWORDS["1001"])
+    added = contact_change(panel, "1001", "add", name="Mum", numbers="06 11 11 11 11, 0145454545")
+    assert added.status_code == 302
+    assert stored_contacts(engine, "1001") == [
+        {"name": "Mum", "numbers": ["+33611111111", "+33145454545"]}
+    ]
+    csv_file = (io.BytesIO(b"name;number\nBoss;0612345678\nMum;0699999999\n"), "c.csv")
+    assert contact_change(panel, "1001", "import", file=csv_file).status_code == 302
+    assert stored_contacts(engine, "1001") == [
+        {"name": "Boss", "numbers": ["+33612345678"]},
+        {"name": "Mum", "numbers": ["+33699999999"]},
+    ]
+    exported = panel.get("/panel/lines/1001/contacts.csv").text
+    assert exported.splitlines()[1:] == ["Boss,+33612345678", "Mum,+33699999999"]
+    assert contact_change(panel, "1001", "delete", name="Boss").status_code == 302
+    assert [c["name"] for c in stored_contacts(engine, "1001")] == ["Mum"]
+
+
+def test_bad_contacts_are_explained_and_nothing_changes(panel, engine):
+    import io
+
+    log_in(panel, "1001@127.0.0.1", PASSWORDS["1001"])
+    before = stored_contacts(engine, "1001")
+    bad_number = contact_change(panel, "1001", "add", name="Shop", numbers="12;34")
+    assert bad_number.status_code == 400 and "Shop: numbers" in bad_number.text
+    bad_file = (io.BytesIO(b"name,number\nA,\n"), "c.csv")
+    answer = contact_change(panel, "1001", "import", file=bad_file)
+    assert answer.status_code == 400 and "line 2" in answer.text
+    not_text = (io.BytesIO(b"name,number\n\xff\xfe,1\n"), "c.csv")
+    assert "not UTF-8" in contact_change(panel, "1001", "import", file=not_text).text
+    assert contact_change(panel, "1001", "add", name="", numbers="1").status_code == 400
+    forged = panel.post("/panel/lines/1001/contacts", data={"change": "delete", "name": "x"})
+    assert forged.status_code == 400
+    assert stored_contacts(engine, "1001") == before
+    assert panel.get("/panel/lines/1002/contacts").status_code == 403
+    assert panel.get("/panel/lines/1002/contacts.csv").status_code == 403
