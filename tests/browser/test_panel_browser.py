@@ -72,6 +72,13 @@ def test_a_user_logs_in_and_forwards_their_line(page, engine):
         handling = conn.scalar(select(User.call_handling).where(User.extension == "1001"))
     assert handling["forward_busy"] == {"to": "+33612345678"}
 
+    page.get_by_role("link", name="My contacts").click()
+    page.get_by_label("Name", exact=True).fill("Mum")
+    page.get_by_label("Numbers, comma-separated (up to 5)").fill("06 11 11 11 11")
+    page.get_by_role("button", name="Add").click()
+    playwright.expect(page.get_by_role("status")).to_contain_text("Contacts saved")
+    playwright.expect(page.get_by_role("cell", name="+33611111111")).to_be_visible()
+
     page.get_by_role("button", name="Log out").click()
     playwright.expect(page.get_by_role("heading")).to_have_text("Log in")
     page.goto("/panel/lines/1001")
