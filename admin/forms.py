@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, StringField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange
 
 from admin.forwarding import DEFAULT_NO_ANSWER_SECONDS
+from provisioning.media import ANNOUNCEMENT, MUSIC, RINGBACK
 
 
 class LoginForm(FlaskForm):
@@ -54,6 +63,22 @@ class DeleteContactForm(FlaskForm):
 
 class ImportContactsForm(FlaskForm):
     file = FileField("CSV file (name, number1…number5)", [FileRequired()])
+
+
+MEDIA_KINDS = {ANNOUNCEMENT: "Announcement", MUSIC: "Hold music", RINGBACK: "Ringback tone"}
+
+
+class MediaForm(FlaskForm):
+    kind = SelectField(
+        "Kind", choices=[SelectChoice(kind, label) for kind, label in MEDIA_KINDS.items()]
+    )
+    name = StringField("Name", [DataRequired(), Length(max=32)])
+    file = FileField("WAV or MP3 file, up to 4 MiB", [FileRequired()])
+
+
+class DeleteMediaForm(FlaskForm):
+    kind = HiddenField(validators=[DataRequired()])
+    name = HiddenField(validators=[DataRequired(), Length(max=32)])
 
 
 class PasswordForm(FlaskForm):

@@ -26,19 +26,22 @@ from flask import (
 from flask_wtf import FlaskForm
 
 from admin.forms import (
+    MEDIA_KINDS,
     ContactForm,
     DeleteContactForm,
+    DeleteMediaForm,
     ForwardingForm,
     ImportContactsForm,
     LoginForm,
     LogoutForm,
+    MediaForm,
     PasswordForm,
 )
 from admin.forwarding import FORWARDS, ForwardFields, ForwardingFields, call_handling_for, fields_of
 from centrex.config import Settings
 from esl.calllog import InvalidQuery, calls_csv, query_calls
 from esl.cdr import Kind
-from provisioning import accounts, contacts_csv, service
+from provisioning import accounts, contacts_csv, media, service
 from provisioning.accounts import Account
 from provisioning.document import DocumentInvalid, Problem, dump_document, parse_document
 from provisioning.validation import InvalidValue
@@ -440,6 +443,62 @@ def contacts_as_csv(account: Account, extension: str) -> Any:
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="contacts-{extension}.csv"'},
     )
+
+
+# Room for the multipart envelope around the largest file accepted.
+_MULTIPART_SLACK = 64 * 1024
+
+
+@blueprint.route("/media", methods=["GET", "POST"])
+@_account_page
+def media_page(account: Account) -> Any:
+    """The tenant's announcements, hold music and ringback tones (admins only)."""
+    if not account.admin:
+        abort(403)
+    request.max_content_length = media.MAX_BYTES + _MULTIPART_SLACK
+    upload, delete = MediaForm(), DeleteMediaForm()
+    problems: list[str] = []
+    status = 200
+    if request.method == "POST":
+        status = 400
+        store = media.MediaStore(_settings().effective_media_dir)
+        change = request.form.get("change")
+        try:
+            if change == "upload" and upload.validate_on_submit():
+                data = upload.file.data.read(media.MAX_BYTES + 1)
+                with _sessions().begin() as db:
+                    service.upload_media(
+                        db, store, account.domain, upload.kind.data, upload.name.data, data
+                    )
+                flash(f"{upload.name.data}: converted and stored.")
+                return redirect(url_for("panel.media_page"))
+            if change == "delete" and delete.validate_on_submit():
+                with _sessions().begin() as db:
+                    service.delete_media(
+                        db, store, account.domain, delete.kind.data, delete.name.data
+                    )
+                flash(f"{delete.name.data}: deleted.")
+                return redirect(url_for("panel.media_page"))
+            problems = [
+                f"{name}: {', '.join(errors)}"
+                for name, errors in {**upload.errors, **delete.errors}.items()
+                if name != "csrf_token"
+            ] or ["The form was not sent whole; please try again."]
+        except (media.MediaError, service.NotFound) as exc:
+            problems = [str(exc)]
+    with _sessions().begin() as db:
+        items = service.list_media(db, account.domain)
+    page = render_template(
+        "media.html",
+        account=account,
+        items=items,
+        kinds=MEDIA_KINDS,
+        upload=upload,
+        delete=DeleteMediaForm(formdata=None),
+        problems=problems,
+        logout=LogoutForm(),
+    )
+    return page, status
 
 
 @blueprint.route("/password", methods=["GET", "POST"])

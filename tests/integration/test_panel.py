@@ -356,3 +356,47 @@ def test_bad_contacts_are_explained_and_nothing_changes(panel, engine):
     assert stored_contacts(engine, "1001") == before
     assert panel.get("/panel/lines/1002/contacts").status_code == 403
     assert panel.get("/panel/lines/1002/contacts.csv").status_code == 403
+
+
+@pytest.fixture
+def media_panel(settings, engine, panel, tmp_path_factory):
+    media_dir = tmp_path_factory.mktemp("media")
+    app = create_app(replace(settings, secret_key=SECRET, media_dir=str(media_dir)), engine)
+    return app.test_client(), media_dir
+
+
+def media_change(client, change: str, **fields):
+    data = {"csrf_token": token(client, "/panel/media"), "change": change, **fields}
+    return client.post("/panel/media", data=data, content_type="multipart/form-data")
+
+
+def test_tenant_admins_upload_and_delete_media(media_panel):
+    import io
+
+    from tests.unit.test_media import tone, wav
+
+    client, media_dir = media_panel
+    log_in(client, "1000@127.0.0.1", PASSWORDS["1000"])
+    audio = (io.BytesIO(wav(tone(44100, 1.5, channels=2), 44100)), "closed.wav")
+    answer = media_change(client, "upload", kind="announcement", name="closed", file=audio)
+    assert answer.status_code == 302
+    page = client.get("/panel/media").text
+    assert "closed: converted and stored." in page and "0:01" in page
+    assert any(media_dir.rglob("closed.wav"))
+
+    def junk():
+        return (io.BytesIO(b"RIFF....not audio"), "x.wav")
+
+    refused = media_change(client, "upload", kind="music", name="jazz", file=junk())
+    assert refused.status_code == 400 and 'role="alert"' in refused.text
+    bad_name = media_change(client, "upload", kind="music", name="../x", file=junk())
+    assert bad_name.status_code == 400
+    assert media_change(client, "delete", kind="announcement", name="closed").status_code == 302
+    assert not any(media_dir.rglob("closed.wav"))
+
+
+def test_media_are_for_tenant_admins_only(media_panel):
+    client, _ = media_panel
+    log_in(client, "1001@127.0.0.1", PASSWORDS["1001"])
+    assert client.get("/panel/media").status_code == 403
+    assert client.post("/panel/media", data={"change": "delete"}).status_code == 403
