@@ -3,6 +3,7 @@ tenant's users and their forwarding (acting for them)."""
 
 from __future__ import annotations
 
+import hmac
 import logging
 import re
 from collections.abc import Callable
@@ -97,12 +98,26 @@ def _settings() -> Settings:
 
 
 def _logged_in() -> Account | None:
-    """The account of this session, read again (an admin flag or a user may be gone)."""
+    """The account of this session, read again: an admin flag may have changed, the
+    user may be gone, or the password changed (which ends every other session)."""
     who = session.get("account")
     if not isinstance(who, dict):
         return None
     with _sessions().begin() as db:
-        return accounts.find_account(db, str(who.get("domain")), str(who.get("extension")))
+        account = accounts.find_account(db, str(who.get("domain")), str(who.get("extension")))
+    if account is None or not hmac.compare_digest(account.password_tag, str(who.get("tag"))):
+        return None
+    return account
+
+
+def _start_session(account: Account) -> None:
+    session.clear()
+    session.permanent = True
+    session["account"] = {
+        "domain": account.domain,
+        "extension": account.extension,
+        "tag": account.password_tag,
+    }
 
 
 def _account_page(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -129,9 +144,7 @@ def login() -> Any:
             log.info("panel log-in refused for %r from %s", form.number.data, request.remote_addr)
             form.password.errors = ["Unknown number or wrong password."]
         else:
-            session.clear()
-            session.permanent = True
-            session["account"] = {"domain": account.domain, "extension": account.extension}
+            _start_session(account)
             log.info("panel log-in of %s@%s", account.extension, account.domain)
             return redirect(url_for("panel.home"))
     return render_template("login.html", form=form), 200 if request.method == "GET" else 400
@@ -527,6 +540,11 @@ def password(account: Account) -> Any:
                         )
                     except InvalidValue as exc:
                         form.new.errors = [f"The new password {exc}."]
+                    else:
+                        # This session goes on; every other one of the account ends.
+                        changed = accounts.find_account(db, account.domain, account.extension)
+                        if changed is not None:
+                            _start_session(changed)
             if not form.errors:
                 log.info("panel: %s@%s changed their password", account.extension, account.domain)
                 flash("Your password has been changed.")

@@ -9,6 +9,7 @@ gets five tries a quarter of an hour.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -39,6 +40,9 @@ class Account:
     extension: str
     name: str
     admin: bool
+    # Changes with the password: a session keeps it and ends when it no longer matches
+    # (the password changed elsewhere, or the user was removed and made again).
+    password_tag: str = ""
 
 
 def _user_for(session: Session, number: str, default_country: str) -> User | None:
@@ -63,7 +67,13 @@ def _user_for(session: Session, number: str, default_country: str) -> User | Non
 
 def _account(session: Session, user: User) -> Account:
     domain = session.scalars(select(Tenant.domain).where(Tenant.id == user.tenant_id)).one()
-    return Account(domain, user.extension, user.display_name, user.panel_admin)
+    return Account(
+        domain, user.extension, user.display_name, user.panel_admin, _tag(user.panel_password)
+    )
+
+
+def _tag(stored: str | None) -> str:
+    return hashlib.sha256((stored or "").encode()).hexdigest()[:16]
 
 
 def _locked(user: User, now: datetime) -> bool:

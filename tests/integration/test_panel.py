@@ -400,3 +400,22 @@ def test_media_are_for_tenant_admins_only(media_panel):
     log_in(client, "1001@127.0.0.1", PASSWORDS["1001"])
     assert client.get("/panel/media").status_code == 403
     assert client.post("/panel/media", data={"change": "delete"}).status_code == 403
+
+
+def test_a_password_change_ends_the_account_s_other_sessions(settings, engine, panel):
+    elsewhere = create_app(replace(settings, secret_key=SECRET), engine).test_client()
+    log_in(panel, "1001@127.0.0.1", PASSWORDS["1001"])
+    log_in(elsewhere, "1001@127.0.0.1", PASSWORDS["1001"])
+    assert elsewhere.get("/panel/lines/1001").status_code == 200
+    changed = panel.post(
+        "/panel/password",
+        data={
+            "current": PASSWORDS["1001"],
+            "new": "Harbor-8152-Falcon!",
+            "confirm": "Harbor-8152-Falcon!",
+            "csrf_token": token(panel, "/panel/password"),
+        },
+    )
+    assert changed.status_code == 302
+    assert panel.get("/panel/lines/1001").status_code == 200  # this one goes on
+    assert elsewhere.get("/panel/lines/1001").location.endswith("/panel/login")
