@@ -19,7 +19,7 @@ from gunicorn.app.base import BaseApplication
 
 from centrex.app import create_app
 from centrex.config import Settings, load_settings, require
-from centrex.server import gunicorn_options
+from centrex.server import gunicorn_options, ready_to_serve
 
 
 def ceiling_app(settings: Settings, constant: bytes) -> Flask:
@@ -45,7 +45,7 @@ class CeilingServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        return ceiling_app(self.settings, self.constant)
+        return ready_to_serve(ceiling_app(self.settings, self.constant))
 
 
 def main() -> None:
