@@ -318,8 +318,7 @@ def line(account: Account, extension: str) -> Any:
         owner = accounts.find_account(db, account.domain, extension)
         if owner is None:  # never another tenant's: the domain is the session's
             abort(404)
-        stored = service.export_document(db, account.domain)
-        doc = next(u for u in stored.users if u.extension == extension)
+        doc = service.export_user(db, account.domain, extension)
         current = fields_of(doc.call_handling.model_dump(mode="json", exclude_defaults=True))
     form = ForwardingForm()
     problems: list[str] = []
@@ -382,10 +381,10 @@ def contacts(account: Account, extension: str) -> Any:
         wanted: list[dict[str, Any]] | None = None
         change = request.form.get("change")
         with _sessions().begin() as db:
-            doc = service.export_document(db, account.domain)
-            owner_doc = next((u for u in doc.users if u.extension == extension), None)
-        if owner_doc is None:
-            abort(404)
+            try:
+                owner_doc = service.export_user(db, account.domain, extension)
+            except service.NotFound:
+                abort(404)
         current = [c.model_dump(mode="json") for c in owner_doc.contacts]
         forms: dict[str, FlaskForm] = {"add": add, "delete": delete, "import": upload}
         form = forms.get(change or "")
@@ -424,10 +423,9 @@ def contacts(account: Account, extension: str) -> Any:
                 return redirect(url_for("panel.contacts", extension=extension))
     with _sessions().begin() as db:
         owner = accounts.find_account(db, account.domain, extension)
-        doc = service.export_document(db, account.domain)
-    if owner is None:
-        abort(404)
-    listed = next(u for u in doc.users if u.extension == extension).contacts
+        if owner is None:
+            abort(404)
+        listed = service.export_user(db, account.domain, extension).contacts
     page = render_template(
         "contacts.html",
         account=account,
@@ -447,10 +445,10 @@ def contacts(account: Account, extension: str) -> Any:
 def contacts_as_csv(account: Account, extension: str) -> Any:
     _may_see(account, extension)
     with _sessions().begin() as db:
-        doc = service.export_document(db, account.domain)
-    user = next((u for u in doc.users if u.extension == extension), None)
-    if user is None:
-        abort(404)
+        try:
+            user = service.export_user(db, account.domain, extension)
+        except service.NotFound:
+            abort(404)
     return Response(
         contacts_csv.contacts_csv(user.contacts),
         mimetype="text/csv",

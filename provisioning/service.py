@@ -306,6 +306,38 @@ def _unit_document(
     }
 
 
+def _user_doc(u: User) -> UserDoc:
+    return UserDoc(
+        extension=u.extension,
+        name=u.display_name,
+        sip_password=u.sip_password,
+        public_number=u.public_number,
+        voicemail=VoicemailDoc(
+            enabled=u.voicemail_enabled,
+            pin=u.voicemail_pin,
+            emails=list(u.voicemail_emails),
+        ),
+        max_concurrent_calls=u.max_concurrent_calls,
+        call_waiting=u.call_waiting,
+        allowed_destinations=u.allowed_destinations,  # type: ignore[arg-type]
+        contacts=[ContactDoc.model_validate(c) for c in u.contacts],
+        call_handling=CallHandling.model_validate(u.call_handling),
+        panel_admin=u.panel_admin,
+    )
+
+
+def export_user(session: Session, domain: str, extension: str) -> UserDoc:
+    """One user's part of the tenant document (one indexed query, whatever the tenant)."""
+    user = session.scalars(
+        select(User)
+        .join(Tenant, Tenant.id == User.tenant_id)
+        .where(Tenant.domain == domain, User.extension == extension)
+    ).one_or_none()
+    if user is None:
+        raise NotFound(f"no user {extension}@{domain}")
+    return _user_doc(user)
+
+
 def export_document(session: Session, domain: str) -> TenantDoc:
     tenant = _load_tenant(session, domain)
     if tenant is None:
@@ -352,26 +384,7 @@ def export_document(session: Session, domain: str) -> TenantDoc:
         ],
         speed_dials=[SpeedDialDoc.model_validate(d) for d in tenant.speed_dials],
         directory=[DirectoryEntryDoc.model_validate(d) for d in tenant.directory],
-        users=[
-            UserDoc(
-                extension=u.extension,
-                name=u.display_name,
-                sip_password=u.sip_password,
-                public_number=u.public_number,
-                voicemail=VoicemailDoc(
-                    enabled=u.voicemail_enabled,
-                    pin=u.voicemail_pin,
-                    emails=list(u.voicemail_emails),
-                ),
-                max_concurrent_calls=u.max_concurrent_calls,
-                call_waiting=u.call_waiting,
-                allowed_destinations=u.allowed_destinations,  # type: ignore[arg-type]
-                contacts=[ContactDoc.model_validate(c) for c in u.contacts],
-                call_handling=CallHandling.model_validate(u.call_handling),
-                panel_admin=u.panel_admin,
-            )
-            for u in sorted(tenant.users, key=lambda u: (u.position, u.extension))
-        ],
+        users=[_user_doc(u) for u in sorted(tenant.users, key=lambda u: (u.position, u.extension))],
     )
 
 

@@ -114,3 +114,15 @@ def test_national_holidays_import_into_a_users_special_days(engine, session):
         service.import_holidays(session, "127.0.0.1", None, 2027, "1000")  # no special days set
     with pytest.raises(service.NotFound):
         service.import_holidays(session, "127.0.0.1", "ZZ", 2027)
+
+
+def test_one_user_exports_as_in_the_whole_document(session, demo_tenant):
+    from provisioning import service
+
+    whole = service.export_document(session, "127.0.0.1")
+    for user in whole.users:
+        assert service.export_user(session, "127.0.0.1", user.extension) == user
+    with pytest.raises(service.NotFound):
+        service.export_user(session, "127.0.0.1", "4242")
+    with pytest.raises(service.NotFound):
+        service.export_user(session, "other.example", "1000")
