@@ -152,21 +152,28 @@ def ring_order(group: GroupData, unique_id: str) -> list[MemberData]:
     return members
 
 
-def _leg(call: CallToGroup, member: MemberData, timeout: int | None) -> Endpoint:
+def _legs(call: CallToGroup, members: list[MemberData], timeout: int | None) -> list[Endpoint]:
+    """A leg for each of `members`, in order: marked with the group and the member, and
+    when members' own handling applies, handed to it through loopback."""
     group, domain = call.group.doc, call.tenant.domain
-    markers: tuple[tuple[str, str], ...] = (
-        (fs.V_GROUP, f"{group.extension}@{domain}"),
-        (fs.V_GROUP_MEMBER, member.extension),
-    )
+    tag = (fs.V_GROUP, f"{group.extension}@{domain}")
+    handed: tuple[tuple[str, str], ...] = ()
     if group.members_call_handling:
-        markers += ((fs.V_VIA_GROUP, group.extension),)
+        handed = ((fs.V_VIA_GROUP, group.extension),)
         music = _hold_music(call)
         if music:
-            markers += ((fs.V_GROUP_HOLD_MUSIC, music),)
+            handed += ((fs.V_GROUP_HOLD_MUSIC, music),)
         if call.caller_extension:
-            markers += ((fs.V_GROUP_CALLER, call.caller_extension),)
-        return LoopbackEndpoint(member.extension, domain, LegOptions(timeout, variables=markers))
-    return UserEndpoint(member.extension, domain, LegOptions(timeout, variables=markers))
+            handed += ((fs.V_GROUP_CALLER, call.caller_extension),)
+    endpoint = LoopbackEndpoint if group.members_call_handling else UserEndpoint
+    return [
+        endpoint(
+            m.extension,
+            domain,
+            LegOptions(timeout, variables=(tag, (fs.V_GROUP_MEMBER, m.extension), *handed)),
+        )
+        for m in members
+    ]
 
 
 def _media(call: CallToGroup) -> tuple[Action, ...]:
@@ -212,9 +219,9 @@ def route_to_group(call: CallToGroup) -> Decision:
         return _overflow(call, "no member available")
     seconds = doc.rings * RING_SECONDS
     if doc.distribution is Distribution.SIMULTANEOUS:
-        ring = Ring(tuple(_leg(call, m, None) for m in members), seconds * doc.cycles)
+        ring = Ring(tuple(_legs(call, members, None)), seconds * doc.cycles)
     else:
-        legs = [_leg(call, m, seconds) for _ in range(doc.cycles) for m in members]
+        legs = _legs(call, members, seconds) * doc.cycles
         ring = Ring(tuple(legs[:MAX_LEGS]), seconds, sequential=True)
     name = f"group {doc.name}: {doc.distribution.value} {', '.join(m.extension for m in members)}"
     return name, (
