@@ -50,6 +50,7 @@ class ForwardingForm(FlaskForm):
     call_waiting = BooleanField("Call waiting: a second call rings while I am on one")
     withhold = BooleanField("Withhold my number on my calls")
     hide_incoming = BooleanField("Do not show me who calls")
+    outgoing_number = StringField("Number shown on my calls (empty: my line's)", _TARGET)
 
 
 class ContactForm(FlaskForm):

@@ -29,6 +29,8 @@ class ForwardingFields:
     # Caller ID: present no number on my calls; do not show me who calls.
     withhold: bool = False
     hide_incoming: bool = False
+    # One of the tenant's numbers presented instead of the line's own ("": the line's).
+    outgoing_number: str = ""
 
 
 def fields_of(call_handling: dict[str, Any]) -> ForwardingFields:
@@ -48,6 +50,7 @@ def fields_of(call_handling: dict[str, Any]) -> ForwardingFields:
         bool(dnd and dnd.get("enabled", True)),
         bool(caller_id.get("withhold")),
         bool(caller_id.get("hide_incoming")),
+        caller_id.get("outgoing_number") or "",
     )
 
 
@@ -69,9 +72,11 @@ def call_handling_for(stored: dict[str, Any], fields: ForwardingFields) -> dict[
         changed["do_not_disturb"] = {**(stored.get("do_not_disturb") or {}), "enabled": True}
     elif stored.get("do_not_disturb"):
         changed["do_not_disturb"] = {**stored["do_not_disturb"], "enabled": False}
-    changed["caller_id"] = {
+    caller_id = {
         **(stored.get("caller_id") or {}),
         "withhold": fields.withhold,
         "hide_incoming": fields.hide_incoming,
+        "outgoing_number": fields.outgoing_number.strip() or None,
     }
+    changed["caller_id"] = {k: v for k, v in caller_id.items() if v is not None}
     return changed

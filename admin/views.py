@@ -185,7 +185,7 @@ def _field_for(path: str) -> str | None:
     if key in FORWARDS:
         return "no_answer_after" if field in ("after", "rings") else f"{key}_to"
     if key == "caller_id":
-        return "hide_incoming" if field == "hide_incoming" else "withhold"
+        return field if field in ("hide_incoming", "outgoing_number") else "withhold"
     return "do_not_disturb" if key == "do_not_disturb" else None
 
 
@@ -218,6 +218,7 @@ def _save_forwarding(account: Account, extension: str, form: ForwardingForm) -> 
         bool(form.do_not_disturb.data),
         bool(form.withhold.data),
         bool(form.hide_incoming.data),
+        form.outgoing_number.data or "",
     )
 
     def change(user: dict[str, Any]) -> None:
@@ -338,6 +339,7 @@ def line(account: Account, extension: str) -> Any:
         form.do_not_disturb.data = current.do_not_disturb
         form.withhold.data = current.withhold
         form.hide_incoming.data = current.hide_incoming
+        form.outgoing_number.data = current.outgoing_number
         form.call_waiting.data = doc.call_waiting
     page = render_template(
         "line.html",

@@ -419,3 +419,16 @@ def test_a_password_change_ends_the_account_s_other_sessions(settings, engine, p
     assert changed.status_code == 302
     assert panel.get("/panel/lines/1001").status_code == 200  # this one goes on
     assert elsewhere.get("/panel/lines/1001").location.endswith("/panel/login")
+
+
+def test_the_number_shown_on_my_calls_is_one_of_the_tenant_s(panel, engine, client):
+    log_in(panel, "1001@127.0.0.1", PASSWORDS["1001"])
+    refused = forwarding(panel, "1001", outgoing_number="0612345678")
+    assert refused.status_code == 400 and "must be one of the tenant" in refused.text
+    assert 'value="0612345678"' in refused.text
+    assert forwarding(panel, "1001", outgoing_number="01 84 80 01 00").status_code == 302
+    assert stored_handling(engine, "1001")["caller_id"]["outgoing_number"] == "+33184800100"
+    call = actions(dialplan(client, "0145454545", user_name="1001"))
+    assert ("set", "effective_caller_id_number=+33184800100") in call
+    assert forwarding(panel, "1001", outgoing_number="").status_code == 302
+    assert "outgoing_number" not in stored_handling(engine, "1001").get("caller_id", {})
