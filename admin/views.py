@@ -242,6 +242,12 @@ def _may_see(account: Account, extension: str) -> None:
         abort(403)
 
 
+def _csv_file(text: str, name: str) -> Response:
+    return Response(
+        text, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
 CALLS_PER_PAGE = 50
 
 
@@ -304,11 +310,7 @@ def calls_as_csv(account: Account, extension: str) -> Any:
             text = calls_csv(db, account.domain, user=extension, **_call_filters())
         except InvalidQuery as exc:
             return Response(str(exc), status=400, mimetype="text/plain")
-    return Response(
-        text,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="calls-{extension}.csv"'},
-    )
+    return _csv_file(text, f"calls-{extension}.csv")
 
 
 @blueprint.route("/lines/<extension>", methods=["GET", "POST"])
@@ -451,11 +453,7 @@ def contacts_as_csv(account: Account, extension: str) -> Any:
             user = service.export_user(db, account.domain, extension)
         except service.NotFound:
             abort(404)
-    return Response(
-        contacts_csv.contacts_csv(user.contacts),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="contacts-{extension}.csv"'},
-    )
+    return _csv_file(contacts_csv.contacts_csv(user.contacts), f"contacts-{extension}.csv")
 
 
 # Room for the multipart envelope around the largest file accepted.

@@ -182,7 +182,7 @@ def cmd_summary(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_reminders(settings: Settings, args: argparse.Namespace) -> int:
     with _sessions(settings).begin() as session:
-        tenant, _ = reminders.find_line(session, args.domain, args.extension)
+        tenant, _ = service.find_line(session, args.domain, args.extension)
         found = reminders.list_reminders(session, args.domain, args.extension)
     if not found:
         print(f"no reminders for {args.extension}@{args.domain}")

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from provisioning.models import Tenant, User
+from provisioning.models import User
 from provisioning.numbering import Category, NotANumber, allowed, classify
-from provisioning.service import NotFound
+from provisioning.service import find_line
 from provisioning.validation import is_dialable
 from xmlcurl import fsnames as fs
 
@@ -95,17 +95,6 @@ def click_to_call_command(line: CallingLine, destination: str, call_uuid: str) -
         fs.V_DOMAIN_NAME: line.domain,
     }
     return to_dialplan(Line(line.extension, line.domain), variables, destination, line.domain)
-
-
-def find_line(session: Session, tenant_domain: str, extension: str) -> tuple[Tenant, User]:
-    row = session.execute(
-        select(Tenant, User)
-        .join(User, User.tenant_id == Tenant.id)
-        .where(Tenant.domain == tenant_domain, User.extension == extension)
-    ).one_or_none()
-    if row is None:
-        raise NotFound(f"no user {extension} in {tenant_domain}")
-    return row.Tenant, row.User
 
 
 def place_call(

@@ -17,9 +17,9 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from provisioning.api import require_token, transaction, visible
-from provisioning.service import NotFound
+from provisioning.service import NotFound, find_line
 
-from .clicktocall import CallNotPlaced, DestinationRefused, find_line, place_call
+from .clicktocall import CallNotPlaced, DestinationRefused, place_call
 
 blueprint = Blueprint("clicktocall", __name__)
 

@@ -19,6 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from provisioning import service
 from provisioning.models import PublicNumber, Tenant, User
 from provisioning.validation import InvalidValue, check_panel_password, check_public_number
 
@@ -45,28 +46,34 @@ class Account:
     password_tag: str = ""
 
 
-def _user_for(session: Session, number: str, default_country: str) -> User | None:
+def _line_for(session: Session, number: str, default_country: str) -> tuple[str, User] | None:
+    """The tenant's domain and the user `number` names."""
     number = number.strip()
     if "@" in number:
         extension, _, domain = number.partition("@")
-        return session.scalars(
-            select(User)
-            .join(Tenant, Tenant.id == User.tenant_id)
-            .where(Tenant.domain == domain.lower(), User.extension == extension)
-        ).first()
+        return _line(session, domain.lower(), extension)
     try:
         e164 = check_public_number(number, default_country)
     except InvalidValue:
         return None
-    return session.scalars(
-        select(User)
+    row = session.execute(
+        select(Tenant.domain, User)
+        .join(User, User.tenant_id == Tenant.id)
         .join(PublicNumber, PublicNumber.user_id == User.id)
         .where(PublicNumber.number == e164)
     ).first()
+    return None if row is None else (row.domain, row.User)
 
 
-def _account(session: Session, user: User) -> Account:
-    domain = session.scalars(select(Tenant.domain).where(Tenant.id == user.tenant_id)).one()
+def _line(session: Session, domain: str, extension: str) -> tuple[str, User] | None:
+    try:
+        tenant, user = service.find_line(session, domain, extension)
+    except service.NotFound:
+        return None
+    return tenant.domain, user
+
+
+def _account(domain: str, user: User) -> Account:
     return Account(
         domain, user.extension, user.display_name, user.panel_admin, _tag(user.panel_password)
     )
@@ -93,7 +100,8 @@ def log_in(
     """The account `number` names if `password` is its password and the account is not
     locked; None otherwise, in the same time either way. Failures are counted."""
     now = now or datetime.now(UTC)
-    user = _user_for(session, number, default_country)
+    found = _line_for(session, number, default_country)
+    domain, user = found if found is not None else ("", None)
     stored = user.panel_password if user is not None else None
     try:
         right: bool = _HASHER.verify(stored or _NOBODY, password)
@@ -112,16 +120,12 @@ def log_in(
     user.panel_locked_until = None
     if _HASHER.check_needs_rehash(stored):
         user.panel_password = _HASHER.hash(password)
-    return _account(session, user)
+    return _account(domain, user)
 
 
 def find_account(session: Session, domain: str, extension: str) -> Account | None:
-    user = session.scalars(
-        select(User)
-        .join(Tenant, Tenant.id == User.tenant_id)
-        .where(Tenant.domain == domain, User.extension == extension)
-    ).first()
-    return None if user is None else _account(session, user)
+    found = _line(session, domain, extension)
+    return None if found is None else _account(*found)
 
 
 def tenant_accounts(session: Session, domain: str) -> list[Account]:
@@ -131,19 +135,16 @@ def tenant_accounts(session: Session, domain: str) -> list[Account]:
         .where(Tenant.domain == domain)
         .order_by(User.position, User.extension)
     )
-    return [Account(domain, u.extension, u.display_name, u.panel_admin) for u in users]
+    return [_account(domain, u) for u in users]
 
 
 def set_password(session: Session, domain: str, extension: str, password: str) -> None:
     """Check `password` against the rules (InvalidValue says which one fails) and keep
     its hash."""
-    user = session.scalars(
-        select(User)
-        .join(Tenant, Tenant.id == User.tenant_id)
-        .where(Tenant.domain == domain, User.extension == extension)
-    ).first()
-    if user is None:
+    found = _line(session, domain, extension)
+    if found is None:
         raise InvalidValue(f"no user {extension}@{domain}")
+    user = found[1]
     own = [user.extension, *([user.public_number] if user.public_number else [])]
     own += session.scalars(select(PublicNumber.number).where(PublicNumber.user_id == user.id))
     check_panel_password(password, own_numbers=own)

@@ -22,9 +22,9 @@ from provisioning import calendar as cal
 from provisioning import validation as v
 from provisioning.document import DocumentInvalid, Problem
 from provisioning.media import ANNOUNCEMENT
-from provisioning.models import Media, Reminder, Tenant, User
+from provisioning.models import Media, Reminder, Tenant
 from provisioning.reminder_schedule import Kind, ReminderRule, TenantCalendar, next_due
-from provisioning.service import NotFound
+from provisioning.service import NotFound, find_line
 
 MAX_PER_LINE = 20
 _CLOCK = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
@@ -102,17 +102,6 @@ def _parse(raw: Any) -> ReminderDoc:
     if problems:
         raise DocumentInvalid(problems)
     return doc
-
-
-def find_line(session: Session, domain: str, extension: str) -> tuple[Tenant, User]:
-    row = session.execute(
-        select(Tenant, User)
-        .join(User, User.tenant_id == Tenant.id)
-        .where(Tenant.domain == domain, User.extension == extension)
-    ).one_or_none()
-    if row is None:
-        raise NotFound(f"no user {extension} in {domain}")
-    return row.Tenant, row.User
 
 
 def _check_message(session: Session, tenant: Tenant, name: str | None) -> None:

@@ -326,16 +326,21 @@ def _user_doc(u: User) -> UserDoc:
     )
 
 
-def export_user(session: Session, domain: str, extension: str) -> UserDoc:
-    """One user's part of the tenant document (one indexed query, whatever the tenant)."""
-    user = session.scalars(
-        select(User)
-        .join(Tenant, Tenant.id == User.tenant_id)
+def find_line(session: Session, domain: str, extension: str) -> tuple[Tenant, User]:
+    """The tenant of `domain` and its user `extension` (one indexed query)."""
+    row = session.execute(
+        select(Tenant, User)
+        .join(User, User.tenant_id == Tenant.id)
         .where(Tenant.domain == domain, User.extension == extension)
     ).one_or_none()
-    if user is None:
-        raise NotFound(f"no user {extension}@{domain}")
-    return _user_doc(user)
+    if row is None:
+        raise NotFound(f"no user {extension} in {domain}")
+    return row.Tenant, row.User
+
+
+def export_user(session: Session, domain: str, extension: str) -> UserDoc:
+    """One user's part of the tenant document (one indexed query, whatever the tenant)."""
+    return _user_doc(find_line(session, domain, extension)[1])
 
 
 def export_document(session: Session, domain: str) -> TenantDoc:
