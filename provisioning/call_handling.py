@@ -312,7 +312,7 @@ def check_call_handling(ch: CallHandling, ctx: Context, path: str) -> None:
     ctx.callers(f"{path}.selective.screening", sel.screening)
     for i, ring in enumerate(sel.distinctive_ring):
         ctx.callers(f"{path}.selective.distinctive_ring[{i}].callers", ring.callers)
-        if not v.ALERT_INFO_NAME.fullmatch(ring.ring):
+        if not v.fits(v.ALERT_INFO_NAME, ring.ring):
             ctx.fail(f"{path}.selective.distinctive_ring[{i}].ring", "must be letters, digits or -")
 
     list_names: dict[str, int] = {}

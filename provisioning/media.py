@@ -44,7 +44,6 @@ WIDEST_RATE = max(RATES)
 # Peaks are brought down to -1 dBFS: resampling can push a full-scale source over it.
 PEAK_CEILING = 10 ** (-1 / 20)
 
-_NAME = v.MEDIA_NAME
 # What a path FreeSWITCH reads may hold: no `$` (expanded), no space or `,|!` (which
 # separate files and arguments in FreeSWITCH's strings), no quotes.
 SAFE_PATH = re.compile(r"/[A-Za-z0-9._+/-]*")
@@ -83,12 +82,10 @@ def check_kind(kind: str) -> str:
 
 
 def check_name(name: str) -> str:
-    if not _NAME.fullmatch(name):
-        raise MediaInvalid(
-            f"name {name!r}: 1 to 32 lower-case letters, digits, '-' or '_', "
-            "starting with a letter or a digit"
-        )
-    return name
+    try:
+        return v.check_media_name(name)
+    except v.InvalidValue as exc:
+        raise MediaInvalid(f"name {name!r}: {exc}") from None
 
 
 def check_size(size: int) -> None:

@@ -15,6 +15,7 @@ import re
 import zoneinfo
 from functools import cache
 
+import email_validator
 import phonenumbers
 from phonenumbers import shortnumberinfo
 
@@ -28,10 +29,17 @@ EMAIL = re.compile(r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9.\-]{1,253}\.[A-Za-z]{2,6
 HOST_PORT = re.compile(
     r"(?P<host>[A-Za-z0-9.\-]{1,253}|\[[0-9A-Fa-f:.]+\])(?::(?P<port>[0-9]{1,5}))?"
 )
+# What FreeSWITCH's XML preprocessor acts on wherever it stands in a document it reads:
+# `$${…}` is expanded, and a line holding "x-pre-process" is executed or dropped. The
+# renderers refuse any document holding one, so no value holding one is ever accepted:
+# every check below goes through `fits` (or refuses it outright, as free text does).
+PREPROCESSOR_DIRECTIVE = r"\$\$\{|x-pre-process"
+_DIRECTIVE = re.compile(PREPROCESSOR_DIRECTIVE, re.IGNORECASE)
 # Free text may be shown anywhere, but must not steer FreeSWITCH: `$` starts a variable
-# expansion, brackets and pipes open dial-string syntax, and a line containing
-# "x-pre-process" is dropped (or executed) by the XML preprocessor.
-FORBIDDEN_IN_TEXT = re.compile(r"[$\[\]{}<>|^\\\"\x00-\x1f\x7f]|x-pre-process", re.IGNORECASE)
+# expansion, brackets and pipes open dial-string syntax.
+FORBIDDEN_IN_TEXT = re.compile(
+    r"[$\[\]{}<>|^\\\"\x00-\x1f\x7f]|" + PREPROCESSOR_DIRECTIVE, re.IGNORECASE
+)
 
 # A distinctive ring is named by what phones know (Bellcore-dr2, ring3, …).
 ALERT_INFO_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]{0,31}")
@@ -43,6 +51,11 @@ MAX_TEXT = 64
 
 class InvalidValue(ValueError):
     """A typed value breaks a rule; the message says which, in plain words."""
+
+
+def fits(pattern: re.Pattern[str], value: str) -> bool:
+    """`value` is all of `pattern`, and FreeSWITCH reads it as written."""
+    return pattern.fullmatch(value) is not None and _DIRECTIVE.search(value) is None
 
 
 def is_dialable(value: str) -> bool:
@@ -85,6 +98,8 @@ def check_public_number(value: str, country: str) -> str:
 
 def check_domain(value: str) -> str:
     value = value.strip().lower()
+    if _DIRECTIVE.search(value):
+        raise InvalidValue("must be a DNS name such as pbx.example.com")
     try:
         ipaddress.IPv4Address(value)
         return value
@@ -97,8 +112,13 @@ def check_domain(value: str) -> str:
 
 
 def check_host_port(value: str) -> str:
-    match = HOST_PORT.fullmatch(value.strip())
-    if not match or (match["port"] and not 0 < int(match["port"]) < 65536):
+    value = value.strip()
+    match = HOST_PORT.fullmatch(value)
+    if (
+        not match
+        or not fits(HOST_PORT, value)
+        or (match["port"] and not 0 < int(match["port"]) < 65536)
+    ):
         raise InvalidValue("must be a host name or address, with an optional :port")
     return match.group()
 
@@ -122,10 +142,24 @@ def check_country(value: str) -> str:
 
 
 def check_email(value: str) -> str:
-    value = value.strip()
-    if not EMAIL.fullmatch(value) or ".." in value:
-        raise InvalidValue("must be an e-mail address such as name@example.com")
-    return value
+    """An address mod_voicemail can mail to. It puts the address on sendmail's command
+    line, so beyond being an address by the standard's rules (email-validator), it holds
+    nothing a shell or sendmail would read as more: no leading '-' (an option), no
+    quotes, spaces or separators."""
+    message = "must be an e-mail address such as name@example.com"
+    try:
+        address = email_validator.validate_email(
+            value.strip(),
+            check_deliverability=False,
+            allow_smtputf8=False,
+            allow_quoted_local=False,
+            allow_domain_literal=False,
+        ).normalized
+    except email_validator.EmailNotValidError as exc:
+        raise InvalidValue(f"{message} ({exc})") from None
+    if address.startswith("-") or not fits(EMAIL, address):
+        raise InvalidValue(f"{message}, of letters, digits and . _ % + - only, not starting with -")
+    return address
 
 
 def check_sip_password(value: str, *, extension: str) -> str:
@@ -210,9 +244,9 @@ def check_panel_password(value: str, *, own_numbers: list[str]) -> str:
 
 
 def check_media_name(value: str) -> str:
-    if not MEDIA_NAME.fullmatch(value):
+    if not fits(MEDIA_NAME, value):
         raise InvalidValue(
-            "a media name: 1 to 32 lower-case letters, digits, '-' or '_', "
-            "starting with a letter or a digit"
+            "1 to 32 lower-case letters, digits, '-' or '_', starting with a letter or a "
+            "digit, never holding x-pre-process (a FreeSWITCH directive)"
         )
     return value

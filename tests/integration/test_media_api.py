@@ -255,7 +255,7 @@ def test_other_configurations_stay_not_found(client, demo_tenant, name):
     assert is_not_found(xml(post_fetch(client, fixture_fields(name))))
 
 
-def test_a_row_that_bypassed_validation_never_reaches_freeswitch(client, tokens, engine):
+def test_a_row_that_bypassed_validation_never_reaches_freeswitch(client, tokens, engine, caplog):
     from sqlalchemy import insert, select
 
     from provisioning.models import Media, Tenant
@@ -273,8 +273,21 @@ def test_a_row_that_bypassed_validation_never_reaches_freeswitch(client, tokens,
             )
         )
     response = post_fetch(client, fixture_fields(LOCAL_STREAM))
-    assert is_not_found(xml(response))
+    # Left out, logged; every other tenant's hold music and the stock streams still load.
+    streams = [d.get("name") for d in xml(response).iter("directory")]
+    assert streams == ["moh", "default"]
     assert b"PRE-PROCESS" not in response.data
+    assert "left out of FreeSWITCH's configuration" in caplog.text
+
+
+def test_a_media_named_like_a_preprocessor_directive_is_refused(client, tokens, short_wav):
+    """Such a name would make FreeSWITCH's hold music configuration (shared by every
+    tenant) unreadable, or fail the tenant's calls."""
+    for kind in ("music", "announcement", "ringback"):
+        response = upload(client, tokens["tenant"], kind, "x-pre-process", short_wav)
+        assert response.status_code == 422, response.json
+        assert "x-pre-process (a FreeSWITCH directive)" in response.json["error"]
+    assert listed(client, tokens["tenant"]) == []
 
 
 def test_database_down_answers_not_found(media_dir):

@@ -186,3 +186,54 @@ def test_timezone_country_email_host():
     ]:
         with pytest.raises(v.InvalidValue):
             check(bad)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "-oQ/tmp/x@example.com",  # sendmail would read an option
+        "-f@example.com",
+        '"a b"@example.com',
+        "a b@example.com",
+        "a;id@example.com",
+        "a`id`@example.com",
+        "a$(id)@example.com",
+        "a@-example.com",
+        "a..b@example.com",
+        "a@[127.0.0.1]",
+        "é@example.com",
+        "a@example",
+    ],
+)
+def test_email_when_sendmail_could_read_more_than_an_address_then_refused(address):
+    with pytest.raises(v.InvalidValue):
+        v.check_email(address)
+
+
+def test_email_when_ordinary_then_kept_with_its_domain_lower_case():
+    assert v.check_email(" Jean.Dupont+vm@Example.FR ") == "Jean.Dupont+vm@example.fr"
+
+
+# A value the renderers would refuse is refused where it is typed, by every rule: the
+# XML preprocessor acts on these wherever they stand in a document.
+@pytest.mark.parametrize(
+    "check, value",
+    [
+        (v.check_host_port, "x-pre-process"),
+        (v.check_host_port, "X-Pre-Process.example.com:5060"),
+        (v.check_domain, "x-pre-process.example.com"),
+        (v.check_media_name, "x-pre-process"),
+        (v.check_media_name, "jazz-x-pre-process-2"),
+        (v.check_email, "x-pre-process@example.com"),
+        (v.check_text, "X-PRE-PROCESS"),
+    ],
+)
+def test_preprocessor_directive_when_in_any_value_then_refused(check, value):
+    with pytest.raises(v.InvalidValue):
+        check(value)
+
+
+def test_fits_is_a_whole_match_without_a_directive():
+    assert v.fits(v.MEDIA_NAME, "jazz-2")
+    assert not v.fits(v.MEDIA_NAME, "jazz 2")
+    assert not v.fits(v.ALERT_INFO_NAME, "x-pre-process")
