@@ -11,12 +11,15 @@ stock `moh` and `default` streams are kept as in freeswitch-conf's static file.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from provisioning import media
 from xmlcurl import fsnames as fs
 from xmlcurl.loader import HoldMusicData
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -68,5 +71,11 @@ def compile_local_stream(
 ) -> LocalStreamConfiguration:
     streams = list(STOCK_STREAMS)
     for item in music:
-        streams += hold_music_streams(item, media_dir)
+        try:
+            streams += hold_music_streams(item, media_dir)
+        except media.MediaInvalid as exc:
+            # Every tenant's music shares this answer: one bad row must not empty it.
+            log.error(
+                "hold music of %s left out of FreeSWITCH's configuration: %s", item.domain, exc
+            )
     return LocalStreamConfiguration(tuple(streams))

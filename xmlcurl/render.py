@@ -24,6 +24,7 @@ from xmlcurl.decisions import (
     Endpoint,
     ExportVariable,
     FireEvent,
+    GatewayDefinition,
     GatewayDirectory,
     Hangup,
     Intercept,
@@ -44,7 +45,15 @@ from xmlcurl.decisions import (
     UserEndpoint,
     Voicemail,
 )
-from xmlcurl.safe import DIALABLE, LOCAL_STREAM_URL, UUID, UnsafeValue, checked
+from xmlcurl.safe import (
+    DIALABLE,
+    LOCAL_STREAM_URL,
+    UUID,
+    UnsafeValue,
+    add_each,
+    checked,
+    holds_directive,
+)
 
 _DOMAIN = re.compile(r"[a-z0-9.\-]{1,253}")
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}")
@@ -66,7 +75,7 @@ def _document(section: str) -> tuple[etree._Element, etree._Element]:
 
 def _serialise(root: etree._Element) -> bytes:
     body = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-    if b"$${" in body or b"x-pre-process" in body.lower():
+    if holds_directive(body):
         raise UnsafeValue("document holds a preprocessor directive")
     return body
 
@@ -250,33 +259,38 @@ def _user(parent: etree._Element, user: DirectoryUser) -> None:
     )
 
 
-def _gateways(section: etree._Element, answer: GatewayDirectory) -> None:
+def _gateway(gw: GatewayDefinition) -> etree._Element:
     # sofia reads gateways from domain/groups/group/users/user/gateways (or a user
     # directly under the domain), never from domain/users/user; one domain per tenant.
-    for gw in answer.gateways:
-        domain = etree.SubElement(section, "domain", name=checked(_DOMAIN, gw.name))
-        users = etree.SubElement(
-            etree.SubElement(etree.SubElement(domain, "groups"), "group", name="trunks"), "users"
-        )
-        user = etree.SubElement(users, "user", id="centrex-trunk")
-        gateway = etree.SubElement(
-            etree.SubElement(user, "gateways"), "gateway", name=checked(_DOMAIN, gw.name)
-        )
-        params = [
-            ("proxy", gw.proxy),
-            ("username", gw.username),
-            ("register", "true" if gw.register else "false"),
-            ("register-transport", gw.transport),
-            ("caller-id-in-from", "true"),
-            # Calls the carrier sends to a registration carry the DID in To, not in the
-            # Request-URI (which holds our username).
-            ("extension", "auto_to_user"),
-            ("context", gw.context),
-        ]
-        if gw.password:
-            params.insert(2, ("password", gw.password))
-        for name, value in params:
-            etree.SubElement(gateway, "param", name=name, value=value)
+    domain = etree.Element("domain", name=checked(_DOMAIN, gw.name))
+    users = etree.SubElement(
+        etree.SubElement(etree.SubElement(domain, "groups"), "group", name="trunks"), "users"
+    )
+    user = etree.SubElement(users, "user", id="centrex-trunk")
+    gateway = etree.SubElement(
+        etree.SubElement(user, "gateways"), "gateway", name=checked(_DOMAIN, gw.name)
+    )
+    params = [
+        ("proxy", gw.proxy),
+        ("username", gw.username),
+        ("register", "true" if gw.register else "false"),
+        ("register-transport", gw.transport),
+        ("caller-id-in-from", "true"),
+        # Calls the carrier sends to a registration carry the DID in To, not in the
+        # Request-URI (which holds our username).
+        ("extension", "auto_to_user"),
+        ("context", gw.context),
+    ]
+    if gw.password:
+        params.insert(2, ("password", gw.password))
+    for name, value in params:
+        etree.SubElement(gateway, "param", name=name, value=value)
+    return domain
+
+
+def _gateways(section: etree._Element, answer: GatewayDirectory) -> None:
+    # Every tenant's trunk in one answer: one that cannot be served must not stop the rest.
+    add_each(section, answer.gateways, _gateway, lambda gw: f"trunk {gw.name!r}")
 
 
 @lru_cache(maxsize=8192)

@@ -12,9 +12,9 @@ import re
 from lxml import etree
 
 from xmlcurl import fsnames as fs
-from xmlcurl.callcenter import CallcenterConfiguration
-from xmlcurl.local_stream import LocalStreamConfiguration
-from xmlcurl.safe import UnsafeValue, checked
+from xmlcurl.callcenter import AgentDefinition, CallcenterConfiguration, QueueDefinition, Tier
+from xmlcurl.local_stream import LocalStreamConfiguration, Stream
+from xmlcurl.safe import UnsafeValue, add_each, checked, holds_directive
 
 # Stream names: path-like, characters FreeSWITCH's strings never split or expand.
 _STREAM_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}(/[a-z0-9._-]{1,253}){0,4}")
@@ -33,27 +33,32 @@ def _configuration(name: str, description: str) -> tuple[etree._Element, etree._
 def _serialise(root: etree._Element) -> bytes:
     body = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     ours = body.replace(fs.SOUNDS_DIR_VAR.encode(), b"")
-    if b"$${" in ours or b"x-pre-process" in ours.lower():
+    if holds_directive(ours):
         raise UnsafeValue("document holds a preprocessor directive")
     return body
+
+
+def _stream(stream: Stream) -> etree._Element:
+    if stream.rate not in _LOCAL_STREAM_RATES:
+        raise UnsafeValue(f"mod_local_stream cannot run at {stream.rate} Hz")
+    directory = stream.directory
+    if directory != fs.STOCK_MUSIC_DIR:
+        checked(_DIRECTORY, directory)
+    element = etree.Element("directory", name=checked(_STREAM_NAME, stream.name), path=directory)
+    for name, value in ((fs.LS_RATE, str(stream.rate)), *stream.params):
+        etree.SubElement(element, "param", name=name, value=value)
+    return element
 
 
 def local_stream(conf: LocalStreamConfiguration) -> bytes:
     root, configuration = _configuration(fs.CONF_LOCAL_STREAM, "Hold music")
     for stream in conf.streams:
-        if stream.rate not in _LOCAL_STREAM_RATES:
-            raise UnsafeValue(f"mod_local_stream cannot run at {stream.rate} Hz")
-        directory = stream.directory
-        if directory != fs.STOCK_MUSIC_DIR:
-            checked(_DIRECTORY, directory)
-        element = etree.SubElement(
-            configuration,
-            "directory",
-            name=checked(_STREAM_NAME, stream.name),
-            path=directory,
-        )
-        for name, value in ((fs.LS_RATE, str(stream.rate)), *stream.params):
-            etree.SubElement(element, "param", name=name, value=value)
+        if stream.directory == fs.STOCK_MUSIC_DIR:
+            # Ours, and the one place `$${sounds_dir}` must stay for FreeSWITCH.
+            configuration.append(_stream(stream))
+    # Every tenant's hold music: one that cannot be served must not silence the rest.
+    tenants = (s for s in conf.streams if s.directory != fs.STOCK_MUSIC_DIR)
+    add_each(configuration, tenants, _stream, lambda s: f"hold music stream {s.name!r}")
     return _serialise(root)
 
 
@@ -65,45 +70,66 @@ _CC_VALUE = re.compile(r"[A-Za-z0-9 ._/:-]{0,300}")
 _CC_STATUSES = frozenset({fs.CC_STATUS_AVAILABLE, fs.CC_STATUS_LOGGED_OUT})
 
 
+def _queue(queue: QueueDefinition) -> etree._Element:
+    element = etree.Element("queue", name=checked(_CC_NAME, queue.name))
+    for name, value in queue.params:
+        etree.SubElement(element, "param", name=name, value=checked(_CC_VALUE, value))
+    return element
+
+
+def _agent(agent: AgentDefinition) -> etree._Element:
+    if agent.status not in _CC_STATUSES:
+        raise UnsafeValue(f"unknown agent status {agent.status!r}")
+    return etree.Element(
+        "agent",
+        {
+            fs.CC_NAME: checked(_CC_NAME, agent.name),
+            fs.CC_TYPE: fs.CC_AGENT_TYPE_CALLBACK,
+            fs.CC_CONTACT: checked(_CC_CONTACT, agent.contact),
+            fs.CC_STATUS: agent.status,
+            fs.CC_MAX_NO_ANSWER: str(int(agent.max_no_answer)),
+            fs.CC_WRAP_UP_TIME: str(int(agent.wrap_up_time)),
+            fs.CC_REJECT_DELAY_TIME: str(int(agent.reject_delay_time)),
+            fs.CC_BUSY_DELAY_TIME: str(int(agent.busy_delay_time)),
+            fs.CC_NO_ANSWER_DELAY_TIME: str(int(agent.no_answer_delay_time)),
+        },
+    )
+
+
+def _tier(tier: Tier) -> etree._Element:
+    return etree.Element(
+        "tier",
+        {
+            fs.CC_AGENT: checked(_CC_NAME, tier.agent),
+            fs.CC_QUEUE_ATTR: checked(_CC_NAME, tier.queue),
+            fs.CC_LEVEL: str(int(tier.level)),
+            fs.CC_POSITION: str(int(tier.position)),
+        },
+    )
+
+
 def callcenter(conf: CallcenterConfiguration) -> bytes:
     root, configuration = _configuration(fs.CONF_CALLCENTER, "Queues")
     settings = etree.SubElement(configuration, "settings")
     for name, value in conf.settings:
         etree.SubElement(settings, "param", name=name, value=checked(_CC_VALUE, value))
-    queues = etree.SubElement(configuration, "queues")
-    for queue in conf.queues:
-        element = etree.SubElement(queues, "queue", name=checked(_CC_NAME, queue.name))
-        for name, value in queue.params:
-            etree.SubElement(element, "param", name=name, value=checked(_CC_VALUE, value))
-    agents = etree.SubElement(configuration, "agents")
-    for agent in conf.agents:
-        if agent.status not in _CC_STATUSES:
-            raise UnsafeValue(f"unknown agent status {agent.status!r}")
-        etree.SubElement(
-            agents,
-            "agent",
-            {
-                fs.CC_NAME: checked(_CC_NAME, agent.name),
-                fs.CC_TYPE: fs.CC_AGENT_TYPE_CALLBACK,
-                fs.CC_CONTACT: checked(_CC_CONTACT, agent.contact),
-                fs.CC_STATUS: agent.status,
-                fs.CC_MAX_NO_ANSWER: str(int(agent.max_no_answer)),
-                fs.CC_WRAP_UP_TIME: str(int(agent.wrap_up_time)),
-                fs.CC_REJECT_DELAY_TIME: str(int(agent.reject_delay_time)),
-                fs.CC_BUSY_DELAY_TIME: str(int(agent.busy_delay_time)),
-                fs.CC_NO_ANSWER_DELAY_TIME: str(int(agent.no_answer_delay_time)),
-            },
-        )
-    tiers = etree.SubElement(configuration, "tiers")
-    for tier in conf.tiers:
-        etree.SubElement(
-            tiers,
-            "tier",
-            {
-                fs.CC_AGENT: checked(_CC_NAME, tier.agent),
-                fs.CC_QUEUE_ATTR: checked(_CC_NAME, tier.queue),
-                fs.CC_LEVEL: str(int(tier.level)),
-                fs.CC_POSITION: str(int(tier.position)),
-            },
-        )
+    # Every tenant's queues: one that cannot be served must not stop the rest.
+    add_each(
+        etree.SubElement(configuration, "queues"),
+        conf.queues,
+        _queue,
+        lambda q: f"queue {q.name!r}",
+    )
+    add_each(
+        etree.SubElement(configuration, "agents"),
+        conf.agents,
+        _agent,
+        lambda a: f"queue agent {a.name!r}",
+    )
+    add_each(
+        etree.SubElement(configuration, "tiers"),
+        conf.tiers,
+        _tier,
+        lambda t: f"queue tier {t.agent!r} in {t.queue!r}",
+    )
     return _serialise(root)

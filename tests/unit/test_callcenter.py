@@ -154,25 +154,60 @@ def test_rendered_configuration_golden():
     assert len(configuration.findall("tiers/tier")) == 2
 
 
+GOOD_QUEUE = QueueDefinition("600@acme.example", (("strategy", "top-down"),))
+GOOD_AGENT = AgentDefinition(
+    "1001@acme.example", "[leg_timeout=5]user/1001@acme.example", "Available", 0
+)
+
+
 @pytest.mark.parametrize(
     "conf",
     [
-        CallcenterConfiguration((), (QueueDefinition("500@acme.example/x", ()),)),
-        CallcenterConfiguration((), (QueueDefinition("sales@acme.example", ()),)),
-        CallcenterConfiguration((), (QueueDefinition("500@a.example", (("x", "$${y}"),)),)),
+        CallcenterConfiguration((), (QueueDefinition("500@acme.example/x", ()), GOOD_QUEUE)),
+        CallcenterConfiguration((), (QueueDefinition("sales@acme.example", ()), GOOD_QUEUE)),
         CallcenterConfiguration(
-            (), (), (AgentDefinition("1000@a.example", "user/1000@a.example|evil", "Available", 0),)
+            (), (QueueDefinition("500@a.example", (("x", "$${y}"),)), GOOD_QUEUE)
         ),
         CallcenterConfiguration(
             (),
+            (
+                QueueDefinition(
+                    "500@a.example", (("moh-sound", "local_stream://a.example/x-pre-process"),)
+                ),
+                GOOD_QUEUE,
+            ),
+        ),
+        CallcenterConfiguration(
             (),
-            (AgentDefinition("1000@a.example", "[leg_timeout=5]user/1000@a.example", "Busy", 0),),
+            (GOOD_QUEUE,),
+            (
+                AgentDefinition("1000@a.example", "user/1000@a.example|evil", "Available", 0),
+                GOOD_AGENT,
+            ),
+        ),
+        CallcenterConfiguration(
+            (),
+            (GOOD_QUEUE,),
+            (
+                AgentDefinition("1000@a.example", "[leg_timeout=5]user/1000@a.example", "Busy", 0),
+                GOOD_AGENT,
+            ),
         ),
     ],
 )
-def test_unsafe_names_contacts_and_values_are_never_rendered(conf):
+def test_unsafe_items_are_left_out_and_the_others_served(conf, caplog):
+    """Every tenant's queues share one answer: an item FreeSWITCH must not read is left
+    out (and logged), the rest still load."""
+    configuration = parsed(render_configuration.callcenter(conf))
+    assert [q.get("name") for q in configuration.findall("queues/queue")] == ["600@acme.example"]
+    agents = [a.get("name") for a in configuration.findall("agents/agent")]
+    assert agents == (["1001@acme.example"] if conf.agents else [])
+    assert "left out of FreeSWITCH's configuration" in caplog.text
+
+
+def test_unsafe_shared_settings_are_never_rendered():
     with pytest.raises(UnsafeValue):
-        render_configuration.callcenter(conf)
+        render_configuration.callcenter(CallcenterConfiguration((("odbc-dsn", "$${x}"),), ()))
 
 
 # --- the dialplan of a call to a queue ----------------------------------------------

@@ -6,6 +6,7 @@ import pytest
 from lxml import etree
 
 from tests.unit.test_render import assert_golden
+from xmlcurl import fsnames as fs
 from xmlcurl import render_configuration
 from xmlcurl.loader import HoldMusicData
 from xmlcurl.local_stream import (
@@ -98,8 +99,22 @@ def test_rendered_configuration_golden():
         Stream("centrex/a.example/jazz", "relative/x", 16000),
         Stream("centrex/a.example/jazz", "/srv/media/x", 11025),
         Stream("centrex/a.example/jazz", "/srv/media/" + "x" * 500, 16000),
+        Stream("centrex/a.example/x-pre-process", "/srv/media/x", 16000),
+        Stream("centrex/a.example/x\x01", "/srv/media/x", 16000),
     ],
 )
-def test_unsafe_stream_names_paths_and_rates_are_never_rendered(stream):
+def test_an_unsafe_stream_is_left_out_and_the_others_served(stream, caplog):
+    """Every tenant's hold music shares one answer: a stream FreeSWITCH must not read
+    (bad name, path or rate) is left out and logged; the stock and other streams stay."""
+    good = Stream("centrex/b.example/calm", "/srv/media/b.example/calm", 16000)
+    conf = LocalStreamConfiguration((*STOCK_STREAMS, stream, good))
+    found = directories(render_configuration.local_stream(conf))
+    assert set(found) == {"moh", "default", "centrex/b.example/calm"}
+    assert "left out of FreeSWITCH's configuration" in caplog.text
+
+
+def test_unsafe_stock_streams_are_never_rendered():
     with pytest.raises(UnsafeValue):
-        render_configuration.local_stream(LocalStreamConfiguration((stream,)))
+        render_configuration.local_stream(
+            LocalStreamConfiguration((Stream("moh", fs.STOCK_MUSIC_DIR, 11025),))
+        )

@@ -127,6 +127,27 @@ def test_gateways_golden():
     assert_golden("directory-gateways", render.directory(GatewayDirectory((gw,))))
 
 
+@pytest.mark.parametrize(
+    "bad",
+    [
+        GatewayDefinition("a.example", "x-pre-process", "u", None, False, "udp", "public"),
+        GatewayDefinition("a.example", "sip.a.example", "$${x}", None, False, "udp", "public"),
+        GatewayDefinition("a.example", "sip.a.example", "u\x01", None, False, "udp", "public"),
+        GatewayDefinition("a b", "sip.a.example", "u", None, False, "udp", "public"),
+    ],
+)
+def test_gateways_when_one_trunk_cannot_be_served_then_the_others_still_load(bad, caplog):
+    """Every tenant's trunk is in the one `purpose=gateways` answer: a trunk FreeSWITCH
+    must not read is left out and logged, never the whole answer."""
+    good = GatewayDefinition(
+        DOMAIN, "sip.carrier.example:5060", "acme", "Secret-123456", True, "udp", "public"
+    )
+    root = etree.fromstring(render.directory(GatewayDirectory((bad, good))))
+    assert [d.get("name") for d in root.iter("domain")] == [DOMAIN]
+    assert root.find(".//gateway").get("name") == DOMAIN
+    assert "left out of FreeSWITCH's configuration" in caplog.text
+
+
 def test_not_found_is_the_documented_document():
     root = etree.fromstring(render.directory(NotFound("x")))
     assert root.find("section").get("name") == "result"
