@@ -82,10 +82,7 @@ def _dialplan_unavailable(fields: dict[str, str]) -> bytes:
     route = Route(
         call.context, call.destination, "unavailable", (Hangup(fs.NORMAL_TEMPORARY_FAILURE),)
     )
-    try:
-        return render.dialplan(route)
-    except render.UnsafeValue:
-        return render.not_found()
+    return render.dialplan(route)
 
 
 def _directory(fields: dict[str, str]) -> bytes:
@@ -148,6 +145,16 @@ _SECTIONS: dict[str, Callable[[dict[str, str]], bytes]] = {
 _FALLBACKS: dict[str, Callable[[dict[str, str]], bytes]] = {"dialplan": _dialplan_unavailable}
 
 
+def _fallback(section: str, fields: dict[str, str]) -> bytes:
+    try:
+        return _FALLBACKS.get(section, _not_served)(fields)
+    except Exception:
+        # The request itself cannot be echoed back (a context that is no XML): what
+        # FreeSWITCH does with "not found" is its static XML, which routes nothing.
+        log.exception("xml_curl %s fallback failed too; answering not found", section or "?")
+        return render.not_found()
+
+
 @blueprint.post("/xmlcurl")
 def fetch() -> Response:
     if not switch_authorised():
@@ -167,6 +174,6 @@ def fetch() -> Response:
         body = _SECTIONS.get(section, _not_served)(fields)
     except Exception:
         log.exception("xml_curl %s request failed; answering the safe fallback", section or "?")
-        body = _FALLBACKS.get(section, _not_served)(fields)
+        body = _fallback(section, fields)
     log.debug("xml_curl %s answered in %.1f ms", section, (time.perf_counter() - started) * 1e3)
     return Response(body, mimetype=XML_MIMETYPE)

@@ -198,6 +198,13 @@ def test_bad_credentials_are_refused_and_still_answered_in_xml(client, demo_tena
         b"section=directory&domain=%FF%FE&user=%00",
         b"section=dialplan&Hunt-Destination-Number=" + b"1" * 100_000,
         b"section=dialplan&Hunt-Context=%3C%2F&Hunt-Destination-Number=1000",
+        # Characters XML cannot hold, in a value the answer would echo.
+        b"section=dialplan&Hunt-Context=%01&Hunt-Destination-Number=1000",
+        b"section=dialplan&Hunt-Context=a%00b&Hunt-Destination-Number=1000",
+        b"section=dialplan&Hunt-Context=%EF%BF%BE&Hunt-Destination-Number=1000",
+        b"section=dialplan&Hunt-Context=default&Hunt-Destination-Number=%01",
+        b"section=dialplan&Hunt-Context=default&Caller-Caller-ID-Name=%0B&Hunt-Destination-Number=1000",
+        b"section=directory&domain=127.0.0.1&user=%EF%BF%BF",
         b"section=directory&purpose=gateways&" + b"&".join([b"x=y"] * 5000),
         bytes(range(256)),
     ],
