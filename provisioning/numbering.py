@@ -8,6 +8,7 @@ forward either (toll fraud).
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 
 import phonenumbers
@@ -31,16 +32,29 @@ _PREMIUM_TYPES = {PhoneNumberType.PREMIUM_RATE, PhoneNumberType.SHARED_COST}
 class Classified:
     e164: str | None  # None for short numbers, which only exist nationally
     category: Category
+    # What is dialled out when there is no E.164 form: the digits, without a send key.
+    digits: str
 
 
 class NotANumber(ValueError):
     pass
 
 
+# Digits and an optional leading +: anything else is not a phone number.
+_PHONE_DIGITS = re.compile(r"\+?[0-9]{1,20}")
+# Phones send `#` to mean "dial now"; a trailing one is not part of the number.
+_SEND_KEY = "#"
+
+
 def classify(dialled: str, country: str) -> Classified:
-    """`dialled` is digits with an optional leading + (already whitelisted)."""
+    """`dialled` is whitelisted (digits, `*`, `#`, a leading +). Apart from a trailing
+    send key, a `*` or `#` makes it no phone number: phonenumbers would skip them (`1*5`
+    reads as 15, an emergency number) while the carrier would be sent them."""
+    dialled = dialled.removesuffix(_SEND_KEY)
+    if not _PHONE_DIGITS.fullmatch(dialled):
+        raise NotANumber("holds * or #: not a phone number")
     if shortnumberinfo.is_emergency_number(dialled, country):
-        return Classified(None, Category.EMERGENCY)
+        return Classified(None, Category.EMERGENCY, dialled)
     try:
         parsed = phonenumbers.parse(dialled, country)
     except phonenumbers.NumberParseException as exc:
@@ -49,14 +63,14 @@ def classify(dialled: str, country: str) -> Classified:
         if not dialled.startswith(("+", "00")) and shortnumberinfo.is_valid_short_number_for_region(
             phonenumbers.parse(dialled, country), country
         ):
-            return Classified(None, Category.PREMIUM)
+            return Classified(None, Category.PREMIUM, dialled)
         raise NotANumber("not a valid phone number")
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     if phonenumbers.region_code_for_number(parsed) != country:
-        return Classified(e164, Category.INTERNATIONAL)
+        return Classified(e164, Category.INTERNATIONAL, dialled)
     if phonenumbers.number_type(parsed) in _PREMIUM_TYPES:
-        return Classified(e164, Category.PREMIUM)
-    return Classified(e164, Category.NATIONAL)
+        return Classified(e164, Category.PREMIUM, dialled)
+    return Classified(e164, Category.NATIONAL, dialled)
 
 
 def allowed(category: Category, allowed_categories: frozenset[Category]) -> bool:

@@ -265,9 +265,12 @@ def _outbound(request: CallRequest, tenant: TenantData, caller: LineData, dialle
     gateway = tenant.gateway
     if gateway is None:
         return _reject(request, fs.NO_ROUTE_DESTINATION, "tenant has no outbound gateway")
-    # Emergency and short numbers go out exactly as dialled; others in the carrier's form.
+    # Emergency and short numbers go out as dialled (less a send key); others in the
+    # carrier's form.
     number = (
-        dialled if found.e164 is None else format_for_carrier(found.e164, gateway.number_format)
+        found.digits
+        if found.e164 is None
+        else format_for_carrier(found.e164, gateway.number_format)
     )
     # Emergency services always get the caller's number.
     withhold = caller.call_handling.caller_id.withhold and found.category is not Category.EMERGENCY

@@ -183,6 +183,9 @@ def test_voicemail_access_code_without_a_box_is_rejected():
         ("0612345678", "+33612345678"),
         ("112", "112"),
         ("15", "15"),
+        # A trailing # is the phone's "dial now" key, not part of the number.
+        ("112#", "112"),
+        ("0612345678#", "+33612345678"),
     ],
 )
 def test_outbound_number_goes_to_the_gateway_in_e164_with_the_callers_number(dialled, sent):
@@ -229,6 +232,14 @@ def test_failed_outbound_call_then_tone_and_cause():
 def test_unknown_or_malformed_destination_is_rejected_cleanly(dialled, cause):
     route = compile_call(request(dialled), data(line("1001")), NOW)
     assert route.actions == (Hangup(cause),)
+
+
+@pytest.mark.parametrize("dialled", ["1*5", "#15", "*112", "1#12", "11*2", "06*12345678", "15##"])
+def test_star_or_hash_inside_a_number_is_no_number_never_an_emergency_call(dialled):
+    """phonenumbers skips `*` and `#` (`1*5` reads as 15, the SAMU): such a dial string
+    must neither pass as an emergency number nor reach the carrier with them."""
+    route = compile_call(request(dialled), data(line("1001")), NOW)
+    assert route.actions == (Hangup(fs.UNALLOCATED_NUMBER),)
 
 
 def test_outbound_without_gateway_is_rejected():
