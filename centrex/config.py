@@ -77,6 +77,13 @@ def _esl_nodes(value: str) -> tuple[str, ...]:
     return nodes
 
 
+def _bool(value: str) -> bool:
+    value = value.lower()
+    if value not in {"true", "false", "1", "0", "yes", "no"}:
+        raise ValueError
+    return value in {"true", "1", "yes"}
+
+
 def _default_workers() -> int:
     return 2 * (os.cpu_count() or 1) + 1
 
@@ -108,6 +115,8 @@ class Settings:
     media_dir: str = ""
     # Signs the panel's session cookies; the panel is off without it.
     secret_key: str = ""
+    # Panel cookies are sent over HTTPS only; false for plain-HTTP development.
+    secure_cookies: bool = True
 
     @cached_property
     def effective_media_dir(self) -> Path:
@@ -137,6 +146,7 @@ _PARSERS: dict[str, tuple[Callable[[str], Any], str]] = {
     "cdr_error_dir": (str, "a directory path"),
     "media_dir": (str, "a directory path"),
     "secret_key": (_secret, "at least 32 random characters"),
+    "secure_cookies": (_bool, "true or false"),
 }
 
 

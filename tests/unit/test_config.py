@@ -13,6 +13,14 @@ def test_defaults():
     )
 
 
+def test_panel_cookies_are_secure_unless_told_otherwise(tmp_path):
+    assert load_settings({}).secure_cookies is True
+    assert load_settings({"CENTREX_SECURE_COOKIES": "false"}).secure_cookies is False
+    config = tmp_path / "centrex.toml"
+    config.write_text("secure_cookies = false\n")
+    assert load_settings({"CENTREX_CONFIG": str(config)}).secure_cookies is False
+
+
 def test_file_then_environment_wins(tmp_path):
     config = tmp_path / "centrex.toml"
     config.write_text('port = 9000\nhost = "0.0.0.0"\nxmlcurl_credentials = "fs:secret"\n')
@@ -29,6 +37,7 @@ def test_file_then_environment_wins(tmp_path):
         ({"CENTREX_LOG_LEVEL": "loud"}, "CENTREX_LOG_LEVEL"),
         ({"CENTREX_DEFAULT_COUNTRY": "ZZ"}, "CENTREX_DEFAULT_COUNTRY"),
         ({"CENTREX_CONFIG": "/nonexistent.toml"}, "cannot read"),
+        ({"CENTREX_SECURE_COOKIES": "maybe"}, "CENTREX_SECURE_COOKIES"),
     ],
 )
 def test_bad_values_are_named(env, message):
