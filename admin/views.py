@@ -3,11 +3,9 @@ tenant's users and their forwarding (acting for them)."""
 
 from __future__ import annotations
 
-import hmac
 import logging
 import re
 from collections.abc import Callable
-from datetime import timedelta
 from functools import wraps
 from typing import Any
 
@@ -67,7 +65,8 @@ def configure_panel(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_NAME="centrex_panel",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=accounts.SESSION_LIFETIME,
         # CSRF tokens are checked by each form, not on every POST of the application:
         # xml_curl, xml_cdr and the API authenticate otherwise.
         WTF_CSRF_CHECK_DEFAULT=False,
@@ -98,26 +97,21 @@ def _settings() -> Settings:
 
 
 def _logged_in() -> Account | None:
-    """The account of this session, read again: an admin flag may have changed, the
-    user may be gone, or the password changed (which ends every other session)."""
-    who = session.get("account")
-    if not isinstance(who, dict):
+    """The account of this browser's session, read again: the session may have been
+    closed (log-out, a password change), the user gone or their admin flag changed."""
+    token = session.get("sid")
+    if not isinstance(token, str):
         return None
     with _sessions().begin() as db:
-        account = accounts.find_account(db, str(who.get("domain")), str(who.get("extension")))
-    if account is None or not hmac.compare_digest(account.password_tag, str(who.get("tag"))):
-        return None
-    return account
+        return accounts.session_account(db, token)
 
 
 def _start_session(account: Account) -> None:
+    with _sessions().begin() as db:
+        token = accounts.open_session(db, account)
     session.clear()
     session.permanent = True
-    session["account"] = {
-        "domain": account.domain,
-        "extension": account.extension,
-        "tag": account.password_tag,
-    }
+    session["sid"] = token
 
 
 def _account_page(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -136,10 +130,12 @@ def _account_page(view: Callable[..., Any]) -> Callable[..., Any]:
 def login() -> Any:
     form = LoginForm()
     if form.validate_on_submit():
-        with _sessions().begin() as db:
-            account = accounts.log_in(
-                db, form.number.data or "", form.password.data or "", _settings().default_country
-            )
+        account = accounts.log_in(
+            _sessions(),
+            form.number.data or "",
+            form.password.data or "",
+            _settings().default_country,
+        )
         if account is None:
             log.info("panel log-in refused for %r from %s", form.number.data, request.remote_addr)
             form.password.errors = ["Unknown number or wrong password."]
@@ -153,6 +149,10 @@ def login() -> Any:
 @blueprint.post("/logout")
 def logout() -> Any:
     if LogoutForm().validate_on_submit():
+        token = session.get("sid")
+        if isinstance(token, str):
+            with _sessions().begin() as db:
+                accounts.close_session(db, token)
         session.clear()
     return redirect(url_for("panel.login"))
 
@@ -520,29 +520,26 @@ def password(account: Account) -> Any:
     if request.method == "POST":
         status = 400
         if form.validate_on_submit():
-            with _sessions().begin() as db:
-                if (
-                    accounts.log_in(
-                        db,
-                        f"{account.extension}@{account.domain}",
-                        form.current.data or "",
-                        _settings().default_country,
-                    )
-                    is None
-                ):
-                    form.current.errors = ["Wrong password."]
-                else:
-                    try:
+            right = accounts.log_in(
+                _sessions(),
+                f"{account.extension}@{account.domain}",
+                form.current.data or "",
+                _settings().default_country,
+            )
+            if right is None:
+                form.current.errors = ["Wrong password."]
+            else:
+                try:
+                    with _sessions().begin() as db:
                         accounts.set_password(
                             db, account.domain, account.extension, form.new.data or ""
                         )
-                    except InvalidValue as exc:
-                        form.new.errors = [f"The new password {exc}."]
-                    else:
-                        # This session goes on; every other one of the account ends.
-                        changed = accounts.find_account(db, account.domain, account.extension)
-                        if changed is not None:
-                            _start_session(changed)
+                except InvalidValue as exc:
+                    form.new.errors = [f"The new password {exc}."]
+                else:
+                    # Every session of the account ended with the change; this one
+                    # goes on as a new one.
+                    _start_session(account)
             if not form.errors:
                 log.info("panel: %s@%s changed their password", account.extension, account.domain)
                 flash("Your password has been changed.")

@@ -338,8 +338,13 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     secret_key = settings.secret_key or _demo_secret(
         data_dir / "secret-key", lambda: secrets.token_urlsafe(48)
     )
+    # The demo serves plain HTTP: its panel cookie cannot be Secure.
     settings = dataclasses.replace(
-        settings, xmlcurl_credentials=credentials, esl_password=esl_password, secret_key=secret_key
+        settings,
+        xmlcurl_credentials=credentials,
+        esl_password=esl_password,
+        secret_key=secret_key,
+        secure_cookies=False,
     )
     engine = make_engine(settings.effective_database_url)
     upgrade(engine)

@@ -325,6 +325,20 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+class PanelSession(Base):
+    """A panel log-in, kept on the server: the browser's cookie names it, log-out and a
+    password change delete it, and it ends by itself at `expires_at`."""
+
+    __tablename__ = "panel_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # sha256 of the cookie's token: tokens are 256-bit random, so a fast hash is enough.
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 # --- reminders (wake-up calls) ----------------------------------------------------
 class Reminder(Base):
     """A call the platform places to a user's line at a set time, playing a message:

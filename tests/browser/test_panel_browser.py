@@ -33,7 +33,10 @@ PASSWORD = "River-5830-Orchid!"
 def server(settings, engine, demo_tenant) -> Iterator[str]:
     with make_session_factory(engine).begin() as session:
         accounts.set_password(session, "127.0.0.1", "1001", PASSWORD)
-    app = create_app(replace(settings, secret_key="browser-test-secret-key-32-chars-min"), engine)
+    app = create_app(
+        replace(settings, secret_key="browser-test-secret-key-32-chars-min", secure_cookies=False),
+        engine,
+    )
     http = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()

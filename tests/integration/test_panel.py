@@ -242,18 +242,77 @@ def test_five_wrong_passwords_lock_the_account_for_a_quarter_of_an_hour(panel, e
     assert refused.status_code == 400 and "Unknown number or wrong password." in refused.text
     # Another user is not locked with it.
     assert log_in(panel, "1000@127.0.0.1", PASSWORDS["1000"]).status_code == 302
+    later = datetime.now(UTC) + accounts.LOCKOUT + timedelta(seconds=1)
+    sessions = make_session_factory(engine)
+    assert accounts.log_in(sessions, "1001@127.0.0.1", PASSWORDS["1001"], "FR", later)
+
+
+def test_guesses_sent_all_at_once_get_no_more_tries_than_one_by_one(panel, engine, monkeypatch):
+    """Three bursts of ten concurrent wrong passwords: the account's real hash is checked
+    at most MAX_FAILURES times, and the account ends up locked."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from argon2 import PasswordHasher
+
+    real_checks = []
+
+    class Counting(PasswordHasher):
+        def verify(self, hash, password):
+            if hash != accounts._NOBODY:
+                real_checks.append(password)
+            return super().verify(hash, password)
+
+    monkeypatch.setattr(accounts, "_HASHER", Counting())
+    sessions = make_session_factory(engine)
+
+    def guess(i: int):
+        return accounts.log_in(sessions, "1001@127.0.0.1", f"Wrong-Guess-{i:04d}!", "FR")
+
+    with ThreadPoolExecutor(10) as pool:
+        for burst in range(3):
+            assert not any(pool.map(guess, range(burst * 10, burst * 10 + 10)))
+    assert len(real_checks) <= accounts.MAX_FAILURES
+    with engine.connect() as conn:
+        locked = conn.scalar(
+            select(User.panel_locked_until)
+            .join(Tenant, Tenant.id == User.tenant_id)
+            .where(Tenant.domain == DOMAIN, User.extension == "1001")
+        )
+    assert locked is not None
+    assert accounts.log_in(sessions, "1001@127.0.0.1", PASSWORDS["1001"], "FR") is None
+
+
+def test_log_out_ends_the_session_on_the_server(panel):
+    log_in(panel, "1001@127.0.0.1", PASSWORDS["1001"])
+    cookie = panel.get_cookie("centrex_panel")
+    assert panel.get("/panel/lines/1001").status_code == 200
+    panel.post("/panel/logout", data={"csrf_token": token(panel, "/panel/lines/1001")})
+    # The cookie the browser had before logging out (kept, or stolen) opens nothing.
+    panel.set_cookie("centrex_panel", cookie.value)
+    assert panel.get("/panel/lines/1001").location.endswith("/panel/login")
+
+
+def test_the_session_cookie_is_secure_unless_set_for_plain_http(settings, engine, demo_tenant):
     with make_session_factory(engine).begin() as session:
-        later = datetime.now(UTC) + accounts.LOCKOUT + timedelta(seconds=1)
-        assert accounts.log_in(session, "1001@127.0.0.1", PASSWORDS["1001"], "FR", later)
+        accounts.set_password(session, DOMAIN, "1001", PASSWORDS["1001"])
+    for secure in (True, False):
+        app = create_app(replace(settings, secret_key=SECRET, secure_cookies=secure), engine)
+        answer = log_in(app.test_client(), "1001@127.0.0.1", PASSWORDS["1001"])
+        assert answer.status_code == 302
+        cookie = answer.headers["Set-Cookie"]
+        assert cookie.startswith("centrex_panel=") and "HttpOnly" in cookie
+        assert ("; Secure" in cookie) is secure
 
 
-def test_a_success_clears_the_failures(panel, engine):
-    for _ in range(accounts.MAX_FAILURES - 1):
-        log_in(panel, "1001@127.0.0.1", "Wrong-Guess-2938!")
-    assert log_in(panel, "1001@127.0.0.1", PASSWORDS["1001"]).status_code == 302
-    panel.post("/panel/logout", data={"csrf_token": token(panel, "/panel/password")})
-    log_in(panel, "1001@127.0.0.1", "Wrong-Guess-2938!")
-    assert log_in(panel, "1001@127.0.0.1", PASSWORDS["1001"]).status_code == 302
+def test_a_session_ends_by_itself_after_its_lifetime(panel, engine):
+    log_in(panel, "1001@127.0.0.1", PASSWORDS["1001"])
+    with make_session_factory(engine).begin() as session:
+        row = session.execute(select(accounts.PanelSession)).scalar_one()
+        assert row.expires_at.replace(tzinfo=UTC) - row.created_at.replace(tzinfo=UTC) == (
+            accounts.SESSION_LIFETIME
+        )
+        row.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+    assert panel.get("/panel/lines/1001").location.endswith("/panel/login")
 
 
 @pytest.fixture
