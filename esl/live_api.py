@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify
 
-from provisioning.api import require_token, transaction, visible
+from provisioning.api import json_body, require_token, transaction, visible
 from provisioning.service import NotFound, find_line
 
 from .clicktocall import CallNotPlaced, DestinationRefused, place_call
@@ -38,7 +38,7 @@ def _error(status: int, message: str, path: str | None = None) -> tuple[Response
 
 @blueprint.post("/tenants/<domain>/users/<extension>/call")
 def call(domain: str, extension: str) -> tuple[Response, int]:
-    body = request.get_json(silent=True)
+    body = json_body()
     destination = body.get("destination") if isinstance(body, dict) else None
     if not isinstance(destination, str):
         return _error(422, 'a destination is required: {"destination": "…"}', "destination")

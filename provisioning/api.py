@@ -82,8 +82,20 @@ def visible(domain: str) -> str:
     return domain
 
 
+def json_body() -> Any | None:
+    """The request's JSON document, None when the body is none. One nested so deep that
+    reading it exhausts Python's stack (a RecursionError, which is no ValueError) ends
+    the request with 400."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        response = jsonify(error="the request body is nested too deeply")
+        response.status_code = 400
+        abort(response)
+
+
 def _json_body() -> Any:
-    data = request.get_json(silent=True)
+    data = json_body()
     if data is None:
         raise DocumentInvalid([Problem("", "the request body must be a JSON document")])
     return data
@@ -111,6 +123,9 @@ def domain_errors(view: Callable[..., Any]) -> Callable[..., Any]:
         except IntegrityError:
             # Validation passed, so another change raced this one: nothing was written.
             return jsonify(error="changed by someone else meanwhile; nothing written, retry"), 409
+        except RecursionError:
+            # A document that parsed, but nested too deep for the checks that walk it.
+            return jsonify(error="the document is nested too deeply"), 400
         except HTTPException:
             raise
 

@@ -138,6 +138,30 @@ def test_api_errors_are_json(client, tokens):
     assert wrong.status_code == 405 and "error" in wrong.json
 
 
+@pytest.mark.parametrize("depth", [900, 5_000, 200_000])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("put", "/api/v1/tenants/127.0.0.1"),
+        ("put", "/api/v1/tenants/127.0.0.1/users/1001"),
+        ("put", "/api/v1/tenants/127.0.0.1/numbers/0184800199"),
+        ("post", "/api/v1/tenants/127.0.0.1/users/1001/reminders"),
+    ],
+)
+def test_a_deeply_nested_body_is_refused_with_a_message_never_a_500(
+    client, tokens, method, path, depth
+):
+    body = '{"users": ' + "[" * depth + "]" * depth + "}"
+    response = getattr(client, method)(
+        path, headers=auth(tokens["admin"]), data=body, content_type="application/json"
+    )
+    assert response.status_code in (400, 422), response.data[:200]
+    assert response.json["error"]
+    if depth > 1_000:  # past what Python's parser can read at all
+        assert response.status_code == 400
+        assert response.json["error"] == "the request body is nested too deeply"
+
+
 def test_a_race_with_another_change_is_409_and_writes_nothing(client, tokens, monkeypatch):
     from sqlalchemy.exc import IntegrityError
 
