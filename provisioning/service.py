@@ -247,6 +247,24 @@ def _dumped(model: Any, **options: Any) -> dict[str, Any]:
 _UNIT_COLUMNS = {"name", "extension", "short_number", "members", "agents"}
 
 
+def _match_units(rows: list[Any], items: Sequence[GroupDoc | QueueDoc]) -> dict[str, Any]:
+    """The stored row of each document item, by the item's name (casefolded): the row of
+    that name, else — a rename — the row not otherwise matched that has its extension.
+    A renamed group stays the same row: a new one beside the old would clash with its
+    extension, and its members would lose their logged-in state."""
+    by_name = {row.name.casefold(): row for row in rows}
+    matched = {
+        i.name.casefold(): by_name[i.name.casefold()] for i in items if i.name.casefold() in by_name
+    }
+    taken = {id(row) for row in matched.values()}
+    by_extension = {row.extension: row for row in rows if id(row) not in taken}
+    for item in items:
+        key = item.name.casefold()
+        if key not in matched and item.extension in by_extension:
+            matched[key] = by_extension.pop(item.extension)
+    return matched
+
+
 def _apply_units(
     tenant: Tenant, doc: TenantDoc, users: dict[str, User], report: ApplyReport
 ) -> None:
@@ -256,12 +274,10 @@ def _apply_units(
         ("queue", doc.queues, tenant.queues, Queue, QueueAgent, "agents"),
     ]
     for kind, items, rows, row_type, person_type, people_of in units:
-        existing = {row.name.casefold(): row for row in rows}
-        wanted = {item.name.casefold() for item in items}
-        for key, gone in list(existing.items()):
-            if key not in wanted:
-                rows.remove(gone)
-                report.deleted.append(f"{kind} {gone.name}")
+        existing = _match_units(rows, items)
+        for gone in [row for row in rows if row not in existing.values()]:
+            rows.remove(gone)
+            report.deleted.append(f"{kind} {gone.name}")
         for position, item in enumerate(items):
             values = {
                 "position": position,

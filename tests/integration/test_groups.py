@@ -122,6 +122,30 @@ def token(session, with_groups, engine) -> dict[str, str]:
     return {"Authorization": f"Bearer {value}"}
 
 
+def test_renaming_a_group_keeps_its_row_and_its_members_logged_in_state(client, token):
+    base = f"/api/v1/tenants/{DOMAIN}"
+    client.post(f"{base}/groups/Sales/members/1001/logout", headers=token)
+    raw = client.get(base, headers=token).json
+    raw["groups"][0]["name"] = "Sales team"
+    raw["groups"][1]["name"] = "Helpdesk"
+    raw["groups"][1]["overflow"] = {"group": "Sales team"}
+    answer = client.put(base, headers=token, json=raw)
+    assert answer.status_code == 200, answer.json
+    assert answer.json["updated"] == ["group Sales team", "group Helpdesk"]
+    assert answer.json["created"] == [] and answer.json["deleted"] == []
+    listed = client.get(f"{base}/groups", headers=token).json["groups"]
+    assert [(g["name"], g["extension"]) for g in listed] == [
+        ("Sales team", "300"),
+        ("Helpdesk", "301"),
+    ]
+    assert listed[0]["members"][1] == {"extension": "1001", "logged_in": False}
+    # A rename together with a new group on the old name's extension elsewhere: still
+    # one row per extension.
+    raw = client.get(base, headers=token).json
+    raw["groups"][1]["name"], raw["groups"][1]["extension"] = "Sales", "302"
+    assert client.put(base, headers=token, json=raw).status_code == 200
+
+
 def test_members_log_in_and_out_through_the_api(client, token):
     base = f"/api/v1/tenants/{DOMAIN}/groups"
     listed = client.get(base, headers=token).json["groups"]

@@ -116,6 +116,19 @@ def test_a_queue_call_costs_two_indexed_queries(client, queues, engine):
     assert count_queries(engine, lambda: dialplan(client, "1001")) == 1
 
 
+def test_renaming_a_queue_keeps_its_row_and_its_agents_logged_in_state(client, token):
+    base = "/api/v1/tenants/127.0.0.1"
+    client.post(base + "/queues/sales/agents/1000/logout", headers=token)
+    raw = client.get(base, headers=token).json
+    raw["queues"][0]["name"] = "Sales desk"
+    answer = client.put(base, headers=token, json=raw)
+    assert answer.status_code == 200, answer.json
+    assert answer.json["updated"] == ["queue Sales desk"] and answer.json["deleted"] == []
+    listed = client.get(base + "/queues", headers=token).json["queues"]
+    assert (listed[0]["name"], listed[0]["extension"]) == ("Sales desk", "500")
+    assert listed[0]["agents"][0]["logged_in"] is False
+
+
 def test_agents_log_in_and_out_and_the_configuration_follows(client, token):
     base = "/api/v1/tenants/127.0.0.1/queues/sales/agents/1000"
     answer = client.post(base + "/logout", headers=token)
