@@ -193,13 +193,14 @@ def group_row(engine, name: str = "Sales"):
         return conn.execute(select(HuntGroup).where(HuntGroup.name == name)).first()
 
 
-def logged_in(engine, extension: str) -> bool:
+def logged_in(engine, extension: str, group: str = "Sales") -> bool | None:
+    """The member's state in the group; None when not a member of it."""
     with engine.connect() as conn:
         return conn.scalar(
             select(GroupMember.logged_in)
             .join(User, User.id == GroupMember.user_id)
             .join(HuntGroup, HuntGroup.id == GroupMember.group_id)
-            .where(HuntGroup.name == "Sales", User.extension == extension)
+            .where(HuntGroup.name == group, User.extension == extension)
         )
 
 
@@ -238,9 +239,16 @@ def test_the_listener_stores_log_in_codes(engine, fake, listener):
 
     code("1001", "250", "false")
     until(lambda: logged_in(engine, "1001") is False)
-    code("1002", "300", "false")  # not a member: nothing changes
+    code("1002", "301", "false")
+    until(lambda: logged_in(engine, "1002", "Support") is False)
+    # 1002 is no member of Sales (300): a code for it changes nothing, neither in Sales
+    # nor in the group 1002 is a member of. Events are handled in order, so once the
+    # next one is stored, this one has been handled.
+    code("1002", "300", "true")
     code("1001", "300", "true")
     until(lambda: logged_in(engine, "1001") is True)
+    assert logged_in(engine, "1002") is None
+    assert logged_in(engine, "1002", "Support") is False
     assert logged_in(engine, "1000") is True
 
 

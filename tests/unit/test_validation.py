@@ -237,3 +237,34 @@ def test_fits_is_a_whole_match_without_a_directive():
     assert v.fits(v.MEDIA_NAME, "jazz-2")
     assert not v.fits(v.MEDIA_NAME, "jazz 2")
     assert not v.fits(v.ALERT_INFO_NAME, "x-pre-process")
+
+
+# The panel password rules of seed 003 ("Modifier le mot de passe"), each broken once.
+@pytest.mark.parametrize(
+    "password, why",
+    [
+        ("Maple-472!C", "12 to 20 characters"),  # 11
+        ("Maple-4729-Cedar-Oak!", "12 to 20 characters"),  # 21
+        ("Maple-4729-Ced\x07", "printable"),
+        ("Maple-Cedar-Oak!", "digit"),
+        ("4729-5830-6152!", "letter"),
+        ("Maple4729Cedar", "special character"),
+        ("Maple-4777-Cedar!", "more than twice in a row"),
+        ("Maple-1234-Cedar!", "logical sequence"),
+        ("Maple-9876-Cedar!", "logical sequence"),
+        ("Abcd-4729-Cedar!", "logical sequence"),
+        ("Maple-4729-1001!", "line's number"),
+        ("Maple-4800-Cedar!", "line's number"),  # 4 digits of +33184800101
+    ],
+)
+def test_panel_password_when_a_rule_is_broken_then_refused_saying_which(password, why):
+    with pytest.raises(v.InvalidValue, match=why):
+        v.check_panel_password(password, own_numbers=["1001", "+33184800101"])
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["Maple-4729-Cedar!", "a1!b2@c3#d4$", "Twelve-char1", "Twenty-chars-4729-Ok"],
+)
+def test_panel_password_when_every_rule_is_kept_then_accepted(password):
+    assert v.check_panel_password(password, own_numbers=["1001", "+33184800101"]) == password
