@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from provisioning import service
 from provisioning.models import PanelSession, PublicNumber, Tenant, User
+from provisioning.numbering import line_numbers
 from provisioning.validation import InvalidValue, check_panel_password, check_public_number
 
 log = logging.getLogger(__name__)
@@ -206,8 +207,8 @@ def set_password(session: Session, domain: str, extension: str, password: str) -
     if found is None:
         raise InvalidValue(f"no user {extension}@{domain}")
     user = found[1]
-    own = [user.extension, *([user.public_number] if user.public_number else [])]
-    own += session.scalars(select(PublicNumber.number).where(PublicNumber.user_id == user.id))
+    routed = session.scalars(select(PublicNumber.number).where(PublicNumber.user_id == user.id))
+    own = line_numbers(user.extension, user.public_number, *routed)
     check_panel_password(password, own_numbers=own)
     user.panel_password = _HASHER.hash(password)
     # A new password (set by an administrator) also lifts a lockout, and ends every

@@ -21,7 +21,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from provisioning import validation as v
 from provisioning.call_handling import CallHandling, Context, check_call_handling
-from provisioning.numbering import DEFAULT_ALLOWED, Category
+from provisioning.numbering import DEFAULT_ALLOWED, Category, line_numbers
 from provisioning.tenant_routing import (
     Destination,
     DirectoryEntryDoc,
@@ -231,14 +231,13 @@ def parse_document(raw: Any) -> TenantDoc:
             user.sip_password,
             extension=user.extension,
         )
-        own_numbers = [user.extension]
         if user.public_number is not None:
             user.public_number = check(
                 f"{path}.public_number", v.check_public_number, user.public_number, country
             )
             if user.public_number not in numbers:
                 check.fail(f"{path}.public_number", "must be one of the tenant's numbers")
-            own_numbers += [user.public_number, national_form(user.public_number)]
+        own_numbers = line_numbers(user.extension, user.public_number)
         vm = user.voicemail
         if vm.pin is not None:
             vm.pin = check(
@@ -378,12 +377,6 @@ def schedule_names(doc: TenantDoc) -> set[str]:
     """Names a setting may refer to (case-insensitive): the tenant's schedules, and the
     default office hours, which every tenant has."""
     return {s.name.casefold() for s in doc.schedules} | {DEFAULT_SCHEDULE.casefold()}
-
-
-def national_form(e164: str) -> str:
-    parsed = v.phonenumbers.parse(e164)
-    national = v.phonenumbers.format_number(parsed, v.phonenumbers.PhoneNumberFormat.NATIONAL)
-    return "".join(c for c in national if c.isdigit())
 
 
 def dump_document(doc: TenantDoc) -> dict[str, Any]:

@@ -73,6 +73,25 @@ def classify(dialled: str, country: str) -> Classified:
     return Classified(e164, Category.NATIONAL, dialled)
 
 
+def national_digits(e164: str) -> str:
+    """An E.164 number as dialled at home, digits only (`+33184800100` → `0184800100`)."""
+    national = phonenumbers.format_number(
+        phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.NATIONAL
+    )
+    return "".join(c for c in national if c.isdigit())
+
+
+def line_numbers(extension: str, *numbers: str | None) -> list[str]:
+    """Every form of a line's numbers a person could put in a PIN or a password (which
+    must hold none of them): the extension, and each E.164 number as written and in
+    national form. One definition for the document, the panel and the phone's menu."""
+    forms = [extension]
+    for number in numbers:
+        if number:
+            forms += [number, national_digits(number)]
+    return forms
+
+
 def allowed(category: Category, allowed_categories: frozenset[Category]) -> bool:
     return category is Category.EMERGENCY or category in allowed_categories
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 
+from provisioning.numbering import line_numbers
 from provisioning.validation import InvalidValue, check_voicemail_pin
 from xmlcurl import fsnames as fs
 from xmlcurl.decisions import (
@@ -52,7 +53,7 @@ def directory_user(tenant: TenantData, line: LineData) -> DirectoryUser:
 def acceptable_pin(line: LineData, pin: str) -> bool:
     """A PIN typed on the phone meets the same rules as one set through provisioning."""
     try:
-        check_voicemail_pin(pin, own_numbers=[line.extension, line.public_number or ""])
+        check_voicemail_pin(pin, own_numbers=line_numbers(line.extension, line.public_number))
     except InvalidValue:
         return False
     return True

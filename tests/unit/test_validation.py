@@ -268,3 +268,10 @@ def test_panel_password_when_a_rule_is_broken_then_refused_saying_which(password
 )
 def test_panel_password_when_every_rule_is_kept_then_accepted(password):
     assert v.check_panel_password(password, own_numbers=["1001", "+33184800101"]) == password
+
+
+def test_a_line_s_numbers_in_every_form_a_person_would_recognise():
+    from provisioning.numbering import line_numbers
+
+    assert line_numbers("1000", "+33184800100", None) == ["1000", "+33184800100", "0184800100"]
+    assert line_numbers("1000") == ["1000"]
