@@ -37,11 +37,11 @@ from esl.cdr import (
     TenantLines,
     candidate_extensions,
     classify,
-    e164,
     parse_cdr,
     tenant_hints,
 )
 from provisioning.models import CallRecord, PublicNumber, Tenant, User
+from provisioning.numbering import to_e164
 from provisioning.service import NotFound
 from xmlcurl import fsnames as fs
 from xmlcurl.dialplan import public_number_candidates
@@ -343,7 +343,7 @@ def _number_terms(text: str, country: str) -> set[str]:
     terms = {digits}
     if digits.startswith("0") and not digits.startswith("00"):
         terms.add(digits[1:])  # national prefix: stored numbers are E.164
-    international = e164(digits, country)
+    international = to_e164(digits, country)
     if international:
         terms.add(international)
     return terms

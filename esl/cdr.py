@@ -44,10 +44,10 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from urllib.parse import unquote, unquote_to_bytes
 
-import phonenumbers
 from lxml import etree
 
 from esl.handlers import LineRef
+from provisioning.numbering import to_e164
 from xmlcurl import fsnames as fs
 
 # Longest value kept from a record; FreeSWITCH's own are far shorter.
@@ -330,19 +330,6 @@ class Entry:
         return max(0, int((self.ended_at - self.answered_at).total_seconds()))
 
 
-def e164(number: str, country: str) -> str | None:
-    """`number` in E.164 if it is a valid phone number: in national form for `country`,
-    international, or international digits without their `+` (some carriers send those)."""
-    for text, region in ((number, country), ("+" + number.lstrip("+"), None)):
-        try:
-            parsed = phonenumbers.parse(text, region)
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_valid_number(parsed):
-            return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-    return None
-
-
 def peer_number(number: str, lines: TenantLines) -> str:
     """A number as the call log shows and searches it: an extension as is, a phone
     number in E.164 when it is one, "" when withheld."""
@@ -351,7 +338,7 @@ def peer_number(number: str, lines: TenantLines) -> str:
         return ""
     if number in lines.extensions:
         return number
-    return e164(number, lines.country) or number[:64]
+    return to_e164(number, lines.country) or number[:64]
 
 
 def _peer_name(name: str, number: str) -> str:

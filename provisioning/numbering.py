@@ -73,6 +73,21 @@ def classify(dialled: str, country: str) -> Classified:
     return Classified(e164, Category.NATIONAL, dialled)
 
 
+def to_e164(number: str, country: str) -> str | None:
+    """A number as a caller ID carries it, in E.164 if it is a valid phone number: in
+    national form for `country`, international, or international digits without their
+    `+` (some carriers send those). One reading for routing (caller lists, contacts) and
+    the call log, so that a contact recognised in one is recognised in the other."""
+    for text, region in ((number, country), ("+" + number.lstrip("+"), None)):
+        try:
+            parsed = phonenumbers.parse(text, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(parsed):
+            return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return None
+
+
 def national_digits(e164: str) -> str:
     """An E.164 number as dialled at home, digits only (`+33184800100` → `0184800100`)."""
     national = phonenumbers.format_number(

@@ -22,7 +22,14 @@ from datetime import datetime
 
 import phonenumbers
 
-from provisioning.numbering import Category, NotANumber, allowed, classify, format_for_carrier
+from provisioning.numbering import (
+    Category,
+    NotANumber,
+    allowed,
+    classify,
+    format_for_carrier,
+    to_e164,
+)
 from provisioning.validation import is_dialable
 from xmlcurl import fsnames as fs
 from xmlcurl.decisions import (
@@ -129,12 +136,7 @@ def _caller(request: CallRequest, tenant: TenantData, caller_line: LineData | No
     if caller_line is not None:
         e164 = presented_number(tenant, caller_line)
     elif not request.caller_withheld:
-        try:
-            parsed = phonenumbers.parse(request.caller_id_number, tenant.country)
-            if phonenumbers.is_valid_number(parsed):
-                e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-        except phonenumbers.NumberParseException:
-            pass
+        e164 = to_e164(request.caller_id_number, tenant.country)
     return Caller(
         number=request.caller_id_number,
         e164=e164,

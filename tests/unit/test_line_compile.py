@@ -373,6 +373,14 @@ def test_selective_reject_comes_first_and_never_reaches_voicemail():
     assert goes_to_voicemail(call(settings, caller="0655555555"))
 
 
+@pytest.mark.parametrize("presented", ["0611111111", "+33611111111", "33611111111"])
+def test_a_listed_caller_is_recognised_in_every_form_carriers_present(presented):
+    """The same reading of a caller's number as the call log's (numbering.to_e164):
+    some carriers send international digits without their +."""
+    settings = {"selective": {"reject": {"contacts": ["Mum"]}}}
+    assert call(settings, caller=presented).actions == REJECTED
+
+
 def test_anonymous_callers_rejected_when_asked():
     settings = {"selective": {"reject_anonymous": True}}
     assert call(settings, withheld=True).actions == (
