@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from provisioning.call_handling import stored_dnd_on
+
 # The forwards the page edits, in the order it shows them.
 FORWARDS = ("forward_always", "forward_no_answer", "forward_busy", "forward_unreachable")
 DEFAULT_NO_ANSWER_SECONDS = 20
@@ -42,12 +44,11 @@ def fields_of(call_handling: dict[str, Any]) -> ForwardingFields:
     after = no_answer.get("after")
     if after is None and no_answer.get("rings") is not None:
         after = no_answer["rings"] * 5
-    dnd = call_handling.get("do_not_disturb")
     caller_id = call_handling.get("caller_id") or {}
     return ForwardingFields(
         forwards,
         DEFAULT_NO_ANSWER_SECONDS if after is None else after,
-        bool(dnd and dnd.get("enabled", True)),
+        stored_dnd_on(call_handling),
         bool(caller_id.get("withhold")),
         bool(caller_id.get("hide_incoming")),
         caller_id.get("outgoing_number") or "",

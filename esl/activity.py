@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from provisioning import calendar as cal
+from provisioning.call_handling import stored_dnd_on
 from provisioning.document import DEFAULT_SCHEDULE, DEFAULT_SCHEDULE_PERIODS
 from provisioning.models import Channel, GroupMember, HuntGroup, Registration, Tenant, User
 
 from .handlers import INBOUND, OUTBOUND
-from .keys import dnd_on
 from .store import line_state
 
 
@@ -115,7 +115,7 @@ def build_activity(
     lines, absent, unavailable = [], [], []
     for user in users:
         handling = user.call_handling or {}
-        dnd = dnd_on(handling)
+        dnd = stored_dnd_on(handling)
         forward = handling.get("forward_always")
         forwarding = None
         if isinstance(forward, dict):

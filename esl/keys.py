@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from provisioning.call_handling import stored_dnd_on
 from xmlcurl import fsnames as fs
 
 KEY_PROTOS = (fs.PROTO_DND, fs.PROTO_GROUP)
@@ -50,11 +51,6 @@ class Key:
         return f"{self.user}@{self.domain}"
 
 
-def dnd_on(call_handling: dict[str, Any] | None) -> bool:
-    dnd = (call_handling or {}).get("do_not_disturb")
-    return isinstance(dnd, dict) and dnd.get("enabled", True) is not False
-
-
 def key_states(
     dnd_rows: Iterable[tuple[str, str, dict[str, Any] | None]],
     member_rows: Iterable[tuple[str, str, str, bool]],
@@ -64,7 +60,7 @@ def key_states(
     Keys not listed are off."""
     states: dict[Key, bool] = {}
     for extension, domain, call_handling in dnd_rows:
-        states[Key(fs.PROTO_DND, extension, domain)] = dnd_on(call_handling)
+        states[Key(fs.PROTO_DND, extension, domain)] = stored_dnd_on(call_handling)
     for domain, group, member, logged_in in member_rows:
         states[Key(fs.PROTO_GROUP, f"{group}-{member}", domain)] = bool(logged_in)
         whole = Key(fs.PROTO_GROUP, group, domain)

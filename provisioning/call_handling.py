@@ -11,8 +11,8 @@ from __future__ import annotations
 import contextlib
 import datetime
 import itertools
-from collections.abc import Callable
-from typing import Literal
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -174,6 +174,18 @@ class CallHandling(_Model):
     rule_lists: list[RuleList] = Field(default_factory=list, max_length=10)
     planner: Planner = Field(default_factory=Planner)
     caller_id: CallerId = Field(default_factory=CallerId)
+
+    @property
+    def dnd_on(self) -> bool:
+        return self.do_not_disturb is not None and self.do_not_disturb.enabled
+
+
+def stored_dnd_on(stored: Mapping[str, Any] | None) -> bool:
+    """`CallHandling.dnd_on`, read from the stored form (the model dumped without its
+    defaults, as `users.call_handling` keeps it) without building the model: the keys
+    and the activity view read it for every line of a tenant at once."""
+    dnd = (stored or {}).get("do_not_disturb")
+    return isinstance(dnd, Mapping) and dnd.get("enabled", True) is not False
 
 
 Fail = Callable[[str, str], None]

@@ -439,8 +439,8 @@ def route_to_line(call: CallToLine) -> Decision:
         if decided is not None:
             return decided
 
-    dnd = ch.do_not_disturb
-    if dnd is not None and dnd.enabled and not caller_matches_priority(dnd.priority_callers, call):
+    dnd = ch.do_not_disturb if ch.dnd_on else None
+    if dnd is not None and not caller_matches_priority(dnd.priority_callers, call):
         return _do_not_disturb(call)
 
     if not call.looped:

@@ -216,3 +216,21 @@ def test_canonical_form_round_trips():
 def test_forward_to_voicemail_needs_voicemail_on():
     raw = with_handling("1002", forward_busy={"to": "voicemail"})  # 1002 has voicemail off
     assert problems(raw)["users[2].call_handling.forward_busy.to"] == "the user's voicemail is off"
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        {},
+        {"do_not_disturb": {}},
+        {"do_not_disturb": {"enabled": False}},
+        {"do_not_disturb": {"enabled": True, "priority_callers": {"numbers": ["+33611111111"]}}},
+        {"forward_always": {"to": "voicemail"}},
+    ],
+)
+def test_do_not_disturb_reads_the_same_from_the_model_and_from_its_stored_form(stored):
+    from provisioning.call_handling import CallHandling, stored_dnd_on
+
+    model = CallHandling.model_validate(stored)
+    assert stored_dnd_on(model.model_dump(mode="json", exclude_defaults=True)) is model.dnd_on
+    assert stored_dnd_on(stored) is model.dnd_on
