@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
 
 from centrex.config import Settings
-from centrex.db import KeptConnections, make_engine, make_session_factory
+from centrex.db import KeptConnections, database_unavailable, make_engine, make_session_factory
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
     )
     app = Flask("centrex")
     configure_panel(app, settings)
-    engine = engine or make_engine(settings.effective_database_url)
+    engine = engine or make_engine(
+        settings.effective_database_url, answer_within=settings.database_timeout
+    )
     app.extensions["centrex"] = Services.of(settings, engine)
     app.register_blueprint(xmlcurl_blueprint)
     app.register_blueprint(cdr_blueprint)
@@ -60,7 +62,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
 
 
 def json_errors(app: Flask) -> None:
-    """API clients get JSON errors, never HTML pages or tracebacks."""
+    """API clients get JSON errors, never HTML pages or tracebacks; while the database
+    is down or silent everyone gets 503 and a word saying so (one log line)."""
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response | HTTPException:
@@ -72,7 +75,23 @@ def json_errors(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:
+        if database_unavailable(error):
+            return _database_unavailable(error)
         logging.getLogger("centrex").exception("unexpected error on %s", request.path)
         response = jsonify(error="internal error; it has been logged")
         response.status_code = 500
         return response
+
+
+def _database_unavailable(error: Exception) -> Response:
+    logging.getLogger("centrex").warning(
+        "%s %s: database unavailable (%s)", request.method, request.path, type(error).__name__
+    )
+    message = "the database is unavailable; try again in a moment"
+    if request.path.startswith("/api/"):
+        response = jsonify(error=message)
+    else:
+        response = Response(f"Service unavailable: {message}.\n", mimetype="text/plain")
+    response.status_code = 503
+    response.headers["Retry-After"] = "5"
+    return response

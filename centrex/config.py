@@ -36,6 +36,13 @@ def _positive(value: str) -> int:
     return number
 
 
+def _milliseconds(value: str) -> int:
+    number = int(value)
+    if not 0 < number <= 60_000:
+        raise ValueError
+    return number
+
+
 def _secret(value: str) -> str:
     if len(value) < 32:
         raise ValueError(value)
@@ -101,6 +108,12 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     workers: int = field(default_factory=_default_workers)
+    # Milliseconds a fetch or call record may take before the safe fallback (or a 503) is
+    # answered, whatever the database does.
+    fetch_deadline: int = 500
+    # Milliseconds the panel and the REST API wait for PostgreSQL to answer one round
+    # trip before giving up on the connection (503).
+    database_timeout: int = 5000
     log_level: str = "INFO"
     # FreeSWITCH event sockets the listener follows, "host:port" each.
     esl_nodes: tuple[str, ...] = ("127.0.0.1:8021",)
@@ -139,6 +152,8 @@ _PARSERS: dict[str, tuple[Callable[[str], Any], str]] = {
     "host": (str, "an address to listen on"),
     "port": (_port, "a TCP port number (1-65535)"),
     "workers": (_positive, "a whole number of worker processes, at least 1"),
+    "fetch_deadline": (_milliseconds, "milliseconds, 1-60000"),
+    "database_timeout": (_milliseconds, "milliseconds, 1-60000"),
     "log_level": (_log_level, "DEBUG, INFO, WARNING or ERROR"),
     "esl_nodes": (_esl_nodes, "host:port of each FreeSWITCH event socket, comma-separated"),
     "esl_password": (str, "the event socket password"),

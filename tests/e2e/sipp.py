@@ -220,6 +220,66 @@ def call(
     )
 
 
+def watcher(user: str, domain: str, key: str, states: list[str]) -> str:
+    """A phone's BLF key: SUBSCRIBE (Event: dialog) as `user` to `key` (`dnd+1001`,
+    `1001`…), answer the digest challenge, then answer every NOTIFY until one whose
+    dialog is in each of `states` has come, in that order (`confirmed`: lit,
+    `early`: blinking, `terminated`: off)."""
+
+    def subscribe(cseq: int, auth: bool) -> str:
+        return _message(
+            f"SUBSCRIBE sip:{key}@{domain} SIP/2.0",
+            "Via: SIP/2.0/UDP [local_ip]:[local_port];branch=[branch]",
+            f"From: <sip:{user}@{domain}>;tag=[pid]blf[call_number]",
+            f"To: <sip:{key}@{domain}>",
+            "Call-ID: [call_id]",
+            f"CSeq: {cseq} SUBSCRIBE",
+            f"Contact: <sip:{user}@[local_ip]:[local_port]>",
+            *(["[authentication]"] if auth else []),
+            "Event: dialog",
+            "Accept: application/dialog-info+xml",
+            "Expires: 300",
+            "Max-Forwards: 70",
+        )
+
+    ok = _message(
+        "SIP/2.0 200 OK",
+        "[last_Via:]",
+        "[last_From:]",
+        "[last_To:]",
+        "[last_Call-ID:]",
+        "[last_CSeq:]",
+        "Contact: <sip:[local_ip]:[local_port]>",
+    )
+    steps = [
+        f'<send retrans="500">{subscribe(1, False)}</send>',
+        '<recv response="401" auth="true" optional="true" next="challenged"/>',
+        '<recv response="407" auth="true"/>',
+        '<label id="challenged"/>',
+        f'<send retrans="500">{subscribe(2, True)}</send>',
+        '<recv response="200" optional="true" next="subscribed"/>',
+        '<recv response="202"/>',
+        '<label id="subscribed"/>',
+    ]
+    for k, state in enumerate(states):
+        steps += [
+            f'<label id="wait{k}"/>',
+            '<recv request="NOTIFY"><action>'
+            f'<ereg regexp="&lt;state[^&gt;]*&gt;{state}&lt;/state&gt;" search_in="body" '
+            f'check_it="false" assign_to="seen{k}"/>'
+            "</action></recv>",
+            f'<send next="got{k}" test="seen{k}">{ok}</send>',
+            f'<nop next="wait{k}"/>',
+            f'<label id="got{k}"/>',
+        ]
+    return (
+        _HEADER
+        + f'<scenario name="{user} watching {key}">\n'
+        + "\n".join(steps)
+        + "\n</scenario>\n"
+    )
+
+
 def command(
     scenario: str,
     workdir: Path,
@@ -230,6 +290,7 @@ def command(
     user: str = "",
     password: str = "",
     timeout: int = 40,
+    answer_notify: bool = True,
 ) -> list[str]:
     path = workdir / f"{name}.xml"
     path.write_text(scenario)
@@ -244,9 +305,7 @@ def command(
         "127.0.0.1",
         "-p",
         str(port),
-        # Answer NOTIFY (message waiting), OPTIONS and the like by themselves.
         "-nostdin",
-        "-aa",
         "-timeout",
         f"{timeout}s",
         "-timeout_error",
@@ -257,6 +316,9 @@ def command(
         "-message_file",
         str(workdir / f"{name}.messages"),
     ]
+    if answer_notify:
+        # Answer NOTIFY (message waiting), OPTIONS and the like by themselves.
+        argv.append("-aa")
     if user:
         argv += ["-au", user, "-ap", password]
     return argv

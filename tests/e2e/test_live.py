@@ -5,6 +5,8 @@ accepts, call records it posts, queues it loads from Centrex's configuration.
 
 from __future__ import annotations
 
+import socket
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -17,8 +19,9 @@ from centrex.config import Settings
 from esl.listener import Listener
 from provisioning.models import CallRecord, LineState, Registration, User
 from tests.conftest import apply_raw, demo_document
-from tests.e2e.conftest import DOMAIN, ESL_PASSWORD, Centrex, Node
-from tests.e2e.test_freeswitch import call, phone, phone_saw, register, unregister
+from tests.e2e import sipp
+from tests.e2e.conftest import DOMAIN, ESL_PASSWORD, Centrex, Node, free_port, stop
+from tests.e2e.test_freeswitch import PASSWORDS, call, phone, phone_saw, register, unregister
 
 pytestmark = pytest.mark.e2e
 
@@ -120,6 +123,51 @@ def test_keys_the_listener_lights_are_accepted(
     for on in (True, False):
         node.sendevent("PRESENCE_IN", presence.key_presence(Key("dnd", "1001", DOMAIN), on))
         node.sendevent("PRESENCE_IN", presence.key_presence(Key("grp", "5000-1001", DOMAIN), on))
+
+
+def test_a_phone_watching_a_colleague_s_dnd_key_sees_it_lit_then_put_out(
+    centrex: Centrex, freeswitch: Node, listener: Listener
+):
+    """A BLF key on 1002's phone subscribed to `dnd+1001`: lit (a dialog `confirmed`) by
+    the listener's answer to FreeSWITCH's probe while 1001 is in do-not-disturb, put out
+    (`terminated`) once 1001 turns it off and the listener publishes the change."""
+
+    def do_not_disturb(on: bool) -> None:
+        raw = demo_document(DOMAIN)
+        (user,) = [u for u in raw["users"] if u["extension"] == "1001"]
+        user.setdefault("call_handling", {})["do_not_disturb"] = {"enabled": on}
+        apply_raw(centrex.engine, raw)
+        listener.refresh_keys()
+
+    do_not_disturb(True)
+    name = "blf-1002-dnd-1001"
+    watching = subprocess.Popen(
+        sipp.command(
+            sipp.watcher("1002", DOMAIN, "dnd+1001", ["confirmed", "terminated"]),
+            freeswitch.workdir,
+            name,
+            freeswitch.remote,
+            port=free_port(socket.SOCK_DGRAM),
+            user="1002",
+            password=PASSWORDS["1002"],
+            answer_notify=False,
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    trace = freeswitch.workdir / f"{name}.messages"
+
+    def seen(state: str) -> bool:
+        return f"<state>{state}</state>" in (trace.read_text() if trace.exists() else "")
+
+    try:
+        until(lambda: seen("confirmed"))
+        do_not_disturb(False)
+        until(lambda: seen("terminated"))
+        output, _ = in_background(watching.communicate, None, 20)
+        assert watching.returncode == 0, output.decode()[-2000:]
+    finally:
+        stop(watching)
 
 
 def test_queues_load_from_centrex_and_agents_are_set(centrex: Centrex, freeswitch: Node):
