@@ -1,4 +1,5 @@
-"""Engine and session factory; schema migrations through Alembic.
+"""Engine and session factory; deadlines on database work; schema migrations through
+Alembic.
 
 Nothing connects at import time: `make_engine` is called by the bootstrap.
 """
@@ -6,15 +7,22 @@ Nothing connects at import time: `make_engine` is called by the bootstrap.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
+import signal
+import sys
+import threading
+import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,7 +33,9 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(provisioning.__file__).resolve().parent / "migrations"
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, answer_within: int | None = None, **kwargs: Any) -> Engine:
+    """`answer_within`: milliseconds PostgreSQL may leave one round trip unanswered
+    before the connection is given up (servers only: a migration may take longer)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -53,9 +63,123 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # A database that does not answer must not hold a FreeSWITCH thread for long:
     # fail fast and let the caller answer its safe fallback.
     connect_args = {"connect_timeout": 2} if parsed.get_backend_name() == "postgresql" else {}
-    return create_engine(
+    engine = create_engine(
         url, pool_pre_ping=True, pool_timeout=2, connect_args=connect_args, **kwargs
     )
+    if answer_within and parsed.get_driver_name() == "psycopg":
+        answering = _answering_connection()
+
+        @event.listens_for(engine, "do_connect")
+        def _connect(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+            conn = answering.connect(*cargs, **cparams)
+            conn.answer_within = answer_within / 1000
+            return conn
+
+    return engine
+
+
+@functools.cache
+def _answering_connection() -> Any:
+    """psycopg's connection, giving up on a round trip left unanswered too long.
+
+    A server stopped dead (SIGSTOP, a hung host whose kernel still acknowledges) never
+    answers, and neither TCP nor the server's own timeouts notice: without a limit here
+    a request would wait for ever. The limit is `answer_within`, or what is left of the
+    current `deadline` if that is less: psycopg's wait loop (in C) is not interrupted
+    by the deadline's signal. The connection is then closed, so that SQLAlchemy
+    discards it (and the pool's others) instead of rolling it back.
+    """
+    import psycopg
+
+    class AnsweringConnection(psycopg.Connection):
+        answer_within: float | None = None
+
+        def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
+            left = _time_left()
+            limit = timeout or self.answer_within
+            if left is not None and (limit is None or left < limit):
+                limit = max(left, 0.001)
+            try:
+                return super().wait(gen, interval, limit)
+            except psycopg.OperationalError:
+                if self.info.transaction_status == psycopg.pq.TransactionStatus.ACTIVE:
+                    # Abandoned while the server still owes an answer: unusable.
+                    self.close()
+                if left is not None and _time_left() == 0:
+                    raise DeadlineExceeded from None
+                raise
+
+    return AnsweringConnection
+
+
+class DeadlineExceeded(BaseException):
+    """The work took longer than its deadline and was interrupted where it stood.
+
+    A BaseException, as KeyboardInterrupt is: SQLAlchemy then discards a connection
+    interrupted in the middle of a statement instead of rolling it back (which would
+    wait on the same silent server), and `except Exception` does not swallow it.
+    """
+
+
+@contextlib.contextmanager
+def deadline(milliseconds: int) -> Iterator[None]:
+    """Interrupt the block with DeadlineExceeded after `milliseconds` (a real-time
+    interval timer; SIGALRM). It fires again every 100 ms until the block ends, so that
+    a clean-up blocked on the same database is interrupted too; PostgreSQL's round trips
+    on a server's engine are bounded by the time left (see `make_engine`). Only in the
+    main thread of a process whose worker serves one request at a time (gunicorn's sync
+    workers, the tests); elsewhere the block runs without a deadline."""
+    global _armed, _deadline_at
+    if threading.current_thread() is not threading.main_thread() or _greenlets():
+        yield
+        return
+    if signal.getsignal(signal.SIGALRM) is not _deadline_passed:
+        signal.signal(signal.SIGALRM, _deadline_passed)
+    _deadline_at = time.monotonic() + milliseconds / 1000
+    _armed = True
+    signal.setitimer(signal.ITIMER_REAL, milliseconds / 1000, 0.1)
+    try:
+        yield
+    finally:
+        _deadline_at = None
+        while _armed:
+            try:
+                _armed = False  # first: a signal already on its way then raises nothing
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            except DeadlineExceeded:  # fired just before: the block has ended anyway
+                _armed = True
+
+
+_armed = False
+_deadline_at: float | None = None
+
+
+def _time_left() -> float | None:
+    """Seconds left before the current deadline (0 once passed), None without one."""
+    at = _deadline_at
+    return None if at is None else max(at - time.monotonic(), 0.0)
+
+
+def _deadline_passed(_signum: int, _frame: FrameType | None) -> None:
+    if _armed:
+        raise DeadlineExceeded
+
+
+@functools.cache
+def _greenlets() -> bool:
+    """Whether gevent has patched this process (SIGALRM would land in any greenlet)."""
+    monkey = sys.modules.get("gevent.monkey")
+    return bool(monkey and monkey.is_module_patched("socket"))
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether an error says the database cannot be reached or did not answer in time
+    (and not that a request or its data was wrong)."""
+    if isinstance(error, DeadlineExceeded | sa_exc.OperationalError | sa_exc.InterfaceError):
+        return True
+    if isinstance(error, sa_exc.TimeoutError):  # no pooled connection came free
+        return True
+    return isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated
 
 
 T = TypeVar("T")
@@ -71,7 +195,8 @@ class KeptConnections:
     (PostgreSQL begins one implicitly; SQLite begins none for reads), so it holds no
     snapshot and no lock meanwhile. One that fails is closed and the read runs once
     more on a fresh one: a kept connection may have died with the database server
-    since it was last used, which the pool's ping would have caught.
+    since it was last used, which the pool's ping would have caught. A read interrupted
+    by its deadline is not run again: its connection is discarded unused.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -90,6 +215,9 @@ class KeptConnections:
         if kept is not None:
             try:
                 return self._give_back(kept, read(kept))
+            except DeadlineExceeded:
+                self._discard(kept)
+                raise
             except Exception:
                 log.info("kept database connection failed; reading again on a fresh one")
                 self._discard(kept)
@@ -99,7 +227,7 @@ class KeptConnections:
         conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         try:
             return self._give_back(conn, read(conn))
-        except Exception:
+        except BaseException:
             self._discard(conn)
             raise
 
@@ -120,6 +248,7 @@ class KeptConnections:
 
     @staticmethod
     def _discard(conn: Connection) -> None:
+        # Closed without a word to the server (which may be the one that went silent).
         with contextlib.suppress(Exception):  # already unusable: nothing more to release
             conn.invalidate()
             conn.close()

@@ -3,7 +3,8 @@
 FreeSWITCH counts only a 200 as delivered; after its last try it writes the record
 into its err-log-dir, which `esl.calllog.import_error_dir` imports later. So: 200 once
 the record is stored (or was already, or concerns no user), 503 while the database
-cannot take it, 400 for a body that is no record, 401 without the credentials.
+cannot take it (down, or silent past `CENTREX_FETCH_DEADLINE`), 400 for a body that is no
+record, 401 without the credentials.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy.exc import SQLAlchemyError
 
+from centrex.db import DeadlineExceeded, deadline
 from esl import calllog
 from esl.cdr import NotACdr, xml_from_body
 from xmlcurl.auth import CHALLENGE, switch_authorised
@@ -35,23 +37,26 @@ def post_cdr() -> Response:
     if not switch_authorised():
         log.warning("call record %s from %s refused: bad credentials", leg, request.remote_addr)
         return _answer(401, "unauthorised", headers=CHALLENGE)
-    body = request.stream.read(_MAX_BODY + 1)
+    try:
+        body = request.stream.read(_MAX_BODY + 1)
+    except OSError as exc:  # the client stopped sending (the server's read timeout)
+        log.warning("call record %s not read: %s", leg, exc)
+        return _answer(400, "request body not received")
     if len(body) > _MAX_BODY:
         log.warning("call record %s refused: larger than %d bytes", leg, _MAX_BODY)
         return _answer(413, "too large")
     services = current_app.extensions["centrex"]
     try:
         xml = xml_from_body(body)
-        with services.sessions.begin() as session:
+        with deadline(services.settings.fetch_deadline), services.sessions.begin() as session:
             recorded = calllog.record_cdr(session, xml, services.settings.default_country)
     except NotACdr as exc:
         log.warning("call record %s refused: %s", leg, exc)
         return _answer(400, f"not a call record: {exc}")
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, DeadlineExceeded) as exc:
         # No traceback: FreeSWITCH tries again, then leaves the record for the import.
-        log.warning(
-            "call record %s not stored, database unavailable: %s", leg, exc.__class__.__name__
-        )
+        why = "no answer in time" if isinstance(exc, DeadlineExceeded) else type(exc).__name__
+        log.warning("call record %s not stored, database unavailable: %s", leg, why)
         return _answer(503, "database unavailable, try again")
     log.info("call record %s stored: %s", recorded.uuid, recorded.entries or "no user concerned")
     return _answer(200, "stored")

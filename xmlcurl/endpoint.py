@@ -1,9 +1,11 @@
 """The mod_xml_curl HTTP endpoint: `POST /xmlcurl`, HTTP basic auth.
 
-Thin: authenticate, parse, load, compile, render. Whatever goes wrong — database down,
-an odd request, a bug — FreeSWITCH still gets a well-formed answer at once: for the
-dialplan a clean rejection of the call, otherwise "not found" (FreeSWITCH then uses its
-static XML, which lets nobody in). The failure is logged, never sent back.
+Thin: authenticate, parse, load, compile, render. Whatever goes wrong — database down
+or silent, an odd request, a bug — FreeSWITCH still gets a well-formed answer at once:
+for the dialplan a clean rejection of the call, otherwise "not found" (FreeSWITCH then
+uses its static XML, which lets nobody in). A fetch that has not been answered within
+its deadline (`CENTREX_FETCH_DEADLINE`) is abandoned for that answer. The failure is
+logged, never sent back.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import TypeVar
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy import Connection, Engine
 
-from centrex.db import KeptConnections
+from centrex.db import DeadlineExceeded, KeptConnections, database_unavailable, deadline
 from xmlcurl import configuration, loader, render
 from xmlcurl import fsnames as fs
 from xmlcurl.auth import CHALLENGE, switch_authorised
@@ -56,7 +58,15 @@ def _body() -> bytes:
         length = min(int(request.environ.get("CONTENT_LENGTH") or 0), _MAX_BODY)
     except ValueError:
         return b""
-    return request.environ["wsgi.input"].read(length) if length > 0 else b""
+    if length <= 0:
+        return b""
+    try:
+        body: bytes = request.environ["wsgi.input"].read(length)
+    except OSError as exc:  # the client stopped sending (the server's read timeout)
+        log.warning("xml_curl request from %s not read: %s", request.remote_addr, exc)
+        return b""
+    # Never route on part of a request (a variable missing may change the decision).
+    return body if len(body) == length else b""
 
 
 def _dialplan(fields: dict[str, str]) -> bytes:
@@ -155,6 +165,25 @@ def _fallback(section: str, fields: dict[str, str]) -> bytes:
         return render.not_found()
 
 
+def _log_failure(section: str, error: BaseException) -> None:
+    """The database down or silent is expected now and then: one line, no traceback."""
+    if isinstance(error, DeadlineExceeded):
+        deadline_ms = current_app.extensions["centrex"].settings.fetch_deadline
+        log.warning(
+            "xml_curl %s request not answered within %d ms; answering the safe fallback",
+            section,
+            deadline_ms,
+        )
+    elif database_unavailable(error):
+        log.warning(
+            "xml_curl %s request: database unavailable (%s); answering the safe fallback",
+            section,
+            type(error).__name__,
+        )
+    else:
+        log.exception("xml_curl %s request failed; answering the safe fallback", section)
+
+
 @blueprint.post("/xmlcurl")
 def fetch() -> Response:
     if not switch_authorised():
@@ -169,11 +198,12 @@ def fetch() -> Response:
     fields: dict[str, str] = {}
     section = ""
     try:
-        fields = parse_fields(_body())
-        section = fields.get(fs.SECTION, "")
-        body = _SECTIONS.get(section, _not_served)(fields)
-    except Exception:
-        log.exception("xml_curl %s request failed; answering the safe fallback", section or "?")
+        with deadline(current_app.extensions["centrex"].settings.fetch_deadline):
+            fields = parse_fields(_body())
+            section = fields.get(fs.SECTION, "")
+            body = _SECTIONS.get(section, _not_served)(fields)
+    except (Exception, DeadlineExceeded) as error:
+        _log_failure(section or "?", error)
         body = _fallback(section, fields)
     log.debug("xml_curl %s answered in %.1f ms", section, (time.perf_counter() - started) * 1e3)
     return Response(body, mimetype=XML_MIMETYPE)

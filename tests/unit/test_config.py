@@ -21,6 +21,12 @@ def test_panel_cookies_are_secure_unless_told_otherwise(tmp_path):
     assert load_settings({"CENTREX_CONFIG": str(config)}).secure_cookies is False
 
 
+def test_fetches_answer_within_half_a_second_whatever_the_database_does():
+    s = load_settings({})
+    assert (s.fetch_deadline, s.database_timeout) == (500, 5000)
+    assert load_settings({"CENTREX_FETCH_DEADLINE": "300"}).fetch_deadline == 300
+
+
 def test_file_then_environment_wins(tmp_path):
     config = tmp_path / "centrex.toml"
     config.write_text('port = 9000\nhost = "0.0.0.0"\nxmlcurl_credentials = "fs:secret"\n')
@@ -38,6 +44,8 @@ def test_file_then_environment_wins(tmp_path):
         ({"CENTREX_DEFAULT_COUNTRY": "ZZ"}, "CENTREX_DEFAULT_COUNTRY"),
         ({"CENTREX_CONFIG": "/nonexistent.toml"}, "cannot read"),
         ({"CENTREX_SECURE_COOKIES": "maybe"}, "CENTREX_SECURE_COOKIES"),
+        ({"CENTREX_FETCH_DEADLINE": "0"}, "CENTREX_FETCH_DEADLINE: expected milliseconds"),
+        ({"CENTREX_DATABASE_TIMEOUT": "5s"}, "CENTREX_DATABASE_TIMEOUT"),
     ],
 )
 def test_bad_values_are_named(env, message):
