@@ -1,10 +1,11 @@
 """The ceiling: `python -m bench.ceiling`, what the server stack costs when Centrex does
 no work at all.
 
-Same settings (CENTREX_* variables), same gunicorn options (`gunicorn_options`), same
-Flask app factory as `centrex serve`, plus one bench-only route, `POST /bench/constant`,
-that reads the request body like the real endpoint and answers the fixed document
-named by BENCH_CONSTANT_FILE (a real dialplan answer, so that both send as many bytes).
+Same settings (CENTREX_* variables), same gunicorn options and Flask application as the
+switch side of `centrex serve` (`switch_options`, `create_app(side=SWITCH)`), plus one
+bench-only route, `POST /bench/constant`, that reads the request body like the real
+endpoint and answers the fixed document named by BENCH_CONSTANT_FILE (a real dialplan
+answer, so that both send as many bytes).
 Production code gains no route: the route exists only in this process.
 """
 
@@ -17,13 +18,13 @@ from typing import Any
 from flask import Flask, Response, request
 from gunicorn.app.base import BaseApplication
 
-from centrex.app import create_app
+from centrex.app import SWITCH, create_app
 from centrex.config import Settings, load_settings, require
-from centrex.server import gunicorn_options, ready_to_serve
+from centrex.server import ready_to_serve, switch_options
 
 
 def ceiling_app(settings: Settings, constant: bytes) -> Flask:
-    app = create_app(settings)
+    app = create_app(settings, side=SWITCH)
 
     def constant_document() -> Response:
         length = int(request.environ.get("CONTENT_LENGTH") or 0)
@@ -41,7 +42,7 @@ class CeilingServer(BaseApplication):
         super().__init__()
 
     def load_config(self) -> None:
-        for key, value in gunicorn_options(self.settings).items():
+        for key, value in switch_options(self.settings).items():
             self.cfg.set(key, value)
 
     def load(self) -> Any:

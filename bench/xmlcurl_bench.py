@@ -279,6 +279,8 @@ def server(command: list[str], env: dict[str, str], log: Path) -> Iterator[Serve
     group afterwards, whatever happened."""
     port = free_port()
     env = {**os.environ, **env, "CENTREX_HOST": "127.0.0.1", "CENTREX_PORT": str(port)}
+    # `centrex serve` also serves the panel and the REST API, on a port of their own.
+    env["CENTREX_PANEL_PORT"] = env.get("CENTREX_PANEL_PORT") or str(free_port())
     # The working tree's code, whatever the virtualenv's (editable) install maps.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(BENCH.parent), env.get("PYTHONPATH")]))
     with log.open("ab") as out:

@@ -1,4 +1,5 @@
-"""`create_app`: the Flask application serving xml_curl and the REST API."""
+"""`create_app`: the Flask application serving FreeSWITCH (xml_curl, call records), the
+panel and the REST API — all of it, or one side (see centrex.server)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ from werkzeug.exceptions import HTTPException
 
 from centrex.config import Settings
 from centrex.db import KeptConnections, database_unavailable, make_engine, make_session_factory
+
+# What each side of the server serves (centrex.server runs each in a pool of its own).
+SWITCH = "switch"  # FreeSWITCH: /xmlcurl and /cdr
+PEOPLE = "people"  # the panel (/panel) and the REST API (/api)
 
 
 @dataclass(frozen=True)
@@ -29,7 +34,9 @@ class Services:
         return cls(settings, engine, make_session_factory(engine), KeptConnections(engine))
 
 
-def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
+def create_app(settings: Settings, engine: Engine | None = None, side: str | None = None) -> Flask:
+    """The application; `side` SWITCH or PEOPLE serves only that side's routes (None:
+    everything, as tests and single-threaded servers want)."""
     from admin import blueprint as admin_blueprint
     from admin import configure_panel
     from esl.calls_api import blueprint as calls_blueprint
@@ -46,11 +53,13 @@ def create_app(settings: Settings, engine: Engine | None = None) -> Flask:
         settings.effective_database_url, answer_within=settings.database_timeout
     )
     app.extensions["centrex"] = Services.of(settings, engine)
-    app.register_blueprint(xmlcurl_blueprint)
-    app.register_blueprint(cdr_blueprint)
-    app.register_blueprint(api_blueprint, url_prefix="/api/v1")
-    app.register_blueprint(calls_blueprint, url_prefix="/api/v1")
-    app.register_blueprint(admin_blueprint, url_prefix="/panel")
+    if side in (None, SWITCH):
+        app.register_blueprint(xmlcurl_blueprint)
+        app.register_blueprint(cdr_blueprint)
+    if side in (None, PEOPLE):
+        app.register_blueprint(api_blueprint, url_prefix="/api/v1")
+        app.register_blueprint(calls_blueprint, url_prefix="/api/v1")
+        app.register_blueprint(admin_blueprint, url_prefix="/panel")
 
     json_errors(app)
 

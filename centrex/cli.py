@@ -1,6 +1,8 @@
 """The `centrex` command.
 
-    centrex serve [--host H] [--port P] [--workers N]   xml_curl endpoints + REST API
+    centrex serve [--host H] [--port P] [--workers N] [--panel-port P]
+                                                       xml_curl and call records on one
+                                                       port, the panel and REST API on another
     centrex esl                                        the event-socket listener + live API
     centrex db upgrade                                 create or migrate the schema
     centrex apply FILE [--dry-run]                     create/update a tenant from a document
@@ -46,7 +48,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from centrex.config import ConfigError, Settings, load_settings, require
+from centrex.config import ConfigError, Settings, environment, load_settings, require
 from centrex.db import make_engine, make_session_factory, upgrade
 from provisioning import accounts, media, reminders, service, summary
 from provisioning.document import (
@@ -68,8 +70,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     require(settings, "xmlcurl_credentials")
     from centrex.server import serve
 
-    serve(settings)
-    return 0
+    return serve(settings)
 
 
 def cmd_esl(settings: Settings, _args: argparse.Namespace) -> int:
@@ -386,6 +387,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         for extension, password in panel_passwords.items():
             accounts.set_password(session, args.domain, extension, password)
     url = f"http://{settings.host}:{settings.port}"
+    people = f"http://{settings.host}:{settings.panel_port}"
     print(f"""
 Centrex demo — database {settings.effective_database_url}
   tenant {args.domain}: {"created" if report.created else "up to date"}
@@ -402,14 +404,14 @@ Demo phones (SIP domain and realm {args.domain}, FreeSWITCH port 5060):""")
     print(
         f"""  voicemail: dial *318 from your phone
 
-Panel: {url}/panel/   (log in as extension@{args.domain}; 1000 manages the users)"""
+Panel: {people}/panel/   (log in as extension@{args.domain}; 1000 manages the users)"""
     )
     for user in doc.users:
         print(f"  {user.extension}@{args.domain}  panel password {panel_passwords[user.extension]}")
     print(
         f"""
 
-REST API: {url}/api/v1/tenants/{args.domain}   (Authorization: Bearer {token})
+REST API: {people}/api/v1/tenants/{args.domain}   (Authorization: Bearer {token})
 Live activity: http://{settings.host}:{settings.live_port}/api/v1/tenants/{args.domain}/activity
   (the event-socket listener follows {", ".join(settings.esl_nodes)})
 """,
@@ -428,14 +430,7 @@ Live activity: http://{settings.host}:{settings.live_port}/api/v1/tenants/{args.
 
 def _start_listener(settings: Settings) -> subprocess.Popen[bytes]:
     """`centrex esl` beside the server, with the same settings."""
-    env = dict(os.environ)
-    env.update(
-        {
-            f"CENTREX_{name.upper()}": ",".join(value) if isinstance(value, tuple) else str(value)
-            for name, value in dataclasses.asdict(settings).items()
-            if name != "workers"
-        }
-    )
+    env = {**os.environ, **environment(settings)}
     env["CENTREX_DATABASE_URL"] = settings.effective_database_url
     return subprocess.Popen([sys.executable, "-m", "centrex.cli", "esl"], env=env)
 
@@ -448,6 +443,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port")
     serve.add_argument("--workers")
+    serve.add_argument("--panel-port", help="where the panel and the REST API answer")
     serve.set_defaults(run=cmd_serve)
 
     sub.add_parser(
@@ -554,13 +550,14 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--domain", default="127.0.0.1", help="the demo tenant's SIP domain")
     demo.add_argument("--host")
     demo.add_argument("--port")
+    demo.add_argument("--panel-port")
     demo.set_defaults(run=cmd_demo)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    overrides = {k: getattr(args, k, None) for k in ("host", "port", "workers")}
+    overrides = {k: getattr(args, k, None) for k in ("host", "port", "workers", "panel_port")}
     try:
         settings = load_settings(os.environ, **overrides)
         return int(args.run(settings, args))

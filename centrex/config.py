@@ -95,6 +95,10 @@ def _default_workers() -> int:
     return 2 * (os.cpu_count() or 1) + 1
 
 
+def _default_panel_workers() -> int:
+    return os.cpu_count() or 1
+
+
 @dataclass(frozen=True)
 class Settings:
     # Where everything is stored; SQLite file by default, postgresql+psycopg://… to scale out.
@@ -108,9 +112,15 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     workers: int = field(default_factory=_default_workers)
+    # The panel and the REST API: a port and worker processes of their own, so that
+    # FreeSWITCH's fetches never wait behind people or slow clients.
+    panel_port: int = 8082
+    panel_workers: int = field(default_factory=_default_panel_workers)
     # Milliseconds a fetch or call record may take before the safe fallback (or a 503) is
     # answered, whatever the database does.
     fetch_deadline: int = 500
+    # Milliseconds FreeSWITCH's side waits for a request's next bytes.
+    read_timeout: int = 1000
     # Milliseconds the panel and the REST API wait for PostgreSQL to answer one round
     # trip before giving up on the connection (503).
     database_timeout: int = 5000
@@ -152,7 +162,10 @@ _PARSERS: dict[str, tuple[Callable[[str], Any], str]] = {
     "host": (str, "an address to listen on"),
     "port": (_port, "a TCP port number (1-65535)"),
     "workers": (_positive, "a whole number of worker processes, at least 1"),
+    "panel_port": (_port, "a TCP port number (1-65535)"),
+    "panel_workers": (_positive, "a whole number of worker processes, at least 1"),
     "fetch_deadline": (_milliseconds, "milliseconds, 1-60000"),
+    "read_timeout": (_milliseconds, "milliseconds, 1-60000"),
     "database_timeout": (_milliseconds, "milliseconds, 1-60000"),
     "log_level": (_log_level, "DEBUG, INFO, WARNING or ERROR"),
     "esl_nodes": (_esl_nodes, "host:port of each FreeSWITCH event socket, comma-separated"),
@@ -203,6 +216,18 @@ def require(settings: Settings, *names: str) -> None:
     if missing:
         lines = [f"{PREFIX}{n.upper()} is not set: expected {_PARSERS[n][1]}" for n in missing]
         raise ConfigError("\n".join(lines))
+
+
+def environment(settings: Settings) -> dict[str, str]:
+    """The settings as `CENTREX_*` variables, for a process started with them (unset
+    values left out, so that the child reads them as unset)."""
+    env = {}
+    for name in _PARSERS:
+        value = getattr(settings, name)
+        text = ",".join(value) if isinstance(value, tuple) else str(value)
+        if text:
+            env[PREFIX + name.upper()] = text
+    return env
 
 
 SETTING_NAMES = [f.name for f in fields(Settings)]

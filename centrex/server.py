@@ -1,23 +1,54 @@
-"""Serving the Flask application with gunicorn (pre-forked worker processes).
+"""Serving the Flask application with gunicorn: two servers, one for FreeSWITCH and one
+for people, so that neither can make the other wait.
 
-Each FreeSWITCH fetch blocks a FreeSWITCH thread until answered, so fetches are served
-by several processes in parallel; the database engine is created in each worker after
-the fork (connections must not be shared across processes).
+- The switch side (`CENTREX_PORT`): xml_curl fetches and call records. Each fetch
+  blocks a FreeSWITCH thread until answered, so fetches are served by several
+  pre-forked processes in parallel, each serving one request at a time (gunicorn's sync
+  workers: the cheapest per fetch). A client that stops sending frees its worker after
+  `CENTREX_READ_TIMEOUT`, and connections on which nothing has been sent yet are not
+  even handed to a worker (TCP_DEFER_ACCEPT).
+- The people side (`CENTREX_PANEL_PORT`): the panel and the REST API, in gevent
+  workers (centrex.people_worker): an idle or slow browser, or hundreds of them, holds
+  a greenlet, never a process, and costs the switch side nothing.
+
+`centrex serve` starts both as child processes (`python -m centrex.server SIDE`), passes
+them Ctrl-C, SIGTERM and SIGHUP, and stops the other when one ends. The database engine
+is created in each worker after the fork (connections must not be shared across
+processes).
 """
 
 from __future__ import annotations
 
 import gc
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.http.errors import NoMoreData
+from gunicorn.workers.sync import SyncWorker
 
-from centrex.config import Settings
+from centrex.app import PEOPLE, SWITCH
+from centrex.config import Settings, environment, load_settings, require
+
+# A fetch takes milliseconds; a worker stuck for 30 s is broken, not busy.
+WORKER_TIMEOUT = 30
+GRACEFUL_TIMEOUT = 10
+# People's side: how long a browser may keep a connection idle between requests, and
+# take to send a request's headers (gunicorn's keepalive, with gevent workers); and how
+# long it may send nothing while a request's body comes (slow links upload media).
+PEOPLE_KEEPALIVE = 5
+PEOPLE_READ_TIMEOUT = 10.0
 
 
 class _Gunicorn(BaseApplication):
-    def __init__(self, settings: Settings, options: dict[str, Any]):
+    def __init__(self, settings: Settings, side: str, options: dict[str, Any]):
         self.settings = settings
+        self.side = side
         self.options = options
         super().__init__()
 
@@ -28,7 +59,7 @@ class _Gunicorn(BaseApplication):
     def load(self) -> Any:
         from centrex.app import create_app
 
-        return ready_to_serve(create_app(self.settings))
+        return ready_to_serve(create_app(self.settings, side=self.side))
 
 
 def ready_to_serve(app: Any) -> Any:
@@ -40,18 +71,139 @@ def ready_to_serve(app: Any) -> Any:
     return app
 
 
-def gunicorn_options(settings: Settings) -> dict[str, Any]:
+class SwitchWorker(SyncWorker):
+    """gunicorn's sync worker, whose reads give up on a client that has sent nothing for
+    `CENTREX_READ_TIMEOUT` (partial headers, a body that never comes, no FIN after the
+    answer): the worker is free again at once, where a plain sync worker waits until
+    gunicorn kills it (or 2 s for the FIN)."""
+
+    def accept(self, listener: Any) -> None:
+        client, addr = listener.accept()
+        timed = _ReadTimeoutSocket(client.family, client.type, client.proto, client.detach())
+        timed.limit = self.app.settings.read_timeout / 1000
+        timed.settimeout(timed.limit)
+        self.handle(listener, timed, addr)
+
+
+class _ReadTimeoutSocket(socket.socket):
+    """A client's socket that never waits longer than `limit` (whatever timeout gunicorn
+    sets later), and whose silence past it reads as the client giving up (gunicorn's
+    NoMoreData): the request is dropped with a debug line, not a traceback, and an
+    unfinished body never reaches the application as a complete one."""
+
+    limit: float
+
+    def settimeout(self, value: float | None) -> None:
+        super().settimeout(self.limit if value is None else min(value, self.limit))
+
+    def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        try:
+            return super().recv(bufsize, flags)
+        except TimeoutError:
+            raise NoMoreData() from None
+
+
+def _defer_accept(arbiter: Any) -> None:
+    """The kernel hands a connection to a worker only once its first bytes are in: a
+    client that connects and says nothing costs no worker (Linux)."""
+    for listener in arbiter.LISTENERS:
+        listener.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, 5)
+
+
+def switch_options(settings: Settings) -> dict[str, Any]:
     return {
         "bind": f"{settings.host}:{settings.port}",
         "workers": settings.workers,
-        "worker_class": "sync",
-        # A fetch takes milliseconds; a worker stuck for 30 s is broken, not busy.
-        "timeout": 30,
-        "graceful_timeout": 10,
+        "worker_class": SwitchWorker,
+        "timeout": WORKER_TIMEOUT,
+        "graceful_timeout": GRACEFUL_TIMEOUT,
+        "when_ready": _defer_accept,
         "loglevel": settings.log_level.lower(),
         "accesslog": None,
+        # Two servers (and the bench's ceiling) would share its one default path.
+        "control_socket_disable": True,
+        "proc_name": "centrex-switch",
     }
 
 
-def serve(settings: Settings) -> None:
-    _Gunicorn(settings, gunicorn_options(settings)).run()
+def people_options(settings: Settings) -> dict[str, Any]:
+    return {
+        "bind": f"{settings.host}:{settings.panel_port}",
+        "workers": settings.panel_workers,
+        "worker_class": "centrex.people_worker.PeopleWorker",
+        "worker_connections": 1000,
+        "keepalive": PEOPLE_KEEPALIVE,
+        "timeout": WORKER_TIMEOUT,
+        "graceful_timeout": GRACEFUL_TIMEOUT,
+        "loglevel": settings.log_level.lower(),
+        "accesslog": None,
+        "control_socket_disable": True,
+        "proc_name": "centrex-people",
+    }
+
+
+OPTIONS = {SWITCH: switch_options, PEOPLE: people_options}
+
+
+def serve_side(settings: Settings, side: str) -> None:
+    """One side's gunicorn, in this process, until it is stopped."""
+    _Gunicorn(settings, side, OPTIONS[side](settings)).run()
+
+
+def serve(settings: Settings) -> int:
+    """Both sides, each a gunicorn in a child process of its own; returns the exit
+    status of the first that ended (both are stopped by then)."""
+    env = {
+        **os.environ,
+        **environment(settings),
+        "CENTREX_DATABASE_URL": settings.effective_database_url,
+    }
+    command = [sys.executable, "-m", "centrex.server"]
+    children = [subprocess.Popen([*command, side], env=env) for side in OPTIONS]
+
+    def forward(signum: int, _frame: Any) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signum)
+
+    handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {signum: signal.signal(signum, forward) for signum in handled}
+    try:
+        ended = _first_to_end(children)
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=GRACEFUL_TIMEOUT + 5)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return ended.returncode
+
+
+def _first_to_end(children: list[subprocess.Popen[bytes]]) -> subprocess.Popen[bytes]:
+    pidfds = {os.pidfd_open(child.pid): child for child in children}
+    try:
+        ready, _, _ = select.select(list(pidfds), [], [])
+        ended = pidfds[ready[0]]
+        ended.wait()
+        return ended
+    finally:
+        for fd in pidfds:
+            os.close(fd)
+
+
+def main(side: str) -> None:
+    settings = load_settings()
+    require(settings, "xmlcurl_credentials")
+    serve_side(settings, side)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2 or sys.argv[1] not in OPTIONS:
+        sys.exit(f"usage: python -m centrex.server {'|'.join(OPTIONS)}")
+    main(sys.argv[1])

@@ -5,7 +5,8 @@
 Installs Debian's PostgreSQL if it is missing (as root), creates a cluster in a
 temporary directory, starts it on a free loopback port, runs the command with
 CENTREX_TEST_DATABASE_URL pointing at it, then stops and removes the cluster.
-The command's exit status is returned.
+The command's exit status is returned. Tests start one of their own with
+`throwaway_server()` (one they may stop dead, for instance).
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -52,7 +56,29 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def main(command: list[str]) -> int:
+@dataclass(frozen=True)
+class Server:
+    url: str  # postgresql+psycopg://…, database centrex_test
+    data: Path  # the cluster's directory (postmaster.pid names the server's process)
+
+    def processes(self) -> list[int]:
+        """The server's processes: the postmaster and every process it started."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue  # gone meanwhile
+            if ppid == postmaster:
+                children.append(int(stat.parent.name))
+        return [postmaster, *children]
+
+
+@contextmanager
+def throwaway_server() -> Iterator[Server]:
+    """A PostgreSQL server on a free loopback port with an empty database, removed
+    afterwards (its data directory with it)."""
     bindir = _install()
     workdir = Path(tempfile.mkdtemp(prefix="centrex-pg-"))
     # initdb refuses to run as root: run the server as Debian's postgres user then.
@@ -101,15 +127,23 @@ def main(command: list[str]) -> int:
             ],
             check=True,
         )
-        url = f"postgresql+psycopg://centrex@127.0.0.1:{port}/centrex_test"
-        print(f"PostgreSQL test server at {url}", flush=True)
-        env = {**os.environ, "CENTREX_TEST_DATABASE_URL": url}
-        return subprocess.run(command, env=env).returncode
+        yield Server(f"postgresql+psycopg://centrex@127.0.0.1:{port}/centrex_test", data)
     finally:
         subprocess.run(
             [*pg_ctl, "-m", "fast", "stop"], stdout=subprocess.DEVNULL, check=False, cwd=workdir
         )
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def installed() -> bool:
+    return _bindir() is not None
+
+
+def main(command: list[str]) -> int:
+    with throwaway_server() as server:
+        print(f"PostgreSQL test server at {server.url}", flush=True)
+        env = {**os.environ, "CENTREX_TEST_DATABASE_URL": server.url}
+        return subprocess.run(command, env=env).returncode
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 import gc
 
 from centrex.config import Settings
-from centrex.server import gunicorn_options, ready_to_serve
+from centrex.server import SwitchWorker, people_options, ready_to_serve, switch_options
 
 
 def test_workers_leave_what_they_loaded_out_of_full_collections():
@@ -14,7 +14,17 @@ def test_workers_leave_what_they_loaded_out_of_full_collections():
         gc.unfreeze()
 
 
-def test_gunicorn_runs_sync_workers_on_the_configured_address():
-    options = gunicorn_options(Settings(host="127.0.0.2", port=9090, workers=3))
+def test_freeswitch_side_runs_sync_workers_with_a_read_timeout_on_its_port():
+    options = switch_options(Settings(host="127.0.0.2", port=9090, workers=3))
     assert options["bind"] == "127.0.0.2:9090"
-    assert options["workers"] == 3 and options["worker_class"] == "sync"
+    assert options["workers"] == 3 and options["worker_class"] is SwitchWorker
+
+
+def test_people_side_runs_gevent_workers_on_a_port_of_its_own():
+    options = people_options(
+        Settings(host="127.0.0.2", port=9090, panel_port=9092, panel_workers=2)
+    )
+    assert options["bind"] == "127.0.0.2:9092"
+    assert options["workers"] == 2
+    assert options["worker_class"] == "centrex.people_worker.PeopleWorker"
+    assert options["keepalive"] > 0  # bounds the time a client takes to send its headers
