@@ -97,13 +97,11 @@ def build_activity(
     now: datetime,
     members: Sequence[MemberRow] = (),
 ) -> dict[str, Any]:
-    schedules = cal.schedules_from_document(
-        tenant.schedules, DEFAULT_SCHEDULE, DEFAULT_SCHEDULE_PERIODS
+    calendar = cal.TenantCalendar(
+        tenant.timezone,
+        cal.holidays_from_document(tenant.holidays),
+        cal.schedules_from_document(tenant.schedules, DEFAULT_SCHEDULE, DEFAULT_SCHEDULE_PERIODS),
     )
-    holidays = cal.holidays_from_document(tenant.holidays)
-    in_force = {
-        key: cal.in_force(s, holidays, now, tenant.timezone) for key, s in schedules.items()
-    }
     phones_of: dict[int, list[PhoneRow]] = defaultdict(list)
     for phone in phones:
         if _utc(phone.expires_at) > now:
@@ -119,8 +117,8 @@ def build_activity(
         forward = handling.get("forward_always")
         forwarding = None
         if isinstance(forward, dict):
-            schedule = (forward.get("schedule") or "").casefold()
-            if not schedule or in_force.get(schedule, False):
+            schedule = forward.get("schedule")
+            if not schedule or calendar.in_force(schedule, now):
                 forwarding = forward.get("to")
         registered = bool(phones_of[user.id])
         lines.append(
@@ -156,8 +154,10 @@ def build_activity(
         "tenant": tenant.domain,
         "name": tenant.name,
         "at": _iso(now),
-        "schedules_in_force": sorted(s.name for key, s in schedules.items() if in_force[key]),
-        "holiday": cal.is_holiday(holidays, cal.local(now, tenant.timezone).date()),
+        "schedules_in_force": sorted(
+            s.name for s in calendar.schedules.values() if calendar.in_force(s.name, now)
+        ),
+        "holiday": calendar.is_holiday(calendar.local(now).date()),
         "lines": lines,
         "absent": absent,
         "unavailable": unavailable,

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -106,6 +107,29 @@ def in_force(
         p.start <= minute < p.end for p in schedule.week.get(now.weekday(), ())
     )
     return open_now != schedule.opposite
+
+
+@dataclass(frozen=True)
+class TenantCalendar:
+    """A tenant's time: its timezone, holidays, and schedules by case-folded name.
+    Routing, the number-routing API, the summary, the activity view and reminders all
+    read it, so that they agree on what is in force."""
+
+    timezone: str
+    holidays: tuple[Holiday, ...] = ()
+    schedules: Mapping[str, Schedule] = field(default_factory=dict)
+
+    def local(self, when: datetime) -> datetime:
+        return local(when, self.timezone)
+
+    def is_holiday(self, day: date) -> bool:
+        return is_holiday(self.holidays, day)
+
+    def in_force(self, name: str, when: datetime) -> bool:
+        """A schedule the tenant no longer has is never in force: a setting bound to it
+        is then off, not on at all times."""
+        schedule = self.schedules.get(name.casefold())
+        return schedule is not None and in_force(schedule, self.holidays, when, self.timezone)
 
 
 def at(day: date, clock: time, timezone: str) -> datetime:

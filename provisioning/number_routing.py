@@ -16,30 +16,15 @@ from provisioning.document import DEFAULT_SCHEDULE, DEFAULT_SCHEDULE_PERIODS, Te
 from provisioning.tenant_routing import Destination, NumberRoute
 
 
-@dataclass(frozen=True)
-class TenantCalendar:
-    """A tenant's schedules (by case-folded name), holidays and timezone."""
-
-    schedules: dict[str, cal.Schedule]
-    holidays: tuple[cal.Holiday, ...]
-    timezone: str
-
-    @classmethod
-    def from_document(cls, doc: TenantDoc) -> TenantCalendar:
-        schedules = [s.model_dump(mode="json", exclude_defaults=True) for s in doc.schedules]
-        holidays = [
-            h.model_dump(mode="json", by_alias=True, exclude_none=True) for h in doc.holidays
-        ]
-        return cls(
-            cal.schedules_from_document(schedules, DEFAULT_SCHEDULE, DEFAULT_SCHEDULE_PERIODS),
-            cal.holidays_from_document(holidays),
-            doc.timezone,
-        )
-
-    def in_force(self, name: str, when: datetime) -> bool:
-        """A schedule the tenant no longer has is never in force."""
-        schedule = self.schedules.get(name.casefold())
-        return schedule is not None and cal.in_force(schedule, self.holidays, when, self.timezone)
+def calendar_of(doc: TenantDoc) -> cal.TenantCalendar:
+    """The calendar of a tenant document (its stored form, as the call path reads it)."""
+    schedules = [s.model_dump(mode="json", exclude_defaults=True) for s in doc.schedules]
+    holidays = [h.model_dump(mode="json", by_alias=True, exclude_none=True) for h in doc.holidays]
+    return cal.TenantCalendar(
+        doc.timezone,
+        cal.holidays_from_document(holidays),
+        cal.schedules_from_document(schedules, DEFAULT_SCHEDULE, DEFAULT_SCHEDULE_PERIODS),
+    )
 
 
 @dataclass(frozen=True)
@@ -75,7 +60,7 @@ class InForce:
 def route_in_force(
     routes: Sequence[NumberRoute],
     otherwise: Destination | None,
-    calendar: TenantCalendar,
+    calendar: cal.TenantCalendar,
     when: datetime,
 ) -> InForce:
     """The first route whose schedule is in force at `when` (tenant's wall clock,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from provisioning import calendar as cal
+from provisioning.calendar import TenantCalendar
 
 # Far enough to cross a long closing period; a rule with no day in it never fires.
 _SEARCH_DAYS = 2 * 366
@@ -34,17 +34,11 @@ class ReminderRule:
     on: date | None = None  # the date of a `once` reminder
 
 
-@dataclass(frozen=True)
-class TenantCalendar:
-    timezone: str
-    holidays: tuple[cal.Holiday, ...] = ()
-
-
 def _fires_on(rule: ReminderRule, calendar: TenantCalendar, day: date) -> bool:
     if rule.kind is Kind.ONCE:
         return day == rule.on
     if rule.kind is Kind.WORKING_DAYS:
-        return day.weekday() not in _WEEKEND and not cal.is_holiday(calendar.holidays, day)
+        return day.weekday() not in _WEEKEND and not calendar.is_holiday(day)
     return True
 
 

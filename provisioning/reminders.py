@@ -20,10 +20,11 @@ from sqlalchemy.orm import Session
 
 from provisioning import calendar as cal
 from provisioning import validation as v
+from provisioning.calendar import TenantCalendar
 from provisioning.document import DocumentInvalid, Problem
 from provisioning.media import ANNOUNCEMENT
 from provisioning.models import Media, Reminder, Tenant
-from provisioning.reminder_schedule import Kind, ReminderRule, TenantCalendar, next_due
+from provisioning.reminder_schedule import Kind, ReminderRule, next_due
 from provisioning.service import NotFound, find_line
 
 MAX_PER_LINE = 20

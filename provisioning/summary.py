@@ -13,10 +13,10 @@ from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
-from provisioning.calendar import WEEKDAYS
+from provisioning.calendar import WEEKDAYS, TenantCalendar
 from provisioning.call_handling import CallHandling, Forward
 from provisioning.document import DEFAULT_SCHEDULE, DEFAULT_SCHEDULE_PERIODS, NumberDoc, TenantDoc
-from provisioning.number_routing import TenantCalendar, route_in_force
+from provisioning.number_routing import calendar_of, route_in_force
 from provisioning.tenant_routing import RING_SECONDS, Destination
 
 
@@ -172,7 +172,7 @@ def _people(extensions: list[str], names: dict[str, str]) -> str:
 
 
 def summarise(doc: TenantDoc, now: datetime) -> Summary:
-    calendar = TenantCalendar.from_document(doc)
+    calendar = calendar_of(doc)
     names = {u.extension: u.name for u in doc.users}
     users = tuple(
         Entry(

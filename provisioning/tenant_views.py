@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from provisioning.document import NumberDoc, TenantDoc
-from provisioning.number_routing import TenantCalendar, route_in_force
+from provisioning.number_routing import calendar_of, route_in_force
 from provisioning.tenant_routing import Destination
 
 
@@ -25,7 +25,7 @@ def find_number(doc: TenantDoc, e164: str) -> NumberDoc | None:
 def number_routing(doc: TenantDoc, number: NumberDoc, now: datetime) -> dict[str, Any]:
     """The number's routes, which one takes calls at `now` (an index, "otherwise", or
     None for a number that simply rings its user) and where calls go at `now`."""
-    calendar = TenantCalendar.from_document(doc)
+    calendar = calendar_of(doc)
     routes = [
         {
             "schedule": route.schedule,

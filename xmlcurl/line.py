@@ -146,12 +146,7 @@ def caller_matches(callers: Callers | None, call: CallToLine) -> bool:
 
 
 def _schedule_in_force(call: CallToLine, name: str | None) -> bool:
-    if name is None:
-        return True
-    schedule = call.tenant.schedules.get(name.casefold())
-    if schedule is None:
-        return False  # removed since: a time-limited setting is then off, not always on
-    return cal.in_force(schedule, call.tenant.holidays, call.now, call.tenant.timezone)
+    return name is None or call.tenant.calendar.in_force(name, call.now)
 
 
 def _applies(call: CallToLine, forward: Forward | None) -> bool:
@@ -386,11 +381,11 @@ def _ring(call: CallToLine, plan: _RingPlan) -> Decision:
 # --- the planner --------------------------------------------------------------------
 def _planner_rule_list(call: CallToLine) -> str | None:
     planner = call.line.call_handling.planner
-    now = cal.local(call.now, call.tenant.timezone)
+    now = call.tenant.calendar.local(call.now)
     special = planner.special_days
     if special is not None and (
         now.date() in special.dates
-        or (special.tenant_holidays and cal.is_holiday(call.tenant.holidays, now.date()))
+        or (special.tenant_holidays and call.tenant.calendar.is_holiday(now.date()))
     ):
         return special.rule_list
     day = cal.WEEKDAYS[now.weekday()]

@@ -15,7 +15,7 @@ import json
 from collections import namedtuple
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -115,6 +115,11 @@ class TenantData:
     # The numbers (extensions and short numbers) that dial a group, a queue.
     group_numbers: frozenset[str] = frozenset()
     queue_numbers: frozenset[str] = frozenset()
+
+    @cached_property
+    def calendar(self) -> cal.TenantCalendar:
+        # Built once: tenant data is kept per settings stamp (`_KeptSettings`).
+        return cal.TenantCalendar(self.timezone, self.holidays, self.schedules)
 
 
 @dataclass(frozen=True)

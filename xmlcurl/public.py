@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from provisioning.number_routing import TenantCalendar, route_in_force
+from provisioning.number_routing import route_in_force
 from xmlcurl import fsnames as fs
 from xmlcurl.decisions import Hangup, Route, SetVariable
 from xmlcurl.destinations import Handoff, hand_off
@@ -23,8 +23,7 @@ def route_public_number(request: CallRequest, data: CallData, now: datetime) -> 
     """Where a call to a number with routes (or an `otherwise`) goes, now."""
     routing = data.public_number_routing
     tenant = data.tenant
-    calendar = TenantCalendar(tenant.schedules, tenant.holidays, tenant.timezone)
-    chosen = route_in_force(routing.routes, routing.otherwise, calendar, now)
+    chosen = route_in_force(routing.routes, routing.otherwise, tenant.calendar, now)
     if chosen.destination is None:
         return Route(
             request.context,

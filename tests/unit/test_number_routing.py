@@ -6,13 +6,13 @@ from datetime import UTC, date, datetime, time
 import pytest
 
 from provisioning.calendar import at
-from provisioning.number_routing import NumberRouting, TenantCalendar, route_in_force
+from provisioning.number_routing import NumberRouting, calendar_of, route_in_force
 from provisioning.tenant_routing import Destination, NumberRoute
 from tests.unit.routing_tenant import tenant_doc
 
 PARIS = "Europe/Paris"
 DOC = tenant_doc()
-CALENDAR = TenantCalendar.from_document(DOC)
+CALENDAR = calendar_of(DOC)
 MAIN = DOC.numbers[0]
 
 

@@ -7,14 +7,8 @@ import pytest
 
 from esl.originate import Line
 from esl.reminders import reminder_command
-from provisioning.calendar import holidays_from_document
-from provisioning.reminder_schedule import (
-    Kind,
-    ReminderRule,
-    TenantCalendar,
-    next_due,
-    occurs_at,
-)
+from provisioning.calendar import TenantCalendar, holidays_from_document
+from provisioning.reminder_schedule import Kind, ReminderRule, next_due, occurs_at
 from xmlcurl.safe import UnsafeValue
 
 PARIS = TenantCalendar("Europe/Paris")
