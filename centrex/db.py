@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Any, TypeVar
@@ -121,37 +121,57 @@ class DeadlineExceeded(BaseException):
     """
 
 
-@contextlib.contextmanager
-def deadline(milliseconds: int) -> Iterator[None]:
+class deadline:  # lower case: used as a function, `with deadline(ms):`
     """Interrupt the block with DeadlineExceeded after `milliseconds` (a real-time
     interval timer; SIGALRM). It fires again every 100 ms until the block ends, so that
     a clean-up blocked on the same database is interrupted too; PostgreSQL's round trips
     on a server's engine are bounded by the time left (see `make_engine`). Only in the
     main thread of a process whose worker serves one request at a time (gunicorn's sync
-    workers, the tests); elsewhere the block runs without a deadline."""
-    global _armed, _deadline_at
-    if threading.current_thread() is not threading.main_thread() or _greenlets():
-        yield
-        return
-    if signal.getsignal(signal.SIGALRM) is not _deadline_passed:
-        signal.signal(signal.SIGALRM, _deadline_passed)
-    _deadline_at = time.monotonic() + milliseconds / 1000
-    _armed = True
-    signal.setitimer(signal.ITIMER_REAL, milliseconds / 1000, 0.1)
-    try:
-        yield
-    finally:
+    workers, the tests); elsewhere the block runs without a deadline.
+
+    A class rather than a generator: it is on every fetch's path (about 2 µs)."""
+
+    __slots__ = ("_seconds", "_timed")
+
+    def __init__(self, milliseconds: int) -> None:
+        self._seconds = milliseconds / 1000
+        self._timed = False
+
+    def __enter__(self) -> None:
+        global _armed, _deadline_at
+        if threading.get_ident() != _MAIN_THREAD or _greenlets():
+            return
+        if not _handler_installed:
+            _install_handler()
+        self._timed = True
+        _deadline_at = time.monotonic() + self._seconds
+        _armed = True
+        signal.setitimer(_TIMER, self._seconds, 0.1)
+
+    def __exit__(self, *_exc: object) -> None:
+        global _armed, _deadline_at
+        if not self._timed:
+            return
         _deadline_at = None
         while _armed:
             try:
                 _armed = False  # first: a signal already on its way then raises nothing
-                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.setitimer(_TIMER, 0)
             except DeadlineExceeded:  # fired just before: the block has ended anyway
                 _armed = True
 
 
+_MAIN_THREAD = threading.main_thread().ident
+_TIMER = signal.ITIMER_REAL
 _armed = False
 _deadline_at: float | None = None
+_handler_installed = False
+
+
+def _install_handler() -> None:
+    global _handler_installed
+    signal.signal(signal.SIGALRM, _deadline_passed)
+    _handler_installed = True
 
 
 def _time_left() -> float | None:
