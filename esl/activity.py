@@ -17,10 +17,10 @@ from sqlalchemy import Connection, select
 from provisioning import calendar as cal
 from provisioning.call_handling import stored_dnd_on
 from provisioning.document import DEFAULT_SCHEDULE, DEFAULT_SCHEDULE_PERIODS
+from provisioning.line_status import line_state
 from provisioning.models import Channel, GroupMember, HuntGroup, Registration, Tenant, User
 
 from .handlers import INBOUND, OUTBOUND
-from .store import line_state
 
 
 class UnknownTenant(LookupError):

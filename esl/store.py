@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, and_, case, delete, func, select, tup
 from sqlalchemy.dialects import postgresql, sqlite
 
 from provisioning import groups
+from provisioning.line_status import line_state
 from provisioning.models import Channel, LineState, Registration, Tenant, User
 
 from .handlers import (
@@ -48,14 +49,6 @@ class LineStatus:
     @property
     def state(self) -> str:
         return line_state(self.active_calls, self.ringing_calls)
-
-
-def line_state(active_calls: int, ringing_calls: int) -> str:
-    """`busy` with any leg answered or placed from the line, else `ringing` while a call
-    rings its phones, else `idle`."""
-    if active_calls > ringing_calls:
-        return "busy"
-    return "ringing" if ringing_calls else "idle"
 
 
 def _insert(conn: Connection, table: Any) -> Any:

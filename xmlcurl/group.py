@@ -42,6 +42,7 @@ from datetime import UTC, datetime
 
 from provisioning import media
 from provisioning.call_handling import Callers
+from provisioning.line_status import is_busy
 from provisioning.tenant_routing import RING_SECONDS, Distribution
 from xmlcurl import fsnames as fs
 from xmlcurl.decisions import (
@@ -118,19 +119,18 @@ def _refuses_group_calls(member: MemberData) -> bool:
     """Do not disturb with nobody let through and no forward for group calls: the
     member's own handling could only end the call in a tone."""
     ch = member.call_handling
-    dnd = ch.do_not_disturb
-    if dnd is None or not dnd.enabled or dnd.priority_callers != Callers():
+    dnd = ch.do_not_disturb if ch.dnd_on else None
+    if dnd is None or dnd.priority_callers != Callers():
         return False
     forward = ch.forward_busy
     return forward is None or forward.direct_only
 
 
 def available(member: MemberData, members_call_handling: bool) -> bool:
-    limit = member.max_concurrent_calls if member.call_waiting else 1
     return (
         member.logged_in
         and member.registered is not False
-        and member.active_calls < limit
+        and not is_busy(member.active_calls, member.max_concurrent_calls, member.call_waiting)
         and not (members_call_handling and _refuses_group_calls(member))
     )
 

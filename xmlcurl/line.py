@@ -43,6 +43,7 @@ from provisioning.call_handling import (
     NoAnswerForward,
     RuleAction,
 )
+from provisioning.line_status import is_busy
 from provisioning.numbering import NotANumber, allowed, classify, format_for_carrier
 from xmlcurl import fsnames as fs
 from xmlcurl.decisions import (
@@ -460,8 +461,7 @@ def route_to_line(call: CallToLine) -> Decision:
                 return decided
         plan = _plan_for_action(action, call)
 
-    limit = line.max_concurrent_calls if line.call_waiting else 1
-    if line.active_calls >= limit:
+    if is_busy(line.active_calls, line.max_concurrent_calls, line.call_waiting):
         return _handling(call, "busy", fs.USER_BUSY)
     if line.registered is False:
         return _handling(call, "unreachable", fs.USER_NOT_REGISTERED)
