@@ -17,7 +17,8 @@ from gevent.pywsgi import WSGIServer
 from centrex.config import Settings
 from centrex.db import make_engine
 from xmlcurl import fsnames as fs
-from xmlcurl.loader import GatewayData, load_gateways, load_hold_music
+from xmlcurl.inputs import GatewayData
+from xmlcurl.loader import load_gateways, load_hold_music
 from xmlcurl.local_stream import hold_music_streams
 
 from .calllog import import_error_dir

@@ -22,10 +22,10 @@ from provisioning import calendar as cal
 from provisioning import validation as v
 from provisioning.calendar import TenantCalendar
 from provisioning.document import DocumentInvalid, Problem
+from provisioning.lookup import NotFound, find_line
 from provisioning.media import ANNOUNCEMENT
 from provisioning.models import Media, Reminder, Tenant
 from provisioning.reminder_schedule import Kind, ReminderRule, next_due
-from provisioning.service import NotFound, find_line
 
 MAX_PER_LINE = 20
 _CLOCK = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")

@@ -34,6 +34,7 @@ from provisioning.document import (
     dump_document,
     parse_document,
 )
+from provisioning.lookup import NotFound, find_line
 from provisioning.models import (
     ApiToken,
     Gateway,
@@ -46,6 +47,7 @@ from provisioning.models import (
     Tenant,
     User,
 )
+from provisioning.reminders import reschedule_tenant
 from provisioning.tenant_routing import (
     Destination,
     DirectoryEntryDoc,
@@ -54,10 +56,6 @@ from provisioning.tenant_routing import (
     QueueDoc,
     SpeedDialDoc,
 )
-
-
-class NotFound(LookupError):
-    """The named tenant (or item) does not exist, or is not visible to the caller."""
 
 
 @dataclass
@@ -230,8 +228,6 @@ def apply_document(session: Session, doc: TenantDoc) -> ApplyReport:
     session.flush()
     if calendar_changed:
         # Reminders are planned in the tenant's timezone, around its holidays.
-        from provisioning.reminders import reschedule_tenant
-
         reschedule_tenant(session, doc.domain, datetime.now(UTC))
     return report
 
@@ -340,18 +336,6 @@ def _user_doc(u: User) -> UserDoc:
         call_handling=CallHandling.model_validate(u.call_handling),
         panel_admin=u.panel_admin,
     )
-
-
-def find_line(session: Session, domain: str, extension: str) -> tuple[Tenant, User]:
-    """The tenant of `domain` and its user `extension` (one indexed query)."""
-    row = session.execute(
-        select(Tenant, User)
-        .join(User, User.tenant_id == Tenant.id)
-        .where(Tenant.domain == domain, User.extension == extension)
-    ).one_or_none()
-    if row is None:
-        raise NotFound(f"no user {extension} in {domain}")
-    return row.Tenant, row.User
 
 
 def export_user(session: Session, domain: str, extension: str) -> UserDoc:

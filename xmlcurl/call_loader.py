@@ -15,7 +15,7 @@ from xmlcurl import loader
 from xmlcurl.dialplan import Lookup, PublicNumberLookup
 from xmlcurl.group import number_to_load
 from xmlcurl.group_loader import load_group
-from xmlcurl.loader import CallData
+from xmlcurl.inputs import CallData
 from xmlcurl.pickup import pickup_target
 from xmlcurl.queue_data import load_queue_call
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass, replace
 
 from provisioning.tenant_routing import RING_SECONDS, QueueStrategy
 from xmlcurl import fsnames as fs
+from xmlcurl.inputs import QueueData
 from xmlcurl.local_stream import hold_music_url
-from xmlcurl.queue_data import QueueData
 
 STRATEGIES = {
     QueueStrategy.LONGEST_IDLE: fs.CC_LONGEST_IDLE,

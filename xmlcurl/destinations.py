@@ -36,7 +36,7 @@ from xmlcurl.decisions import (
     Transfer,
     Voicemail,
 )
-from xmlcurl.loader import TenantData
+from xmlcurl.inputs import TenantData
 
 # How long an external destination rings before the call gives up.
 NUMBER_RING_SECONDS = 60

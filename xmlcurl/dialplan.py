@@ -49,6 +49,7 @@ from xmlcurl.decisions import (
     Voicemail,
 )
 from xmlcurl.group import compile_group_call
+from xmlcurl.inputs import CallData, LineData, TenantData
 from xmlcurl.line import (
     TONE_LOOPS,
     Caller,
@@ -60,7 +61,6 @@ from xmlcurl.line import (
     safe_cause,
     tone,
 )
-from xmlcurl.loader import CallData, LineData, TenantData
 from xmlcurl.pickup import pickup_target, route_pickup
 from xmlcurl.public import route_public_number
 from xmlcurl.queue import route_to_queue

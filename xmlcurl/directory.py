@@ -22,7 +22,7 @@ from xmlcurl.decisions import (
     GatewayDirectory,
     NotFound,
 )
-from xmlcurl.loader import CallData, GatewayData, LineData, TenantData
+from xmlcurl.inputs import CallData, GatewayData, LineData, TenantData
 from xmlcurl.request import DirectoryRequest
 
 # Lookups Centrex leaves to FreeSWITCH's static XML.

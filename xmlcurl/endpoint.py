@@ -28,6 +28,7 @@ from xmlcurl.call_loader import load_call
 from xmlcurl.decisions import Hangup, Route
 from xmlcurl.dialplan import compile_call, lookup_for
 from xmlcurl.directory import acceptable_pin, compile_directory, compile_gateways
+from xmlcurl.inputs import LineData
 from xmlcurl.request import call_request, directory_request, parse_fields
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,7 @@ def _directory(fields: dict[str, str]) -> bytes:
     return render.directory(answer)
 
 
-def _change_voicemail_pin(line: loader.LineData, domain: str, pin: str) -> bool:
+def _change_voicemail_pin(line: LineData, domain: str, pin: str) -> bool:
     """A PIN changed from the phone's voicemail menu is kept if it meets the rules;
     otherwise mod_voicemail is told so and asks the caller for another one."""
     if not acceptable_pin(line, pin):

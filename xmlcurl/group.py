@@ -64,9 +64,8 @@ from xmlcurl.decisions import (
     UserEndpoint,
 )
 from xmlcurl.destinations import Handoff, hand_off
-from xmlcurl.group_loader import GroupData, MemberData
+from xmlcurl.inputs import CallData, GroupData, LineData, MemberData, TenantData
 from xmlcurl.line import bridge_settings
-from xmlcurl.loader import CallData, LineData, TenantData
 from xmlcurl.local_stream import hold_music_url
 from xmlcurl.request import CallRequest
 

@@ -10,7 +10,6 @@ are parsed once per distinct stored text.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -26,38 +25,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from provisioning.call_handling import CallHandling
 from provisioning.models import GroupMember, HuntGroup, LineState, Tenant, User
 from provisioning.tenant_routing import GroupDoc
+from xmlcurl.inputs import GroupData, MemberData
 from xmlcurl.loader import _parsed_call_handling, _Prepared
 from xmlcurl.tenant_rows import (
     media_paths_column,
     parsed_media_paths,
 )
-
-
-@dataclass(frozen=True)
-class MemberData:
-    extension: str
-    logged_in: bool
-    max_concurrent_calls: int
-    call_waiting: bool
-    call_handling: CallHandling
-    # Live state, as the event listener keeps it (registered None: unknown).
-    active_calls: int = 0
-    registered: bool | None = None
-    last_call_end: datetime | None = None
-
-
-@dataclass(frozen=True)
-class GroupData:
-    # The group's settings (its `members` list is left empty: see `members`).
-    doc: GroupDoc
-    members: tuple[MemberData, ...] = ()
-    # Extension of the member who answered the group's last call.
-    last_answerer: str | None = None
-    # The tenant's media files, relative to the media directory.
-    media_paths: frozenset[str] = frozenset()
 
 
 @lru_cache(maxsize=4096)
@@ -122,14 +97,14 @@ _GROUP = _Prepared(_GROUP_QUERY)
 
 def _member(row: Any) -> MemberData:
     return MemberData(
-        row.extension,
-        bool(row.logged_in),
-        row.max_concurrent_calls,
-        bool(row.call_waiting),
-        _parsed_call_handling(row.call_handling),
-        row.active_calls or 0,
-        None if row.registered is None else bool(row.registered),
-        _instant(row.last_call_end),
+        extension=row.extension,
+        logged_in=bool(row.logged_in),
+        max_concurrent_calls=row.max_concurrent_calls,
+        call_waiting=bool(row.call_waiting),
+        call_handling=_parsed_call_handling(row.call_handling),
+        active_calls=row.active_calls or 0,
+        registered=None if row.registered is None else bool(row.registered),
+        last_call_end=_instant(row.last_call_end),
     )
 
 
@@ -140,8 +115,8 @@ def load_group(conn: Connection, domain: str, number: str) -> GroupData | None:
         return None
     first = rows[0]
     return GroupData(
-        _parsed_group(first.name, first.group_extension, first.short_number, first.settings),
-        tuple(_member(row) for row in rows if row.extension is not None),
-        first.last_answerer,
-        parsed_media_paths(first.media_paths),
+        doc=_parsed_group(first.name, first.group_extension, first.short_number, first.settings),
+        members=tuple(_member(row) for row in rows if row.extension is not None),
+        last_answerer=first.last_answerer,
+        media_paths=parsed_media_paths(first.media_paths),
     )

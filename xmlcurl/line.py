@@ -65,7 +65,7 @@ from xmlcurl.decisions import (
     UserEndpoint,
     Voicemail,
 )
-from xmlcurl.loader import LineData, TenantData
+from xmlcurl.inputs import LineData, TenantData
 
 NO_ANSWER_SECONDS = 20
 FORWARD_RING_SECONDS = 60

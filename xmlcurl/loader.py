@@ -14,9 +14,8 @@ from __future__ import annotations
 import json
 from collections import namedtuple
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
-from typing import TYPE_CHECKING, Any
+from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import (
     CompoundSelect,
@@ -38,9 +37,6 @@ from provisioning.call_handling import CallHandling
 from provisioning.document import (
     DEFAULT_SCHEDULE,
     DEFAULT_SCHEDULE_PERIODS,
-    TenantDoc,
-    UserDoc,
-    dump_document,
 )
 from provisioning.media import MUSIC
 from provisioning.models import (
@@ -56,95 +52,11 @@ from provisioning.models import (
 )
 from provisioning.number_routing import NumberRouting
 from provisioning.numbering import Category
-from xmlcurl.queue_data import QueueData
+from xmlcurl.inputs import CallData, GatewayData, HoldMusicData, LineData, TenantData
 from xmlcurl.tenant_rows import (
     media_paths_column,
     parsed_media_paths,
 )
-
-if TYPE_CHECKING:
-    from xmlcurl.group_loader import GroupData
-
-
-@dataclass(frozen=True)
-class GatewayData:
-    proxy: str
-    username: str | None
-    password: str | None
-    register: bool
-    transport: str
-    number_format: str
-
-
-@dataclass(frozen=True)
-class LineData:
-    extension: str
-    display_name: str
-    sip_password: str
-    public_number: str | None
-    voicemail_enabled: bool
-    voicemail_pin: str | None
-    voicemail_emails: tuple[str, ...]
-    max_concurrent_calls: int
-    call_waiting: bool
-    allowed_destinations: frozenset[Category] = frozenset({Category.NATIONAL})
-    # Contact name (case-folded) → its numbers in E.164.
-    contacts: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    call_handling: CallHandling = field(default_factory=CallHandling)
-    # Live state: calls in progress, and whether a phone is registered (None: unknown).
-    active_calls: int = 0
-    registered: bool | None = None
-
-
-@dataclass(frozen=True)
-class TenantData:
-    domain: str
-    name: str
-    timezone: str
-    country: str
-    main_number: str | None
-    gateway: GatewayData | None
-    # Schedule name (case-folded) → schedule; the default office hours included.
-    schedules: dict[str, cal.Schedule] = field(default_factory=dict)
-    holidays: tuple[cal.Holiday, ...] = ()
-    # Group and queue name (case-folded) → the number hand-offs to it transfer to.
-    unit_numbers: dict[str, str] = field(default_factory=dict)
-    # Dialled by every user: speed dial code → E.164; directory code (##code) → E.164.
-    speed_dials: dict[str, str] = field(default_factory=dict)
-    directory_codes: dict[str, str] = field(default_factory=dict)
-    # The numbers (extensions and short numbers) that dial a group, a queue.
-    group_numbers: frozenset[str] = frozenset()
-    queue_numbers: frozenset[str] = frozenset()
-
-    @cached_property
-    def calendar(self) -> cal.TenantCalendar:
-        # Built once: tenant data is kept per settings stamp (`_KeptSettings`).
-        return cal.TenantCalendar(self.timezone, self.holidays, self.schedules)
-
-
-@dataclass(frozen=True)
-class CallData:
-    """The tenant a call is routed in and the lines it names (callee, caller)."""
-
-    tenant: TenantData
-    lines: dict[str, LineData] = field(default_factory=dict)
-    # For calls from the public network: the number dialled and the line it reaches.
-    public_number: str | None = None
-    public_number_line: str | None = None
-    public_number_routing: NumberRouting = field(default_factory=NumberRouting)
-    # The callee is a hunt group's number: `xmlcurl.group_loader` then loads `group`.
-    dialled_group: bool = False
-    group: GroupData | None = None
-    # The callee is a queue's number: the endpoint then loads `queue` (xmlcurl.queue_data).
-    dialled_queue: bool = False
-    queue: QueueData | None = None
-    # Where the tenants' media files are, on the FreeSWITCH nodes, and which of this
-    # tenant's exist there (read for calls from the public network).
-    media_dir: str = ""
-    media_paths: frozenset[str] = frozenset()
-    # For a pickup code: the caller's leg of the call ringing the colleague's phone.
-    ringing_caller_leg: str | None = None
-
 
 _GATEWAY_COLUMNS = (
     Gateway.id.label("gw_id"),
@@ -197,7 +109,12 @@ def _gateway(row: Row) -> GatewayData | None:
     if row.gw_id is None:
         return None
     return GatewayData(
-        row.proxy, row.username, row.password, bool(row.register), row.transport, row.number_format
+        proxy=row.proxy,
+        username=row.username,
+        password=row.password,
+        register=bool(row.register),
+        transport=row.transport,
+        number_format=row.number_format,
     )
 
 
@@ -232,21 +149,23 @@ def _tenant(row: Row, units: list[Row]) -> TenantData:
     for unit in units:
         dialled[unit.kind].update(filter(None, (unit.extension, unit.short_number)))
     return TenantData(
-        row.domain,
-        row.name,
-        row.timezone,
-        row.country,
-        row.main_number,
-        _gateway(row),
-        cal.schedules_from_document(
+        domain=row.domain,
+        name=row.name,
+        timezone=row.timezone,
+        country=row.country,
+        main_number=row.main_number,
+        gateway=_gateway(row),
+        schedules=cal.schedules_from_document(
             json.loads(row.schedules), DEFAULT_SCHEDULE, DEFAULT_SCHEDULE_PERIODS
         ),
-        cal.holidays_from_document(json.loads(row.holidays)),
-        {unit.name.casefold(): unit.extension for unit in units},
-        {d["code"]: d["number"] for d in json.loads(row.speed_dials)},
-        {e["code"]: e["number"] for e in json.loads(row.directory) if e.get("code")},
-        frozenset(dialled["group"]),
-        frozenset(dialled["queue"]),
+        holidays=cal.holidays_from_document(json.loads(row.holidays)),
+        unit_numbers={unit.name.casefold(): unit.extension for unit in units},
+        speed_dials={d["code"]: d["number"] for d in json.loads(row.speed_dials)},
+        directory_codes={
+            e["code"]: e["number"] for e in json.loads(row.directory) if e.get("code")
+        },
+        group_numbers=frozenset(dialled["group"]),
+        queue_numbers=frozenset(dialled["queue"]),
     )
 
 
@@ -254,28 +173,28 @@ def _line(row: Row) -> LineData | None:
     if row.extension is None:
         return None
     return LineData(
-        row.extension,
-        row.display_name,
-        row.sip_password,
-        row.public_number,
-        bool(row.voicemail_enabled),
-        row.voicemail_pin,
-        _parsed_emails(row.voicemail_emails),
-        row.max_concurrent_calls,
-        bool(row.call_waiting),
-        _parsed_allowed(row.allowed_destinations),
-        _parsed_contacts(row.contacts),
-        _parsed_call_handling(row.call_handling),
-        row.active_calls or 0,
-        None if row.registered is None else bool(row.registered),
+        extension=row.extension,
+        display_name=row.display_name,
+        sip_password=row.sip_password,
+        public_number=row.public_number,
+        voicemail_enabled=bool(row.voicemail_enabled),
+        voicemail_pin=row.voicemail_pin,
+        voicemail_emails=_parsed_emails(row.voicemail_emails),
+        max_concurrent_calls=row.max_concurrent_calls,
+        call_waiting=bool(row.call_waiting),
+        allowed_destinations=_parsed_allowed(row.allowed_destinations),
+        contacts=_parsed_contacts(row.contacts),
+        call_handling=_parsed_call_handling(row.call_handling),
+        active_calls=row.active_calls or 0,
+        registered=None if row.registered is None else bool(row.registered),
     )
 
 
 def _collect(tenant: TenantData, rows: list[Row], callee: str) -> CallData:
     lines = {line.extension: line for line in map(_line, rows) if line is not None}
     return CallData(
-        tenant,
-        lines,
+        tenant=tenant,
+        lines=lines,
         dialled_group=callee in tenant.group_numbers,
         dialled_queue=callee in tenant.queue_numbers,
     )
@@ -426,8 +345,8 @@ def load_public_number(conn: Connection, candidates: Iterable[str]) -> CallData 
         return None
     line = _line(row)
     return CallData(
-        tenant,
-        {line.extension: line} if line else {},
+        tenant=tenant,
+        lines={line.extension: line} if line else {},
         public_number=row.did,
         public_number_line=line.extension if line else None,
         public_number_routing=_parsed_number_routing(row.number_routing),
@@ -460,63 +379,6 @@ def store_voicemail_pin(conn: Connection, domain: str, extension: str, pin: str)
     return bool(result.rowcount)
 
 
-def tenant_from_document(doc: TenantDoc) -> TenantData:
-    """The same view, built from a parsed tenant document instead of rows (previews,
-    tests): nothing needs to be stored to see how a document routes."""
-    gateway = None
-    if doc.gateway is not None:
-        gw = doc.gateway
-        gateway = GatewayData(
-            gw.proxy, gw.username, gw.password, gw.registration, gw.transport, gw.number_format
-        )
-    dumped = dump_document(doc)
-    return TenantData(
-        doc.domain,
-        doc.name,
-        doc.timezone,
-        doc.country,
-        doc.main_number,
-        gateway,
-        cal.schedules_from_document(
-            dumped.get("schedules", []), DEFAULT_SCHEDULE, DEFAULT_SCHEDULE_PERIODS
-        ),
-        cal.holidays_from_document(dumped.get("holidays", [])),
-        {
-            **{g.name.casefold(): g.extension for g in doc.groups},
-            **{q.name.casefold(): q.extension for q in doc.queues},
-        },
-        {d.code: d.number for d in doc.speed_dials},
-        {e.code: e.number for e in doc.directory if e.code},
-        frozenset(n for g in doc.groups for n in (g.extension, g.short_number) if n),
-        frozenset(n for q in doc.queues for n in (q.extension, q.short_number) if n),
-    )
-
-
-def line_from_document(user: UserDoc) -> LineData:
-    return LineData(
-        user.extension,
-        user.name,
-        user.sip_password,
-        user.public_number,
-        user.voicemail.enabled,
-        user.voicemail.pin,
-        tuple(user.voicemail.emails),
-        user.max_concurrent_calls,
-        user.call_waiting,
-        frozenset(user.allowed_destinations),
-        {c.name.casefold(): tuple(c.numbers) for c in user.contacts},
-        user.call_handling,
-    )
-
-
-@dataclass(frozen=True)
-class HoldMusicData:
-    domain: str
-    name: str
-    # The media's file, relative to the media directory.
-    path: str
-
-
 def load_hold_music(conn: Connection) -> list[HoldMusicData]:
     """Every tenant's hold music, in one query: mod_local_stream reads its whole
     configuration when it loads and when a stream is started, never during a call."""
@@ -526,7 +388,10 @@ def load_hold_music(conn: Connection) -> list[HoldMusicData]:
         .where(Media.kind == MUSIC)
         .order_by(Tenant.domain, Media.name)
     )
-    return [HoldMusicData(row.domain, row.name, row.path) for row in conn.execute(query)]
+    return [
+        HoldMusicData(domain=row.domain, name=row.name, path=row.path)
+        for row in conn.execute(query)
+    ]
 
 
 def load_ringing_caller_leg(conn: Connection, domain: str, extension: str) -> str | None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from provisioning import media
 from xmlcurl import fsnames as fs
-from xmlcurl.loader import HoldMusicData
+from xmlcurl.inputs import HoldMusicData
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import re
 
 from xmlcurl import fsnames as fs
 from xmlcurl.decisions import Answer, Hangup, Intercept, Prompt, Route
-from xmlcurl.loader import LineData
+from xmlcurl.inputs import LineData
 from xmlcurl.request import CallRequest
 
 PICKUP_PREFIX = "**"

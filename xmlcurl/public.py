@@ -15,7 +15,7 @@ from provisioning.number_routing import route_in_force
 from xmlcurl import fsnames as fs
 from xmlcurl.decisions import Hangup, Route, SetVariable
 from xmlcurl.destinations import Handoff, hand_off
-from xmlcurl.loader import CallData
+from xmlcurl.inputs import CallData
 from xmlcurl.request import CallRequest
 
 

@@ -16,8 +16,7 @@ from xmlcurl import fsnames as fs
 from xmlcurl.callcenter import hold_music, queue_name
 from xmlcurl.decisions import Answer, JoinQueue, Route, SetMedia, SetVariable
 from xmlcurl.destinations import Handoff, hand_off
-from xmlcurl.loader import TenantData
-from xmlcurl.queue_data import QueueData
+from xmlcurl.inputs import QueueData, TenantData
 from xmlcurl.request import CallRequest
 
 

@@ -9,7 +9,7 @@ number whatever the number of tenants, queues and agents.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection, func, or_, select
@@ -17,36 +17,11 @@ from sqlalchemy import Connection, func, or_, select
 from provisioning.media import MUSIC
 from provisioning.models import Media, Queue, QueueAgent, Tenant, User
 from provisioning.tenant_routing import QueueDoc
+from xmlcurl.inputs import AgentData, QueueData, queue_doc
 from xmlcurl.tenant_rows import (
     media_paths_column,
     parsed_media_paths,
 )
-
-
-@dataclass(frozen=True)
-class AgentData:
-    extension: str
-    logged_in: bool
-
-
-@dataclass(frozen=True)
-class QueueData:
-    domain: str
-    doc: QueueDoc
-    # Agents in list order.
-    agents: tuple[AgentData, ...] = ()
-    # The hold music named by the queue exists (else the stock music plays).
-    music_uploaded: bool = False
-    # The tenant's uploaded media.
-    media_paths: frozenset[str] = frozenset()
-
-
-def queue_doc(
-    name: str, extension: str, short_number: str | None, settings: dict[str, Any]
-) -> QueueDoc:
-    return QueueDoc.model_validate(
-        {**settings, "name": name, "extension": extension, "short_number": short_number}
-    )
 
 
 def _music_names() -> Any:
@@ -72,7 +47,7 @@ def _with_music(
     domain: str, doc: QueueDoc, music: set[str], agents: Iterable[AgentData] = ()
 ) -> QueueData:
     uploaded = doc.music_on_hold is not None and doc.music_on_hold in music
-    return QueueData(domain, doc, tuple(agents), uploaded)
+    return QueueData(domain=domain, doc=doc, agents=tuple(agents), music_uploaded=uploaded)
 
 
 def load_queues(conn: Connection, only: tuple[str, str] | None = None) -> list[QueueData]:
@@ -101,7 +76,7 @@ def load_queues(conn: Connection, only: tuple[str, str] | None = None) -> list[Q
             doc = queue_doc(row.name, row.extension, row.short_number, row.settings)
             queues[row.id] = (row.domain, doc, [])
         if row.agent is not None:
-            queues[row.id][2].append(AgentData(row.agent, bool(row.logged_in)))
+            queues[row.id][2].append(AgentData(extension=row.agent, logged_in=bool(row.logged_in)))
     return [
         _with_music(domain, doc, {n for d, n in music if d == domain}, agents)
         for domain, doc, agents in queues.values()

@@ -8,8 +8,11 @@ whitelist again, and a finished document that contains a preprocessor directive
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Callable, Iterable
 from functools import lru_cache
+from typing import TypeVar
 
 from lxml import etree
 
@@ -50,10 +53,12 @@ from xmlcurl.safe import (
     LOCAL_STREAM_URL,
     UUID,
     UnsafeValue,
-    add_each,
     checked,
     holds_directive,
 )
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _DOMAIN = re.compile(r"[a-z0-9.\-]{1,253}")
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}")
@@ -78,6 +83,26 @@ def _serialise(root: etree._Element) -> bytes:
     if holds_directive(body):
         raise UnsafeValue("document holds a preprocessor directive")
     return body
+
+
+def add_each(
+    parent: etree._Element,
+    items: Iterable[T],
+    build: Callable[[T], etree._Element],
+    what: Callable[[T], str],
+) -> None:
+    """Append each item's element to a document that serves every tenant (trunks, hold
+    music, queues). An item FreeSWITCH must not read is left out and logged: refusing
+    the whole answer would take every other tenant's items with it."""
+    for item in items:
+        try:
+            element = build(item)
+            if holds_directive(etree.tostring(element)):
+                raise UnsafeValue("it holds a preprocessor directive")
+        except ValueError as exc:  # UnsafeValue, or lxml refusing a character
+            log.error("%s left out of FreeSWITCH's configuration: %s", what(item), exc)
+            continue
+        parent.append(element)
 
 
 def not_found() -> bytes:

@@ -14,7 +14,8 @@ from lxml import etree
 from xmlcurl import fsnames as fs
 from xmlcurl.callcenter import AgentDefinition, CallcenterConfiguration, QueueDefinition, Tier
 from xmlcurl.local_stream import LocalStreamConfiguration, Stream
-from xmlcurl.safe import UnsafeValue, add_each, checked, holds_directive
+from xmlcurl.render import add_each
+from xmlcurl.safe import UnsafeValue, checked, holds_directive
 
 # Stream names: path-like, characters FreeSWITCH's strings never split or expand.
 _STREAM_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}(/[a-z0-9._-]{1,253}){0,4}")

@@ -7,12 +7,7 @@ the last line, and a refusal means a bug upstream, never a value to escape.
 
 from __future__ import annotations
 
-import logging
 import re
-from collections.abc import Callable, Iterable
-from typing import TypeVar
-
-from lxml import etree
 
 # What a user may type as a number, checked again where it is written; what the XML
 # preprocessor acts on, refused in every value (provisioning.validation.fits).
@@ -24,12 +19,9 @@ __all__ = [
     "LOCAL_STREAM_URL",
     "UUID",
     "UnsafeValue",
-    "add_each",
     "checked",
     "holds_directive",
 ]
-log = logging.getLogger(__name__)
-T = TypeVar("T")
 _DIRECTIVE_IN_DOCUMENT = re.compile(PREPROCESSOR_DIRECTIVE.encode(), re.IGNORECASE)
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # A hold music's stream (`xmlcurl.local_stream.hold_music_url`).
@@ -49,23 +41,3 @@ def checked(pattern: re.Pattern[str], value: str) -> str:
 
 def holds_directive(body: bytes) -> bool:
     return _DIRECTIVE_IN_DOCUMENT.search(body) is not None
-
-
-def add_each(
-    parent: etree._Element,
-    items: Iterable[T],
-    build: Callable[[T], etree._Element],
-    what: Callable[[T], str],
-) -> None:
-    """Append each item's element to a document that serves every tenant (trunks, hold
-    music, queues). An item FreeSWITCH must not read is left out and logged: refusing
-    the whole answer would take every other tenant's items with it."""
-    for item in items:
-        try:
-            element = build(item)
-            if holds_directive(etree.tostring(element)):
-                raise UnsafeValue("it holds a preprocessor directive")
-        except ValueError as exc:  # UnsafeValue, or lxml refusing a character
-            log.error("%s left out of FreeSWITCH's configuration: %s", what(item), exc)
-            continue
-        parent.append(element)

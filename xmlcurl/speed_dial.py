@@ -7,7 +7,7 @@ ID, CLIR and call barring included — through `xmlcurl.dialplan`'s outbound pat
 
 from __future__ import annotations
 
-from xmlcurl.loader import TenantData
+from xmlcurl.inputs import TenantData
 
 # Directory entries' short codes are dialled after it (`##3435`).
 DIRECTORY_PREFIX = "##"

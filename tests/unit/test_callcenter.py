@@ -16,16 +16,15 @@ from xmlcurl.callcenter import (
     parse_queue_name,
 )
 from xmlcurl.decisions import Answer, Hangup, JoinQueue, SetMedia, SetVariable, Transfer, Voicemail
-from xmlcurl.loader import TenantData
+from xmlcurl.inputs import AgentData, QueueData, TenantData
 from xmlcurl.queue import route_to_queue
-from xmlcurl.queue_data import AgentData, QueueData
 from xmlcurl.render import UnsafeValue
 from xmlcurl.request import CallRequest
 
 DOMAIN = "acme.example"
 SALES = QueueData(
-    DOMAIN,
-    QueueDoc(
+    domain=DOMAIN,
+    doc=QueueDoc(
         name="Sales",
         extension="500",
         short_number="250",
@@ -36,13 +35,17 @@ SALES = QueueData(
         music_on_hold="jazz",
         agent_rings=3,
     ),
-    (AgentData("1000", True), AgentData("1001", False), AgentData("1002", True)),
+    agents=(
+        AgentData(extension="1000", logged_in=True),
+        AgentData(extension="1001", logged_in=False),
+        AgentData(extension="1002", logged_in=True),
+    ),
     music_uploaded=True,
 )
 SUPPORT = QueueData(
-    DOMAIN,
-    QueueDoc(name="Support", extension="501", agents=["1001"], max_wait=0),
-    (AgentData("1001", False),),
+    domain=DOMAIN,
+    doc=QueueDoc(name="Support", extension="501", agents=["1001"], max_wait=0),
+    agents=(AgentData(extension="1001", logged_in=False),),
 )
 
 
@@ -212,12 +215,12 @@ def test_unsafe_shared_settings_are_never_rendered():
 
 # --- the dialplan of a call to a queue ----------------------------------------------
 TENANT = TenantData(
-    DOMAIN,
-    "ACME",
-    "Europe/Paris",
-    "FR",
-    None,
-    None,
+    domain=DOMAIN,
+    name="ACME",
+    timezone="Europe/Paris",
+    country="FR",
+    main_number=None,
+    gateway=None,
     unit_numbers={"sales": "500", "hotline": "600"},
 )
 

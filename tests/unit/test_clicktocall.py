@@ -20,7 +20,7 @@ from tests.fsrequests import fs_body
 from xmlcurl import fsnames as fs
 from xmlcurl.decisions import GatewayEndpoint, Hangup, Ring, SetVariable, UserEndpoint
 from xmlcurl.dialplan import compile_call, lookup_for
-from xmlcurl.loader import CallData, line_from_document, tenant_from_document
+from xmlcurl.inputs import CallData, line_from_document, tenant_from_document
 from xmlcurl.request import call_request, parse_fields
 
 DOMAIN = "acme.example"
@@ -128,7 +128,7 @@ def route_for(destination: str, bob: dict | None = None, **alice_changes):
     request = call_request(parse_fields(fs_body(dialplan_fetch(command))))
     lookup = lookup_for(request, "FR")
     wanted = {e: lines[e] for e in getattr(lookup, "extensions", ()) if e in lines}
-    return compile_call(request, CallData(tenant_from_document(doc), wanted), NOW)
+    return compile_call(request, CallData(tenant=tenant_from_document(doc), lines=wanted), NOW)
 
 
 def test_answered_leg_goes_out_as_the_users_own_call_with_their_number():

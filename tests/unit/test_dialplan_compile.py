@@ -28,14 +28,28 @@ from xmlcurl.dialplan import (
     lookup_for,
     public_number_candidates,
 )
+from xmlcurl.inputs import CallData, GatewayData, LineData, TenantData
 from xmlcurl.line import NO_ANSWER_SECONDS
-from xmlcurl.loader import CallData, GatewayData, LineData, TenantData
 from xmlcurl.request import call_request, parse_fields
 
 NOW = datetime(2026, 11, 22, 11, 56, tzinfo=UTC)
 DOMAIN = "acme.example"
-GATEWAY = GatewayData("sip.carrier.example", "acme", "Secret-123456", False, "udp", "e164")
-TENANT = TenantData(DOMAIN, "ACME", "Europe/Paris", "FR", "+33184800100", GATEWAY)
+GATEWAY = GatewayData(
+    proxy="sip.carrier.example",
+    username="acme",
+    password="Secret-123456",
+    register=False,
+    transport="udp",
+    number_format="e164",
+)
+TENANT = TenantData(
+    domain=DOMAIN,
+    name="ACME",
+    timezone="Europe/Paris",
+    country="FR",
+    main_number="+33184800100",
+    gateway=GATEWAY,
+)
 
 
 def line(ext: str, **kw) -> LineData:
@@ -69,7 +83,7 @@ def request(destination: str = "1000", context: str = DOMAIN, **variables: str):
 
 
 def data(*lines: LineData, tenant: TenantData = TENANT) -> CallData:
-    return CallData(tenant, {x.extension: x for x in lines})
+    return CallData(tenant=tenant, lines={x.extension: x for x in lines})
 
 
 def test_fixture_request_is_read_from_the_hunt_fields():
@@ -259,7 +273,12 @@ def test_unknown_context_is_rejected():
 
 
 def test_public_number_reaches_its_line_and_fails_over_in_the_public_context():
-    found = CallData(TENANT, {"1001": line("1001")}, "+33184800101", "1001")
+    found = CallData(
+        tenant=TENANT,
+        lines={"1001": line("1001")},
+        public_number="+33184800101",
+        public_number_line="1001",
+    )
     route = compile_call(request("0184800101", fs.PUBLIC_CONTEXT), found, NOW)
     assert Ring((UserEndpoint("1001", DOMAIN),), NO_ANSWER_SECONDS) in route.actions
     assert route.actions[-1] == Transfer("0184800101", fs.PUBLIC_CONTEXT)
@@ -276,7 +295,7 @@ def test_public_context_never_calls_out():
     assert compile_call(request("0612345678", fs.PUBLIC_CONTEXT), None, NOW).actions == (
         Hangup(fs.UNALLOCATED_NUMBER),
     )
-    unrouted = CallData(TENANT, {}, "+33184800100", None)
+    unrouted = CallData(tenant=TENANT, public_number="+33184800100")
     assert compile_call(request("0184800100", fs.PUBLIC_CONTEXT), unrouted, NOW).actions == (
         Hangup(fs.NO_ROUTE_DESTINATION),
     )

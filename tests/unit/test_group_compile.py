@@ -29,8 +29,7 @@ from xmlcurl.decisions import (
 )
 from xmlcurl.dialplan import compile_call
 from xmlcurl.group import number_to_load, ring_order
-from xmlcurl.group_loader import GroupData, MemberData
-from xmlcurl.loader import CallData
+from xmlcurl.inputs import CallData, GroupData, MemberData
 
 MEDIA_DIR = "/var/lib/centrex/media"
 UNITS = {"sales": "300", "support": "301", "hotline": "500"}
@@ -56,13 +55,13 @@ def group(
     doc = GroupDoc.model_validate(
         {"name": "Sales", "extension": "300", "short_number": "250", **settings}
     )
-    return GroupData(doc, members, last, frozenset(paths))
+    return GroupData(doc=doc, members=members, last_answerer=last, media_paths=frozenset(paths))
 
 
 def data(grp: GroupData, dialled: bool = True, *lines) -> CallData:
     return CallData(
-        GROUP_TENANT,
-        {x.extension: x for x in (line("1001"), *lines)},
+        tenant=GROUP_TENANT,
+        lines={x.extension: x for x in (line("1001"), *lines)},
         dialled_group=dialled,
         group=grp,
         media_dir=MEDIA_DIR,
@@ -266,7 +265,9 @@ def test_a_member_in_dnd_never_takes_the_group_call_into_their_voicemail():
     the member's voicemail (the group's overflow decides what follows)."""
     dnd_line = line("1002", call_handling=DND)
     r = compile_call(
-        request("1002", centrex_via_group="300"), CallData(TENANT, {"1002": dnd_line}), NOW
+        request("1002", centrex_via_group="300"),
+        CallData(tenant=TENANT, lines={"1002": dnd_line}),
+        NOW,
     )
     assert not any(isinstance(a, Voicemail) for a in r.actions)
     assert r.actions[0] == EarlyMedia()

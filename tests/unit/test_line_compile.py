@@ -30,7 +30,7 @@ from xmlcurl.decisions import (
     Voicemail,
 )
 from xmlcurl.dialplan import compile_call
-from xmlcurl.loader import CallData, TenantData, line_from_document, tenant_from_document
+from xmlcurl.inputs import CallData, TenantData, line_from_document, tenant_from_document
 
 DOMAIN = "127.0.0.1"
 REJECTED = (EarlyMedia(), Prompt(fs.PROMPT_REJECTED), Hangup(fs.CALL_REJECTED))
@@ -92,7 +92,7 @@ def call(
         context=context,
         caller_user=caller_user,
     )
-    return compile_call(req, CallData(tenant, lines), now)
+    return compile_call(req, CallData(tenant=tenant, lines=lines), now)
 
 
 def ring_of(route) -> Ring | None:
@@ -357,7 +357,7 @@ def test_extra_numbers_beyond_allowed_destinations_are_dropped():
     narrowed = replace(lines["1001"], allowed_destinations=frozenset())
     route = compile_call(
         request("1001", domain_name=DOMAIN),
-        CallData(tenant, {**lines, "1001": narrowed}),
+        CallData(tenant=tenant, lines={**lines, "1001": narrowed}),
         MONDAY_10,
     )
     assert ring_of(route).endpoints == (UserEndpoint("1001", DOMAIN),)
@@ -487,7 +487,9 @@ def test_special_days_include_tenant_holidays():
     holiday = replace(
         tenant, holidays=(Holiday("Closing", date(2026, 11, 23), date(2026, 11, 23)),)
     )
-    route = compile_call(request("1001", domain_name=DOMAIN), CallData(holiday, lines), MONDAY_10)
+    route = compile_call(
+        request("1001", domain_name=DOMAIN), CallData(tenant=holiday, lines=lines), MONDAY_10
+    )
     assert forwards_to(route, OTHER_MOBILE)
 
 
@@ -505,7 +507,7 @@ def test_hide_incoming_caller_id():
 def outbound(call_handling: dict, dialled: str = "0612345678"):
     tenant, lines = tenant_with(call_handling)
     req = request(dialled, user_name="1001", domain_name=DOMAIN)
-    return compile_call(req, CallData(tenant, lines), MONDAY_10)
+    return compile_call(req, CallData(tenant=tenant, lines=lines), MONDAY_10)
 
 
 def test_withheld_number_is_anonymous_with_privacy_headers_for_the_carrier():

@@ -8,7 +8,7 @@ from lxml import etree
 from tests.unit.test_render import assert_golden
 from xmlcurl import fsnames as fs
 from xmlcurl import render_configuration
-from xmlcurl.loader import HoldMusicData
+from xmlcurl.inputs import HoldMusicData
 from xmlcurl.local_stream import (
     STOCK_STREAMS,
     LocalStreamConfiguration,
@@ -21,8 +21,10 @@ from xmlcurl.render import UnsafeValue
 STATIC = Path(__file__).resolve().parents[2] / "freeswitch-conf/autoload_configs"
 MEDIA_DIR = "/var/lib/centrex/media"
 MUSIC = [
-    HoldMusicData("acme.example", "jazz", "acme.example/music/jazz/jazz.wav"),
-    HoldMusicData("shop.example", "calm-2", "shop.example/music/calm-2/calm-2.wav"),
+    HoldMusicData(domain="acme.example", name="jazz", path="acme.example/music/jazz/jazz.wav"),
+    HoldMusicData(
+        domain="shop.example", name="calm-2", path="shop.example/music/calm-2/calm-2.wav"
+    ),
 ]
 
 

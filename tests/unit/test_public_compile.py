@@ -26,7 +26,7 @@ from xmlcurl.decisions import (
     Voicemail,
 )
 from xmlcurl.dialplan import compile_call
-from xmlcurl.loader import CallData, line_from_document, tenant_from_document
+from xmlcurl.inputs import CallData, line_from_document, tenant_from_document
 
 DOC = tenant_doc()
 TENANT = tenant_from_document(DOC)
@@ -40,7 +40,7 @@ FROM_PUBLIC = SetVariable(fs.V_FROM_PUBLIC, "true")
 def public_call(routes=(), otherwise=None):
     """The main number, with these routes, called from outside."""
     routing = NumberRouting(tuple(routes), otherwise)
-    data = CallData(TENANT, {}, public_number=MAIN, public_number_routing=routing)
+    data = CallData(tenant=TENANT, public_number=MAIN, public_number_routing=routing)
     return request("0184800100", context=fs.PUBLIC_CONTEXT), data
 
 
@@ -82,11 +82,16 @@ def test_no_route_in_force_and_no_otherwise_is_a_clean_rejection():
 
 def test_number_without_routes_rings_its_user_as_before_or_is_rejected():
     req = request("0184800101", context=fs.PUBLIC_CONTEXT)
-    data = CallData(TENANT, {"1001": LINES["1001"]}, "+33184800101", "1001")
+    data = CallData(
+        tenant=TENANT,
+        lines={"1001": LINES["1001"]},
+        public_number="+33184800101",
+        public_number_line="1001",
+    )
     ring = compile_call(req, data, MONDAY_10)
     assert any(isinstance(a, Ring) for a in ring.actions)
     assert FROM_PUBLIC not in ring.actions
-    nowhere = CallData(TENANT, {}, public_number="+33184800102")
+    nowhere = CallData(tenant=TENANT, public_number="+33184800102")
     assert compile_call(
         request("0184800102", context=fs.PUBLIC_CONTEXT), nowhere, MONDAY_10
     ).actions == (Hangup(fs.NO_ROUTE_DESTINATION),)
@@ -130,7 +135,7 @@ def test_voicemail_route_answers_and_records():
 def test_call_handed_in_from_outside_gains_no_rights_of_a_line(dialled):
     # The captured request carries user_name=1001 of the tenant's domain: even so,
     # once marked as from outside it is nobody's call from a line.
-    data = CallData(TENANT, dict(LINES))
+    data = CallData(tenant=TENANT, lines=dict(LINES))
     marked = request(dialled, centrex_from_public="true", domain_name=DOMAIN)
     route = compile_call(marked, data, MONDAY_10)
     assert route.actions[-1] == Hangup(fs.UNALLOCATED_NUMBER)
@@ -138,7 +143,7 @@ def test_call_handed_in_from_outside_gains_no_rights_of_a_line(dialled):
 
 
 def test_call_handed_in_from_outside_still_reaches_lines():
-    data = CallData(TENANT, dict(LINES))
+    data = CallData(tenant=TENANT, lines=dict(LINES))
     route = compile_call(request("1000", centrex_from_public="true"), data, MONDAY_10)
     assert any(isinstance(a, Ring) for a in route.actions)
 
@@ -147,7 +152,7 @@ def test_call_handed_in_from_outside_still_reaches_lines():
 def dial(dialled: str, caller: str = "1000", **line_changes):
     lines = dict(LINES)
     lines[caller] = replace(lines[caller], **line_changes)
-    data = CallData(TENANT, lines)
+    data = CallData(tenant=TENANT, lines=lines)
     return compile_call(request(dialled, user_name=caller, domain_name=DOMAIN), data, MONDAY_10)
 
 
