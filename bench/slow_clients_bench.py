@@ -33,7 +33,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.xmlcurl_bench import (
-    BENCH,
     CREDENTIALS,
     Case,
     Run,
@@ -44,7 +43,9 @@ from bench.xmlcurl_bench import (
     machine,
     machine_ticks,
     our_ticks,
+    print_and_save,
     revision,
+    run_arguments,
     seed,
     server,
     write_bodies,
@@ -171,15 +172,9 @@ def timed_half(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    cpus = os.cpu_count() or 1
+    run_arguments(parser)
     parser.add_argument("--held", type=int, default=200, help="connections held (200)")
-    parser.add_argument("--duration", type=int, default=10, help="seconds per run (10)")
-    parser.add_argument("--warmup", type=int, default=3, help="untimed seconds (3)")
-    parser.add_argument("--repeat", type=int, default=2, help="flat-out runs, best kept (2)")
     parser.add_argument("--rounds", type=int, default=2, help="pairs of latency runs (2)")
-    parser.add_argument(
-        "--workers", type=int, default=2 * cpus + 1, help="switch-side workers (2 × CPUs + 1)"
-    )
     parser.add_argument("--size", type=int, default=100, help="users in the tenant (100)")
     parser.add_argument("--database-url", help="instead of an SQLite file in a temp dir")
     args = parser.parse_args()
@@ -196,12 +191,8 @@ def main() -> int:
             if args.database_url:
                 drop_tenants(engine, [args.size])
             engine.dispose()
-    text = report(args, flat, measured, "SQLite (temp file)" if not args.database_url else "given")
-    print("\n" + text)
-    saved = BENCH / "results" / f"slow-clients-{datetime.now(UTC):%Y%m%d-%H%M%S}.md"
-    saved.parent.mkdir(exist_ok=True)
-    saved.write_text(text + "\n")
-    print(f"\n(saved in {saved.relative_to(BENCH.parent)})")
+    database = "SQLite (temp file)" if not args.database_url else "given by --database-url"
+    print_and_save(report(args, flat, measured, database), "slow-clients")
     return 0
 
 

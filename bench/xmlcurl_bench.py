@@ -23,13 +23,11 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import string
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,6 +48,8 @@ from provisioning import validation as v
 from provisioning.document import parse_document
 from provisioning.models import PublicNumber, Tenant, User
 from tests.fsrequests import fixture_fields, fs_body
+from tests.postgres_server import free_port
+from tests.stack import process_group
 
 BENCH = Path(__file__).resolve().parent
 LUA = BENCH / "wrk.lua"
@@ -261,12 +261,6 @@ def real_answer(settings: Settings, body_file: Path) -> bytes:
 # --- server and load generator ---------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass(frozen=True)
 class Server:
     base: str  # http://127.0.0.1:port
@@ -283,36 +277,8 @@ def server(command: list[str], env: dict[str, str], log: Path) -> Iterator[Serve
     env["CENTREX_PANEL_PORT"] = env.get("CENTREX_PANEL_PORT") or str(free_port())
     # The working tree's code, whatever the virtualenv's (editable) install maps.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(BENCH.parent), env.get("PYTHONPATH")]))
-    with log.open("ab") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=out, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1).read()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    tail = log.read_text(errors="replace")[-2000:]
-                    raise RuntimeError(f"{shlex.join(command)} did not start:\n{tail}") from None
-                time.sleep(0.2)
-        yield Server(base, process.pid)
-    finally:
-        _stop(process)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            pass
+    with process_group(command, env, log, [port]) as process:
+        yield Server(f"http://127.0.0.1:{port}", process.pid)
 
 
 @dataclass(frozen=True)
@@ -535,8 +501,8 @@ def _interrupted(signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+def run_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of a wrk run against `centrex serve`, shared by the benches."""
     cpus = os.cpu_count() or 1
     parser.add_argument("--duration", type=int, default=10, help="seconds per run (10)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed seconds per case (3)")
@@ -544,6 +510,11 @@ def main() -> int:
     parser.add_argument(
         "--workers", type=int, default=2 * cpus + 1, help="gunicorn workers (2 × CPUs + 1)"
     )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    run_arguments(parser)
     parser.add_argument("--connections", type=int, help="flat out: connections (2 × workers)")
     parser.add_argument(
         "--rate-connections", type=int, help="at half rate: connections (workers - 1)"
@@ -575,13 +546,17 @@ def main() -> int:
                 drop_tenants(engine, sizes)  # leave the given database as it was
             engine.dispose()
     database = "SQLite (temp file)" if url.startswith("sqlite") else engine.dialect.name
-    text = report(results, args, database, load)
+    print_and_save(report(results, args, database, load), "xmlcurl")
+    return 0
+
+
+def print_and_save(text: str, name: str) -> None:
+    """A bench's report, printed and kept in bench/results/ (not versioned)."""
     print("\n" + text)
-    saved = BENCH / "results" / f"xmlcurl-{datetime.now(UTC):%Y%m%d-%H%M%S}.md"
+    saved = BENCH / "results" / f"{name}-{datetime.now(UTC):%Y%m%d-%H%M%S}.md"
     saved.parent.mkdir(exist_ok=True)
     saved.write_text(text + "\n")
     print(f"\n(saved in {saved.relative_to(BENCH.parent)})")
-    return 0
 
 
 def run(

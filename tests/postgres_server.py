@@ -50,7 +50,7 @@ def _install() -> Path:
     return bindir
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -87,7 +87,7 @@ def throwaway_server() -> Iterator[Server]:
         account = pwd.getpwnam("postgres")
         os.chown(workdir, account.pw_uid, account.pw_gid)
         as_user = ["runuser", "-u", "postgres", "--"]
-    data, port = workdir / "data", _free_port()
+    data, port = workdir / "data", free_port()
     pg_ctl = [*as_user, str(bindir / "pg_ctl"), "-D", str(data)]
     try:
         subprocess.run(

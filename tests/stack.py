@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import http.client
 import os
+import shlex
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,15 +24,10 @@ from lxml import etree
 
 from tests.conftest import XMLCURL_CREDENTIALS, basic_auth
 from tests.fsrequests import fixture_fields, fs_body, with_fields
+from tests.postgres_server import free_port
 from tests.unit.test_cdr import CALL1_A, CALL1_A_UUID, bodies, cdr_xml
 
 SECRET_KEY = "stack-test-secret-key-of-32-chars-or-more"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -112,24 +107,34 @@ def running_stack(database_url: str, **settings: str) -> Iterator[Stack]:
         }
     )
     env.update({f"CENTREX_{k.upper()}": v for k, v in settings.items()})
-    with stack.log.open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "centrex.cli", "serve"],
-            env=env,
-            stdout=out,
-            stderr=out,
-            start_new_session=True,
-        )
+    command = [sys.executable, "-m", "centrex.cli", "serve"]
     try:
-        for port in (stack.switch_port, stack.people_port):
-            _wait_until_up(process, port, stack.log)
-        yield stack
+        with process_group(command, env, stack.log, [stack.switch_port, stack.people_port]):
+            yield stack
     finally:
-        _stop(process)
         stack.log.unlink(missing_ok=True)
 
 
-def _wait_until_up(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+@contextmanager
+def process_group(
+    command: list[str], env: dict[str, str], log: Path, ports: list[int]
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run a server in a process group of its own (output appended to `log`) until
+    /healthz answers on each of `ports` on 127.0.0.1; stop the whole group afterwards,
+    whatever happened. The benchmarks run their servers so too."""
+    with log.open("ab") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=out, start_new_session=True)
+    try:
+        for port in ports:
+            _wait_until_up(process, port, command, log)
+        yield process
+    finally:
+        _stop(process)
+
+
+def _wait_until_up(
+    process: subprocess.Popen[bytes], port: int, command: list[str], log: Path
+) -> None:
     give_up = time.monotonic() + 60
     while True:
         try:
@@ -140,7 +145,8 @@ def _wait_until_up(process: subprocess.Popen[bytes], port: int, log: Path) -> No
         except OSError:
             pass
         if process.poll() is not None or time.monotonic() > give_up:
-            raise RuntimeError(f"centrex serve did not start:\n{log.read_text()[-3000:]}")
+            tail = log.read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"{shlex.join(command)} did not start:\n{tail}")
         time.sleep(0.1)  # a process starting: nothing to wait on but its port
 
 
