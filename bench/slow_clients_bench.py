@@ -176,7 +176,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     run_arguments(parser)
     parser.add_argument("--held", type=int, default=200, help="connections held (200)")
-    parser.add_argument("--rounds", type=int, default=2, help="rounds: flat out, then alone and held (2)")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="rounds: flat out, then alone and held (2)"
+    )
     parser.add_argument("--size", type=int, default=100, help="users in the tenant (100)")
     parser.add_argument("--database-url", help="instead of an SQLite file in a temp dir")
     args = parser.parse_args()
