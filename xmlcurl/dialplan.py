@@ -1,9 +1,10 @@
 """The dialplan compiler: a call request plus the data it names → a `Route`.
 
 Pure: no flask, no database, no clock (`now` is given). The loader is told what to
-load by `lookup_for`; `compile_call` then decides what kind of call this is — to a
-line (`xmlcurl.line`), the voicemail access code, or out to the public network — and
-what follows a failure.
+load by `lookup_for`; `classify_dialled` then says what kind of call this is — to a
+line (`xmlcurl.line`), a group, a queue, a feature code (`provisioning.feature_codes`),
+or out to the public network — and `compile_call` hands it to that kind's compiler
+(`_COMPILE`), which also decides what follows a failure.
 
 How a failed ring is handled: before ringing, the route marks the channel with
 `centrex_failover_for=<destination>` and `centrex_stage`, and after the bridge it
@@ -17,11 +18,14 @@ conversation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import phonenumbers
 
+from provisioning.feature_codes import Feature, feature_dialled
 from provisioning.numbering import (
     Category,
     NotANumber,
@@ -49,7 +53,7 @@ from xmlcurl.decisions import (
     Voicemail,
 )
 from xmlcurl.group import compile_group_call
-from xmlcurl.inputs import CallData, LineData, TenantData
+from xmlcurl.inputs import CallData, LineData, QueueData, TenantData
 from xmlcurl.line import (
     TONE_LOOPS,
     Caller,
@@ -61,15 +65,13 @@ from xmlcurl.line import (
     safe_cause,
     tone,
 )
-from xmlcurl.pickup import pickup_target, route_pickup
+from xmlcurl.pickup import route_pickup
 from xmlcurl.public import route_public_number
 from xmlcurl.queue import route_to_queue
 from xmlcurl.request import CallRequest
 from xmlcurl.speed_dial import speed_dial_number
 
 OUTBOUND_RING_SECONDS = 90
-# Dialled from one's own phone to listen to one's own voicemail box.
-VOICEMAIL_ACCESS_CODE = "*318"
 
 
 @dataclass(frozen=True)
@@ -145,18 +147,90 @@ def _caller(request: CallRequest, tenant: TenantData, caller_line: LineData | No
     )
 
 
-def compile_call(request: CallRequest, data: CallData | None, now: datetime) -> Route:
-    """Decide what FreeSWITCH does with this call, now."""
+# --- what was dialled ----------------------------------------------------------------
+# `classify_dialled` says what kind of call a request is, from the request and what was
+# loaded for it; `_COMPILE` turns each kind into its route. A new kind of call (a
+# feature code, a conference, a park slot) is one target and one entry.
+@dataclass(frozen=True)
+class Refused:
+    cause: str
+    why: str
+
+
+@dataclass(frozen=True)
+class ToRoutedNumber:
+    """A public number routed by schedule (`xmlcurl.public`)."""
+
+
+@dataclass(frozen=True)
+class ToGroup:
+    """A hunt group's number, or a log-in code naming one (`xmlcurl.group`)."""
+
+    caller_line: LineData | None
+
+
+@dataclass(frozen=True)
+class ToLine:
+    line: LineData
+    caller_line: LineData | None
+    # The ring this call is back from failed: what follows it.
+    failover: bool
+
+
+@dataclass(frozen=True)
+class ToQueue:
+    """A queue's number (`xmlcurl.queue`)."""
+
+    queue: QueueData
+
+
+@dataclass(frozen=True)
+class AfterOutbound:
+    """Back from a call out that did not connect."""
+
+
+@dataclass(frozen=True)
+class ToOwnVoicemail:
+    caller_line: LineData
+
+
+@dataclass(frozen=True)
+class ToPickup:
+    picker: LineData
+
+
+@dataclass(frozen=True)
+class ToOutside:
+    caller_line: LineData
+    # What goes out: the number dialled, or the one a speed dial stands for.
+    number: str
+
+
+Target = (
+    Refused
+    | ToRoutedNumber
+    | ToGroup
+    | ToLine
+    | ToQueue
+    | AfterOutbound
+    | ToOwnVoicemail
+    | ToPickup
+    | ToOutside
+)
+
+
+def classify_dialled(request: CallRequest, data: CallData | None) -> Target:
+    """What kind of call this is, in precedence order."""
     if not is_dialable(request.destination):
-        return _reject(request, fs.INVALID_NUMBER_FORMAT, "not a dialable number")
+        return Refused(fs.INVALID_NUMBER_FORMAT, "not a dialable number")
     if data is None:
         if request.context == fs.PUBLIC_CONTEXT:
-            return _reject(request, fs.UNALLOCATED_NUMBER, "not one of our numbers")
-        return _reject(request, fs.NO_ROUTE_DESTINATION, "unknown context")
+            return Refused(fs.UNALLOCATED_NUMBER, "not one of our numbers")
+        return Refused(fs.NO_ROUTE_DESTINATION, "unknown context")
 
     public = request.context == fs.PUBLIC_CONTEXT
     if public and data.public_number_routing.configured:
-        return route_public_number(request, data, now)
+        return ToRoutedNumber()
     line = data.lines.get((data.public_number_line or "") if public else request.destination)
     # A call from outside stays one, also once handed into the tenant's context.
     from_outside = public or request.from_public
@@ -164,52 +238,91 @@ def compile_call(request: CallRequest, data: CallData | None, now: datetime) -> 
     failover = request.failover_for is not None and request.failover_for == request.destination
 
     if data.group is not None and not public:
-        return compile_group_call(request, data, caller_line)
+        return ToGroup(caller_line)
     if line is not None:
-        call = CallToLine(
-            tenant=data.tenant,
-            line=line,
-            caller=_caller(request, data.tenant, caller_line),
-            context=request.context,
-            destination=request.destination,
-            via_group=request.via_group is not None,
-            chain=request.forward_chain,
-            now=now,
-            caller_line=caller_line,
-            group_hold_music=request.group_hold_music,
-        )
-        if failover:
-            name, actions = after_failure(call, request.stage, request.disposition or "")
-        else:
-            name, actions = route_to_line(call)
-            if call.group_hold_music and call.via_group:
-                # The member's phone puts the call on hold: its legs take the group's music.
-                music = SetMedia(fs.V_HOLD_MUSIC, call.group_hold_music, export=True)
-                actions = (music, *actions)
-        return Route(request.context, request.destination, name, actions)
-
+        return ToLine(line, caller_line, failover)
     if data.queue is not None:
-        return route_to_queue(request, data.tenant, data.queue, data.media_dir)
+        return ToQueue(data.queue)
     if failover:
-        return _after_failed_outbound(request, data.tenant)
+        return AfterOutbound()
     if public:
-        return _reject(request, fs.NO_ROUTE_DESTINATION, "number routed nowhere")
-    if request.destination == VOICEMAIL_ACCESS_CODE:
+        return Refused(fs.NO_ROUTE_DESTINATION, "number routed nowhere")
+    feature = feature_dialled(request.destination)
+    if feature is not None and feature.feature is Feature.VOICEMAIL:
         if caller_line is None or not caller_line.voicemail_enabled:
-            return _reject(request, fs.UNALLOCATED_NUMBER, "no voicemail box")
-        return Route(
-            request.context,
-            request.destination,
-            f"voicemail of {caller_line.extension}",
-            (Answer(), Voicemail(data.tenant.domain, caller_line.extension, check=True)),
-        )
+            return Refused(fs.UNALLOCATED_NUMBER, "no voicemail box")
+        return ToOwnVoicemail(caller_line)
     if caller_line is None:
         # Only the tenant's own authenticated lines may call out.
-        return _reject(request, fs.UNALLOCATED_NUMBER, "unknown extension")
-    if pickup_target(request.destination) is not None:
-        return route_pickup(request, caller_line, data.ringing_caller_leg)
+        return Refused(fs.UNALLOCATED_NUMBER, "unknown extension")
+    if feature is not None and feature.feature is Feature.PICKUP:
+        return ToPickup(caller_line)
     speed_dial = speed_dial_number(data.tenant, request.destination)
-    return _outbound(request, data.tenant, caller_line, speed_dial or request.destination)
+    return ToOutside(caller_line, speed_dial or request.destination)
+
+
+def _to_line(request: CallRequest, data: CallData, target: ToLine, now: datetime) -> Route:
+    call = CallToLine(
+        tenant=data.tenant,
+        line=target.line,
+        caller=_caller(request, data.tenant, target.caller_line),
+        context=request.context,
+        destination=request.destination,
+        via_group=request.via_group is not None,
+        chain=request.forward_chain,
+        now=now,
+        caller_line=target.caller_line,
+        group_hold_music=request.group_hold_music,
+    )
+    if target.failover:
+        name, actions = after_failure(call, request.stage, request.disposition or "")
+    else:
+        name, actions = route_to_line(call)
+        if call.group_hold_music and call.via_group:
+            # The member's phone puts the call on hold: its legs take the group's music.
+            music = SetMedia(fs.V_HOLD_MUSIC, call.group_hold_music, export=True)
+            actions = (music, *actions)
+    return Route(request.context, request.destination, name, actions)
+
+
+def _to_own_voicemail(
+    request: CallRequest, data: CallData, target: ToOwnVoicemail, _now: datetime
+) -> Route:
+    box = target.caller_line.extension
+    return Route(
+        request.context,
+        request.destination,
+        f"voicemail of {box}",
+        (Answer(), Voicemail(data.tenant.domain, box, check=True)),
+    )
+
+
+# Each kind of call → its compiler: (request, data, target, now) → route.
+_COMPILE: dict[type, Callable[[CallRequest, CallData, Any, datetime], Route]] = {
+    ToRoutedNumber: lambda request, data, _t, now: route_public_number(request, data, now),
+    ToGroup: lambda request, data, t, _now: compile_group_call(request, data, t.caller_line),
+    ToLine: _to_line,
+    ToQueue: lambda request, data, t, _now: route_to_queue(
+        request, data.tenant, t.queue, data.media_dir
+    ),
+    AfterOutbound: lambda request, data, _t, _now: _after_failed_outbound(request, data.tenant),
+    ToOwnVoicemail: _to_own_voicemail,
+    ToPickup: lambda request, data, t, _now: route_pickup(
+        request, t.picker, data.ringing_caller_leg
+    ),
+    ToOutside: lambda request, data, t, _now: _outbound(
+        request, data.tenant, t.caller_line, t.number
+    ),
+}
+
+
+def compile_call(request: CallRequest, data: CallData | None, now: datetime) -> Route:
+    """Decide what FreeSWITCH does with this call, now."""
+    target = classify_dialled(request, data)
+    if isinstance(target, Refused):
+        return _reject(request, target.cause, target.why)
+    assert data is not None  # every other target was found in loaded data
+    return _COMPILE[type(target)](request, data, target, now)
 
 
 def _after_failed_outbound(request: CallRequest, tenant: TenantData) -> Route:

@@ -42,6 +42,7 @@ from datetime import UTC, datetime
 
 from provisioning import media
 from provisioning.call_handling import Callers
+from provisioning.feature_codes import Feature, feature_dialled
 from provisioning.line_status import is_busy
 from provisioning.tenant_routing import RING_SECONDS, Distribution
 from xmlcurl import fsnames as fs
@@ -69,8 +70,8 @@ from xmlcurl.line import bridge_settings
 from xmlcurl.local_stream import hold_music_url
 from xmlcurl.request import CallRequest
 
-LOGIN_CODE = "*55"
-LOGOUT_CODE = "*56"
+# The members' log-in and log-out codes (`provisioning.feature_codes`).
+_LOG_IN_OUT = {Feature.GROUP_LOG_IN: True, Feature.GROUP_LOG_OUT: False}
 # FreeSWITCH's originate takes at most this many legs in one bridge (MAX_PEERS).
 MAX_LEGS = 128
 
@@ -107,11 +108,8 @@ def number_to_load(destination: str, dialled_group: bool) -> str | None:
     """The group number a call names: the group dialled, or the one a log-in code is for."""
     if dialled_group:
         return destination
-    for code in (LOGIN_CODE, LOGOUT_CODE):
-        number = destination.removeprefix(code)
-        if number != destination and number.isdigit():
-            return number
-    return None
+    feature = feature_dialled(destination)
+    return feature.argument if feature is not None and feature.feature in _LOG_IN_OUT else None
 
 
 def _refuses_group_calls(member: MemberData) -> bool:
@@ -246,7 +244,9 @@ def after_group_failure(call: CallToGroup, disposition: str) -> Decision:
     return name, (*cleanup, *actions)
 
 
-def log_in_or_out(group: GroupData, domain: str, caller: LineData | None, code: str) -> Decision:
+def log_in_or_out(
+    group: GroupData, domain: str, caller: LineData | None, logged_in: bool
+) -> Decision:
     """A member's log-in code: only from the member's own authenticated phone."""
     doc = group.doc
     if caller is None or caller.extension not in {m.extension for m in group.members}:
@@ -255,7 +255,6 @@ def log_in_or_out(group: GroupData, domain: str, caller: LineData | None, code: 
             Prompt(fs.PROMPT_REJECTED),
             Hangup(fs.CALL_REJECTED),
         )
-    logged_in = code == LOGIN_CODE
     event = FireEvent(
         fs.EVENT_GROUP_LOGIN,
         (
@@ -279,9 +278,10 @@ def compile_group_call(request: CallRequest, data: CallData, caller_line: LineDa
     """A call naming a group (`data.group` is loaded): its log-in codes, its first
     hunt, or the hunt after its ring."""
     assert data.group is not None
-    code = request.destination[: len(LOGIN_CODE)]
-    if not data.dialled_group and code in (LOGIN_CODE, LOGOUT_CODE):
-        name, actions = log_in_or_out(data.group, data.tenant.domain, caller_line, code)
+    feature = feature_dialled(request.destination)
+    if not data.dialled_group and feature is not None and feature.feature in _LOG_IN_OUT:
+        logged_in = _LOG_IN_OUT[feature.feature]
+        name, actions = log_in_or_out(data.group, data.tenant.domain, caller_line, logged_in)
         return Route(request.context, request.destination, name, actions)
     call = CallToGroup(
         data.tenant,

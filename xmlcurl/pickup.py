@@ -11,21 +11,17 @@ the picker hears so.
 
 from __future__ import annotations
 
-import re
-
+from provisioning.feature_codes import Feature, feature_dialled
 from xmlcurl import fsnames as fs
 from xmlcurl.decisions import Answer, Hangup, Intercept, Prompt, Route
 from xmlcurl.inputs import LineData
 from xmlcurl.request import CallRequest
 
-PICKUP_PREFIX = "**"
-_PICKUP = re.compile(r"\*\*([0-9]{2,8})")
-
 
 def pickup_target(destination: str) -> str | None:
     """The extension whose ringing call `destination` picks up, if it is a pickup code."""
-    match = _PICKUP.fullmatch(destination)
-    return match.group(1) if match else None
+    feature = feature_dialled(destination)
+    return feature.argument if feature is not None and feature.feature is Feature.PICKUP else None
 
 
 def route_pickup(request: CallRequest, picker: LineData, caller_leg: str | None) -> Route:

@@ -7,14 +7,13 @@ ID, CLIR and call barring included — through `xmlcurl.dialplan`'s outbound pat
 
 from __future__ import annotations
 
+from provisioning.feature_codes import Feature, feature_dialled
 from xmlcurl.inputs import TenantData
-
-# Directory entries' short codes are dialled after it (`##3435`).
-DIRECTORY_PREFIX = "##"
 
 
 def speed_dial_number(tenant: TenantData, dialled: str) -> str | None:
     """The external number `dialled` stands for, or None."""
-    if dialled.startswith(DIRECTORY_PREFIX):
-        return tenant.directory_codes.get(dialled.removeprefix(DIRECTORY_PREFIX))
+    feature = feature_dialled(dialled)
+    if feature is not None and feature.feature is Feature.DIRECTORY:
+        return tenant.directory_codes.get(feature.argument)
     return tenant.speed_dials.get(dialled)

@@ -325,3 +325,28 @@ def test_outbound_international_when_allowed():
     )
     route = compile_call(request("0041446681800"), data(caller), NOW)
     assert Ring((GatewayEndpoint(DOMAIN, "+41446681800"),), 90) in route.actions
+
+
+def test_what_was_dialled_is_classified_in_precedence_order():
+    from xmlcurl.dialplan import (
+        Refused,
+        ToLine,
+        ToOutside,
+        ToOwnVoicemail,
+        ToPickup,
+        classify_dialled,
+    )
+
+    lines = data(line("1000"), line("1001"))
+    assert classify_dialled(request("1000,1001"), lines) == Refused(
+        fs.INVALID_NUMBER_FORMAT, "not a dialable number"
+    )
+    assert classify_dialled(request("1000"), None) == Refused(
+        fs.NO_ROUTE_DESTINATION, "unknown context"
+    )
+    assert isinstance(classify_dialled(request("1000"), lines), ToLine)
+    assert isinstance(classify_dialled(request("*318"), lines), ToOwnVoicemail)
+    assert isinstance(classify_dialled(request("**1000"), lines), ToPickup)
+    assert classify_dialled(request("0612345678"), lines) == ToOutside(
+        lines.lines["1001"], "0612345678"
+    )
