@@ -20,6 +20,7 @@ processes).
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import select
 import signal
@@ -138,8 +139,20 @@ def people_options(settings: Settings) -> dict[str, Any]:
         "loglevel": settings.log_level.lower(),
         "accesslog": None,
         "control_socket_disable": True,
+        "worker_exit": _exit_quietly,
         "proc_name": "centrex-people",
     }
+
+
+def _exit_quietly(_arbiter: Any, worker: Any) -> None:
+    """A gevent worker stopped as asked ends here, its output flushed: at interpreter
+    exit gevent's patched threading is gone before logging's clean-up, which then
+    prints a TypeError traceback per worker."""
+    if worker.booted and not worker.alive:
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 OPTIONS = {SWITCH: switch_options, PEOPLE: people_options}
