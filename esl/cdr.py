@@ -49,6 +49,7 @@ from lxml import etree
 from esl.handlers import LineRef
 from provisioning.numbering import to_e164
 from xmlcurl import fsnames as fs
+from xmlcurl import handover
 
 # Longest value kept from a record; FreeSWITCH's own are far shorter.
 _MAX_VALUE = 512
@@ -208,7 +209,6 @@ def parse_cdr(xml: bytes) -> Leg:
     rung = _line(var.get(fs.V_DIALED_USER, ""), var.get(fs.V_DIALED_DOMAIN, ""))
     if rung is None and direction == fs.DIRECTION_OUTBOUND:
         rung = LineRef.parse(var.get(fs.V_PRESENCE_ID, ""))
-    chain = var.get(fs.V_FORWARD_CHAIN, "")
     return Leg(
         uuid=uuid,
         call_uuid=originator or uuid,
@@ -239,7 +239,7 @@ def parse_cdr(xml: bytes) -> Leg:
         hangup_cause=var.get(fs.V_HANGUP_CAUSE, "")[:64],
         bridge_channel=var.get(fs.V_BRIDGE_CHANNEL, ""),
         stage=var.get(fs.V_STAGE) or None,
-        forward_chain=tuple(x for x in chain.split(",") if x.isdigit()),
+        forward_chain=handover.decode_chain(var.get(fs.V_FORWARD_CHAIN)),
         node=(var.get(fs.EV_HOSTNAME) or root.get(fs.CDR_SWITCHNAME) or "")[:255],
     )
 

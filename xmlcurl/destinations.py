@@ -24,6 +24,7 @@ from provisioning.numbering import (
 )
 from provisioning.tenant_routing import Destination
 from xmlcurl import fsnames as fs
+from xmlcurl import handover
 from xmlcurl.decisions import (
     Action,
     Answer,
@@ -70,9 +71,8 @@ def _to_unit(kind: str, name: str, at: Handoff) -> Decision:
         return _hang_up(f"{kind} {name} no longer exists")
     if number in at.chain:
         return _hang_up(f"{kind} {name} already tried: overflow loop stopped")
-    chain = ",".join((*at.chain, number))
     return f"to {kind} {name}", (
-        SetVariable(fs.V_UNIT_CHAIN, chain),
+        handover.went_through_units((*at.chain, number)),
         Transfer(number, at.tenant.domain),
     )
 

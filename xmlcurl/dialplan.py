@@ -36,6 +36,7 @@ from provisioning.numbering import (
 )
 from provisioning.validation import is_dialable
 from xmlcurl import fsnames as fs
+from xmlcurl import handover
 from xmlcurl.decisions import (
     Action,
     Answer,
@@ -49,7 +50,6 @@ from xmlcurl.decisions import (
     SetVariable,
     Tone,
     Transfer,
-    UnsetVariable,
     Voicemail,
 )
 from xmlcurl.group import compile_group_call
@@ -327,7 +327,7 @@ def compile_call(request: CallRequest, data: CallData | None, now: datetime) -> 
 
 def _after_failed_outbound(request: CallRequest, tenant: TenantData) -> Route:
     disposition = request.disposition or ""
-    cleanup = (UnsetVariable(fs.V_FAILOVER_FOR), UnsetVariable(fs.V_STAGE))
+    cleanup = handover.clear_failover()
     if disposition in fs.ANSWERED_DISPOSITIONS:
         actions: tuple[Action, ...] = (Hangup(fs.NORMAL_CLEARING),)
     elif disposition == fs.ORIGINATOR_CANCEL:

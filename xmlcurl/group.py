@@ -46,6 +46,7 @@ from provisioning.feature_codes import Feature, feature_dialled
 from provisioning.line_status import is_busy
 from provisioning.tenant_routing import RING_SECONDS, Distribution
 from xmlcurl import fsnames as fs
+from xmlcurl import handover
 from xmlcurl.decisions import (
     Action,
     Answer,
@@ -61,7 +62,6 @@ from xmlcurl.decisions import (
     SetMedia,
     SetVariable,
     Transfer,
-    UnsetVariable,
     UserEndpoint,
 )
 from xmlcurl.destinations import Handoff, hand_off
@@ -156,12 +156,7 @@ def _legs(call: CallToGroup, members: list[MemberData], timeout: int | None) -> 
     tag = (fs.V_GROUP, f"{group.extension}@{domain}")
     handed: tuple[tuple[str, str], ...] = ()
     if group.members_call_handling:
-        handed = ((fs.V_VIA_GROUP, group.extension),)
-        music = _hold_music(call)
-        if music:
-            handed += ((fs.V_GROUP_HOLD_MUSIC, music),)
-        if call.caller_extension:
-            handed += ((fs.V_GROUP_CALLER, call.caller_extension),)
+        handed = handover.group_hand_over(group.extension, _hold_music(call), call.caller_extension)
     endpoint = LoopbackEndpoint if group.members_call_handling else UserEndpoint
     return [
         endpoint(
@@ -232,7 +227,7 @@ def route_to_group(call: CallToGroup) -> Decision:
 
 def after_group_failure(call: CallToGroup, disposition: str) -> Decision:
     """The hunt after the group's ring: an answered call never overflows."""
-    cleanup = (UnsetVariable(fs.V_FAILOVER_FOR), UnsetVariable(fs.V_STAGE))
+    cleanup = handover.clear_failover()
     doc = call.group.doc
     actions: tuple[Action, ...]
     if disposition in fs.ANSWERED_DISPOSITIONS:

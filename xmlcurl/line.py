@@ -46,6 +46,7 @@ from provisioning.call_handling import (
 from provisioning.line_status import is_busy
 from provisioning.numbering import NotANumber, allowed, classify, format_for_carrier
 from xmlcurl import fsnames as fs
+from xmlcurl import handover
 from xmlcurl.decisions import (
     Action,
     Answer,
@@ -61,7 +62,6 @@ from xmlcurl.decisions import (
     SetVariable,
     Tone,
     Transfer,
-    UnsetVariable,
     UserEndpoint,
     Voicemail,
 )
@@ -178,8 +178,7 @@ def bridge_settings(destination: str, stage: str) -> tuple[Action, ...]:
     return (
         SetVariable(fs.V_HANGUP_AFTER_BRIDGE, "true"),
         SetVariable(fs.V_CONTINUE_ON_FAIL, "true"),
-        SetVariable(fs.V_FAILOVER_FOR, destination),
-        SetVariable(fs.V_STAGE, stage),
+        *handover.mark_failover(destination, stage),
     )
 
 
@@ -222,9 +221,8 @@ def _forward(call: CallToLine, target: str, why: str, confirm: bool = False) -> 
     if target.isdigit():  # a company extension: its own call handling applies there
         if target in call.chain or target == line.extension:
             return None
-        chain = ",".join((*call.chain, line.extension))
         return f"{why} forward to {target}", (
-            SetVariable(fs.V_FORWARD_CHAIN, chain),
+            handover.forwarded_through((*call.chain, line.extension)),
             Transfer(target, call.tenant.domain),
         )
     endpoint = _external(call, target, LegOptions(confirm=confirm))
@@ -491,7 +489,7 @@ def _do_not_disturb(call: CallToLine) -> Decision:
 
 def after_failure(call: CallToLine, stage: str | None, disposition: str) -> Decision:
     """The hunt after a failed ring or forward of this line."""
-    cleanup = (UnsetVariable(fs.V_FAILOVER_FOR), UnsetVariable(fs.V_STAGE))
+    cleanup = handover.clear_failover()
     actions: tuple[Action, ...]
     if disposition in fs.ANSWERED_DISPOSITIONS:
         name, actions = "answered", (Hangup(fs.NORMAL_CLEARING),)

@@ -13,7 +13,8 @@ from datetime import datetime
 
 from provisioning.number_routing import route_in_force
 from xmlcurl import fsnames as fs
-from xmlcurl.decisions import Hangup, Route, SetVariable
+from xmlcurl import handover
+from xmlcurl.decisions import Hangup, Route
 from xmlcurl.destinations import Handoff, hand_off
 from xmlcurl.inputs import CallData
 from xmlcurl.request import CallRequest
@@ -41,5 +42,5 @@ def route_public_number(request: CallRequest, data: CallData, now: datetime) -> 
         request.context,
         request.destination,
         f"{data.public_number} {which}: {name}",
-        (SetVariable(fs.V_FROM_PUBLIC, "true"), *actions),
+        (handover.from_outside(), *actions),
     )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
 
 from xmlcurl import fsnames as fs
-from xmlcurl.safe import HOLD_MUSIC
+from xmlcurl import handover
 
 _WANTED = frozenset(
     {
@@ -111,14 +111,6 @@ class CallRequest:
     unit_chain: tuple[str, ...] = ()
 
 
-def _digits(value: str | None) -> str | None:
-    return value if value and value.isdigit() and len(value) <= 8 else None
-
-
-def _hold_music(value: str | None) -> str | None:
-    return value if value and HOLD_MUSIC.fullmatch(value) else None
-
-
 def call_request(fields: dict[str, str]) -> CallRequest:
     def get(*names: str) -> str:
         for name in names:
@@ -142,12 +134,12 @@ def call_request(fields: dict[str, str]) -> CallRequest:
         caller_withheld=get(fs.HUNT_PRIVACY_HIDE_NUMBER, fs.CALLER_PRIVACY_HIDE_NUMBER) == "true"
         or get(fs.HUNT_CALLER_ID_NUMBER, fs.CALLER_ID_NUMBER).lower() in fs.WITHHELD_NUMBERS,
         stage=var(fs.V_STAGE),
-        forward_chain=tuple(x for x in (var(fs.V_FORWARD_CHAIN) or "").split(",") if x.isdigit()),
+        forward_chain=handover.decode_chain(var(fs.V_FORWARD_CHAIN)),
         via_group=var(fs.V_VIA_GROUP),
-        group_hold_music=_hold_music(var(fs.V_GROUP_HOLD_MUSIC)),
-        group_caller=_digits(var(fs.V_GROUP_CALLER)),
-        from_public=var(fs.V_FROM_PUBLIC) == "true",
-        unit_chain=tuple(x for x in (var(fs.V_UNIT_CHAIN) or "").split(",") if x.isdigit()),
+        group_hold_music=handover.decode_hold_music(var(fs.V_GROUP_HOLD_MUSIC)),
+        group_caller=handover.decode_extension(var(fs.V_GROUP_CALLER)),
+        from_public=handover.decode_flag(var(fs.V_FROM_PUBLIC)),
+        unit_chain=handover.decode_chain(var(fs.V_UNIT_CHAIN)),
     )
 
 
