@@ -10,7 +10,6 @@ so that export(apply(doc)) gives doc back for a canonical doc. Pure: no I/O.
 from __future__ import annotations
 
 import datetime
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -20,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from provisioning import validation as v
+from provisioning import yaml_text
 from provisioning.call_handling import CallHandling, Context, check_call_handling
 from provisioning.numbering import DEFAULT_ALLOWED, Category, line_numbers
 from provisioning.tenant_routing import (
@@ -384,27 +384,18 @@ def dump_document(doc: TenantDoc) -> dict[str, Any]:
     return doc.model_dump(mode="json", by_alias=True, exclude_defaults=True)
 
 
-class _StringsLoader(yaml.BaseLoader):
-    """Scalars stay strings (no YAML 1.1 octal or yes/no surprises: `0100` is an
-    extension, not 64); only `null`/`~` mean None. The models coerce the rest."""
-
-
-_StringsLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL)$"), list("~nN")
-)
-_StringsLoader.add_constructor("tag:yaml.org,2002:null", lambda _loader, _node: None)
-
-
 def load_text(text: str) -> Any:
-    """YAML or JSON text → plain data."""
+    """YAML or JSON text → plain data: every scalar a string (`0100` is an extension,
+    not 64; `yes` is not true); only `null`/`~` mean None (see `yaml_text`)."""
     try:
-        return yaml.load(text, Loader=_StringsLoader)
+        return yaml_text.load(text)
     except yaml.YAMLError as exc:
         raise DocumentInvalid([Problem("", f"not valid YAML or JSON: {exc}")]) from None
 
 
 def dump_text(data: dict[str, Any]) -> str:
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    """What `yaml.safe_dump` writes (block style, keys in order), fast (`yaml_text`)."""
+    return yaml_text.dump(data)
 
 
 def json_schema() -> dict[str, Any]:
