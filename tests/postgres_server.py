@@ -15,6 +15,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -73,6 +74,19 @@ class Server:
             if ppid == postmaster:
                 children.append(int(stat.parent.name))
         return [postmaster, *children]
+
+    @contextmanager
+    def stopped_dead(self) -> Iterator[None]:
+        """Every process of the server stopped (SIGSTOP), then let go (SIGCONT): its
+        kernel still acknowledges every byte sent to it, as a hung host's does."""
+        processes = self.processes()
+        for pid in processes:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            for pid in processes:
+                os.kill(pid, signal.SIGCONT)
 
 
 @contextmanager

@@ -9,7 +9,6 @@ acknowledges every byte, as a hung host's does).
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import time
 from collections.abc import Iterator
@@ -104,18 +103,6 @@ def frozen_postgres() -> Iterator[postgres_server.Server]:
         yield server
 
 
-@contextmanager
-def stopped_dead(server: postgres_server.Server) -> Iterator[None]:
-    processes = server.processes()
-    for pid in processes:
-        os.kill(pid, signal.SIGSTOP)
-    try:
-        yield
-    finally:
-        for pid in processes:
-            os.kill(pid, signal.SIGCONT)
-
-
 def test_a_frozen_database_gets_fallbacks_and_503s_at_once_then_routing_recovers(
     frozen_postgres,
 ):
@@ -128,7 +115,7 @@ def test_a_frozen_database_gets_fallbacks_and_503s_at_once_then_routing_recovers
             assert BRIDGE in stack.fetch_dialplan().actions()
         assert stack.post_cdr().status == 200
         assert stack.api("/tenants", token).status == 200
-        with stopped_dead(frozen_postgres):
+        with frozen_postgres.stopped_dead():
             # Kept connections, then fresh ones that never get the server's greeting.
             for _ in range(4):
                 answer = stack.fetch_dialplan()
