@@ -16,6 +16,7 @@ Prints a Markdown table (saved in bench/results/).
 from __future__ import annotations
 
 import argparse
+import shlex
 import statistics
 import sys
 import time
@@ -66,7 +67,7 @@ def main() -> int:
         with running_stack(database.url, **settings) as stack:
             rows, recovered = measure(stack, database, token, args.requests)
     lines = [
-        f"Command: `python -m bench.frozen_database_bench {' '.join(sys.argv[1:])}`".strip(),
+        f"Command: `{shlex.join(['python', '-m', 'bench.frozen_database_bench', *sys.argv[1:]])}`",
         f"Machine: {machine()}.",
         f"Server: `centrex serve`, 2 switch-side workers, 1 people-side worker, PostgreSQL "
         f"(throw-away, same machine) stopped with SIGSTOP; CENTREX_FETCH_DEADLINE "
