@@ -18,10 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from provisioning import calendar as cal
 from provisioning import validation as v
+from provisioning.destinations import VOICEMAIL
 from provisioning.numbering import Category, NotANumber, allowed, classify
 from provisioning.week import NamedWeek, check_week
 
-VOICEMAIL = "voicemail"
 SECONDS_PER_RING = 5
 NO_ANSWER_TO_NUMBER = (10, 90)  # seconds, forward to a number
 NO_ANSWER_TO_VOICEMAIL = (0, 60)  # seconds, 0 = straight to voicemail

@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 
 from provisioning.calendar import WEEKDAYS, TenantCalendar
 from provisioning.call_handling import CallHandling, Forward
+from provisioning.destinations import Destination, describe
 from provisioning.document import DEFAULT_SCHEDULE, DEFAULT_SCHEDULE_PERIODS, NumberDoc, TenantDoc
 from provisioning.number_routing import calendar_of, route_in_force
-from provisioning.tenant_routing import RING_SECONDS, Destination
+from provisioning.tenant_routing import RING_SECONDS
 
 
 @dataclass(frozen=True)
@@ -42,22 +43,6 @@ class Summary:
     domain: str
     at: str
     sections: tuple[Section, ...]
-
-
-def describe(dest: Destination | None, names: dict[str, str]) -> str:
-    """A destination in words; `names` gives users' names by extension."""
-    if dest is None:
-        return "nowhere (the call is rejected)"
-    kind, target = dest.kind, dest.target
-    if kind == "user":
-        return f"line {target} ({names.get(target, '?')})"
-    if kind == "voicemail":
-        return f"voicemail of {target} ({names.get(target, '?')})"
-    if kind == "announcement":
-        return f"announcement {target}, then hang up"
-    if kind == "hangup":
-        return "hang up"
-    return f"{kind} {target}"
 
 
 def _number(
@@ -124,7 +109,7 @@ def _call_handling(ch: CallHandling) -> tuple[str, ...]:
         *_forward("forward when busy", ch.forward_busy),
         *_forward("forward when unreachable", ch.forward_unreachable),
     ]
-    if ch.do_not_disturb is not None and ch.do_not_disturb.enabled:
+    if ch.dnd_on:
         lines.append("do not disturb")
     if ch.simultaneous_ring is not None:
         lines.append(f"also rings {', '.join(ch.simultaneous_ring.numbers)}")

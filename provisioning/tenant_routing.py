@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from provisioning import validation as v
-from provisioning.numbering import DEFAULT_ALLOWED, NotANumber, allowed, classify
+from provisioning.destinations import Destination, check_destination
 
 # One ring is five seconds, as users count them.
 RING_SECONDS = 5
@@ -26,38 +26,6 @@ DEFAULT_MAX_MEMBERS = 10
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
-
-
-class Destination(_Model):
-    """Exactly one of: a user's line, a hunt group, a queue, a user's voicemail box, an
-    announcement (then hang up), an external number, or hang up."""
-
-    user: str | None = Field(default=None, description="Extension whose line rings")
-    group: str | None = Field(default=None, description="Name of a hunt group")
-    queue: str | None = Field(default=None, description="Name of a queue")
-    voicemail: str | None = Field(default=None, description="Extension whose box records")
-    announcement: str | None = Field(default=None, description="Announcement played, then hang up")
-    number: str | None = Field(default=None, description="External number, national or E.164")
-    hangup: bool = Field(default=False, description="End the call")
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> Destination:
-        given = [k for k in DESTINATION_KINDS if getattr(self, k) not in (None, False)]
-        if len(given) != 1:
-            raise ValueError(f"give exactly one of {', '.join(DESTINATION_KINDS)}")
-        return self
-
-    @property
-    def kind(self) -> str:
-        return next(k for k in DESTINATION_KINDS if getattr(self, k) not in (None, False))
-
-    @property
-    def target(self) -> str:
-        value = getattr(self, self.kind)
-        return "" if value is True else str(value)
-
-
-DESTINATION_KINDS = ("user", "group", "queue", "voicemail", "announcement", "number", "hangup")
 
 
 class NumberRoute(_Model):
@@ -145,29 +113,6 @@ class RoutingContext:
     fail: Fail
     groups: dict[str, GroupDoc] = field(default_factory=dict)  # case-folded name →
     queues: dict[str, QueueDoc] = field(default_factory=dict)
-
-
-def check_destination(dest: Destination, path: str, ctx: RoutingContext) -> None:
-    kind = dest.kind
-    if kind == "user" and dest.user not in ctx.users:
-        ctx.fail(f"{path}.user", f"no user has extension {dest.user}")
-    elif kind == "voicemail" and dest.voicemail not in ctx.voicemail_users:
-        ctx.fail(f"{path}.voicemail", f"no user with voicemail has extension {dest.voicemail}")
-    elif kind == "group" and (dest.group or "").casefold() not in ctx.groups:
-        ctx.fail(f"{path}.group", f"no group is named {dest.group!r}")
-    elif kind == "queue" and (dest.queue or "").casefold() not in ctx.queues:
-        ctx.fail(f"{path}.queue", f"no queue is named {dest.queue!r}")
-    elif kind == "announcement":
-        dest.announcement = ctx.check(f"{path}.announcement", v.check_media_name, dest.announcement)
-    elif kind == "number":
-        dest.number = ctx.check(f"{path}.number", v.check_public_number, dest.number, ctx.country)
-        try:
-            category = classify(dest.number, ctx.country).category
-        except NotANumber:
-            return
-        # A tenant-wide destination calls national numbers only: no toll fraud.
-        if not allowed(category, DEFAULT_ALLOWED):
-            ctx.fail(f"{path}.number", f"{category.value} numbers cannot be a destination")
 
 
 def check_routing(

@@ -37,12 +37,12 @@ from datetime import datetime
 from provisioning import calendar as cal
 from provisioning.call_handling import (
     SECONDS_PER_RING,
-    VOICEMAIL,
     Callers,
     Forward,
     NoAnswerForward,
     RuleAction,
 )
+from provisioning.destinations import VOICEMAIL, forward_destination
 from provisioning.line_status import is_busy
 from provisioning.numbering import NotANumber, allowed, classify, format_for_carrier
 from xmlcurl import fsnames as fs
@@ -206,10 +206,12 @@ def _external(call: CallToLine, number: str, options: LegOptions) -> GatewayEndp
 
 
 def _forward(call: CallToLine, target: str, why: str, confirm: bool = False) -> Decision | None:
-    """Send the call on to `target`; None when that cannot be done (loop, no trunk,
-    destination no longer allowed), so that the next rule applies."""
+    """Send the call on to `target` (a forward's target as the document keeps it);
+    None when that cannot be done (loop, no trunk, destination no longer allowed), so
+    that the next rule applies."""
     line = call.line
-    if target == VOICEMAIL:
+    destination = forward_destination(target, line.extension)
+    if destination.kind == "voicemail":
         if not line.voicemail_enabled or call.via_group:
             return None
         return f"{why} forward to voicemail", (
@@ -218,7 +220,7 @@ def _forward(call: CallToLine, target: str, why: str, confirm: bool = False) -> 
         )
     if call.looped:
         return None
-    if target.isdigit():  # a company extension: its own call handling applies there
+    if destination.kind == "user":  # a company extension: its own call handling applies
         if target in call.chain or target == line.extension:
             return None
         return f"{why} forward to {target}", (

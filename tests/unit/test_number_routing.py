@@ -120,3 +120,28 @@ def test_stored_routing_reads_back_as_written():
     assert routing.routes[0].to == Destination(user="1000")
     assert routing.otherwise == Destination(voicemail="1000")
     assert not NumberRouting.from_stored({}).configured
+
+
+def test_every_destination_kind_is_checked_described_and_compiled():
+    """One spec per kind in provisioning.destinations, and its compiler in
+    xmlcurl.destinations: a kind added to one and not the other fails here."""
+    from provisioning.destinations import KINDS, Destination
+    from xmlcurl.destinations import DESTINATIONS
+
+    assert set(DESTINATIONS) == set(KINDS)
+    assert set(KINDS) == set(Destination.model_fields)
+
+
+@pytest.mark.parametrize(
+    "to, kind, target",
+    [
+        ("voicemail", "voicemail", "1001"),
+        ("1002", "user", "1002"),
+        ("+33612345678", "number", "+33612345678"),
+    ],
+)
+def test_a_forward_target_is_a_destination(to, kind, target):
+    from provisioning.destinations import forward_destination
+
+    destination = forward_destination(to, owner="1001")
+    assert (destination.kind, destination.target) == (kind, target)
