@@ -55,6 +55,8 @@ from xmlcurl.decisions import (
 from xmlcurl.group import compile_group_call
 from xmlcurl.inputs import CallData, LineData, QueueData, TenantData
 from xmlcurl.line import (
+    ANONYMOUS_CALLER,
+    NUMBER_PRIVATE_FOR_CARRIER,
     TONE_LOOPS,
     Caller,
     CallToLine,
@@ -134,16 +136,21 @@ def _caller_line(request: CallRequest, data: CallData) -> LineData | None:
 
 
 def _caller(request: CallRequest, tenant: TenantData, caller_line: LineData | None) -> Caller:
+    """Who calls, as the callee's settings see them. A line of the tenant that
+    withholds its number does so towards colleagues too (seed 003: every outgoing call
+    is presented withheld): its number matches no caller list then."""
+    withheld = request.caller_withheld
     e164 = None
     if caller_line is not None:
-        e164 = presented_number(tenant, caller_line)
-    elif not request.caller_withheld:
+        withheld = withheld or caller_line.call_handling.caller_id.withhold
+        e164 = None if withheld else presented_number(tenant, caller_line)
+    elif not withheld:
         e164 = to_e164(request.caller_id_number, tenant.country)
     return Caller(
         number=request.caller_id_number,
         e164=e164,
         extension=caller_line.extension if caller_line else None,
-        withheld=request.caller_withheld,
+        withheld=withheld,
     )
 
 
@@ -351,12 +358,7 @@ def _caller_id(
     presented = presented_number(tenant, caller)
     carrier_form = format_for_carrier(presented, number_format) if presented else None
     if withhold:
-        actions: tuple[Action, ...] = (
-            SetVariable(fs.V_EFFECTIVE_CID_NAME, fs.ANONYMOUS_NAME),
-            SetVariable(fs.V_EFFECTIVE_CID_NUMBER, fs.ANONYMOUS_NUMBER),
-            ExportVariable(fs.V_SIP_CID_TYPE, "none"),
-            ExportVariable(fs.H_PRIVACY, "id"),
-        )
+        actions: tuple[Action, ...] = (*ANONYMOUS_CALLER, *NUMBER_PRIVATE_FOR_CARRIER)
         if carrier_form:
             actions += (
                 ExportVariable(fs.H_ASSERTED_IDENTITY, f"<sip:{carrier_form}@{tenant.domain}>"),

@@ -95,6 +95,18 @@ _DIVERSION_REASON = {
 Decision = tuple[str, tuple[Action, ...]]
 
 
+# What a called party is shown of a caller who withholds their number.
+ANONYMOUS_CALLER: tuple[Action, ...] = (
+    SetVariable(fs.V_EFFECTIVE_CID_NAME, fs.ANONYMOUS_NAME),
+    SetVariable(fs.V_EFFECTIVE_CID_NUMBER, fs.ANONYMOUS_NUMBER),
+)
+# And what tells a carrier to keep the number from the called party (RFC 3323).
+NUMBER_PRIVATE_FOR_CARRIER: tuple[Action, ...] = (
+    ExportVariable(fs.V_SIP_CID_TYPE, "none"),
+    ExportVariable(fs.H_PRIVACY, "id"),
+)
+
+
 @dataclass(frozen=True)
 class Caller:
     number: str
@@ -231,7 +243,9 @@ def _forward(call: CallToLine, target: str, why: str, confirm: bool = False) -> 
     if endpoint is None:
         return None
     actions: list[Action] = []
-    if call.caller.extension is not None:
+    if call.caller.withheld:
+        actions += [*ANONYMOUS_CALLER, *NUMBER_PRIVATE_FOR_CARRIER]
+    elif call.caller.extension is not None:
         # An internal caller's extension means nothing outside: present their number.
         shown = presented_number(call.tenant, call.caller_line)
         if shown:
@@ -365,11 +379,10 @@ def _ring(call: CallToLine, plan: _RingPlan) -> Decision:
                 ExportVariable(fs.V_ALERT_INFO, f"<http://127.0.0.1/{ring.ring}>;info={ring.ring}")
             )
             break
-    if ch.caller_id.hide_incoming:
-        actions += [
-            SetVariable(fs.V_EFFECTIVE_CID_NAME, fs.ANONYMOUS_NAME),
-            SetVariable(fs.V_EFFECTIVE_CID_NUMBER, fs.ANONYMOUS_NUMBER),
-        ]
+    if ch.caller_id.hide_incoming or call.caller.withheld:
+        # Colleagues too see a caller who withholds their number as anonymous (their
+        # phone would otherwise show the name and extension the directory gives it).
+        actions += ANONYMOUS_CALLER
     name = f"ring {line.extension}" + (f" + {len(endpoints) - 1}" if len(endpoints) > 1 else "")
     return name, (
         *actions,

@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from tests.conftest import demo_document
+from tests.conftest import apply_raw, demo_document
 from tests.e2e import sipp
-from tests.e2e.conftest import DOMAIN, Node, free_port, stop
+from tests.e2e.conftest import DOMAIN, Centrex, Node, free_port, stop
 
 pytestmark = pytest.mark.e2e
 
@@ -121,6 +121,30 @@ def test_call_to_a_registered_extension_is_answered(freeswitch: Node):
     assert result.returncode == 0, result.stdout.decode()[-2000:]
     assert phone_saw(freeswitch, uas, "phone-1000-200", "BYE sip:")
     unregister(freeswitch, "1000")
+
+
+def test_a_colleague_who_withholds_their_number_rings_anonymous(centrex: Centrex, freeswitch: Node):
+    """1001 withholds their number: 1000's phone is offered the call from anonymous,
+    not from 1001's name and extension (seed 003: every outgoing call is withheld)."""
+    raw = demo_document(DOMAIN)
+    raw["gateway"] = {"proxy": f"127.0.0.1:{os.environ['CENTREX_E2E_CARRIER_PORT']}"}
+    raw["gateway"]["username"] = "trunk"
+    (user,) = [u for u in raw["users"] if u["extension"] == "1001"]
+    user["call_handling"] = {"caller_id": {"withhold": True}}
+    apply_raw(centrex.engine, raw)
+    try:
+        uas = phone(freeswitch, "1000", 200)
+        result = call(freeswitch, "1001", "1000", expect=200)
+        assert result.returncode == 0, result.stdout.decode()[-2000:]
+        assert phone_saw(freeswitch, uas, "phone-1000-200", "BYE sip:")
+        invite = (freeswitch.workdir / "phone-1000-200.messages").read_text()
+        invite = invite[invite.index("INVITE sip:") :]
+        sender = next(line for line in invite.splitlines() if line.startswith("From:"))
+        assert "anonymous" in sender.lower() and "1001" not in sender
+    finally:
+        user.pop("call_handling")
+        apply_raw(centrex.engine, raw)
+        unregister(freeswitch, "1000")
 
 
 def test_busy_extension_falls_over_to_its_voicemail(freeswitch: Node):

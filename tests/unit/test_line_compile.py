@@ -181,6 +181,45 @@ def test_forward_internal_caller_presents_their_public_number_outside():
     assert SetVariable(fs.V_EFFECTIVE_CID_NUMBER, "+33184800100") in route.actions
 
 
+def _from_withholding_colleague(callee_handling: dict):
+    """1000, who withholds their number, calls 1001 (whose settings are given)."""
+    tenant, lines = tenant_with({"caller_id": {"withhold": True}}, "1000")
+    _, callee = tenant_with(callee_handling, "1001")
+    lines["1001"] = callee["1001"]
+    req = replace(
+        request("1001", user_name="1000", domain_name=DOMAIN),
+        caller_id_number="1000",
+        caller_user="1000",
+    )
+    return compile_call(req, CallData(tenant=tenant, lines=lines), MONDAY_10)
+
+
+def test_a_colleague_who_withholds_their_number_is_shown_anonymous():
+    """Seed 003: every outgoing call of a line that withholds its number is presented
+    withheld, calls to colleagues included."""
+    route = _from_withholding_colleague({})
+    assert rings_own_line(route)
+    assert SetVariable(fs.V_EFFECTIVE_CID_NAME, fs.ANONYMOUS_NAME) in route.actions
+    assert SetVariable(fs.V_EFFECTIVE_CID_NUMBER, fs.ANONYMOUS_NUMBER) in route.actions
+
+
+def test_a_withholding_colleague_is_an_anonymous_caller_to_the_callee_s_rules():
+    assert _from_withholding_colleague({"selective": {"reject_anonymous": True}}).actions[
+        -1
+    ] == Hangup(fs.CALL_REJECTED)
+    # Their number matches no list any more.
+    listed = {"selective": {"reject": {"numbers": ["0184800100"]}}}
+    assert rings_own_line(_from_withholding_colleague(listed))
+
+
+def test_a_withholding_colleague_forwarded_outside_stays_private():
+    route = _from_withholding_colleague({"forward_always": {"to": "0612345678"}})
+    assert forwards_to(route, MOBILE)
+    assert ExportVariable(fs.H_PRIVACY, "id") in route.actions
+    assert SetVariable(fs.V_EFFECTIVE_CID_NUMBER, fs.ANONYMOUS_NUMBER) in route.actions
+    assert SetVariable(fs.V_EFFECTIVE_CID_NUMBER, "+33184800100") not in route.actions
+
+
 # --- loops ------------------------------------------------------------------------
 def test_forward_back_into_the_chain_is_not_followed():
     route = call({"forward_always": {"to": "1000"}}, chain="1000")
