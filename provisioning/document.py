@@ -20,7 +20,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from provisioning import validation as v
 from provisioning import yaml_text
-from provisioning.call_handling import CallHandling, Context, check_call_handling
+from provisioning.call_handling import CallHandling, Context, Forward, check_call_handling
 from provisioning.numbering import DEFAULT_ALLOWED, Category, line_numbers
 from provisioning.tenant_routing import (
     Destination,
@@ -184,14 +184,133 @@ class _Checker:
 
 def parse_document(raw: Any) -> TenantDoc:
     """Structure + values → canonical `TenantDoc`, or `DocumentInvalid` with every problem."""
+    users: list[UserDoc] = []
+    doc = parse_document_users(raw, users.append)
+    doc.users = users
+    return doc
+
+
+def parse_document_users(raw: Any, take: Callable[[UserDoc], None]) -> TenantDoc:
+    """`parse_document`, handing each user to `take` once checked, in document order,
+    instead of keeping it in the document (whose `users` stay empty): the users of a
+    large tenant are never all held as models at once (4 kB each). Every user is
+    checked before the document is judged: what `take` was given is to be dropped when
+    this raises `DocumentInvalid`."""
+    doc, raw_users, before_users, after_users = _structure(raw)
+    users_structure: list[Any] = []
+    # Problems in the order the checks have always run: the tenant's values, then each
+    # user's own values, then each user's contacts and call handling (against every
+    # extension of the tenant), then what spans users, groups, queues and numbers.
+    check, handling, spanning = _Checker(), _Checker(), _Checker()
+    numbers: dict[str, str] = {}  # E.164 → path of its first mention
+    tenant = None if doc is None else _check_tenant(doc, numbers, check)
+    # Built once: per user they would make validation quadratic in the tenant's size.
+    all_extensions = {e for e in map(_extension_of, raw_users) if e is not None}
+    all_numbers = set(numbers)
+    extensions: dict[str, int] = {}  # extension → index of its first user
+    voicemail_users: set[str] = set()
+    forwards: list[tuple[str, Forward | None]] = []
+    for i, raw_user in enumerate(raw_users):
+        try:
+            user = UserDoc.model_validate(raw_user)
+        except PydanticValidationError as exc:
+            errors = exc.errors(include_url=False)
+            users_structure += [{**e, "loc": ("users", i, *e["loc"])} for e in errors]
+            continue
+        if tenant is None or users_structure:
+            continue  # only structural problems will be reported
+        path = f"users[{i}]"
+        _check_user(user, path, i, tenant, numbers, extensions, check)
+        _check_user_handling(user, path, tenant, all_extensions, all_numbers, handling)
+        if user.voicemail.enabled:
+            voicemail_users.add(user.extension)
+        forwards.append((user.extension, user.call_handling.forward_always))
+        take(user)
+    structure = before_users + users_structure + after_users
+    if structure:
+        raise DocumentInvalid([Problem(_path(e["loc"]), e["msg"]) for e in structure])
+    assert doc is not None and tenant is not None  # else there are structural problems
+    _check_forwarding_loops(forwards, spanning)
+    for i, num in enumerate(doc.numbers):
+        if num.user is not None and num.user not in extensions:
+            spanning.fail(f"numbers[{i}].user", f"no user has extension {num.user}")
+    routing = RoutingContext(
+        country=tenant.country,
+        users=all_extensions,
+        voicemail_users=voicemail_users,
+        schedules=tenant.schedules,
+        check=spanning,
+        fail=spanning.fail,
+    )
+    taken = {ext: f"users[{i}]" for ext, i in extensions.items()}
+    check_routing(doc.groups, doc.queues, taken, routing)
+    for i, num in enumerate(doc.numbers):
+        if num.user is not None and (num.routes or num.otherwise is not None):
+            spanning.fail(f"numbers[{i}].user", "give either user, or routes and otherwise")
+        check_number_routes(num.routes, num.otherwise, f"numbers[{i}]", routing)
+    check_speed_dials(doc.speed_dials, doc.directory, taken, routing)
+    _check_gateway(doc, spanning)
+    problems = check.problems + handling.problems + spanning.problems
+    if problems:
+        raise DocumentInvalid(problems)
+    return doc
+
+
+# Structural problems are listed in field order (pydantic's), whether the users are
+# validated with the rest of the document or one by one.
+_BEFORE_USERS = set(list(TenantDoc.model_fields)[: list(TenantDoc.model_fields).index("users")])
+
+
+def _structure(raw: Any) -> tuple[TenantDoc | None, list[Any], list[Any], list[Any]]:
+    """The document but its users (None when that part has structural problems), its
+    users as given, and the structural problems of that part that come before the
+    users' and after them."""
+    if isinstance(raw, dict) and isinstance(raw.get("users", []), list):
+        raw_users = raw.get("users", [])
+        try:
+            return TenantDoc.model_validate({**raw, "users": []}), raw_users, [], []
+        except PydanticValidationError as exc:
+            errors = exc.errors(include_url=False)
+        before = [e for e in errors if e["loc"] and e["loc"][0] in _BEFORE_USERS]
+        return None, raw_users, before, [e for e in errors if e not in before]
+    # Not a document with a list of users: validated whole, as it always was.
     try:
         doc = TenantDoc.model_validate(raw)
     except PydanticValidationError as exc:
         raise DocumentInvalid(
             [Problem(_path(e["loc"]), e["msg"]) for e in exc.errors(include_url=False)]
         ) from None
+    users, doc.users = doc.users, []
+    return doc, list(users), [], []
 
-    check = _Checker()
+
+class _Extension(BaseModel):
+    """A user's extension read as UserDoc reads it, whatever else the user holds."""
+
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
+
+    extension: str
+
+
+def _extension_of(raw_user: Any) -> str | None:
+    if isinstance(raw_user, UserDoc):
+        return raw_user.extension
+    try:
+        return _Extension.model_validate(raw_user).extension
+    except PydanticValidationError:
+        return None  # a structural problem, reported as such
+
+
+@dataclass(frozen=True)
+class _Tenant:
+    """What a user's values are checked against."""
+
+    country: str
+    schedules: set[str]
+
+
+def _check_tenant(doc: TenantDoc, numbers: dict[str, str], check: _Checker) -> _Tenant:
+    """The tenant's own values, calendar and numbers (filling `numbers`)."""
     doc.domain = check("domain", v.check_domain, doc.domain)
     doc.name = check("name", v.check_text, doc.name, max_length=100)
     doc.timezone = check("timezone", v.check_timezone, doc.timezone)
@@ -200,7 +319,6 @@ def parse_document(raw: Any) -> TenantDoc:
 
     _check_calendar(doc, check)
 
-    numbers: dict[str, str] = {}  # E.164 → path of its first mention
     for i, num in enumerate(doc.numbers):
         path = f"numbers[{i}]"
         num.number = check(f"{path}.number", v.check_public_number, num.number, country)
@@ -213,93 +331,89 @@ def parse_document(raw: Any) -> TenantDoc:
         doc.main_number = check("main_number", v.check_public_number, doc.main_number, country)
         if doc.main_number not in numbers:
             check.fail("main_number", "must be one of the tenant's numbers")
+    return _Tenant(country, schedule_names(doc))
 
-    extensions: dict[str, int] = {}
-    for i, user in enumerate(doc.users):
-        path = f"users[{i}]"
-        user.extension = check(f"{path}.extension", v.check_extension, user.extension, country)
-        if user.extension in extensions:
-            check.fail(
-                f"{path}.extension",
-                f"{user.extension} is already used by users[{extensions[user.extension]}]",
-            )
-        extensions.setdefault(user.extension, i)
-        user.name = check(f"{path}.name", v.check_text, user.name)
-        user.sip_password = check(
-            f"{path}.sip_password",
-            v.check_sip_password,
-            user.sip_password,
-            extension=user.extension,
+
+def _check_user(
+    user: UserDoc,
+    path: str,
+    index: int,
+    tenant: _Tenant,
+    numbers: dict[str, str],
+    extensions: dict[str, int],
+    check: _Checker,
+) -> None:
+    """A user's own values (filling `extensions`)."""
+    country = tenant.country
+    user.extension = check(f"{path}.extension", v.check_extension, user.extension, country)
+    if user.extension in extensions:
+        check.fail(
+            f"{path}.extension",
+            f"{user.extension} is already used by users[{extensions[user.extension]}]",
         )
-        if user.public_number is not None:
-            user.public_number = check(
-                f"{path}.public_number", v.check_public_number, user.public_number, country
-            )
-            if user.public_number not in numbers:
-                check.fail(f"{path}.public_number", "must be one of the tenant's numbers")
-        own_numbers = line_numbers(user.extension, user.public_number)
-        vm = user.voicemail
-        if vm.pin is not None:
-            vm.pin = check(
-                f"{path}.voicemail.pin", v.check_voicemail_pin, vm.pin, own_numbers=own_numbers
-            )
-        elif vm.enabled:
-            check.fail(f"{path}.voicemail.pin", "is required when voicemail is enabled")
-        vm.emails = [
-            check(f"{path}.voicemail.emails[{k}]", v.check_email, e)
-            for k, e in enumerate(vm.emails)
+    extensions.setdefault(user.extension, index)
+    user.name = check(f"{path}.name", v.check_text, user.name)
+    user.sip_password = check(
+        f"{path}.sip_password",
+        v.check_sip_password,
+        user.sip_password,
+        extension=user.extension,
+    )
+    if user.public_number is not None:
+        user.public_number = check(
+            f"{path}.public_number", v.check_public_number, user.public_number, country
+        )
+        if user.public_number not in numbers:
+            check.fail(f"{path}.public_number", "must be one of the tenant's numbers")
+    own_numbers = line_numbers(user.extension, user.public_number)
+    vm = user.voicemail
+    if vm.pin is not None:
+        vm.pin = check(
+            f"{path}.voicemail.pin", v.check_voicemail_pin, vm.pin, own_numbers=own_numbers
+        )
+    elif vm.enabled:
+        check.fail(f"{path}.voicemail.pin", "is required when voicemail is enabled")
+    vm.emails = [
+        check(f"{path}.voicemail.emails[{k}]", v.check_email, e) for k, e in enumerate(vm.emails)
+    ]
+
+
+def _check_user_handling(
+    user: UserDoc,
+    path: str,
+    tenant: _Tenant,
+    extensions: set[str],
+    numbers: set[str],
+    check: _Checker,
+) -> None:
+    """A user's contacts and call handling, against the whole tenant."""
+    country = tenant.country
+    contact_names: dict[str, int] = {}
+    for k, contact in enumerate(user.contacts):
+        contact.name = check(f"{path}.contacts[{k}].name", v.check_text, contact.name)
+        if contact.name.casefold() in contact_names:
+            check.fail(f"{path}.contacts[{k}].name", f"{contact.name!r} is listed twice")
+        contact_names.setdefault(contact.name.casefold(), k)
+        contact.numbers = [
+            check(f"{path}.contacts[{k}].numbers[{n}]", v.check_public_number, x, country)
+            for n, x in enumerate(contact.numbers)
         ]
-
-    schedules = schedule_names(doc)
-    # Built once: per user they would make validation quadratic in the tenant's size.
-    all_extensions, all_numbers = set(extensions), set(numbers)
-    for i, user in enumerate(doc.users):
-        path = f"users[{i}]"
-        contact_names: dict[str, int] = {}
-        for k, contact in enumerate(user.contacts):
-            contact.name = check(f"{path}.contacts[{k}].name", v.check_text, contact.name)
-            if contact.name.casefold() in contact_names:
-                check.fail(f"{path}.contacts[{k}].name", f"{contact.name!r} is listed twice")
-            contact_names.setdefault(contact.name.casefold(), k)
-            contact.numbers = [
-                check(f"{path}.contacts[{k}].numbers[{n}]", v.check_public_number, x, country)
-                for n, x in enumerate(contact.numbers)
-            ]
-        user.allowed_destinations = sorted(set(user.allowed_destinations))
-        context = Context(
-            country=country,
-            extension=user.extension,
-            extensions=all_extensions,
-            numbers=all_numbers,
-            schedules=schedules,
-            contacts=set(contact_names),
-            allowed_destinations=frozenset(user.allowed_destinations),
-            voicemail_enabled=user.voicemail.enabled,
-            fail=check.fail,
-        )
-        check_call_handling(user.call_handling, context, f"{path}.call_handling")
-    _check_forwarding_loops(doc, check)
-
-    for i, num in enumerate(doc.numbers):
-        if num.user is not None and num.user not in extensions:
-            check.fail(f"numbers[{i}].user", f"no user has extension {num.user}")
-
-    routing = RoutingContext(
+    user.allowed_destinations = sorted(set(user.allowed_destinations))
+    context = Context(
         country=country,
-        users=all_extensions,
-        voicemail_users={u.extension for u in doc.users if u.voicemail.enabled},
-        schedules=schedules,
-        check=check,
+        extension=user.extension,
+        extensions=extensions,
+        numbers=numbers,
+        schedules=tenant.schedules,
+        contacts=set(contact_names),
+        allowed_destinations=frozenset(user.allowed_destinations),
+        voicemail_enabled=user.voicemail.enabled,
         fail=check.fail,
     )
-    taken = {ext: f"users[{i}]" for ext, i in extensions.items()}
-    check_routing(doc.groups, doc.queues, taken, routing)
-    for i, num in enumerate(doc.numbers):
-        if num.user is not None and (num.routes or num.otherwise is not None):
-            check.fail(f"numbers[{i}].user", "give either user, or routes and otherwise")
-        check_number_routes(num.routes, num.otherwise, f"numbers[{i}]", routing)
-    check_speed_dials(doc.speed_dials, doc.directory, taken, routing)
+    check_call_handling(user.call_handling, context, f"{path}.call_handling")
 
+
+def _check_gateway(doc: TenantDoc, check: _Checker) -> None:
     if doc.gateway is not None:
         gw = doc.gateway
         gw.proxy = check("gateway.proxy", v.check_host_port, gw.proxy)
@@ -309,10 +423,6 @@ def parse_document(raw: Any) -> TenantDoc:
                 setattr(gw, field, check(f"gateway.{field}", v.check_text, value))
         if gw.registration and not (gw.username and gw.password):
             check.fail("gateway.registration", "registration needs a username and a password")
-
-    if check.problems:
-        raise DocumentInvalid(check.problems)
-    return doc
 
 
 def _check_calendar(doc: TenantDoc, check: _Checker) -> None:
@@ -349,26 +459,21 @@ def _check_calendar(doc: TenantDoc, check: _Checker) -> None:
             check.fail(f"{path}.to", "must not be before from")
 
 
-def _check_forwarding_loops(doc: TenantDoc, check: _Checker) -> None:
+def _check_forwarding_loops(forwards: list[tuple[str, Forward | None]], check: _Checker) -> None:
     """Refuse users who forward every call to each other in a circle (A → B → A): with
     unconditional forwards and no schedule, no call could ever be answered. Loops that
-    depend on time or on callers are stopped at call time instead."""
+    depend on time or on callers are stopped at call time instead. `forwards`: each
+    user's extension and unconditional forward, in document order."""
     always = {}
-    for user in doc.users:
-        fwd = user.call_handling.forward_always
-        if (
-            fwd is not None
-            and fwd.schedule is None
-            and fwd.to.isdigit()
-            and fwd.to != user.extension
-        ):
-            always[user.extension] = fwd.to
-    for i, user in enumerate(doc.users):
-        seen, ext = [user.extension], always.get(user.extension)
+    for extension, fwd in forwards:
+        if fwd is not None and fwd.schedule is None and fwd.to.isdigit() and fwd.to != extension:
+            always[extension] = fwd.to
+    for i, (extension, _fwd) in enumerate(forwards):
+        seen, ext = [extension], always.get(extension)
         while ext is not None and ext not in seen:
             seen.append(ext)
             ext = always.get(ext)
-        if ext == user.extension:
+        if ext == extension:
             circle = " → ".join([*seen, ext])
             check.fail(f"users[{i}].call_handling.forward_always.to", f"forwarding loop {circle}")
 

@@ -118,3 +118,47 @@ def test_schema_describes_every_field():
         "panel_admin",
     }
     assert user["additionalProperties"] is False
+
+
+def test_users_handed_one_by_one_are_those_of_the_whole_document():
+    from provisioning.document import parse_document_users
+
+    taken = []
+    doc = parse_document_users(demo_document(), taken.append)
+    assert doc.users == []
+    doc.users = taken
+    assert dump_document(doc) == dump_document(parse_document(demo_document()))
+
+
+def test_structural_problems_keep_the_order_of_the_documents_fields():
+    raw = demo_document()
+    raw["name"] = {"not": "text"}
+    raw["users"][1]["max_concurrent_calls"] = "many"
+    raw["users"].append("not a user")
+    raw["groups"] = "not a list"
+    raw["unknown"] = 1
+    with pytest.raises(DocumentInvalid) as info:
+        parse_document(raw)
+    assert [p.path for p in info.value.problems] == [
+        "name",
+        "users[1].max_concurrent_calls",
+        "users[3]",
+        "groups",
+        "unknown",
+    ]
+
+
+def test_value_problems_keep_their_order_users_own_values_before_their_call_handling():
+    raw = demo_document()
+    raw["users"][0]["call_handling"] = {"forward_busy": {"to": "4242"}}
+    raw["users"][2]["name"] = "Bad $name"
+    raw["gateway"]["proxy"] = "no such host!"
+    raw["timezone"] = "Mars/Olympus"
+    with pytest.raises(DocumentInvalid) as info:
+        parse_document(raw)
+    assert [p.path for p in info.value.problems] == [
+        "timezone",
+        "users[2].name",
+        "users[0].call_handling.forward_busy.to",
+        "gateway.proxy",
+    ]
