@@ -289,7 +289,16 @@ def _to_line(request: CallRequest, data: CallData, target: ToLine, now: datetime
             # The member's phone puts the call on hold: its legs take the group's music.
             music = SetMedia(fs.V_HOLD_MUSIC, call.group_hold_music, export=True)
             actions = (music, *actions)
+        if request.context == fs.PUBLIC_CONTEXT:
+            actions = (*transferable_into(data.tenant), *actions)
     return Route(request.context, request.destination, name, actions)
+
+
+def transferable_into(tenant: TenantData) -> tuple[Action, ...]:
+    """A call from outside, rung in `public`: the user who takes it may transfer it
+    (REFER), and the transfer is then routed in the tenant's context — as a call from
+    outside, which never gains the right to call out."""
+    return (SetVariable(fs.V_FORCE_TRANSFER_CONTEXT, tenant.domain), handover.from_outside())
 
 
 def _to_own_voicemail(

@@ -56,6 +56,9 @@ V_USER_NAME = "user_name"
 V_DOMAIN_NAME = "domain_name"
 V_ORIGINATE_DISPOSITION = "originate_disposition"
 V_HANGUP_AFTER_BRIDGE = "hangup_after_bridge"
+# The context a blind transfer (REFER, uuid_transfer) of this channel hunts in; unset,
+# the channel's own (`public` for a call from a carrier). switch_ivr_session_transfer.
+V_FORCE_TRANSFER_CONTEXT = "force_transfer_context"
 V_CONTINUE_ON_FAIL = "continue_on_fail"
 V_CALL_TIMEOUT = "call_timeout"
 V_CONTINUE_ON_TIMEOUT = "originate_continue_on_timeout"

@@ -220,6 +220,52 @@ def call(
     )
 
 
+def carrier_call(number: str, caller: str, host: str, *, hold_ms: int) -> str:
+    """A carrier's call in: INVITE `number` (no authentication, as trunks send them),
+    expect 200, hold the call `hold_ms`, then hang up and expect the 200 that shows the
+    call was still up (a BYE from FreeSWITCH meanwhile fails the scenario)."""
+    in_dialog = [
+        "Via: SIP/2.0/UDP [local_ip]:[local_port];branch=[branch]",
+        f"From: <sip:{caller}@[local_ip]>;tag=[pid]in[call_number]",
+        "[last_To:]",
+        "Call-ID: [call_id]",
+    ]
+    steps = [
+        '<send retrans="500">'
+        + _message(
+            f"INVITE sip:{number}@{host} SIP/2.0",
+            "Via: SIP/2.0/UDP [local_ip]:[local_port];branch=[branch]",
+            f"From: <sip:{caller}@[local_ip]>;tag=[pid]in[call_number]",
+            f"To: <sip:{number}@{host}>",
+            "Call-ID: [call_id]",
+            "CSeq: 1 INVITE",
+            f"Contact: <sip:{caller}@[local_ip]:[local_port]>",
+            "Max-Forwards: 70",
+            body=_SDP,
+        )
+        + "</send>",
+        '<recv response="100" optional="true"/>',
+        '<recv response="180" optional="true"/>',
+        '<recv response="183" optional="true"/>',
+        '<recv response="180" optional="true"/>',
+        '<recv response="200" rrs="true"/>',
+        "<send>"
+        + _message("ACK [next_url] SIP/2.0", *in_dialog, "CSeq: 1 ACK", "Max-Forwards: 70")
+        + "</send>",
+        f'<pause milliseconds="{hold_ms}"/>',
+        '<send retrans="500">'
+        + _message("BYE [next_url] SIP/2.0", *in_dialog, "CSeq: 2 BYE", "Max-Forwards: 70")
+        + "</send>",
+        '<recv response="200"/>',
+    ]
+    return (
+        _HEADER
+        + f'<scenario name="carrier calling {number}">\n'
+        + "\n".join(steps)
+        + "\n</scenario>\n"
+    )
+
+
 def watcher(user: str, domain: str, key: str, states: list[str]) -> str:
     """A phone's BLF key: SUBSCRIBE (Event: dialog) as `user` to `key` (`dnd+1001`,
     `1001`…), answer the digest challenge, then answer every NOTIFY until one whose

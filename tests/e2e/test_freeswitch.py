@@ -147,6 +147,54 @@ def test_a_colleague_who_withholds_their_number_rings_anonymous(centrex: Centrex
         unregister(freeswitch, "1000")
 
 
+def _outside_leg(node: Node) -> str | None:
+    """The uuid of the channel a carrier's call came in on (sofia's external profile)."""
+    for line in node.api("show channels").splitlines():
+        fields = line.split(",")
+        if len(fields) > 5 and any(f.startswith("sofia/external/") for f in fields):
+            return fields[0]
+    return None
+
+
+def test_an_outside_call_taken_by_a_user_is_transferred_to_a_colleague(freeswitch: Node):
+    """A call from the carrier to 1000's number, answered by 1000, then blind-transferred
+    to 1002 the way sofia does on a REFER (a new hunt of the target on the caller's
+    channel, in its force_transfer_context): 1002's phone takes it and the caller stays
+    connected until they hang up themselves."""
+    reception = phone(freeswitch, "1000", 200)
+    colleague = phone(freeswitch, "1002", 200)
+    caller = subprocess.Popen(
+        sipp.command(
+            sipp.carrier_call("+33184800100", "+33612345678", DOMAIN, hold_ms=8000),
+            freeswitch.workdir,
+            "carrier-in",
+            f"127.0.0.1:{freeswitch.external_port}",
+            port=free_port(socket.SOCK_DGRAM),
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        trace = freeswitch.workdir / "phone-1000-200.messages"
+        while not (trace.exists() and "ACK sip:" in trace.read_text()):
+            assert time.monotonic() < deadline, "the reception never took the call"
+            time.sleep(0.1)
+        leg = _outside_leg(freeswitch)
+        assert leg, freeswitch.api("show channels")
+        assert freeswitch.api(f"uuid_transfer {leg} 1002").startswith("+OK")
+        assert phone_saw(freeswitch, reception, "phone-1000-200", "BYE sip:")
+        output, _ = caller.communicate(timeout=30)
+        assert caller.returncode == 0, output.decode()[-2000:]
+        assert phone_saw(freeswitch, colleague, "phone-1002-200", "BYE sip:")
+    finally:
+        stop(caller)
+        stop(reception)
+        stop(colleague)
+        unregister(freeswitch, "1000")
+        unregister(freeswitch, "1002")
+
+
 def test_busy_extension_falls_over_to_its_voicemail(freeswitch: Node):
     # 1001 answers 486; Centrex's failover hunt sends the call to 1001's voicemail,
     # which answers, and ends the call once it hears nothing (or has no prompts).

@@ -90,7 +90,8 @@ def test_number_without_routes_rings_its_user_as_before_or_is_rejected():
     )
     ring = compile_call(req, data, MONDAY_10)
     assert any(isinstance(a, Ring) for a in ring.actions)
-    assert FROM_PUBLIC not in ring.actions
+    # Whoever takes it may transfer it: into the tenant's context, still from outside.
+    assert ring.actions[:2] == (SetVariable(fs.V_FORCE_TRANSFER_CONTEXT, DOMAIN), FROM_PUBLIC)
     nowhere = CallData(tenant=TENANT, public_number="+33184800102")
     assert compile_call(
         request("0184800102", context=fs.PUBLIC_CONTEXT), nowhere, MONDAY_10
