@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import enum
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -47,6 +46,8 @@ from urllib.parse import unquote, unquote_to_bytes
 from lxml import etree
 
 from esl.handlers import LineRef
+from provisioning.call_kinds import CallDirection
+from provisioning.call_kinds import CallKind as Kind
 from provisioning.numbering import to_e164
 from xmlcurl import fsnames as fs
 from xmlcurl import handover
@@ -277,17 +278,9 @@ def candidate_extensions(leg: Leg) -> frozenset[str]:
 
 
 # --- the entries ------------------------------------------------------------------------------
-class Kind(enum.StrEnum):
-    PLACED = "placed"
-    RECEIVED = "received"
-    MISSED = "missed"
-    REJECTED = "rejected"
-    FORWARDED = "forwarded"
-
-
 _RANK = {Kind.MISSED: 1, Kind.REJECTED: 2, Kind.FORWARDED: 3, Kind.RECEIVED: 4, Kind.PLACED: 5}
-OUTGOING = "outgoing"
-INCOMING = "incoming"
+OUTGOING = CallDirection.OUTGOING.value
+INCOMING = CallDirection.INCOMING.value
 
 
 @dataclass(frozen=True)
