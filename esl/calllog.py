@@ -40,6 +40,8 @@ from esl.cdr import (
     parse_cdr,
     tenant_hints,
 )
+from provisioning import api_models
+from provisioning.call_kinds import CallDirection
 from provisioning.models import CallRecord, PublicNumber, Tenant, User
 from provisioning.numbering import to_e164
 from provisioning.service import NotFound
@@ -283,25 +285,25 @@ class CallView:
     billsec: int
     hangup_cause: str
 
-    def as_dict(self) -> dict[str, Any]:
-        def iso(value: datetime | None) -> str | None:
-            return value.isoformat() if value else None
+    def as_response(self) -> api_models.Call:
+        return api_models.Call(
+            id=self.id,
+            call=self.call_uuid,
+            user=self.extension,
+            kind=Kind(self.kind),
+            direction=CallDirection(self.direction),
+            peer_number=self.peer_number,
+            peer_name=self.peer_name,
+            started_at=self.started_at,
+            answered_at=self.answered_at,
+            ended_at=self.ended_at,
+            duration=self.duration,
+            billsec=self.billsec,
+            hangup_cause=self.hangup_cause,
+        )
 
-        return {
-            "id": self.id,
-            "call": self.call_uuid,
-            "user": self.extension,
-            "kind": self.kind,
-            "direction": self.direction,
-            "peer_number": self.peer_number,
-            "peer_name": self.peer_name,
-            "started_at": iso(self.started_at),
-            "answered_at": iso(self.answered_at),
-            "ended_at": iso(self.ended_at),
-            "duration": self.duration,
-            "billsec": self.billsec,
-            "hangup_cause": self.hangup_cause,
-        }
+    def as_dict(self) -> dict[str, Any]:
+        return self.as_response().body()
 
 
 @dataclass(frozen=True)
@@ -311,13 +313,13 @@ class CallPage:
     offset: int
     calls: list[CallView]
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "total": self.total,
-            "limit": self.limit,
-            "offset": self.offset,
-            "calls": [c.as_dict() for c in self.calls],
-        }
+    def as_response(self) -> api_models.CallPage:
+        return api_models.CallPage(
+            total=self.total,
+            limit=self.limit,
+            offset=self.offset,
+            calls=[c.as_response() for c in self.calls],
+        )
 
 
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, jsonify, request
+from flask import Blueprint, Response, abort, request
 
-from provisioning.api import domain_errors, require_token, transaction, visible
+from provisioning.api import answer, domain_errors, require_token, transaction, visible
 
 from . import calllog
 
@@ -61,6 +61,6 @@ def list_calls(domain: str) -> Any:
                 limit=_whole_number("limit", 100),
                 offset=_whole_number("offset", 0),
             )
-            return jsonify(page.as_dict())
+            return answer(page.as_response())
     except calllog.InvalidQuery as exc:
         abort(400, str(exc))

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, UnsupportedMediaType
 
 from provisioning import (
+    api_models,
     groups,
     media,
     queue_agents,
@@ -67,8 +68,7 @@ def require_token() -> None:
         with transaction() as session:
             scope = service.token_scope(session, token.strip())
     if scope is None:
-        response = jsonify(error="a valid API token is required (Authorization: Bearer …)")
-        response.status_code = 401
+        response, _ = failure(401, "a valid API token is required (Authorization: Bearer …)")
         response.headers["WWW-Authenticate"] = 'Bearer realm="centrex"'
         abort(response)
     g.scope = scope
@@ -89,8 +89,7 @@ def json_body() -> Any | None:
     try:
         return request.get_json(silent=True)
     except RecursionError:
-        response = jsonify(error="the request body is nested too deeply")
-        response.status_code = 400
+        response, _ = failure(400, "the request body is nested too deeply")
         abort(response)
 
 
@@ -101,6 +100,18 @@ def _json_body() -> Any:
     return data
 
 
+def answer(model: api_models.ResponseModel, status: int = 200) -> tuple[Response, int]:
+    """A JSON answer, written through its response model (the one the OpenAPI document
+    describes it by)."""
+    response = jsonify(model.body())
+    response.status_code = status
+    return response, status
+
+
+def failure(status: int, message: str) -> tuple[Response, int]:
+    return answer(api_models.Error(error=message), status)
+
+
 def domain_errors(view: Callable[..., Any]) -> Callable[..., Any]:
     """Domain errors of a view as HTTP statuses (every API blueprint uses it)."""
 
@@ -108,24 +119,24 @@ def domain_errors(view: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return view(*args, **kwargs)
         except DocumentInvalid as exc:
-            problems = [{"path": p.path, "message": p.message} for p in exc.problems]
-            return jsonify(error="invalid document", problems=problems), 422
+            problems = [api_models.Problem(path=p.path, message=p.message) for p in exc.problems]
+            return answer(api_models.Invalid(error="invalid document", problems=problems), 422)
         except service.NotFound as exc:
-            return jsonify(error=str(exc)), 404
+            return failure(404, str(exc))
         except Forbidden as exc:
-            return jsonify(error=str(exc)), 403
+            return failure(403, str(exc))
         except media.MediaTooLarge as exc:
-            return jsonify(error=str(exc)), 413
+            return failure(413, str(exc))
         except media.MediaLimitReached as exc:
-            return jsonify(error=str(exc)), 409
+            return failure(409, str(exc))
         except media.MediaInvalid as exc:
-            return jsonify(error=str(exc)), 422
+            return failure(422, str(exc))
         except IntegrityError:
             # Validation passed, so another change raced this one: nothing was written.
-            return jsonify(error="changed by someone else meanwhile; nothing written, retry"), 409
+            return failure(409, "changed by someone else meanwhile; nothing written, retry")
         except RecursionError:
             # A document that parsed, but nested too deep for the checks that walk it.
-            return jsonify(error="the document is nested too deeply"), 400
+            return failure(400, "the document is nested too deeply")
         except HTTPException:
             raise
 
@@ -133,12 +144,16 @@ def domain_errors(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _apply(session: Session, raw: Any, dry_run: bool = False) -> dict[str, Any]:
+def _report(report: service.ApplyReport, dry_run: bool = False) -> tuple[Response, int]:
+    return answer(api_models.ApplyReport(dry_run=dry_run, **report.as_dict()))
+
+
+def _apply(session: Session, raw: Any, dry_run: bool = False) -> tuple[Response, int]:
     doc = parse_document(raw)
     report = service.apply_document(session, doc)
     if dry_run:
         session.rollback()
-    return {"dry_run": dry_run, **report.as_dict()}
+    return _report(report, dry_run)
 
 
 def _current(session: Session, domain: str) -> dict[str, Any]:
@@ -150,7 +165,7 @@ def _current(session: Session, domain: str) -> dict[str, Any]:
 @domain_errors
 def list_tenants() -> Any:
     with transaction() as session:
-        return jsonify(tenants=service.list_tenants(session, g.scope.domain))
+        return answer(api_models.TenantList(tenants=service.list_tenants(session, g.scope.domain)))
 
 
 @blueprint.get("/tenants/<domain>")
@@ -172,7 +187,7 @@ def put_tenant(domain: str) -> Any:
         raise service.NotFound(f"no tenant {domain}")
     dry_run = request.args.get("dry_run", "").lower() in {"1", "true", "yes"}
     with transaction() as session:
-        return jsonify(_apply(session, raw, dry_run))
+        return _apply(session, raw, dry_run)
 
 
 @blueprint.delete("/tenants/<domain>")
@@ -208,7 +223,8 @@ def _number_key(doc: dict[str, Any], number: str) -> str:
 @domain_errors
 def list_users(domain: str) -> Any:
     with transaction() as session:
-        return jsonify(users=_items(_current(session, domain), "users"))
+        doc = service.export_document(session, visible(domain))
+        return answer(api_models.UserList(users=doc.users))
 
 
 @blueprint.get("/tenants/<domain>/users/<extension>")
@@ -234,7 +250,7 @@ def put_user(domain: str, extension: str) -> Any:
             users[_find(users, "extension", extension)] = raw
         except service.NotFound:
             users.append(raw)
-        return jsonify(_apply(session, doc))
+        return _apply(session, doc)
 
 
 @blueprint.delete("/tenants/<domain>/users/<extension>")
@@ -244,14 +260,15 @@ def delete_user(domain: str, extension: str) -> Any:
         doc = _current(session, domain)
         users = _items(doc, "users")
         del users[_find(users, "extension", extension)]
-        return jsonify(_apply(session, doc))
+        return _apply(session, doc)
 
 
 @blueprint.get("/tenants/<domain>/numbers")
 @domain_errors
 def list_numbers(domain: str) -> Any:
     with transaction() as session:
-        return jsonify(numbers=_items(_current(session, domain), "numbers"))
+        doc = service.export_document(session, visible(domain))
+        return answer(api_models.NumberList(numbers=doc.numbers))
 
 
 @blueprint.get("/tenants/<domain>/numbers/<number>")
@@ -277,7 +294,7 @@ def put_number(domain: str, number: str) -> Any:
             numbers[_find(numbers, "number", key)] = raw
         except service.NotFound:
             numbers.append(raw)
-        return jsonify(_apply(session, doc))
+        return _apply(session, doc)
 
 
 @blueprint.delete("/tenants/<domain>/numbers/<number>")
@@ -287,7 +304,7 @@ def delete_number(domain: str, number: str) -> Any:
         doc = _current(session, domain)
         numbers = _items(doc, "numbers")
         del numbers[_find(numbers, "number", _number_key(doc, number))]
-        return jsonify(_apply(session, doc))
+        return _apply(session, doc)
 
 
 @blueprint.get("/tenants/<domain>/numbers/<number>/routing")
@@ -298,7 +315,7 @@ def get_number_routing(domain: str, number: str) -> Any:
     found = tenant_views.find_number(doc, _number_key({"country": doc.country}, number))
     if found is None:
         raise service.NotFound(f"no number {number}")
-    return jsonify(tenant_views.number_routing(doc, found, datetime.now(UTC)))
+    return answer(tenant_views.number_routing(doc, found, datetime.now(UTC)))
 
 
 @blueprint.get("/tenants/<domain>/directory")
@@ -306,7 +323,7 @@ def get_number_routing(domain: str, number: str) -> Any:
 def get_directory(domain: str) -> Any:
     with transaction() as session:
         doc = service.export_document(session, visible(domain))
-    return jsonify(tenant_views.company_directory(doc))
+    return answer(tenant_views.company_directory(doc))
 
 
 _SUMMARY_FORMATS = {"html": "text/html", "text": "text/plain"}
@@ -338,7 +355,7 @@ def import_holidays(domain: str) -> Any:
         report = service.import_holidays(
             session, visible(domain), body.get("country"), int(body["year"]), body.get("user")
         )
-        return jsonify({"dry_run": False, **report.as_dict()})
+        return _report(report)
 
 
 # A holiday list is a few kilobytes; anything this large is not one.
@@ -355,7 +372,7 @@ def import_holidays_csv(domain: str) -> Any:
     text = request.get_data(as_text=True)
     with transaction() as session:
         report = service.import_holidays_csv(session, domain, text)
-        return jsonify({"dry_run": False, **report.as_dict()})
+        return _report(report)
 
 
 # --- reminders (wake-up calls) ------------------------------------------------------
@@ -367,7 +384,7 @@ _REMINDERS = "/tenants/<domain>/users/<extension>/reminders"
 def list_reminders(domain: str, extension: str) -> Any:
     with transaction() as session:
         found = reminders.list_reminders(session, visible(domain), extension)
-        return jsonify(reminders=[reminders.as_dict(r) for r in found])
+        return answer(api_models.ReminderList(reminders=[reminders.as_response(r) for r in found]))
 
 
 @blueprint.post(_REMINDERS)
@@ -378,7 +395,7 @@ def create_reminder(domain: str, extension: str) -> Any:
         made = reminders.create_reminder(
             session, visible(domain), extension, raw, datetime.now(UTC)
         )
-        return jsonify(reminders.as_dict(made)), 201
+        return answer(reminders.as_response(made), 201)
 
 
 @blueprint.get(_REMINDERS + "/<int:reminder_id>")
@@ -386,7 +403,7 @@ def create_reminder(domain: str, extension: str) -> Any:
 def get_reminder(domain: str, extension: str, reminder_id: int) -> Any:
     with transaction() as session:
         found = reminders.get_reminder(session, visible(domain), extension, reminder_id)
-        return jsonify(reminders.as_dict(found))
+        return answer(reminders.as_response(found))
 
 
 @blueprint.put(_REMINDERS + "/<int:reminder_id>")
@@ -397,7 +414,7 @@ def put_reminder(domain: str, extension: str, reminder_id: int) -> Any:
         changed = reminders.replace_reminder(
             session, visible(domain), extension, reminder_id, raw, datetime.now(UTC)
         )
-        return jsonify(reminders.as_dict(changed))
+        return answer(reminders.as_response(changed))
 
 
 @blueprint.delete(_REMINDERS + "/<int:reminder_id>")
@@ -444,7 +461,7 @@ def _uploaded_audio() -> bytes:
 def list_media(domain: str) -> Any:
     with transaction() as session:
         items = service.list_media(session, visible(domain))
-        return jsonify(media=[item.as_dict() for item in items])
+        return answer(api_models.MediaList(media=[item.as_response() for item in items]))
 
 
 @blueprint.post(_MEDIA_ITEM)
@@ -454,7 +471,7 @@ def upload_media(domain: str, kind: str, name: str) -> Any:
     data = _uploaded_audio()
     with transaction() as session:
         item, created = service.upload_media(session, _media_store(), domain, kind, name, data)
-    return jsonify(item.as_dict()), 201 if created else 200
+    return answer(item.as_response(), 201 if created else 200)
 
 
 @blueprint.delete(_MEDIA_ITEM)
@@ -473,23 +490,23 @@ _QUEUE_AGENT = "/tenants/<domain>/queues/<queue>/agents/<extension>"
 @domain_errors
 def list_queues(domain: str) -> Any:
     with transaction() as session:
-        return jsonify(queues=queue_agents.list_queues(session, visible(domain)))
+        return answer(
+            api_models.QueueList(queues=queue_agents.list_queues(session, visible(domain)))
+        )
 
 
 @blueprint.post(_QUEUE_AGENT + "/login")
 @domain_errors
 def agent_login(domain: str, queue: str, extension: str) -> Any:
     with transaction() as session:
-        return jsonify(queue_agents.set_logged_in(session, visible(domain), queue, extension, True))
+        return answer(queue_agents.set_logged_in(session, visible(domain), queue, extension, True))
 
 
 @blueprint.post(_QUEUE_AGENT + "/logout")
 @domain_errors
 def agent_logout(domain: str, queue: str, extension: str) -> Any:
     with transaction() as session:
-        return jsonify(
-            queue_agents.set_logged_in(session, visible(domain), queue, extension, False)
-        )
+        return answer(queue_agents.set_logged_in(session, visible(domain), queue, extension, False))
 
 
 # --- hunt groups: members logged in or out ------------------------------------------
@@ -501,7 +518,7 @@ _GROUP = "/tenants/<domain>/groups/<name>"
 def list_groups(domain: str) -> Any:
     with transaction() as session:
         found = groups.list_groups(session, visible(domain))
-        return jsonify(groups=[group.as_dict() for group in found])
+        return answer(api_models.GroupList(groups=[group.as_response() for group in found]))
 
 
 @blueprint.post(f"{_GROUP}/members/<extension>/login")
@@ -509,7 +526,7 @@ def list_groups(domain: str) -> Any:
 def member_login(domain: str, name: str, extension: str) -> Any:
     with transaction() as session:
         state = groups.set_logged_in(session, visible(domain), name, extension, True)
-        return jsonify(state.as_dict())
+        return answer(state.as_response())
 
 
 @blueprint.post(f"{_GROUP}/members/<extension>/logout")
@@ -517,14 +534,14 @@ def member_login(domain: str, name: str, extension: str) -> Any:
 def member_logout(domain: str, name: str, extension: str) -> Any:
     with transaction() as session:
         state = groups.set_logged_in(session, visible(domain), name, extension, False)
-        return jsonify(state.as_dict())
+        return answer(state.as_response())
 
 
 @blueprint.post(f"{_GROUP}/logout-all")
 @domain_errors
 def group_logout_all(domain: str, name: str) -> Any:
     with transaction() as session:
-        return jsonify(groups.log_out_all(session, visible(domain), name).as_dict())
+        return answer(groups.log_out_all(session, visible(domain), name).as_response())
 
 
 # --- descriptions -----------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from provisioning import api_models
 from provisioning.models import GroupMember, HuntGroup, Tenant, User
 from provisioning.service import NotFound
 
@@ -33,15 +34,18 @@ class GroupState:
     members: tuple[MemberState, ...]
     last_answerer: str | None
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "extension": self.extension,
-            "short_number": self.short_number,
-            "members": [{"extension": m.extension, "logged_in": m.logged_in} for m in self.members],
-            "any_logged_in": any(m.logged_in for m in self.members),
-            "last_answerer": self.last_answerer,
-        }
+    def as_response(self) -> api_models.GroupState:
+        return api_models.GroupState(
+            name=self.name,
+            extension=self.extension,
+            short_number=self.short_number,
+            members=[
+                api_models.GroupMember(extension=m.extension, logged_in=m.logged_in)
+                for m in self.members
+            ],
+            any_logged_in=any(m.logged_in for m in self.members),
+            last_answerer=self.last_answerer,
+        )
 
 
 def _tenant_id(domain: str) -> Any:

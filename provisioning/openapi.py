@@ -1,6 +1,7 @@
-"""The OpenAPI 3.1 description of /api/v1. Schemas come from the document models, so
-they cannot drift; the paths are written here and a test checks them against the
-routes Flask really serves."""
+"""The OpenAPI 3.1 description of /api/v1. Schemas come from the document models and
+the response models the views serialise through (`provisioning.api_models`), so they
+cannot drift; the paths are written here, and a test checks them against the routes
+Flask really serves and every documented answer against what its route returns."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
+from provisioning import api_models
 from provisioning.document import NumberDoc, TenantDoc, UserDoc
 from provisioning.reminders import ReminderDoc
 
@@ -22,8 +24,15 @@ def _ok(description: str, schema: str) -> dict[str, Any]:
     return {"description": description, "content": _json(schema)}
 
 
+def _object(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+
+
 _ERRORS = {
-    "401": {"description": "No valid API token"},
+    "401": _ok("No valid API token", "Error"),
     "404": _ok("No such tenant or item (or not visible to this token)", "Error"),
 }
 _APPLY_ERRORS = {**_ERRORS, "422": _ok("The resulting document is invalid", "Invalid")}
@@ -44,29 +53,14 @@ _EXTENSION = _param("extension", "The user's extension")
 _NUMBER = _param("number", "A public number, E.164 (URL-encode the +) or national")
 
 
-def _item_paths(kind: str, key: dict[str, Any], model: str) -> dict[str, Any]:
+def _item_paths(kind: str, key: dict[str, Any], model: str, listed: str) -> dict[str, Any]:
     return {
         f"/tenants/{{domain}}/{kind}": {
             "parameters": [_DOMAIN],
             "get": {
                 "summary": f"List the tenant's {kind}",
                 "responses": {
-                    "200": {
-                        "description": f"The {kind}",
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        kind: {
-                                            "type": "array",
-                                            "items": {"$ref": _REF.format(model=model)},
-                                        }
-                                    },
-                                }
-                            }
-                        },
-                    },
+                    "200": _ok(f"The {kind}", listed),
                     **_ERRORS,
                 },
             },
@@ -97,27 +91,6 @@ _REMINDER_ID = {
     "description": "The reminder's id",
     "schema": {"type": "integer"},
 }
-_REMINDER = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "integer"},
-        "label": {"type": "string"},
-        "kind": {"type": "string", "enum": ["once", "working_days", "every_day"]},
-        "date": {"type": ["string", "null"], "format": "date"},
-        "time": {"type": "string", "description": "HH:MM in the tenant's timezone"},
-        "message": {
-            "type": ["string", "null"],
-            "description": "a recorded announcement's name; null plays the stock prompt",
-        },
-        "enabled": {"type": "boolean"},
-        "next_due_at": {
-            "type": ["string", "null"],
-            "format": "date-time",
-            "description": "UTC; null when it will not fire again (or is disabled)",
-        },
-        "last_fired_at": {"type": ["string", "null"], "format": "date-time"},
-    },
-}
 
 
 def _reminder_paths() -> dict[str, Any]:
@@ -128,25 +101,7 @@ def _reminder_paths() -> dict[str, Any]:
             "parameters": [_DOMAIN, _EXTENSION],
             "get": {
                 "summary": "The user's reminders (wake-up calls)",
-                "responses": {
-                    "200": {
-                        "description": "The reminders",
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        "reminders": {
-                                            "type": "array",
-                                            "items": {"$ref": _REF.format(model="Reminder")},
-                                        }
-                                    },
-                                }
-                            }
-                        },
-                    },
-                    **_ERRORS,
-                },
+                "responses": {"200": _ok("The reminders", "ReminderList"), **_ERRORS},
             },
             "post": {
                 "summary": "Add a reminder: once (date and time), every working day (Monday "
@@ -174,22 +129,6 @@ def _reminder_paths() -> dict[str, Any]:
     }
 
 
-_MEDIA = {
-    "type": "object",
-    "properties": {
-        "kind": {"type": "string", "enum": ["announcement", "music", "ringback"]},
-        "name": {"type": "string"},
-        "duration_ms": {"type": "integer"},
-        "size": {"type": "integer", "description": "bytes stored, every rendition counted"},
-        "created_at": {"type": "string", "format": "date-time"},
-        "stream": {
-            "type": "string",
-            "description": "music only: play it as local_stream://<stream>",
-        },
-    },
-}
-
-
 def _media_paths() -> dict[str, Any]:
     kind = _param("kind", "announcement, music or ringback")
     name = _param("name", "1 to 32 of a-z 0-9 - _, starting with a letter or digit")
@@ -206,25 +145,7 @@ def _media_paths() -> dict[str, Any]:
             "parameters": [_DOMAIN],
             "get": {
                 "summary": "The tenant's announcements, hold music and ringback tones",
-                "responses": {
-                    "200": {
-                        "description": "The media",
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        "media": {
-                                            "type": "array",
-                                            "items": {"$ref": _REF.format(model="Media")},
-                                        }
-                                    },
-                                }
-                            }
-                        },
-                    },
-                    **_ERRORS,
-                },
+                "responses": {"200": _ok("The media", "MediaList"), **_ERRORS},
             },
         },
         "/tenants/{domain}/media/{kind}/{name}": {
@@ -260,37 +181,6 @@ def _media_paths() -> dict[str, Any]:
     }
 
 
-_CALL_KINDS = {"type": "string", "enum": ["placed", "received", "missed", "rejected", "forwarded"]}
-_CALL = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "integer"},
-        "call": {"type": "string", "description": "the call's uuid (its first leg's)"},
-        "user": {"type": "string", "description": "the extension whose log this entry is"},
-        "kind": {
-            "type": "string",
-            "enum": ["placed", "received", "missed", "rejected", "forwarded"],
-        },
-        "direction": {"type": "string", "enum": ["outgoing", "incoming"]},
-        "peer_number": {
-            "type": "string",
-            "description": "who was called, or who called: E.164 or an extension; "
-            "empty when the caller withheld it",
-        },
-        "peer_name": {
-            "type": "string",
-            "description": "the user's contact, else the colleague, else the caller-ID name",
-        },
-        "started_at": {"type": "string", "format": "date-time"},
-        "answered_at": {"type": ["string", "null"], "format": "date-time"},
-        "ended_at": {"type": "string", "format": "date-time"},
-        "duration": {"type": "integer", "description": "seconds, start to end"},
-        "billsec": {"type": "integer", "description": "seconds talked"},
-        "hangup_cause": {"type": "string"},
-    },
-}
-
-
 def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {
         "name": name,
@@ -302,15 +192,6 @@ def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any
 
 
 def _calls_paths() -> dict[str, Any]:
-    page = {
-        "type": "object",
-        "properties": {
-            "total": {"type": "integer", "description": "entries matching, all pages"},
-            "limit": {"type": "integer"},
-            "offset": {"type": "integer"},
-            "calls": {"type": "array", "items": {"$ref": _REF.format(model="Call")}},
-        },
-    }
     return {
         "/tenants/{domain}/calls": {
             "parameters": [_DOMAIN],
@@ -323,7 +204,9 @@ def _calls_paths() -> dict[str, Any]:
                         "YYYY-MM, in the tenant's timezone",
                         {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
                     ),
-                    _query("kind", "only entries of this kind", _CALL_KINDS),
+                    _query(
+                        "kind", "only entries of this kind", {"$ref": _REF.format(model="CallKind")}
+                    ),
                     _query(
                         "q",
                         "the peer's number or name holds this (contacts' names in one "
@@ -348,7 +231,7 @@ def _calls_paths() -> dict[str, Any]:
                     "200": {
                         "description": "One page of entries, or the CSV file",
                         "content": {
-                            "application/json": {"schema": page},
+                            **_json("CallPage"),
                             "text/csv": {"schema": {"type": "string"}},
                         },
                     },
@@ -358,66 +241,6 @@ def _calls_paths() -> dict[str, Any]:
             },
         }
     }
-
-
-_DESTINATION = {"$ref": _REF.format(model="Destination")}
-_NUMBER_ROUTING = {
-    "type": "object",
-    "properties": {
-        "number": {"type": "string", "description": "E.164"},
-        "label": {"type": "string"},
-        "at": {"type": "string", "format": "date-time", "description": "now, tenant's time"},
-        "timezone": {"type": "string"},
-        "routes": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "schedule": {"type": "string"},
-                    "to": _DESTINATION,
-                    "schedule_in_force": {"type": "boolean"},
-                },
-            },
-        },
-        "otherwise": {"oneOf": [_DESTINATION, {"type": "null"}]},
-        "in_force": {
-            "oneOf": [{"type": "integer"}, {"const": "otherwise"}, {"type": "null"}],
-            "description": "the index of the route taking calls now, 'otherwise', or null "
-            "for a number without routes (it rings its user)",
-        },
-        "destination": {
-            "oneOf": [_DESTINATION, {"type": "null"}],
-            "description": "where a call arriving now goes; null: it is rejected",
-        },
-    },
-}
-_DIRECTORY = {
-    "type": "object",
-    "properties": {
-        "users": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "extension": {"type": "string"},
-                    "name": {"type": "string"},
-                    "public_number": {"type": ["string", "null"]},
-                },
-            },
-        },
-        "external": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "name": {"type": "string"},
-                    "number": {"type": "string"},
-                    "code": {"type": ["string", "null"], "description": "dialled as ##code"},
-                },
-            },
-        },
-    },
-}
 
 
 def _tenant_view_paths() -> dict[str, Any]:
@@ -471,7 +294,7 @@ def _tenant_view_paths() -> dict[str, Any]:
                 "requestBody": {"required": True, "content": {"text/csv": text}},
                 "responses": {
                     "200": _ok("What changed", "ApplyReport"),
-                    "415": {"description": "Not a text/csv body"},
+                    "415": _ok("Not a text/csv body", "Error"),
                     **_APPLY_ERRORS,
                 },
             },
@@ -479,37 +302,9 @@ def _tenant_view_paths() -> dict[str, Any]:
     }
 
 
-_GROUP_STATE = {
-    "type": "object",
-    "properties": {
-        "name": {"type": "string"},
-        "extension": {"type": "string"},
-        "short_number": {"type": ["string", "null"]},
-        "members": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "extension": {"type": "string"},
-                    "logged_in": {"type": "boolean"},
-                },
-            },
-        },
-        "any_logged_in": {"type": "boolean", "description": "at least one member logged in"},
-        "last_answerer": {
-            "type": ["string", "null"],
-            "description": "who answered the last call (cyclic ringing starts after them)",
-        },
-    },
-}
-
-
 def _group_paths() -> dict[str, Any]:
     name = _param("name", "The group's name (any case)")
-    state = {
-        "description": "The group now",
-        "content": {"application/json": {"schema": _GROUP_STATE}},
-    }
+    state = _ok("The group now", "GroupState")
 
     def post(summary: str) -> dict[str, Any]:
         return {"post": {"summary": summary, "responses": {"200": state, **_ERRORS}}}
@@ -520,22 +315,7 @@ def _group_paths() -> dict[str, Any]:
             "parameters": [_DOMAIN],
             "get": {
                 "summary": "The tenant's hunt groups with their members' logged-in state",
-                "responses": {
-                    "200": {
-                        "description": "The groups",
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        "groups": {"type": "array", "items": _GROUP_STATE}
-                                    },
-                                }
-                            }
-                        },
-                    },
-                    **_ERRORS,
-                },
+                "responses": {"200": _ok("The groups", "GroupList"), **_ERRORS},
             },
         },
         f"{member}/login": {
@@ -555,35 +335,6 @@ def _group_paths() -> dict[str, Any]:
 
 def _queue_paths() -> dict[str, Any]:
     """Queues and their agents logging in and out (pushed to FreeSWITCH by the listener)."""
-    agent = {
-        "type": "object",
-        "properties": {
-            "extension": {"type": "string"},
-            "name": {"type": "string"},
-            "logged_in": {"type": "boolean"},
-        },
-    }
-    queue = {
-        "type": "object",
-        "properties": {
-            "name": {"type": "string"},
-            "extension": {"type": "string"},
-            "short_number": {"type": ["string", "null"]},
-            "strategy": {"type": "string"},
-            "max_wait": {"type": "integer", "description": "seconds; 0 = no limit"},
-            "wrap_up": {"type": "integer", "description": "seconds between an agent's calls"},
-            "agents": {"type": "array", "items": agent},
-            "agents_logged_in": {"type": "integer"},
-        },
-    }
-    changed = {
-        "type": "object",
-        "properties": {
-            "queue": {"type": "string"},
-            "extension": {"type": "string"},
-            "logged_in": {"type": "boolean"},
-        },
-    }
     base = "/tenants/{domain}/queues/{queue}/agents/{extension}"
     parameters = [_DOMAIN, _param("queue", "The queue's name"), _EXTENSION]
 
@@ -592,13 +343,7 @@ def _queue_paths() -> dict[str, Any]:
             "parameters": parameters,
             "post": {
                 "summary": f"{what}: written at once, on every FreeSWITCH node within seconds",
-                "responses": {
-                    "200": {
-                        "description": "The agent's state",
-                        "content": {"application/json": {"schema": changed}},
-                    },
-                    **_ERRORS,
-                },
+                "responses": {"200": _ok("The agent's state", "AgentChange"), **_ERRORS},
             },
         }
 
@@ -607,20 +352,7 @@ def _queue_paths() -> dict[str, Any]:
             "parameters": [_DOMAIN],
             "get": {
                 "summary": "The tenant's queues, their agents and who is logged in",
-                "responses": {
-                    "200": {
-                        "description": "The queues",
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {"queues": {"type": "array", "items": queue}},
-                                }
-                            }
-                        },
-                    },
-                    **_ERRORS,
-                },
+                "responses": {"200": _ok("The queues", "QueueList"), **_ERRORS},
             },
         },
         base + "/login": change("Log the agent in to the queue"),
@@ -629,42 +361,14 @@ def _queue_paths() -> dict[str, Any]:
 
 
 def openapi_document() -> dict[str, Any]:
+    # Requests are read into the document models; answers are written from the
+    # response models (which reuse the document models for the document's parts).
     _, defs = models_json_schema(
-        [(m, "validation") for m in (TenantDoc, UserDoc, NumberDoc, ReminderDoc)], ref_template=_REF
+        [(m, "validation") for m in (TenantDoc, UserDoc, NumberDoc, ReminderDoc)]
+        + [(m, "serialization") for m in api_models.RESPONSES],
+        ref_template=_REF,
     )
     schemas: dict[str, Any] = dict(defs["$defs"])
-    schemas["Error"] = {"type": "object", "properties": {"error": {"type": "string"}}}
-    schemas["Invalid"] = {
-        "type": "object",
-        "properties": {
-            "error": {"type": "string"},
-            "problems": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "path": {"type": "string", "description": "e.g. users[2].extension"},
-                        "message": {"type": "string"},
-                    },
-                },
-            },
-        },
-    }
-    schemas["ApplyReport"] = {
-        "type": "object",
-        "properties": {
-            "dry_run": {"type": "boolean"},
-            **{
-                k: {"type": "array", "items": {"type": "string"}}
-                for k in ("created", "updated", "deleted")
-            },
-        },
-    }
-    schemas["Reminder"] = _REMINDER
-    schemas["Media"] = _MEDIA
-    schemas["Call"] = _CALL
-    schemas["NumberRouting"] = _NUMBER_ROUTING
-    schemas["Directory"] = _DIRECTORY
     return {
         "openapi": "3.1.0",
         "info": {
@@ -685,22 +389,7 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "summary": "The tenants this token may see",
                     "responses": {
-                        "200": {
-                            "description": "Their domains",
-                            "content": {
-                                "application/json": {
-                                    "schema": {
-                                        "type": "object",
-                                        "properties": {
-                                            "tenants": {
-                                                "type": "array",
-                                                "items": {"type": "string"},
-                                            }
-                                        },
-                                    }
-                                }
-                            },
-                        },
+                        "200": _ok("Their domains", "TenantList"),
                         "401": _ERRORS["401"],
                     },
                 }
@@ -735,8 +424,8 @@ def openapi_document() -> dict[str, Any]:
                     },
                 },
             },
-            **_item_paths("users", _EXTENSION, "UserDoc"),
-            **_item_paths("numbers", _NUMBER, "NumberDoc"),
+            **_item_paths("users", _EXTENSION, "UserDoc", "UserList"),
+            **_item_paths("numbers", _NUMBER, "NumberDoc", "NumberList"),
             "/tenants/{domain}/holidays/import": {
                 "parameters": [_DOMAIN],
                 "post": {
@@ -775,14 +464,14 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "summary": "JSON Schema of the tenant document",
                     "security": [],
-                    "responses": {"200": {"description": "The schema"}},
+                    "responses": {"200": _object("The schema")},
                 }
             },
             "/openapi.json": {
                 "get": {
                     "summary": "This document",
                     "security": [],
-                    "responses": {"200": {"description": "This document"}},
+                    "responses": {"200": _object("This document")},
                 }
             },
         },

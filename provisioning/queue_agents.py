@@ -7,11 +7,10 @@ the event listener brings every FreeSWITCH node's mod_callcenter in line
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from provisioning import api_models
 from provisioning.models import Queue, QueueAgent, Tenant, User
 from provisioning.service import NotFound
 from provisioning.tenant_routing import QueueDoc
@@ -41,41 +40,41 @@ def _agents(session: Session, queue_ids: list[int]) -> dict[int, list[QueueAgent
     return agents
 
 
-def list_queues(session: Session, domain: str) -> list[dict[str, Any]]:
+def list_queues(session: Session, domain: str) -> list[api_models.QueueState]:
     """Each queue with its settings of interest and its agents' logged-in state."""
     tenant, queues = _queues(session, domain)
     users = _users(session, tenant)
     agents = _agents(session, [q.id for q in queues])
-    out = []
+    found = []
     for queue in queues:
         doc = QueueDoc.model_validate(
             {**queue.settings, "name": queue.name, "extension": queue.extension}
         )
-        out.append(
-            {
-                "name": queue.name,
-                "extension": queue.extension,
-                "short_number": queue.short_number,
-                "strategy": doc.strategy.value,
-                "max_wait": doc.max_wait,
-                "wrap_up": doc.wrap_up,
-                "agents": [
-                    {
-                        "extension": users[a.user_id].extension,
-                        "name": users[a.user_id].display_name,
-                        "logged_in": a.logged_in,
-                    }
+        found.append(
+            api_models.QueueState(
+                name=queue.name,
+                extension=queue.extension,
+                short_number=queue.short_number,
+                strategy=doc.strategy,
+                max_wait=doc.max_wait,
+                wrap_up=doc.wrap_up,
+                agents=[
+                    api_models.QueueAgent(
+                        extension=users[a.user_id].extension,
+                        name=users[a.user_id].display_name,
+                        logged_in=a.logged_in,
+                    )
                     for a in agents[queue.id]
                 ],
-                "agents_logged_in": sum(a.logged_in for a in agents[queue.id]),
-            }
+                agents_logged_in=sum(a.logged_in for a in agents[queue.id]),
+            )
         )
-    return out
+    return found
 
 
 def set_logged_in(
     session: Session, domain: str, queue_name: str, extension: str, logged_in: bool
-) -> dict[str, Any]:
+) -> api_models.AgentChange:
     """Log the agent `extension` in to (or out of) the queue named `queue_name`."""
     _, queues = _queues(session, domain)
     queue = next((q for q in queues if q.name.casefold() == queue_name.casefold()), None)
@@ -89,4 +88,4 @@ def set_logged_in(
     if agent is None:
         raise NotFound(f"{extension} is not an agent of queue {queue.name}")
     agent.logged_in = logged_in
-    return {"queue": queue.name, "extension": extension, "logged_in": logged_in}
+    return api_models.AgentChange(queue=queue.name, extension=extension, logged_in=logged_in)

@@ -18,6 +18,7 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from provisioning import api_models
 from provisioning import calendar as cal
 from provisioning import validation as v
 from provisioning.calendar import TenantCalendar
@@ -59,19 +60,18 @@ def as_utc(value: datetime.datetime | None) -> datetime.datetime | None:
     return value.replace(tzinfo=datetime.UTC)
 
 
-def as_dict(reminder: Reminder) -> dict[str, Any]:
-    due, fired = as_utc(reminder.next_due_at), as_utc(reminder.last_fired_at)
-    return {
-        "id": reminder.id,
-        "label": reminder.label,
-        "kind": reminder.kind,
-        "date": reminder.on_date.isoformat() if reminder.on_date else None,
-        "time": reminder.at_time.strftime("%H:%M"),
-        "message": reminder.message,
-        "enabled": reminder.enabled,
-        "next_due_at": due.isoformat() if due else None,
-        "last_fired_at": fired.isoformat() if fired else None,
-    }
+def as_response(reminder: Reminder) -> api_models.Reminder:
+    return api_models.Reminder(
+        id=reminder.id,
+        label=reminder.label,
+        kind=Kind(reminder.kind),
+        date=reminder.on_date,
+        time=reminder.at_time.strftime("%H:%M"),
+        message=reminder.message,
+        enabled=reminder.enabled,
+        next_due_at=as_utc(reminder.next_due_at),
+        last_fired_at=as_utc(reminder.last_fired_at),
+    )
 
 
 def _parse(raw: Any) -> ReminderDoc:

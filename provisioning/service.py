@@ -18,7 +18,7 @@ import holidays
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from provisioning import holiday_csv, media
+from provisioning import api_models, holiday_csv, media
 from provisioning.call_handling import CallHandling
 from provisioning.document import (
     ContactDoc,
@@ -512,19 +512,17 @@ class MediaItem:
     # The file FreeSWITCH plays, relative to the media directory.
     path: str
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_response(self) -> api_models.Media:
         # SQLite gives back naive datetimes; the database stores UTC.
         created = self.created_at if self.created_at.tzinfo else self.created_at.replace(tzinfo=UTC)
-        out: dict[str, Any] = {
-            "kind": self.kind,
-            "name": self.name,
-            "duration_ms": self.duration_ms,
-            "size": self.size,
-            "created_at": created.isoformat(),
-        }
-        if self.kind == media.MUSIC:
-            out["stream"] = media.stream_name(self.domain, self.name)
-        return out
+        return api_models.Media(
+            kind=self.kind,
+            name=self.name,
+            duration_ms=self.duration_ms,
+            size=self.size,
+            created_at=created,
+            stream=media.stream_name(self.domain, self.name) if self.kind == media.MUSIC else None,
+        )
 
 
 def _tenant_id(session: Session, domain: str) -> int:

@@ -1,0 +1,267 @@
+"""The JSON bodies the REST API (/api/v1) answers with, as pydantic models.
+
+Views serialise through them (`ResponseModel.body`) and `provisioning.openapi` builds
+the response schemas from them, so an answer and its description cannot drift. Bodies
+that are the tenant document or a part of it are the document models themselves
+(`TenantDoc`, `UserDoc`, `NumberDoc`); lists of them are dumped like the document
+(`DocumentView`). Models only: no database, no Flask.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+
+from provisioning.call_kinds import CallDirection, CallKind
+from provisioning.destinations import Destination
+from provisioning.document import NumberDoc, UserDoc
+from provisioning.media import KINDS as MEDIA_KINDS
+from provisioning.reminder_schedule import Kind as ReminderKind
+from provisioning.tenant_routing import QueueStrategy
+
+# ISO 8601 with the offset as Python writes it (`+00:00`, never `Z`).
+Timestamp = Annotated[
+    datetime.datetime,
+    PlainSerializer(lambda value: value.isoformat(), return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    """For a field left out when unset: a documented default would be a value it never has."""
+    schema.pop("default", None)
+
+
+class ResponseModel(BaseModel):
+    """A JSON answer: every field it may hold is declared, nothing else gets in."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    def body(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+class DocumentView(ResponseModel):
+    """Parts of the tenant document, written as the document writes them: defaults
+    left out, field names as in the document. (Its own fields have no defaults.)"""
+
+    def body(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+
+
+# --- errors ---------------------------------------------------------------------------
+class Error(ResponseModel):
+    error: str = Field(description="What went wrong, for a person to read")
+
+
+class Problem(ResponseModel):
+    path: str = Field(description="The field at fault, e.g. users[2].extension")
+    message: str
+
+
+class Invalid(ResponseModel):
+    error: str
+    problems: list[Problem] = Field(description="Every problem found, nothing written")
+
+
+# --- tenants, users, numbers ------------------------------------------------------------
+class TenantList(ResponseModel):
+    tenants: list[str] = Field(description="The domains this token may see")
+
+
+class ApplyReport(ResponseModel):
+    dry_run: bool = Field(description="Validated and reported, nothing written")
+    created: list[str]
+    updated: list[str]
+    deleted: list[str]
+
+
+class UserList(DocumentView):
+    users: list[UserDoc]
+
+
+class NumberList(DocumentView):
+    numbers: list[NumberDoc]
+
+
+# --- read-only views of the document ------------------------------------------------------
+class RouteNow(ResponseModel):
+    schedule: str
+    to: Destination
+    schedule_in_force: bool
+
+
+class NumberRouting(DocumentView):
+    number: str = Field(description="E.164")
+    label: str
+    at: Timestamp = Field(description="Now, in the tenant's time")
+    timezone: str
+    routes: list[RouteNow]
+    otherwise: Destination | None
+    in_force: int | Literal["otherwise"] | None = Field(
+        description="The index of the route taking calls now, 'otherwise', or null for a "
+        "number without routes (it rings its user)"
+    )
+    destination: Destination | None = Field(
+        description="Where a call arriving now goes; null: it is rejected"
+    )
+
+
+class DirectoryUser(ResponseModel):
+    extension: str
+    name: str
+    public_number: str | None
+
+
+class DirectoryContact(ResponseModel):
+    name: str
+    number: str
+    code: str | None = Field(description="Dialled as ##code")
+
+
+class Directory(ResponseModel):
+    users: list[DirectoryUser]
+    external: list[DirectoryContact]
+
+
+# --- reminders ------------------------------------------------------------------------
+class Reminder(ResponseModel):
+    id: int
+    label: str
+    kind: ReminderKind
+    date: datetime.date | None
+    time: str = Field(description="HH:MM in the tenant's timezone")
+    message: str | None = Field(
+        description="A recorded announcement's name; null plays the stock prompt"
+    )
+    enabled: bool
+    next_due_at: Timestamp | None = Field(
+        description="UTC; null when it will not fire again (or is disabled)"
+    )
+    last_fired_at: Timestamp | None
+
+
+class ReminderList(ResponseModel):
+    reminders: list[Reminder]
+
+
+# --- media ----------------------------------------------------------------------------
+class Media(ResponseModel):
+    kind: str = Field(json_schema_extra={"enum": list(MEDIA_KINDS)})
+    name: str
+    duration_ms: int
+    size: int = Field(description="Bytes stored, every rendition counted")
+    created_at: Timestamp
+    # Absent, never null, for other kinds.
+    stream: Annotated[str | None, WithJsonSchema({"type": "string"})] = Field(
+        default=None,
+        exclude_if=lambda stream: stream is None,
+        json_schema_extra=_no_default,
+        description="Music only: play it as local_stream://<stream>",
+    )
+
+
+class MediaList(ResponseModel):
+    media: list[Media]
+
+
+# --- the call log ---------------------------------------------------------------------
+class Call(ResponseModel):
+    id: int
+    call: str = Field(description="The call's uuid (its first leg's)")
+    user: str = Field(description="The extension whose log this entry is")
+    kind: CallKind
+    direction: CallDirection
+    peer_number: str = Field(
+        description="Who was called, or who called: E.164 or an extension; empty when "
+        "the caller withheld it"
+    )
+    peer_name: str = Field(
+        description="The user's contact, else the colleague, else the caller-ID name"
+    )
+    started_at: Timestamp
+    answered_at: Timestamp | None
+    ended_at: Timestamp
+    duration: int = Field(description="Seconds, start to end")
+    billsec: int = Field(description="Seconds talked")
+    hangup_cause: str
+
+
+class CallPage(ResponseModel):
+    total: int = Field(description="Entries matching, all pages")
+    limit: int
+    offset: int
+    calls: list[Call]
+
+
+# --- hunt groups and queues -----------------------------------------------------------
+class GroupMember(ResponseModel):
+    extension: str
+    logged_in: bool
+
+
+class GroupState(ResponseModel):
+    name: str
+    extension: str
+    short_number: str | None
+    members: list[GroupMember]
+    any_logged_in: bool = Field(description="At least one member logged in")
+    last_answerer: str | None = Field(
+        description="Who answered the last call (cyclic ringing starts after them)"
+    )
+
+
+class GroupList(ResponseModel):
+    groups: list[GroupState]
+
+
+class QueueAgent(ResponseModel):
+    extension: str
+    name: str
+    logged_in: bool
+
+
+class QueueState(ResponseModel):
+    name: str
+    extension: str
+    short_number: str | None
+    strategy: QueueStrategy
+    max_wait: int = Field(description="Seconds; 0 = no limit")
+    wrap_up: int = Field(description="Seconds between an agent's calls")
+    agents: list[QueueAgent]
+    agents_logged_in: int
+
+
+class QueueList(ResponseModel):
+    queues: list[QueueState]
+
+
+class AgentChange(ResponseModel):
+    queue: str
+    extension: str
+    logged_in: bool
+
+
+# Every model above whose schema the OpenAPI document publishes (what it references
+# pulls in the rest).
+RESPONSES: tuple[type[ResponseModel], ...] = (
+    Error,
+    Invalid,
+    TenantList,
+    ApplyReport,
+    UserList,
+    NumberList,
+    NumberRouting,
+    Directory,
+    Reminder,
+    ReminderList,
+    Media,
+    MediaList,
+    CallPage,
+    GroupState,
+    GroupList,
+    QueueList,
+    AgentChange,
+)
