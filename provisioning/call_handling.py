@@ -274,6 +274,26 @@ class Context:
             self.fail(path, "must name at least one caller")
 
 
+def unconditional_forward(extension: str, fwd: Forward | None) -> str | None:
+    """The colleague `extension` sends every call to, whoever calls and whenever: its
+    forward always (`fwd`) to a company extension, without a schedule."""
+    if fwd is None or fwd.schedule is not None or not fwd.to.isdigit() or fwd.to == extension:
+        return None
+    return fwd.to
+
+
+def forwarding_circle(extension: str, forward_of: Callable[[str], str | None]) -> list[str] | None:
+    """The circle of unconditional forwards `extension` is in (A → B → A), if any: with
+    one, no call to them could ever be answered, so it is refused. Loops that depend on
+    time or on callers are stopped at call time instead. `forward_of` gives each line's
+    `unconditional_forward`."""
+    seen, ext = [extension], forward_of(extension)
+    while ext is not None and ext not in seen:
+        seen.append(ext)
+        ext = forward_of(ext)
+    return [*seen, extension] if ext == extension else None
+
+
 def check_call_handling(ch: CallHandling, ctx: Context, path: str) -> None:
     def forward(name: str, fwd: Forward | None, *, voicemail_ok: bool = True) -> None:
         if fwd is None:

@@ -20,7 +20,14 @@ from pydantic import ValidationError as PydanticValidationError
 
 from provisioning import validation as v
 from provisioning import yaml_text
-from provisioning.call_handling import CallHandling, Context, Forward, check_call_handling
+from provisioning.call_handling import (
+    CallHandling,
+    Context,
+    Forward,
+    check_call_handling,
+    forwarding_circle,
+    unconditional_forward,
+)
 from provisioning.numbering import DEFAULT_ALLOWED, Category, line_numbers
 from provisioning.tenant_routing import (
     Destination,
@@ -466,16 +473,16 @@ def _check_forwarding_loops(forwards: list[tuple[str, Forward | None]], check: _
     user's extension and unconditional forward, in document order."""
     always = {}
     for extension, fwd in forwards:
-        if fwd is not None and fwd.schedule is None and fwd.to.isdigit() and fwd.to != extension:
-            always[extension] = fwd.to
+        target = unconditional_forward(extension, fwd)
+        if target is not None:
+            always[extension] = target
     for i, (extension, _fwd) in enumerate(forwards):
-        seen, ext = [extension], always.get(extension)
-        while ext is not None and ext not in seen:
-            seen.append(ext)
-            ext = always.get(ext)
-        if ext == extension:
-            circle = " → ".join([*seen, ext])
-            check.fail(f"users[{i}].call_handling.forward_always.to", f"forwarding loop {circle}")
+        circle = forwarding_circle(extension, always.get)
+        if circle is not None:
+            check.fail(
+                f"users[{i}].call_handling.forward_always.to",
+                f"forwarding loop {' → '.join(circle)}",
+            )
 
 
 def schedule_names(doc: TenantDoc) -> set[str]:
