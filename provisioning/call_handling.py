@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -199,7 +199,7 @@ class Context:
         *,
         country: str,
         extension: str,
-        extensions: set[str],
+        extensions: Container[str],
         numbers: set[str],
         schedules: set[str],
         contacts: set[str],

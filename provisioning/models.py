@@ -123,6 +123,9 @@ class User(Base):
     # Failed log-ins in a row, and until when the account is locked after too many.
     panel_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     panel_locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Bumped by every change of the user's settings (the document's fields): a change
+    # made from what an earlier version showed is refused (409), never silently undone.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     tenant: Mapped[Tenant] = relationship(back_populates="users", lazy="raise")
 

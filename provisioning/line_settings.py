@@ -1,0 +1,159 @@
+"""One user's settings changed on their own: checked against the tenant around the user
+with the same rules as the tenant document, and only that user's row written.
+
+A save in the panel, a REST call for one user, a star code dialled from a phone: each is
+one use case here. They cost a few indexed queries whatever the tenant's size (the
+document's whole-tenant apply is for `centrex apply` and the document's PUT). Every
+change carries the version it was made from: a change made from a stale view (another
+admin, `centrex apply` or a star code saved meanwhile) is refused (`StaleVersion`),
+never silently undoes the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.orm import Session
+
+from provisioning.call_handling import (
+    CallHandling,
+    Context,
+    check_call_handling,
+    forwarding_circle,
+    unconditional_forward,
+)
+from provisioning.document import DEFAULT_SCHEDULE, DocumentInvalid, Problem
+from provisioning.lookup import find_line
+from provisioning.models import PublicNumber, Tenant, User
+from provisioning.numbering import Category
+
+_PATH = "call_handling"
+
+
+class StaleVersion(Exception):
+    """The user changed since the version the change was made from: nothing written."""
+
+    def __init__(self, extension: str, current: int):
+        super().__init__(f"user {extension} was changed meanwhile (now version {current})")
+        self.current = current
+
+
+@dataclass(frozen=True)
+class CallHandlingState:
+    """A user's call handling as stored (canonical form), and its version."""
+
+    call_handling: dict[str, Any]
+    version: int
+
+
+def call_handling_of(session: Session, domain: str, extension: str) -> CallHandlingState:
+    _, user = find_line(session, domain, extension)
+    return CallHandlingState(dict(user.call_handling or {}), user.version)
+
+
+class _TenantExtensions:
+    """The tenant's extensions, asked one at a time (a tenant may have 100,000)."""
+
+    def __init__(self, session: Session, tenant_id: int) -> None:
+        self._session, self._tenant_id = session, tenant_id
+        self._known: dict[str, bool] = {}
+
+    def __contains__(self, extension: object) -> bool:
+        if not isinstance(extension, str):
+            return False
+        if extension not in self._known:
+            found = self._session.scalar(
+                select(User.id).where(
+                    User.tenant_id == self._tenant_id, User.extension == extension
+                )
+            )
+            self._known[extension] = found is not None
+        return self._known[extension]
+
+
+def _context(
+    session: Session, tenant: Tenant, user: User, fail: Callable[[str, str], None]
+) -> Context:
+    schedules = {str(s.get("name", "")).casefold() for s in tenant.schedules or []}
+    numbers = set(
+        session.scalars(select(PublicNumber.number).where(PublicNumber.tenant_id == tenant.id))
+    )
+    return Context(
+        country=tenant.country,
+        extension=user.extension,
+        extensions=_TenantExtensions(session, tenant.id),
+        numbers=numbers,
+        schedules=schedules | {DEFAULT_SCHEDULE.casefold()},
+        contacts={str(c.get("name", "")).casefold() for c in user.contacts or []},
+        allowed_destinations=frozenset(Category(c) for c in user.allowed_destinations or []),
+        voicemail_enabled=user.voicemail_enabled,
+        fail=fail,
+    )
+
+
+def _forward_of(
+    session: Session, tenant_id: int, extension: str, changed: CallHandling
+) -> Callable[[str], str | None]:
+    """Each line's unconditional forward: the changed one as it will be, the others as
+    stored (read one hop at a time, as the circle is followed)."""
+
+    def forward_of(ext: str) -> str | None:
+        if ext == extension:
+            return unconditional_forward(ext, changed.forward_always)
+        stored = session.scalar(
+            select(User.call_handling).where(User.tenant_id == tenant_id, User.extension == ext)
+        )
+        fwd = (stored or {}).get("forward_always")
+        if not isinstance(fwd, dict) or fwd.get("schedule") is not None:
+            return None
+        to = str(fwd.get("to", ""))
+        return to if to.isdigit() and to != ext else None
+
+    return forward_of
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    """A pydantic error's location as a path of the user's own fields."""
+    return _PATH + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
+
+
+def set_call_handling(
+    session: Session, domain: str, extension: str, raw: dict[str, Any], *, version: int | None
+) -> CallHandlingState:
+    """Replace the user's call handling with `raw` (the document's `call_handling`
+    form), checked as the document checks it; errors name the user's own fields
+    (`call_handling.forward_always.to`). `version`: the version the change was made
+    from (None: whatever it is now, for administrators' scripts)."""
+    tenant, user = find_line(session, domain, extension)
+    if version is not None and user.version != version:
+        raise StaleVersion(extension, user.version)
+    try:
+        handling = CallHandling.model_validate(raw)
+    except ValidationError as exc:
+        raise DocumentInvalid([Problem(_field(e["loc"]), e["msg"]) for e in exc.errors()]) from None
+    problems: list[Problem] = []
+    ctx = _context(
+        session, tenant, user, lambda path, message: problems.append(Problem(path, message))
+    )
+    check_call_handling(handling, ctx, _PATH)
+    circle = forwarding_circle(extension, _forward_of(session, tenant.id, extension, handling))
+    if circle is not None:
+        problems.append(
+            Problem(f"{_PATH}.forward_always.to", f"forwarding loop {' → '.join(circle)}")
+        )
+    if problems:
+        raise DocumentInvalid(problems)
+    stored = handling.model_dump(mode="json", exclude_defaults=True)
+    written: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(User)
+        .where(User.id == user.id, User.version == user.version)
+        .values(call_handling=stored, version=User.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if written.rowcount != 1:  # changed between our read and this write
+        raise StaleVersion(extension, user.version + 1)
+    return CallHandlingState(stored, user.version + 1)

@@ -1,0 +1,106 @@
+"""One user's call handling changed on its own (provisioning.line_settings): the
+document's rules, one row written, a stale version refused, the next call follows."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event, select
+
+from provisioning import line_settings
+from provisioning.document import DocumentInvalid
+from provisioning.models import Tenant, User
+from tests.conftest import apply_raw, demo_document
+from tests.integration.test_xmlcurl import actions, dialplan
+
+DOMAIN = "127.0.0.1"
+
+
+def set_handling(engine, extension: str, raw: dict, version: int | None):
+    from centrex.db import make_session_factory
+
+    with make_session_factory(engine).begin() as session:
+        return line_settings.set_call_handling(session, DOMAIN, extension, raw, version=version)
+
+
+def current(engine, extension: str) -> line_settings.CallHandlingState:
+    from centrex.db import make_session_factory
+
+    with make_session_factory(engine).begin() as session:
+        return line_settings.call_handling_of(session, DOMAIN, extension)
+
+
+def test_a_forward_set_alone_reaches_the_next_call(client, engine, demo_tenant):
+    before = current(engine, "1001")
+    after = set_handling(
+        engine, "1001", {"forward_always": {"to": "06 12 34 56 78"}}, before.version
+    )
+    assert after.version == before.version + 1
+    assert after.call_handling == {"forward_always": {"to": "+33612345678"}}
+    bridge = dict(actions(dialplan(client, "1001")))["bridge"]
+    assert bridge.endswith("sofia/gateway/127.0.0.1/+33612345678")
+
+
+def test_a_change_made_from_a_stale_version_is_refused_and_writes_nothing(engine, demo_tenant):
+    seen = current(engine, "1001")
+    set_handling(engine, "1001", {"do_not_disturb": {}}, seen.version)
+    with pytest.raises(line_settings.StaleVersion):
+        set_handling(engine, "1001", {"forward_always": {"to": "voicemail"}}, seen.version)
+    assert current(engine, "1001").call_handling == {"do_not_disturb": {}}
+
+
+def test_errors_name_the_user_s_own_fields(engine, demo_tenant):
+    with pytest.raises(DocumentInvalid) as refused:
+        set_handling(
+            engine,
+            "1001",
+            {"forward_always": {"to": "0899123456"}, "forward_busy": {"to": "x", "when": 1}},
+            None,
+        )
+    paths = {p.path for p in refused.value.problems}
+    assert paths == {"call_handling.forward_busy.when"}
+    with pytest.raises(DocumentInvalid) as refused:
+        set_handling(engine, "1001", {"forward_always": {"to": "0899123456"}}, None)
+    assert [(p.path, p.message) for p in refused.value.problems] == [
+        (
+            "call_handling.forward_always.to",
+            "premium numbers are not among the user's allowed destinations",
+        )
+    ]
+    with pytest.raises(DocumentInvalid) as refused:
+        set_handling(engine, "1001", {"forward_always": {"to": "4242"}}, None)
+    assert refused.value.problems[0].path == "call_handling.forward_always.to"
+
+
+def test_a_forward_closing_a_circle_with_colleagues_is_refused(engine):
+    raw = demo_document()
+    raw["users"][0]["call_handling"] = {"forward_always": {"to": "1001"}}  # 1000 → 1001
+    apply_raw(engine, raw)
+    with pytest.raises(DocumentInvalid) as refused:
+        set_handling(engine, "1001", {"forward_always": {"to": "1000"}}, None)
+    assert refused.value.problems[0].message == "forwarding loop 1001 → 1000 → 1001"
+    # With a schedule the loop depends on the time: stopped at call time instead.
+    set_handling(
+        engine, "1001", {"forward_always": {"to": "1000", "schedule": "Office hours"}}, None
+    )
+
+
+def test_a_change_writes_that_user_s_row_and_nothing_else(engine, demo_tenant):
+    writes: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+            writes.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        set_handling(engine, "1001", {"do_not_disturb": {}}, None)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(writes) == 1 and writes[0].lstrip().upper().startswith("UPDATE USERS")
+    with engine.connect() as conn:
+        others = conn.scalars(
+            select(User.version)
+            .join(Tenant, Tenant.id == User.tenant_id)
+            .where(Tenant.domain == DOMAIN, User.extension != "1001")
+        ).all()
+    assert set(others) == {1}
