@@ -31,14 +31,16 @@ Exit status: 0 done, 1 refused (invalid document, unknown tenant, bad settings),
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import gc
 import getpass
 import json
 import os
 import secrets
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -50,10 +52,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.config import ConfigError, Settings, environment, load_settings, require
 from centrex.db import make_engine, make_session_factory, upgrade
-from provisioning import accounts, media, reminders, service, summary
+from provisioning import media, reminders, service, summary
 from provisioning.document import (
     DocumentInvalid,
-    dump_document,
     dump_text,
     json_schema,
     load_text,
@@ -87,12 +88,25 @@ def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _whole_tenant() -> Iterator[None]:
+    """A command that holds a whole tenant (100,000 users: millions of objects) runs
+    without the cyclic garbage collector, whose repeated full passes over them all
+    added a sixth to the time; what it builds forms no cycles, and the command ends."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def _apply_text(settings: Settings, text: str, dry_run: bool) -> service.ApplyReport:
-    doc = parse_document(load_text(text))
-    with _sessions(settings).begin() as session:
-        report = service.apply_document(session, doc)
-        if dry_run:
-            session.rollback()
+    with _whole_tenant():
+        raw = load_text(text)
+        with _sessions(settings).begin() as session:
+            report = service.apply_data(session, raw)
+            if dry_run:
+                session.rollback()
     return report
 
 
@@ -115,8 +129,8 @@ def cmd_apply(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
-    with _sessions(settings).begin() as session:
-        text = dump_text(dump_document(service.export_document(session, args.domain)))
+    with _whole_tenant(), _sessions(settings).begin() as session:
+        text = dump_text(service.export_data(session, args.domain))
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     else:
@@ -289,6 +303,8 @@ def cmd_panel_password(settings: Settings, args: argparse.Namespace) -> int:
             return 1
     else:
         password = sys.stdin.readline().rstrip("\n")
+    from provisioning import accounts
+
     try:
         with _sessions(settings).begin() as session:
             accounts.set_password(session, args.domain, args.extension, password)
@@ -328,6 +344,8 @@ def _demo_secret(path: Path, make: Any) -> str:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from provisioning import accounts
+
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     credentials = settings.xmlcurl_credentials or _demo_secret(

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 import holidays
-from sqlalchemy import func, select
+from sqlalchemy import Row, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from provisioning import api_models, holiday_csv, media
@@ -33,6 +33,7 @@ from provisioning.document import (
     VoicemailDoc,
     dump_document,
     parse_document,
+    parse_document_users,
 )
 from provisioning.lookup import NotFound, find_line
 from provisioning.models import (
@@ -82,18 +83,27 @@ def _assign(obj: Any, values: dict[str, Any]) -> bool:
     return changed
 
 
-def _load_tenant(session: Session, domain: str) -> Tenant | None:
-    return session.scalars(
+def _load_tenant(session: Session, domain: str) -> tuple[Tenant, list[Row[Any]]]:
+    """The tenant with its numbers, trunk, groups and queues; its users as plain rows of
+    the columns their document reads (`_USER_READ`), in document order."""
+    tenant = session.scalars(
         select(Tenant)
         .where(Tenant.domain == domain)
         .options(
-            selectinload(Tenant.users),
-            selectinload(Tenant.numbers).selectinload(PublicNumber.user),
+            selectinload(Tenant.numbers),
             selectinload(Tenant.gateway),
             selectinload(Tenant.groups).selectinload(HuntGroup.members),
             selectinload(Tenant.queues).selectinload(Queue.agents),
         )
     ).one_or_none()
+    if tenant is None:
+        raise NotFound(f"no tenant {domain}")
+    users = session.execute(
+        select(*_USER_READ)
+        .where(User.tenant_id == tenant.id)
+        .order_by(User.position, User.extension)
+    ).all()
+    return tenant, list(users)
 
 
 def _check_against_other_tenants(session: Session, doc: TenantDoc) -> None:
@@ -114,29 +124,81 @@ def _check_against_other_tenants(session: Session, doc: TenantDoc) -> None:
         )
 
 
+# The columns of a user that the document sets, in the order of `_user_row`'s values.
+_USER_COLUMNS = (
+    "position",
+    "display_name",
+    "sip_password",
+    "public_number",
+    "voicemail_enabled",
+    "voicemail_pin",
+    "voicemail_emails",
+    "max_concurrent_calls",
+    "call_waiting",
+    "allowed_destinations",
+    "contacts",
+    "call_handling",
+    "panel_admin",
+)
+_NUMBER_COLUMNS = ("position", "label", "user_id", "routing")
+# Rows written, or keys looked up, per statement.
+_BATCH = 1000
+
+# A user as stored: the extension, and the values of _USER_COLUMNS.
+UserRow = tuple[str, tuple[Any, ...]]
+
+
+def _user_row(doc: UserDoc, position: int) -> UserRow:
+    return doc.extension, (
+        position,
+        doc.name,
+        doc.sip_password,
+        doc.public_number,
+        doc.voicemail.enabled,
+        doc.voicemail.pin,
+        list(doc.voicemail.emails),
+        doc.max_concurrent_calls,
+        doc.call_waiting,
+        [str(c) for c in doc.allowed_destinations],
+        [c.model_dump(mode="json") for c in doc.contacts],
+        doc.call_handling.model_dump(mode="json", exclude_defaults=True),
+        doc.panel_admin,
+    )
+
+
 def _user_values(doc: UserDoc, position: int) -> dict[str, Any]:
-    return {
-        "position": position,
-        "display_name": doc.name,
-        "sip_password": doc.sip_password,
-        "public_number": doc.public_number,
-        "voicemail_enabled": doc.voicemail.enabled,
-        "voicemail_pin": doc.voicemail.pin,
-        "voicemail_emails": list(doc.voicemail.emails),
-        "max_concurrent_calls": doc.max_concurrent_calls,
-        "call_waiting": doc.call_waiting,
-        "allowed_destinations": [str(c) for c in doc.allowed_destinations],
-        "contacts": [c.model_dump(mode="json") for c in doc.contacts],
-        "call_handling": doc.call_handling.model_dump(mode="json", exclude_defaults=True),
-        "panel_admin": doc.panel_admin,
-    }
+    return dict(zip(_USER_COLUMNS, _user_row(doc, position)[1], strict=True))
 
 
 def apply_document(session: Session, doc: TenantDoc) -> ApplyReport:
     """Make the database describe `doc` (already parsed and valid); report what changed."""
+    return _apply(session, doc, [_user_row(u, i) for i, u in enumerate(doc.users)])
+
+
+def apply_data(session: Session, raw: Any) -> ApplyReport:
+    """Parse a document given as plain data (`DocumentInvalid` with every problem,
+    nothing written) and apply it, as `apply_document(session, parse_document(raw))`
+    does, without ever holding all its users as models: each becomes its row's values
+    once checked (a 100,000-user tenant: 50 MB instead of 400)."""
+    rows: list[UserRow] = []
+    doc = parse_document_users(raw, lambda user: rows.append(_user_row(user, len(rows))))
+    return _apply(session, doc, rows)
+
+
+def _apply(session: Session, doc: TenantDoc, users: list[UserRow]) -> ApplyReport:
+    """The tenant's row, trunk, groups and queues through the ORM; its users and numbers,
+    which may be 100,000s, compared with their stored values and written in batches."""
     _check_against_other_tenants(session, doc)
     report = ApplyReport()
-    tenant = _load_tenant(session, doc.domain)
+    tenant = session.scalars(
+        select(Tenant)
+        .where(Tenant.domain == doc.domain)
+        .options(
+            selectinload(Tenant.gateway),
+            selectinload(Tenant.groups).selectinload(HuntGroup.members),
+            selectinload(Tenant.queues).selectinload(Queue.agents),
+        )
+    ).one_or_none()
     tenant_values = {
         "name": doc.name,
         "timezone": doc.timezone,
@@ -153,56 +215,39 @@ def apply_document(session: Session, doc: TenantDoc) -> ApplyReport:
         tenant.timezone != doc.timezone or tenant.holidays != tenant_values["holidays"]
     )
     if tenant is None:
-        tenant = Tenant(
-            domain=doc.domain,
-            users=[],
-            numbers=[],
-            gateway=None,
-            groups=[],
-            queues=[],
-            **tenant_values,
-        )
+        tenant = Tenant(domain=doc.domain, gateway=None, groups=[], queues=[], **tenant_values)
         session.add(tenant)
         report.created.append(f"tenant {doc.domain}")
     elif _assign(tenant, tenant_values):
         report.updated.append(f"tenant {doc.domain}")
+    session.flush()  # the tenant's id, for its users and numbers
 
-    users = {u.extension: u for u in tenant.users}
-    wanted_users = {u.extension for u in doc.users}
-    for ext, gone in list(users.items()):
-        if ext not in wanted_users:
-            tenant.users.remove(gone)
-            del users[ext]
-            report.deleted.append(f"user {ext}")
-    for position, udoc in enumerate(doc.users):
-        values = _user_values(udoc, position)
-        existing = users.get(udoc.extension)
-        if existing is None:
-            users[udoc.extension] = User(extension=udoc.extension, **values)
-            tenant.users.append(users[udoc.extension])
-            report.created.append(f"user {udoc.extension}")
-        elif _assign(existing, values):
-            report.updated.append(f"user {udoc.extension}")
+    user_changes = _compare(session, User, "extension", _USER_COLUMNS, tenant.id, users)
+    _report(report, "user", user_changes)
+    _insert(session, User, tenant.id, "extension", _USER_COLUMNS, user_changes.created)
+    _update(session, User, _USER_COLUMNS, user_changes.updated)
+    referred = {n.user for n in doc.numbers if n.user is not None}
+    referred.update(ext for group in doc.groups for ext in group.members)
+    referred.update(ext for queue in doc.queues for ext in queue.agents)
+    user_ids = _user_ids(session, tenant.id, referred, user_changes.ids)
 
-    numbers = {n.number: n for n in tenant.numbers}
-    wanted_numbers = {n.number for n in doc.numbers}
-    for number, unwanted in list(numbers.items()):
-        if number not in wanted_numbers:
-            tenant.numbers.remove(unwanted)
-            del numbers[number]
-            report.deleted.append(f"number {number}")
-    # Users must have ids before numbers can point at them.
-    session.flush()
-    for position, ndoc in enumerate(doc.numbers):
-        target = users[ndoc.user].id if ndoc.user is not None else None
-        routing = _dumped(ndoc, include={"routes", "otherwise"})
-        values = {"position": position, "label": ndoc.label, "user_id": target, "routing": routing}
-        row = numbers.get(ndoc.number)
-        if row is None:
-            tenant.numbers.append(PublicNumber(number=ndoc.number, **values))
-            report.created.append(f"number {ndoc.number}")
-        elif _assign(row, values):
-            report.updated.append(f"number {ndoc.number}")
+    numbers = [
+        (
+            n.number,
+            (
+                position,
+                n.label,
+                None if n.user is None else user_ids[n.user],
+                _dumped(n, include={"routes", "otherwise"}),
+            ),
+        )
+        for position, n in enumerate(doc.numbers)
+    ]
+    number_changes = _compare(session, PublicNumber, "number", _NUMBER_COLUMNS, tenant.id, numbers)
+    _report(report, "number", number_changes)
+    _delete(session, PublicNumber, number_changes.gone)
+    _insert(session, PublicNumber, tenant.id, "number", _NUMBER_COLUMNS, number_changes.created)
+    _update(session, PublicNumber, _NUMBER_COLUMNS, number_changes.updated)
 
     if doc.gateway is None:
         if tenant.gateway is not None:
@@ -224,12 +269,141 @@ def apply_document(session: Session, doc: TenantDoc) -> ApplyReport:
         elif _assign(tenant.gateway, gw_values):
             report.updated.append("gateway")
 
-    _apply_units(tenant, doc, users, report)
+    _apply_units(tenant, doc, user_ids, report)
     session.flush()
+    # Last: the removed users' memberships went with the groups' and queues' new lists;
+    # what else refers to them follows the foreign keys (cascade, or set null).
+    _delete(session, User, user_changes.gone)
     if calendar_changed:
         # Reminders are planned in the tenant's timezone, around its holidays.
         reschedule_tenant(session, doc.domain, datetime.now(UTC))
     return report
+
+
+@dataclass
+class _Changes:
+    """How stored rows differ from the wanted ones, matched by key."""
+
+    # Stored ids by key, of the rows kept.
+    ids: dict[Any, int] = field(default_factory=dict)
+    created: list[tuple[Any, tuple[Any, ...]]] = field(default_factory=list)  # key, values
+    updated: list[tuple[int, tuple[Any, ...]]] = field(default_factory=list)  # id, values
+    # Keys of the updated rows, and ids and keys of the rows to remove, for the report.
+    updated_keys: list[Any] = field(default_factory=list)
+    gone: list[int] = field(default_factory=list)
+    gone_keys: list[Any] = field(default_factory=list)
+
+
+def _compare(
+    session: Session,
+    model: type[User] | type[PublicNumber],
+    key: str,
+    columns: tuple[str, ...],
+    tenant_id: int,
+    wanted: list[tuple[Any, tuple[Any, ...]]],
+) -> _Changes:
+    """Compare the tenant's stored rows (plain values) with `wanted` (key and values, in
+    document order). Set only what differs, so that applying the same document twice
+    writes nothing. Rows to remove are listed as they always were: users by extension,
+    numbers in the order they were added."""
+    table = _table(model)
+    stored = session.execute(
+        select(table.c.id, table.c[key], *(table.c[c] for c in columns))
+        .where(table.c.tenant_id == tenant_id)
+        .order_by(table.c.extension if model is User else table.c.id)
+    )
+    existing = {row[1]: (row[0], tuple(row[2:])) for row in stored}
+    changes = _Changes()
+    keys = {k for k, _values in wanted}
+    for k, (row_id, _values) in existing.items():
+        if k in keys:
+            changes.ids[k] = row_id
+        else:
+            changes.gone.append(row_id)
+            changes.gone_keys.append(k)
+    for k, values in wanted:
+        found = existing.get(k)
+        if found is None:
+            changes.created.append((k, values))
+        elif found[1] != values:
+            changes.updated.append((found[0], values))
+            changes.updated_keys.append(k)
+    return changes
+
+
+def _report(report: ApplyReport, kind: str, changes: _Changes) -> None:
+    report.deleted += [f"{kind} {k}" for k in changes.gone_keys]
+    report.created += [f"{kind} {k}" for k, _values in changes.created]
+    report.updated += [f"{kind} {k}" for k in changes.updated_keys]
+
+
+def _table(model: type[User] | type[PublicNumber]) -> Table:
+    return cast(Table, model.__table__)
+
+
+def _batches(items: list[Any]) -> Iterator[list[Any]]:
+    for start in range(0, len(items), _BATCH):
+        yield items[start : start + _BATCH]
+
+
+def _insert(
+    session: Session,
+    model: type[User] | type[PublicNumber],
+    tenant_id: int,
+    key: str,
+    columns: tuple[str, ...],
+    rows: list[tuple[Any, tuple[Any, ...]]],
+) -> None:
+    table = _table(model)
+    for batch in _batches(rows):
+        session.execute(
+            insert(table),
+            [
+                {"tenant_id": tenant_id, key: k, **dict(zip(columns, v, strict=True))}
+                for k, v in batch
+            ],
+        )
+
+
+def _update(
+    session: Session,
+    model: type[User] | type[PublicNumber],
+    columns: tuple[str, ...],
+    rows: list[tuple[int, tuple[Any, ...]]],
+) -> None:
+    table = _table(model)
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values({c: bindparam(c) for c in columns})
+    )
+    for batch in _batches(rows):
+        session.execute(
+            statement,
+            [{"row_id": row_id, **dict(zip(columns, v, strict=True))} for row_id, v in batch],
+        )
+
+
+def _delete(session: Session, model: type[User] | type[PublicNumber], ids: list[int]) -> None:
+    table = _table(model)
+    for batch in _batches(ids):
+        session.execute(delete(table).where(table.c.id.in_(batch)))
+
+
+def _user_ids(
+    session: Session, tenant_id: int, wanted: set[str], known: dict[str, int]
+) -> dict[str, int]:
+    """The ids of the users with the `wanted` extensions: `known`, or read (new users)."""
+    found = {ext: known[ext] for ext in wanted if ext in known}
+    missing = sorted(wanted - found.keys())
+    for batch in _batches(missing):
+        rows = session.execute(
+            select(User.extension, User.id).where(
+                User.tenant_id == tenant_id, User.extension.in_(batch)
+            )
+        )
+        found.update((extension, user_id) for extension, user_id in rows)
+    return found
 
 
 def _dumped(model: Any, **options: Any) -> dict[str, Any]:
@@ -262,7 +436,7 @@ def _match_units(rows: list[Any], items: Sequence[GroupDoc | QueueDoc]) -> dict[
 
 
 def _apply_units(
-    tenant: Tenant, doc: TenantDoc, users: dict[str, User], report: ApplyReport
+    tenant: Tenant, doc: TenantDoc, user_ids: dict[str, int], report: ApplyReport
 ) -> None:
     """Groups and queues, matched by name; members keep their logged-in state."""
     units: list[tuple[str, Sequence[GroupDoc | QueueDoc], list[Any], type, type, str]] = [
@@ -294,7 +468,7 @@ def _apply_units(
             logged_in = {p.user_id: p.logged_in for p in people}
             wanted_people = [
                 person_type(
-                    user_id=users[ext].id, position=k, logged_in=logged_in.get(users[ext].id, True)
+                    user_id=user_ids[ext], position=k, logged_in=logged_in.get(user_ids[ext], True)
                 )
                 for k, ext in enumerate(getattr(item, people_of))
             ]
@@ -318,7 +492,26 @@ def _unit_document(
     }
 
 
-def _user_doc(u: User) -> UserDoc:
+# What a user's part of the document is read from.
+_USER_READ = (
+    User.id,
+    User.extension,
+    User.display_name,
+    User.sip_password,
+    User.public_number,
+    User.voicemail_enabled,
+    User.voicemail_pin,
+    User.voicemail_emails,
+    User.max_concurrent_calls,
+    User.call_waiting,
+    User.allowed_destinations,
+    User.contacts,
+    User.call_handling,
+    User.panel_admin,
+)
+
+
+def _user_doc(u: User | Row[Any]) -> UserDoc:
     return UserDoc(
         extension=u.extension,
         name=u.display_name,
@@ -338,16 +531,74 @@ def _user_doc(u: User) -> UserDoc:
     )
 
 
+_DEFAULT_USER = UserDoc(extension="", name="", sip_password="")
+
+
+def _user_data(u: Row[Any]) -> dict[str, Any]:
+    """`dump_document`'s form of `_user_doc(u)` (what equals the default left out, keys
+    in field order), built without the models: 4 µs a user instead of 45."""
+    data: dict[str, Any] = {
+        "extension": u.extension,
+        "name": u.display_name,
+        "sip_password": u.sip_password,
+    }
+    if u.public_number is not None:
+        data["public_number"] = u.public_number
+    voicemail: dict[str, Any] = {}
+    if u.voicemail_enabled != _DEFAULT_USER.voicemail.enabled:
+        voicemail["enabled"] = u.voicemail_enabled
+    if u.voicemail_pin is not None:
+        voicemail["pin"] = u.voicemail_pin
+    if u.voicemail_emails:
+        voicemail["emails"] = list(u.voicemail_emails)
+    if voicemail:
+        data["voicemail"] = voicemail
+    if u.max_concurrent_calls != _DEFAULT_USER.max_concurrent_calls:
+        data["max_concurrent_calls"] = u.max_concurrent_calls
+    if u.call_waiting != _DEFAULT_USER.call_waiting:
+        data["call_waiting"] = u.call_waiting
+    if u.allowed_destinations != _DEFAULT_USER.allowed_destinations:
+        data["allowed_destinations"] = list(u.allowed_destinations)
+    if u.contacts:
+        data["contacts"] = [_dumped(ContactDoc.model_validate(c)) for c in u.contacts]
+    if u.call_handling:
+        # Read and written again, as the model would: stored forms stay canonical.
+        call_handling = _dumped(CallHandling.model_validate(u.call_handling))
+        if call_handling:
+            data["call_handling"] = call_handling
+    if u.panel_admin != _DEFAULT_USER.panel_admin:
+        data["panel_admin"] = u.panel_admin
+    return data
+
+
 def export_user(session: Session, domain: str, extension: str) -> UserDoc:
     """One user's part of the tenant document (one indexed query, whatever the tenant)."""
     return _user_doc(find_line(session, domain, extension)[1])
 
 
 def export_document(session: Session, domain: str) -> TenantDoc:
-    tenant = _load_tenant(session, domain)
-    if tenant is None:
-        raise NotFound(f"no tenant {domain}")
-    extension_of = {u.id: u.extension for u in tenant.users}
+    tenant, users = _load_tenant(session, domain)
+    doc = _tenant_doc(tenant, {u.id: u.extension for u in users})
+    doc.users = [_user_doc(u) for u in users]
+    return doc
+
+
+def export_data(session: Session, domain: str) -> dict[str, Any]:
+    """`dump_document(export_document(session, domain))`, the users' part built without
+    a model per user (a 100,000-user tenant: 1 s instead of 10, and 400 MB less)."""
+    tenant, users = _load_tenant(session, domain)
+    rest = dump_document(_tenant_doc(tenant, {u.id: u.extension for u in users}))
+    data = {}
+    for name in TenantDoc.model_fields:
+        if name == "users" and users:
+            data["users"] = [_user_data(u) for u in users]
+        elif name in rest:
+            data[name] = rest[name]
+    return data
+
+
+def _tenant_doc(tenant: Tenant, extension_of: dict[int, str]) -> TenantDoc:
+    """The tenant's document but its users."""
     gateway = tenant.gateway
     return TenantDoc(
         domain=tenant.domain,
@@ -389,7 +640,6 @@ def export_document(session: Session, domain: str) -> TenantDoc:
         ],
         speed_dials=[SpeedDialDoc.model_validate(d) for d in tenant.speed_dials],
         directory=[DirectoryEntryDoc.model_validate(d) for d in tenant.directory],
-        users=[_user_doc(u) for u in sorted(tenant.users, key=lambda u: (u.position, u.extension))],
     )
 
 
