@@ -78,12 +78,16 @@ class SwitchWorker(SyncWorker):
     answer): the worker is free again at once, where a plain sync worker waits until
     gunicorn kills it (or 2 s for the FIN)."""
 
+    def init_process(self) -> None:
+        _ReadTimeoutSocket.limit = self.app.settings.read_timeout / 1000
+        super().init_process()
+
     def accept(self, listener: Any) -> None:
         client, addr = listener.accept()
-        timed = _ReadTimeoutSocket(client.family, client.type, client.proto, client.detach())
-        timed.limit = self.app.settings.read_timeout / 1000
-        timed.settimeout(timed.limit)
-        self.handle(listener, timed, addr)
+        # The same socket, read through the subclass (same layout: no copy, no syscall).
+        client.__class__ = _ReadTimeoutSocket
+        client.settimeout(_ReadTimeoutSocket.limit)
+        self.handle(listener, client, addr)
 
 
 class _ReadTimeoutSocket(socket.socket):
@@ -92,7 +96,8 @@ class _ReadTimeoutSocket(socket.socket):
     NoMoreData): the request is dropped with a debug line, not a traceback, and an
     unfinished body never reaches the application as a complete one."""
 
-    limit: float
+    __slots__ = ()
+    limit = 1.0  # seconds: CENTREX_READ_TIMEOUT, set in each worker
 
     def settimeout(self, value: float | None) -> None:
         super().settimeout(self.limit if value is None else min(value, self.limit))
