@@ -67,8 +67,12 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings, engine: Engine) -> Flask:
-    return create_app(settings, engine)
+def app(settings: Settings, engine: Engine) -> Iterator[Flask]:
+    app = create_app(settings, engine)
+    yield app
+    # Its kept read connections go back now, not whenever the collector frees the app
+    # (a Flask app with templates set up is held in reference cycles).
+    app.extensions["centrex"].reads.close()
 
 
 @pytest.fixture
