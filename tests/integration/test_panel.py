@@ -9,6 +9,7 @@ import lxml.html
 import pytest
 from sqlalchemy import select
 
+from admin.languages import COOKIE
 from centrex.app import create_app
 from centrex.db import make_session_factory
 from provisioning import accounts
@@ -27,7 +28,14 @@ def panel(settings, engine, demo_tenant):
         for extension, password in PASSWORDS.items():
             accounts.set_password(session, DOMAIN, extension, password)
     app = create_app(replace(settings, secret_key=SECRET), engine)
-    return app.test_client()
+    return english(app.test_client())
+
+
+def english(client):
+    """A browser that chose English with the panel's switch (the demo tenant is in
+    France: its users get French otherwise)."""
+    client.set_cookie(COOKIE, "en")
+    return client
 
 
 def token(client, path: str) -> str:
@@ -59,6 +67,23 @@ def form_values(client, path: str) -> dict[str, str]:
         else:
             values[element.name] = element.value or ""
     return values
+
+
+def shown(html: str) -> str:
+    """The page's text as a reader sees it (markup gone, spaces collapsed)."""
+    return " ".join(lxml.html.fromstring(html).text_content().split())
+
+
+def errors_beside(html: str, field: str) -> list[str]:
+    """The error messages the page shows right under the field named `field`."""
+    page = lxml.html.fromstring(html)
+    (element,) = page.xpath(f'//*[@name="{field}" and not(@type="hidden")]')
+    messages = []
+    for sibling in element.getparent().itersiblings():
+        if sibling.get("class") != "error":
+            break
+        messages.append(sibling.text_content())
+    return messages
 
 
 def forwarding(client, extension: str, **fields):
@@ -124,7 +149,7 @@ def test_a_forward_set_in_the_panel_reaches_the_next_call(panel, client, engine)
     call = actions(dialplan(client, "1001"))
     assert ("bridge", "sofia/gateway/127.0.0.1/+33612345678") in call
     page = panel.get("/panel/lines/1001").text
-    assert 'value="+33612345678"' in page and "Saved" in page
+    assert 'value="06 12 34 56 78"' in page and "Saved" in page  # as the tenant writes it
 
 
 def test_a_bad_target_is_explained_and_nothing_is_lost(panel, engine):
@@ -138,7 +163,10 @@ def test_a_bad_target_is_explained_and_nothing_is_lost(panel, engine):
         do_not_disturb=True,
     )
     assert answer.status_code == 400
-    assert 'role="alert"' in answer.text
+    # The document's own message, beside the field it concerns.
+    assert errors_beside(answer.text, "forward_busy_to") == [
+        "must be voicemail, a company extension or a phone number"
+    ]
     assert 'value="06;12,34"' in answer.text  # what was typed stays in the form
     assert stored_handling(engine, "1001") == before
 
@@ -327,9 +355,9 @@ def calls_logged(engine, panel):
 
 def test_users_read_their_own_call_log(panel, calls_logged):
     log_in(panel, "1001@127.0.0.1", PASSWORDS["1001"])
-    page = panel.get("/panel/lines/1001/calls").text
-    assert "3 calls" in page and "+33611111111" in page and "Bob Durand 1002" in page
-    assert "2026-11-04 10:00" in page  # in the tenant's time (Paris, UTC+1)
+    page = shown(panel.get("/panel/lines/1001/calls").text)
+    assert "3 calls" in page and "06 11 11 11 11" in page and "Bob Durand 1002" in page
+    assert "11/4/26, 10:00" in page  # in the tenant's time (Paris, UTC+1)
     filtered = panel.get("/panel/lines/1001/calls?search=0611&month=2026-11").text
     assert "1 call<" in filtered
     assert "0 calls" in panel.get("/panel/lines/1001/calls?month=2026-12").text
@@ -343,7 +371,7 @@ def test_users_read_their_own_call_log(panel, calls_logged):
 
 def test_a_tenant_admin_reads_its_users_call_logs(panel, calls_logged):
     log_in(panel, "1000@127.0.0.1", PASSWORDS["1000"])
-    page = panel.get("/panel/lines/1002/calls?kind=missed").text
+    page = shown(panel.get("/panel/lines/1002/calls?kind=missed").text)
     assert "2 calls" in page and "Alice Martin 1001" in page
     assert panel.get("/panel/lines/4242/calls").status_code == 404
 
@@ -403,7 +431,10 @@ def test_bad_contacts_are_explained_and_nothing_changes(panel, engine):
     log_in(panel, "1001@127.0.0.1", PASSWORDS["1001"])
     before = stored_contacts(engine, "1001")
     bad_number = contact_change(panel, "1001", "add", name="Shop", numbers="12;34")
-    assert bad_number.status_code == 400 and "Shop: numbers" in bad_number.text
+    assert bad_number.status_code == 400
+    assert errors_beside(bad_number.text, "numbers") == [
+        "must be a phone number: digits, an optional leading +"
+    ]
     bad_file = (io.BytesIO(b"name,number\nA,\n"), "c.csv")
     answer = contact_change(panel, "1001", "import", file=bad_file)
     assert answer.status_code == 400 and "line 2" in answer.text
@@ -421,7 +452,7 @@ def test_bad_contacts_are_explained_and_nothing_changes(panel, engine):
 def media_panel(settings, engine, panel, tmp_path_factory):
     media_dir = tmp_path_factory.mktemp("media")
     app = create_app(replace(settings, secret_key=SECRET, media_dir=str(media_dir)), engine)
-    return app.test_client(), media_dir
+    return english(app.test_client()), media_dir
 
 
 def media_change(client, change: str, **fields):
@@ -462,7 +493,7 @@ def test_media_are_for_tenant_admins_only(media_panel):
 
 
 def test_a_password_change_ends_the_account_s_other_sessions(settings, engine, panel):
-    elsewhere = create_app(replace(settings, secret_key=SECRET), engine).test_client()
+    elsewhere = english(create_app(replace(settings, secret_key=SECRET), engine).test_client())
     log_in(panel, "1001@127.0.0.1", PASSWORDS["1001"])
     log_in(elsewhere, "1001@127.0.0.1", PASSWORDS["1001"])
     assert elsewhere.get("/panel/lines/1001").status_code == 200
@@ -483,7 +514,8 @@ def test_a_password_change_ends_the_account_s_other_sessions(settings, engine, p
 def test_the_number_shown_on_my_calls_is_one_of_the_tenant_s(panel, engine, client):
     log_in(panel, "1001@127.0.0.1", PASSWORDS["1001"])
     refused = forwarding(panel, "1001", outgoing_number="0612345678")
-    assert refused.status_code == 400 and "must be one of the tenant" in refused.text
+    assert refused.status_code == 400
+    assert "must be one of the tenant" in errors_beside(refused.text, "outgoing_number")[0]
     assert 'value="0612345678"' in refused.text
     assert forwarding(panel, "1001", outgoing_number="01 84 80 01 00").status_code == 302
     assert stored_handling(engine, "1001")["caller_id"]["outgoing_number"] == "+33184800100"
@@ -491,3 +523,140 @@ def test_the_number_shown_on_my_calls_is_one_of_the_tenant_s(panel, engine, clie
     assert ("set", "effective_caller_id_number=+33184800100") in call
     assert forwarding(panel, "1001", outgoing_number="").status_code == 302
     assert "outgoing_number" not in stored_handling(engine, "1001").get("caller_id", {})
+
+
+# --- languages ---------------------------------------------------------------------------
+def switch_language(client, language: str, back: str):
+    """The language switch of the log-in page, coming `back` to a page."""
+    data = {"language": language, "next": back, "csrf_token": token(client, "/panel/login")}
+    return client.post("/panel/language", data=data)
+
+
+@pytest.fixture
+def browser(settings, engine, panel):
+    """A browser that chose no language (the panel fixture's passwords are set)."""
+    return create_app(replace(settings, secret_key=SECRET), engine).test_client()
+
+
+def test_the_log_in_page_speaks_the_browser_s_language(browser):
+    assert "Se connecter" in browser.get("/panel/login", headers=ACCEPT_FRENCH).text
+    english = browser.get("/panel/login", headers={"Accept-Language": "de, en;q=0.5"}).text
+    assert "Log in" in english and '<html lang="en">' in english
+    assert '<html lang="en">' in browser.get("/panel/login").text
+
+
+ACCEPT_FRENCH = {"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.8"}
+ACCEPT_ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
+
+
+def test_users_of_a_tenant_in_france_get_french_until_they_choose(browser, calls_logged):
+    browser.environ_base.update(HTTP_ACCEPT_LANGUAGE=ACCEPT_ENGLISH["Accept-Language"])
+    log_in(browser, "1001@127.0.0.1", PASSWORDS["1001"])
+    line = browser.get("/panel/lines/1001").text
+    assert '<html lang="fr">' in line
+    assert "Renvois d'appel — Alice Martin (1001)" in line
+    assert ">Ma ligne<" in line and ">My line<" not in line
+    calls = browser.get("/panel/lines/1001/calls").text
+    assert "3 appels" in calls and "04/11/2026 10:00" in calls  # dd/mm/yyyy, Paris time
+    assert "06 11 11 11 11" in calls and ">manqué<" in calls
+
+
+def test_the_switch_changes_the_language_and_comes_back_to_the_page(browser, calls_logged):
+    log_in(browser, "1001@127.0.0.1", PASSWORDS["1001"])
+    here = "/panel/lines/1001/calls?month=2026-11"
+    answer = switch_language(browser, "en", here)
+    assert answer.status_code == 302 and answer.location == here
+    cookie = answer.headers["Set-Cookie"]
+    assert cookie.startswith(f"{COOKIE}=en;") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "3 calls" in browser.get(here).text
+    assert "Forwarding of Alice Martin" in browser.get("/panel/lines/1001").text
+    # The choice outlives the session: the log-in page after logging out is English too.
+    browser.post("/panel/logout", data={"csrf_token": token(browser, "/panel/lines/1001")})
+    assert "Log in" in browser.get("/panel/login", headers=ACCEPT_FRENCH).text
+    assert switch_language(browser, "fr", "/panel/login").location == "/panel/login"
+    assert "Se connecter" in browser.get("/panel/login").text
+
+
+def test_the_switch_goes_back_only_to_the_panel_and_needs_its_token(browser):
+    assert switch_language(browser, "fr", "https://elsewhere.example/").location == "/panel/"
+    forged = browser.post("/panel/language", data={"language": "fr", "next": "/panel/login"})
+    assert forged.status_code == 302 and "Set-Cookie" not in forged.headers
+    unknown = switch_language(browser, "de", "/panel/login")
+    assert "Set-Cookie" not in unknown.headers
+
+
+def _texts(html: str) -> set[str]:
+    """Every piece of text of a page, and its placeholders and labels for screen readers."""
+    page = lxml.html.fromstring(html)
+    found = {t.strip() for t in page.itertext() if t.strip()}
+    for attribute in ("placeholder", "aria-label", "title"):
+        found |= {e.get(attribute) for e in page.xpath(f"//*[@{attribute}]")}
+    return found
+
+
+ADMIN_PAGES = [
+    "/panel/lines/1001",
+    "/panel/lines/1001/calls",
+    "/panel/lines/1001/contacts",
+    "/panel/users",
+    "/panel/media",
+    "/panel/password",
+]
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_every_page_renders_in_both_languages(media_panel, calls_logged, language):
+    """No English left on French pages (nav, labels, buttons, hints), none of the French
+    catalogue on English ones."""
+    from babel.messages.pofile import read_po
+
+    from admin.languages import TRANSLATIONS
+
+    with (TRANSLATIONS / "fr" / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        catalogue = [m for m in read_po(po) if m.id and m.id != m.string]
+    english = {m.id[0] if isinstance(m.id, tuple) else m.id for m in catalogue}
+    french = {m.string[0] if isinstance(m.string, tuple) else m.string for m in catalogue}
+    client, _ = media_panel
+    client.set_cookie(COOKIE, language)
+    log_in(client, "1000@127.0.0.1", PASSWORDS["1000"])
+    added = contact_change(client, "1001", "add", name="Mum", numbers="0611111111")
+    assert added.status_code == 302
+    pages = {path: client.get(path) for path in ADMIN_PAGES}
+    client.post("/panel/logout", data={"csrf_token": token(client, "/panel/password")})
+    pages["/panel/login"] = client.get("/panel/login")
+    unwanted = english if language == "fr" else french
+    for path, answer in pages.items():
+        assert answer.status_code == 200, path
+        assert f'<html lang="{language}">' in answer.text
+        assert _texts(answer.text) & unwanted == set(), path
+
+
+def _nav(html: str) -> list[tuple[str, str, bool]]:
+    page = lxml.html.fromstring(html)
+    return [
+        (a.text_content(), a.get("href"), a.get("aria-current") == "page")
+        for a in page.xpath("//header/nav/a")
+    ]
+
+
+def test_the_nav_lists_the_concepts_each_user_may_open(panel):
+    log_in(panel, "1001@127.0.0.1", PASSWORDS["1001"])
+    assert _nav(panel.get("/panel/lines/1001/calls").text) == [
+        ("My line", "/panel/lines/1001", False),
+        ("My calls", "/panel/lines/1001/calls", True),
+        ("My contacts", "/panel/lines/1001/contacts", False),
+        ("Password", "/panel/password", False),
+    ]
+    panel.post("/panel/logout", data={"csrf_token": token(panel, "/panel/password")})
+    log_in(panel, "1000@127.0.0.1", PASSWORDS["1000"])
+    admin = _nav(panel.get("/panel/lines/1001").text)  # another's line: not "My line"
+    assert [label for label, _, _ in admin] == [
+        "My line",
+        "My calls",
+        "My contacts",
+        "Users",
+        "Media",
+        "Password",
+    ]
+    assert not any(current for _, _, current in admin)
+    assert panel.get("/panel/").location.endswith("/panel/lines/1000")  # the first entry

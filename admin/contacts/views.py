@@ -1,0 +1,134 @@
+"""A line's personal contacts: listed, added, deleted, imported and exported as CSV."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+
+from admin.concepts import Concept, NavEntry
+from admin.contacts.forms import ContactForm, DeleteContactForm, ImportContactsForm
+from admin.problems import item_of, place_problems
+from admin.shared import (
+    account_page,
+    change_user,
+    csv_file,
+    find_owner,
+    form_problems,
+    may_see,
+    sessions,
+)
+from provisioning import contacts_csv, service
+from provisioning.accounts import Account
+from provisioning.document import DocumentInvalid, Problem
+
+blueprint = Blueprint("contacts", __name__)
+CONCEPT = Concept(blueprint, (NavEntry(_l("My contacts"), "panel.contacts.page", own_line=True),))
+
+# Imports read at most this much: 500 contacts of five numbers fit in a tenth of it.
+MAX_IMPORT = 512 * 1024
+
+
+def _wording(contacts: list[dict[str, Any]]) -> Callable[[Problem], str]:
+    """A problem with the contacts, worded with the contact's name."""
+
+    def worded(problem: Problem) -> str:
+        found = item_of(problem.path, "contacts")
+        if found is None:
+            return str(problem)
+        index, part = found
+        name = contacts[index]["name"] if index < len(contacts) else f"contact {index + 1}"
+        return f"{name}: {part or 'contact'} {problem.message}"
+
+    return worded
+
+
+def _imported(file: Any, current: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The contacts with those of an uploaded CSV file."""
+    text = file.read(MAX_IMPORT + 1)
+    if len(text) > MAX_IMPORT:
+        raise DocumentInvalid([Problem("", _("The file is larger than 512 kB."))])
+    try:
+        decoded = text.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DocumentInvalid([Problem("", _("The file is not UTF-8 text."))]) from None
+    return contacts_csv.merged(current, contacts_csv.parse_contacts_csv(decoded))
+
+
+def _wanted(form: FlaskForm, current: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The contacts the submitted form (add, delete or import) asks for."""
+    if isinstance(form, ContactForm):
+        numbers = [n.strip() for n in (form.numbers.data or "").split(",") if n.strip()]
+        entry = {"name": (form.name.data or "").strip(), "numbers": numbers}
+        return contacts_csv.merged(current, [entry])
+    if isinstance(form, DeleteContactForm):
+        gone = (form.name.data or "").casefold()
+        return [c for c in current if c["name"].casefold() != gone]
+    return _imported(form.file.data, current)
+
+
+@blueprint.route("/lines/<extension>/contacts", methods=["GET", "POST"])
+@account_page
+def page(account: Account, extension: str) -> Any:
+    may_see(account, extension)
+    add, delete, upload = ContactForm(), DeleteContactForm(), ImportContactsForm()
+    problems: list[str] = []
+    status = 200
+    if request.method == "POST":
+        status = 400
+        with sessions().begin() as db:
+            try:
+                owner_doc = service.export_user(db, account.domain, extension)
+            except service.NotFound:
+                abort(404)
+        current = [c.model_dump(mode="json") for c in owner_doc.contacts]
+        forms: dict[str, FlaskForm] = {"add": add, "delete": delete, "import": upload}
+        form = forms.get(request.form.get("change") or "")
+        if form is None or not form.validate_on_submit():
+            problems = form_problems(*[f for f in [form] if f is not None])
+        else:
+            try:
+                wanted = _wanted(form, current)
+            except DocumentInvalid as invalid:
+                problems = [str(p) for p in invalid.problems]
+            else:
+
+                def change_contacts(user: dict[str, Any]) -> None:
+                    user["contacts"] = wanted
+
+                found = change_user(account, extension, change_contacts, "the contacts")
+                fields = ContactForm.PROBLEM_FIELDS if form is add else {}
+                problems = place_problems(form, found, fields, _wording(wanted))
+                if not problems and not form.errors:
+                    flash(_("Contacts saved."))
+                    return redirect(url_for("panel.contacts.page", extension=extension))
+    with sessions().begin() as db:
+        owner = find_owner(db, account, extension)
+        listed = service.export_user(db, account.domain, extension).contacts
+    page = render_template(
+        "contacts/list.html",
+        account=account,
+        owner=owner,
+        contacts=listed,
+        add=add,
+        delete=DeleteContactForm(formdata=None),
+        upload=upload,
+        problems=problems,
+    )
+    return page, status
+
+
+@blueprint.get("/lines/<extension>/contacts.csv")
+@account_page
+def csv(account: Account, extension: str) -> Any:
+    may_see(account, extension)
+    with sessions().begin() as db:
+        try:
+            user = service.export_user(db, account.domain, extension)
+        except service.NotFound:
+            abort(404)
+    return csv_file(contacts_csv.contacts_csv(user.contacts), f"contacts-{extension}.csv")

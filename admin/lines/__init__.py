@@ -1,0 +1,1 @@
+"""A line's page: forwarding, do-not-disturb, call waiting, caller ID."""

@@ -1,0 +1,1 @@
+"""The tenant's announcements, hold music and ringback tones."""

@@ -1,0 +1,63 @@
+"""The panel put together: its concepts, in the order of the nav, nested in one blueprint
+under `/panel`, and the application settings it needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, redirect, request
+
+from admin.calls import views as calls
+from admin.concepts import Concepts
+from admin.contacts import views as contacts
+from admin.languages import init_languages, language_context
+from admin.lines import views as lines
+from admin.media import views as media
+from admin.session import views as session
+from admin.shared import account_page, current_account, panel_blueprint
+from admin.users import views as users
+from centrex.config import Settings
+from provisioning import accounts
+from provisioning.accounts import Account
+
+CONCEPTS = Concepts(
+    lines.CONCEPT, calls.CONCEPT, contacts.CONCEPT, users.CONCEPT, media.CONCEPT, session.CONCEPT
+)
+
+
+def configure_panel(app: Flask, settings: Settings) -> None:
+    app.secret_key = settings.secret_key or None
+    app.config.update(
+        SESSION_COOKIE_NAME="centrex_panel",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=accounts.SESSION_LIFETIME,
+        # CSRF tokens are checked by each form, not on every POST of the application:
+        # xml_curl, xml_cdr and the API authenticate otherwise.
+        WTF_CSRF_CHECK_DEFAULT=False,
+    )
+    init_languages(app)
+
+
+def _panel(concepts: Concepts) -> Blueprint:
+    panel = panel_blueprint()
+    for concept in concepts.all:
+        panel.register_blueprint(concept.blueprint)
+
+    @panel.get("/")
+    @account_page
+    def home(account: Account) -> Any:
+        """The first page of the nav: the user's own line."""
+        return redirect(concepts.nav(account)[0].url)
+
+    @panel.context_processor
+    def _header() -> dict[str, Any]:
+        account = current_account()
+        nav = [] if account is None else concepts.nav(account, request.endpoint, request.view_args)
+        return {"nav": nav, **session.header_forms(), **language_context()}
+
+    return panel
+
+
+blueprint = _panel(CONCEPTS)

@@ -1,0 +1,1 @@
+"""Log-in, log-out, the password page and the language switch."""

@@ -1,0 +1,1 @@
+"""The tenant's users, for its admins."""
