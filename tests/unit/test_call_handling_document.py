@@ -234,3 +234,26 @@ def test_do_not_disturb_reads_the_same_from_the_model_and_from_its_stored_form(s
     model = CallHandling.model_validate(stored)
     assert stored_dnd_on(model.model_dump(mode="json", exclude_defaults=True)) is model.dnd_on
     assert stored_dnd_on(stored) is model.dnd_on
+
+
+def test_the_default_call_handling_needs_no_check_and_changes_nothing():
+    # parse_document skips check_call_handling for users who give none: it must find
+    # nothing to refuse or normalise in the default, whatever the user and tenant.
+    from provisioning.call_handling import CallHandling, Context, check_call_handling
+
+    found = []
+    handling = CallHandling()
+    context = Context(
+        country="FR",
+        extension="1000",
+        extensions=set(),
+        numbers=set(),
+        schedules=set(),
+        contacts=set(),
+        allowed_destinations=frozenset(),
+        voicemail_enabled=False,
+        fail=lambda path, message: found.append((path, message)),
+    )
+    check_call_handling(handling, context, "call_handling")
+    assert found == []
+    assert handling == CallHandling()
