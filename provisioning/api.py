@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request
+from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, UnsupportedMediaType
@@ -21,6 +22,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, Unsupporte
 from provisioning import (
     api_models,
     groups,
+    line_settings,
     media,
     queue_agents,
     reminders,
@@ -28,6 +30,7 @@ from provisioning import (
     summary,
     tenant_views,
 )
+from provisioning.call_handling import CallHandling
 from provisioning.document import (
     DocumentInvalid,
     Problem,
@@ -131,6 +134,8 @@ def domain_errors(view: Callable[..., Any]) -> Callable[..., Any]:
             return failure(409, str(exc))
         except media.MediaInvalid as exc:
             return failure(422, str(exc))
+        except line_settings.StaleVersion as exc:
+            return failure(409, f"{exc}; nothing written: read it again and redo the change")
         except IntegrityError:
             # Validation passed, so another change raced this one: nothing was written.
             return failure(409, "changed by someone else meanwhile; nothing written, retry")
@@ -251,6 +256,39 @@ def put_user(domain: str, extension: str) -> Any:
         except service.NotFound:
             users.append(raw)
         return _apply(session, doc)
+
+
+_CALL_HANDLING = "/tenants/<domain>/users/<extension>/call-handling"
+
+
+def _state(state: line_settings.CallHandlingState) -> api_models.CallHandlingState:
+    handling = CallHandling.model_validate(state.call_handling)
+    return api_models.CallHandlingState(call_handling=handling, version=state.version)
+
+
+@blueprint.get(_CALL_HANDLING)
+@domain_errors
+def get_call_handling(domain: str, extension: str) -> Any:
+    with transaction() as session:
+        return answer(_state(line_settings.call_handling_of(session, visible(domain), extension)))
+
+
+@blueprint.put(_CALL_HANDLING)
+@domain_errors
+def put_call_handling(domain: str, extension: str) -> Any:
+    """This user's call handling alone: checked against the tenant like the document,
+    only this user written, a change from a stale version refused."""
+    try:
+        change = api_models.CallHandlingChange.model_validate(_json_body())
+    except PydanticValidationError as exc:
+        raise DocumentInvalid(
+            [Problem(".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()]
+        ) from None
+    with transaction() as session:
+        state = line_settings.set_call_handling(
+            session, visible(domain), extension, change.call_handling, version=change.version
+        )
+        return answer(_state(state))
 
 
 @blueprint.delete("/tenants/<domain>/users/<extension>")

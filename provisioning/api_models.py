@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
+from provisioning.call_handling import CallHandling
 from provisioning.call_kinds import CallDirection, CallKind
 from provisioning.destinations import Destination
 from provisioning.document import NumberDoc, UserDoc
@@ -244,6 +245,32 @@ class AgentChange(ResponseModel):
     logged_in: bool
 
 
+class CallHandlingState(ResponseModel):
+    """A user's call handling, in the document's form, and the version it is at."""
+
+    call_handling: CallHandling = Field(description="As in the tenant document")
+    version: int = Field(description="Give it back with a change: a stale one gets 409")
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "call_handling": self.call_handling.model_dump(mode="json", exclude_defaults=True),
+            "version": self.version,
+        }
+
+
+class CallHandlingChange(BaseModel):
+    """A change of one user's call handling (request body)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    call_handling: dict[str, Any] = Field(description="As in the tenant document, whole")
+    version: int | None = Field(
+        default=None,
+        description="The version the change was made from (from the GET); a user changed "
+        "since gets 409 and nothing is written. Left out: whatever the version now.",
+    )
+
+
 # Every model above whose schema the OpenAPI document publishes (what it references
 # pulls in the rest).
 RESPONSES: tuple[type[ResponseModel], ...] = (
@@ -264,4 +291,5 @@ RESPONSES: tuple[type[ResponseModel], ...] = (
     GroupList,
     QueueList,
     AgentChange,
+    CallHandlingState,
 )

@@ -93,6 +93,30 @@ _REMINDER_ID = {
 }
 
 
+def _call_handling_paths() -> dict[str, Any]:
+    path = "/tenants/{domain}/users/{extension}/call-handling"
+    return {
+        path: {
+            "parameters": [_DOMAIN, _EXTENSION],
+            "get": {
+                "summary": "The user's call handling, and its version",
+                "responses": {"200": _ok("The call handling", "CallHandlingState"), **_ERRORS},
+            },
+            "put": {
+                "summary": "Replace the user's call handling alone: checked against the tenant "
+                "as the document is, only this user written (errors name its own fields, "
+                "call_handling.forward_always.to); give the version it was made from",
+                "requestBody": {"required": True, "content": _json("CallHandlingChange")},
+                "responses": {
+                    "200": _ok("The call handling now", "CallHandlingState"),
+                    "409": _ok("The user changed since that version: nothing written", "Error"),
+                    **_APPLY_ERRORS,
+                },
+            },
+        }
+    }
+
+
 def _reminder_paths() -> dict[str, Any]:
     base = "/tenants/{domain}/users/{extension}/reminders"
     invalid = {**_ERRORS, "422": _ok("Invalid reminder", "Invalid")}
@@ -364,7 +388,10 @@ def openapi_document() -> dict[str, Any]:
     # Requests are read into the document models; answers are written from the
     # response models (which reuse the document models for the document's parts).
     _, defs = models_json_schema(
-        [(m, "validation") for m in (TenantDoc, UserDoc, NumberDoc, ReminderDoc)]
+        [
+            (m, "validation")
+            for m in (TenantDoc, UserDoc, NumberDoc, ReminderDoc, api_models.CallHandlingChange)
+        ]
         + [(m, "serialization") for m in api_models.RESPONSES],
         ref_template=_REF,
     )
@@ -455,6 +482,7 @@ def openapi_document() -> dict[str, Any]:
                 },
             },
             **_tenant_view_paths(),
+            **_call_handling_paths(),
             **_reminder_paths(),
             **_media_paths(),
             **_calls_paths(),

@@ -104,3 +104,34 @@ def test_a_change_writes_that_user_s_row_and_nothing_else(engine, demo_tenant):
             .where(Tenant.domain == DOMAIN, User.extension != "1001")
         ).all()
     assert set(others) == {1}
+
+
+def test_through_the_rest_api_a_stale_version_gets_409(client, engine, session, demo_tenant):
+    from provisioning import service
+
+    apply_raw(engine, demo_document("pbx.other.example", numbers=[], main_number=None, users=[]))
+    own = {"Authorization": f"Bearer {service.create_token(session, 'own', DOMAIN)}"}
+    other = {
+        "Authorization": f"Bearer {service.create_token(session, 'other', 'pbx.other.example')}"
+    }
+    session.commit()
+    url = f"/api/v1/tenants/{DOMAIN}/users/1001/call-handling"
+    seen = client.get(url, headers=own).json
+    assert seen == {"call_handling": {}, "version": 1}
+    changed = client.put(
+        url, headers=own, json={"call_handling": {"do_not_disturb": {}}, "version": 1}
+    )
+    assert changed.status_code == 200 and changed.json["version"] == 2
+    stale = client.put(
+        url,
+        headers=own,
+        json={"call_handling": {"forward_always": {"to": "voicemail"}}, "version": 1},
+    )
+    assert stale.status_code == 409 and "changed meanwhile" in stale.json["error"]
+    assert client.get(url, headers=own).json["call_handling"] == {"do_not_disturb": {}}
+    assert client.get(url, headers=other).status_code == 404
+    refused = client.put(
+        url, headers=own, json={"call_handling": {"forward_always": {"to": "4242"}}}
+    )
+    assert refused.status_code == 422
+    assert refused.json["problems"][0]["path"] == "call_handling.forward_always.to"

@@ -128,6 +128,13 @@ SUCCESSES = [
         data="date,name\n2027-07-14,Fête nationale\n",
         content_type="text/csv",
     ),
+    Case("get", T + "/users/{extension}/call-handling", 200),
+    Case(
+        "put",
+        T + "/users/{extension}/call-handling",
+        200,
+        json={"call_handling": {"do_not_disturb": {}, "forward_busy": {"to": "voicemail"}}},
+    ),
     Case("get", REMINDERS, 200),
     Case("post", REMINDERS, 201, json=DAILY),
     Case("get", REMINDERS + "/{reminder_id}", 200),
@@ -162,6 +169,18 @@ ERRORS = [
     Case("get", T + "/users/{extension}", 404, values={"extension": "1999"}),
     Case("put", T + "/users/{extension}", 422, values={"extension": "1003"}, json={"name": "C"}),
     Case("post", REMINDERS, 422, json={**DAILY, "kind": "sometimes"}),
+    Case(
+        "put",
+        T + "/users/{extension}/call-handling",
+        409,
+        json={"call_handling": {}, "version": 999},
+    ),
+    Case(
+        "put",
+        T + "/users/{extension}/call-handling",
+        422,
+        json={"call_handling": {"forward_always": {"to": "4242"}}},
+    ),
     Case("post", MEDIA, 422, values={"name": "noise"}, data=b"not audio", content_type="audio/wav"),
     Case("get", T + "/calls", 400, query="?month=2026-13"),
 ]
