@@ -200,7 +200,7 @@ class Context:
         country: str,
         extension: str,
         extensions: Container[str],
-        numbers: set[str],
+        numbers: Container[str],
         schedules: set[str],
         contacts: set[str],
         allowed_destinations: frozenset[Category],

@@ -55,38 +55,37 @@ def call_handling_of(session: Session, domain: str, extension: str) -> CallHandl
     return CallHandlingState(dict(user.call_handling or {}), user.version)
 
 
-class _TenantExtensions:
-    """The tenant's extensions, asked one at a time (a tenant may have 100,000)."""
+class _AskedOneAtATime:
+    """Values of the tenant (its extensions, its public numbers), asked one at a time:
+    a tenant may have 100,000 of them, a change names a few."""
 
-    def __init__(self, session: Session, tenant_id: int) -> None:
+    def __init__(self, session: Session, column: Any, tenant_column: Any, tenant_id: int) -> None:
         self._session, self._tenant_id = session, tenant_id
+        self._column, self._tenant_column = column, tenant_column
         self._known: dict[str, bool] = {}
 
-    def __contains__(self, extension: object) -> bool:
-        if not isinstance(extension, str):
+    def __contains__(self, value: object) -> bool:
+        if not isinstance(value, str):
             return False
-        if extension not in self._known:
+        if value not in self._known:
             found = self._session.scalar(
-                select(User.id).where(
-                    User.tenant_id == self._tenant_id, User.extension == extension
+                select(self._column).where(
+                    self._tenant_column == self._tenant_id, self._column == value
                 )
             )
-            self._known[extension] = found is not None
-        return self._known[extension]
+            self._known[value] = found is not None
+        return self._known[value]
 
 
 def _context(
     session: Session, tenant: Tenant, user: User, fail: Callable[[str, str], None]
 ) -> Context:
     schedules = {str(s.get("name", "")).casefold() for s in tenant.schedules or []}
-    numbers = set(
-        session.scalars(select(PublicNumber.number).where(PublicNumber.tenant_id == tenant.id))
-    )
     return Context(
         country=tenant.country,
         extension=user.extension,
-        extensions=_TenantExtensions(session, tenant.id),
-        numbers=numbers,
+        extensions=_AskedOneAtATime(session, User.extension, User.tenant_id, tenant.id),
+        numbers=_AskedOneAtATime(session, PublicNumber.number, PublicNumber.tenant_id, tenant.id),
         schedules=schedules | {DEFAULT_SCHEDULE.casefold()},
         contacts={str(c.get("name", "")).casefold() for c in user.contacts or []},
         allowed_destinations=frozenset(Category(c) for c in user.allowed_destinations or []),

@@ -135,3 +135,13 @@ def test_through_the_rest_api_a_stale_version_gets_409(client, engine, session, 
     )
     assert refused.status_code == 422
     assert refused.json["problems"][0]["path"] == "call_handling.forward_always.to"
+
+
+def test_the_number_shown_must_be_one_of_the_tenant_s(engine, demo_tenant):
+    shown = set_handling(engine, "1001", {"caller_id": {"outgoing_number": "01 84 80 01 00"}}, None)
+    assert shown.call_handling == {"caller_id": {"outgoing_number": "+33184800100"}}
+    with pytest.raises(DocumentInvalid) as refused:
+        set_handling(engine, "1001", {"caller_id": {"outgoing_number": "0184809999"}}, None)
+    assert [(p.path, p.message) for p in refused.value.problems] == [
+        ("call_handling.caller_id.outgoing_number", "must be one of the tenant's numbers")
+    ]

@@ -1,0 +1,110 @@
+"""One user's save in a large tenant: the REST API's PUT of a user's call handling.
+
+    python -m bench.one_user_bench [--sizes 100,100000] [--saves 300] [--database-url URL]
+
+For each size, a tenant of that many users (apply_bench's document: users with
+contacts, forwards, barring choices; groups, a queue, schedules) is applied, then
+`--saves` changes of one user's call handling are sent one after the other through the
+application (Flask's WSGI stack, the token check, the use case, the commit), each made
+from the version the previous answer gave: do-not-disturb on, a forward to a colleague,
+off again. Each answer is checked (200, the next version). Prints p50, p99 and max per
+size, and the ratio of the largest size's p50 to the smallest's (saved in bench/results/).
+Target (issue 13): p50 ≤ 50 ms and p99 ≤ 150 ms at 100,000 users, within 1.5× of 100.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from bench.apply_bench import bench_document, domain_of, drop_tenants
+from bench.xmlcurl_bench import print_and_save, revision
+from centrex.app import create_app
+from centrex.config import Settings
+from centrex.db import make_engine, make_session_factory, upgrade
+from provisioning import service
+from provisioning.document import parse_document
+
+CHANGES = (
+    {"do_not_disturb": {}},
+    {"forward_always": {"to": "{colleague}"}},
+    {},
+)
+
+
+def run_size(engine, url: str, users: int, saves: int) -> list[float]:
+    raw = bench_document(users)
+    started = time.perf_counter()
+    with make_session_factory(engine).begin() as session:
+        service.apply_document(session, parse_document(raw))
+        token = service.create_token(session, f"bench-{users}", domain_of(users))
+    print(f"{users} users applied in {time.perf_counter() - started:.1f} s", flush=True)
+    app = create_app(Settings(database_url=url, xmlcurl_credentials="fs:bench"), engine)
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    # A user in the middle of the tenant, and a colleague to forward to.
+    extension = raw["users"][users // 2]["extension"]
+    colleague = raw["users"][users // 2 + 1]["extension"]
+    url_path = f"/api/v1/tenants/{domain_of(users)}/users/{extension}/call-handling"
+    version = client.get(url_path, headers=headers).json["version"]
+    timings = []
+    for k in range(saves):
+        change = {
+            key: {**value, **({"to": colleague} if "to" in value else {})}
+            for key, value in CHANGES[k % len(CHANGES)].items()
+        }
+        started = time.perf_counter()
+        answer = client.put(
+            url_path, headers=headers, json={"call_handling": change, "version": version}
+        )
+        timings.append((time.perf_counter() - started) * 1000)
+        assert answer.status_code == 200, answer.json
+        assert answer.json["version"] == version + 1
+        version += 1
+    app.extensions["centrex"].reads.close()
+    return timings
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100,100000")
+    parser.add_argument("--saves", type=int, default=300)
+    parser.add_argument("--database-url", default="")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    with tempfile.TemporaryDirectory() as work:
+        url = args.database_url or f"sqlite:///{Path(work) / 'bench.sqlite3'}"
+        engine = make_engine(url)
+        upgrade(engine)
+        rows = []
+        medians = {}
+        for users in sizes:
+            drop_tenants(engine, sizes)  # each size's tenant has the same numbers
+            timings = run_size(engine, url, users, args.saves)
+            ordered = sorted(timings)
+            p50 = statistics.median(ordered)
+            p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+            medians[users] = p50
+            rows.append(f"| {users:,} | {p50:.1f} ms | {p99:.1f} ms | {ordered[-1]:.1f} ms |")
+        engine.dispose()
+    database = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+    lines = [
+        f"One user's save (REST PUT …/call-handling), {args.saves} saves a size, {database}, "
+        f"revision {revision()}",
+        "",
+        "| users | p50 | p99 | max |",
+        "|---:|---:|---:|---:|",
+        *rows,
+    ]
+    if len(sizes) > 1:
+        ratio = medians[sizes[-1]] / medians[sizes[0]]
+        lines += ["", f"p50 at {sizes[-1]:,} users ÷ p50 at {sizes[0]:,}: ×{ratio:.2f}"]
+    print_and_save("\n".join(lines), "one-user")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
