@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench bench-esl e2e
+.PHONY: run test lint bench bench-esl bench-apply e2e
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,3 +36,7 @@ bench: $(VENV)/.installed
 # Events through the listener from a fake FreeSWITCH (bench/README.md).
 bench-esl: $(VENV)/.installed
 	$(BIN)/python -m bench.esl_bench $(BENCH_ARGS)
+
+# centrex apply and export of a 100,000-user tenant (bench/README.md).
+bench-apply: $(VENV)/.installed
+	$(BIN)/python -m bench.apply_bench $(BENCH_ARGS)

@@ -50,12 +50,15 @@ def domain_of(users: int) -> str:
     return f"a{users}.apply-bench.example"
 
 
-def bench_document(users: int) -> dict[str, Any]:
+def bench_document(users: int, lines_only: bool = False) -> dict[str, Any]:
     """xmlcurl_bench's tenant (users, one in ten with a public number, 100 hunt groups),
-    with what real tenants also have: e-mailed voicemail, personal contacts, forwards,
-    call barring choices, schedules, holidays, a queue, speed dials and a directory."""
+    with what real tenants also have (unless `lines_only`): e-mailed voicemail,
+    personal contacts, forwards, call barring choices, schedules, holidays, a queue,
+    speed dials and a directory."""
     raw = tenant_document(users, NUMBERS_INDEX)
     raw["domain"] = domain_of(users)
+    if lines_only:
+        return raw
     rng = random.Random(users)
     extensions = [u["extension"] for u in raw["users"]]
     for i, user in enumerate(raw["users"]):
@@ -166,10 +169,11 @@ def expect(ok: bool, what: str) -> None:
 
 
 def run_size(
-    users: int, engine: Engine, env: dict[str, str], work: Path, repeat: int
+    users: int, engine: Engine, env: dict[str, str], work: Path, args: argparse.Namespace
 ) -> list[Result]:
     domain = domain_of(users)
-    raw = bench_document(users)
+    repeat = args.repeat
+    raw = bench_document(users, args.lines_only)
     new_file, changed_file = work / f"tenant-{users}.yaml", work / f"changed-{users}.yaml"
     exported = work / f"export-{users}.yaml"
     write_yaml(raw, new_file)
@@ -215,10 +219,13 @@ def report(results: list[Result], args: argparse.Namespace, database: str) -> st
     code = revision() if Path(args.code) == BENCH.parent else args.code
     lines = [
         f"Command: `{shlex.join(['python', '-m', 'bench.apply_bench', *sys.argv[1:]])}`",
-        f"Machine: {os.cpu_count()} CPUs, {_memory_gb():.0f} GB; database {database}; "
-        f"code {code}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
+        f"Machine: {os.cpu_count()} CPUs, {_memory_gb():.0f} GB, load average "
+        f"{args.load_before:.1f} at start and {os.getloadavg()[0]:.1f} at the end (other "
+        f"work slows every case); database {database}; code {code}; "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
         f"Each case a fresh `centrex` process; best wall time of {args.repeat} run(s), "
-        "peak resident memory of that run.",
+        "peak resident memory of that run. Document: "
+        + ("lines only (--lines-only)." if args.lines_only else "lines, contacts, forwards …"),
         "",
         "| case | users | wall time | peak memory |",
         "|---|---:|---:|---:|",
@@ -252,6 +259,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--users", default=str(TARGET_USERS), help="users, or a list: 10000,100000")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each case, best kept (1)")
+    parser.add_argument(
+        "--lines-only",
+        action="store_true",
+        help="xmlcurl_bench's tenant as it is: no e-mails, contacts, forwards, schedules …",
+    )
     parser.add_argument("--database-url", help="instead of an SQLite file in a temp dir")
     parser.add_argument(
         "--code",
@@ -260,6 +272,7 @@ def main() -> int:
         "commit's, unpacked with git archive, to measure before and after alike)",
     )
     args = parser.parse_args()
+    args.load_before = os.getloadavg()[0]
     sizes = [int(s) for s in args.users.split(",")]
     with tempfile.TemporaryDirectory(prefix="centrex-apply-bench-") as tmp:
         work = Path(tmp)
@@ -274,9 +287,7 @@ def main() -> int:
             "PYTHONPATH": os.pathsep.join(filter(None, [args.code, os.environ.get("PYTHONPATH")])),
         }
         try:
-            results = [
-                r for users in sizes for r in run_size(users, engine, env, work, args.repeat)
-            ]
+            results = [r for users in sizes for r in run_size(users, engine, env, work, args)]
         finally:
             drop_tenants(engine, sizes)  # leave a given database as it was
             engine.dispose()
