@@ -44,15 +44,17 @@ class StaleVersion(Exception):
 
 @dataclass(frozen=True)
 class CallHandlingState:
-    """A user's call handling as stored (canonical form), and its version."""
+    """A user's call handling as stored (canonical form), call waiting, and the version
+    they are at."""
 
     call_handling: dict[str, Any]
     version: int
+    call_waiting: bool = True
 
 
 def call_handling_of(session: Session, domain: str, extension: str) -> CallHandlingState:
     _, user = find_line(session, domain, extension)
-    return CallHandlingState(dict(user.call_handling or {}), user.version)
+    return CallHandlingState(dict(user.call_handling or {}), user.version, user.call_waiting)
 
 
 class _AskedOneAtATime:
@@ -121,12 +123,18 @@ def _field(loc: tuple[Any, ...]) -> str:
 
 
 def set_call_handling(
-    session: Session, domain: str, extension: str, raw: dict[str, Any], *, version: int | None
+    session: Session,
+    domain: str,
+    extension: str,
+    raw: dict[str, Any],
+    *,
+    version: int | None,
+    call_waiting: bool | None = None,
 ) -> CallHandlingState:
     """Replace the user's call handling with `raw` (the document's `call_handling`
-    form), checked as the document checks it; errors name the user's own fields
-    (`call_handling.forward_always.to`). `version`: the version the change was made
-    from (None: whatever it is now, for administrators' scripts)."""
+    form), checked as the document checks it, and call waiting when given; errors name
+    the user's own fields (`call_handling.forward_always.to`). `version`: the version
+    the change was made from (None: whatever it is now, for administrators' scripts)."""
     tenant, user = find_line(session, domain, extension)
     if version is not None and user.version != version:
         raise StaleVersion(extension, user.version)
@@ -147,12 +155,13 @@ def set_call_handling(
     if problems:
         raise DocumentInvalid(problems)
     stored = handling.model_dump(mode="json", exclude_defaults=True)
+    waiting = user.call_waiting if call_waiting is None else call_waiting
     written: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(User)
         .where(User.id == user.id, User.version == user.version)
-        .values(call_handling=stored, version=User.version + 1)
+        .values(call_handling=stored, call_waiting=waiting, version=User.version + 1)
         .execution_options(synchronize_session=False)
     )
     if written.rowcount != 1:  # changed between our read and this write
         raise StaleVersion(extension, user.version + 1)
-    return CallHandlingState(stored, user.version + 1)
+    return CallHandlingState(stored, user.version + 1, waiting)

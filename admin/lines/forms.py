@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, StringField
+from wtforms import BooleanField, HiddenField, IntegerField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange
 
 from admin.lines.forwarding import DEFAULT_NO_ANSWER_SECONDS, FORWARDS
@@ -34,6 +34,8 @@ class ForwardingForm(FlaskForm):
     withhold = BooleanField(_l("Withhold my number on my calls"))
     hide_incoming = BooleanField(_l("Do not show me who calls"))
     outgoing_number = StringField(_l("Number shown on my calls (empty: my line's)"), _TARGET)
+    # The version of the settings the page showed: a save from an older one is refused.
+    version = HiddenField()
 
     # The parts of the user's document these fields edit (admin.problems).
     PROBLEM_FIELDS: ClassVar[dict[str, str]] = {

@@ -71,7 +71,8 @@ def call_handling_for(stored: dict[str, Any], fields: ForwardingFields) -> dict[
         changed[key] = forward
     if fields.do_not_disturb:
         changed["do_not_disturb"] = {**(stored.get("do_not_disturb") or {}), "enabled": True}
-    elif stored.get("do_not_disturb"):
+    elif isinstance(stored.get("do_not_disturb"), dict):
+        # Kept as set (its priority callers), turned off. `{}` is on: enabled is its default.
         changed["do_not_disturb"] = {**stored["do_not_disturb"], "enabled": False}
     caller_id = {
         **(stored.get("caller_id") or {}),

@@ -3,6 +3,7 @@ user and the tenant's admins (acting for them)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -20,17 +21,21 @@ from admin.lines.forwarding import (
     fields_of,
 )
 from admin.problems import place_problems
-from admin.shared import account_page, change_user, find_owner, may_see, sessions
-from provisioning import service
+from admin.shared import account_page, find_owner, may_see, sessions
+from provisioning import line_settings
 from provisioning.accounts import Account
+from provisioning.document import DocumentInvalid
+
+log = logging.getLogger(__name__)
 
 blueprint = Blueprint("lines", __name__)
 CONCEPT = Concept(blueprint, (NavEntry(_l("My line"), "panel.lines.page", own_line=True),))
 
 
 def _save(account: Account, extension: str, form: ForwardingForm) -> list[str]:
-    """Apply the form to the user's call handling through the tenant document; the
-    problems found, by field (on the form) or not (returned)."""
+    """Save the form as this user's settings alone (provisioning.line_settings), made
+    from the version the page showed; the problems found, by field (on the form) or
+    not (returned)."""
     fields = ForwardingFields(
         {
             key: ForwardFields(bool(form[key].data), form[f"{key}_to"].data or "")
@@ -43,15 +48,42 @@ def _save(account: Account, extension: str, form: ForwardingForm) -> list[str]:
         form.outgoing_number.data or "",
     )
 
-    def change(user: dict[str, Any]) -> None:
-        user["call_handling"] = call_handling_for(user.get("call_handling", {}), fields)
-        user["call_waiting"] = bool(form.call_waiting.data)
+    try:
+        shown = int(form.version.data or 0)
+    except ValueError:
+        shown = 0
+    try:
+        with sessions().begin() as db:
+            stored = line_settings.call_handling_of(db, account.domain, extension)
+            line_settings.set_call_handling(
+                db,
+                account.domain,
+                extension,
+                call_handling_for(stored.call_handling, fields),
+                version=shown,
+                call_waiting=bool(form.call_waiting.data),
+            )
+    except DocumentInvalid as invalid:
+        return place_problems(form, invalid.problems, ForwardingForm.PROBLEM_FIELDS)
+    except line_settings.StaleVersion as stale:
+        # Saved again as typed, it will replace what was changed meanwhile: say so.
+        form.version.data = str(stale.current)
+        return [
+            _(
+                "These settings were changed meanwhile (by an administrator, a script or "
+                "a code dialled from the phone). Check them below: saving again replaces "
+                "them with what is shown."
+            )
+        ]
+    log.info(
+        "panel: %s@%s changed the line settings of %s", account.extension, account.domain, extension
+    )
+    return []
 
-    found = change_user(account, extension, change, "the line settings")
-    return place_problems(form, found, ForwardingForm.PROBLEM_FIELDS)
 
-
-def _show(form: ForwardingForm, current: ForwardingFields, call_waiting: bool) -> None:
+def _show(
+    form: ForwardingForm, current: ForwardingFields, call_waiting: bool, version: int
+) -> None:
     """The stored settings in the form, numbers as the tenant writes them."""
     for key in FORWARDS:
         form[key].data = current.forwards[key].enabled
@@ -62,6 +94,7 @@ def _show(form: ForwardingForm, current: ForwardingFields, call_waiting: bool) -
     form.hide_incoming.data = current.hide_incoming
     form.outgoing_number.data = phone_number(current.outgoing_number)
     form.call_waiting.data = call_waiting
+    form.version.data = str(version)
 
 
 @blueprint.route("/lines/<extension>", methods=["GET", "POST"])
@@ -70,8 +103,8 @@ def page(account: Account, extension: str) -> Any:
     may_see(account, extension)
     with sessions().begin() as db:
         owner = find_owner(db, account, extension)
-        doc = service.export_user(db, account.domain, extension)
-        current = fields_of(doc.call_handling.model_dump(mode="json", exclude_defaults=True))
+        state = line_settings.call_handling_of(db, account.domain, extension)
+        current = fields_of(state.call_handling)
     form = ForwardingForm()
     problems: list[str] = []
     status = 200
@@ -83,7 +116,7 @@ def page(account: Account, extension: str) -> Any:
                 return redirect(url_for("panel.lines.page", extension=extension))
         status = 400
     else:
-        _show(form, current, doc.call_waiting)
+        _show(form, current, state.call_waiting, state.version)
     page = render_template(
         "lines/edit.html",
         account=account,

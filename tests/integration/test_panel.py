@@ -660,3 +660,37 @@ def test_the_nav_lists_the_concepts_each_user_may_open(panel):
     ]
     assert not any(current for _, _, current in admin)
     assert panel.get("/panel/").location.endswith("/panel/lines/1000")  # the first entry
+
+
+def test_a_save_made_from_a_stale_page_is_refused_and_nothing_is_lost(settings, engine, panel):
+    """The admin and the user each have the line page open; the user saves first. The
+    admin's save, made from what the page showed before, is refused with a message,
+    and the user's change stays; saved again knowingly, the admin's goes through."""
+    admin = create_app(replace(settings, secret_key=SECRET), engine).test_client()
+    english(admin)
+    log_in(admin, "1000@127.0.0.1", PASSWORDS["1000"])
+    log_in(panel, "1001@127.0.0.1", PASSWORDS["1001"])
+    admins_page = form_values(admin, "/panel/lines/1001")
+    assert forwarding(panel, "1001", do_not_disturb=True).status_code == 302
+    admins_page["forward_busy"] = "y"
+    admins_page["forward_busy_to"] = "voicemail"
+    refused = admin.post("/panel/lines/1001", data=admins_page)
+    assert refused.status_code == 400
+    assert "changed meanwhile" in shown(refused.text)
+    assert stored_handling(engine, "1001") == {"do_not_disturb": {}}
+    again = lxml.html.fromstring(refused.text)
+    (form,) = [f for f in again.forms if f.action == "/panel/lines/1001"]
+    resubmitted = {**admins_page, "version": form.fields["version"]}
+    assert admin.post("/panel/lines/1001", data=resubmitted).status_code == 302
+    assert stored_handling(engine, "1001") == {
+        "forward_busy": {"to": "voicemail"},
+        "do_not_disturb": {"enabled": False},
+    }
+
+
+def test_do_not_disturb_turned_on_in_the_panel_can_be_turned_off_again(panel, engine):
+    log_in(panel, "1001@127.0.0.1", PASSWORDS["1001"])
+    assert forwarding(panel, "1001", do_not_disturb=True).status_code == 302
+    assert stored_handling(engine, "1001") == {"do_not_disturb": {}}
+    assert forwarding(panel, "1001", do_not_disturb=False).status_code == 302
+    assert stored_handling(engine, "1001") == {"do_not_disturb": {"enabled": False}}
