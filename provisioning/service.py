@@ -372,11 +372,12 @@ def _update(
     rows: list[tuple[int, tuple[Any, ...]]],
 ) -> None:
     table = _table(model)
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("row_id"))
-        .values({c: bindparam(c) for c in columns})
-    )
+    values: dict[str, Any] = {c: bindparam(c) for c in columns}
+    if model is User:
+        # The user's settings changed: a one-user change made from before is stale now
+        # (provisioning.line_settings).
+        values["version"] = table.c.version + 1
+    statement = update(table).where(table.c.id == bindparam("row_id")).values(values)
     for batch in _batches(rows):
         session.execute(
             statement,

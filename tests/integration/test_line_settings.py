@@ -145,3 +145,14 @@ def test_the_number_shown_must_be_one_of_the_tenant_s(engine, demo_tenant):
     assert [(p.path, p.message) for p in refused.value.problems] == [
         ("call_handling.caller_id.outgoing_number", "must be one of the tenant's numbers")
     ]
+
+
+def test_centrex_apply_changing_a_user_makes_a_change_from_before_stale(engine, demo_tenant):
+    seen = current(engine, "1001")
+    raw = demo_document()
+    raw["users"][1]["name"] = "Alice Renamed"
+    apply_raw(engine, raw)
+    assert current(engine, "1001").version == seen.version + 1
+    assert current(engine, "1000").version == seen.version  # unchanged: same version
+    with pytest.raises(line_settings.StaleVersion):
+        set_handling(engine, "1001", {"do_not_disturb": {}}, seen.version)
