@@ -165,3 +165,16 @@ def set_call_handling(
     if written.rowcount != 1:  # changed between our read and this write
         raise StaleVersion(extension, user.version + 1)
     return CallHandlingState(stored, user.version + 1, waiting)
+
+
+def set_do_not_disturb(
+    session: Session, domain: str, extension: str, on: bool
+) -> CallHandlingState:
+    """Do-not-disturb on or off (a star code, a BLF key, the switchboard), keeping its
+    priority callers; the rest of the call handling as it is now."""
+    state = call_handling_of(session, domain, extension)
+    handling = dict(state.call_handling)
+    dnd = dict(handling.get("do_not_disturb") or {})
+    dnd["enabled"] = on
+    handling["do_not_disturb"] = dnd
+    return set_call_handling(session, domain, extension, handling, version=state.version)

@@ -156,3 +156,16 @@ def test_centrex_apply_changing_a_user_makes_a_change_from_before_stale(engine, 
     assert current(engine, "1000").version == seen.version  # unchanged: same version
     with pytest.raises(line_settings.StaleVersion):
         set_handling(engine, "1001", {"do_not_disturb": {}}, seen.version)
+
+
+def test_do_not_disturb_on_and_off_keeps_its_priority_callers(client, engine, demo_tenant):
+    from centrex.db import make_session_factory
+
+    priority = {"do_not_disturb": {"enabled": False, "priority_callers": {"extensions": ["1000"]}}}
+    set_handling(engine, "1001", priority, None)
+    for on in (True, False):
+        with make_session_factory(engine).begin() as session:
+            line_settings.set_do_not_disturb(session, DOMAIN, "1001", on)
+        dnd = current(engine, "1001").call_handling["do_not_disturb"]
+        assert dnd["priority_callers"] == {"extensions": ["1000"]}
+        assert dnd.get("enabled", True) is on
