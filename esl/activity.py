@@ -6,6 +6,7 @@ reads those rows in five indexed queries whatever the tenant's size.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,7 +19,19 @@ from provisioning import calendar as cal
 from provisioning.call_handling import stored_dnd_on
 from provisioning.document import DEFAULT_SCHEDULE, DEFAULT_SCHEDULE_PERIODS
 from provisioning.line_status import line_state
-from provisioning.models import Channel, GroupMember, HuntGroup, Registration, Tenant, User
+from provisioning.models import (
+    Channel,
+    Gateway,
+    GroupMember,
+    HuntGroup,
+    Registration,
+    Tenant,
+    User,
+)
+from provisioning.numbering import Category
+from xmlcurl.inputs import GatewayData, LineData, TenantData
+from xmlcurl.line import forwarded_now
+from xmlcurl.loader import parsed_call_handling
 
 from .handlers import INBOUND, OUTBOUND
 
@@ -35,6 +48,10 @@ class TenantRow:
     timezone: str
     schedules: list[dict[str, Any]]
     holidays: list[dict[str, Any]]
+    country: str
+    main_number: str | None
+    # The trunk's number format, None without a trunk (what forwards out depend on).
+    trunk_number_format: str | None
 
 
 @dataclass(frozen=True)
@@ -43,6 +60,9 @@ class UserRow:
     extension: str
     name: str
     call_handling: dict[str, Any]
+    public_number: str | None
+    voicemail_enabled: bool
+    allowed_destinations: list[str]
 
 
 @dataclass(frozen=True)
@@ -89,6 +109,47 @@ def _line_state(calls: list[CallRow]) -> str:
     return line_state(len(calls), ringing)
 
 
+def _routing_view(tenant: TenantRow, calendar: cal.TenantCalendar) -> TenantData:
+    """What routing knows of the tenant, as far as a line's forward depends on it."""
+    gateway = None
+    if tenant.trunk_number_format is not None:
+        gateway = GatewayData(
+            proxy="",
+            username=None,
+            password=None,
+            register=False,
+            transport="udp",
+            number_format=tenant.trunk_number_format,
+        )
+    return TenantData(
+        domain=tenant.domain,
+        name=tenant.name,
+        timezone=tenant.timezone,
+        country=tenant.country,
+        main_number=tenant.main_number,
+        gateway=gateway,
+        schedules=dict(calendar.schedules),
+        holidays=calendar.holidays,
+    )
+
+
+def _line_view(user: UserRow) -> LineData:
+    """What routing knows of the line, as far as its forward depends on it."""
+    return LineData(
+        extension=user.extension,
+        display_name=user.name,
+        sip_password="",
+        public_number=user.public_number,
+        voicemail_enabled=user.voicemail_enabled,
+        voicemail_pin=None,
+        voicemail_emails=(),
+        max_concurrent_calls=1,
+        call_waiting=False,
+        allowed_destinations=frozenset(Category(c) for c in user.allowed_destinations),
+        call_handling=parsed_call_handling(json.dumps(user.call_handling or {})),
+    )
+
+
 def build_activity(
     tenant: TenantRow,
     users: list[UserRow],
@@ -102,6 +163,7 @@ def build_activity(
         cal.holidays_from_document(tenant.holidays),
         cal.schedules_from_document(tenant.schedules, DEFAULT_SCHEDULE, DEFAULT_SCHEDULE_PERIODS),
     )
+    routing = _routing_view(tenant, calendar)
     phones_of: dict[int, list[PhoneRow]] = defaultdict(list)
     for phone in phones:
         if _utc(phone.expires_at) > now:
@@ -114,12 +176,7 @@ def build_activity(
     for user in users:
         handling = user.call_handling or {}
         dnd = stored_dnd_on(handling)
-        forward = handling.get("forward_always")
-        forwarding = None
-        if isinstance(forward, dict):
-            schedule = forward.get("schedule")
-            if not schedule or calendar.in_force(schedule, now):
-                forwarding = forward.get("to")
+        forwarding = forwarded_now(routing, _line_view(user), now)
         registered = bool(phones_of[user.id])
         lines.append(
             {
@@ -202,7 +259,12 @@ def tenant_activity(conn: Connection, domain: str, now: datetime) -> dict[str, A
             Tenant.timezone,
             Tenant.schedules,
             Tenant.holidays,
-        ).where(Tenant.domain == domain)
+            Tenant.country,
+            Tenant.main_number,
+            Gateway.number_format,
+        )
+        .outerjoin(Gateway, Gateway.tenant_id == Tenant.id)
+        .where(Tenant.domain == domain)
     ).first()
     if row is None:
         raise UnknownTenant(domain)
@@ -210,7 +272,15 @@ def tenant_activity(conn: Connection, domain: str, now: datetime) -> dict[str, A
     users = [
         UserRow(*r)
         for r in conn.execute(
-            select(User.id, User.extension, User.display_name, User.call_handling)
+            select(
+                User.id,
+                User.extension,
+                User.display_name,
+                User.call_handling,
+                User.public_number,
+                User.voicemail_enabled,
+                User.allowed_destinations,
+            )
             .where(User.tenant_id == tenant.id)
             .order_by(User.position)
         )

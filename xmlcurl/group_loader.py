@@ -28,7 +28,7 @@ from sqlalchemy.orm import aliased
 from provisioning.models import GroupMember, HuntGroup, LineState, Tenant, User
 from provisioning.tenant_routing import GroupDoc
 from xmlcurl.inputs import GroupData, MemberData
-from xmlcurl.loader import _parsed_call_handling, _Prepared
+from xmlcurl.loader import _Prepared, parsed_call_handling
 from xmlcurl.tenant_rows import (
     media_paths_column,
     parsed_media_paths,
@@ -101,7 +101,7 @@ def _member(row: Any) -> MemberData:
         logged_in=bool(row.logged_in),
         max_concurrent_calls=row.max_concurrent_calls,
         call_waiting=bool(row.call_waiting),
-        call_handling=_parsed_call_handling(row.call_handling),
+        call_handling=parsed_call_handling(row.call_handling),
         active_calls=row.active_calls or 0,
         registered=None if row.registered is None else bool(row.registered),
         last_call_end=_instant(row.last_call_end),

@@ -431,6 +431,28 @@ def _reject(why: str, prompt: str = fs.PROMPT_REJECTED) -> Decision:
     return why, (EarlyMedia(), Prompt(prompt), Hangup(fs.CALL_REJECTED))
 
 
+def forwarded_now(tenant: TenantData, line: LineData, now: datetime) -> str | None:
+    """Where the line's forward always sends a direct call from outside, now: its target
+    as the document keeps it (`voicemail`, an extension, an E.164 number), or None when
+    the forward is off, outside its schedule, or cannot be followed (voicemail off, a
+    number the line may no longer call, no trunk). Routing's own rule, for the
+    switchboard (`esl.activity`), so that what it shows is what calls do."""
+    always = line.call_handling.forward_always
+    call = CallToLine(
+        tenant=tenant,
+        line=line,
+        caller=Caller(number="", e164=None, extension=None, withheld=False),
+        context=tenant.domain,
+        destination=line.extension,
+        via_group=False,
+        chain=(),
+        now=now,
+    )
+    if always is None or not _applies(call, always):
+        return None
+    return always.to if _forward(call, always.to, "always", always.confirm) else None
+
+
 def route_to_line(call: CallToLine) -> Decision:
     """The first hunt of a call to a line."""
     line = call.line

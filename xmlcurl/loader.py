@@ -124,7 +124,7 @@ def _parsed_number_routing(text: str) -> NumberRouting:
 
 
 @lru_cache(maxsize=16384)
-def _parsed_call_handling(text: str) -> CallHandling:
+def parsed_call_handling(text: str) -> CallHandling:
     # Shared between calls: CallHandling is only read after this point.
     return CallHandling.model_validate_json(text)
 
@@ -184,7 +184,7 @@ def _line(row: Row) -> LineData | None:
         call_waiting=bool(row.call_waiting),
         allowed_destinations=_parsed_allowed(row.allowed_destinations),
         contacts=_parsed_contacts(row.contacts),
-        call_handling=_parsed_call_handling(row.call_handling),
+        call_handling=parsed_call_handling(row.call_handling),
         active_calls=row.active_calls or 0,
         registered=None if row.registered is None else bool(row.registered),
     )

@@ -582,3 +582,35 @@ def test_chosen_outgoing_number_is_presented():
 def test_schedules_are_read_in_the_tenants_zone_at_call_time(now, forwarded):
     route = call({"forward_always": {"to": "0612345678", "schedule": "Weekends"}}, now=now)
     assert forwards_to(route, MOBILE) is forwarded
+
+
+# --- what the switchboard shows: routing's own rule ------------------------------------
+@pytest.mark.parametrize(
+    "forward, changes, shown",
+    [
+        ({"to": "0612345678"}, {}, "+33612345678"),
+        ({"to": "1002"}, {}, "1002"),
+        ({"to": "voicemail"}, {}, "voicemail"),
+        ({"to": "0612345678", "schedule": "Weekends"}, {}, None),  # Monday 10:00
+        ({"to": "0612345678", "direct_only": True}, {}, "+33612345678"),
+    ],
+)
+def test_forwarded_now_is_what_a_direct_call_would_do(forward, changes, shown):
+    from xmlcurl.line import forwarded_now
+
+    tenant, lines = tenant_with({"forward_always": forward}, **changes)
+    assert forwarded_now(tenant, lines["1001"], MONDAY_10) == shown
+
+
+def test_forwarded_now_is_none_where_routing_would_not_follow_the_forward():
+    from xmlcurl.line import forwarded_now
+
+    tenant, lines = tenant_with({"forward_always": {"to": "0612345678"}})
+    # The line may no longer call mobiles (its barring changed since), no trunk any
+    # more, its voicemail turned off: each time the call rings the line instead.
+    barred = replace(lines["1001"], allowed_destinations=frozenset())
+    assert forwarded_now(tenant, barred, MONDAY_10) is None
+    assert forwarded_now(replace(tenant, gateway=None), lines["1001"], MONDAY_10) is None
+    tenant, lines = tenant_with({"forward_always": {"to": "voicemail"}})
+    silent = replace(lines["1001"], voicemail_enabled=False)
+    assert forwarded_now(tenant, silent, MONDAY_10) is None
