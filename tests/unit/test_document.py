@@ -137,9 +137,7 @@ def test_structural_problems_keep_the_order_of_the_documents_fields():
     raw["users"].append("not a user")
     raw["groups"] = "not a list"
     raw["unknown"] = 1
-    with pytest.raises(DocumentInvalid) as info:
-        parse_document(raw)
-    assert [p.path for p in info.value.problems] == [
+    assert list(problems(raw)) == [
         "name",
         "users[1].max_concurrent_calls",
         "users[3]",
@@ -154,9 +152,7 @@ def test_value_problems_keep_their_order_users_own_values_before_their_call_hand
     raw["users"][2]["name"] = "Bad $name"
     raw["gateway"]["proxy"] = "no such host!"
     raw["timezone"] = "Mars/Olympus"
-    with pytest.raises(DocumentInvalid) as info:
-        parse_document(raw)
-    assert [p.path for p in info.value.problems] == [
+    assert list(problems(raw)) == [
         "timezone",
         "users[2].name",
         "users[0].call_handling.forward_busy.to",
