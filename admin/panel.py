@@ -10,6 +10,7 @@ from flask import Blueprint, Flask, redirect, request
 from admin.calls import views as calls
 from admin.concepts import Concepts
 from admin.contacts import views as contacts
+from admin.errors import init_error_pages
 from admin.languages import init_languages, language_context
 from admin.lines import views as lines
 from admin.media import views as media
@@ -38,6 +39,7 @@ def configure_panel(app: Flask, settings: Settings) -> None:
         WTF_CSRF_CHECK_DEFAULT=False,
     )
     init_languages(app)
+    init_error_pages(app)
 
 
 def _panel(concepts: Concepts) -> Blueprint:

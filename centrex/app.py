@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
@@ -80,16 +80,28 @@ def json_errors(app: Flask) -> None:
             response = jsonify(error=error.description)
             response.status_code = error.code or 500
             return response
-        return error
+        return _panel_page(error.code or 500) or error
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:
         if database_unavailable(error):
             return _database_unavailable(error)
         logging.getLogger("centrex").exception("unexpected error on %s", request.path)
+        page = _panel_page(500)
+        if page is not None:
+            return page
         response = jsonify(error="internal error; it has been logged")
         response.status_code = 500
         return response
+
+
+def _panel_page(status: int) -> Response | None:
+    """The panel's own error page, for the panel's paths (admin.errors)."""
+    render = current_app.extensions.get("centrex.panel_error_page")
+    if render is None or not request.path.startswith("/panel"):
+        return None
+    page: Response = render(status)
+    return page
 
 
 def _database_unavailable(error: Exception) -> Response:
@@ -97,8 +109,11 @@ def _database_unavailable(error: Exception) -> Response:
         "%s %s: database unavailable (%s)", request.method, request.path, type(error).__name__
     )
     message = "the database is unavailable; try again in a moment"
+    page = _panel_page(503)
     if request.path.startswith("/api/"):
         response = jsonify(error=message)
+    elif page is not None:
+        response = page
     else:
         response = Response(f"Service unavailable: {message}.\n", mimetype="text/plain")
     response.status_code = 503

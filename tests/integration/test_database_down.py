@@ -86,9 +86,15 @@ def test_the_rest_api_answers_503_while_the_database_is_down(down, caplog):
 
 
 def test_the_panel_answers_503_while_the_database_is_down(down):
-    response = down.post("/panel/login", data={"number": "1000@127.0.0.1", "password": "x"})
-    assert response.status_code == 503
-    assert "database is unavailable" in response.text
+    response = down.post(
+        "/panel/login",
+        data={"number": "1000@127.0.0.1", "password": "x"},
+        headers={"Accept-Language": "en"},
+    )
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    # The panel's own page, in the user's language.
+    assert response.mimetype == "text/html"
+    assert "The service is unavailable for a moment" in response.text
 
 
 def test_fetches_and_records_while_the_database_is_down(down):

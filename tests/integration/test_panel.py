@@ -694,3 +694,27 @@ def test_do_not_disturb_turned_on_in_the_panel_can_be_turned_off_again(panel, en
     assert stored_handling(engine, "1001") == {"do_not_disturb": {}}
     assert forwarding(panel, "1001", do_not_disturb=False).status_code == 302
     assert stored_handling(engine, "1001") == {"do_not_disturb": {"enabled": False}}
+
+
+def test_the_panel_s_errors_are_pages_in_the_user_s_language_never_json(panel, monkeypatch):
+    from admin.users import views as users_views
+
+    page = panel.get("/panel/nowhere")
+    assert page.status_code == 404 and page.mimetype == "text/html"
+    assert "There is no such page." in shown(page.text)
+    panel.set_cookie(COOKIE, "fr")
+    assert "Cette page n'existe pas." in shown(panel.get("/panel/nowhere").text)
+    log_in(panel, "1001@127.0.0.1", PASSWORDS["1001"])
+    assert "Vous n'avez pas accès à cette page." in shown(panel.get("/panel/users").text)
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(users_views, "render_template", broken)
+    log_in(panel, "1000@127.0.0.1", PASSWORDS["1000"])
+    failed = panel.get("/panel/users")
+    assert failed.status_code == 500 and failed.mimetype == "text/html"
+    assert "Une erreur s'est produite de notre côté" in shown(failed.text)
+    assert "a bug" not in failed.text
+    # The REST API keeps answering JSON.
+    assert panel.get("/api/v1/nowhere").is_json

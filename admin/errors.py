@@ -1,0 +1,37 @@
+"""The panel's error pages: in the user's language, in the panel's look, never JSON or a
+traceback (the REST API answers its own errors in JSON: `centrex.app.json_errors`)."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, render_template
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+from admin.languages import use_catalogues
+from admin.shared import SECURITY_HEADERS
+
+_MESSAGES = {
+    400: _l("The request could not be understood."),
+    403: _l("You may not see this page."),
+    404: _l("There is no such page."),
+    405: _l("This page cannot be used that way."),
+    413: _l("What was sent is too large."),
+    500: _l("Something went wrong on our side. It has been logged; please try again."),
+    503: _l("The service is unavailable for a moment. Please try again shortly."),
+}
+
+
+def panel_error_page(status: int) -> Response:
+    use_catalogues()
+    message = _MESSAGES.get(status, _MESSAGES[500] if status >= 500 else _MESSAGES[400])
+    html = render_template(
+        "error.html", status=status, message=str(message), language=str(get_locale())
+    )
+    response = Response(html, status=status, mimetype="text/html")
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def init_error_pages(app: Flask) -> None:
+    # Read by centrex.app's error handlers for the panel's paths.
+    app.extensions["centrex.panel_error_page"] = panel_error_page
