@@ -146,7 +146,11 @@ print(os.waitstatus_to_exitcode(status), seconds, cpu, usage.ru_maxrss, file=sys
 def centrex(env: dict[str, str], *args: str) -> Run:
     """One `centrex` command in a fresh process: wall time and its own peak RSS."""
     command = [sys.executable, "-c", _TIMER, sys.executable, "-m", "centrex.cli", *args]
-    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    # Run from elsewhere than a source tree: `-m` puts the working directory first on the
+    # path, before the tree PYTHONPATH names.
+    done = subprocess.run(
+        command, env=env, cwd=tempfile.gettempdir(), capture_output=True, text=True
+    )
     *stderr, timed = done.stderr.splitlines()
     status, seconds, cpu, kib = timed.split()
     if int(status) != 0:
