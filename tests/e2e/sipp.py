@@ -28,6 +28,19 @@ def _message(*lines: str, body: str = "") -> str:
     return f"<![CDATA[\n{text}]]>"
 
 
+def _ok(*headers: str) -> str:
+    """200 OK to the request just received (NOTIFY, BYE…), in its dialog."""
+    return _message(
+        "SIP/2.0 200 OK",
+        "[last_Via:]",
+        "[last_From:]",
+        "[last_To:]",
+        "[last_Call-ID:]",
+        "[last_CSeq:]",
+        *headers,
+    )
+
+
 def register(user: str, domain: str, contact_port: int, *, expect: int = 200) -> str:
     """REGISTER, answer the digest challenge, expect `expect`."""
 
@@ -73,14 +86,7 @@ def phone(answer: int) -> str:
             body=body,
         )
 
-    ok = _message(
-        "SIP/2.0 200 OK",
-        "[last_Via:]",
-        "[last_From:]",
-        "[last_To:]",
-        "[last_Call-ID:]",
-        "[last_CSeq:]",
-    )
+    ok = _ok()
     # FreeSWITCH may open a NOTIFY dialog (message waiting) before the call: answer it
     # and end that dialog; an INVITE dialog runs the call.
     steps = [
@@ -288,15 +294,7 @@ def watcher(user: str, domain: str, key: str, states: list[str]) -> str:
             "Max-Forwards: 70",
         )
 
-    ok = _message(
-        "SIP/2.0 200 OK",
-        "[last_Via:]",
-        "[last_From:]",
-        "[last_To:]",
-        "[last_Call-ID:]",
-        "[last_CSeq:]",
-        "Contact: <sip:[local_ip]:[local_port]>",
-    )
+    ok = _ok("Contact: <sip:[local_ip]:[local_port]>")
     steps = [
         f'<send retrans="500">{subscribe(1, False)}</send>',
         '<recv response="401" auth="true" optional="true" next="challenged"/>',
