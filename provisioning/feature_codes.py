@@ -3,8 +3,7 @@
 Pure. Each code is a fixed prefix, with what may follow it: nothing (`*318`), an
 extension (`**1001`), a group's number (`*55300`) or a directory entry's code
 (`##3435`). Extensions, short numbers and speed-dial codes are digits only, so no
-number of a tenant can be taken for a code; `reserved` says whether a dial string is
-one, for whatever else comes to be checked against them.
+number of a tenant can be taken for a code.
 """
 
 from __future__ import annotations
@@ -12,6 +11,8 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
+
+from provisioning.validation import EXTENSION
 
 
 class Feature(enum.StrEnum):
@@ -22,9 +23,9 @@ class Feature(enum.StrEnum):
     DIRECTORY = "directory"  # a company directory entry's short code
 
 
-_EXTENSION = re.compile(r"[0-9]{2,8}")
-_GROUP_NUMBER = re.compile(r"[0-9]{2,8}")
-_DIRECTORY_CODE = re.compile(r"[0-9]{2,8}")
+# What follows a code: an extension, a group's number or a directory code, all of the
+# form of an extension.
+_NUMBER = EXTENSION
 
 
 @dataclass(frozen=True)
@@ -37,12 +38,11 @@ class FeatureCode:
 
 CODES = (
     FeatureCode(Feature.VOICEMAIL, "*318"),
-    FeatureCode(Feature.PICKUP, "**", _EXTENSION),
-    FeatureCode(Feature.GROUP_LOG_IN, "*55", _GROUP_NUMBER),
-    FeatureCode(Feature.GROUP_LOG_OUT, "*56", _GROUP_NUMBER),
-    FeatureCode(Feature.DIRECTORY, "##", _DIRECTORY_CODE),
+    FeatureCode(Feature.PICKUP, "**", _NUMBER),
+    FeatureCode(Feature.GROUP_LOG_IN, "*55", _NUMBER),
+    FeatureCode(Feature.GROUP_LOG_OUT, "*56", _NUMBER),
+    FeatureCode(Feature.DIRECTORY, "##", _NUMBER),
 )
-PREFIX = {code.feature: code.prefix for code in CODES}
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,3 @@ def feature_dialled(dialled: str) -> Dialled | None:
         if code.argument is not None and code.argument.fullmatch(rest):
             return Dialled(code.feature, rest)
     return None
-
-
-def reserved(dialled: str) -> bool:
-    """Whether `dialled` starts like a feature code (never a number of a tenant)."""
-    return any(dialled.startswith(code.prefix) for code in CODES)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from provisioning.feature_codes import Dialled, Feature, feature_dialled, reserved
+from provisioning.feature_codes import Dialled, Feature, feature_dialled
 
 
 @pytest.mark.parametrize(
@@ -28,8 +28,3 @@ from provisioning.feature_codes import Dialled, Feature, feature_dialled, reserv
 )
 def test_a_dial_string_names_a_feature_only_as_a_whole_code(dialled, found):
     assert feature_dialled(dialled) == found
-
-
-def test_no_number_of_a_tenant_is_reserved():
-    assert reserved("*318") and reserved("**1") and reserved("##")
-    assert not reserved("1001") and not reserved("0612345678") and not reserved("+33612")
