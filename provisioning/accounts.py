@@ -25,7 +25,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from provisioning import service
+from provisioning import account_security, service
 from provisioning.models import PanelSession, PublicNumber, Tenant, User
 from provisioning.numbering import line_numbers
 from provisioning.validation import InvalidValue, check_panel_password, check_public_number
@@ -49,6 +49,12 @@ class Account:
     extension: str
     name: str
     admin: bool
+    # Where security mail goes (account_security); None until the user gives one.
+    security_email: str | None = None
+
+
+class TooManyTries(Exception):
+    """The network address the log-in comes from used up its tries for now."""
 
 
 def _line_for(session: Session, number: str, default_country: str) -> tuple[str, User] | None:
@@ -79,7 +85,7 @@ def _line(session: Session, domain: str, extension: str) -> tuple[str, User] | N
 
 
 def _account(domain: str, user: User) -> Account:
-    return Account(domain, user.extension, user.display_name, user.panel_admin)
+    return Account(domain, user.extension, user.display_name, user.panel_admin, user.security_email)
 
 
 def _take_a_try(session: Session, user_id: int, now: datetime) -> int | None:
@@ -103,13 +109,20 @@ def log_in(
     password: str,
     default_country: str,
     now: datetime | None = None,
+    address: str | None = None,
 ) -> Account | None:
     """The account `number` names if `password` is its password and the account is not
     locked; None otherwise, in the same time either way. The try is counted (and
     committed) before the password is checked, so that no more than `MAX_FAILURES`
     guesses are ever checked in a row, even all at once; a right password clears the
-    count. No transaction is open while the hash is checked."""
+    count. No transaction is open while the hash is checked. With the network
+    `address` it comes from, the try counts against that address too (TooManyTries
+    when it has none left; see account_security)."""
     now = now or datetime.now(UTC)
+    if address is not None:
+        with sessions.begin() as session:
+            if not account_security.take_address_try(session, address, now):
+                raise TooManyTries()
     with sessions.begin() as session:
         found = _line_for(session, number, default_country)
         domain, user = found if found is not None else ("", None)
@@ -130,6 +143,8 @@ def log_in(
             if _HASHER.check_needs_rehash(stored):
                 values["panel_password"] = _HASHER.hash(password)
             session.execute(update(User).where(User.id == user_id).values(**values))
+            if address is not None:
+                account_security.give_address_try_back(session, address)
             return account
         if tries == MAX_FAILURES:
             session.execute(
@@ -183,6 +198,12 @@ def session_account(session: Session, token: str, now: datetime | None = None) -
 
 def close_session(session: Session, token: str) -> None:
     session.execute(delete(PanelSession).where(PanelSession.token_sha256 == _token_hash(token)))
+
+
+def find_by_number(session: Session, number: str, default_country: str) -> Account | None:
+    """The account a log-in form's number names (as `log_in` reads it), locked or not."""
+    found = _line_for(session, number, default_country)
+    return None if found is None else _account(*found)
 
 
 def find_account(session: Session, domain: str, extension: str) -> Account | None:

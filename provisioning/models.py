@@ -123,6 +123,9 @@ class User(Base):
     # Failed log-ins in a row, and until when the account is locked after too many.
     panel_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     panel_locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Where the panel writes when the password or the voicemail PIN changes, and sends
+    # password-reset links: the user's own choice, not part of the tenant document.
+    security_email: Mapped[str | None] = mapped_column(String(254))
     # Bumped by every change of the user's settings (the document's fields): a change
     # made from what an earlier version showed is refused (409), never silently undone.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
@@ -340,6 +343,30 @@ class PanelSession(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class PasswordReset(Base):
+    """A one-time link to choose a new password, mailed to the security address: used
+    once (deleted), or dead at `expires_at`."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PanelAddressTries(Base):
+    """Failed log-ins (and reset requests) from one network address in the current
+    window: past a limit, that address is refused until the window ends, whichever
+    accounts it tries."""
+
+    __tablename__ = "panel_address_tries"
+
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    tries: Mapped[int] = mapped_column(Integer)
 
 
 # --- reminders (wake-up calls) ----------------------------------------------------
