@@ -10,6 +10,7 @@ from flask import Flask, Response, current_app, jsonify, request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from centrex.config import Settings
 from centrex.db import KeptConnections, database_unavailable, make_engine, make_session_factory
@@ -48,6 +49,11 @@ def create_app(settings: Settings, engine: Engine | None = None, side: str | Non
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     app = Flask("centrex")
+    if settings.trusted_proxies:
+        # The client's address as the proxies in front saw it (per-address throttling).
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
+        )
     configure_panel(app, settings)
     engine = engine or make_engine(
         settings.effective_database_url, answer_within=settings.database_timeout

@@ -91,6 +91,30 @@ def _bool(value: str) -> bool:
     return value in {"true", "1", "yes"}
 
 
+def _whole(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError
+    return number
+
+
+def _sender(value: str) -> str:
+    from email.headerregistry import Address
+    from email.utils import parseaddr
+
+    name, address = parseaddr(value)
+    if "@" not in address or any(c.isspace() or c in "\r\n" for c in address):
+        raise ValueError
+    Address(display_name=name, addr_spec=address)
+    return value
+
+
+def _base_url(value: str) -> str:
+    if not value.startswith(("https://", "http://")) or any(c.isspace() for c in value):
+        raise ValueError
+    return value.rstrip("/")
+
+
 def _default_workers() -> int:
     return 2 * (os.cpu_count() or 1) + 1
 
@@ -140,6 +164,20 @@ class Settings:
     secret_key: str = ""
     # Panel cookies are sent over HTTPS only; false for plain-HTTP development.
     secure_cookies: bool = True
+    # How many reverse proxies stand before the panel: the address a log-in comes from
+    # is then read from their X-Forwarded-For (per-address throttling); 0: none.
+    trusted_proxies: int = 0
+    # The panel's address as users reach it, for the links mailed to them
+    # (https://centrex.example.com); empty: the address the request came to.
+    panel_url: str = ""
+    # Security mail (password and PIN changes, reset links) goes through this SMTP
+    # server; empty: Centrex sends no mail.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_sender: str = "Centrex <noreply@localhost>"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
 
     @cached_property
     def effective_media_dir(self) -> Path:
@@ -175,6 +213,14 @@ _PARSERS: dict[str, tuple[Callable[[str], Any], str]] = {
     "media_dir": (str, "a directory path"),
     "secret_key": (_secret, "at least 32 random characters"),
     "secure_cookies": (_bool, "true or false"),
+    "trusted_proxies": (_whole, "a whole number of reverse proxies, 0 or more"),
+    "panel_url": (_base_url, "the panel's base URL, such as https://centrex.example.com"),
+    "smtp_host": (str, "the SMTP server's host name"),
+    "smtp_port": (_port, "a TCP port number (1-65535)"),
+    "smtp_sender": (_sender, "a sender address such as Centrex <noreply@example.com>"),
+    "smtp_username": (str, "the SMTP user name"),
+    "smtp_password": (str, "the SMTP password"),
+    "smtp_starttls": (_bool, "true or false"),
 }
 
 
