@@ -16,6 +16,7 @@ from flask import (
     current_app,
     g,
     redirect,
+    request,
     session,
     url_for,
 )
@@ -25,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from admin.languages import TenantPlace, use_catalogues
+from centrex import mail
 from centrex.config import Settings
 from provisioning import accounts, service
 from provisioning.accounts import Account
@@ -107,9 +109,14 @@ def start_session(account: Account) -> None:
     session["sid"] = token
 
 
+# The first log-in's step, the one page open to a user without a security address.
+FIRST_EMAIL = "panel.security.first_email"
+
+
 def account_page(view: Callable[..., Any]) -> Callable[..., Any]:
     """A page for logged-in users only, called with their account; the others are sent
-    to the log-in page."""
+    to the log-in page. When Centrex sends mail, a user who has not given a security
+    e-mail address is sent to give one first (seed 003: a mandatory step)."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -117,8 +124,12 @@ def account_page(view: Callable[..., Any]) -> Callable[..., Any]:
         if found is None:
             session.clear()
             return redirect(url_for(LOGIN))
+        account = found[0]
+        asked = not account.security_email and request.endpoint != FIRST_EMAIL
+        if asked and mail.can_send(settings()):
+            return redirect(url_for(FIRST_EMAIL))
         g.panel_account, g.panel_tenant = found
-        return view(found[0], *args, **kwargs)
+        return view(account, *args, **kwargs)
 
     return wrapper
 

@@ -6,18 +6,18 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
-from admin.concepts import Concept, NavEntry
+from admin.concepts import Concept
 from admin.languages import remember_language
+from admin.security import mails
 from admin.session.forms import LanguageForm, LoginForm, LogoutForm, PasswordForm
 from admin.shared import LOGIN, account_page, log, sessions, settings, start_session
-from provisioning import accounts
+from provisioning import account_security, accounts
 from provisioning.accounts import Account
 from provisioning.validation import InvalidValue
 
 blueprint = Blueprint("session", __name__)
-CONCEPT = Concept(blueprint, (NavEntry(_l("Password"), "panel.session.password"),))
+CONCEPT = Concept(blueprint)
 
 
 def header_forms() -> dict[str, Any]:
@@ -34,12 +34,18 @@ def header_forms() -> dict[str, Any]:
 def login() -> Any:
     form = LoginForm()
     if form.validate_on_submit():
-        account = accounts.log_in(
-            sessions(),
-            form.number.data or "",
-            form.password.data or "",
-            settings().default_country,
-        )
+        try:
+            account = accounts.log_in(
+                sessions(),
+                form.number.data or "",
+                form.password.data or "",
+                settings().default_country,
+                address=request.remote_addr or "",
+            )
+        except accounts.TooManyTries:
+            log.warning("panel log-in refused: too many tries from %s", request.remote_addr)
+            form.password.errors = [_("Too many attempts from your address; try again later.")]
+            return render_template("session/login.html", form=form), 429
         if account is None:
             log.info("panel log-in refused for %r from %s", form.number.data, request.remote_addr)
             form.password.errors = [_("Unknown number or wrong password.")]
@@ -106,6 +112,10 @@ def password(account: Account) -> Any:
                     start_session(account)
             if not form.errors:
                 log.info("panel: %s@%s changed their password", account.extension, account.domain)
+                with sessions().begin() as db:
+                    told = account_security.recipient(db, account.domain, account.extension)
+                if told is not None:
+                    mails.password_changed(settings(), told)
                 flash(_("Your password has been changed."))
                 return redirect(url_for("panel.home"))
     page = render_template("session/password.html", account=account, form=form)

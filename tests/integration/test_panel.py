@@ -601,6 +601,8 @@ ADMIN_PAGES = [
     "/panel/users",
     "/panel/media",
     "/panel/password",
+    "/panel/security",
+    "/panel/forgot",
 ]
 
 
@@ -645,7 +647,7 @@ def test_the_nav_lists_the_concepts_each_user_may_open(panel):
         ("My line", "/panel/lines/1001", False),
         ("My calls", "/panel/lines/1001/calls", True),
         ("My contacts", "/panel/lines/1001/contacts", False),
-        ("Password", "/panel/password", False),
+        ("Security", "/panel/security", False),
     ]
     panel.post("/panel/logout", data={"csrf_token": token(panel, "/panel/password")})
     log_in(panel, "1000@127.0.0.1", PASSWORDS["1000"])
@@ -656,7 +658,7 @@ def test_the_nav_lists_the_concepts_each_user_may_open(panel):
         "My contacts",
         "Users",
         "Media",
-        "Password",
+        "Security",
     ]
     assert not any(current for _, _, current in admin)
     assert panel.get("/panel/").location.endswith("/panel/lines/1000")  # the first entry
