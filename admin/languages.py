@@ -43,6 +43,8 @@ class TenantPlace:
 
     country: str
     timezone: str
+    # The company's name, shown in the header.
+    name: str = ""
 
 
 def _compiled(po: Path) -> Translations:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, redirect, request
+from flask import Blueprint, Flask, g, redirect, request
 
 from admin.calls import views as calls
 from admin.concepts import Concepts
@@ -64,7 +64,9 @@ def _panel(concepts: Concepts) -> Blueprint:
     def _header() -> dict[str, Any]:
         account = current_account()
         nav = [] if account is None else concepts.nav(account, request.endpoint, request.view_args)
-        return {"nav": nav, **session.header_forms(), **language_context()}
+        tenant = g.get("panel_tenant")
+        company = tenant.name if tenant is not None else ""
+        return {"nav": nav, "company": company, **session.header_forms(), **language_context()}
 
     return panel
 

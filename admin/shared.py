@@ -86,8 +86,10 @@ def current_account() -> Account | None:
 
 
 def _tenant_place(db: Session, domain: str) -> TenantPlace:
-    row = db.execute(select(Tenant.country, Tenant.timezone).where(Tenant.domain == domain)).one()
-    return TenantPlace(row.country, row.timezone)
+    row = db.execute(
+        select(Tenant.country, Tenant.timezone, Tenant.name).where(Tenant.domain == domain)
+    ).one()
+    return TenantPlace(row.country, row.timezone, row.name)
 
 
 def _logged_in() -> tuple[Account, TenantPlace] | None:
