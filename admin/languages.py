@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from flask import Flask, g, has_request_context, request
-from flask_babel import Babel, Domain, format_datetime, format_number, get_locale
+from flask_babel import Babel, Domain, format_date, format_datetime, format_number, get_locale
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 # Each language named in itself, for the switch.
@@ -140,6 +140,12 @@ def date_and_time(value: datetime) -> str:
     return text
 
 
+def date_only(value: date) -> str:
+    """A calendar date as the user's language writes it (a reminder's day)."""
+    text: str = format_date(value, "medium")
+    return text
+
+
 def number(value: int) -> str:
     text: str = format_number(value)
     return text
@@ -149,6 +155,7 @@ def init_languages(app: Flask) -> None:
     Babel(app, locale_selector=select_language, timezone_selector=_select_timezone)
     app.add_template_filter(phone_number, "phone")
     app.add_template_filter(date_and_time, "date_and_time")
+    app.add_template_filter(date_only, "date_only")
     app.add_template_filter(number, "number")
 
 

@@ -14,6 +14,7 @@ from admin.errors import init_error_pages
 from admin.languages import init_languages, language_context
 from admin.lines import views as lines
 from admin.media import views as media
+from admin.reminders import views as reminders
 from admin.security import views as security
 from admin.session import views as session
 from admin.shared import account_page, current_account, panel_blueprint
@@ -26,6 +27,7 @@ CONCEPTS = Concepts(
     lines.CONCEPT,
     calls.CONCEPT,
     contacts.CONCEPT,
+    reminders.CONCEPT,
     users.CONCEPT,
     media.CONCEPT,
     session.CONCEPT,

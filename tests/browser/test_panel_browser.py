@@ -118,6 +118,7 @@ PAGES = {
     "line": "/panel/lines/1001",
     "calls": "/panel/lines/1001/calls",
     "contacts": "/panel/lines/1001/contacts",
+    "reminders": "/panel/lines/1001/reminders",
     "security": "/panel/security",
 }
 

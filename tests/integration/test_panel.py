@@ -598,6 +598,7 @@ ADMIN_PAGES = [
     "/panel/lines/1001",
     "/panel/lines/1001/calls",
     "/panel/lines/1001/contacts",
+    "/panel/lines/1001/reminders",
     "/panel/users",
     "/panel/media",
     "/panel/password",
@@ -647,6 +648,7 @@ def test_the_nav_lists_the_concepts_each_user_may_open(panel):
         ("My line", "/panel/lines/1001", False),
         ("My calls", "/panel/lines/1001/calls", True),
         ("My contacts", "/panel/lines/1001/contacts", False),
+        ("My reminders", "/panel/lines/1001/reminders", False),
         ("Security", "/panel/security", False),
     ]
     panel.post("/panel/logout", data={"csrf_token": token(panel, "/panel/password")})
@@ -656,6 +658,7 @@ def test_the_nav_lists_the_concepts_each_user_may_open(panel):
         "My line",
         "My calls",
         "My contacts",
+        "My reminders",
         "Users",
         "Media",
         "Security",
