@@ -11,6 +11,7 @@ from admin.calls import views as calls
 from admin.concepts import Concepts
 from admin.contacts import views as contacts
 from admin.errors import init_error_pages
+from admin.groups import views as groups
 from admin.languages import init_languages, language_context
 from admin.lines import views as lines
 from admin.media import views as media
@@ -27,6 +28,7 @@ CONCEPTS = Concepts(
     lines.CONCEPT,
     calls.CONCEPT,
     contacts.CONCEPT,
+    groups.CONCEPT,
     reminders.CONCEPT,
     users.CONCEPT,
     media.CONCEPT,

@@ -599,6 +599,7 @@ ADMIN_PAGES = [
     "/panel/lines/1001/calls",
     "/panel/lines/1001/contacts",
     "/panel/lines/1001/reminders",
+    "/panel/lines/1001/groups",
     "/panel/users",
     "/panel/media",
     "/panel/password",
@@ -648,6 +649,7 @@ def test_the_nav_lists_the_concepts_each_user_may_open(panel):
         ("My line", "/panel/lines/1001", False),
         ("My calls", "/panel/lines/1001/calls", True),
         ("My contacts", "/panel/lines/1001/contacts", False),
+        ("My groups", "/panel/lines/1001/groups", False),
         ("My reminders", "/panel/lines/1001/reminders", False),
         ("Security", "/panel/security", False),
     ]
@@ -658,6 +660,7 @@ def test_the_nav_lists_the_concepts_each_user_may_open(panel):
         "My line",
         "My calls",
         "My contacts",
+        "My groups",
         "My reminders",
         "Users",
         "Media",
