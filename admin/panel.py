@@ -10,6 +10,7 @@ from flask import Blueprint, Flask, g, redirect, request
 from admin.calls import views as calls
 from admin.concepts import Concepts
 from admin.contacts import views as contacts
+from admin.directory import views as directory
 from admin.errors import init_error_pages
 from admin.groups import views as groups
 from admin.languages import init_languages, language_context
@@ -30,6 +31,7 @@ CONCEPTS = Concepts(
     contacts.CONCEPT,
     groups.CONCEPT,
     reminders.CONCEPT,
+    directory.CONCEPT,
     users.CONCEPT,
     media.CONCEPT,
     session.CONCEPT,

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectField, StringField
+from wtforms import HiddenField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, Length
 
 from esl.cdr import Kind
 
@@ -36,3 +37,11 @@ class CallFiltersForm(FlaskForm):
             "kind": self.kind.data or None,
             "search": (self.search.data or "").strip()[:64] or None,
         }
+
+
+class CallForm(FlaskForm):
+    """Click-to-call from the panel: the user's phone rings, then the number."""
+
+    destination = HiddenField(validators=[DataRequired(), Length(max=32)])
+    # The panel page to come back to.
+    back = HiddenField(validators=[Length(max=2000)])

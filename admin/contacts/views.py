@@ -10,6 +10,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
+from admin.calls.forms import CallForm
+from admin.calls.views import can_call
 from admin.concepts import Concept, NavEntry
 from admin.contacts.forms import ContactForm, DeleteContactForm, ImportContactsForm
 from admin.problems import item_of, place_problems
@@ -76,6 +78,9 @@ def _wanted(form: FlaskForm, current: list[dict[str, Any]]) -> list[dict[str, An
 def page(account: Account, extension: str) -> Any:
     may_see(account, extension)
     add, delete, upload = ContactForm(), DeleteContactForm(), ImportContactsForm()
+    if request.method == "GET" and request.args.get("number"):
+        # From the call log's "Add to contacts": the number typed in already.
+        add = ContactForm(formdata=None, numbers=request.args["number"][:200])
     problems: list[str] = []
     status = 200
     if request.method == "POST":
@@ -118,6 +123,8 @@ def page(account: Account, extension: str) -> Any:
         delete=DeleteContactForm(formdata=None),
         upload=upload,
         problems=problems,
+        calling=can_call(account, extension),
+        call_form=CallForm(formdata=None),
     )
     return page, status
 

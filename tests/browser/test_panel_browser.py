@@ -119,6 +119,7 @@ PAGES = {
     "calls": "/panel/lines/1001/calls",
     "contacts": "/panel/lines/1001/contacts",
     "reminders": "/panel/lines/1001/reminders",
+    "directory": "/panel/directory",
     "security": "/panel/security",
 }
 

@@ -600,6 +600,7 @@ ADMIN_PAGES = [
     "/panel/lines/1001/contacts",
     "/panel/lines/1001/reminders",
     "/panel/lines/1001/groups",
+    "/panel/directory",
     "/panel/users",
     "/panel/media",
     "/panel/password",
@@ -651,6 +652,7 @@ def test_the_nav_lists_the_concepts_each_user_may_open(panel):
         ("My contacts", "/panel/lines/1001/contacts", False),
         ("My groups", "/panel/lines/1001/groups", False),
         ("My reminders", "/panel/lines/1001/reminders", False),
+        ("Directory", "/panel/directory", False),
         ("Security", "/panel/security", False),
     ]
     panel.post("/panel/logout", data={"csrf_token": token(panel, "/panel/password")})
@@ -662,6 +664,7 @@ def test_the_nav_lists_the_concepts_each_user_may_open(panel):
         "My contacts",
         "My groups",
         "My reminders",
+        "Directory",
         "Users",
         "Media",
         "Security",
