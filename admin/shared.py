@@ -30,7 +30,13 @@ from centrex import mail
 from centrex.config import Settings
 from provisioning import accounts, service
 from provisioning.accounts import Account
-from provisioning.document import DocumentInvalid, Problem, dump_document, parse_document
+from provisioning.document import (
+    DEFAULT_SCHEDULE,
+    DocumentInvalid,
+    Problem,
+    dump_document,
+    parse_document,
+)
 from provisioning.models import Tenant
 
 log = logging.getLogger(__name__)
@@ -101,6 +107,16 @@ def _logged_in() -> tuple[Account, TenantPlace] | None:
     with sessions().begin() as db:
         account = accounts.session_account(db, token)
         return None if account is None else (account, _tenant_place(db, account.domain))
+
+
+def tenant_schedules(db: Session, domain: str) -> list[str]:
+    """The names of the tenant's schedules, in the document's order, and the default
+    office hours unless it defines its own (what settings bound to a schedule offer)."""
+    schedules = db.scalar(select(Tenant.schedules).where(Tenant.domain == domain)) or []
+    names = [s["name"] for s in schedules]
+    if DEFAULT_SCHEDULE.casefold() not in {n.casefold() for n in names}:
+        names.append(DEFAULT_SCHEDULE)
+    return names
 
 
 def start_session(account: Account) -> None:

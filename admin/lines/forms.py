@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, StringField
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange
 
 from admin.lines.forwarding import DEFAULT_NO_ANSWER_SECONDS, FORWARDS
@@ -40,6 +40,7 @@ class ForwardingForm(FlaskForm):
     # The parts of the user's document these fields edit (admin.problems).
     PROBLEM_FIELDS: ClassVar[dict[str, str]] = {
         **{f"call_handling.{key}": f"{key}_to" for key in FORWARDS},
+        **{f"call_handling.{key}.schedule": f"{key}_schedule" for key in FORWARDS},
         "call_handling.forward_no_answer.after": "no_answer_after",
         "call_handling.forward_no_answer.rings": "no_answer_after",
         "call_handling.do_not_disturb": "do_not_disturb",
@@ -48,3 +49,23 @@ class ForwardingForm(FlaskForm):
         "call_handling.caller_id.outgoing_number": "outgoing_number",
         "call_waiting": "call_waiting",
     }
+
+
+# Each forward's options, under its target: when (a schedule of the tenant's), for
+# direct calls only, confirmed by the forwarded party.
+for _key in FORWARDS:
+    setattr(
+        ForwardingForm,
+        f"{_key}_schedule",
+        SelectField(_l("when"), choices=[], validate_choice=False),
+    )
+    setattr(
+        ForwardingForm,
+        f"{_key}_direct_only",
+        BooleanField(_l("only calls made to me, not through a group")),
+    )
+    setattr(
+        ForwardingForm,
+        f"{_key}_confirm",
+        BooleanField(_l("the person I forward to presses 1 to take the call")),
+    )

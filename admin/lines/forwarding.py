@@ -1,8 +1,8 @@
 """The line page's fields ↔ a user's call handling, as the tenant document has it.
 
 Pure: what the form shows for a stored call handling, and the call handling a submitted
-form asks for. Settings the page does not show (a forward's schedule, confirmation,
-selective rules, the planner…) are kept as they are.
+form asks for. Settings the page does not show (selective rules, the planner…) are
+kept as they are.
 """
 
 from __future__ import annotations
@@ -21,6 +21,12 @@ DEFAULT_NO_ANSWER_SECONDS = 20
 class ForwardFields:
     enabled: bool = False
     to: str = ""
+    # Only while this schedule of the tenant's is in force ("": at all times).
+    schedule: str = ""
+    # Not for calls that reached the line through a group.
+    direct_only: bool = False
+    # The forwarded party presses 1 to take the call.
+    confirm: bool = False
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,14 @@ def fields_of(call_handling: dict[str, Any]) -> ForwardingFields:
     forwards = {}
     for key in FORWARDS:
         forward = call_handling.get(key)
-        forwards[key] = ForwardFields(forward is not None, (forward or {}).get("to", ""))
+        given = forward or {}
+        forwards[key] = ForwardFields(
+            forward is not None,
+            given.get("to", ""),
+            given.get("schedule") or "",
+            bool(given.get("direct_only")),
+            bool(given.get("confirm")),
+        )
     no_answer = call_handling.get("forward_no_answer") or {}
     after = no_answer.get("after")
     if after is None and no_answer.get("rings") is not None:
@@ -65,6 +78,16 @@ def call_handling_for(stored: dict[str, Any], fields: ForwardingFields) -> dict[
             changed.pop(key, None)
             continue
         forward = {**(stored.get(key) or {}), "to": wanted.to.strip()}
+        options = {
+            "schedule": wanted.schedule or None,
+            "direct_only": wanted.direct_only or None,
+            "confirm": wanted.confirm or None,
+        }
+        for option, value in options.items():
+            if value is None:
+                forward.pop(option, None)
+            else:
+                forward[option] = value
         if key == "forward_no_answer":
             forward.pop("rings", None)
             forward["after"] = fields.no_answer_after

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from wtforms import SelectChoice
 
 from admin.concepts import Concept, NavEntry
 from admin.languages import phone_number
@@ -21,7 +22,7 @@ from admin.lines.forwarding import (
     fields_of,
 )
 from admin.problems import place_problems
-from admin.shared import account_page, find_owner, may_see, sessions
+from admin.shared import account_page, find_owner, may_see, sessions, tenant_schedules
 from provisioning import line_settings
 from provisioning.accounts import Account
 from provisioning.document import DocumentInvalid
@@ -38,7 +39,13 @@ def _save(account: Account, extension: str, form: ForwardingForm) -> list[str]:
     not (returned)."""
     fields = ForwardingFields(
         {
-            key: ForwardFields(bool(form[key].data), form[f"{key}_to"].data or "")
+            key: ForwardFields(
+                bool(form[key].data),
+                form[f"{key}_to"].data or "",
+                form[f"{key}_schedule"].data or "",
+                bool(form[f"{key}_direct_only"].data),
+                bool(form[f"{key}_confirm"].data),
+            )
             for key in FORWARDS
         },
         form.no_answer_after.data or 0,
@@ -81,13 +88,29 @@ def _save(account: Account, extension: str, form: ForwardingForm) -> list[str]:
     return []
 
 
+def _offer_schedules(form: ForwardingForm, names: list[str]) -> None:
+    """Each forward's "when": at all times, or while one of the tenant's schedules is in
+    force (a name no longer there is kept, so the save says what is wrong with it)."""
+    for key in FORWARDS:
+        field = form[f"{key}_schedule"]
+        offered = [*names, *([field.data] if field.data and field.data not in names else [])]
+        field.choices = [SelectChoice("", _("at all times"))] + [
+            SelectChoice(name, _("while “%(schedule)s” is in force", schedule=name))
+            for name in offered
+        ]
+
+
 def _show(
     form: ForwardingForm, current: ForwardingFields, call_waiting: bool, version: int
 ) -> None:
     """The stored settings in the form, numbers as the tenant writes them."""
     for key in FORWARDS:
-        form[key].data = current.forwards[key].enabled
-        form[f"{key}_to"].data = phone_number(current.forwards[key].to)
+        forward = current.forwards[key]
+        form[key].data = forward.enabled
+        form[f"{key}_to"].data = phone_number(forward.to)
+        form[f"{key}_schedule"].data = forward.schedule
+        form[f"{key}_direct_only"].data = forward.direct_only
+        form[f"{key}_confirm"].data = forward.confirm
     form.no_answer_after.data = current.no_answer_after
     form.do_not_disturb.data = current.do_not_disturb
     form.withhold.data = current.withhold
@@ -105,6 +128,7 @@ def page(account: Account, extension: str) -> Any:
         owner = find_owner(db, account, extension)
         state = line_settings.call_handling_of(db, account.domain, extension)
         current = fields_of(state.call_handling)
+        schedules = tenant_schedules(db, account.domain)
     form = ForwardingForm()
     problems: list[str] = []
     status = 200
@@ -117,6 +141,7 @@ def page(account: Account, extension: str) -> Any:
         status = 400
     else:
         _show(form, current, state.call_waiting, state.version)
+    _offer_schedules(form, schedules)
     page = render_template(
         "lines/edit.html",
         account=account,

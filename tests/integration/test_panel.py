@@ -729,3 +729,40 @@ def test_the_panel_s_errors_are_pages_in_the_user_s_language_never_json(panel, m
     assert "a bug" not in failed.text
     # The REST API keeps answering JSON.
     assert panel.get("/api/v1/nowhere").is_json
+
+
+def test_a_forward_s_schedule_and_options_are_shown_and_kept(panel, engine):
+    """A forward bound to a schedule shows as such (never as "every call"), and the
+    page sets its schedule, direct-only and confirmation."""
+    with engine.begin() as conn:
+        conn.execute(
+            User.__table__.update()
+            .where(User.extension == "1001")
+            .values(
+                call_handling={
+                    "forward_always": {"to": "+33612345678", "schedule": "office hours"},
+                    "forward_busy": {"to": "1002", "direct_only": True, "confirm": True},
+                }
+            )
+        )
+    log_in(panel, "1001@127.0.0.1", PASSWORDS["1001"])
+    values = form_values(panel, "/panel/lines/1001")
+    assert values["forward_always_schedule"] == "office hours"
+    assert "forward_busy_direct_only" in values and "forward_busy_confirm" in values
+    page = lxml.html.fromstring(panel.get("/panel/lines/1001").text)
+    (chosen,) = page.xpath('//select[@name="forward_always_schedule"]/option[@selected]')
+    assert chosen.text_content() == "while “office hours” is in force"
+
+    assert forwarding(panel, "1001", forward_busy_confirm=False).status_code == 302
+    assert stored_handling(engine, "1001")["forward_busy"] == {"to": "1002", "direct_only": True}
+    assert stored_handling(engine, "1001")["forward_always"]["schedule"] == "office hours"
+    answer = forwarding(panel, "1001", forward_always_schedule="", forward_busy_confirm=True)
+    assert answer.status_code == 302
+    handling = stored_handling(engine, "1001")
+    assert handling["forward_always"] == {"to": "+33612345678"}
+    assert handling["forward_busy"] == {"to": "1002", "direct_only": True, "confirm": True}
+
+    refused = forwarding(panel, "1001", forward_always_schedule="Nights")
+    assert refused.status_code == 400
+    assert errors_beside(refused.text, "forward_always_schedule")
+    assert stored_handling(engine, "1001")["forward_always"] == {"to": "+33612345678"}
