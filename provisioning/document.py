@@ -388,13 +388,17 @@ def _check_user(
         user.sip_password,
         extension=user.extension,
     )
+    public_number = None  # as read, when it is a number at all
     if user.public_number is not None:
+        problems = len(check.problems)
         user.public_number = check(
             f"{path}.public_number", tenant.read_number, user.public_number, country
         )
+        if len(check.problems) == problems:
+            public_number = user.public_number
         if user.public_number not in numbers:
             check.fail(f"{path}.public_number", "must be one of the tenant's numbers")
-    own_numbers = line_numbers(user.extension, user.public_number)
+    own_numbers = line_numbers(user.extension, public_number)
     vm = user.voicemail
     if vm.pin is not None:
         vm.pin = check(
