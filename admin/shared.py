@@ -1,6 +1,6 @@
 """What every concept of the panel uses: the panel's blueprint (security headers, off
 without a secret key), who is logged in and their session, the `account_page` decorator,
-access to a line, changing a user through the tenant document, CSV downloads."""
+access to a line, CSV downloads."""
 
 from __future__ import annotations
 
@@ -28,15 +28,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from admin.languages import TenantPlace, use_catalogues
 from centrex import mail
 from centrex.config import Settings
-from provisioning import accounts, service
+from provisioning import accounts
 from provisioning.accounts import Account
-from provisioning.document import (
-    DEFAULT_SCHEDULE,
-    DocumentInvalid,
-    Problem,
-    dump_document,
-    parse_document,
-)
+from provisioning.document import DEFAULT_SCHEDULE
 from provisioning.models import Tenant
 
 log = logging.getLogger(__name__)
@@ -188,20 +182,3 @@ def form_problems(*forms: FlaskForm) -> list[str]:
         if name != "csrf_token"
     ]
     return found or [_("The form was not sent whole; please try again.")]
-
-
-def change_user(
-    account: Account, extension: str, change: Callable[[dict[str, Any]], None], what: str
-) -> list[Problem]:
-    """Make `change` to the user's part of the tenant document and apply the document
-    with every check; nothing is written if any fails, and the problems are returned."""
-    with sessions().begin() as db:
-        raw = dump_document(service.export_document(db, account.domain))
-        change(next(u for u in raw.get("users", []) if u["extension"] == extension))
-        try:
-            service.apply_document(db, parse_document(raw))
-        except DocumentInvalid as invalid:
-            db.rollback()
-            return invalid.problems
-    log.info("panel: %s@%s changed %s of %s", account.extension, account.domain, what, extension)
-    return []

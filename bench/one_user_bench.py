@@ -1,14 +1,18 @@
-"""One user's save in a large tenant: the REST API's PUT of a user's call handling.
+"""One user's save in a large tenant, through the REST API: the PUT of a user's call
+handling, the PUT of a user's whole entry and its PATCH (JSON merge patch).
 
     python -m bench.one_user_bench [--sizes 100,100000] [--saves 300] [--database-url URL]
 
 For each size, a tenant of that many users (apply_bench's document: users with
-contacts, forwards, barring choices; groups, a queue, schedules) is applied, then
-`--saves` changes of one user's call handling are sent one after the other through the
-application (Flask's WSGI stack, the token check, the use case, the commit), each made
-from the version the previous answer gave: do-not-disturb on, a forward to a colleague,
-off again. Each answer is checked (200, the next version). Prints p50, p99 and max per
-size, and the ratio of the largest size's p50 to the smallest's (saved in bench/results/).
+contacts, forwards, barring choices; groups, a queue, schedules) is applied, then, for
+each kind of save, `--saves` changes of one user are sent one after the other through
+the application (Flask's WSGI stack, the token check, the use case, the commit), each
+made from the version the previous answer gave. Call handling: do-not-disturb on, a
+forward to a colleague, off again. User PUT: the user as the GET gave them, renamed, a
+contact and a forward to a colleague added, then taken off again. User PATCH: the name,
+the voicemail e-mails and a forward changed by a merge patch. Each answer is checked
+(200, the next version). Prints p50, p99 and max per size and kind, and the ratio of the
+largest size's p50 to the smallest's (saved in bench/results/).
 Target (issue 13): p50 ≤ 50 ms and p99 ≤ 150 ms at 100,000 users, within 1.5× of 100.
 """
 
@@ -35,20 +39,8 @@ CHANGES = (
 )
 
 
-def run_size(engine, url: str, users: int, saves: int) -> list[float]:
-    raw = bench_document(users)
-    started = time.perf_counter()
-    with make_session_factory(engine).begin() as session:
-        service.apply_document(session, parse_document(raw))
-        token = service.create_token(session, f"bench-{users}", domain_of(users))
-    print(f"{users} users applied in {time.perf_counter() - started:.1f} s", flush=True)
-    app = create_app(Settings(database_url=url, xmlcurl_credentials="fs:bench"), engine)
-    client = app.test_client()
-    headers = {"Authorization": f"Bearer {token}"}
-    # A user in the middle of the tenant, and a colleague to forward to.
-    extension = raw["users"][users // 2]["extension"]
-    colleague = raw["users"][users // 2 + 1]["extension"]
-    url_path = f"/api/v1/tenants/{domain_of(users)}/users/{extension}/call-handling"
+def _call_handling_saves(client, base: str, headers, colleague: str, saves: int) -> list[float]:
+    url_path = f"{base}/call-handling"
     version = client.get(url_path, headers=headers).json["version"]
     timings = []
     for k in range(saves):
@@ -64,6 +56,73 @@ def run_size(engine, url: str, users: int, saves: int) -> list[float]:
         assert answer.status_code == 200, answer.json
         assert answer.json["version"] == version + 1
         version += 1
+    return timings
+
+
+def _user_puts(client, base: str, headers, colleague: str, saves: int) -> list[float]:
+    shown = client.get(base, headers=headers).json
+    version = shown["version"]
+    timings = []
+    for k in range(saves):
+        body = {**shown, "version": version}
+        if k % 2 == 0:
+            body["name"] = f"Renamed {k}"
+            body["contacts"] = [{"name": "Plumber", "numbers": ["01 45 45 45 45"]}]
+            body["call_handling"] = {"forward_busy": {"to": colleague}}
+        started = time.perf_counter()
+        answer = client.put(base, headers=headers, json=body)
+        timings.append((time.perf_counter() - started) * 1000)
+        assert answer.status_code == 200, answer.json
+        assert answer.json["version"] == version + 1, answer.json
+        version += 1
+    return timings
+
+
+def _user_patches(client, base: str, headers, colleague: str, saves: int) -> list[float]:
+    version = client.get(base, headers=headers).json["version"]
+    timings = []
+    for k in range(saves):
+        patch = {
+            "name": f"Patched {k}",
+            "voicemail": {"emails": [f"box{k}@example.com"] if k % 2 else None},
+            "call_handling": {"forward_busy": {"to": colleague} if k % 2 else None},
+            "version": version,
+        }
+        started = time.perf_counter()
+        answer = client.patch(
+            base, headers=headers, json=patch, content_type="application/merge-patch+json"
+        )
+        timings.append((time.perf_counter() - started) * 1000)
+        assert answer.status_code == 200, answer.json
+        assert answer.json["version"] == version + 1
+        version += 1
+    return timings
+
+
+KINDS = {
+    "PUT …/call-handling": _call_handling_saves,
+    "PUT …/users/{ext}": _user_puts,
+    "PATCH …/users/{ext}": _user_patches,
+}
+
+
+def run_size(engine, url: str, users: int, saves: int) -> dict[str, list[float]]:
+    raw = bench_document(users)
+    started = time.perf_counter()
+    with make_session_factory(engine).begin() as session:
+        service.apply_document(session, parse_document(raw))
+        token = service.create_token(session, f"bench-{users}", domain_of(users))
+    print(f"{users} users applied in {time.perf_counter() - started:.1f} s", flush=True)
+    app = create_app(Settings(database_url=url, xmlcurl_credentials="fs:bench"), engine)
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    # A user in the middle of the tenant, and a colleague to forward to.
+    extension = raw["users"][users // 2]["extension"]
+    colleague = raw["users"][users // 2 + 1]["extension"]
+    base = f"/api/v1/tenants/{domain_of(users)}/users/{extension}"
+    timings = {
+        kind: saving(client, base, headers, colleague, saves) for kind, saving in KINDS.items()
+    }
     app.extensions["centrex"].reads.close()
     return timings
 
@@ -80,28 +139,32 @@ def main() -> int:
         engine = make_engine(url)
         upgrade(engine)
         rows = []
-        medians = {}
+        medians: dict[str, dict[int, float]] = {kind: {} for kind in KINDS}
         for users in sizes:
             drop_tenants(engine, sizes)  # each size's tenant has the same numbers
-            timings = run_size(engine, url, users, args.saves)
-            ordered = sorted(timings)
-            p50 = statistics.median(ordered)
-            p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-            medians[users] = p50
-            rows.append(f"| {users:,} | {p50:.1f} ms | {p99:.1f} ms | {ordered[-1]:.1f} ms |")
+            for kind, timings in run_size(engine, url, users, args.saves).items():
+                ordered = sorted(timings)
+                p50 = statistics.median(ordered)
+                p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+                medians[kind][users] = p50
+                rows.append(
+                    f"| {kind} | {users:,} | {p50:.1f} ms | {p99:.1f} ms | {ordered[-1]:.1f} ms |"
+                )
         engine.dispose()
     database = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
     lines = [
-        f"One user's save (REST PUT …/call-handling), {args.saves} saves a size, {database}, "
-        f"revision {revision()}",
+        f"One user's save through the REST API, {args.saves} saves a size and kind, "
+        f"{database}, revision {revision()}",
         "",
-        "| users | p50 | p99 | max |",
-        "|---:|---:|---:|---:|",
+        "| save | users | p50 | p99 | max |",
+        "|---|---:|---:|---:|---:|",
         *rows,
     ]
     if len(sizes) > 1:
-        ratio = medians[sizes[-1]] / medians[sizes[0]]
-        lines += ["", f"p50 at {sizes[-1]:,} users ÷ p50 at {sizes[0]:,}: ×{ratio:.2f}"]
+        lines.append("")
+        for kind, by_size in medians.items():
+            ratio = by_size[sizes[-1]] / by_size[sizes[0]]
+            lines.append(f"{kind}: p50 at {sizes[-1]:,} users ÷ p50 at {sizes[0]:,}: ×{ratio:.2f}")
     print_and_save("\n".join(lines), "one-user")
     return 0
 

@@ -150,7 +150,7 @@ def seed(engine: Engine, sizes: list[int]) -> None:
     """The first chunk of each tenant (tenant, gateway, main number, users, numbers)
     goes through parse_document + apply_document; later chunks are validated by
     parse_document the same way and inserted in bulk with the service's own row values
-    (`service._user_values`), so the rows are those apply_document would write."""
+    (`service.user_values`), so the rows are those apply_document would write."""
     upgrade(engine)
     sessions = make_session_factory(engine)
     drop_tenants(engine, sizes)
@@ -178,7 +178,7 @@ def seed(engine: Engine, sizes: list[int]) -> None:
                         {
                             "tenant_id": tenant_id,
                             "extension": u.extension,
-                            **service._user_values(u, start + k),
+                            **service.user_values(u, start + k),
                         }
                         for k, u in enumerate(doc.users)
                     ],

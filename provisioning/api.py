@@ -1,8 +1,10 @@
 """REST API under /api/v1: the tenant document, and its users and numbers one by one.
 
 Views only authenticate, parse, call the service and serialise; domain errors become
-HTTP statuses in one place (`domain_errors`). Every change goes through the same path as
-`centrex apply`: the whole tenant document is validated before anything is written.
+HTTP statuses in one place (`domain_errors`). A change of the tenant goes through the
+same path as `centrex apply`: the whole tenant document is validated before anything is
+written; a change of one user (PUT, PATCH) is checked against the tenant with the
+document's rules and writes that user alone (`user_settings`), from a version.
 A token scoped to a tenant sees only that tenant; others answer 404, as if absent.
 """
 
@@ -29,6 +31,7 @@ from provisioning import (
     service,
     summary,
     tenant_views,
+    user_settings,
 )
 from provisioning.call_handling import CallHandling
 from provisioning.document import (
@@ -236,26 +239,68 @@ def list_users(domain: str) -> Any:
 @domain_errors
 def get_user(domain: str, extension: str) -> Any:
     with transaction() as session:
-        users = _items(_current(session, domain), "users")
-        return jsonify(users[_find(users, "extension", extension)])
+        state = user_settings.user_of(session, visible(domain), extension)
+    return answer(api_models.UserView.model_validate({**state.user, "version": state.version}))
+
+
+def _version_of(body: Any) -> int | None:
+    """The version a change of one user was made from, taken out of its body (None:
+    none given, the change is made whatever the version now)."""
+    if not isinstance(body, dict):
+        return None
+    version = body.pop("version", None)
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+        raise DocumentInvalid([Problem("version", "must be the version the GET gave")])
+    return version
+
+
+def _saved(saved: user_settings.UserSaved) -> tuple[Response, int]:
+    item = f"user {saved.extension}"
+    return answer(
+        api_models.UserSaved(
+            dry_run=False,
+            created=[item] if saved.created else [],
+            updated=[item] if saved.changed and not saved.created else [],
+            deleted=[],
+            version=saved.version,
+        )
+    )
 
 
 @blueprint.put("/tenants/<domain>/users/<extension>")
 @domain_errors
 def put_user(domain: str, extension: str) -> Any:
+    """Create or replace one user alone: checked against the tenant like the document,
+    only this user written, a change from a stale version refused."""
     raw = _json_body()
-    if isinstance(raw, dict):
-        raw.setdefault("extension", extension)
-        if str(raw["extension"]) != extension:
-            raise DocumentInvalid([Problem("extension", f"must be {extension}, as in the URL")])
+    version = _version_of(raw)
+    if isinstance(raw, dict) and str(raw.setdefault("extension", extension)) != extension:
+        raise DocumentInvalid([Problem("extension", f"must be {extension}, as in the URL")])
     with transaction() as session:
-        doc = _current(session, domain)
-        users = _items(doc, "users")
-        try:
-            users[_find(users, "extension", extension)] = raw
-        except service.NotFound:
-            users.append(raw)
-        return _apply(session, doc)
+        return _saved(
+            user_settings.replace_user(session, visible(domain), extension, raw, version=version)
+        )
+
+
+MERGE_PATCH = "application/merge-patch+json"
+
+
+@blueprint.patch("/tenants/<domain>/users/<extension>")
+@domain_errors
+def patch_user(domain: str, extension: str) -> Any:
+    """Change one user by a JSON merge patch (RFC 7396) of what the GET gives."""
+    if request.mimetype != MERGE_PATCH:
+        response, status = failure(415, f"send a JSON merge patch (RFC 7396) as {MERGE_PATCH}")
+        response.headers["Accept-Patch"] = MERGE_PATCH
+        return response, status
+    patch = _json_body()
+    version = _version_of(patch)
+    if isinstance(patch, dict) and str(patch.get("extension", extension)) != extension:
+        raise DocumentInvalid([Problem("extension", f"must be {extension}, as in the URL")])
+    with transaction() as session:
+        return _saved(
+            user_settings.patch_user(session, visible(domain), extension, patch, version=version)
+        )
 
 
 _CALL_HANDLING = "/tenants/<domain>/users/<extension>/call-handling"

@@ -87,6 +87,33 @@ class NumberList(DocumentView):
     numbers: list[NumberDoc]
 
 
+_USER_VERSION = (
+    "Give it back with a change (PUT, PATCH): a user changed since gets 409 and nothing is written"
+)
+
+
+class UserView(UserDoc, DocumentView):
+    """A user as the tenant document has them, and the version they are at."""
+
+    version: int = Field(description=_USER_VERSION)
+
+
+class UserChange(UserDoc):
+    """A user's entry, whole, to replace theirs (or create them): request body."""
+
+    version: int | None = Field(
+        default=None,
+        description="The version the change was made from (from the GET); a user changed "
+        "since gets 409 and nothing is written. Left out: whatever the version now.",
+    )
+
+
+class UserSaved(ApplyReport):
+    """What a change of one user did, and the version they are at now."""
+
+    version: int = Field(description=_USER_VERSION)
+
+
 # --- read-only views of the document ------------------------------------------------------
 class RouteNow(ResponseModel):
     schedule: str
@@ -279,6 +306,8 @@ RESPONSES: tuple[type[ResponseModel], ...] = (
     TenantList,
     ApplyReport,
     UserList,
+    UserView,
+    UserSaved,
     NumberList,
     NumberRouting,
     Directory,

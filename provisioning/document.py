@@ -10,7 +10,7 @@ so that export(apply(doc)) gives doc back for a canonical doc. Pure: no I/O.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -368,7 +368,7 @@ def _check_user(
     path: str,
     index: int,
     tenant: _Tenant,
-    numbers: dict[str, str],
+    numbers: Container[str],
     extensions: dict[str, int],
     check: _Checker,
 ) -> None:
@@ -388,13 +388,17 @@ def _check_user(
         user.sip_password,
         extension=user.extension,
     )
+    public_number = None  # as read, when it is a number at all
     if user.public_number is not None:
+        problems = len(check.problems)
         user.public_number = check(
             f"{path}.public_number", tenant.read_number, user.public_number, country
         )
+        if len(check.problems) == problems:
+            public_number = user.public_number
         if user.public_number not in numbers:
             check.fail(f"{path}.public_number", "must be one of the tenant's numbers")
-    own_numbers = line_numbers(user.extension, user.public_number)
+    own_numbers = line_numbers(user.extension, public_number)
     vm = user.voicemail
     if vm.pin is not None:
         vm.pin = check(
@@ -411,8 +415,8 @@ def _check_user_handling(
     user: UserDoc,
     path: str,
     tenant: _Tenant,
-    extensions: set[str],
-    numbers: set[str],
+    extensions: Container[str],
+    numbers: Container[str],
     check: _Checker,
 ) -> None:
     """A user's contacts and call handling, against the whole tenant."""
@@ -442,6 +446,46 @@ def _check_user_handling(
         fail=check.fail,
     )
     check_call_handling(user.call_handling, context, f"{path}.call_handling")
+
+
+@dataclass(frozen=True)
+class UserSurroundings:
+    """What one user's entry is checked against when it is checked on its own: the
+    tenant's country and schedules (case-folded names), and its public numbers and
+    users' extensions as containers, which may ask the database for the few a user
+    names instead of holding 100,000 of them."""
+
+    country: str
+    schedules: set[str]
+    numbers: Container[str]
+    extensions: Container[str]
+
+
+# The path one user's entry is checked under; taken off again, so that problems name the
+# user's own fields (`voicemail.pin`).
+_ONE_USER = "user"
+
+
+def parse_user(raw: Any, around: UserSurroundings) -> UserDoc:
+    """One user's entry of the tenant document, checked as `parse_document` checks each
+    of its users (structure, own values, contacts and call handling: the same rules and
+    messages), in canonical form; `DocumentInvalid` with every problem, paths naming the
+    user's own fields. What spans users (forwarding loops, what else refers to the user)
+    is for the caller, who knows what changed."""
+    try:
+        user = UserDoc.model_validate(raw)
+    except PydanticValidationError as exc:
+        errors = exc.errors(include_url=False)
+        raise DocumentInvalid([Problem(_path(e["loc"]), e["msg"]) for e in errors]) from None
+    check, handling = _Checker(), _Checker()
+    tenant = _Tenant(around.country, around.schedules, _number_reader())
+    _check_user(user, _ONE_USER, 0, tenant, around.numbers, {}, check)
+    _check_user_handling(user, _ONE_USER, tenant, around.extensions, around.numbers, handling)
+    problems = check.problems + handling.problems
+    if problems:
+        prefix = f"{_ONE_USER}."
+        raise DocumentInvalid([Problem(p.path.removeprefix(prefix), p.message) for p in problems])
+    return user
 
 
 def _check_gateway(doc: TenantDoc, check: _Checker) -> None:

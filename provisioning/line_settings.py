@@ -38,7 +38,11 @@ class StaleVersion(Exception):
     """The user changed since the version the change was made from: nothing written."""
 
     def __init__(self, extension: str, current: int):
-        super().__init__(f"user {extension} was changed meanwhile (now version {current})")
+        """`current`: the version the user is at now; 0 when they were removed."""
+        if current == 0:
+            super().__init__(f"user {extension} was removed meanwhile")
+        else:
+            super().__init__(f"user {extension} was changed meanwhile (now version {current})")
         self.current = current
 
 
@@ -57,7 +61,7 @@ def call_handling_of(session: Session, domain: str, extension: str) -> CallHandl
     return CallHandlingState(dict(user.call_handling or {}), user.version, user.call_waiting)
 
 
-class _AskedOneAtATime:
+class AskedOneAtATime:
     """Values of the tenant (its extensions, its public numbers), asked one at a time:
     a tenant may have 100,000 of them, a change names a few."""
 
@@ -86,8 +90,8 @@ def _context(
     return Context(
         country=tenant.country,
         extension=user.extension,
-        extensions=_AskedOneAtATime(session, User.extension, User.tenant_id, tenant.id),
-        numbers=_AskedOneAtATime(session, PublicNumber.number, PublicNumber.tenant_id, tenant.id),
+        extensions=AskedOneAtATime(session, User.extension, User.tenant_id, tenant.id),
+        numbers=AskedOneAtATime(session, PublicNumber.number, PublicNumber.tenant_id, tenant.id),
         schedules=schedules | {DEFAULT_SCHEDULE.casefold()},
         contacts={str(c.get("name", "")).casefold() for c in user.contacts or []},
         allowed_destinations=frozenset(Category(c) for c in user.allowed_destinations or []),
@@ -96,7 +100,7 @@ def _context(
     )
 
 
-def _forward_of(
+def unconditional_forwards(
     session: Session, tenant_id: int, extension: str, changed: CallHandling
 ) -> Callable[[str], str | None]:
     """Each line's unconditional forward: the changed one as it will be, the others as
@@ -147,7 +151,9 @@ def set_call_handling(
         session, tenant, user, lambda path, message: problems.append(Problem(path, message))
     )
     check_call_handling(handling, ctx, _PATH)
-    circle = forwarding_circle(extension, _forward_of(session, tenant.id, extension, handling))
+    circle = forwarding_circle(
+        extension, unconditional_forwards(session, tenant.id, extension, handling)
+    )
     if circle is not None:
         problems.append(
             Problem(f"{_PATH}.forward_always.to", f"forwarding loop {' → '.join(circle)}")

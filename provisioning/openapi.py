@@ -84,6 +84,50 @@ def _item_paths(kind: str, key: dict[str, Any], model: str, listed: str) -> dict
     }
 
 
+def _user_paths() -> dict[str, Any]:
+    """The users: listed and removed through the document; one read with its version,
+    replaced or patched alone."""
+    paths = _item_paths("users", _EXTENSION, "UserDoc", "UserList")
+    item = paths["/tenants/{domain}/users/{extension}"]
+    stale = _ok("The user changed since that version (or was removed): nothing written", "Error")
+    saved = _ok("What changed, and the user's version now", "UserSaved")
+    item["get"] = {
+        "summary": "One user, and the version they are at",
+        "responses": {"200": _ok("The user", "UserView"), **_ERRORS},
+    }
+    item["put"] = {
+        "summary": "Create or replace one user: checked against the tenant with the "
+        "document's rules (errors name the user's own fields, voicemail.pin), only this "
+        "user written; give the version it was made from",
+        "requestBody": {"required": True, "content": _json("UserChange")},
+        "responses": {"200": saved, "409": stale, **_APPLY_ERRORS},
+    }
+    item["patch"] = {
+        "summary": "Change one user by a JSON merge patch (RFC 7396) of what the GET gives: "
+        "members replace, null removes (the default again), objects merge, lists are "
+        "replaced whole; checked and written as PUT",
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/merge-patch+json": {
+                    "schema": {
+                        "type": "object",
+                        "description": "Any of the user's fields; `version`: the version "
+                        "the patch was made from (left out: whatever the version now)",
+                    }
+                }
+            },
+        },
+        "responses": {
+            "200": saved,
+            "409": stale,
+            "415": _ok("Not an application/merge-patch+json body", "Error"),
+            **_APPLY_ERRORS,
+        },
+    }
+    return paths
+
+
 _REMINDER_ID = {
     "name": "reminder_id",
     "in": "path",
@@ -390,7 +434,14 @@ def openapi_document() -> dict[str, Any]:
     _, defs = models_json_schema(
         [
             (m, "validation")
-            for m in (TenantDoc, UserDoc, NumberDoc, ReminderDoc, api_models.CallHandlingChange)
+            for m in (
+                TenantDoc,
+                UserDoc,
+                NumberDoc,
+                ReminderDoc,
+                api_models.CallHandlingChange,
+                api_models.UserChange,
+            )
         ]
         + [(m, "serialization") for m in api_models.RESPONSES],
         ref_template=_REF,
@@ -402,8 +453,10 @@ def openapi_document() -> dict[str, Any]:
             "title": "Centrex provisioning API",
             "version": "1",
             "description": "Tenants described by one document (the same as `centrex apply`), "
-            "and their users and numbers one by one. Every change validates the whole "
-            "tenant before anything is written.",
+            "and their users and numbers one by one. A change of the document validates the whole "
+            "tenant before anything is written; a change of one user (PUT, PATCH) is "
+            "checked against the tenant with the document's rules and writes that user "
+            "alone, from the version it was made from.",
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"token": []}],
@@ -451,7 +504,7 @@ def openapi_document() -> dict[str, Any]:
                     },
                 },
             },
-            **_item_paths("users", _EXTENSION, "UserDoc", "UserList"),
+            **_user_paths(),
             **_item_paths("numbers", _NUMBER, "NumberDoc", "NumberList"),
             "/tenants/{domain}/holidays/import": {
                 "parameters": [_DOMAIN],

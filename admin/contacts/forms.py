@@ -11,7 +11,12 @@ from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length
 
 
-class ContactForm(FlaskForm):
+class _Versioned(FlaskForm):
+    # The version of the user the page showed: a change made from an older one is refused.
+    version = HiddenField()
+
+
+class ContactForm(_Versioned):
     name = StringField(_l("Name"), [DataRequired(), Length(max=64)])
     numbers = StringField(
         _l("Numbers, comma-separated (up to 5)"), [DataRequired(), Length(max=200)]
@@ -24,9 +29,9 @@ class ContactForm(FlaskForm):
     }
 
 
-class DeleteContactForm(FlaskForm):
+class DeleteContactForm(_Versioned):
     name = HiddenField(_l("Name"), [DataRequired(), Length(max=64)])
 
 
-class ImportContactsForm(FlaskForm):
+class ImportContactsForm(_Versioned):
     file = FileField(_l("CSV file (name, number1…number5)"), [FileRequired()])

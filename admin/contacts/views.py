@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -17,16 +18,18 @@ from admin.contacts.forms import ContactForm, DeleteContactForm, ImportContactsF
 from admin.problems import item_of, place_problems
 from admin.shared import (
     account_page,
-    change_user,
     csv_file,
     find_owner,
     form_problems,
     may_see,
     sessions,
 )
-from provisioning import contacts_csv, service
+from provisioning import contacts_csv, service, user_settings
 from provisioning.accounts import Account
 from provisioning.document import DocumentInvalid, Problem
+from provisioning.line_settings import StaleVersion
+
+log = logging.getLogger(__name__)
 
 blueprint = Blueprint("contacts", __name__)
 CONCEPT = Concept(blueprint, (NavEntry(_l("My contacts"), "panel.contacts.page", own_line=True),))
@@ -73,6 +76,42 @@ def _wanted(form: FlaskForm, current: list[dict[str, Any]]) -> list[dict[str, An
     return _imported(form.file.data, current)
 
 
+def _save(
+    account: Account, extension: str, form: FlaskForm, current: list[dict[str, Any]]
+) -> list[str]:
+    """Save the contacts the form asks for as this user's alone (provisioning.user_settings),
+    made from the version the page showed; the problems found, by field (on the form) or
+    not (returned)."""
+    try:
+        wanted = _wanted(form, current)
+    except DocumentInvalid as invalid:
+        return [str(p) for p in invalid.problems]
+    try:
+        shown = int(form.version.data or 0)
+    except ValueError:
+        shown = 0
+    try:
+        with sessions().begin() as db:
+            user_settings.patch_user(
+                db, account.domain, extension, {"contacts": wanted}, version=shown
+            )
+    except DocumentInvalid as invalid:
+        fields = ContactForm.PROBLEM_FIELDS if isinstance(form, ContactForm) else {}
+        return place_problems(form, invalid.problems, fields, _wording(wanted))
+    except StaleVersion:
+        return [
+            _(
+                "These contacts were changed meanwhile (by an administrator, a script or "
+                "a code dialled from the phone): nothing was saved. Check them below, "
+                "then make your change again."
+            )
+        ]
+    log.info(
+        "panel: %s@%s changed the contacts of %s", account.extension, account.domain, extension
+    )
+    return []
+
+
 @blueprint.route("/lines/<extension>/contacts", methods=["GET", "POST"])
 @account_page
 def page(account: Account, extension: str) -> Any:
@@ -87,38 +126,29 @@ def page(account: Account, extension: str) -> Any:
         status = 400
         with sessions().begin() as db:
             try:
-                owner_doc = service.export_user(db, account.domain, extension)
+                state = user_settings.user_of(db, account.domain, extension)
             except service.NotFound:
                 abort(404)
-        current = [c.model_dump(mode="json") for c in owner_doc.contacts]
         forms: dict[str, FlaskForm] = {"add": add, "delete": delete, "import": upload}
         form = forms.get(request.form.get("change") or "")
         if form is None or not form.validate_on_submit():
             problems = form_problems(*[f for f in [form] if f is not None])
         else:
-            try:
-                wanted = _wanted(form, current)
-            except DocumentInvalid as invalid:
-                problems = [str(p) for p in invalid.problems]
-            else:
-
-                def change_contacts(user: dict[str, Any]) -> None:
-                    user["contacts"] = wanted
-
-                found = change_user(account, extension, change_contacts, "the contacts")
-                fields = ContactForm.PROBLEM_FIELDS if form is add else {}
-                problems = place_problems(form, found, fields, _wording(wanted))
-                if not problems and not form.errors:
-                    flash(_("Contacts saved."))
-                    return redirect(url_for("panel.contacts.page", extension=extension))
+            problems = _save(account, extension, form, state.user.get("contacts", []))
+            if not problems and not form.errors:
+                flash(_("Contacts saved."))
+                return redirect(url_for("panel.contacts.page", extension=extension))
     with sessions().begin() as db:
         owner = find_owner(db, account, extension)
-        listed = service.export_user(db, account.domain, extension).contacts
+        state = user_settings.user_of(db, account.domain, extension)
+    # The forms carry the version of the contacts shown (a change made meanwhile too).
+    add.version.data = upload.version.data = str(state.version)
     page = render_template(
         "contacts/list.html",
         account=account,
         owner=owner,
-        contacts=listed,
+        contacts=state.user.get("contacts", []),
+        version=state.version,
         add=add,
         delete=DeleteContactForm(formdata=None),
         upload=upload,

@@ -37,6 +37,7 @@ from tests.unit.test_media import tone, wav
 SPEC_URI = "urn:centrex:openapi"
 METHODS = {"get", "put", "post", "patch", "delete"}
 JSON = "application/json"
+MERGE_PATCH = "application/merge-patch+json"
 WAV = wav(tone(8000, 0.5), 8000)
 
 # What fills each path parameter unless a case says otherwise (`reminder_id`: the
@@ -105,6 +106,13 @@ SUCCESSES = [
     Case("get", T + "/users", 200),
     Case("get", T + "/users/{extension}", 200),
     Case("put", T + "/users/{extension}", 200, values={"extension": "1003"}, json=CAROL),
+    Case(
+        "patch",
+        T + "/users/{extension}",
+        200,
+        json={"name": "Alice Patched", "voicemail": {"emails": ["alice@example.com"]}},
+        content_type=MERGE_PATCH,
+    ),
     Case("delete", T + "/users/{extension}", 200, values={"extension": "1002"}),
     Case("get", T + "/numbers", 200),
     Case("get", T + "/numbers/{number}", 200),
@@ -168,6 +176,22 @@ ERRORS = [
     Case("get", T, 404, values={"domain": "nowhere.example"}),
     Case("get", T + "/users/{extension}", 404, values={"extension": "1999"}),
     Case("put", T + "/users/{extension}", 422, values={"extension": "1003"}, json={"name": "C"}),
+    Case("put", T + "/users/{extension}", 409, json={**CAROL, "version": 999}),
+    Case(
+        "patch",
+        T + "/users/{extension}",
+        409,
+        json={"name": "Alice", "version": 999},
+        content_type=MERGE_PATCH,
+    ),
+    Case("patch", T + "/users/{extension}", 415, json={"name": "Alice"}),
+    Case(
+        "patch",
+        T + "/users/{extension}",
+        422,
+        json={"voicemail": {"pin": "1234"}},
+        content_type=MERGE_PATCH,
+    ),
     Case("post", REMINDERS, 422, json={**DAILY, "kind": "sometimes"}),
     Case(
         "put",

@@ -390,8 +390,13 @@ def test_caller_id_and_call_waiting(panel, engine, client):
 
 
 def contact_change(client, extension: str, change: str, **fields):
+    """A change made from the contacts page as it stands now (its token and version)."""
     path = f"/panel/lines/{extension}/contacts"
+    page = client.get(path).text
+    version = re.search(r'name="version" type="hidden" value="([0-9]+)"', page)
     data = {"csrf_token": token(client, path), "change": change, **fields}
+    if version:
+        data.setdefault("version", version[1])
     return client.post(path, data=data, content_type="multipart/form-data")
 
 
