@@ -42,6 +42,8 @@ from esl.cdr import (
 )
 from provisioning import api_models
 from provisioning.call_kinds import CallDirection
+from provisioning.errors import DomainError
+from provisioning.lookup import unknown_tenant
 from provisioning.models import CallRecord, PublicNumber, Tenant, User
 from provisioning.numbering import to_e164
 from provisioning.service import NotFound
@@ -59,7 +61,7 @@ MAX_PAGE = 1000
 MAX_EXPORT = 100_000
 
 
-class InvalidQuery(ValueError):
+class InvalidQuery(DomainError, ValueError):
     """A filter of the call log is malformed; the message says which and why."""
 
 
@@ -479,7 +481,7 @@ def _views(session: Session, tenant: Tenant, rows: list[CallRecord]) -> list[Cal
 def _tenant(session: Session, domain: str) -> Tenant:
     tenant = session.scalars(select(Tenant).where(Tenant.domain == domain)).one_or_none()
     if tenant is None:
-        raise NotFound(f"no tenant {domain}")
+        raise NotFound(unknown_tenant(domain))
     return tenant
 
 

@@ -38,12 +38,14 @@ from provisioning.document import (
     json_schema,
     parse_document,
 )
+from provisioning.errors import DomainError
+from provisioning.lookup import unknown_tenant
 from provisioning.validation import InvalidValue, check_public_number
 
 blueprint = Blueprint("api", __name__)
 
 
-class Forbidden(PermissionError):
+class Forbidden(DomainError, PermissionError):
     pass
 
 
@@ -81,7 +83,7 @@ def visible(domain: str) -> str:
     """The domain, if the request's token may see it; NotFound otherwise (no hint that
     another tenant exists)."""
     if not g.scope.allows(domain):
-        raise service.NotFound(f"no tenant {domain}")
+        raise service.NotFound(unknown_tenant(domain))
     return domain
 
 
@@ -189,7 +191,7 @@ def put_tenant(domain: str) -> Any:
         if raw["domain"] != domain:
             raise DocumentInvalid([Problem("domain", f"must be {domain}, as in the URL")])
     if g.scope.domain is not None and g.scope.domain != domain:
-        raise service.NotFound(f"no tenant {domain}")
+        raise service.NotFound(unknown_tenant(domain))
     dry_run = request.args.get("dry_run", "").lower() in {"1", "true", "yes"}
     with transaction() as session:
         return _apply(session, raw, dry_run)
