@@ -36,6 +36,10 @@ log = logging.getLogger(__name__)
 ORIGINATE_SECONDS = 30
 
 
+# The field of the request a refused destination was given in.
+DESTINATION = "destination"
+
+
 class DestinationRefused(DomainError, ValueError):
     """The destination cannot be called from this line; the message says why."""
 
@@ -65,10 +69,18 @@ def check_destination(destination: str, line: CallingLine, extensions: Container
     in E.164 (short and emergency numbers as typed), if the line may call it."""
     if not is_dialable(destination):
         raise DestinationRefused(
-            said("not_dialable", "must be digits, with an optional leading + (and * or #)")
+            said(
+                "not_dialable",
+                "%(destination)s must be digits, with an optional leading + (and * or #)",
+                destination=destination,
+            ),
+            path=DESTINATION,
         )
     if destination == line.extension:
-        raise DestinationRefused(said("calls_itself", "is the line itself"))
+        raise DestinationRefused(
+            said("calls_itself", "%(destination)s is the line itself", destination=destination),
+            path=DESTINATION,
+        )
     if destination in extensions:
         return destination
     try:
@@ -77,17 +89,21 @@ def check_destination(destination: str, line: CallingLine, extensions: Container
         raise DestinationRefused(
             said(
                 "not_a_destination",
-                "is neither an extension of %(domain)s nor a valid phone number",
+                "%(destination)s is neither an extension of %(domain)s nor a valid phone number",
+                destination=destination,
                 domain=line.domain,
-            )
+            ),
+            path=DESTINATION,
         ) from None
     if not allowed(found.category, line.allowed):
         raise DestinationRefused(
             said(
                 "barred_call",
-                "is barred for this line (%(category)s calls)",
+                "%(destination)s is barred for this line (%(category)s calls)",
+                destination=destination,
                 category=str(found.category),
-            )
+            ),
+            path=DESTINATION,
         )
     return found.e164 or destination
 

@@ -93,12 +93,13 @@ def _literal(text: str) -> str:
 
 class DomainError(Exception):
     """A refusal of the domain: its `said` (a `Said`, or plain English), `str()` the
-    English. Subclasses say what kind of refusal it is (invalid, not found, …); each
-    surface maps the kind to its own answer."""
+    English, and the `path` of the field it concerns, if any. Subclasses say what kind
+    of refusal it is (invalid, not found, …); each surface maps the kind to its answer."""
 
-    def __init__(self, message: Message = "") -> None:
+    def __init__(self, message: Message = "", *, path: str = "") -> None:
         super().__init__(message)
         self.said = message
+        self.path = path
 
     @property
     def code(self) -> str:
@@ -110,7 +111,7 @@ class DomainError(Exception):
 
     @property
     def problems(self) -> list[Problem]:
-        return [Problem("", self.said)]
+        return [Problem(self.path, self.said)]
 
 
 class DocumentInvalid(DomainError, ValueError):

@@ -44,7 +44,8 @@ class StaleVersion(DomainError):
         super().__init__(
             said(
                 "stale_version",
-                "user %(extension)s was changed meanwhile (now version %(version)d)",
+                "user %(extension)s was changed meanwhile (now version %(version)d); nothing "
+                "written: read it again and redo the change",
                 extension=extension,
                 version=current,
             )
