@@ -329,14 +329,18 @@ def check_call_handling(ch: CallHandling, ctx: Context, path: str) -> None:
         if fna.after is None:
             fna.after = 20
         if not low <= fna.after <= high:
-            to_voicemail = fna.to == VOICEMAIL
             ctx.fail(
                 f"{path}.forward_no_answer.after",
                 said(
-                    "no_answer_delay_voicemail" if to_voicemail else "no_answer_delay_number",
-                    "must be %(low)d to %(high)d seconds for voicemail"
-                    if to_voicemail
-                    else "must be %(low)d to %(high)d seconds for a number",
+                    "no_answer_delay_voicemail",
+                    "must be %(low)d to %(high)d seconds for voicemail",
+                    low=low,
+                    high=high,
+                )
+                if fna.to == VOICEMAIL
+                else said(
+                    "no_answer_delay_number",
+                    "must be %(low)d to %(high)d seconds for a number",
                     low=low,
                     high=high,
                 ),

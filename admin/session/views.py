@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from admin.concepts import Concept, NavEntry
 from admin.languages import remember_language
+from admin.messages import word
 from admin.session.forms import LanguageForm, LoginForm, LogoutForm, PasswordForm
 from admin.shared import LOGIN, account_page, log, sessions, settings, start_session
 from provisioning import accounts
@@ -99,7 +100,7 @@ def password(account: Account) -> Any:
                             db, account.domain, account.extension, form.new.data or ""
                         )
                 except InvalidValue as exc:
-                    form.new.errors = [_("The new password %(problem)s.", problem=exc)]
+                    form.new.errors = [_("The new password %(problem)s.", problem=word(exc))]
                 else:
                     # Every session of the account ended with the change; this one
                     # goes on as a new one.
