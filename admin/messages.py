@@ -2,8 +2,9 @@
 panel can show (`provisioning.errors`), in English as the domain says it and in French
 in admin/translations/fr; `word` says a problem or a domain error with them.
 
-Templates are the domain's own, placeholders included (`%(number)s`); a code not listed
-here, or a refusal without one, is shown as the domain words it, in English.
+Templates are the domain's own, placeholders included (`%(number)s`), but for pydantic's
+error types (structure); a code not listed here, or a refusal without one, is shown as
+the domain words it, in English.
 """
 
 from __future__ import annotations
@@ -116,6 +117,17 @@ MESSAGES: dict[str, LazyString] = {
     "mp3_no_audio": _l("no audio: the MP3 holds no audio frame"),
     "media_limit": _l("%(domain)s already has %(max)d media of kind %(kind)s: delete one first"),
     "unknown_media": _l("no %(kind)s %(name)s in %(domain)s"),
+    # the call log's filters (esl.calllog)
+    "month_format": _l("month must be YYYY-MM, got %(month)r"),
+    "call_kind": _l("kind must be one of %(kinds)s, got %(kind)r"),
+    "page_bounds": _l("limit must be 1 to %(max)d and offset at least 0"),
+    # the document's structure: pydantic's error types (provisioning.errors.structure_problem),
+    # worded here, the domain having only pydantic's English for them
+    "missing": _l("is required"),
+    "too_long": _l("must hold at most %(max_length)d items"),
+    "too_short": _l("must hold at least %(min_length)d items"),
+    "less_than_equal": _l("must be at most %(le)s"),
+    "greater_than_equal": _l("must be at least %(ge)s"),
     # lines and accounts (provisioning.lookup, provisioning.accounts)
     "unknown_tenant": _l("no tenant %(domain)s"),
     "unknown_line": _l("no user %(extension)s in %(domain)s"),

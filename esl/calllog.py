@@ -42,7 +42,7 @@ from esl.cdr import (
 )
 from provisioning import api_models
 from provisioning.call_kinds import CallDirection
-from provisioning.errors import DomainError
+from provisioning.errors import DomainError, said
 from provisioning.lookup import unknown_tenant
 from provisioning.models import CallRecord, PublicNumber, Tenant, User
 from provisioning.numbering import to_e164
@@ -332,7 +332,9 @@ def month_bounds(month: str, timezone: str) -> tuple[datetime, datetime]:
     `timezone` (so a call at 00:30 on the 1st, local time, belongs to that month)."""
     match = _MONTH.fullmatch(month)
     if match is None or not 1 <= int(match[2]) <= 12:
-        raise InvalidQuery(f"month must be YYYY-MM, got {month!r}")
+        raise InvalidQuery(
+            said("month_format", "month must be YYYY-MM, got %(month)r", month=month)
+        )
     year, number = int(match[1]), int(match[2])
     zone = ZoneInfo(timezone)
     start = datetime(year, number, 1, tzinfo=zone)
@@ -407,7 +409,14 @@ def _filtered(
         query = query.where(CallRecord.started_at >= start, CallRecord.started_at < end)
     if kind:
         if kind not in {k.value for k in Kind}:
-            raise InvalidQuery(f"kind must be one of {', '.join(Kind)}, got {kind!r}")
+            raise InvalidQuery(
+                said(
+                    "call_kind",
+                    "kind must be one of %(kinds)s, got %(kind)r",
+                    kinds=", ".join(Kind),
+                    kind=kind,
+                )
+            )
         query = query.where(CallRecord.kind == kind)
     if search and search.strip():
         query = query.where(_search(session, tenant, line, search.strip()))
@@ -499,7 +508,13 @@ def query_calls(
     optionally one month (`YYYY-MM`, in the tenant's timezone), one kind, and entries
     whose peer matches `search`."""
     if not 1 <= limit <= MAX_PAGE or offset < 0:
-        raise InvalidQuery(f"limit must be 1 to {MAX_PAGE} and offset at least 0")
+        raise InvalidQuery(
+            said(
+                "page_bounds",
+                "limit must be 1 to %(max)d and offset at least 0",
+                max=MAX_PAGE,
+            )
+        )
     found = _tenant(session, tenant)
     query = _filtered(session, found, user, month, kind, search)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from admin.calls.forms import KINDS, CallFiltersForm
 from admin.concepts import Concept, NavEntry
+from admin.messages import word
 from admin.shared import account_page, csv_file, find_owner, may_see, sessions
 from esl.calllog import InvalidQuery, calls_csv, query_calls
 from provisioning.accounts import Account
@@ -46,7 +47,7 @@ def page(account: Account, extension: str) -> Any:
                 **filters,
             )
         except InvalidQuery as exc:
-            problem, status = str(exc), 400
+            problem, status = word(exc), 400
     body = render_template(
         "calls/list.html",
         account=account,
@@ -70,5 +71,5 @@ def csv(account: Account, extension: str) -> Any:
         try:
             text = calls_csv(db, account.domain, user=extension, **_filters_form().filters())
         except InvalidQuery as exc:
-            return Response(str(exc), status=400, mimetype="text/plain")
+            return Response(word(exc), status=400, mimetype="text/plain")
     return csv_file(text, f"calls-{extension}.csv")

@@ -249,3 +249,14 @@ class _Lines:
 
     def readline(self) -> str:
         return self.text
+
+
+def test_panel_a_structural_limit_is_said_in_french_beside_its_field(french_panel, engine):
+    path = "/panel/lines/1001/contacts"
+    numbers = ", ".join(f"06 12 34 56 7{n}" for n in range(6))
+    data = {"csrf_token": token(french_panel, path), "change": "add", "name": "Shop"}
+    refused = french_panel.post(
+        path, data={**data, "numbers": numbers}, content_type="multipart/form-data"
+    )
+    assert refused.status_code == 400
+    assert errors_beside(refused.text, "numbers") == ["doit compter au plus 5 éléments"]

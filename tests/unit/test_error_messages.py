@@ -4,12 +4,14 @@ the panel can show, and a refusal without a code still said."""
 
 import ast
 import re
+import typing
 from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
 from flask import Flask
 from flask_babel import Babel, force_locale
+from pydantic_core.core_schema import ErrorType
 
 from admin.languages import TRANSLATIONS, Catalogues
 from admin.messages import MESSAGES, word
@@ -30,6 +32,7 @@ PANEL_MODULES = [
     "provisioning/mpeg.py",
     "provisioning/lookup.py",
     "provisioning/accounts.py",
+    "esl/calllog.py",
 ]
 PANEL_CODES = {
     "pin_required",
@@ -78,10 +81,14 @@ def test_the_panel_says_every_refusal_it_can_show_with_the_domain_s_own_template
     domain = _domain()
     shown = {code for m in PANEL_MODULES for code, _ in _said_in(ROOT / m)} | PANEL_CODES
     assert shown - set(MESSAGES) == set()
+    structure = set(typing.get_args(ErrorType))
     for code, template in MESSAGES.items():
         # The panel's English is the domain's, so a French catalogue entry is the
-        # translation of what the CLI and the REST API say.
-        assert domain.get(code) == {template._args[0]}, code
+        # translation of what the CLI and the REST API say; pydantic's types excepted.
+        if code not in structure:
+            assert domain.get(code) == {template._args[0]}, code
+        else:
+            assert code not in domain, code
 
 
 def test_every_french_template_renders_with_the_domain_s_params():
