@@ -11,7 +11,6 @@ document lists them all (`code`: `invalid_document`).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 
 from flask import Blueprint, Response, jsonify
@@ -20,8 +19,6 @@ from sqlalchemy.exc import IntegrityError
 from provisioning import api_models, line_settings, media
 from provisioning.errors import DocumentInvalid, DomainError, Problem
 from provisioning.lookup import NotFound
-
-log = logging.getLogger(__name__)
 
 
 class Forbidden(DomainError, PermissionError):
@@ -63,13 +60,13 @@ def problem_response(
             problems=[_problem(p) for p in error.problems],
         )
     else:
+        # A refusal of one field of the request lists it as a problem, with its path.
         located = [_problem(p) for p in error.problems if p.path]
-        body = (api_models.Invalid if located else api_models.Error)(
-            error=str(error),
-            code=error.code or fallback,
-            params=dict(error.params),
-            **({"problems": located} if located else {}),
-        )
+        code, params = error.code or fallback, dict(error.params)
+        if located:
+            body = api_models.Invalid(error=str(error), code=code, params=params, problems=located)
+        else:
+            body = api_models.Error(error=str(error), code=code, params=params)
     response = jsonify(body.body())
     response.status_code = status
     return response

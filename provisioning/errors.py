@@ -12,14 +12,19 @@ either is the English sentence the CLI and the REST API have always shown.
 Each surface turns them into its answer in one place: the REST API's error handlers
 (`provisioning.api_errors`: JSON with code, params, path and message), the panel's
 (`admin.errors`, and `admin.problems` beside the form fields, worded from the catalogue
-of `admin.messages` in the user's language), the CLI's `main` (`centrex.cli`).
+of `admin.messages` in the user's language), the CLI's `report` (`centrex.cli`).
 
 To add a refusal: pick a code (snake_case; clients match on it, so it never changes
-meaning), say it with its English template (`%(name)s` placeholders, `%%` for a percent
-sign) where the rule is; if the panel can show it, add the same template under the same
-code to `admin.messages.MESSAGES` and its French to admin/translations/fr
-(`tests/unit/test_error_messages.py` holds the three together). A plain string still
-works everywhere: no code, and its text is shown as it is.
+meaning), say it with literal code and English template (`%(name)s` placeholders, `%%`
+for a percent sign) where the rule is; if the panel can show it, add the same template
+under the same code to `admin.messages.MESSAGES` and its French to
+admin/translations/fr (`tests/unit/test_error_messages.py` holds the three together).
+A plain string still works everywhere: no code, and its text is shown as it is.
+
+A new kind of refusal is a subclass of `DomainError` (and of the builtin error it is,
+e.g. `ValueError`); the panel and the CLI answer any kind, the REST API those with a
+status (`api_errors.KINDS`, or a blueprint's own: `answer_domain_errors(bp, {Kind:
+(409, "kind_code")})`).
 """
 
 from __future__ import annotations

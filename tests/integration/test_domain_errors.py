@@ -66,7 +66,7 @@ def test_rest_errors_carry_a_code_their_own_or_their_kind_s(client, bearer):
     }
     # The call log's blueprint answers with the same handlers, and its own kind.
     bad = client.get(f"/api/v1/tenants/{DOMAIN}/calls?month=13", headers=bearer)
-    assert bad.status_code == 400 and bad.json["code"] == "invalid_query"
+    assert bad.status_code == 400 and bad.json["code"] == "month_format"
 
 
 def test_rest_a_refusal_without_a_code_falls_back_to_its_message(app, client, bearer, monkeypatch):
