@@ -260,3 +260,16 @@ def test_panel_a_structural_limit_is_said_in_french_beside_its_field(french_pane
     )
     assert refused.status_code == 400
     assert errors_beside(refused.text, "numbers") == ["doit compter au plus 5 éléments"]
+
+
+def test_panel_a_bad_line_of_an_imported_file_is_said_in_french(french_panel):
+    import io
+
+    path = "/panel/lines/1001/contacts"
+    data = {"csrf_token": token(french_panel, path), "change": "import"}
+    bad_file = (io.BytesIO(b"name,number\nA,\n"), "c.csv")
+    refused = french_panel.post(
+        path, data={**data, "file": bad_file}, content_type="multipart/form-data"
+    )
+    assert refused.status_code == 400
+    assert "ligne 2 : il faut un nom et au moins un numéro" in shown(refused.text)
