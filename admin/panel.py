@@ -11,7 +11,7 @@ from admin.calls import views as calls
 from admin.concepts import Concepts
 from admin.contacts import views as contacts
 from admin.directory import views as directory
-from admin.errors import init_error_pages
+from admin.errors import answer_domain_errors, init_error_pages
 from admin.groups import views as groups
 from admin.languages import init_languages, language_context
 from admin.lines import views as lines
@@ -57,6 +57,7 @@ def configure_panel(app: Flask, settings: Settings) -> None:
 
 def _panel(concepts: Concepts) -> Blueprint:
     panel = panel_blueprint()
+    answer_domain_errors(panel)
     for concept in concepts.all:
         panel.register_blueprint(concept.blueprint)
 

@@ -6,7 +6,7 @@ suffix to a field name, list indexes written `[]`
 the longest suffix that ends its path, or else the nearest part of the document holding it
 (`users[3].call_handling.forward_busy.to` → `call_handling.forward_busy.to`, then
 `call_handling.forward_busy`, …); the others are returned for the page's own list.
-Messages stay the document's own.
+Messages are worded in the user's language by their code (`admin.messages.word`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from wtforms import Form
 
+from admin.messages import word
 from provisioning.document import Problem
 
 _INDEX = re.compile(r"\[\d+\]")
@@ -50,15 +51,16 @@ def place_problems(
     form: Form,
     problems: Iterable[Problem],
     fields: Mapping[str, str],
-    unplaced: Callable[[Problem], str] = lambda problem: problem.message,
+    unplaced: Callable[[Problem], str] = word,
 ) -> list[str]:
-    """Each problem's message added to the errors of the field `fields` maps its path
-    to; the problems of no field, as `unplaced` words them, returned."""
+    """Each problem's message, in the user's language, added to the errors of the
+    field `fields` maps its path to; the problems of no field, as `unplaced` words
+    them, returned."""
     general = []
     for problem in problems:
         name = field_for(problem.path, fields)
         if name is None:
             general.append(unplaced(problem))
         else:
-            form[name].errors = [*form[name].errors, problem.message]
+            form[name].errors = [*form[name].errors, word(problem)]
     return general

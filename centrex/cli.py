@@ -60,6 +60,7 @@ from provisioning.document import (
     load_text,
     parse_document,
 )
+from provisioning.errors import DomainError
 from provisioning.validation import InvalidValue, check_panel_password
 
 
@@ -112,13 +113,7 @@ def _apply_text(settings: Settings, text: str, dry_run: bool) -> service.ApplyRe
 
 def cmd_apply(settings: Settings, args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
-    try:
-        report = _apply_text(settings, text, args.dry_run)
-    except DocumentInvalid as exc:
-        print(f"{args.file}: invalid, nothing written:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return 1
+    report = _apply_text(settings, text, args.dry_run)
     verb = "would" if args.dry_run else "did"
     if not report.changed:
         print("no change")
@@ -165,15 +160,8 @@ def cmd_token_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_holidays_import(settings: Settings, args: argparse.Namespace) -> int:
-    try:
-        with _sessions(settings).begin() as session:
-            report = service.import_holidays(
-                session, args.domain, args.country, args.year, args.user
-            )
-    except DocumentInvalid as exc:
-        for problem in exc.problems:
-            print(f"centrex: {problem}", file=sys.stderr)
-        return 1
+    with _sessions(settings).begin() as session:
+        report = service.import_holidays(session, args.domain, args.country, args.year, args.user)
     print("updated: " + ", ".join(report.updated) if report.changed else "no change")
     return 0
 
@@ -274,15 +262,11 @@ def cmd_calls(settings: Settings, args: argparse.Namespace) -> int:
     from esl import calllog
 
     filters = {"user": args.user, "month": args.month, "kind": args.kind, "search": args.search}
-    try:
-        with _sessions(settings).begin() as session:
-            if args.csv:
-                sys.stdout.write(calllog.calls_csv(session, args.domain, **filters))
-                return 0
-            page = calllog.query_calls(session, args.domain, **filters, limit=args.limit)
-    except calllog.InvalidQuery as exc:
-        print(f"centrex: {exc}", file=sys.stderr)
-        return 1
+    with _sessions(settings).begin() as session:
+        if args.csv:
+            sys.stdout.write(calllog.calls_csv(session, args.domain, **filters))
+            return 0
+        page = calllog.query_calls(session, args.domain, **filters, limit=args.limit)
     for c in page.calls:
         peer = f"{c.peer_number or 'withheld'} {c.peer_name}".strip()
         print(
@@ -309,8 +293,7 @@ def cmd_panel_password(settings: Settings, args: argparse.Namespace) -> int:
         with _sessions(settings).begin() as session:
             accounts.set_password(session, args.domain, args.extension, password)
     except InvalidValue as exc:
-        print(f"error: the password {exc}", file=sys.stderr)
-        return 1
+        raise InvalidValue(exc.said, path="password") from None
     print(f"panel password of {args.extension}@{args.domain} set")
     return 0
 
@@ -573,6 +556,23 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def report(error: DomainError | IntegrityError, source: str = "centrex") -> int:
+    """The one place the command line says what was refused, on stderr, after `source`
+    (the command, or the file it read); its exit status."""
+    if isinstance(error, IntegrityError):
+        print(
+            f"{source}: changed by someone else meanwhile; nothing written, retry", file=sys.stderr
+        )
+    elif isinstance(error, DocumentInvalid):
+        print(f"{source}: invalid, nothing written:", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+    else:
+        for problem in error.problems:
+            print(f"{source}: {problem}", file=sys.stderr)
+    return 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     overrides = {k: getattr(args, k, None) for k in ("host", "port", "workers", "panel_port")}
@@ -582,20 +582,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"centrex: configuration error:\n{exc}", file=sys.stderr)
         return 1
-    except service.NotFound as exc:
-        print(f"centrex: {exc}", file=sys.stderr)
-        return 1
-    except IntegrityError:
-        print("centrex: changed by someone else meanwhile; nothing written, retry", file=sys.stderr)
-        return 1
-    except DocumentInvalid as exc:
-        print("centrex: invalid, nothing written:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return 1
-    except media.MediaError as exc:
-        print(f"centrex: {exc}", file=sys.stderr)
-        return 1
+    except (DomainError, IntegrityError) as exc:
+        return report(exc, getattr(args, "file", None) or "centrex")
     except OSError as exc:
         print(f"centrex: {exc}", file=sys.stderr)
         return 1

@@ -42,6 +42,8 @@ from esl.cdr import (
 )
 from provisioning import api_models
 from provisioning.call_kinds import CallDirection
+from provisioning.errors import DomainError, said
+from provisioning.lookup import unknown_tenant
 from provisioning.models import CallRecord, PublicNumber, Tenant, User
 from provisioning.numbering import to_e164
 from provisioning.service import NotFound
@@ -59,7 +61,7 @@ MAX_PAGE = 1000
 MAX_EXPORT = 100_000
 
 
-class InvalidQuery(ValueError):
+class InvalidQuery(DomainError, ValueError):
     """A filter of the call log is malformed; the message says which and why."""
 
 
@@ -330,7 +332,9 @@ def month_bounds(month: str, timezone: str) -> tuple[datetime, datetime]:
     `timezone` (so a call at 00:30 on the 1st, local time, belongs to that month)."""
     match = _MONTH.fullmatch(month)
     if match is None or not 1 <= int(match[2]) <= 12:
-        raise InvalidQuery(f"month must be YYYY-MM, got {month!r}")
+        raise InvalidQuery(
+            said("month_format", "month must be YYYY-MM, got %(month)r", month=month)
+        )
     year, number = int(match[1]), int(match[2])
     zone = ZoneInfo(timezone)
     start = datetime(year, number, 1, tzinfo=zone)
@@ -405,7 +409,14 @@ def _filtered(
         query = query.where(CallRecord.started_at >= start, CallRecord.started_at < end)
     if kind:
         if kind not in {k.value for k in Kind}:
-            raise InvalidQuery(f"kind must be one of {', '.join(Kind)}, got {kind!r}")
+            raise InvalidQuery(
+                said(
+                    "call_kind",
+                    "kind must be one of %(kinds)s, got %(kind)r",
+                    kinds=", ".join(Kind),
+                    kind=kind,
+                )
+            )
         query = query.where(CallRecord.kind == kind)
     if search and search.strip():
         query = query.where(_search(session, tenant, line, search.strip()))
@@ -479,7 +490,7 @@ def _views(session: Session, tenant: Tenant, rows: list[CallRecord]) -> list[Cal
 def _tenant(session: Session, domain: str) -> Tenant:
     tenant = session.scalars(select(Tenant).where(Tenant.domain == domain)).one_or_none()
     if tenant is None:
-        raise NotFound(f"no tenant {domain}")
+        raise NotFound(unknown_tenant(domain))
     return tenant
 
 
@@ -497,7 +508,13 @@ def query_calls(
     optionally one month (`YYYY-MM`, in the tenant's timezone), one kind, and entries
     whose peer matches `search`."""
     if not 1 <= limit <= MAX_PAGE or offset < 0:
-        raise InvalidQuery(f"limit must be 1 to {MAX_PAGE} and offset at least 0")
+        raise InvalidQuery(
+            said(
+                "page_bounds",
+                "limit must be 1 to %(max)d and offset at least 0",
+                max=MAX_PAGE,
+            )
+        )
     found = _tenant(session, tenant)
     query = _filtered(session, found, user, month, kind, search)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0

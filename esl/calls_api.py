@@ -1,6 +1,7 @@
 """`GET /api/v1/tenants/<domain>/calls`: the call log, as JSON pages or CSV.
 
-Served by the main server beside the REST API, with the same tokens and errors.
+Served by the main server beside the REST API, with the same tokens and errors (a
+malformed filter: 400, `invalid_query`).
 """
 
 from __future__ import annotations
@@ -9,11 +10,13 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, request
 
-from provisioning.api import answer, domain_errors, require_token, transaction, visible
+from provisioning.api import answer, require_token, transaction, visible
+from provisioning.api_errors import answer_domain_errors
 
 from . import calllog
 
 blueprint = Blueprint("calls", __name__)
+answer_domain_errors(blueprint, {calllog.InvalidQuery: (400, "invalid_query")})
 
 
 @blueprint.before_request
@@ -31,7 +34,6 @@ def _whole_number(name: str, default: int) -> int:
 
 
 @blueprint.get("/tenants/<domain>/calls")
-@domain_errors
 def list_calls(domain: str) -> Any:
     args = request.args
     filters = {
@@ -43,24 +45,19 @@ def list_calls(domain: str) -> Any:
     output = args.get("format", "json")
     if output not in {"json", "csv"}:
         abort(400, "format must be json or csv")
-    try:
-        with transaction() as session:
-            if output == "csv":
-                text = calllog.calls_csv(session, visible(domain), **filters)
-                # Checked by the query: the tenant exists, the user and month are valid.
-                parts = ["calls", domain, filters["user"], filters["month"]]
-                name = "-".join(p for p in parts if p)
-                disposition = f'attachment; filename="{name}.csv"'
-                return Response(
-                    text, mimetype="text/csv", headers={"Content-Disposition": disposition}
-                )
-            page = calllog.query_calls(
-                session,
-                visible(domain),
-                **filters,
-                limit=_whole_number("limit", 100),
-                offset=_whole_number("offset", 0),
-            )
-            return answer(page.as_response())
-    except calllog.InvalidQuery as exc:
-        abort(400, str(exc))
+    with transaction() as session:
+        if output == "csv":
+            text = calllog.calls_csv(session, visible(domain), **filters)
+            # Checked by the query: the tenant exists, the user and month are valid.
+            parts = ["calls", domain, filters["user"], filters["month"]]
+            name = "-".join(p for p in parts if p)
+            disposition = f'attachment; filename="{name}.csv"'
+            return Response(text, mimetype="text/csv", headers={"Content-Disposition": disposition})
+        page = calllog.query_calls(
+            session,
+            visible(domain),
+            **filters,
+            limit=_whole_number("limit", 100),
+            offset=_whole_number("offset", 0),
+        )
+        return answer(page.as_response())

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from provisioning.errors import DomainError, said
 from provisioning.models import User
 from provisioning.numbering import Category, NotANumber, allowed, classify
 from provisioning.service import find_line
@@ -35,11 +36,15 @@ log = logging.getLogger(__name__)
 ORIGINATE_SECONDS = 30
 
 
-class DestinationRefused(ValueError):
+# The field of the request a refused destination was given in.
+DESTINATION = "destination"
+
+
+class DestinationRefused(DomainError, ValueError):
     """The destination cannot be called from this line; the message says why."""
 
 
-class CallNotPlaced(RuntimeError):
+class CallNotPlaced(DomainError, RuntimeError):
     """No FreeSWITCH node took the call (none connected, or it did not answer)."""
 
 
@@ -63,19 +68,43 @@ def check_destination(destination: str, line: CallingLine, extensions: Container
     """What to route: an extension of the tenant (among `extensions`), else the number
     in E.164 (short and emergency numbers as typed), if the line may call it."""
     if not is_dialable(destination):
-        raise DestinationRefused("must be digits, with an optional leading + (and * or #)")
+        raise DestinationRefused(
+            said(
+                "not_dialable",
+                "%(destination)s must be digits, with an optional leading + (and * or #)",
+                destination=destination,
+            ),
+            path=DESTINATION,
+        )
     if destination == line.extension:
-        raise DestinationRefused("is the line itself")
+        raise DestinationRefused(
+            said("calls_itself", "%(destination)s is the line itself", destination=destination),
+            path=DESTINATION,
+        )
     if destination in extensions:
         return destination
     try:
         found = classify(destination, line.country)
     except NotANumber:
         raise DestinationRefused(
-            f"is neither an extension of {line.domain} nor a valid phone number"
+            said(
+                "not_a_destination",
+                "%(destination)s is neither an extension of %(domain)s nor a valid phone number",
+                destination=destination,
+                domain=line.domain,
+            ),
+            path=DESTINATION,
         ) from None
     if not allowed(found.category, line.allowed):
-        raise DestinationRefused(f"is barred for this line ({found.category} calls)")
+        raise DestinationRefused(
+            said(
+                "barred_call",
+                "%(destination)s is barred for this line (%(category)s calls)",
+                destination=destination,
+                category=str(found.category),
+            ),
+            path=DESTINATION,
+        )
     return found.e164 or destination
 
 
@@ -117,7 +146,7 @@ def place_call(
     )
     target = check_destination(destination, line, {destination} if internal else ())
     if switch is None:
-        raise CallNotPlaced("no FreeSWITCH node is connected")
+        raise CallNotPlaced(said("no_node", "no FreeSWITCH node is connected"))
     job_uuid, call_uuid = str(uuid.uuid4()), str(uuid.uuid4())
     command = in_background(click_to_call_command(line, target, call_uuid), job_uuid)
     try:

@@ -12,16 +12,20 @@ user id to the `Switch` to use (None when no node is connected).
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, Response, current_app, jsonify
 
 from provisioning.api import json_body, require_token, transaction, visible
-from provisioning.service import NotFound, find_line
+from provisioning.api_errors import answer_domain_errors
+from provisioning.errors import said
+from provisioning.service import find_line
 
 from .clicktocall import CallNotPlaced, DestinationRefused, place_call
 
 blueprint = Blueprint("clicktocall", __name__)
+answer_domain_errors(
+    blueprint,
+    {DestinationRefused: (422, "destination_refused"), CallNotPlaced: (503, "not_placed")},
+)
 
 
 @blueprint.before_request
@@ -29,30 +33,19 @@ def _authenticate() -> None:
     require_token()
 
 
-def _error(status: int, message: str, path: str | None = None) -> tuple[Response, int]:
-    body: dict[str, Any] = {"error": message}
-    if path is not None:
-        body["problems"] = [{"path": path, "message": message}]
-    return jsonify(body), status
-
-
 @blueprint.post("/tenants/<domain>/users/<extension>/call")
 def call(domain: str, extension: str) -> tuple[Response, int]:
     body = json_body()
     destination = body.get("destination") if isinstance(body, dict) else None
     if not isinstance(destination, str):
-        return _error(422, 'a destination is required: {"destination": "…"}', "destination")
+        raise DestinationRefused(
+            said("destination_required", 'a destination is required: {"destination": "…"}'),
+            path="destination",
+        )
     switch_for_user = current_app.extensions["centrex.switch_for_user"]
-    try:
-        with transaction() as session:
-            _, user = find_line(session, visible(domain), extension)
-            placed = place_call(session, switch_for_user(user.id), domain, extension, destination)
-    except NotFound as exc:
-        return _error(404, str(exc))
-    except DestinationRefused as exc:
-        return _error(422, f"{destination} {exc}", "destination")
-    except CallNotPlaced as exc:
-        return _error(503, str(exc))
+    with transaction() as session:
+        _, user = find_line(session, visible(domain), extension)
+        placed = place_call(session, switch_for_user(user.id), domain, extension, destination)
     return jsonify(
         job_uuid=placed.job_uuid,
         call_uuid=placed.call_uuid,

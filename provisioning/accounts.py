@@ -26,6 +26,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from provisioning import account_security, service
+from provisioning.errors import said
 from provisioning.models import PanelSession, PublicNumber, Tenant, User
 from provisioning.numbering import line_numbers
 from provisioning.validation import InvalidValue, check_panel_password, check_public_number
@@ -226,7 +227,14 @@ def set_password(session: Session, domain: str, extension: str, password: str) -
     its hash."""
     found = _line(session, domain, extension)
     if found is None:
-        raise InvalidValue(f"no user {extension}@{domain}")
+        raise InvalidValue(
+            said(
+                "unknown_account",
+                "no user %(extension)s@%(domain)s",
+                extension=extension,
+                domain=domain,
+            )
+        )
     user = found[1]
     routed = session.scalars(select(PublicNumber.number).where(PublicNumber.user_id == user.id))
     own = line_numbers(user.extension, user.public_number, *routed)

@@ -1,10 +1,10 @@
 """REST API under /api/v1: the tenant document, and its users and numbers one by one.
 
 Views only authenticate, parse, call the service and serialise; domain errors become
-HTTP statuses in one place (`domain_errors`). A change of the tenant goes through the
-same path as `centrex apply`: the whole tenant document is validated before anything is
-written; a change of one user (PUT, PATCH) is checked against the tenant with the
-document's rules and writes that user alone (`user_settings`), from a version.
+JSON problems in one place (`provisioning.api_errors`). A change of the tenant goes
+through the same path as `centrex apply`: the whole tenant document is validated before
+anything is written; a change of one user (PUT, PATCH) is checked against the tenant
+with the document's rules and writes that user alone (`user_settings`), from a version.
 A token scoped to a tenant sees only that tenant; others answer 404, as if absent.
 """
 
@@ -17,9 +17,8 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request
 from pydantic import ValidationError as PydanticValidationError
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, UnsupportedMediaType
+from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
 from provisioning import (
     api_models,
@@ -33,6 +32,7 @@ from provisioning import (
     tenant_views,
     user_settings,
 )
+from provisioning.api_errors import Forbidden, answer_domain_errors
 from provisioning.call_handling import CallHandling
 from provisioning.document import (
     DocumentInvalid,
@@ -41,13 +41,11 @@ from provisioning.document import (
     json_schema,
     parse_document,
 )
+from provisioning.lookup import unknown_tenant
 from provisioning.validation import InvalidValue, check_public_number
 
 blueprint = Blueprint("api", __name__)
-
-
-class Forbidden(PermissionError):
-    pass
+answer_domain_errors(blueprint)
 
 
 @contextmanager
@@ -84,7 +82,7 @@ def visible(domain: str) -> str:
     """The domain, if the request's token may see it; NotFound otherwise (no hint that
     another tenant exists)."""
     if not g.scope.allows(domain):
-        raise service.NotFound(f"no tenant {domain}")
+        raise service.NotFound(unknown_tenant(domain))
     return domain
 
 
@@ -119,37 +117,10 @@ def failure(status: int, message: str) -> tuple[Response, int]:
 
 
 def domain_errors(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Domain errors of a view as HTTP statuses (every API blueprint uses it)."""
-
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return view(*args, **kwargs)
-        except DocumentInvalid as exc:
-            problems = [api_models.Problem(path=p.path, message=p.message) for p in exc.problems]
-            return answer(api_models.Invalid(error="invalid document", problems=problems), 422)
-        except service.NotFound as exc:
-            return failure(404, str(exc))
-        except Forbidden as exc:
-            return failure(403, str(exc))
-        except media.MediaTooLarge as exc:
-            return failure(413, str(exc))
-        except media.MediaLimitReached as exc:
-            return failure(409, str(exc))
-        except media.MediaInvalid as exc:
-            return failure(422, str(exc))
-        except line_settings.StaleVersion as exc:
-            return failure(409, f"{exc}; nothing written: read it again and redo the change")
-        except IntegrityError:
-            # Validation passed, so another change raced this one: nothing was written.
-            return failure(409, "changed by someone else meanwhile; nothing written, retry")
-        except RecursionError:
-            # A document that parsed, but nested too deep for the checks that walk it.
-            return failure(400, "the document is nested too deeply")
-        except HTTPException:
-            raise
-
-    wrapper.__name__ = view.__name__
-    return wrapper
+    """Views once wore it to answer their domain errors; the blueprint's error handlers
+    (`api_errors.answer_domain_errors`) do it now, so it leaves the view as it is. Kept
+    for views written with it."""
+    return view
 
 
 def _report(report: service.ApplyReport, dry_run: bool = False) -> tuple[Response, int]:
@@ -170,21 +141,18 @@ def _current(session: Session, domain: str) -> dict[str, Any]:
 
 # --- tenants --------------------------------------------------------------------
 @blueprint.get("/tenants")
-@domain_errors
 def list_tenants() -> Any:
     with transaction() as session:
         return answer(api_models.TenantList(tenants=service.list_tenants(session, g.scope.domain)))
 
 
 @blueprint.get("/tenants/<domain>")
-@domain_errors
 def get_tenant(domain: str) -> Any:
     with transaction() as session:
         return jsonify(_current(session, domain))
 
 
 @blueprint.put("/tenants/<domain>")
-@domain_errors
 def put_tenant(domain: str) -> Any:
     raw = _json_body()
     if isinstance(raw, dict):
@@ -192,14 +160,13 @@ def put_tenant(domain: str) -> Any:
         if raw["domain"] != domain:
             raise DocumentInvalid([Problem("domain", f"must be {domain}, as in the URL")])
     if g.scope.domain is not None and g.scope.domain != domain:
-        raise service.NotFound(f"no tenant {domain}")
+        raise service.NotFound(unknown_tenant(domain))
     dry_run = request.args.get("dry_run", "").lower() in {"1", "true", "yes"}
     with transaction() as session:
         return _apply(session, raw, dry_run)
 
 
 @blueprint.delete("/tenants/<domain>")
-@domain_errors
 def delete_tenant(domain: str) -> Any:
     if g.scope.domain is not None:
         raise Forbidden("only an all-tenants token may delete a tenant")
@@ -228,7 +195,6 @@ def _number_key(doc: dict[str, Any], number: str) -> str:
 
 
 @blueprint.get("/tenants/<domain>/users")
-@domain_errors
 def list_users(domain: str) -> Any:
     with transaction() as session:
         doc = service.export_document(session, visible(domain))
@@ -236,7 +202,6 @@ def list_users(domain: str) -> Any:
 
 
 @blueprint.get("/tenants/<domain>/users/<extension>")
-@domain_errors
 def get_user(domain: str, extension: str) -> Any:
     with transaction() as session:
         state = user_settings.user_of(session, visible(domain), extension)
@@ -268,7 +233,6 @@ def _saved(saved: user_settings.UserSaved) -> tuple[Response, int]:
 
 
 @blueprint.put("/tenants/<domain>/users/<extension>")
-@domain_errors
 def put_user(domain: str, extension: str) -> Any:
     """Create or replace one user alone: checked against the tenant like the document,
     only this user written, a change from a stale version refused."""
@@ -312,14 +276,12 @@ def _state(state: line_settings.CallHandlingState) -> api_models.CallHandlingSta
 
 
 @blueprint.get(_CALL_HANDLING)
-@domain_errors
 def get_call_handling(domain: str, extension: str) -> Any:
     with transaction() as session:
         return answer(_state(line_settings.call_handling_of(session, visible(domain), extension)))
 
 
 @blueprint.put(_CALL_HANDLING)
-@domain_errors
 def put_call_handling(domain: str, extension: str) -> Any:
     """This user's call handling alone: checked against the tenant like the document,
     only this user written, a change from a stale version refused."""
@@ -337,7 +299,6 @@ def put_call_handling(domain: str, extension: str) -> Any:
 
 
 @blueprint.delete("/tenants/<domain>/users/<extension>")
-@domain_errors
 def delete_user(domain: str, extension: str) -> Any:
     with transaction() as session:
         doc = _current(session, domain)
@@ -347,7 +308,6 @@ def delete_user(domain: str, extension: str) -> Any:
 
 
 @blueprint.get("/tenants/<domain>/numbers")
-@domain_errors
 def list_numbers(domain: str) -> Any:
     with transaction() as session:
         doc = service.export_document(session, visible(domain))
@@ -355,7 +315,6 @@ def list_numbers(domain: str) -> Any:
 
 
 @blueprint.get("/tenants/<domain>/numbers/<number>")
-@domain_errors
 def get_number(domain: str, number: str) -> Any:
     with transaction() as session:
         doc = _current(session, domain)
@@ -364,7 +323,6 @@ def get_number(domain: str, number: str) -> Any:
 
 
 @blueprint.put("/tenants/<domain>/numbers/<number>")
-@domain_errors
 def put_number(domain: str, number: str) -> Any:
     raw = _json_body()
     with transaction() as session:
@@ -381,7 +339,6 @@ def put_number(domain: str, number: str) -> Any:
 
 
 @blueprint.delete("/tenants/<domain>/numbers/<number>")
-@domain_errors
 def delete_number(domain: str, number: str) -> Any:
     with transaction() as session:
         doc = _current(session, domain)
@@ -391,7 +348,6 @@ def delete_number(domain: str, number: str) -> Any:
 
 
 @blueprint.get("/tenants/<domain>/numbers/<number>/routing")
-@domain_errors
 def get_number_routing(domain: str, number: str) -> Any:
     with transaction() as session:
         doc = service.export_document(session, visible(domain))
@@ -402,7 +358,6 @@ def get_number_routing(domain: str, number: str) -> Any:
 
 
 @blueprint.get("/tenants/<domain>/directory")
-@domain_errors
 def get_directory(domain: str) -> Any:
     with transaction() as session:
         doc = service.export_document(session, visible(domain))
@@ -413,7 +368,6 @@ _SUMMARY_FORMATS = {"html": "text/html", "text": "text/plain"}
 
 
 @blueprint.get("/tenants/<domain>/summary")
-@domain_errors
 def get_summary(domain: str) -> Any:
     wanted = request.args.get("format")
     if wanted is None:
@@ -429,7 +383,6 @@ def get_summary(domain: str) -> Any:
 
 
 @blueprint.post("/tenants/<domain>/holidays/import")
-@domain_errors
 def import_holidays(domain: str) -> Any:
     body = _json_body()
     if not isinstance(body, dict) or not str(body.get("year", "")).isdigit():
@@ -446,7 +399,6 @@ _MAX_CSV = 1024 * 1024
 
 
 @blueprint.post("/tenants/<domain>/holidays/csv")
-@domain_errors
 def import_holidays_csv(domain: str) -> Any:
     visible(domain)
     if request.mimetype != "text/csv":
@@ -463,7 +415,6 @@ _REMINDERS = "/tenants/<domain>/users/<extension>/reminders"
 
 
 @blueprint.get(_REMINDERS)
-@domain_errors
 def list_reminders(domain: str, extension: str) -> Any:
     with transaction() as session:
         found = reminders.list_reminders(session, visible(domain), extension)
@@ -471,7 +422,6 @@ def list_reminders(domain: str, extension: str) -> Any:
 
 
 @blueprint.post(_REMINDERS)
-@domain_errors
 def create_reminder(domain: str, extension: str) -> Any:
     raw = _json_body()
     with transaction() as session:
@@ -482,7 +432,6 @@ def create_reminder(domain: str, extension: str) -> Any:
 
 
 @blueprint.get(_REMINDERS + "/<int:reminder_id>")
-@domain_errors
 def get_reminder(domain: str, extension: str, reminder_id: int) -> Any:
     with transaction() as session:
         found = reminders.get_reminder(session, visible(domain), extension, reminder_id)
@@ -490,7 +439,6 @@ def get_reminder(domain: str, extension: str, reminder_id: int) -> Any:
 
 
 @blueprint.put(_REMINDERS + "/<int:reminder_id>")
-@domain_errors
 def put_reminder(domain: str, extension: str, reminder_id: int) -> Any:
     raw = _json_body()
     with transaction() as session:
@@ -501,7 +449,6 @@ def put_reminder(domain: str, extension: str, reminder_id: int) -> Any:
 
 
 @blueprint.delete(_REMINDERS + "/<int:reminder_id>")
-@domain_errors
 def delete_reminder(domain: str, extension: str, reminder_id: int) -> Any:
     with transaction() as session:
         reminders.delete_reminder(session, visible(domain), extension, reminder_id)
@@ -540,7 +487,6 @@ def _uploaded_audio() -> bytes:
 
 
 @blueprint.get("/tenants/<domain>/media")
-@domain_errors
 def list_media(domain: str) -> Any:
     with transaction() as session:
         items = service.list_media(session, visible(domain))
@@ -548,7 +494,6 @@ def list_media(domain: str) -> Any:
 
 
 @blueprint.post(_MEDIA_ITEM)
-@domain_errors
 def upload_media(domain: str, kind: str, name: str) -> Any:
     visible(domain)
     data = _uploaded_audio()
@@ -558,7 +503,6 @@ def upload_media(domain: str, kind: str, name: str) -> Any:
 
 
 @blueprint.delete(_MEDIA_ITEM)
-@domain_errors
 def delete_media(domain: str, kind: str, name: str) -> Any:
     with transaction() as session:
         service.delete_media(session, _media_store(), visible(domain), kind, name)
@@ -570,7 +514,6 @@ _QUEUE_AGENT = "/tenants/<domain>/queues/<queue>/agents/<extension>"
 
 
 @blueprint.get("/tenants/<domain>/queues")
-@domain_errors
 def list_queues(domain: str) -> Any:
     with transaction() as session:
         return answer(
@@ -579,14 +522,12 @@ def list_queues(domain: str) -> Any:
 
 
 @blueprint.post(_QUEUE_AGENT + "/login")
-@domain_errors
 def agent_login(domain: str, queue: str, extension: str) -> Any:
     with transaction() as session:
         return answer(queue_agents.set_logged_in(session, visible(domain), queue, extension, True))
 
 
 @blueprint.post(_QUEUE_AGENT + "/logout")
-@domain_errors
 def agent_logout(domain: str, queue: str, extension: str) -> Any:
     with transaction() as session:
         return answer(queue_agents.set_logged_in(session, visible(domain), queue, extension, False))
@@ -597,7 +538,6 @@ _GROUP = "/tenants/<domain>/groups/<name>"
 
 
 @blueprint.get("/tenants/<domain>/groups")
-@domain_errors
 def list_groups(domain: str) -> Any:
     with transaction() as session:
         found = groups.list_groups(session, visible(domain))
@@ -605,7 +545,6 @@ def list_groups(domain: str) -> Any:
 
 
 @blueprint.post(f"{_GROUP}/members/<extension>/login")
-@domain_errors
 def member_login(domain: str, name: str, extension: str) -> Any:
     with transaction() as session:
         state = groups.set_logged_in(session, visible(domain), name, extension, True)
@@ -613,7 +552,6 @@ def member_login(domain: str, name: str, extension: str) -> Any:
 
 
 @blueprint.post(f"{_GROUP}/members/<extension>/logout")
-@domain_errors
 def member_logout(domain: str, name: str, extension: str) -> Any:
     with transaction() as session:
         state = groups.set_logged_in(session, visible(domain), name, extension, False)
@@ -621,7 +559,6 @@ def member_logout(domain: str, name: str, extension: str) -> Any:
 
 
 @blueprint.post(f"{_GROUP}/logout-all")
-@domain_errors
 def group_logout_all(domain: str, name: str) -> Any:
     with transaction() as session:
         return answer(groups.log_out_all(session, visible(domain), name).as_response())

@@ -53,18 +53,41 @@ class DocumentView(ResponseModel):
 
 
 # --- errors ---------------------------------------------------------------------------
+ErrorParams = dict[str, str | int]
+
+
 class Error(ResponseModel):
-    error: str = Field(description="What went wrong, for a person to read")
+    error: str = Field(description="What went wrong, in English, for a person to read")
+    code: str | None = Field(
+        default=None,
+        description="What went wrong, for a program: stable (not_found, invalid_document, "
+        "number_invalid…); absent when the request itself was refused (401, 400, 415)",
+    )
+    params: ErrorParams | None = Field(
+        default=None, description="The values the message names, by name"
+    )
+
+    def body(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
 
 
 class Problem(ResponseModel):
     path: str = Field(description="The field at fault, e.g. users[2].extension")
-    message: str
+    message: str = Field(description="In English, for a person to read")
+    code: str | None = Field(
+        description="Stable, e.g. extension_taken; null for a rule that has no code yet"
+    )
+    params: ErrorParams = Field(description="The values the message names, by name")
 
 
-class Invalid(ResponseModel):
-    error: str
+class Invalid(Error):
     problems: list[Problem] = Field(description="Every problem found, nothing written")
+
+    def body(self) -> dict[str, Any]:
+        # A problem's code is null rather than absent: only the answer's own are left out.
+        body = super().body()
+        body["problems"] = [p.body() for p in self.problems]
+        return body
 
 
 # --- tenants, users, numbers ------------------------------------------------------------

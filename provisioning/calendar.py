@@ -17,12 +17,14 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from provisioning.errors import DomainError, said
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_PERIODS_PER_DAY = 3
 _PERIOD = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-4]):([0-5][0-9])")
 
 
-class InvalidPeriod(ValueError):
+class InvalidPeriod(DomainError, ValueError):
     pass
 
 
@@ -44,26 +46,41 @@ def parse_period(text: str, *, resolution: int = 1) -> Period:
     (write 22:00-24:00 and 00:00-06:00 on the next day)."""
     match = _PERIOD.fullmatch(text.strip())
     if not match:
-        raise InvalidPeriod("must be HH:MM-HH:MM, e.g. 08:00-12:00")
+        raise InvalidPeriod(said("period_format", "must be HH:MM-HH:MM, e.g. 08:00-12:00"))
     h1, m1, h2, m2 = map(int, match.groups())
     start, end = h1 * 60 + m1, h2 * 60 + m2
     if end > 1440:
-        raise InvalidPeriod("must end at 24:00 at the latest")
+        raise InvalidPeriod(said("period_past_midnight", "must end at 24:00 at the latest"))
     if start >= end:
-        raise InvalidPeriod("must end after it starts, on the same day")
+        raise InvalidPeriod(said("period_reversed", "must end after it starts, on the same day"))
     if start % resolution or end % resolution:
-        raise InvalidPeriod(f"must start and end on a {resolution}-minute boundary")
+        raise InvalidPeriod(
+            said(
+                "period_boundary",
+                "must start and end on a %(minutes)d-minute boundary",
+                minutes=resolution,
+            )
+        )
     return Period(start, end)
 
 
 def check_day(periods: list[Period]) -> list[Period]:
     """1 to 3 periods that do not overlap, in order."""
     if len(periods) > MAX_PERIODS_PER_DAY:
-        raise InvalidPeriod(f"at most {MAX_PERIODS_PER_DAY} periods a day")
+        raise InvalidPeriod(
+            said("periods_per_day", "at most %(max)d periods a day", max=MAX_PERIODS_PER_DAY)
+        )
     ordered = sorted(periods)
     for a, b in itertools.pairwise(ordered):
         if b.start < a.end:
-            raise InvalidPeriod(f"periods {a} and {b} overlap")
+            raise InvalidPeriod(
+                said(
+                    "periods_overlap",
+                    "periods %(first)s and %(second)s overlap",
+                    first=str(a),
+                    second=str(b),
+                )
+            )
     return ordered
 
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from provisioning import calendar as cal
 from provisioning import validation as v
 from provisioning.destinations import VOICEMAIL
+from provisioning.errors import Message, said
 from provisioning.numbering import Category, NotANumber, allowed, classify
 from provisioning.week import NamedWeek, check_week
 
@@ -188,7 +189,7 @@ def stored_dnd_on(stored: Mapping[str, Any] | None) -> bool:
     return isinstance(dnd, Mapping) and dnd.get("enabled", True) is not False
 
 
-Fail = Callable[[str, str], None]
+Fail = Callable[[str, Message], None]
 
 
 class Context:
@@ -223,13 +224,13 @@ class Context:
         value = value.strip()
         if value.lower() == VOICEMAIL:
             if not voicemail_ok:
-                self.fail(path, "must be a number here, not voicemail")
+                self.fail(path, said("voicemail_not_here", "must be a number here, not voicemail"))
             elif not self.voicemail_enabled:
-                self.fail(path, "the user's voicemail is off")
+                self.fail(path, said("voicemail_off", "the user's voicemail is off"))
             return VOICEMAIL
         if value in self.extensions:
             if value == self.extension:
-                self.fail(path, "must not be the user's own extension")
+                self.fail(path, said("own_extension", "must not be the user's own extension"))
             return value
         try:
             typed = (
@@ -237,20 +238,34 @@ class Context:
             )
             found = classify(typed, self.country)
         except (v.InvalidValue, NotANumber):
-            self.fail(path, "must be voicemail, a company extension or a phone number")
+            self.fail(
+                path,
+                said("forward_target", "must be voicemail, a company extension or a phone number"),
+            )
             return value
         if found.e164 is None:
-            self.fail(path, "must be a full phone number, not a short or emergency number")
+            self.fail(
+                path,
+                said(
+                    "short_number_target",
+                    "must be a full phone number, not a short or emergency number",
+                ),
+            )
             return value
         if not allowed(found.category, self.allowed_destinations):
             self.fail(
-                path, f"{found.category} numbers are not among the user's allowed destinations"
+                path,
+                said(
+                    "barred_destination",
+                    "%(category)s numbers are not among the user's allowed destinations",
+                    category=str(found.category),
+                ),
             )
         return found.e164
 
     def schedule(self, path: str, name: str | None) -> str | None:
         if name is not None and name.casefold() not in self.schedules:
-            self.fail(path, f"no schedule named {name!r}")
+            self.fail(path, v.unknown_schedule(name))
         return name
 
     def callers(self, path: str, callers: Callers | None) -> None:
@@ -261,17 +276,20 @@ class Context:
             try:
                 normalised.append(v.check_public_number(number, self.country))
             except v.InvalidValue as exc:
-                self.fail(f"{path}.numbers[{i}]", str(exc))
+                self.fail(f"{path}.numbers[{i}]", exc.said)
                 normalised.append(number)
         callers.numbers = normalised
         for i, ext in enumerate(callers.extensions):
             if ext not in self.extensions:
-                self.fail(f"{path}.extensions[{i}]", f"no user has extension {ext}")
+                self.fail(f"{path}.extensions[{i}]", v.unknown_user(ext))
         for i, name in enumerate(callers.contacts):
             if name.casefold() not in self.contacts:
-                self.fail(f"{path}.contacts[{i}]", f"no contact named {name!r}")
+                self.fail(
+                    f"{path}.contacts[{i}]",
+                    said("unknown_contact", "no contact named %(name)r", name=name),
+                )
         if not (callers.numbers or callers.extensions or callers.contacts or callers.anonymous):
-            self.fail(path, "must name at least one caller")
+            self.fail(path, said("no_callers", "must name at least one caller"))
 
 
 def unconditional_forward(extension: str, fwd: Forward | None) -> str | None:
@@ -311,9 +329,21 @@ def check_call_handling(ch: CallHandling, ctx: Context, path: str) -> None:
         if fna.after is None:
             fna.after = 20
         if not low <= fna.after <= high:
-            where = "voicemail" if fna.to == VOICEMAIL else "a number"
             ctx.fail(
-                f"{path}.forward_no_answer.after", f"must be {low} to {high} seconds for {where}"
+                f"{path}.forward_no_answer.after",
+                said(
+                    "no_answer_delay_voicemail",
+                    "must be %(low)d to %(high)d seconds for voicemail",
+                    low=low,
+                    high=high,
+                )
+                if fna.to == VOICEMAIL
+                else said(
+                    "no_answer_delay_number",
+                    "must be %(low)d to %(high)d seconds for a number",
+                    low=low,
+                    high=high,
+                ),
             )
 
     if ch.do_not_disturb is not None and ch.do_not_disturb.priority_callers != Callers():
@@ -345,7 +375,10 @@ def check_call_handling(ch: CallHandling, ctx: Context, path: str) -> None:
     for i, ring in enumerate(sel.distinctive_ring):
         ctx.callers(f"{path}.selective.distinctive_ring[{i}].callers", ring.callers)
         if not v.fits(v.ALERT_INFO_NAME, ring.ring):
-            ctx.fail(f"{path}.selective.distinctive_ring[{i}].ring", "must be letters, digits or -")
+            ctx.fail(
+                f"{path}.selective.distinctive_ring[{i}].ring",
+                said("ring_name", "must be letters, digits or -"),
+            )
 
     list_names: dict[str, int] = {}
     for i, rule_list in enumerate(ch.rule_lists):
@@ -353,7 +386,13 @@ def check_call_handling(ch: CallHandling, ctx: Context, path: str) -> None:
         key = rule_list.name.casefold()
         if key in list_names:
             ctx.fail(
-                f"{lpath}.name", f"{rule_list.name!r} is already rule_lists[{list_names[key]}]"
+                f"{lpath}.name",
+                said(
+                    "name_taken",
+                    "%(name)r is already %(other)s",
+                    name=rule_list.name,
+                    other=f"rule_lists[{list_names[key]}]",
+                ),
             )
         list_names.setdefault(key, i)
         for k, rule in enumerate(rule_list.rules):
@@ -364,43 +403,62 @@ def check_call_handling(ch: CallHandling, ctx: Context, path: str) -> None:
     for i, period in enumerate(ch.planner.periods):
         ppath = f"{path}.planner.periods[{i}]"
         if period.rule_list.casefold() not in list_names:
-            ctx.fail(f"{ppath}.rule_list", f"no rule list named {period.rule_list!r}")
+            ctx.fail(f"{ppath}.rule_list", _unknown_rule_list(period.rule_list))
         check_week(period, ppath, ctx.fail, resolution=PLANNER_RESOLUTION)
     _check_planner_overlap(ctx, f"{path}.planner.periods", ch.planner.periods)
     special = ch.planner.special_days
     if special is not None and special.rule_list.casefold() not in list_names:
-        ctx.fail(
-            f"{path}.planner.special_days.rule_list", f"no rule list named {special.rule_list!r}"
-        )
+        ctx.fail(f"{path}.planner.special_days.rule_list", _unknown_rule_list(special.rule_list))
 
     cid = ch.caller_id
     if cid.outgoing_number is not None:
         try:
             cid.outgoing_number = v.check_public_number(cid.outgoing_number, ctx.country)
         except v.InvalidValue as exc:
-            ctx.fail(f"{path}.caller_id.outgoing_number", str(exc))
+            ctx.fail(f"{path}.caller_id.outgoing_number", exc.said)
             return
         if cid.outgoing_number not in ctx.numbers:
-            ctx.fail(f"{path}.caller_id.outgoing_number", "must be one of the tenant's numbers")
+            ctx.fail(f"{path}.caller_id.outgoing_number", v.NOT_TENANT_NUMBER)
+
+
+def _unknown_rule_list(name: str) -> Message:
+    return said("unknown_rule_list", "no rule list named %(name)r", name=name)
 
 
 def _check_action(ctx: Context, path: str, action: RuleAction) -> None:
     if action.action == "forward":
         if action.to is None:
-            ctx.fail(f"{path}.to", "forward needs a target")
+            ctx.fail(f"{path}.to", said("forward_needs_target", "forward needs a target"))
         else:
             action.to = ctx.target(f"{path}.to", action.to)
     elif action.to is not None:
-        ctx.fail(f"{path}.to", f"only forward takes a target, not {action.action}")
+        ctx.fail(
+            f"{path}.to",
+            said(
+                "target_not_taken",
+                "only forward takes a target, not %(action)s",
+                action=action.action,
+            ),
+        )
     if action.action in {"ring_all", "ring_sequence"}:
         if not action.numbers:
-            ctx.fail(f"{path}.numbers", f"{action.action} needs at least one number")
+            ctx.fail(
+                f"{path}.numbers",
+                said(
+                    "ring_needs_numbers",
+                    "%(action)s needs at least one number",
+                    action=action.action,
+                ),
+            )
         action.numbers = [
             ctx.target(f"{path}.numbers[{i}]", n, voicemail_ok=False)
             for i, n in enumerate(action.numbers)
         ]
     elif action.numbers:
-        ctx.fail(f"{path}.numbers", "only ring_all and ring_sequence take numbers")
+        ctx.fail(
+            f"{path}.numbers",
+            said("numbers_not_taken", "only ring_all and ring_sequence take numbers"),
+        )
 
 
 def _check_planner_overlap(ctx: Context, path: str, periods: list[PlannerPeriod]) -> None:
@@ -414,4 +472,12 @@ def _check_planner_overlap(ctx: Context, path: str, periods: list[PlannerPeriod]
         spans.sort()
         for (a, i), (b, j) in itertools.pairwise(spans):
             if b.start < a.end and i != j:
-                ctx.fail(f"{path}[{j}].{day}", f"overlaps {periods[i].name!r} ({a})")
+                ctx.fail(
+                    f"{path}[{j}].{day}",
+                    said(
+                        "planner_overlap",
+                        "overlaps %(name)r (%(period)s)",
+                        name=periods[i].name,
+                        period=str(a),
+                    ),
+                )

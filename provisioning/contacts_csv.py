@@ -13,6 +13,7 @@ import io
 from typing import Any
 
 from provisioning.document import ContactDoc, DocumentInvalid, Problem
+from provisioning.errors import said
 
 MAX_NUMBERS = 5
 NUMBER_COLUMNS = ["number", *(f"number{i}" for i in range(1, MAX_NUMBERS + 1))]
@@ -28,7 +29,9 @@ def parse_contacts_csv(text: str) -> list[dict[str, Any]]:
     header = [h.strip().lower() for h in next(rows, [])]
     columns = [i for i, h in enumerate(header) if h in NUMBER_COLUMNS]
     if "name" not in header or not columns:
-        raise DocumentInvalid([Problem("line 1", "needs a name column and a number column")])
+        raise DocumentInvalid(
+            [Problem("line 1", said("csv_columns", "needs a name column and a number column"))]
+        )
     name_at = header.index("name")
     contacts: dict[str, list[str]] = {}
     problems = []
@@ -39,12 +42,24 @@ def parse_contacts_csv(text: str) -> list[dict[str, Any]]:
         name = cells[name_at].strip()
         numbers = [cells[i].strip() for i in columns if cells[i].strip()]
         if not name or not numbers:
-            problems.append(Problem(f"line {line}", "needs a name and at least one number"))
+            problems.append(
+                Problem(f"line {line}", said("csv_row", "needs a name and at least one number"))
+            )
             continue
         known = contacts.setdefault(name, [])
         known += [n for n in numbers if n not in known]
         if len(known) > MAX_NUMBERS:
-            problems.append(Problem(f"line {line}", f"{name}: more than {MAX_NUMBERS} numbers"))
+            problems.append(
+                Problem(
+                    f"line {line}",
+                    said(
+                        "csv_too_many_numbers",
+                        "%(name)s: more than %(max)d numbers",
+                        name=name,
+                        max=MAX_NUMBERS,
+                    ),
+                )
+            )
     if problems:
         raise DocumentInvalid(problems)
     return [{"name": name, "numbers": numbers} for name, numbers in contacts.items()]

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from provisioning import validation as v
+from provisioning.errors import Message, said
 from provisioning.numbering import DEFAULT_ALLOWED, NotANumber, allowed, classify
 
 # What a user's forward names to send calls to their own voicemail box.
@@ -73,27 +74,40 @@ class Context(Protocol):
     @property
     def check(self) -> Callable[..., Any]: ...
     @property
-    def fail(self) -> Callable[[str, str], None]: ...
+    def fail(self) -> Callable[[str, Message], None]: ...
 
 
 def _check_user(dest: Destination, path: str, ctx: Context) -> None:
     if dest.user not in ctx.users:
-        ctx.fail(f"{path}.user", f"no user has extension {dest.user}")
+        ctx.fail(f"{path}.user", v.unknown_user(str(dest.user)))
 
 
 def _check_group(dest: Destination, path: str, ctx: Context) -> None:
     if (dest.group or "").casefold() not in ctx.groups:
-        ctx.fail(f"{path}.group", f"no group is named {dest.group!r}")
+        ctx.fail(
+            f"{path}.group",
+            said("unknown_group", "no group is named %(name)r", name=str(dest.group)),
+        )
 
 
 def _check_queue(dest: Destination, path: str, ctx: Context) -> None:
     if (dest.queue or "").casefold() not in ctx.queues:
-        ctx.fail(f"{path}.queue", f"no queue is named {dest.queue!r}")
+        ctx.fail(
+            f"{path}.queue",
+            said("unknown_queue", "no queue is named %(name)r", name=str(dest.queue)),
+        )
 
 
 def _check_voicemail(dest: Destination, path: str, ctx: Context) -> None:
     if dest.voicemail not in ctx.voicemail_users:
-        ctx.fail(f"{path}.voicemail", f"no user with voicemail has extension {dest.voicemail}")
+        ctx.fail(
+            f"{path}.voicemail",
+            said(
+                "unknown_voicemail",
+                "no user with voicemail has extension %(extension)s",
+                extension=str(dest.voicemail),
+            ),
+        )
 
 
 def _check_announcement(dest: Destination, path: str, ctx: Context) -> None:
@@ -108,7 +122,14 @@ def _check_number(dest: Destination, path: str, ctx: Context) -> None:
         return
     # A tenant-wide destination calls national numbers only: no toll fraud.
     if not allowed(category, DEFAULT_ALLOWED):
-        ctx.fail(f"{path}.number", f"{category.value} numbers cannot be a destination")
+        ctx.fail(
+            f"{path}.number",
+            said(
+                "destination_barred",
+                "%(category)s numbers cannot be a destination",
+                category=category.value,
+            ),
+        )
 
 
 def _nothing_to_check(_dest: Destination, _path: str, _ctx: Context) -> None:

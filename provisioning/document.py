@@ -28,6 +28,7 @@ from provisioning.call_handling import (
     forwarding_circle,
     unconditional_forward,
 )
+from provisioning.errors import DocumentInvalid, Message, Problem, said, structure_problem
 from provisioning.numbering import DEFAULT_ALLOWED, Category, line_numbers
 from provisioning.tenant_routing import (
     Destination,
@@ -148,21 +149,6 @@ class TenantDoc(_Model):
     directory: list[DirectoryEntryDoc] = Field(default_factory=list, max_length=2000)
 
 
-@dataclass(frozen=True)
-class Problem:
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
-
-
-class DocumentInvalid(ValueError):
-    def __init__(self, problems: list[Problem]):
-        super().__init__("\n".join(map(str, problems)))
-        self.problems = problems
-
-
 def _path(loc: tuple[Any, ...]) -> str:
     out = ""
     for part in loc:
@@ -182,10 +168,10 @@ class _Checker:
         try:
             return check(value, *args, **kw)
         except v.InvalidValue as exc:
-            self.problems.append(Problem(path, str(exc)))
+            self.problems.append(Problem(path, exc.said))
             return value
 
-    def fail(self, path: str, message: str) -> None:
+    def fail(self, path: str, message: Message) -> None:
         self.problems.append(Problem(path, message))
 
 
@@ -235,12 +221,12 @@ def parse_document_users(raw: Any, take: Callable[[UserDoc], None]) -> TenantDoc
         take(user)
     structure = before_users + users_structure + after_users
     if structure:
-        raise DocumentInvalid([Problem(_path(e["loc"]), e["msg"]) for e in structure])
+        raise DocumentInvalid([structure_problem(_path(e["loc"]), e) for e in structure])
     assert doc is not None and tenant is not None  # else there are structural problems
     _check_forwarding_loops(forwards, spanning)
     for i, num in enumerate(doc.numbers):
         if num.user is not None and num.user not in extensions:
-            spanning.fail(f"numbers[{i}].user", f"no user has extension {num.user}")
+            spanning.fail(f"numbers[{i}].user", v.unknown_user(num.user))
     routing = RoutingContext(
         country=tenant.country,
         users=all_extensions,
@@ -253,7 +239,10 @@ def parse_document_users(raw: Any, take: Callable[[UserDoc], None]) -> TenantDoc
     check_routing(doc.groups, doc.queues, taken, routing)
     for i, num in enumerate(doc.numbers):
         if num.user is not None and (num.routes or num.otherwise is not None):
-            spanning.fail(f"numbers[{i}].user", "give either user, or routes and otherwise")
+            spanning.fail(
+                f"numbers[{i}].user",
+                said("user_or_routes", "give either user, or routes and otherwise"),
+            )
         check_number_routes(num.routes, num.otherwise, f"numbers[{i}]", routing)
     check_speed_dials(doc.speed_dials, doc.directory, taken, routing)
     _check_gateway(doc, spanning)
@@ -285,7 +274,7 @@ def _structure(raw: Any) -> tuple[TenantDoc | None, list[Any], list[Any], list[A
         doc = TenantDoc.model_validate(raw)
     except PydanticValidationError as exc:
         raise DocumentInvalid(
-            [Problem(_path(e["loc"]), e["msg"]) for e in exc.errors(include_url=False)]
+            [structure_problem(_path(e["loc"]), e) for e in exc.errors(include_url=False)]
         ) from None
     users, doc.users = doc.users, []
     return doc, list(users), [], []
@@ -352,14 +341,22 @@ def _check_tenant(doc: TenantDoc, numbers: dict[str, str], check: _Checker) -> _
         path = f"numbers[{i}]"
         num.number = check(f"{path}.number", read_number, num.number, country)
         if num.number in numbers:
-            check.fail(f"{path}.number", f"{num.number} is already listed at {numbers[num.number]}")
+            check.fail(
+                f"{path}.number",
+                said(
+                    "number_listed_twice",
+                    "%(number)s is already listed at %(other)s",
+                    number=num.number,
+                    other=numbers[num.number],
+                ),
+            )
         numbers.setdefault(num.number, path)
         num.label = check(f"{path}.label", v.check_text, num.label, required=False)
 
     if doc.main_number is not None:
         doc.main_number = check("main_number", read_number, doc.main_number, country)
         if doc.main_number not in numbers:
-            check.fail("main_number", "must be one of the tenant's numbers")
+            check.fail("main_number", v.NOT_TENANT_NUMBER)
     return _Tenant(country, schedule_names(doc), read_number)
 
 
@@ -378,7 +375,7 @@ def _check_user(
     if user.extension in extensions:
         check.fail(
             f"{path}.extension",
-            f"{user.extension} is already used by users[{extensions[user.extension]}]",
+            v.extension_taken(user.extension, f"users[{extensions[user.extension]}]"),
         )
     extensions.setdefault(user.extension, index)
     user.name = check(f"{path}.name", v.check_text, user.name)
@@ -397,7 +394,7 @@ def _check_user(
         if len(check.problems) == problems:
             public_number = user.public_number
         if user.public_number not in numbers:
-            check.fail(f"{path}.public_number", "must be one of the tenant's numbers")
+            check.fail(f"{path}.public_number", v.NOT_TENANT_NUMBER)
     own_numbers = line_numbers(user.extension, public_number)
     vm = user.voicemail
     if vm.pin is not None:
@@ -405,7 +402,10 @@ def _check_user(
             f"{path}.voicemail.pin", v.check_voicemail_pin, vm.pin, own_numbers=own_numbers
         )
     elif vm.enabled:
-        check.fail(f"{path}.voicemail.pin", "is required when voicemail is enabled")
+        check.fail(
+            f"{path}.voicemail.pin",
+            said("pin_required", "is required when voicemail is enabled"),
+        )
     vm.emails = [
         check(f"{path}.voicemail.emails[{k}]", v.check_email, e) for k, e in enumerate(vm.emails)
     ]
@@ -425,7 +425,10 @@ def _check_user_handling(
     for k, contact in enumerate(user.contacts):
         contact.name = check(f"{path}.contacts[{k}].name", v.check_text, contact.name)
         if contact.name.casefold() in contact_names:
-            check.fail(f"{path}.contacts[{k}].name", f"{contact.name!r} is listed twice")
+            check.fail(
+                f"{path}.contacts[{k}].name",
+                said("contact_listed_twice", "%(name)r is listed twice", name=contact.name),
+            )
         contact_names.setdefault(contact.name.casefold(), k)
         contact.numbers = [
             check(f"{path}.contacts[{k}].numbers[{n}]", tenant.read_number, x, country)
@@ -476,7 +479,7 @@ def parse_user(raw: Any, around: UserSurroundings) -> UserDoc:
         user = UserDoc.model_validate(raw)
     except PydanticValidationError as exc:
         errors = exc.errors(include_url=False)
-        raise DocumentInvalid([Problem(_path(e["loc"]), e["msg"]) for e in errors]) from None
+        raise DocumentInvalid([structure_problem(_path(e["loc"]), e) for e in errors]) from None
     check, handling = _Checker(), _Checker()
     tenant = _Tenant(around.country, around.schedules, _number_reader())
     _check_user(user, _ONE_USER, 0, tenant, around.numbers, {}, check)
@@ -484,7 +487,7 @@ def parse_user(raw: Any, around: UserSurroundings) -> UserDoc:
     problems = check.problems + handling.problems
     if problems:
         prefix = f"{_ONE_USER}."
-        raise DocumentInvalid([Problem(p.path.removeprefix(prefix), p.message) for p in problems])
+        raise DocumentInvalid([p.at(p.path.removeprefix(prefix)) for p in problems])
     return user
 
 
@@ -497,7 +500,10 @@ def _check_gateway(doc: TenantDoc, check: _Checker) -> None:
             if value is not None:
                 setattr(gw, field, check(f"gateway.{field}", v.check_text, value))
         if gw.registration and not (gw.username and gw.password):
-            check.fail("gateway.registration", "registration needs a username and a password")
+            check.fail(
+                "gateway.registration",
+                said("registration_credentials", "registration needs a username and a password"),
+            )
 
 
 def _check_calendar(doc: TenantDoc, check: _Checker) -> None:
@@ -507,7 +513,15 @@ def _check_calendar(doc: TenantDoc, check: _Checker) -> None:
         sched.name = check(f"{path}.name", v.check_text, sched.name)
         key = sched.name.casefold()
         if key in names:
-            check.fail(f"{path}.name", f"{sched.name!r} is already schedules[{names[key]}]")
+            check.fail(
+                f"{path}.name",
+                said(
+                    "name_taken",
+                    "%(name)r is already %(other)s",
+                    name=sched.name,
+                    other=f"schedules[{names[key]}]",
+                ),
+            )
         names.setdefault(key, i)
         check_week(sched, path, check.fail)
     for i, sched in enumerate(doc.schedules):
@@ -518,20 +532,29 @@ def _check_calendar(doc: TenantDoc, check: _Checker) -> None:
         if sched.opposite_of.casefold() == DEFAULT_SCHEDULE.casefold() and target is None:
             continue
         if target is None:
-            check.fail(path, f"no schedule named {sched.opposite_of!r}")
+            check.fail(path, v.unknown_schedule(sched.opposite_of))
         elif doc.schedules[target].opposite_of is not None:
-            check.fail(path, "must name a schedule with periods, not another opposite")
+            check.fail(
+                path,
+                said(
+                    "opposite_of_opposite",
+                    "must name a schedule with periods, not another opposite",
+                ),
+            )
         elif sched.has_periods():
-            check.fail(path, "an opposite schedule has no periods of its own")
+            check.fail(
+                path,
+                said("opposite_with_periods", "an opposite schedule has no periods of its own"),
+            )
     for i, holiday in enumerate(doc.holidays):
         path = f"holidays[{i}]"
         holiday.name = check(f"{path}.name", v.check_text, holiday.name)
         if holiday.date is not None and (holiday.first or holiday.last):
-            check.fail(path, "give either date, or from and to")
+            check.fail(path, said("holiday_date_or_range", "give either date, or from and to"))
         elif holiday.date is None and not (holiday.first and holiday.last):
-            check.fail(path, "needs a date, or from and to")
+            check.fail(path, said("holiday_undated", "needs a date, or from and to"))
         elif holiday.first and holiday.last and holiday.first > holiday.last:
-            check.fail(f"{path}.to", "must not be before from")
+            check.fail(f"{path}.to", said("holiday_reversed", "must not be before from"))
 
 
 def _check_forwarding_loops(forwards: list[tuple[str, Forward | None]], check: _Checker) -> None:
@@ -549,7 +572,7 @@ def _check_forwarding_loops(forwards: list[tuple[str, Forward | None]], check: _
         if circle is not None:
             check.fail(
                 f"users[{i}].call_handling.forward_always.to",
-                f"forwarding loop {' → '.join(circle)}",
+                v.forwarding_loop(circle),
             )
 
 
@@ -570,7 +593,9 @@ def load_text(text: str) -> Any:
     try:
         return yaml_text.load(text)
     except yaml.YAMLError as exc:
-        raise DocumentInvalid([Problem("", f"not valid YAML or JSON: {exc}")]) from None
+        raise DocumentInvalid(
+            [Problem("", said("not_yaml", "not valid YAML or JSON: %(reason)s", reason=str(exc)))]
+        ) from None
 
 
 def dump_text(data: dict[str, Any]) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from provisioning import api_models
+from provisioning.lookup import unknown_tenant
 from provisioning.models import GroupMember, HuntGroup, Tenant, User
 from provisioning.service import NotFound
 
@@ -117,7 +118,7 @@ def _group_id(session: Session, domain: str, name: str) -> int:
 def list_groups(session: Session, domain: str, name: str | None = None) -> list[GroupState]:
     """The tenant's groups (or the one named) with their members' logged-in state."""
     if session.scalar(select(Tenant.id).where(Tenant.domain == domain)) is None:
-        raise NotFound(f"no tenant {domain}")
+        raise NotFound(unknown_tenant(domain))
     member, last = User.__table__.alias("member"), User.__table__.alias("last")
     query = (
         select(

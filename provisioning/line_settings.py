@@ -19,14 +19,17 @@ from pydantic import ValidationError
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
+from provisioning import validation as v
 from provisioning.call_handling import (
     CallHandling,
     Context,
+    Fail,
     check_call_handling,
     forwarding_circle,
     unconditional_forward,
 )
 from provisioning.document import DEFAULT_SCHEDULE, DocumentInvalid, Problem
+from provisioning.errors import DomainError, said, structure_problem
 from provisioning.lookup import find_line
 from provisioning.models import PublicNumber, Tenant, User
 from provisioning.numbering import Category
@@ -34,15 +37,26 @@ from provisioning.numbering import Category
 _PATH = "call_handling"
 
 
-class StaleVersion(Exception):
+class StaleVersion(DomainError):
     """The user changed since the version the change was made from: nothing written."""
 
     def __init__(self, extension: str, current: int):
         """`current`: the version the user is at now; 0 when they were removed."""
         if current == 0:
-            super().__init__(f"user {extension} was removed meanwhile")
+            message = said(
+                "user_removed",
+                "user %(extension)s was removed meanwhile; nothing written",
+                extension=extension,
+            )
         else:
-            super().__init__(f"user {extension} was changed meanwhile (now version {current})")
+            message = said(
+                "stale_version",
+                "user %(extension)s was changed meanwhile (now version %(version)d); nothing "
+                "written: read it again and redo the change",
+                extension=extension,
+                version=current,
+            )
+        super().__init__(message)
         self.current = current
 
 
@@ -83,9 +97,7 @@ class AskedOneAtATime:
         return self._known[value]
 
 
-def _context(
-    session: Session, tenant: Tenant, user: User, fail: Callable[[str, str], None]
-) -> Context:
+def _context(session: Session, tenant: Tenant, user: User, fail: Fail) -> Context:
     schedules = {str(s.get("name", "")).casefold() for s in tenant.schedules or []}
     return Context(
         country=tenant.country,
@@ -145,7 +157,9 @@ def set_call_handling(
     try:
         handling = CallHandling.model_validate(raw)
     except ValidationError as exc:
-        raise DocumentInvalid([Problem(_field(e["loc"]), e["msg"]) for e in exc.errors()]) from None
+        raise DocumentInvalid(
+            [structure_problem(_field(e["loc"]), e) for e in exc.errors()]
+        ) from None
     problems: list[Problem] = []
     ctx = _context(
         session, tenant, user, lambda path, message: problems.append(Problem(path, message))
@@ -155,9 +169,7 @@ def set_call_handling(
         extension, unconditional_forwards(session, tenant.id, extension, handling)
     )
     if circle is not None:
-        problems.append(
-            Problem(f"{_PATH}.forward_always.to", f"forwarding loop {' → '.join(circle)}")
-        )
+        problems.append(Problem(f"{_PATH}.forward_always.to", v.forwarding_loop(circle)))
     if problems:
         raise DocumentInvalid(problems)
     stored = handling.model_dump(mode="json", exclude_defaults=True)

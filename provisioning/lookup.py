@@ -8,11 +8,16 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from provisioning.errors import DomainError, Said, said
 from provisioning.models import Tenant, User
 
 
-class NotFound(LookupError):
+class NotFound(DomainError, LookupError):
     """The named tenant (or item) does not exist, or is not visible to the caller."""
+
+
+def unknown_tenant(domain: str) -> Said:
+    return said("unknown_tenant", "no tenant %(domain)s", domain=domain)
 
 
 def find_line(session: Session, domain: str, extension: str) -> tuple[Tenant, User]:
@@ -23,5 +28,12 @@ def find_line(session: Session, domain: str, extension: str) -> tuple[Tenant, Us
         .where(Tenant.domain == domain, User.extension == extension)
     ).one_or_none()
     if row is None:
-        raise NotFound(f"no user {extension} in {domain}")
+        raise NotFound(
+            said(
+                "unknown_line",
+                "no user %(extension)s in %(domain)s",
+                extension=extension,
+                domain=domain,
+            )
+        )
     return row.Tenant, row.User

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from provisioning import mpeg
 from provisioning import validation as v
+from provisioning.errors import DomainError, said
 
 if TYPE_CHECKING:
     import numpy
@@ -55,7 +56,7 @@ _STREAM_PREFIX = "centrex"
 _DECODER_FORMATS = {"WAV": {"WAV", "WAVEX"}, "MP3": {"MP3"}}
 
 
-class MediaError(ValueError):
+class MediaError(DomainError, ValueError):
     """A media operation refused; the message says why, for the person uploading."""
 
 
@@ -75,24 +76,47 @@ class MediaDirUnsafe(MediaError):
     """The configured media directory cannot be handed to FreeSWITCH."""
 
 
+_TOO_LONG = said("media_too_long", "longer than %(minutes)d minutes", minutes=MAX_SECONDS // 60)
+
+
 def check_kind(kind: str) -> str:
     if kind not in KINDS:
-        raise MediaInvalid(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+        raise MediaInvalid(
+            said(
+                "media_kind",
+                "kind must be one of %(kinds)s, not %(kind)r",
+                kinds=", ".join(KINDS),
+                kind=kind,
+            )
+        )
     return kind
 
 
 def check_name(name: str) -> str:
     try:
         return v.check_media_name(name)
-    except v.InvalidValue as exc:
-        raise MediaInvalid(f"name {name!r}: {exc}") from None
+    except v.InvalidValue:
+        raise MediaInvalid(
+            said(
+                "media_file_name",
+                "name %(name)r: 1 to 32 lower-case letters, digits, '-' or '_', starting with "
+                "a letter or a digit, never holding x-pre-process (a FreeSWITCH directive)",
+                name=name,
+            )
+        ) from None
 
 
 def check_size(size: int) -> None:
     if size == 0:
-        raise MediaInvalid("the file is empty")
+        raise MediaInvalid(said("media_empty", "the file is empty"))
     if size > MAX_BYTES:
-        raise MediaTooLarge(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MiB")
+        raise MediaTooLarge(
+            said(
+                "media_too_large",
+                "the file is larger than %(mib)d MiB",
+                mib=MAX_BYTES // (1024 * 1024),
+            )
+        )
 
 
 # --- where media live ---------------------------------------------------------------
@@ -130,7 +154,9 @@ def _container(data: bytes) -> str:
         return "WAV"
     if mpeg.looks_like_mp3(data):
         return "MP3"
-    raise MediaInvalid("not a WAV or MP3 file (its content was checked, not its name)")
+    raise MediaInvalid(
+        said("media_format", "not a WAV or MP3 file (its content was checked, not its name)")
+    )
 
 
 def _check_wav_chunks(data: bytes) -> None:
@@ -142,12 +168,17 @@ def _check_wav_chunks(data: bytes) -> None:
             # Writers that stream leave the size at 0 or all ones: nothing to compare.
             if size not in (0, 0xFFFFFFFF) and pos + 8 + size > len(data):
                 raise MediaInvalid(
-                    f"truncated: the WAV announces {size} bytes of audio, "
-                    f"{len(data) - pos - 8} are there"
+                    said(
+                        "wav_truncated",
+                        "truncated: the WAV announces %(announced)d bytes of audio, "
+                        "%(found)d are there",
+                        announced=size,
+                        found=len(data) - pos - 8,
+                    )
                 )
             return
         pos += 8 + size + (size & 1)
-    raise MediaInvalid("damaged: the WAV holds no audio data")
+    raise MediaInvalid(said("wav_no_data", "damaged: the WAV holds no audio data"))
 
 
 def _decode_mono(source: soundfile.SoundFile, max_frames: int) -> numpy.ndarray:
@@ -162,7 +193,7 @@ def _decode_mono(source: soundfile.SoundFile, max_frames: int) -> numpy.ndarray:
     for block in source.blocks(blocksize=source.samplerate, dtype="float32", always_2d=True):
         decoded += len(block)
         if decoded > max_frames:
-            raise MediaInvalid(f"longer than {MAX_SECONDS // 60} minutes")
+            raise MediaInvalid(_TOO_LONG)
         chunks.append(resampler.resample_chunk(block.mean(axis=1, dtype=np.float32)))
     chunks.append(resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True))
     return np.concatenate(chunks)
@@ -186,7 +217,7 @@ def _structure(data: bytes, container: str) -> mpeg.MpegStream | None:
         _check_wav_chunks(data)
         return None
     except mpeg.MpegInvalid as exc:
-        raise MediaInvalid(str(exc)) from None
+        raise MediaInvalid(exc.said) from None
 
 
 def _decode(data: bytes, container: str, stream: mpeg.MpegStream | None) -> numpy.ndarray:
@@ -195,7 +226,13 @@ def _decode(data: bytes, container: str, stream: mpeg.MpegStream | None) -> nump
     try:
         with soundfile.SoundFile(io.BytesIO(data)) as source:
             if source.format not in _DECODER_FORMATS[container]:
-                raise MediaInvalid(f"not a WAV or MP3 file (it decodes as {source.format})")
+                raise MediaInvalid(
+                    said(
+                        "media_decodes_as",
+                        "not a WAV or MP3 file (it decodes as %(format)s)",
+                        format=str(source.format),
+                    )
+                )
             frames = source.frames
             if stream is not None:
                 # libsndfile stops where it believes an MP3 ends. Its count lacks the
@@ -204,17 +241,27 @@ def _decode(data: bytes, container: str, stream: mpeg.MpegStream | None) -> nump
                 slack = max(3 * stream.samples_per_frame, stream.samples // 50)
                 if frames < stream.samples - slack:
                     raise MediaInvalid(
-                        "variable-bitrate MP3 without a length (Xing) header: it cannot be "
-                        "read whole; encode it again, or send a WAV"
+                        said(
+                            "mp3_no_length",
+                            "variable-bitrate MP3 without a length (Xing) header: it cannot be "
+                            "read whole; encode it again, or send a WAV",
+                        )
                     )
                 frames = min(frames, stream.samples)
             max_frames = MAX_SECONDS * source.samplerate
             if frames > max_frames:
-                raise MediaInvalid(f"longer than {MAX_SECONDS // 60} minutes")
+                raise MediaInvalid(_TOO_LONG)
             return _decode_mono(source, max_frames)
     except soundfile.SoundFileError as exc:
         reason = getattr(exc, "error_string", "") or str(exc)
-        raise MediaInvalid(f"damaged {container}: {reason}") from None
+        raise MediaInvalid(
+            said(
+                "media_damaged",
+                "damaged %(container)s: %(reason)s",
+                container=container,
+                reason=str(reason),
+            )
+        ) from None
 
 
 def _renditions(wide: numpy.ndarray) -> dict[int, bytes]:
@@ -244,7 +291,7 @@ def convert(data: bytes) -> Converted:
     container = _container(data)
     wide = _decode(data, container, _structure(data, container))
     if not len(wide):
-        raise MediaInvalid("no audio: the file holds no sound samples")
+        raise MediaInvalid(said("media_no_audio", "no audio: the file holds no sound samples"))
     return Converted(_renditions(wide), duration_ms=round(len(wide) * 1000 / WIDEST_RATE))
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from provisioning.errors import DomainError, said
+
 _BITRATES_V1 = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 _BITRATES_V2 = (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)
 # Version bits → sample rates; 1 is reserved.
@@ -22,7 +24,7 @@ _MONO = 3
 _TRAILING_TAGS = (b"TAG", b"APETAGEX", b"LYRICSBEGIN")
 
 
-class MpegInvalid(ValueError):
+class MpegInvalid(DomainError, ValueError):
     """Not a whole, undamaged MP3 stream; the message says what is wrong."""
 
 
@@ -103,7 +105,12 @@ def scan(data: bytes) -> MpegStream:
     pos = id3v2_length(data)
     first = frame_header(data, pos)
     if first is None:
-        raise MpegInvalid("no MP3 (MPEG Layer III) audio frame where the audio should start")
+        raise MpegInvalid(
+            said(
+                "mp3_no_frame",
+                "no MP3 (MPEG Layer III) audio frame where the audio should start",
+            )
+        )
     announced = _announced_frames(data[pos : pos + first.length], first)
     info_frame = announced is not None or data[pos + 36 : pos + 40] == b"VBRI"
     frames = 0
@@ -113,17 +120,32 @@ def scan(data: bytes) -> MpegStream:
             rest = data[pos:]
             if rest.startswith(_TRAILING_TAGS) or not rest.strip(b"\x00"):
                 break
-            raise MpegInvalid(f"damaged: no MP3 frame at byte {pos}")
+            raise MpegInvalid(
+                said("mp3_damaged", "damaged: no MP3 frame at byte %(byte)d", byte=pos)
+            )
         if header.sample_rate != first.sample_rate:
-            raise MpegInvalid(f"damaged: the sample rate changes at byte {pos}")
+            raise MpegInvalid(
+                said(
+                    "mp3_sample_rate",
+                    "damaged: the sample rate changes at byte %(byte)d",
+                    byte=pos,
+                )
+            )
         if pos + header.length > len(data):
-            raise MpegInvalid("truncated: the last MP3 frame is cut short")
+            raise MpegInvalid(said("mp3_cut_short", "truncated: the last MP3 frame is cut short"))
         frames += 1
         pos += header.length
     if info_frame:
         frames -= 1
     if announced is not None and frames < announced:
-        raise MpegInvalid(f"truncated: its header announces {announced} frames, {frames} are there")
+        raise MpegInvalid(
+            said(
+                "mp3_truncated",
+                "truncated: its header announces %(announced)d frames, %(found)d are there",
+                announced=announced,
+                found=frames,
+            )
+        )
     if frames < 1:
-        raise MpegInvalid("no audio: the MP3 holds no audio frame")
+        raise MpegInvalid(said("mp3_no_audio", "no audio: the MP3 holds no audio frame"))
     return MpegStream(first.sample_rate, frames, first.samples)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from provisioning import api_models
+from provisioning.lookup import unknown_tenant
 from provisioning.models import Queue, QueueAgent, Tenant, User
 from provisioning.service import NotFound
 from provisioning.tenant_routing import QueueDoc
@@ -19,7 +20,7 @@ from provisioning.tenant_routing import QueueDoc
 def _queues(session: Session, domain: str) -> tuple[Tenant, list[Queue]]:
     tenant = session.scalars(select(Tenant).where(Tenant.domain == domain)).one_or_none()
     if tenant is None:
-        raise NotFound(f"no tenant {domain}")
+        raise NotFound(unknown_tenant(domain))
     queues = session.scalars(
         select(Queue).where(Queue.tenant_id == tenant.id).order_by(Queue.position)
     ).all()

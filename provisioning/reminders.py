@@ -23,7 +23,7 @@ from provisioning import calendar as cal
 from provisioning import validation as v
 from provisioning.calendar import TenantCalendar
 from provisioning.document import DocumentInvalid, Problem
-from provisioning.lookup import NotFound, find_line
+from provisioning.lookup import NotFound, find_line, unknown_tenant
 from provisioning.media import ANNOUNCEMENT
 from provisioning.models import Media, Reminder, Tenant
 from provisioning.reminder_schedule import Kind, ReminderRule, next_due
@@ -190,7 +190,7 @@ def reschedule_tenant(session: Session, domain: str, now: datetime.datetime) -> 
     retry pending or a call in flight are left alone. Returns how many moved."""
     tenant = session.scalars(select(Tenant).where(Tenant.domain == domain)).one_or_none()
     if tenant is None:
-        raise NotFound(f"no tenant {domain}")
+        raise NotFound(unknown_tenant(domain))
     now = now.astimezone(datetime.UTC)
     calendar, moved = calendar_of(tenant), 0
     idle = session.scalars(

@@ -35,7 +35,8 @@ from provisioning.document import (
     parse_document,
     parse_document_users,
 )
-from provisioning.lookup import NotFound, find_line
+from provisioning.errors import said
+from provisioning.lookup import NotFound, find_line, unknown_tenant
 from provisioning.models import (
     ApiToken,
     Gateway,
@@ -97,7 +98,7 @@ def _load_tenant(session: Session, domain: str) -> tuple[Tenant, list[Row[Any]]]
         )
     ).one_or_none()
     if tenant is None:
-        raise NotFound(f"no tenant {domain}")
+        raise NotFound(unknown_tenant(domain))
     users = session.execute(
         select(*_USER_READ)
         .where(User.tenant_id == tenant.id)
@@ -659,7 +660,7 @@ def delete_tenant(
     """Delete the tenant's rows, then (given the store) its media files."""
     tenant = session.scalars(select(Tenant).where(Tenant.domain == domain)).one_or_none()
     if tenant is None:
-        raise NotFound(f"no tenant {domain}")
+        raise NotFound(unknown_tenant(domain))
     session.delete(tenant)
     session.flush()
     if media_store is not None:
@@ -676,7 +677,7 @@ def create_token(session: Session, name: str, tenant_domain: str | None) -> str:
     if tenant_domain is not None:
         tenant_id = session.scalars(select(Tenant.id).where(Tenant.domain == tenant_domain)).first()
         if tenant_id is None:
-            raise NotFound(f"no tenant {tenant_domain}")
+            raise NotFound(unknown_tenant(tenant_domain))
     token = secrets.token_urlsafe(32)
     session.add(ApiToken(name=name, token_sha256=_token_hash(token), tenant_id=tenant_id))
     session.flush()
@@ -781,7 +782,7 @@ class MediaItem:
 def _tenant_id(session: Session, domain: str) -> int:
     tenant_id = session.scalars(select(Tenant.id).where(Tenant.domain == domain)).first()
     if tenant_id is None:
-        raise NotFound(f"no tenant {domain}")
+        raise NotFound(unknown_tenant(domain))
     return tenant_id
 
 
@@ -812,7 +813,13 @@ def upload_media(
         )
         if (count or 0) >= media.MAX_PER_KIND:
             raise media.MediaLimitReached(
-                f"{domain} already has {media.MAX_PER_KIND} media of kind {kind}: delete one first"
+                said(
+                    "media_limit",
+                    "%(domain)s already has %(max)d media of kind %(kind)s: delete one first",
+                    domain=domain,
+                    max=media.MAX_PER_KIND,
+                    kind=kind,
+                )
             )
     converted = media.convert(data)
     path = store.write(domain, kind, name, converted)
@@ -843,7 +850,15 @@ def delete_media(
         select(Media).where(Media.tenant_id == tenant_id, Media.kind == kind, Media.name == name)
     ).one_or_none()
     if row is None:
-        raise NotFound(f"no {kind} {name} in {domain}")
+        raise NotFound(
+            said(
+                "unknown_media",
+                "no %(kind)s %(name)s in %(domain)s",
+                kind=kind,
+                name=name,
+                domain=domain,
+            )
+        )
     session.delete(row)
     session.flush()
     store.remove(domain, kind, name)

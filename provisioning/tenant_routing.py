@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from provisioning import validation as v
 from provisioning.destinations import Destination, check_destination
+from provisioning.errors import Message, said
 
 # One ring is five seconds, as users count them.
 RING_SECONDS = 5
@@ -97,7 +98,7 @@ class DirectoryEntryDoc(_Model):
     code: str | None = Field(default=None, description="Short code, dialled as ##code")
 
 
-Fail = Callable[[str, str], None]
+Fail = Callable[[str, Message], None]
 Check = Callable[..., Any]
 
 
@@ -127,9 +128,9 @@ def check_routing(
     def number(path: str, value: str, short: bool = False) -> str:
         value = ctx.check(path, v.check_extension, value, ctx.country)
         if short and not (value.isdigit() and int(value) in GROUP_SHORT_NUMBERS):
-            ctx.fail(path, "a short number is between 200 and 999")
+            ctx.fail(path, said("short_number", "a short number is between 200 and 999"))
         if value in taken:
-            ctx.fail(path, f"{value} is already used by {taken[value]}")
+            ctx.fail(path, v.extension_taken(value, taken[value]))
         taken.setdefault(value, path)
         return value
 
@@ -137,16 +138,26 @@ def check_routing(
         item.name = ctx.check(f"{path}.name", v.check_text, item.name)
         key = item.name.casefold()
         if key in ctx.groups or key in ctx.queues:
-            ctx.fail(f"{path}.name", f"{item.name!r} is already the name of a group or queue")
+            ctx.fail(
+                f"{path}.name",
+                said(
+                    "group_name_taken",
+                    "%(name)r is already the name of a group or queue",
+                    name=item.name,
+                ),
+            )
         item.extension = number(f"{path}.extension", item.extension)
         if item.short_number is not None:
             item.short_number = number(f"{path}.short_number", item.short_number, short=True)
         seen: set[str] = set()
         for k, ext in enumerate(people):
             if ext not in ctx.users:
-                ctx.fail(f"{path}.{field_name}[{k}]", f"no user has extension {ext}")
+                ctx.fail(f"{path}.{field_name}[{k}]", v.unknown_user(ext))
             elif ext in seen:
-                ctx.fail(f"{path}.{field_name}[{k}]", f"{ext} is listed twice")
+                ctx.fail(
+                    f"{path}.{field_name}[{k}]",
+                    said("member_listed_twice", "%(extension)s is listed twice", extension=ext),
+                )
             seen.add(ext)
         if item.music_on_hold is not None:
             item.music_on_hold = ctx.check(
@@ -158,7 +169,10 @@ def check_routing(
         common(path, group, group.members, "members")
         ctx.groups.setdefault(group.name.casefold(), group)
         if len(group.members) > group.max_members:
-            ctx.fail(f"{path}.members", f"at most {group.max_members} members")
+            ctx.fail(
+                f"{path}.members",
+                said("too_many_members", "at most %(max)d members", max=group.max_members),
+            )
         if group.ringback is not None:
             group.ringback = ctx.check(f"{path}.ringback", v.check_media_name, group.ringback)
     for i, queue in enumerate(queues):
@@ -182,7 +196,10 @@ def _check_overflow_loops(groups: list[GroupDoc], ctx: RoutingContext) -> None:
                 break
             if following.name.casefold() in seen:
                 chain = " → ".join([*(g for g in seen), following.name.casefold()])
-                ctx.fail(f"groups[{i}].overflow", f"overflow loop: {chain}")
+                ctx.fail(
+                    f"groups[{i}].overflow",
+                    said("overflow_loop", "overflow loop: %(chain)s", chain=chain),
+                )
                 break
             seen.append(following.name.casefold())
             current = following
@@ -193,7 +210,12 @@ def check_number_routes(
 ) -> None:
     for k, route in enumerate(routes):
         if route.schedule.casefold() not in ctx.schedules:
-            ctx.fail(f"{path}.routes[{k}].schedule", f"no schedule is named {route.schedule!r}")
+            ctx.fail(
+                f"{path}.routes[{k}].schedule",
+                said(
+                    "unknown_route_schedule", "no schedule is named %(name)r", name=route.schedule
+                ),
+            )
         check_destination(route.to, f"{path}.routes[{k}].to", ctx)
     if otherwise is not None:
         check_destination(otherwise, f"{path}.otherwise", ctx)
@@ -209,7 +231,7 @@ def check_speed_dials(
         path = f"speed_dials[{i}]"
         dial.code = ctx.check(f"{path}.code", v.check_extension, dial.code, ctx.country)
         if dial.code in taken:
-            ctx.fail(f"{path}.code", f"{dial.code} is already used by {taken[dial.code]}")
+            ctx.fail(f"{path}.code", v.extension_taken(dial.code, taken[dial.code]))
         taken.setdefault(dial.code, path)
         dial.number = ctx.check(f"{path}.number", v.check_public_number, dial.number, ctx.country)
         dial.name = ctx.check(f"{path}.name", v.check_text, dial.name, required=False)
@@ -222,6 +244,12 @@ def check_speed_dials(
             entry.code = ctx.check(f"{path}.code", v.check_extension, entry.code, ctx.country)
             if entry.code in codes:
                 ctx.fail(
-                    f"{path}.code", f"##{entry.code} is already directory[{codes[entry.code]}]"
+                    f"{path}.code",
+                    said(
+                        "directory_code_taken",
+                        "##%(code)s is already %(other)s",
+                        code=entry.code,
+                        other=f"directory[{codes[entry.code]}]",
+                    ),
                 )
             codes.setdefault(entry.code, i)

@@ -22,6 +22,7 @@ from sqlalchemy import CursorResult, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from provisioning import service
+from provisioning import validation as v
 from provisioning.call_handling import forwarding_circle
 from provisioning.destinations import KINDS, Destination
 from provisioning.document import (
@@ -32,6 +33,7 @@ from provisioning.document import (
     UserSurroundings,
     parse_user,
 )
+from provisioning.errors import said
 from provisioning.line_settings import AskedOneAtATime, StaleVersion, unconditional_forwards
 from provisioning.lookup import NotFound, find_line
 from provisioning.models import HuntGroup, PublicNumber, Queue, Tenant, User
@@ -93,7 +95,9 @@ def patch_user(
     gives it: a member replaces, null removes (the default again), objects merge, lists
     are replaced whole."""
     if not isinstance(patch, dict):
-        raise DocumentInvalid([Problem("", "a merge patch of a user must be a JSON object")])
+        raise DocumentInvalid(
+            [Problem("", said("patch_not_object", "a merge patch of a user must be a JSON object"))]
+        )
     tenant, user = find_line(session, domain, extension)
     merged = merge_patch(dumped(service.user_doc(user)), patch)
     return _replace(session, tenant, user, merged, version)
@@ -125,7 +129,16 @@ def _parsed(session: Session, tenant: Tenant, extension: str, raw: Any) -> UserD
         raw = {"extension": extension, **raw}
         if str(raw["extension"]) != extension:
             raise DocumentInvalid(
-                [Problem("extension", f"is {extension}: an extension cannot be changed")]
+                [
+                    Problem(
+                        "extension",
+                        said(
+                            "extension_fixed",
+                            "is %(extension)s: an extension cannot be changed",
+                            extension=extension,
+                        ),
+                    )
+                ]
             )
     schedules = {str(s.get("name", "")).casefold() for s in tenant.schedules or []}
     around = UserSurroundings(
@@ -142,7 +155,7 @@ def _forwarding_loop(session: Session, tenant: Tenant, doc: UserDoc) -> list[Pro
     circle = forwarding_circle(doc.extension, forwards)
     if circle is None:
         return []
-    return [Problem("call_handling.forward_always.to", f"forwarding loop {' → '.join(circle)}")]
+    return [Problem("call_handling.forward_always.to", v.forwarding_loop(circle))]
 
 
 def _replace(
@@ -175,7 +188,7 @@ def _create(session: Session, tenant: Tenant, extension: str, raw: Any) -> UserS
     problems = _forwarding_loop(session, tenant, doc)
     taken = _taken_by(session, tenant, doc.extension)
     if taken is not None:
-        problems.insert(0, Problem("extension", f"{doc.extension} is already used by {taken}"))
+        problems.insert(0, Problem("extension", v.extension_taken(doc.extension, taken)))
     if problems:
         raise DocumentInvalid(problems)
     # Last in the document, as a user added at its end. (The one statement here whose

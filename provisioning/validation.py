@@ -1,7 +1,8 @@
 """Rules for every value a person types that can reach FreeSWITCH.
 
 Pure functions, no I/O. Each `check_*` returns the normalised value or raises
-`InvalidValue` with a message meant for the person who typed it. Numbers end up in dial
+`InvalidValue` with a message meant for the person who typed it, said with its code
+(`provisioning.errors`). Numbers end up in dial
 strings and everything ends up in XML that FreeSWITCH preprocesses, so the rules are
 whitelists (see FreeSWITCH's dial-string syntax: `, | [ ] { } < > ; : @ / $` all mean
 something there).
@@ -18,6 +19,8 @@ from functools import cache
 import email_validator
 import phonenumbers
 from phonenumbers import shortnumberinfo
+
+from provisioning.errors import DomainError, Said, said
 
 # What FreeSWITCH may be asked to dial: digits, star codes, a leading +.
 DIALABLE = re.compile(r"\+?[0-9*#]{1,20}")
@@ -49,8 +52,38 @@ MEDIA_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 MAX_TEXT = 64
 
 
-class InvalidValue(ValueError):
+class InvalidValue(DomainError, ValueError):
     """A typed value breaks a rule; the message says which, in plain words."""
+
+
+# Refusals several checks say alike.
+NOT_TENANT_NUMBER = said("not_tenant_number", "must be one of the tenant's numbers")
+
+
+def unknown_user(extension: str) -> Said:
+    return said("unknown_user", "no user has extension %(extension)s", extension=extension)
+
+
+def unknown_schedule(name: str) -> Said:
+    return said("unknown_schedule", "no schedule named %(name)r", name=name)
+
+
+def extension_taken(extension: str, owner: str) -> Said:
+    """`extension` is already the number of `owner` (the path of a user, group…)."""
+    return said(
+        "extension_taken",
+        "%(extension)s is already used by %(owner)s",
+        extension=extension,
+        owner=owner,
+    )
+
+
+def forwarding_loop(circle: list[str]) -> Said:
+    return said("forwarding_loop", "forwarding loop %(circle)s", circle=" → ".join(circle))
+
+
+REPEATED_DIGIT = said("repeated_digit", "must not repeat the same digit more than twice in a row")
+HOLDS_OWN_NUMBER = said("holds_own_number", "must not contain the line's number or part of it")
 
 
 def fits(pattern: re.Pattern[str], value: str) -> bool:
@@ -65,20 +98,29 @@ def is_dialable(value: str) -> bool:
 def check_text(value: str, *, max_length: int = MAX_TEXT, required: bool = True) -> str:
     value = value.strip()
     if required and not value:
-        raise InvalidValue("must not be empty")
+        raise InvalidValue(said("text_empty", "must not be empty"))
     if len(value) > max_length:
-        raise InvalidValue(f"must be at most {max_length} characters")
+        raise InvalidValue(
+            said("text_too_long", "must be at most %(max)d characters", max=max_length)
+        )
     bad = FORBIDDEN_IN_TEXT.search(value)
     if bad:
-        raise InvalidValue(f"must not contain {bad.group()!r}")
+        raise InvalidValue(said("text_forbidden", "must not contain %(text)r", text=bad.group()))
     return value
 
 
 def check_extension(value: str, country: str) -> str:
     if not EXTENSION.fullmatch(value):
-        raise InvalidValue("must be 2 to 8 digits")
+        raise InvalidValue(said("extension_digits", "must be 2 to 8 digits"))
     if shortnumberinfo.is_emergency_number(value, country):
-        raise InvalidValue(f"{value} is an emergency number in {country}")
+        raise InvalidValue(
+            said(
+                "emergency_extension",
+                "%(value)s is an emergency number in %(country)s",
+                value=value,
+                country=country,
+            )
+        )
     return value
 
 
@@ -86,20 +128,33 @@ def check_public_number(value: str, country: str) -> str:
     """A number typed in national or international form → E.164 (`+33123456789`)."""
     value = value.strip()
     if not TYPED_NUMBER.fullmatch(value):
-        raise InvalidValue("must be a phone number: digits, an optional leading +")
+        raise InvalidValue(
+            said("number_characters", "must be a phone number: digits, an optional leading +")
+        )
     try:
         parsed = phonenumbers.parse(value, country)
     except phonenumbers.NumberParseException as exc:
-        raise InvalidValue(f"is not a phone number ({exc})") from None
+        raise InvalidValue(
+            said("number_unreadable", "is not a phone number (%(reason)s)", reason=str(exc))
+        ) from None
     if not phonenumbers.is_valid_number(parsed):
-        raise InvalidValue(f"is not a valid phone number in {country} or abroad")
+        raise InvalidValue(
+            said(
+                "number_invalid",
+                "is not a valid phone number in %(country)s or abroad",
+                country=country,
+            )
+        )
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+DNS_NAME = said("dns_name", "must be a DNS name such as pbx.example.com")
 
 
 def check_domain(value: str) -> str:
     value = value.strip().lower()
     if _DIRECTIVE.search(value):
-        raise InvalidValue("must be a DNS name such as pbx.example.com")
+        raise InvalidValue(DNS_NAME)
     try:
         ipaddress.IPv4Address(value)
         return value
@@ -107,7 +162,7 @@ def check_domain(value: str) -> str:
         pass
     labels = value.split(".")
     if len(value) > 253 or len(labels) < 2 or not all(DOMAIN_LABEL.fullmatch(x) for x in labels):
-        raise InvalidValue("must be a DNS name such as pbx.example.com")
+        raise InvalidValue(DNS_NAME)
     return value
 
 
@@ -119,7 +174,9 @@ def check_host_port(value: str) -> str:
         or not fits(HOST_PORT, value)
         or (match["port"] and not 0 < int(match["port"]) < 65536)
     ):
-        raise InvalidValue("must be a host name or address, with an optional :port")
+        raise InvalidValue(
+            said("host_port", "must be a host name or address, with an optional :port")
+        )
     return match.group()
 
 
@@ -130,14 +187,16 @@ def _timezones() -> frozenset[str]:
 
 def check_timezone(value: str) -> str:
     if value not in _timezones():
-        raise InvalidValue("must be an IANA time zone such as Europe/Paris")
+        raise InvalidValue(said("timezone", "must be an IANA time zone such as Europe/Paris"))
     return value
 
 
 def check_country(value: str) -> str:
     value = value.strip().upper()
     if value not in phonenumbers.SUPPORTED_REGIONS:
-        raise InvalidValue("must be an ISO 3166 two-letter country code such as FR")
+        raise InvalidValue(
+            said("country", "must be an ISO 3166 two-letter country code such as FR")
+        )
     return value
 
 
@@ -146,7 +205,6 @@ def check_email(value: str) -> str:
     line, so beyond being an address by the standard's rules (email-validator), it holds
     nothing a shell or sendmail would read as more: no leading '-' (an option), no
     quotes, spaces or separators."""
-    message = "must be an e-mail address such as name@example.com"
     try:
         address = email_validator.validate_email(
             value.strip(),
@@ -156,26 +214,42 @@ def check_email(value: str) -> str:
             allow_domain_literal=False,
         ).normalized
     except email_validator.EmailNotValidError as exc:
-        raise InvalidValue(f"{message} ({exc})") from None
+        raise InvalidValue(
+            said(
+                "email_invalid",
+                "must be an e-mail address such as name@example.com (%(reason)s)",
+                reason=str(exc),
+            )
+        ) from None
     if address.startswith("-") or not fits(EMAIL, address):
-        raise InvalidValue(f"{message}, of letters, digits and . _ % + - only, not starting with -")
+        raise InvalidValue(
+            said(
+                "email_characters",
+                "must be an e-mail address such as name@example.com, of letters, digits and "
+                ". _ %% + - only, not starting with -",
+            )
+        )
     return address
 
 
 def check_sip_password(value: str, *, extension: str) -> str:
     """Phones keep this secret; it must resist online guessing (toll fraud starts here)."""
     if not 12 <= len(value) <= 64:
-        raise InvalidValue("must be 12 to 64 characters")
+        raise InvalidValue(said("sip_password_length", "must be 12 to 64 characters"))
     if any(c.isspace() or not c.isprintable() or not c.isascii() or c == "$" for c in value):
-        raise InvalidValue("must be printable ASCII without spaces or '$'")
+        raise InvalidValue(
+            said("sip_password_characters", "must be printable ASCII without spaces or '$'")
+        )
     if not (
         any(c.islower() for c in value)
         and any(c.isupper() for c in value)
         and any(c.isdigit() for c in value)
     ):
-        raise InvalidValue("must mix lower-case letters, upper-case letters and digits")
+        raise InvalidValue(
+            said("sip_password_mix", "must mix lower-case letters, upper-case letters and digits")
+        )
     if extension in value:
-        raise InvalidValue("must not contain the extension")
+        raise InvalidValue(said("sip_password_extension", "must not contain the extension"))
     return value
 
 
@@ -192,15 +266,15 @@ def _has_sequence(digits: str, length: int) -> bool:
 def check_voicemail_pin(value: str, *, own_numbers: list[str]) -> str:
     """The PIN rules users know from operator portals (digits, 6–8, nothing guessable)."""
     if not re.fullmatch(r"[0-9]{6,8}", value):
-        raise InvalidValue("must be 6 to 8 digits")
+        raise InvalidValue(said("pin_digits", "must be 6 to 8 digits"))
     if re.search(r"(\d)\1\1", value):
-        raise InvalidValue("must not repeat the same digit more than twice in a row")
+        raise InvalidValue(REPEATED_DIGIT)
     if _has_sequence(value, 4):
-        raise InvalidValue("must not contain a sequence such as 1234 or 4321")
+        raise InvalidValue(said("pin_sequence", "must not contain a sequence such as 1234 or 4321"))
     for number in own_numbers:
         digits = re.sub(r"\D", "", number)
         if len(digits) >= 4 and any(digits[i : i + 4] in value for i in range(len(digits) - 3)):
-            raise InvalidValue("must not contain the line's number or part of it")
+            raise InvalidValue(HOLDS_OWN_NUMBER)
     return value
 
 
@@ -221,32 +295,39 @@ def check_panel_password(value: str, *, own_numbers: list[str]) -> str:
     passe"): 12–20 characters, a digit, a letter and a special character, no digit
     three times in a row, no logical sequence, nothing of the account's numbers."""
     if not 12 <= len(value) <= 20:
-        raise InvalidValue("must be 12 to 20 characters")
+        raise InvalidValue(said("password_length", "must be 12 to 20 characters"))
     if any(not c.isprintable() for c in value):
-        raise InvalidValue("must hold printable characters only")
+        raise InvalidValue(said("password_printable", "must hold printable characters only"))
     if not any(c.isdigit() for c in value):
-        raise InvalidValue("must hold at least one digit")
+        raise InvalidValue(said("password_digit", "must hold at least one digit"))
     if not any(c.isalpha() for c in value):
-        raise InvalidValue("must hold at least one letter")
+        raise InvalidValue(said("password_letter", "must hold at least one letter"))
     if all(c.isalnum() for c in value):
-        raise InvalidValue("must hold at least one special character, such as ! or -")
+        raise InvalidValue(
+            said("password_special", "must hold at least one special character, such as ! or -")
+        )
     if re.search(r"(\d)\1\1", value):
-        raise InvalidValue("must not repeat the same digit more than twice in a row")
+        raise InvalidValue(REPEATED_DIGIT)
     digits = "".join(c if c.isdigit() else " " for c in value)
     if any(_has_sequence(run, 4) for run in digits.split()) or _has_letter_sequence(value, 4):
-        raise InvalidValue("must not be a logical sequence such as 1234, 4321 or abcd")
+        raise InvalidValue(
+            said("password_sequence", "must not be a logical sequence such as 1234, 4321 or abcd")
+        )
     for number in own_numbers:
         own = re.sub(r"\D", "", number)
         parts = {own[i : i + 4] for i in range(len(own) - 3)} if len(own) >= 4 else {own}
         if own and any(part in value for part in parts):
-            raise InvalidValue("must not contain the line's number or part of it")
+            raise InvalidValue(HOLDS_OWN_NUMBER)
     return value
 
 
 def check_media_name(value: str) -> str:
     if not fits(MEDIA_NAME, value):
         raise InvalidValue(
-            "1 to 32 lower-case letters, digits, '-' or '_', starting with a letter or a "
-            "digit, never holding x-pre-process (a FreeSWITCH directive)"
+            said(
+                "media_name",
+                "1 to 32 lower-case letters, digits, '-' or '_', starting with a letter or a "
+                "digit, never holding x-pre-process (a FreeSWITCH directive)",
+            )
         )
     return value

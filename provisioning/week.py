@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pydantic import BaseModel, ConfigDict, Field
 
 from provisioning import calendar as cal
+from provisioning.errors import Message
 
 
 class NamedWeek(BaseModel):
@@ -30,7 +31,7 @@ class NamedWeek(BaseModel):
 
 
 def check_week(
-    week: NamedWeek, path: str, fail: Callable[[str, str], None], *, resolution: int = 1
+    week: NamedWeek, path: str, fail: Callable[[str, Message], None], *, resolution: int = 1
 ) -> None:
     """Parse and order every day's periods in place; report each bad one by path."""
     for day in cal.WEEKDAYS:
@@ -39,8 +40,8 @@ def check_week(
             try:
                 periods.append(cal.parse_period(text, resolution=resolution))
             except cal.InvalidPeriod as exc:
-                fail(f"{path}.{day}[{k}]", str(exc))
+                fail(f"{path}.{day}[{k}]", exc.said)
         try:
             setattr(week, day, [str(p) for p in cal.check_day(periods)])
         except cal.InvalidPeriod as exc:
-            fail(f"{path}.{day}", str(exc))
+            fail(f"{path}.{day}", exc.said)

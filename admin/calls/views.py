@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from admin.calls.forms import KINDS, CallFiltersForm, CallForm
 from admin.concepts import Concept, NavEntry
+from admin.messages import word
 from admin.shared import (
     account_page,
     csv_file,
@@ -60,7 +61,7 @@ def page(account: Account, extension: str) -> Any:
                 **filters,
             )
         except InvalidQuery as exc:
-            problem, status = str(exc), 400
+            problem, status = word(exc), 400
     body = render_template(
         "calls/list.html",
         account=account,
@@ -107,7 +108,7 @@ def call(account: Account, extension: str) -> Any:
             switch = None if node is None else OneShotSwitch(node, configured.esl_password)
             place_call(db, switch, account.domain, extension, number)
     except DestinationRefused as exc:
-        flash(_("%(number)s cannot be called: %(problem)s.", number=number, problem=exc), "error")
+        flash(word(exc), "error")
     except CallNotPlaced as exc:
         log.warning("panel click-to-call of %s@%s failed: %s", extension, account.domain, exc)
         flash(_("The call could not be placed; try again in a moment."), "error")
@@ -125,5 +126,5 @@ def csv(account: Account, extension: str) -> Any:
         try:
             text = calls_csv(db, account.domain, user=extension, **_filters_form().filters())
         except InvalidQuery as exc:
-            return Response(str(exc), status=400, mimetype="text/plain")
+            return Response(word(exc), status=400, mimetype="text/plain")
     return csv_file(text, f"calls-{extension}.csv")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,7 @@ from admin.calls.forms import CallForm
 from admin.calls.views import can_call
 from admin.concepts import Concept, NavEntry
 from admin.contacts.forms import ContactForm, DeleteContactForm, ImportContactsForm
+from admin.messages import word
 from admin.problems import item_of, place_problems
 from admin.shared import (
     account_page,
@@ -34,6 +36,11 @@ log = logging.getLogger(__name__)
 blueprint = Blueprint("contacts", __name__)
 CONCEPT = Concept(blueprint, (NavEntry(_l("My contacts"), "panel.contacts.page", own_line=True),))
 
+# The parts of a contact a problem may be in, as the page calls them.
+_PARTS = {"": _l("contact"), "name": _l("name"), "numbers": _l("numbers")}
+# Where `contacts_csv` finds a problem in an imported file.
+_FILE_LINE = re.compile(r"line (\d+)")
+
 # Imports read at most this much: 500 contacts of five numbers fit in a tenth of it.
 MAX_IMPORT = 512 * 1024
 
@@ -44,12 +51,20 @@ def _wording(contacts: list[dict[str, Any]]) -> Callable[[Problem], str]:
     def worded(problem: Problem) -> str:
         found = item_of(problem.path, "contacts")
         if found is None:
-            return str(problem)
+            return where(problem)
         index, part = found
         name = contacts[index]["name"] if index < len(contacts) else f"contact {index + 1}"
-        return f"{name}: {part or 'contact'} {problem.message}"
+        return f"{name}: {_PARTS.get(part, _PARTS[''])} {word(problem)}"
 
     return worded
+
+
+def where(problem: Problem) -> str:
+    """A problem after the place it was found: a line of an imported file, or a path."""
+    line = _FILE_LINE.fullmatch(problem.path)
+    if line is not None:
+        return _("line %(number)s: %(problem)s", number=line[1], problem=word(problem))
+    return f"{problem.path}: {word(problem)}" if problem.path else word(problem)
 
 
 def _imported(file: Any, current: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -85,7 +100,7 @@ def _save(
     try:
         wanted = _wanted(form, current)
     except DocumentInvalid as invalid:
-        return [str(p) for p in invalid.problems]
+        return [where(p) for p in invalid.problems]
     try:
         shown = int(form.version.data or 0)
     except ValueError:

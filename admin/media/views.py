@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from admin.concepts import Audience, Concept, NavEntry
 from admin.media.forms import KINDS, DeleteMediaForm, MediaForm
+from admin.messages import word
 from admin.shared import account_page, admins_only, form_problems, sessions, settings
 from provisioning import media, service
 from provisioning.accounts import Account
@@ -51,7 +52,7 @@ def page(account: Account) -> Any:
                 return redirect(url_for("panel.media.page"))
             problems = form_problems(upload, delete)
         except (media.MediaError, service.NotFound) as exc:
-            problems = [str(exc)]
+            problems = [word(exc)]
     with sessions().begin() as db:
         items = service.list_media(db, account.domain)
     page = render_template(

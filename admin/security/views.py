@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from admin.concepts import Concept, NavEntry
+from admin.messages import word
 from admin.security import mails
 from admin.security.forms import (
     ForgotPasswordForm,
@@ -53,7 +54,7 @@ def _save_email(account: Account, form: SecurityEmailForm) -> bool:
                 db, account.domain, account.extension, form.email.data or ""
             )
     except InvalidValue as exc:
-        form.email.errors = [_("The address %(problem)s.", problem=exc)]
+        form.email.errors = [_("The address %(problem)s.", problem=word(exc))]
         return False
     log.info("panel: %s@%s set their security e-mail", account.extension, account.domain)
     for recipient in told:
@@ -100,7 +101,7 @@ def voicemail_pin(account: Account) -> Any:
         except WrongPin:
             form.current.errors = [_("Wrong PIN.")]
         except InvalidValue as exc:
-            form.new.errors = [_("The new PIN %(problem)s.", problem=exc)]
+            form.new.errors = [_("The new PIN %(problem)s.", problem=word(exc))]
         else:
             log.info("panel: %s@%s changed their voicemail PIN", account.extension, account.domain)
             if told is not None:
@@ -169,7 +170,7 @@ def reset(token: str) -> Any:
         except ResetLinkDead:
             return render_template("security/reset.html", form=None), 410
         except InvalidValue as exc:
-            form.new.errors = [_("The new password %(problem)s.", problem=exc)]
+            form.new.errors = [_("The new password %(problem)s.", problem=word(exc))]
         else:
             log.info("panel: %s@%s chose a new password by link", owner.extension, owner.domain)
             mails.password_changed(settings(), owner)

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from admin.concepts import Concept
 from admin.languages import remember_language
+from admin.messages import word
 from admin.security import mails
 from admin.session.forms import LanguageForm, LoginForm, LogoutForm, PasswordForm
 from admin.shared import LOGIN, account_page, log, sessions, settings, start_session
@@ -105,7 +106,7 @@ def password(account: Account) -> Any:
                             db, account.domain, account.extension, form.new.data or ""
                         )
                 except InvalidValue as exc:
-                    form.new.errors = [_("The new password %(problem)s.", problem=exc)]
+                    form.new.errors = [_("The new password %(problem)s.", problem=word(exc))]
                 else:
                     # Every session of the account ended with the change; this one
                     # goes on as a new one.

@@ -62,9 +62,12 @@ def test_invalid_document_is_422_with_paths(client, tokens):
     raw["users"][0]["extension"] = "1x"
     response = client.put("/api/v1/tenants/127.0.0.1", headers=auth(tokens["tenant"]), json=raw)
     assert response.status_code == 422
-    assert {"path": "users[0].extension", "message": "must be 2 to 8 digits"} in response.json[
-        "problems"
-    ]
+    assert {
+        "path": "users[0].extension",
+        "message": "must be 2 to 8 digits",
+        "code": "extension_digits",
+        "params": {},
+    } in response.json["problems"]
     bad = client.put(
         "/api/v1/tenants/127.0.0.1",
         headers=auth(tokens["tenant"]),

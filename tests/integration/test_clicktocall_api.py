@@ -100,7 +100,11 @@ def test_no_connected_node_is_503(live_client, headers, nodes):
     nodes.switch = None
     answer = live_client.post(URL, headers=headers["tenant"], json={"destination": "1002"})
     assert answer.status_code == 503
-    assert answer.json == {"error": "no FreeSWITCH node is connected"}
+    assert answer.json == {
+        "error": "no FreeSWITCH node is connected",
+        "code": "no_node",
+        "params": {},
+    }
 
 
 def test_a_node_that_drops_the_command_is_503(live_client, headers, nodes):

@@ -127,7 +127,7 @@ def test_a_once_reminder_in_the_past_says_so(client, headers):
     past = {**DAILY, "kind": "once", "date": "2020-01-01"}
     answer = client.post(URL, headers=headers["admin"], json=past)
     assert answer.json["problems"] == [
-        {"path": "date", "message": "2020-01-01 07:00 is in the past"}
+        {"path": "date", "message": "2020-01-01 07:00 is in the past", "code": None, "params": {}}
     ]
 
 

@@ -318,7 +318,12 @@ def test_rest_get_gives_the_version_and_put_checks_it(api, engine):
     refused = client.put(URL, headers=own, json={**unversioned, "voicemail": {"pin": "123456"}})
     assert refused.status_code == 422
     assert refused.json["problems"] == [
-        {"path": "voicemail.pin", "message": "must not contain a sequence such as 1234 or 4321"}
+        {
+            "path": "voicemail.pin",
+            "message": "must not contain a sequence such as 1234 or 4321",
+            "code": "pin_sequence",
+            "params": {},
+        }
     ]
 
 
