@@ -89,3 +89,15 @@ def set_logged_in(
         raise NotFound(f"{extension} is not an agent of queue {queue.name}")
     agent.logged_in = logged_in
     return api_models.AgentChange(queue=queue.name, extension=extension, logged_in=logged_in)
+
+
+def set_logged_in_by_number(
+    session: Session, domain: str, number: str, extension: str, logged_in: bool
+) -> api_models.AgentChange:
+    """`set_logged_in` for the queue dialled as `number` (its extension or short
+    number), as a queue log-in code names it."""
+    _, queues = _queues(session, domain)
+    queue = next((q for q in queues if number in (q.extension, q.short_number)), None)
+    if queue is None:
+        raise NotFound(f"no queue {number}")
+    return set_logged_in(session, domain, queue.name, extension, logged_in)

@@ -32,11 +32,12 @@ def load_call(
     if data.dialled_queue:
         queue = load_queue_call(conn, lookup.domain, destination)
         data = replace(data, queue=queue, media_dir=media_dir)
-    picked = pickup_target(destination)
+    codes = data.tenant.feature_codes
+    picked = pickup_target(destination, codes)
     if picked is not None:
         leg = loader.load_ringing_caller_leg(conn, lookup.domain, picked)
         data = replace(data, ringing_caller_leg=leg)
-    group_number = number_to_load(destination, data.dialled_group)
+    group_number = number_to_load(destination, data.dialled_group, codes)
     if group_number:
         group = load_group(conn, lookup.domain, group_number)
         data = replace(data, group=group, media_dir=media_dir)

@@ -38,6 +38,7 @@ from provisioning.document import (
     DEFAULT_SCHEDULE,
     DEFAULT_SCHEDULE_PERIODS,
 )
+from provisioning.feature_codes import codes_for
 from provisioning.media import MUSIC
 from provisioning.models import (
     Channel,
@@ -83,6 +84,7 @@ _TENANT_COLUMNS = (
     cast(Tenant.holidays, Text).label("holidays"),
     cast(Tenant.speed_dials, Text).label("speed_dials"),
     cast(Tenant.directory, Text).label("directory"),
+    cast(Tenant.feature_codes, Text).label("feature_codes"),
     *_GATEWAY_COLUMNS,
 )
 
@@ -166,6 +168,7 @@ def _tenant(row: Row, units: list[Row]) -> TenantData:
         },
         group_numbers=frozenset(dialled["group"]),
         queue_numbers=frozenset(dialled["queue"]),
+        feature_codes=codes_for(json.loads(row.feature_codes or "{}")),
     )
 
 

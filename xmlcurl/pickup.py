@@ -11,21 +11,26 @@ the picker hears so.
 
 from __future__ import annotations
 
-from provisioning.feature_codes import Feature, feature_dialled
+from provisioning.feature_codes import CODES, Feature, FeatureCode, feature_dialled
 from xmlcurl import fsnames as fs
 from xmlcurl.decisions import Answer, Hangup, Intercept, Prompt, Route
 from xmlcurl.inputs import LineData
 from xmlcurl.request import CallRequest
 
 
-def pickup_target(destination: str) -> str | None:
+def pickup_target(destination: str, codes: tuple[FeatureCode, ...] = CODES) -> str | None:
     """The extension whose ringing call `destination` picks up, if it is a pickup code."""
-    feature = feature_dialled(destination)
+    feature = feature_dialled(destination, codes)
     return feature.argument if feature is not None and feature.feature is Feature.PICKUP else None
 
 
-def route_pickup(request: CallRequest, picker: LineData, caller_leg: str | None) -> Route:
-    target = pickup_target(request.destination)
+def route_pickup(
+    request: CallRequest,
+    picker: LineData,
+    caller_leg: str | None,
+    codes: tuple[FeatureCode, ...] = CODES,
+) -> Route:
+    target = pickup_target(request.destination, codes)
     if not caller_leg or target == picker.extension:
         return Route(
             request.context,
