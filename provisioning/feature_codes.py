@@ -25,6 +25,7 @@ from provisioning.validation import EXTENSION
 class Feature(enum.StrEnum):
     VOICEMAIL = "voicemail"  # one's own voicemail box
     PICKUP = "pickup"  # the call ringing a colleague's phone
+    GROUP_PICKUP = "group_pickup"  # the call ringing a colleague of one of my groups
     GROUP_LOG_IN = "group_log_in"  # log in to a hunt group (its number follows)
     GROUP_LOG_OUT = "group_log_out"
     DIRECTORY = "directory"  # a company directory entry's short code
@@ -72,6 +73,7 @@ class FeatureCode:
 CODES = (
     FeatureCode(Feature.VOICEMAIL, "*318"),
     FeatureCode(Feature.PICKUP, "**", _NUMBER),
+    FeatureCode(Feature.GROUP_PICKUP, "*8"),
     FeatureCode(Feature.GROUP_LOG_IN, "*55", _NUMBER),
     FeatureCode(Feature.GROUP_LOG_OUT, "*56", _NUMBER),
     FeatureCode(Feature.DIRECTORY, "##", _NUMBER),

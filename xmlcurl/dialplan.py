@@ -270,7 +270,7 @@ def classify_dialled(request: CallRequest, data: CallData | None) -> Target:
     if caller_line is None:
         # Only the tenant's own authenticated lines may call out.
         return Refused(fs.UNALLOCATED_NUMBER, "unknown extension")
-    if feature is not None and feature.feature is Feature.PICKUP:
+    if feature is not None and feature.feature in (Feature.PICKUP, Feature.GROUP_PICKUP):
         return ToPickup(caller_line)
     if feature is not None and feature.feature in SETTING_CODES:
         return ToSettingCode(caller_line, feature)

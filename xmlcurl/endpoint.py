@@ -78,7 +78,9 @@ def _dialplan(fields: dict[str, str]) -> bytes:
     data = None
     if lookup is not None:
         media_dir = str(settings.effective_media_dir)
-        data = _read(lambda conn: load_call(conn, lookup, call.destination, media_dir))
+        data = _read(
+            lambda conn: load_call(conn, lookup, call.destination, media_dir, call.caller_user)
+        )
     route = compile_call(call, data, datetime.now(UTC))
     if route.change is not None:  # a star code: the setting changed first
         route = make_change(current_app.extensions["centrex"].sessions, route)

@@ -1,5 +1,6 @@
 """Directed pickup: `**<extension>` from a tenant's phone takes the call ringing that
-colleague's phone (what a BLF key's pickup dials).
+colleague's phone (what a BLF key's pickup dials). Group pickup: `*8` takes the call
+ringing longest on the phone of a colleague who is in one of the picker's hunt groups.
 
 Pure. The call ringing the colleague comes from the live state the event listener keeps
 (`channels`: legs to a phone, not answered, with the caller's leg they were originated
@@ -24,13 +25,19 @@ def pickup_target(destination: str, codes: tuple[FeatureCode, ...] = CODES) -> s
     return feature.argument if feature is not None and feature.feature is Feature.PICKUP else None
 
 
+def group_pickup(destination: str, codes: tuple[FeatureCode, ...] = CODES) -> bool:
+    """Whether `destination` is the group pickup code."""
+    feature = feature_dialled(destination, codes)
+    return feature is not None and feature.feature is Feature.GROUP_PICKUP
+
+
 def route_pickup(
     request: CallRequest,
     picker: LineData,
     caller_leg: str | None,
     codes: tuple[FeatureCode, ...] = CODES,
 ) -> Route:
-    target = pickup_target(request.destination, codes)
+    target = pickup_target(request.destination, codes) or "the picker's groups"
     if not caller_leg or target == picker.extension:
         return Route(
             request.context,

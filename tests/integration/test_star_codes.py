@@ -10,6 +10,7 @@ from centrex.db import make_session_factory
 from provisioning import line_settings
 from provisioning.models import QueueAgent, User
 from tests.conftest import apply_raw, demo_document
+from tests.integration.test_pickup import CALLER_LEG, NOTHING, ringing
 from tests.integration.test_xmlcurl import actions, dialplan
 
 DOMAIN = "127.0.0.1"
@@ -161,3 +162,17 @@ def test_queue_agents_log_in_and_out_by_code(client, engine):
     assert _logged_in(engine, "1001") is False
     # Not one of its agents: refused, nothing written.
     assert actions(dialplan(client, "*57400", user_name="1002")) == REFUSED
+
+
+def test_group_pickup_takes_a_call_ringing_a_colleague_of_one_of_my_groups(client, engine):
+    group = {"name": "Sales", "extension": "5300", "members": ["1000", "1001"]}
+    apply_raw(engine, demo_document(groups=[group]))
+    ringing(engine, "1000")
+    assert actions(dialplan(client, "*8")) == [
+        ("set", "intercept_unanswered_only=true"),
+        ("intercept", CALLER_LEG),
+        *NOTHING,
+    ]
+    # Bob shares no group with Alice: his ringing call is not hers to take.
+    apply_raw(engine, demo_document(groups=[{**group, "members": ["1000", "1002"]}]))
+    assert actions(dialplan(client, "*8")) == NOTHING

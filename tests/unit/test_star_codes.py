@@ -65,6 +65,8 @@ def compiled(dialled: str, tenant=TENANT, caller=None, **variables: str):
         ("*57400", Dialled(Feature.QUEUE_LOG_IN, "400")),
         ("*58400", Dialled(Feature.QUEUE_LOG_OUT, "400")),
         ("*318", Dialled(Feature.VOICEMAIL)),
+        ("*8", Dialled(Feature.GROUP_PICKUP)),
+        ("*81", None),
         # Junk after a code: no feature.
         ("*721", None),
         ("*73*", None),
