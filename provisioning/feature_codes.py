@@ -43,6 +43,8 @@ class Feature(enum.StrEnum):
     WITHHOLD_CALLER_ID = "withhold_caller_id"
     QUEUE_LOG_IN = "queue_log_in"  # log in to a queue as its agent (its number follows)
     QUEUE_LOG_OUT = "queue_log_out"
+    QUEUE_PAUSE = "queue_pause"  # an agent's break: logged in, offered no calls
+    QUEUE_RESUME = "queue_resume"
 
 
 # What follows a code: an extension, a group's or queue's number or a directory code,
@@ -89,6 +91,8 @@ CODES = (
     FeatureCode(Feature.WITHHOLD_CALLER_ID, "#31#", _CALLED),
     FeatureCode(Feature.QUEUE_LOG_IN, "*57", _NUMBER),
     FeatureCode(Feature.QUEUE_LOG_OUT, "*58", _NUMBER),
+    FeatureCode(Feature.QUEUE_PAUSE, "*59"),
+    FeatureCode(Feature.QUEUE_RESUME, "*60"),
 )
 DEFAULTS = {code.feature: code.prefix for code in CODES}
 

@@ -294,6 +294,10 @@ class QueueAgent(_Person, Base):
         ForeignKey("queues.id", ondelete="CASCADE"), primary_key=True
     )
 
+    # On a break (a star code): still logged in, offered no calls. An agent's break is
+    # for all of its queues (mod_callcenter's status is per agent): every row alike.
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
     queue: Mapped[Queue] = relationship(back_populates="agents", lazy="raise")
 
 

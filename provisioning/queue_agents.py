@@ -101,3 +101,22 @@ def set_logged_in_by_number(
     if queue is None:
         raise NotFound(f"no queue {number}")
     return set_logged_in(session, domain, queue.name, extension, logged_in)
+
+
+def set_paused(session: Session, domain: str, extension: str, paused: bool) -> int:
+    """Put the agent `extension` on a break (or back): offered no calls meanwhile, in
+    any of its queues (mod_callcenter's status is the agent's). The number of its
+    queues; NotFound when it is the agent of none."""
+    tenant = session.scalars(select(Tenant).where(Tenant.domain == domain)).one_or_none()
+    if tenant is None:
+        raise NotFound(f"no tenant {domain}")
+    agents = session.scalars(
+        select(QueueAgent)
+        .join(User, User.id == QueueAgent.user_id)
+        .where(User.tenant_id == tenant.id, User.extension == extension)
+    ).all()
+    if not agents:
+        raise NotFound(f"{extension} is the agent of no queue")
+    for agent in agents:
+        agent.paused = paused
+    return len(agents)

@@ -241,6 +241,13 @@ class QueueLogInChange:
 
 
 @dataclass(frozen=True)
+class QueuePauseChange:
+    """Put the line, as the agent of its queues, on a break (or back)."""
+
+    paused: bool
+
+
+@dataclass(frozen=True)
 class SettingChange:
     """A line's setting a call changes (a star code): made by the xml_curl endpoint
     through the provisioning use case, with its rules, before the route is rendered.
@@ -248,7 +255,7 @@ class SettingChange:
 
     domain: str
     extension: str
-    change: ForwardChange | DoNotDisturbChange | QueueLogInChange
+    change: ForwardChange | DoNotDisturbChange | QueueLogInChange | QueuePauseChange
     refused: tuple[Action, ...]
 
 

@@ -139,6 +139,7 @@ class GroupData:
 class AgentData:
     extension: str
     logged_in: bool
+    paused: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

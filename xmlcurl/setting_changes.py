@@ -26,6 +26,7 @@ from xmlcurl.decisions import (
     DoNotDisturbChange,
     ForwardChange,
     QueueLogInChange,
+    QueuePauseChange,
     Route,
     SettingChange,
 )
@@ -55,10 +56,17 @@ def _queue_log_in(session: Session, setting: SettingChange) -> None:
     )
 
 
+def _queue_pause(session: Session, setting: SettingChange) -> None:
+    change = setting.change
+    assert isinstance(change, QueuePauseChange)
+    queue_agents.set_paused(session, setting.domain, setting.extension, change.paused)
+
+
 _APPLY: dict[type, Callable[[Session, SettingChange], Any]] = {
     ForwardChange: _forward,
     DoNotDisturbChange: _do_not_disturb,
     QueueLogInChange: _queue_log_in,
+    QueuePauseChange: _queue_pause,
 }
 
 

@@ -1,6 +1,6 @@
 """Star codes that change a line's settings from its phone: forwards on and off (a
 number typed after the code, asked for, or the last one reused), do not disturb, queue
-log in and out (`provisioning.feature_codes` names them).
+log in and out, an agent's break (`provisioning.feature_codes` names them).
 
 Pure. The route says what to change (`SettingChange`) and what the caller hears: the
 xml_curl endpoint makes the change through the same use case as the panel
@@ -27,6 +27,7 @@ from xmlcurl.decisions import (
     Hangup,
     Prompt,
     QueueLogInChange,
+    QueuePauseChange,
     Route,
     SettingChange,
     Tone,
@@ -37,7 +38,12 @@ from xmlcurl.request import CallRequest
 
 _QUEUE_CODES = {Feature.QUEUE_LOG_IN: True, Feature.QUEUE_LOG_OUT: False}
 _DND_CODES = {Feature.DND_ON: True, Feature.DND_OFF: False}
-SETTING_CODES = frozenset(FORWARDS) | frozenset(_QUEUE_CODES) | frozenset(_DND_CODES)
+_PAUSE_CODES = {Feature.QUEUE_PAUSE: True, Feature.QUEUE_RESUME: False}
+SETTING_CODES = frozenset(FORWARDS) | frozenset(_QUEUE_CODES)
+SETTING_CODES |= frozenset(_DND_CODES) | frozenset(_PAUSE_CODES)
+# FreeSWITCH has no prompt for a break: two beeps, falling when it starts, rising when
+# it ends.
+BREAK_TONES = {True: "%(150,50,1320);%(150,50,880)", False: "%(150,50,880);%(150,50,1320)"}
 
 
 @dataclass(frozen=True)
@@ -53,8 +59,10 @@ def refusal(tenant: TenantData, cause: str) -> tuple[Action, ...]:
     return (EarlyMedia(), Tone(tone(tenant.country, "unavailable"), TONE_LOOPS), Hangup(cause))
 
 
-def _confirmed(prompt: str) -> tuple[Action, ...]:
-    return (Answer(), Prompt(prompt), Hangup(fs.NORMAL_CLEARING))
+def _confirmed(heard: str) -> tuple[Action, ...]:
+    """A prompt, or a tone_stream description, then a clean hang-up."""
+    said = Tone(heard, 1) if heard.startswith("%(") else Prompt(heard)
+    return (Answer(), said, Hangup(fs.NORMAL_CLEARING))
 
 
 def route_setting_code(request: CallRequest, tenant: TenantData, target: ToSettingCode) -> Route:
@@ -64,7 +72,9 @@ def route_setting_code(request: CallRequest, tenant: TenantData, target: ToSetti
         return Route(request.context, request.destination, name, actions, change)
 
     def change(
-        what: ForwardChange | DoNotDisturbChange | QueueLogInChange, prompt: str, name: str
+        what: ForwardChange | DoNotDisturbChange | QueueLogInChange | QueuePauseChange,
+        prompt: str,
+        name: str,
     ) -> Route:
         refused = refusal(tenant, fs.CALL_REJECTED)
         setting = SettingChange(tenant.domain, line.extension, what, refused)
@@ -88,6 +98,10 @@ def route_setting_code(request: CallRequest, tenant: TenantData, target: ToSetti
         on = _DND_CODES[feature]
         prompt = fs.PROMPT_DND_ON if on else fs.PROMPT_DND_OFF
         return change(DoNotDisturbChange(on), prompt, f"do not disturb {'on' if on else 'off'}")
+    if feature in _PAUSE_CODES:
+        paused = _PAUSE_CODES[feature]
+        name = f"queue break {'starts' if paused else 'ends'}"
+        return change(QueuePauseChange(paused), BREAK_TONES[paused], name)
     logged_in = _QUEUE_CODES[feature]
     if argument not in tenant.queue_numbers:
         return route(f"no queue {argument}", refusal(tenant, fs.UNALLOCATED_NUMBER), None)

@@ -176,3 +176,33 @@ def test_group_pickup_takes_a_call_ringing_a_colleague_of_one_of_my_groups(clien
     # Bob shares no group with Alice: his ringing call is not hers to take.
     apply_raw(engine, demo_document(groups=[{**group, "members": ["1000", "1002"]}]))
     assert actions(dialplan(client, "*8")) == NOTHING
+
+
+def test_an_agent_s_break_by_code_is_written_and_pushed_as_on_break(client, engine):
+    from esl.queue_agents import wanted_state
+
+    queues = [
+        {"name": "Sales", "extension": "500", "agents": ["1000", "1001"]},
+        {"name": "Support", "extension": "501", "agents": ["1001"]},
+    ]
+    apply_raw(engine, demo_document(queues=queues))
+    break_starts = [
+        ("answer", None),
+        ("playback", "tone_stream://%(150,50,1320);%(150,50,880);loops=1"),
+        ("hangup", "NORMAL_CLEARING"),
+    ]
+    assert actions(dialplan(client, "*59")) == break_starts
+    with make_session_factory(engine)() as session:
+        rows = session.scalars(
+            select(QueueAgent.paused)
+            .join(User, User.id == QueueAgent.user_id)
+            .where(User.extension == "1001")
+        ).all()
+    assert rows == [True, True]
+    statuses = wanted_state(engine).statuses
+    assert statuses["1001@127.0.0.1"] == "On Break"
+    assert statuses["1000@127.0.0.1"] == "Available"
+    assert actions(dialplan(client, "*60"))[1][0] == "playback"
+    assert wanted_state(engine).statuses["1001@127.0.0.1"] == "Available"
+    # Bob is the agent of no queue: refused.
+    assert actions(dialplan(client, "*59", user_name="1002")) == REFUSED

@@ -18,6 +18,7 @@ from provisioning.numbering import Category
 from tests.unit.test_dialplan_compile import DOMAIN, NOW, TENANT, data, line, request
 from xmlcurl import fsnames as fs
 from xmlcurl import render
+from xmlcurl.callcenter import agent_status
 from xmlcurl.decisions import (
     Answer,
     CollectDigits,
@@ -28,6 +29,7 @@ from xmlcurl.decisions import (
     Hangup,
     Prompt,
     QueueLogInChange,
+    QueuePauseChange,
     Ring,
     SetVariable,
     Tone,
@@ -35,6 +37,7 @@ from xmlcurl.decisions import (
 from xmlcurl.dialplan import compile_call
 from xmlcurl.inputs import tenant_from_document
 from xmlcurl.line import ANONYMOUS_CALLER
+from xmlcurl.star_codes import BREAK_TONES
 
 CONFIRMED_SET = (Answer(), Prompt(fs.PROMPT_FORWARD_SET), Hangup(fs.NORMAL_CLEARING))
 REFUSAL = (EarlyMedia(), Tone("%(250,250,425)", 5), Hangup(fs.CALL_REJECTED))
@@ -66,6 +69,8 @@ def compiled(dialled: str, tenant=TENANT, caller=None, **variables: str):
         ("*58400", Dialled(Feature.QUEUE_LOG_OUT, "400")),
         ("*318", Dialled(Feature.VOICEMAIL)),
         ("*8", Dialled(Feature.GROUP_PICKUP)),
+        ("*59", Dialled(Feature.QUEUE_PAUSE)),
+        ("*60", Dialled(Feature.QUEUE_RESUME)),
         ("*81", None),
         # Junk after a code: no feature.
         ("*721", None),
@@ -159,13 +164,25 @@ def test_forward_code_with_a_number_asks_for_that_change_and_confirms():
         ("*920612345678", ForwardChange("no_answer", True, "0612345678"), fs.PROMPT_FORWARD_SET),
         ("*93", ForwardChange("no_answer", False), fs.PROMPT_FORWARD_CANCELLED),
         ("*78", DoNotDisturbChange(True), fs.PROMPT_DND_ON),
+        ("*59", QueuePauseChange(True), None),
+        ("*60", QueuePauseChange(False), None),
         ("*79", DoNotDisturbChange(False), fs.PROMPT_DND_OFF),
     ],
 )
 def test_each_setting_code_names_its_change_and_its_confirmation(dialled, change, prompt):
     route = compiled(dialled)
     assert route.change is not None and route.change.change == change
-    assert route.actions == (Answer(), Prompt(prompt), Hangup(fs.NORMAL_CLEARING))
+    # No prompt for a break in FreeSWITCH's sounds: two beeps.
+    heard = Prompt(prompt) if prompt else Tone(BREAK_TONES[change.paused], 1)
+    assert route.actions == (Answer(), heard, Hangup(fs.NORMAL_CLEARING))
+
+
+@pytest.mark.parametrize(
+    "logged_in, paused, status",
+    [(True, False, "Available"), (True, True, "On Break"), (False, True, "Logged Out")],
+)
+def test_an_agent_on_a_break_is_on_break_in_mod_callcenter(logged_in, paused, status):
+    assert agent_status(logged_in, paused) == status
 
 
 def test_forward_code_alone_asks_for_the_number_and_comes_back_with_it():
