@@ -26,6 +26,7 @@ from provisioning.call_handling import (
     forwarding_circle,
     unconditional_forward,
 )
+from provisioning.destinations import VOICEMAIL
 from provisioning.document import DEFAULT_SCHEDULE, DocumentInvalid, Problem
 from provisioning.lookup import find_line
 from provisioning.models import PublicNumber, Tenant, User
@@ -204,6 +205,10 @@ def set_forward(
                 [Problem(f"{_PATH}.{key}.to", "no number given, and none to reuse")]
             )
         current.pop("schedule", None)
+        if kind == "no_answer" and (target == VOICEMAIL) != (current.get("to") == VOICEMAIL):
+            # Delays to voicemail and to a number have different bounds: the default.
+            current.pop("after", None)
+            current.pop("rings", None)
         handling[key] = {**current, "to": target}
         remembered[kind] = target
     else:

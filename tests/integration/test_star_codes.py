@@ -206,3 +206,18 @@ def test_an_agent_s_break_by_code_is_written_and_pushed_as_on_break(client, engi
     assert wanted_state(engine).statuses["1001@127.0.0.1"] == "Available"
     # Bob is the agent of no queue: refused.
     assert actions(dialplan(client, "*59", user_name="1002")) == REFUSED
+
+
+def test_no_answer_forward_from_voicemail_to_a_number_takes_the_default_delay(
+    client, engine, demo_tenant
+):
+    with make_session_factory(engine).begin() as session:
+        line_settings.set_call_handling(
+            session,
+            DOMAIN,
+            "1001",
+            {"forward_no_answer": {"to": "voicemail", "after": 0}},
+            version=None,
+        )
+    assert actions(dialplan(client, "*920612345678")) == CONFIRMED
+    assert stored(engine)[0]["forward_no_answer"] == {"to": "+33612345678", "after": 20}
