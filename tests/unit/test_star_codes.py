@@ -288,3 +288,23 @@ def test_a_confirmation_renders_as_answer_prompt_hangup():
         ("playback", "ivr/ivr-dnd_activated.wav"),
         ("hangup", "NORMAL_CLEARING"),
     ]
+
+
+def test_the_configuration_summary_lists_the_codes_in_force():
+    from datetime import UTC, datetime
+
+    from provisioning.summary import as_text, summarise
+
+    doc = parse_document(
+        {
+            "domain": "acme.example",
+            "name": "ACME",
+            "timezone": "Europe/Paris",
+            "country": "FR",
+            "feature_codes": {"dnd_on": "*44"},
+        }
+    )
+    text = as_text(summarise(doc, datetime(2026, 12, 7, 9, tzinfo=UTC)))
+    assert "*44: dnd on (the tenant's own code)" in text
+    assert "*72 + number: forward always on" in text
+    assert "*78" not in text
