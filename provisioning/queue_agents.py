@@ -63,6 +63,7 @@ def list_queues(session: Session, domain: str) -> list[api_models.QueueState]:
                         extension=users[a.user_id].extension,
                         name=users[a.user_id].display_name,
                         logged_in=a.logged_in,
+                        paused=a.paused,
                     )
                     for a in agents[queue.id]
                 ],
