@@ -57,10 +57,11 @@ def dial_code(node: Node, caller: str, code: str) -> None:
     assert result.returncode == 0, result.stdout.decode()[-2000:]
 
 
-def carrier(node: Node) -> subprocess.Popen[bytes]:
+def carrier(node: Node, name: str) -> subprocess.Popen[bytes]:
+    """The carrier answering the next call; its SIP trace is `<name>.messages`."""
     port = int(os.environ["CENTREX_E2E_CARRIER_PORT"])
     return subprocess.Popen(
-        sipp.command(sipp.phone(200), node.workdir, "carrier-star", node.remote, port=port),
+        sipp.command(sipp.phone(200), node.workdir, name, node.remote, port=port),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -74,11 +75,11 @@ def test_forward_always_set_by_code_sends_calls_out_then_off_rings_the_user_agai
     assert call_handling(centrex)["forward_always"] == {"to": "+33612345678"}
 
     # 1000 calls Alice: the carrier gets the call, for the forward's number.
-    outside = carrier(freeswitch)
+    outside = carrier(freeswitch, "carrier-forward")
     result = call(freeswitch, "1000", "1001", 200)
     assert result.returncode == 0, result.stdout.decode()[-2000:]
-    assert phone_saw(freeswitch, outside, "carrier-star", "BYE sip:")
-    received = (freeswitch.workdir / "carrier-star.messages").read_text()
+    assert phone_saw(freeswitch, outside, "carrier-forward", "BYE sip:")
+    received = (freeswitch.workdir / "carrier-forward.messages").read_text()
     assert "INVITE sip:+33612345678@" in received
 
     dial_code(freeswitch, "1001", "*73")
@@ -172,6 +173,28 @@ def test_the_code_alone_takes_the_number_typed_on_the_keypad(
     result = sipp.run(argv, timeout=80)
     assert result.returncode == 0, result.stdout.decode()[-2000:]
     assert call_handling(centrex)["forward_always"] == {"to": "1002"}
+
+
+@pytest.mark.parametrize(
+    ("dialled", "withheld"),
+    # Phones send `#` escaped in the Request-URI (RFC 3261: not allowed in a user part).
+    [("%2331%230612345678", True), ("0612345678", False)],
+)
+def test_the_withhold_code_keeps_the_number_from_that_call_only(
+    centrex: Centrex, freeswitch: Node, demo: None, dialled: str, withheld: bool
+):
+    freeswitch.wait_for("sofia status gateway", lambda out: DOMAIN in out)
+    name = f"carrier-{'withheld' if withheld else 'shown'}"
+    outside = carrier(freeswitch, name)
+    result = call(freeswitch, "1001", dialled, 200)
+    assert result.returncode == 0, result.stdout.decode()[-2000:]
+    assert phone_saw(freeswitch, outside, name, "BYE sip:")
+    invite = (freeswitch.workdir / f"{name}.messages").read_text()
+    invite = invite[invite.index("INVITE sip:+33612345678@") :]
+    from_header = next(line for line in invite.splitlines() if line.startswith("From:"))
+    # Alice's public number shown, or kept from the called party (anonymous From).
+    assert ("+33184800101" in from_header) is not withheld
+    assert ("anonymous" in from_header.lower()) is withheld
 
 
 def test_a_barred_forward_number_is_refused_and_nothing_changes(
