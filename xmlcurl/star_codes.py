@@ -41,6 +41,8 @@ _DND_CODES = {Feature.DND_ON: True, Feature.DND_OFF: False}
 _PAUSE_CODES = {Feature.QUEUE_PAUSE: True, Feature.QUEUE_RESUME: False}
 SETTING_CODES = frozenset(FORWARDS) | frozenset(_QUEUE_CODES)
 SETTING_CODES |= frozenset(_DND_CODES) | frozenset(_PAUSE_CODES)
+# Longest dial string Centrex routes (`validation.DIALABLE`): code and number together.
+_MAX_DIALLED = 20
 # FreeSWITCH has no prompt for a break: two beeps, falling when it starts, rising when
 # it ends.
 BREAK_TONES = {True: "%(150,50,1320);%(150,50,880)", False: "%(150,50,880);%(150,50,1320)"}
@@ -86,7 +88,8 @@ def route_setting_code(request: CallRequest, tenant: TenantData, target: ToSetti
             return change(ForwardChange(kind, False), fs.PROMPT_FORWARD_CANCELLED, f"{kind} off")
         if not argument and not request.star_code_asked:
             # Dialled alone: ask for the number; the code comes back with what was typed.
-            ask = CollectDigits(fs.PROMPT_ENTER_NUMBER, request.destination, request.context)
+            room = _MAX_DIALLED - len(request.destination)
+            ask = CollectDigits(fs.PROMPT_ENTER_NUMBER, request.destination, request.context, room)
             return route(
                 f"{kind} on: number asked of {line.extension}",
                 (Answer(), handover.star_code_asked(), ask),

@@ -221,3 +221,15 @@ def test_no_answer_forward_from_voicemail_to_a_number_takes_the_default_delay(
         )
     assert actions(dialplan(client, "*920612345678")) == CONFIRMED
     assert stored(engine)[0]["forward_no_answer"] == {"to": "+33612345678", "after": 20}
+
+
+def test_a_code_the_database_cannot_take_gets_the_safe_fallback(
+    client, engine, demo_tenant, monkeypatch
+):
+    from sqlalchemy.exc import OperationalError
+
+    def down(*_args, **_kwargs):
+        raise OperationalError("UPDATE users", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr("provisioning.line_settings.set_call_handling", down)
+    assert actions(dialplan(client, "*78")) == [("hangup", "NORMAL_TEMPORARY_FAILURE")]

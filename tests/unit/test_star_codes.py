@@ -191,7 +191,8 @@ def test_forward_code_alone_asks_for_the_number_and_comes_back_with_it():
     assert route.actions == (
         Answer(),
         SetVariable(fs.V_STAR_ASKED, "true"),
-        CollectDigits(fs.PROMPT_ENTER_NUMBER, "*72", DOMAIN),
+        # At most what keeps code and number a dial string Centrex routes.
+        CollectDigits(fs.PROMPT_ENTER_NUMBER, "*72", DOMAIN, 17),
     )
 
 
@@ -275,7 +276,7 @@ def test_the_question_renders_as_play_and_get_digits_then_a_transfer_with_what_w
         ("set", "centrex_star_asked=true"),
         (
             "play_and_get_digits",
-            "0 20 1 10000 # ivr/ivr-enter_destination_telephone_number.wav "
+            "0 17 1 10000 # ivr/ivr-enter_destination_telephone_number.wav "
             "silence_stream://250 centrex_star_digits",
         ),
         ("transfer", "*92${centrex_star_digits} XML acme.example"),
@@ -308,3 +309,31 @@ def test_the_configuration_summary_lists_the_codes_in_force():
     assert "*44: dnd on (the tenant's own code)" in text
     assert "*72 + number: forward always on" in text
     assert "*78" not in text
+
+
+def test_remembered_forwards_in_the_document_are_normalised_and_checked():
+    raw = {
+        "domain": "acme.example",
+        "name": "ACME",
+        "timezone": "Europe/Paris",
+        "country": "FR",
+        "users": [
+            {
+                "extension": "1001",
+                "name": "Alice",
+                "sip_password": "Alice-Demo-Pass-2026",
+                "voicemail": {"enabled": False},
+                "call_handling": {
+                    "remembered_forwards": {"always": "06 12 34 56 78", "busy": "1002"}
+                },
+            }
+        ],
+    }
+    remembered = parse_document(raw).users[0].call_handling.remembered_forwards
+    assert (remembered.always, remembered.busy) == ("+33612345678", "1002")
+    raw["users"][0]["call_handling"]["remembered_forwards"]["busy"] = "1002,user/9"
+    with pytest.raises(DocumentInvalid) as refused:
+        parse_document(raw)
+    assert [p.path for p in refused.value.problems] == [
+        "users[0].call_handling.remembered_forwards.busy"
+    ]
