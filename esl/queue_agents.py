@@ -4,10 +4,11 @@ The database is the source of truth (the REST API writes it). mod_callcenter kee
 agents and tiers in a database of its own, filled from callcenter.conf when it loads;
 afterwards it learns of changes only through `callcenter_config`. This periodic task
 compares what the database wants with what it last told each node and sends the
-difference: an agent's status (`Available` when logged in to any of its queues, else
-`Logged Out`) and its tiers (one per queue it is logged in to). After a node
-(re)connects, everything is sent again. An agent mod_callcenter does not know yet (added
-since it loaded) is first loaded from callcenter.conf (`agent reload`).
+difference: an agent's status (`Available` when logged in to any of its queues, `On
+Break` when also paused by its star code, else `Logged Out`) and its tiers (one per
+queue it is logged in to). After a node (re)connects, everything is sent again. An
+agent mod_callcenter does not know yet (added since it loaded) is first loaded from
+callcenter.conf (`agent reload`).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ def wanted_state(engine: Engine) -> Wanted:
             User.extension,
             QueueAgent.position,
             QueueAgent.logged_in,
+            QueueAgent.paused,
         )
         .select_from(QueueAgent)
         .join(Queue, Queue.id == QueueAgent.queue_id)
@@ -59,18 +61,20 @@ def wanted_state(engine: Engine) -> Wanted:
         .join(User, User.id == QueueAgent.user_id)
     )
     logged_in: dict[str, bool] = {}
+    paused: dict[str, bool] = {}
     tiers: dict[Tier, int] = {}
     no_tiers: set[Tier] = set()
     with engine.connect() as conn:
-        for domain, queue_ext, user_ext, position, on in conn.execute(query):
+        for domain, queue_ext, user_ext, position, on, on_break in conn.execute(query):
             agent = agent_name(user_ext, domain)
             logged_in[agent] = logged_in.get(agent, False) or bool(on)
+            paused[agent] = paused.get(agent, False) or bool(on_break)
             tier = (queue_name(queue_ext, domain), agent)
             if on:
                 tiers[tier] = position + 1
             else:
                 no_tiers.add(tier)
-    statuses = {agent: agent_status(on) for agent, on in logged_in.items()}
+    statuses = {agent: agent_status(on, paused[agent]) for agent, on in logged_in.items()}
     return Wanted(statuses, tiers, frozenset(no_tiers))
 
 

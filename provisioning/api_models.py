@@ -272,6 +272,8 @@ class QueueAgent(ResponseModel):
     extension: str
     name: str
     logged_in: bool
+    # On a break (its star code): logged in, offered no calls.
+    paused: bool = False
 
 
 class QueueState(ResponseModel):

@@ -163,6 +163,15 @@ class CallerId(_Model):
     hide_incoming: bool = Field(default=False, description="Do not show me who calls")
 
 
+class RememberedForwards(_Model):
+    """The number each forward was last set to, kept while it is off: its star code
+    dialled alone turns it back on to that number (seed 003 §2.5.2)."""
+
+    always: str | None = None
+    busy: str | None = None
+    no_answer: str | None = None
+
+
 class CallHandling(_Model):
     forward_always: Forward | None = None
     forward_no_answer: NoAnswerForward | None = None
@@ -175,6 +184,7 @@ class CallHandling(_Model):
     rule_lists: list[RuleList] = Field(default_factory=list, max_length=10)
     planner: Planner = Field(default_factory=Planner)
     caller_id: CallerId = Field(default_factory=CallerId)
+    remembered_forwards: RememberedForwards = Field(default_factory=RememberedForwards)
 
     @property
     def dnd_on(self) -> bool:
@@ -263,6 +273,23 @@ class Context:
             )
         return found.e164
 
+    def remembered(self, path: str, value: str | None) -> str | None:
+        """A remembered forward target: only its form is checked (voicemail, an
+        extension, a phone number in E.164); turned on again, it is checked whole, as
+        every forward is."""
+        if value is None:
+            return None
+        value = value.strip()
+        if value.lower() == VOICEMAIL:
+            return VOICEMAIL
+        if v.EXTENSION.fullmatch(value):
+            return value
+        try:
+            return v.check_public_number(value, self.country)
+        except v.InvalidValue:
+            self.fail(path, "must be voicemail, a company extension or a phone number")
+            return value
+
     def schedule(self, path: str, name: str | None) -> str | None:
         if name is not None and name.casefold() not in self.schedules:
             self.fail(path, v.unknown_schedule(name))
@@ -345,6 +372,11 @@ def check_call_handling(ch: CallHandling, ctx: Context, path: str) -> None:
                     high=high,
                 ),
             )
+
+    remembered = ch.remembered_forwards
+    for kind in ("always", "busy", "no_answer"):
+        target = getattr(remembered, kind)
+        setattr(remembered, kind, ctx.remembered(f"{path}.remembered_forwards.{kind}", target))
 
     if ch.do_not_disturb is not None and ch.do_not_disturb.priority_callers != Callers():
         ctx.callers(f"{path}.do_not_disturb.priority_callers", ch.do_not_disturb.priority_callers)

@@ -29,6 +29,7 @@ from provisioning.call_handling import (
     unconditional_forward,
 )
 from provisioning.errors import DocumentInvalid, Message, Problem, said, structure_problem
+from provisioning.feature_codes import check_feature_codes
 from provisioning.numbering import DEFAULT_ALLOWED, Category, line_numbers
 from provisioning.tenant_routing import (
     Destination,
@@ -147,6 +148,10 @@ class TenantDoc(_Model):
     queues: list[QueueDoc] = Field(default_factory=list, max_length=100)
     speed_dials: list[SpeedDialDoc] = Field(default_factory=list, max_length=500)
     directory: list[DirectoryEntryDoc] = Field(default_factory=list, max_length=2000)
+    feature_codes: dict[str, str] = Field(
+        default_factory=dict,
+        description="Star codes of the tenant's own: feature name → code (*… or #…)",
+    )
 
 
 def _path(loc: tuple[Any, ...]) -> str:
@@ -246,6 +251,7 @@ def parse_document_users(raw: Any, take: Callable[[UserDoc], None]) -> TenantDoc
         check_number_routes(num.routes, num.otherwise, f"numbers[{i}]", routing)
     check_speed_dials(doc.speed_dials, doc.directory, taken, routing)
     _check_gateway(doc, spanning)
+    check_feature_codes(doc.feature_codes, spanning.fail)
     problems = check.problems + handling.problems + spanning.problems
     if problems:
         raise DocumentInvalid(problems)

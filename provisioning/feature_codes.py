@@ -1,31 +1,65 @@
 """The codes users dial to reach a feature rather than a number: one registry.
 
-Pure. Each code is a fixed prefix, with what may follow it: nothing (`*318`), an
-extension (`**1001`), a group's number (`*55300`) or a directory entry's code
-(`##3435`). Extensions, short numbers and speed-dial codes are digits only, so no
-number of a tenant can be taken for a code.
+Pure. Each code is a prefix, with what may follow it: nothing (`*318`, `*73`), an
+extension (`**1001`), a group's or queue's number (`*55300`), a directory entry's code
+(`##3435`), a number to forward to, optional (`*72`, `*720612345678`), or a number to
+call (`#31#0612345678`). Extensions, short numbers and speed-dial codes are digits
+only, and every code starts with `*` or `#`, so no number of a tenant can be taken for
+a code.
+
+A tenant may give any feature another code (the document's `feature_codes`, checked
+by `check_feature_codes`); `codes_for` gives the tenant's whole set, defaults included.
 """
 
 from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
+from provisioning.errors import Message, said
 from provisioning.validation import EXTENSION
 
 
 class Feature(enum.StrEnum):
     VOICEMAIL = "voicemail"  # one's own voicemail box
     PICKUP = "pickup"  # the call ringing a colleague's phone
+    GROUP_PICKUP = "group_pickup"  # the call ringing a colleague of one of my groups
     GROUP_LOG_IN = "group_log_in"  # log in to a hunt group (its number follows)
     GROUP_LOG_OUT = "group_log_out"
     DIRECTORY = "directory"  # a company directory entry's short code
+    # Forwards on (a number follows, or nothing: the last one) and off (seed 003 §2.5.2).
+    FORWARD_ALWAYS_ON = "forward_always_on"
+    FORWARD_ALWAYS_OFF = "forward_always_off"
+    FORWARD_BUSY_ON = "forward_busy_on"
+    FORWARD_BUSY_OFF = "forward_busy_off"
+    FORWARD_NO_ANSWER_ON = "forward_no_answer_on"
+    FORWARD_NO_ANSWER_OFF = "forward_no_answer_off"
+    DND_ON = "dnd_on"
+    DND_OFF = "dnd_off"
+    # This one call: the number dialled after the code, with my number shown / withheld.
+    SHOW_CALLER_ID = "show_caller_id"
+    WITHHOLD_CALLER_ID = "withhold_caller_id"
+    QUEUE_LOG_IN = "queue_log_in"  # log in to a queue as its agent (its number follows)
+    QUEUE_LOG_OUT = "queue_log_out"
+    QUEUE_PAUSE = "queue_pause"  # an agent's break: logged in, offered no calls
+    QUEUE_RESUME = "queue_resume"
 
 
-# What follows a code: an extension, a group's number or a directory code, all of the
-# form of an extension.
+# What follows a code: an extension, a group's or queue's number or a directory code,
+# all of the form of an extension.
 _NUMBER = EXTENSION
+# A forward's target as typed on a phone's keypad: an extension or a phone number
+# (national, or international with 00). Nothing: the last target (seed 003 §2.5.2).
+_FORWARD_TARGET = re.compile(r"(?:[0-9]{2,20})?")
+# A number to call, as it would be dialled without the code.
+_CALLED = re.compile(r"[0-9]{1,20}")
+
+# A tenant's own code: `*` or `#` first (so that it is never an extension or a speed
+# dial, which are digits), then keypad keys.
+CODE = re.compile(r"[*#][0-9*#]{1,7}")
 
 
 @dataclass(frozen=True)
@@ -36,13 +70,60 @@ class FeatureCode:
     argument: re.Pattern[str] | None = None
 
 
+# Seed 003 §2.5.2 (*72, *90, *92, *318); the "off" codes are the usual next ones. The
+# per-call caller ID codes are the GSM ones (`*31#`, `#31#`): `*31` alone would make
+# `*318` ambiguous.
 CODES = (
     FeatureCode(Feature.VOICEMAIL, "*318"),
     FeatureCode(Feature.PICKUP, "**", _NUMBER),
+    FeatureCode(Feature.GROUP_PICKUP, "*8"),
     FeatureCode(Feature.GROUP_LOG_IN, "*55", _NUMBER),
     FeatureCode(Feature.GROUP_LOG_OUT, "*56", _NUMBER),
     FeatureCode(Feature.DIRECTORY, "##", _NUMBER),
+    FeatureCode(Feature.FORWARD_ALWAYS_ON, "*72", _FORWARD_TARGET),
+    FeatureCode(Feature.FORWARD_ALWAYS_OFF, "*73"),
+    FeatureCode(Feature.FORWARD_BUSY_ON, "*90", _FORWARD_TARGET),
+    FeatureCode(Feature.FORWARD_BUSY_OFF, "*91"),
+    FeatureCode(Feature.FORWARD_NO_ANSWER_ON, "*92", _FORWARD_TARGET),
+    FeatureCode(Feature.FORWARD_NO_ANSWER_OFF, "*93"),
+    FeatureCode(Feature.DND_ON, "*78"),
+    FeatureCode(Feature.DND_OFF, "*79"),
+    FeatureCode(Feature.SHOW_CALLER_ID, "*31#", _CALLED),
+    FeatureCode(Feature.WITHHOLD_CALLER_ID, "#31#", _CALLED),
+    FeatureCode(Feature.QUEUE_LOG_IN, "*57", _NUMBER),
+    FeatureCode(Feature.QUEUE_LOG_OUT, "*58", _NUMBER),
+    FeatureCode(Feature.QUEUE_PAUSE, "*59"),
+    FeatureCode(Feature.QUEUE_RESUME, "*60"),
 )
+DEFAULTS = {code.feature: code.prefix for code in CODES}
+
+# The forward each forwarding code is about (the stored `forward_<kind>`), and whether
+# it turns it on.
+FORWARDS: dict[Feature, tuple[str, bool]] = {
+    Feature.FORWARD_ALWAYS_ON: ("always", True),
+    Feature.FORWARD_ALWAYS_OFF: ("always", False),
+    Feature.FORWARD_BUSY_ON: ("busy", True),
+    Feature.FORWARD_BUSY_OFF: ("busy", False),
+    Feature.FORWARD_NO_ANSWER_ON: ("no_answer", True),
+    Feature.FORWARD_NO_ANSWER_OFF: ("no_answer", False),
+}
+
+
+def codes_for(overrides: Mapping[str, str] | None) -> tuple[FeatureCode, ...]:
+    """A tenant's codes: the defaults, with the prefixes its document gives instead
+    (feature name → code, as `check_feature_codes` accepted them)."""
+    if not overrides:
+        return CODES
+    return _codes_for(tuple(sorted(overrides.items())))
+
+
+@lru_cache(maxsize=1024)
+def _codes_for(overrides: tuple[tuple[str, str], ...]) -> tuple[FeatureCode, ...]:
+    given = dict(overrides)
+    return tuple(
+        FeatureCode(code.feature, given.get(code.feature.value, code.prefix), code.argument)
+        for code in CODES
+    )
 
 
 @dataclass(frozen=True)
@@ -53,9 +134,9 @@ class Dialled:
     argument: str = ""
 
 
-def feature_dialled(dialled: str) -> Dialled | None:
+def feature_dialled(dialled: str, codes: tuple[FeatureCode, ...] = CODES) -> Dialled | None:
     """The feature `dialled` asks for, if it is a whole code (prefix and argument)."""
-    for code in CODES:
+    for code in codes:
         rest = dialled.removeprefix(code.prefix)
         if rest == dialled:
             continue
@@ -64,3 +145,59 @@ def feature_dialled(dialled: str) -> Dialled | None:
         if code.argument is not None and code.argument.fullmatch(rest):
             return Dialled(code.feature, rest)
     return None
+
+
+def code_prefix(dialled: str, codes: tuple[FeatureCode, ...] = CODES) -> FeatureCode | None:
+    """The code `dialled` starts with (the longest), whether or not what follows is
+    right: a code followed by junk is refused as such, never dialled out as a number."""
+    started = [code for code in codes if dialled.startswith(code.prefix)]
+    return max(started, key=lambda code: len(code.prefix), default=None)
+
+
+def _clash(a: FeatureCode, b: FeatureCode) -> bool:
+    """Whether some dial string could be read as either code: same prefix, or one
+    prefix starts the other and the shorter takes what follows it."""
+    if a.prefix == b.prefix:
+        return True
+    short, long = sorted((a, b), key=lambda c: len(c.prefix))
+    return long.prefix.startswith(short.prefix) and short.argument is not None
+
+
+def check_feature_codes(overrides: dict[str, str], fail: Callable[[str, Message], None]) -> None:
+    """A tenant's `feature_codes`: known features, codes of `*`, `#` and digits starting
+    with `*` or `#`, and no two codes (its own and the defaults it keeps) that one dial
+    string could stand for."""
+    known = {f.value for f in Feature}
+    for name, code in overrides.items():
+        path = f"feature_codes.{name}"
+        if name not in known:
+            fail(
+                path,
+                said(
+                    "unknown_feature",
+                    "no feature %(name)r; features: %(known)s",
+                    name=name,
+                    known=", ".join(sorted(known)),
+                ),
+            )
+        elif not CODE.fullmatch(code):
+            fail(path, said("feature_code_form", "must be * or # then 1 to 7 digits, * or #"))
+    if any(name not in known or not CODE.fullmatch(c) for name, c in overrides.items()):
+        return
+    codes = codes_for(overrides)
+    for i, a in enumerate(codes):
+        for b in codes[i + 1 :]:
+            if _clash(a, b):
+                # Reported on the tenant's own code (the one it can change).
+                mine = a if a.feature.value in overrides else b
+                other = b if mine is a else a
+                fail(
+                    f"feature_codes.{mine.feature.value}",
+                    said(
+                        "feature_code_clash",
+                        "%(code)s clashes with %(other)s (%(feature)s)",
+                        code=mine.prefix,
+                        other=other.prefix,
+                        feature=other.feature.value,
+                    ),
+                )

@@ -28,6 +28,7 @@ from provisioning.call_handling import (
     forwarding_circle,
     unconditional_forward,
 )
+from provisioning.destinations import VOICEMAIL
 from provisioning.document import DEFAULT_SCHEDULE, DocumentInvalid, Problem
 from provisioning.errors import DomainError, said, structure_problem
 from provisioning.lookup import find_line
@@ -195,4 +196,42 @@ def set_do_not_disturb(
     dnd = dict(handling.get("do_not_disturb") or {})
     dnd["enabled"] = on
     handling["do_not_disturb"] = dnd
+    return set_call_handling(session, domain, extension, handling, version=state.version)
+
+
+class NothingToReuse(DocumentInvalid):
+    """A forward turned on without a number, and none was ever set: nothing written."""
+
+
+def set_forward(
+    session: Session, domain: str, extension: str, kind: str, on: bool, to: str | None = None
+) -> CallHandlingState:
+    """A forward (`always`, `busy`, `no_answer`) on to `to` — or, without one, to the
+    number it was last set to (seed 003 §2.5.2) — or off, its number remembered. A
+    forward turned on from the phone is for every call, whenever: any schedule it had
+    is dropped; its other options are kept. Checked as every change of the user's call
+    handling is (barring, loops, valid numbers); the rest stays as it is now."""
+    key = f"forward_{kind}"
+    state = call_handling_of(session, domain, extension)
+    handling = dict(state.call_handling)
+    current = dict(handling.get(key) or {})
+    remembered = dict(handling.get("remembered_forwards") or {})
+    if on:
+        target = to or remembered.get(kind) or current.get("to")
+        if not target:
+            raise NothingToReuse(
+                [Problem(f"{_PATH}.{key}.to", "no number given, and none to reuse")]
+            )
+        current.pop("schedule", None)
+        if kind == "no_answer" and (target == VOICEMAIL) != (current.get("to") == VOICEMAIL):
+            # Delays to voicemail and to a number have different bounds: the default.
+            current.pop("after", None)
+            current.pop("rings", None)
+        handling[key] = {**current, "to": target}
+        remembered[kind] = target
+    else:
+        handling.pop(key, None)
+        if current.get("to"):
+            remembered[kind] = current["to"]
+    handling["remembered_forwards"] = remembered
     return set_call_handling(session, domain, extension, handling, version=state.version)

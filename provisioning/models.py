@@ -66,6 +66,8 @@ class Tenant(Base):
         JSON, default=list, server_default="[]"
     )
     directory: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
+    # The document's feature_codes: feature name → the tenant's own code for it.
+    feature_codes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
     # A random value the database renews whenever this row or the tenant's trunk
     # changes (triggers, migration 0011): the call path keeps the parsed settings and
     # reads only this stamp on each call. Never written by the application.
@@ -294,6 +296,10 @@ class QueueAgent(_Person, Base):
     queue_id: Mapped[int] = mapped_column(
         ForeignKey("queues.id", ondelete="CASCADE"), primary_key=True
     )
+
+    # On a break (a star code): still logged in, offered no calls. An agent's break is
+    # for all of its queues (mod_callcenter's status is per agent): every row alike.
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     queue: Mapped[Queue] = relationship(back_populates="agents", lazy="raise")
 

@@ -64,6 +64,7 @@ def list_queues(session: Session, domain: str) -> list[api_models.QueueState]:
                         extension=users[a.user_id].extension,
                         name=users[a.user_id].display_name,
                         logged_in=a.logged_in,
+                        paused=a.paused,
                     )
                     for a in agents[queue.id]
                 ],
@@ -90,3 +91,34 @@ def set_logged_in(
         raise NotFound(f"{extension} is not an agent of queue {queue.name}")
     agent.logged_in = logged_in
     return api_models.AgentChange(queue=queue.name, extension=extension, logged_in=logged_in)
+
+
+def set_logged_in_by_number(
+    session: Session, domain: str, number: str, extension: str, logged_in: bool
+) -> api_models.AgentChange:
+    """`set_logged_in` for the queue dialled as `number` (its extension or short
+    number), as a queue log-in code names it."""
+    _, queues = _queues(session, domain)
+    queue = next((q for q in queues if number in (q.extension, q.short_number)), None)
+    if queue is None:
+        raise NotFound(f"no queue {number}")
+    return set_logged_in(session, domain, queue.name, extension, logged_in)
+
+
+def set_paused(session: Session, domain: str, extension: str, paused: bool) -> int:
+    """Put the agent `extension` on a break (or back): offered no calls meanwhile, in
+    any of its queues (mod_callcenter's status is the agent's). The number of its
+    queues; NotFound when it is the agent of none."""
+    tenant = session.scalars(select(Tenant).where(Tenant.domain == domain)).one_or_none()
+    if tenant is None:
+        raise NotFound(f"no tenant {domain}")
+    agents = session.scalars(
+        select(QueueAgent)
+        .join(User, User.id == QueueAgent.user_id)
+        .where(User.tenant_id == tenant.id, User.extension == extension)
+    ).all()
+    if not agents:
+        raise NotFound(f"{extension} is the agent of no queue")
+    for agent in agents:
+        agent.paused = paused
+    return len(agents)

@@ -212,6 +212,7 @@ def _apply(session: Session, doc: TenantDoc, users: list[UserRow]) -> ApplyRepor
         ],
         "speed_dials": [_dumped(d) for d in doc.speed_dials],
         "directory": [_dumped(d) for d in doc.directory],
+        "feature_codes": dict(doc.feature_codes),
     }
     calendar_changed = tenant is not None and (
         tenant.timezone != doc.timezone or tenant.holidays != tenant_values["holidays"]
@@ -644,6 +645,7 @@ def _tenant_doc(tenant: Tenant, extension_of: dict[int, str]) -> TenantDoc:
         ],
         speed_dials=[SpeedDialDoc.model_validate(d) for d in tenant.speed_dials],
         directory=[DirectoryEntryDoc.model_validate(d) for d in tenant.directory],
+        feature_codes=dict(tenant.feature_codes or {}),
     )
 
 

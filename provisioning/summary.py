@@ -17,6 +17,7 @@ from provisioning.calendar import WEEKDAYS, TenantCalendar
 from provisioning.call_handling import CallHandling, Forward
 from provisioning.destinations import Destination, describe
 from provisioning.document import DEFAULT_SCHEDULE, DEFAULT_SCHEDULE_PERIODS, NumberDoc, TenantDoc
+from provisioning.feature_codes import codes_for
 from provisioning.number_routing import calendar_of, route_in_force
 from provisioning.tenant_routing import RING_SECONDS
 
@@ -174,6 +175,14 @@ def summarise(doc: TenantDoc, now: datetime) -> Summary:
     directory = tuple(
         Entry(f"{e.name}: {e.number}" + (f" (##{e.code})" if e.code else "")) for e in doc.directory
     )
+    star_codes = tuple(
+        Entry(
+            f"{code.prefix}{' + number' if code.argument is not None else ''}: "
+            + code.feature.value.replace("_", " ")
+            + (" (the tenant's own code)" if code.feature.value in doc.feature_codes else "")
+        )
+        for code in codes_for(doc.feature_codes)
+    )
     local = now.astimezone(ZoneInfo(doc.timezone))
     return Summary(
         doc.name,
@@ -188,6 +197,7 @@ def summarise(doc: TenantDoc, now: datetime) -> Summary:
             Section("Users", users),
             Section("Speed dials", speed_dials),
             Section("Company directory", directory),
+            Section("Star codes", star_codes),
         ),
     )
 

@@ -113,8 +113,11 @@ def parse_queue_name(name: str) -> tuple[str, str] | None:
     return extension, domain.lower()
 
 
-def agent_status(logged_in: bool) -> str:
-    return fs.CC_STATUS_AVAILABLE if logged_in else fs.CC_STATUS_LOGGED_OUT
+def agent_status(logged_in: bool, paused: bool = False) -> str:
+    """Logged in to any of its queues: available, or on a break; else logged out."""
+    if not logged_in:
+        return fs.CC_STATUS_LOGGED_OUT
+    return fs.CC_STATUS_ON_BREAK if paused else fs.CC_STATUS_AVAILABLE
 
 
 def agent_contact(extension: str, domain: str, rings: int) -> str:
@@ -159,6 +162,7 @@ def compile_callcenter(queues: Iterable[QueueData]) -> CallcenterConfiguration:
     definitions: list[QueueDefinition] = []
     agents: dict[str, AgentDefinition] = {}
     logged_in: dict[str, bool] = {}
+    paused: dict[str, bool] = {}
     tiers: list[Tier] = []
     for queue in queues:
         name = queue_name(queue.doc.extension, queue.domain)
@@ -166,6 +170,7 @@ def compile_callcenter(queues: Iterable[QueueData]) -> CallcenterConfiguration:
         for position, agent in enumerate(queue.agents, start=1):
             agent_id = agent_name(agent.extension, queue.domain)
             logged_in[agent_id] = logged_in.get(agent_id, False) or agent.logged_in
+            paused[agent_id] = paused.get(agent_id, False) or agent.paused
             if agent_id not in agents:
                 contact = agent_contact(agent.extension, queue.domain, queue.doc.agent_rings)
                 agents[agent_id] = AgentDefinition(agent_id, contact, "", queue.doc.wrap_up)
@@ -174,6 +179,9 @@ def compile_callcenter(queues: Iterable[QueueData]) -> CallcenterConfiguration:
     return CallcenterConfiguration(
         SETTINGS,
         tuple(definitions),
-        tuple(replace(a, status=agent_status(logged_in[a.name])) for a in agents.values()),
+        tuple(
+            replace(a, status=agent_status(logged_in[a.name], paused[a.name]))
+            for a in agents.values()
+        ),
         tuple(tiers),
     )

@@ -178,6 +178,18 @@ class JoinQueue:
 
 
 @dataclass(frozen=True)
+class CollectDigits:
+    """Play `prompt` and collect what the caller types (up to `max_digits`, `#` ends
+    it), then hunt `prefix` + those digits again in `context`: the next fetch judges
+    them, typed or not."""
+
+    prompt: str
+    prefix: str
+    context: str
+    max_digits: int = 20
+
+
+@dataclass(frozen=True)
 class Hangup:
     cause: str
 
@@ -199,8 +211,52 @@ Action = (
     | FireEvent
     | JoinQueue
     | Intercept
+    | CollectDigits
     | Hangup
 )
+
+
+# --- settings changed from a phone (star codes) -----------------------------------
+@dataclass(frozen=True)
+class ForwardChange:
+    """A forward (`always`, `busy`, `no_answer`) on — to `to`, or without it to the
+    number it was last set to — or off."""
+
+    kind: str
+    on: bool
+    to: str | None = None
+
+
+@dataclass(frozen=True)
+class DoNotDisturbChange:
+    on: bool
+
+
+@dataclass(frozen=True)
+class QueueLogInChange:
+    """Log the line in to (or out of) the queue of number `queue` as its agent."""
+
+    queue: str
+    logged_in: bool
+
+
+@dataclass(frozen=True)
+class QueuePauseChange:
+    """Put the line, as the agent of its queues, on a break (or back)."""
+
+    paused: bool
+
+
+@dataclass(frozen=True)
+class SettingChange:
+    """A line's setting a call changes (a star code): made by the xml_curl endpoint
+    through the provisioning use case, with its rules, before the route is rendered.
+    Refused by those rules, the call gets `refused` instead of the route's actions."""
+
+    domain: str
+    extension: str
+    change: ForwardChange | DoNotDisturbChange | QueueLogInChange | QueuePauseChange
+    refused: tuple[Action, ...]
 
 
 @dataclass(frozen=True)
@@ -211,6 +267,8 @@ class Route:
     destination: str
     name: str
     actions: tuple[Action, ...]
+    # A setting this call changes before its actions run (`SettingChange`).
+    change: SettingChange | None = None
 
     @property
     def refused(self) -> bool:

@@ -25,7 +25,7 @@ from typing import Any
 
 import phonenumbers
 
-from provisioning.feature_codes import Feature, feature_dialled
+from provisioning.feature_codes import Feature, code_prefix, feature_dialled
 from provisioning.numbering import (
     Category,
     NotANumber,
@@ -72,6 +72,7 @@ from xmlcurl.public import route_public_number
 from xmlcurl.queue import route_to_queue
 from xmlcurl.request import CallRequest
 from xmlcurl.speed_dial import speed_dial_number
+from xmlcurl.star_codes import SETTING_CODES, ToSettingCode, route_setting_code
 
 OUTBOUND_RING_SECONDS = 90
 
@@ -211,6 +212,8 @@ class ToOutside:
     caller_line: LineData
     # What goes out: the number dialled, or the one a speed dial stands for.
     number: str
+    # This call only (a caller ID code): withhold the number or show it; None: as set.
+    withhold: bool | None = None
 
 
 Target = (
@@ -223,7 +226,11 @@ Target = (
     | ToOwnVoicemail
     | ToPickup
     | ToOutside
+    | ToSettingCode
 )
+
+# The caller ID codes: this call's number withheld or shown.
+_CALLER_ID_CODES = {Feature.WITHHOLD_CALLER_ID: True, Feature.SHOW_CALLER_ID: False}
 
 
 def classify_dialled(request: CallRequest, data: CallData | None) -> Target:
@@ -254,7 +261,8 @@ def classify_dialled(request: CallRequest, data: CallData | None) -> Target:
         return AfterOutbound()
     if public:
         return Refused(fs.NO_ROUTE_DESTINATION, "number routed nowhere")
-    feature = feature_dialled(request.destination)
+    codes = data.tenant.feature_codes
+    feature = feature_dialled(request.destination, codes)
     if feature is not None and feature.feature is Feature.VOICEMAIL:
         if caller_line is None or not caller_line.voicemail_enabled:
             return Refused(fs.UNALLOCATED_NUMBER, "no voicemail box")
@@ -262,8 +270,15 @@ def classify_dialled(request: CallRequest, data: CallData | None) -> Target:
     if caller_line is None:
         # Only the tenant's own authenticated lines may call out.
         return Refused(fs.UNALLOCATED_NUMBER, "unknown extension")
-    if feature is not None and feature.feature is Feature.PICKUP:
+    if feature is not None and feature.feature in (Feature.PICKUP, Feature.GROUP_PICKUP):
         return ToPickup(caller_line)
+    if feature is not None and feature.feature in SETTING_CODES:
+        return ToSettingCode(caller_line, feature)
+    if feature is not None and feature.feature in _CALLER_ID_CODES:
+        number = speed_dial_number(data.tenant, feature.argument) or feature.argument
+        return ToOutside(caller_line, number, _CALLER_ID_CODES[feature.feature])
+    if feature is None and code_prefix(request.destination, codes) is not None:
+        return Refused(fs.INVALID_NUMBER_FORMAT, "a code followed by what it does not take")
     speed_dial = speed_dial_number(data.tenant, request.destination)
     return ToOutside(caller_line, speed_dial or request.destination)
 
@@ -324,11 +339,12 @@ _COMPILE: dict[type, Callable[[CallRequest, CallData, Any, datetime], Route]] = 
     AfterOutbound: lambda request, data, _t, _now: _after_failed_outbound(request, data.tenant),
     ToOwnVoicemail: _to_own_voicemail,
     ToPickup: lambda request, data, t, _now: route_pickup(
-        request, t.picker, data.ringing_caller_leg
+        request, t.picker, data.ringing_caller_leg, data.tenant.feature_codes
     ),
     ToOutside: lambda request, data, t, _now: _outbound(
-        request, data.tenant, t.caller_line, t.number
+        request, data.tenant, t.caller_line, t.number, t.withhold
     ),
+    ToSettingCode: lambda request, data, t, _now: route_setting_code(request, data.tenant, t),
 }
 
 
@@ -379,9 +395,16 @@ def _caller_id(
     return actions
 
 
-def _outbound(request: CallRequest, tenant: TenantData, caller: LineData, dialled: str) -> Route:
+def _outbound(
+    request: CallRequest,
+    tenant: TenantData,
+    caller: LineData,
+    dialled: str,
+    withhold_this_call: bool | None = None,
+) -> Route:
     """A call out through the tenant's trunk to `dialled`: what the user dialled, or
-    the number a speed dial or directory code stands for (same rules for both)."""
+    the number a speed dial or directory code stands for (same rules for both).
+    `withhold_this_call`: a caller ID code's choice for this call, over the line's."""
     try:
         found = classify(dialled, tenant.country)
     except NotANumber:
@@ -399,7 +422,10 @@ def _outbound(request: CallRequest, tenant: TenantData, caller: LineData, dialle
         else format_for_carrier(found.e164, gateway.number_format)
     )
     # Emergency services always get the caller's number.
-    withhold = caller.call_handling.caller_id.withhold and found.category is not Category.EMERGENCY
+    withhold = caller.call_handling.caller_id.withhold
+    if withhold_this_call is not None:
+        withhold = withhold_this_call
+    withhold = withhold and found.category is not Category.EMERGENCY
     caller_id = _caller_id(tenant, caller, gateway.number_format, withhold)
     return Route(
         request.context,

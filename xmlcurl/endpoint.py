@@ -30,6 +30,7 @@ from xmlcurl.dialplan import compile_call, lookup_for
 from xmlcurl.directory import acceptable_pin, compile_directory, compile_gateways
 from xmlcurl.inputs import LineData
 from xmlcurl.request import call_request, directory_request, parse_fields
+from xmlcurl.setting_changes import make_change
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +78,12 @@ def _dialplan(fields: dict[str, str]) -> bytes:
     data = None
     if lookup is not None:
         media_dir = str(settings.effective_media_dir)
-        data = _read(lambda conn: load_call(conn, lookup, call.destination, media_dir))
+        data = _read(
+            lambda conn: load_call(conn, lookup, call.destination, media_dir, call.caller_user)
+        )
     route = compile_call(call, data, datetime.now(UTC))
+    if route.change is not None:  # a star code: the setting changed first
+        route = make_change(current_app.extensions["centrex"].sessions, route)
     # Refusals at INFO; other decisions at DEBUG only: at INFO a line per fetch cost 7 %
     # of a loaded worker, and every call is in the call log.
     (log.info if route.refused else log.debug)(

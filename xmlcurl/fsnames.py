@@ -437,3 +437,15 @@ PROMPT_NO_USER_RESPONSE = "ivr/ivr-no_user_response.wav"
 APP_INTERCEPT = "intercept"
 V_INTERCEPT_UNANSWERED_ONLY = "intercept_unanswered_only"
 PROMPT_NOTHING_TO_PICK_UP = "ivr/ivr-no_user_response.wav"
+# Star codes that change a setting (xmlcurl.star_codes): the confirmation prompts, and
+# the number asked for when a forwarding code is dialled alone: play_and_get_digits
+# leaves what was typed in a variable, the transfer that follows expands it, and the
+# mark tells the next fetch that the question was asked.
+APP_PLAY_AND_GET_DIGITS = "play_and_get_digits"
+V_STAR_DIGITS = "centrex_star_digits"
+V_STAR_ASKED = "centrex_star_asked"
+PROMPT_ENTER_NUMBER = "ivr/ivr-enter_destination_telephone_number.wav"
+PROMPT_FORWARD_SET = "ivr/ivr-call_forwarding_has_been_set.wav"
+PROMPT_FORWARD_CANCELLED = "ivr/ivr-call_forwarding_has_been_cancelled.wav"
+PROMPT_DND_ON = "ivr/ivr-dnd_activated.wav"
+PROMPT_DND_OFF = "ivr/ivr-dnd_cancelled.wav"

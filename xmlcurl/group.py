@@ -42,7 +42,7 @@ from datetime import UTC, datetime
 
 from provisioning import media
 from provisioning.call_handling import Callers
-from provisioning.feature_codes import Feature, feature_dialled
+from provisioning.feature_codes import CODES, Feature, FeatureCode, feature_dialled
 from provisioning.line_status import is_busy
 from provisioning.tenant_routing import RING_SECONDS, Distribution
 from xmlcurl import fsnames as fs
@@ -104,11 +104,13 @@ class CallToGroup:
     caller_extension: str | None = None
 
 
-def number_to_load(destination: str, dialled_group: bool) -> str | None:
+def number_to_load(
+    destination: str, dialled_group: bool, codes: tuple[FeatureCode, ...] = CODES
+) -> str | None:
     """The group number a call names: the group dialled, or the one a log-in code is for."""
     if dialled_group:
         return destination
-    feature = feature_dialled(destination)
+    feature = feature_dialled(destination, codes)
     return feature.argument if feature is not None and feature.feature in _LOG_IN_OUT else None
 
 
@@ -273,7 +275,7 @@ def compile_group_call(request: CallRequest, data: CallData, caller_line: LineDa
     """A call naming a group (`data.group` is loaded): its log-in codes, its first
     hunt, or the hunt after its ring."""
     assert data.group is not None
-    feature = feature_dialled(request.destination)
+    feature = feature_dialled(request.destination, data.tenant.feature_codes)
     if not data.dialled_group and feature is not None and feature.feature in _LOG_IN_OUT:
         logged_in = _LOG_IN_OUT[feature.feature]
         name, actions = log_in_or_out(data.group, data.tenant.domain, caller_line, logged_in)

@@ -48,6 +48,12 @@ def from_outside() -> SetVariable:
     return SetVariable(fs.V_FROM_PUBLIC, _TRUE)
 
 
+def star_code_asked() -> SetVariable:
+    """A forwarding code dialled alone asked for the number: the code hunted again
+    with nothing typed means the last number, not another question."""
+    return SetVariable(fs.V_STAR_ASKED, _TRUE)
+
+
 def group_hand_over(
     group: str, hold_music: str | None, caller_extension: str | None
 ) -> tuple[tuple[str, str], ...]:

@@ -23,6 +23,7 @@ from provisioning.document import (
     UserDoc,
     dump_document,
 )
+from provisioning.feature_codes import CODES, FeatureCode, codes_for
 from provisioning.number_routing import NumberRouting
 from provisioning.numbering import Category
 from provisioning.tenant_routing import GroupDoc, QueueDoc
@@ -77,6 +78,8 @@ class TenantData:
     # The numbers (extensions and short numbers) that dial a group, a queue.
     group_numbers: frozenset[str] = frozenset()
     queue_numbers: frozenset[str] = frozenset()
+    # The tenant's star codes (`provisioning.feature_codes`), its own ones included.
+    feature_codes: tuple[FeatureCode, ...] = CODES
 
     @cached_property
     def calendar(self) -> cal.TenantCalendar:
@@ -136,6 +139,7 @@ class GroupData:
 class AgentData:
     extension: str
     logged_in: bool
+    paused: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -192,6 +196,7 @@ def tenant_from_document(doc: TenantDoc) -> TenantData:
         directory_codes={e.code: e.number for e in doc.directory if e.code},
         group_numbers=frozenset(n for g in doc.groups for n in (g.extension, g.short_number) if n),
         queue_numbers=frozenset(n for q in doc.queues for n in (q.extension, q.short_number) if n),
+        feature_codes=codes_for(doc.feature_codes),
     )
 
 

@@ -31,6 +31,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.orm import aliased
 
 from provisioning import calendar as cal
 from provisioning.call_handling import CallHandling
@@ -38,10 +39,12 @@ from provisioning.document import (
     DEFAULT_SCHEDULE,
     DEFAULT_SCHEDULE_PERIODS,
 )
+from provisioning.feature_codes import codes_for
 from provisioning.media import MUSIC
 from provisioning.models import (
     Channel,
     Gateway,
+    GroupMember,
     HuntGroup,
     LineState,
     Media,
@@ -83,6 +86,7 @@ _TENANT_COLUMNS = (
     cast(Tenant.holidays, Text).label("holidays"),
     cast(Tenant.speed_dials, Text).label("speed_dials"),
     cast(Tenant.directory, Text).label("directory"),
+    cast(Tenant.feature_codes, Text).label("feature_codes"),
     *_GATEWAY_COLUMNS,
 )
 
@@ -166,6 +170,7 @@ def _tenant(row: Row, units: list[Row]) -> TenantData:
         },
         group_numbers=frozenset(dialled["group"]),
         queue_numbers=frozenset(dialled["queue"]),
+        feature_codes=codes_for(json.loads(row.feature_codes or "{}")),
     )
 
 
@@ -392,6 +397,30 @@ def load_hold_music(conn: Connection) -> list[HoldMusicData]:
         HoldMusicData(domain=row.domain, name=row.name, path=row.path)
         for row in conn.execute(query)
     ]
+
+
+def load_group_ringing_caller_leg(conn: Connection, domain: str, picker: str) -> str | None:
+    """The caller's leg of the call ringing longest on a phone of a colleague who
+    shares a hunt group with the line `picker` (group pickup): one indexed query."""
+    me = aliased(User)
+    mine, theirs = aliased(GroupMember), aliased(GroupMember)
+    return conn.scalar(
+        select(Channel.caller_leg)
+        .join(theirs, theirs.user_id == Channel.user_id)
+        .join(mine, mine.group_id == theirs.group_id)
+        .join(me, me.id == mine.user_id)
+        .join(Tenant, me.tenant_id == Tenant.id)
+        .where(
+            Tenant.domain == domain,
+            me.extension == picker,
+            Channel.user_id != me.id,
+            Channel.direction == "outbound",
+            Channel.answered.is_(False),
+            Channel.caller_leg != "",
+        )
+        .order_by(Channel.started_at)
+        .limit(1)
+    )
 
 
 def load_ringing_caller_leg(conn: Connection, domain: str, extension: str) -> str | None:

@@ -54,7 +54,12 @@ def load_queues(conn: Connection, only: tuple[str, str] | None = None) -> list[Q
     """Every queue of every tenant with its agents (or only the queue `(extension,
     domain)`), for callcenter.conf: two queries."""
     query = (
-        select(*_QUEUE_COLUMNS, User.extension.label("agent"), QueueAgent.logged_in)
+        select(
+            *_QUEUE_COLUMNS,
+            User.extension.label("agent"),
+            QueueAgent.logged_in,
+            QueueAgent.paused,
+        )
         .join(Tenant, Tenant.id == Queue.tenant_id)
         .outerjoin(QueueAgent, QueueAgent.queue_id == Queue.id)
         .outerjoin(User, User.id == QueueAgent.user_id)
@@ -76,7 +81,11 @@ def load_queues(conn: Connection, only: tuple[str, str] | None = None) -> list[Q
             doc = queue_doc(row.name, row.extension, row.short_number, row.settings)
             queues[row.id] = (row.domain, doc, [])
         if row.agent is not None:
-            queues[row.id][2].append(AgentData(extension=row.agent, logged_in=bool(row.logged_in)))
+            queues[row.id][2].append(
+                AgentData(
+                    extension=row.agent, logged_in=bool(row.logged_in), paused=bool(row.paused)
+                )
+            )
     return [
         _with_music(domain, doc, {n for d, n in music if d == domain}, agents)
         for domain, doc, agents in queues.values()

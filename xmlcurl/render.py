@@ -20,6 +20,7 @@ from xmlcurl import fsnames as fs
 from xmlcurl.decisions import (
     Action,
     Answer,
+    CollectDigits,
     DirectoryAnswer,
     DirectoryDomain,
     DirectoryUser,
@@ -218,6 +219,15 @@ def _applications(action: Action) -> list[tuple[str, str]]:
             ]
         case JoinQueue(queue):
             return [(fs.APP_CALLCENTER, checked(_QUEUE, queue))]
+        case CollectDigits(prompt, prefix, context, max_digits):
+            # At least nothing, at most max_digits, one try of 10 s, `#` ends it; what
+            # was typed is expanded into the transfer (digits only: DTMF is 0-9*#A-D,
+            # and the next fetch refuses anything but a whole code).
+            variable = fs.V_STAR_DIGITS
+            sound = checked(_SOUND, prompt)
+            collect = f"0 {int(max_digits)} 1 10000 # {sound} silence_stream://250 {variable}"
+            again = f"{checked(DIALABLE, prefix)}${{{variable}}} XML {checked(_DOMAIN, context)}"
+            return [(fs.APP_PLAY_AND_GET_DIGITS, collect), (fs.APP_TRANSFER, again)]
         case Hangup(cause):
             return [(fs.APP_HANGUP, checked(_CAUSE, cause))]
     raise TypeError(f"unknown action {action!r}")

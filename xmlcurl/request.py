@@ -58,6 +58,7 @@ _WANTED = frozenset(
         fs.VAR_PREFIX + fs.V_GROUP_CALLER,
         fs.VAR_PREFIX + fs.V_FROM_PUBLIC,
         fs.VAR_PREFIX + fs.V_UNIT_CHAIN,
+        fs.VAR_PREFIX + fs.V_STAR_ASKED,
         fs.CC_QUEUE,
     }
 )
@@ -109,6 +110,8 @@ class CallRequest:
     from_public: bool = False
     # Numbers of the groups and queues the call went through (overflow loops).
     unit_chain: tuple[str, ...] = ()
+    # A forwarding code dialled alone already asked for the number (star codes).
+    star_code_asked: bool = False
 
 
 def call_request(fields: dict[str, str]) -> CallRequest:
@@ -140,6 +143,7 @@ def call_request(fields: dict[str, str]) -> CallRequest:
         group_caller=handover.decode_extension(var(fs.V_GROUP_CALLER)),
         from_public=handover.decode_flag(var(fs.V_FROM_PUBLIC)),
         unit_chain=handover.decode_chain(var(fs.V_UNIT_CHAIN)),
+        star_code_asked=handover.decode_flag(var(fs.V_STAR_ASKED)),
     )
 
 

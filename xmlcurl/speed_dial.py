@@ -13,7 +13,7 @@ from xmlcurl.inputs import TenantData
 
 def speed_dial_number(tenant: TenantData, dialled: str) -> str | None:
     """The external number `dialled` stands for, or None."""
-    feature = feature_dialled(dialled)
+    feature = feature_dialled(dialled, tenant.feature_codes)
     if feature is not None and feature.feature is Feature.DIRECTORY:
         return tenant.directory_codes.get(feature.argument)
     return tenant.speed_dials.get(dialled)

@@ -135,7 +135,12 @@ def test_agents_log_in_and_out_and_the_configuration_follows(client, token):
     assert answer.status_code == 200
     assert answer.json == {"queue": "Sales", "extension": "1000", "logged_in": False}
     listed = client.get("/api/v1/tenants/127.0.0.1/queues", headers=token).json["queues"]
-    assert listed[0]["agents"][0] == {"extension": "1000", "name": "Reception", "logged_in": False}
+    assert listed[0]["agents"][0] == {
+        "extension": "1000",
+        "name": "Reception",
+        "logged_in": False,
+        "paused": False,
+    }
     assert listed[0]["agents_logged_in"] == 1
     conf = configuration(load_queue(client, "500@127.0.0.1"))
     agent = conf.find("agents/agent[@name='1000@127.0.0.1']")

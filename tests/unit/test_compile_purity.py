@@ -27,6 +27,7 @@ COMPILE = (
     "xmlcurl.destinations",
     "xmlcurl.speed_dial",
     "xmlcurl.pickup",
+    "xmlcurl.star_codes",
     "xmlcurl.directory",
     "xmlcurl.callcenter",
     "xmlcurl.local_stream",

@@ -20,7 +20,7 @@ from provisioning.feature_codes import Dialled, Feature, feature_dialled
         ("**123456789", None),
         ("*55", None),
         ("*55*300", None),
-        ("*57300", None),
+        ("*59300", None),
         ("##", None),
         ("1001", None),
         ("+33612345678", None),
