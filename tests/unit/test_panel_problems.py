@@ -14,7 +14,7 @@ from provisioning.document import Problem
     [
         ("users[12].call_handling.forward_always.to", "forward_always_to"),
         ("users[0].call_handling.forward_busy", "forward_busy_to"),
-        ("users[3].call_handling.forward_unreachable.schedule", "forward_unreachable_to"),
+        ("users[3].call_handling.forward_unreachable.schedule", "forward_unreachable_schedule"),
         ("users[3].call_handling.forward_no_answer.to", "forward_no_answer_to"),
         ("users[3].call_handling.forward_no_answer.after", "no_answer_after"),
         ("users[3].call_handling.forward_no_answer.rings", "no_answer_after"),
