@@ -178,6 +178,23 @@ class JoinQueue:
 
 
 @dataclass(frozen=True)
+class QueueWaitLimit:
+    """At `seconds` from now, hunt `destination` in `context` again (the queue's number,
+    marked as a wait that is over), unless an agent answered first: the agents' legs
+    offered this call (the caller's channel `channel`) cancel it when they answer."""
+
+    seconds: int
+    destination: str
+    context: str
+    channel: str
+
+
+@dataclass(frozen=True)
+class CancelWaitLimit:
+    """The caller left the queue by itself: its `QueueWaitLimit` no longer applies."""
+
+
+@dataclass(frozen=True)
 class Hangup:
     cause: str
 
@@ -198,6 +215,8 @@ Action = (
     | SetMedia
     | FireEvent
     | JoinQueue
+    | QueueWaitLimit
+    | CancelWaitLimit
     | Intercept
     | Hangup
 )

@@ -350,6 +350,20 @@ CC_QUEUE = "CC-Queue"  # param of a `load_queue` configuration fetch: the queue'
 CC_LOAD_QUEUE = "load_queue"  # its Event-Calling-Function
 APP_CALLCENTER = "callcenter"
 V_HOLD_MUSIC = "hold_music"
+# A queue's wait limit, kept also while an agent's phone rings (mod_callcenter's own
+# max-wait-time waits for the offer to end): `sched_transfer` of the caller back to the
+# queue's number at max_wait, with the stage below, cancelled (`sched_cancel`; the API
+# `sched_del` of the channel's task group, which is its uuid) when the caller leaves
+# the queue otherwise. An agent's leg gets, through `cc_export_vars`, `api_on_answer*`
+# variables that cancel it and clear the stage as soon as the agent answers.
+APP_SCHED_TRANSFER = "sched_transfer"
+APP_SCHED_CANCEL = "sched_cancel"
+API_SCHED_DEL = "sched_del"
+API_UUID_SETVAR = "uuid_setvar"
+V_CC_EXPORT_VARS = "cc_export_vars"
+V_API_ON_ANSWER_CANCEL_WAIT = "api_on_answer_centrex_cancel_wait"
+V_API_ON_ANSWER_CLEAR_STAGE = "api_on_answer_centrex_clear_stage"
+STAGE_QUEUE_WAIT = "queue_wait"
 CC_AGENT_TYPE_CALLBACK = "callback"
 CC_STATUS_AVAILABLE = "Available"
 CC_STATUS_LOGGED_OUT = "Logged Out"

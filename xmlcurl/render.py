@@ -20,6 +20,7 @@ from xmlcurl import fsnames as fs
 from xmlcurl.decisions import (
     Action,
     Answer,
+    CancelWaitLimit,
     DirectoryAnswer,
     DirectoryDomain,
     DirectoryUser,
@@ -37,6 +38,7 @@ from xmlcurl.decisions import (
     NotFound,
     PlayFile,
     Prompt,
+    QueueWaitLimit,
     RecordName,
     Ring,
     Route,
@@ -218,6 +220,20 @@ def _applications(action: Action) -> list[tuple[str, str]]:
             ]
         case JoinQueue(queue):
             return [(fs.APP_CALLCENTER, checked(_QUEUE, queue))]
+        case QueueWaitLimit(seconds, destination, context, channel):
+            channel = checked(UUID, channel)
+            hooks = {
+                fs.V_API_ON_ANSWER_CANCEL_WAIT: f"{fs.API_SCHED_DEL} {channel}",
+                fs.V_API_ON_ANSWER_CLEAR_STAGE: f"{fs.API_UUID_SETVAR} {channel} {fs.V_STAGE}",
+            }
+            target = f"{checked(DIALABLE, destination)} XML {checked(_DOMAIN, context)}"
+            return [
+                *[(fs.APP_SET, f"{name}={value}") for name, value in hooks.items()],
+                (fs.APP_SET, f"{fs.V_CC_EXPORT_VARS}={','.join(hooks)}"),
+                (fs.APP_SCHED_TRANSFER, f"+{int(seconds)} {target}"),
+            ]
+        case CancelWaitLimit():
+            return [(fs.APP_SCHED_CANCEL, "")]
         case Hangup(cause):
             return [(fs.APP_HANGUP, checked(_CAUSE, cause))]
     raise TypeError(f"unknown action {action!r}")
