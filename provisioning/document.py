@@ -29,6 +29,7 @@ from provisioning.call_handling import (
     unconditional_forward,
 )
 from provisioning.numbering import DEFAULT_ALLOWED, Category, line_numbers
+from provisioning.park import ParkDoc, check_park
 from provisioning.tenant_routing import (
     Destination,
     DirectoryEntryDoc,
@@ -146,6 +147,7 @@ class TenantDoc(_Model):
     queues: list[QueueDoc] = Field(default_factory=list, max_length=100)
     speed_dials: list[SpeedDialDoc] = Field(default_factory=list, max_length=500)
     directory: list[DirectoryEntryDoc] = Field(default_factory=list, max_length=2000)
+    park: ParkDoc | None = Field(default=None, description="Call park slots; absent: no parking")
 
 
 @dataclass(frozen=True)
@@ -256,6 +258,7 @@ def parse_document_users(raw: Any, take: Callable[[UserDoc], None]) -> TenantDoc
             spanning.fail(f"numbers[{i}].user", "give either user, or routes and otherwise")
         check_number_routes(num.routes, num.otherwise, f"numbers[{i}]", routing)
     check_speed_dials(doc.speed_dials, doc.directory, taken, routing)
+    check_park(doc.park, taken, routing)
     _check_gateway(doc, spanning)
     problems = check.problems + handling.problems + spanning.problems
     if problems:

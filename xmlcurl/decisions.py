@@ -195,6 +195,26 @@ class CancelWaitLimit:
 
 
 @dataclass(frozen=True)
+class Park:
+    """Wait in slot `slot` of lot `lot` (mod_valet_parking) until a colleague takes the
+    call, at most `timeout` seconds; the actions after it run when the slot was taken
+    already or the time is up."""
+
+    lot: str
+    slot: str
+    timeout: int
+
+
+@dataclass(frozen=True)
+class Retrieve:
+    """Take the call parked in slot `slot` of lot `lot`; the actions after it run when
+    nobody waits there."""
+
+    lot: str
+    slot: str
+
+
+@dataclass(frozen=True)
 class Hangup:
     cause: str
 
@@ -217,6 +237,8 @@ Action = (
     | JoinQueue
     | QueueWaitLimit
     | CancelWaitLimit
+    | Park
+    | Retrieve
     | Intercept
     | Hangup
 )

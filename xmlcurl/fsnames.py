@@ -49,6 +49,10 @@ CALLER_ID_NAME = "Caller-Caller-ID-Name"
 HUNT_PRIVACY_HIDE_NUMBER = "Hunt-Privacy-Hide-Number"
 CALLER_PRIVACY_HIDE_NUMBER = "Caller-Privacy-Hide-Number"
 UNIQUE_ID = "Unique-ID"
+# The number the call was at before its last transfer (or a Diversion): set on every
+# hunt after a transfer (switch_ivr_session_transfer), before the hunt runs.
+HUNT_RDNIS = "Hunt-RDNIS"
+CALLER_RDNIS = "Caller-RDNIS"
 VAR_PREFIX = "variable_"
 
 # Channel variables (without the `variable_` prefix).
@@ -451,3 +455,30 @@ PROMPT_NO_USER_RESPONSE = "ivr/ivr-no_user_response.wav"
 APP_INTERCEPT = "intercept"
 V_INTERCEPT_UNANSWERED_ONLY = "intercept_unanswered_only"
 PROMPT_NOTHING_TO_PICK_UP = "ivr/ivr-no_user_response.wav"
+# Call park (mod_valet_parking, 1.10.12): `valet_park <lot> auto in <slot> <slot>` parks
+# the channel in that slot if it is free (else returns: "lot full"); `... auto out <slot>
+# <slot>` bridges the caller to the call parked there (else returns: "lot empty").
+# With `valet_parking_timeout` and no orbit extension, the parked call's application
+# returns after that many seconds, and the dialplan goes on. Lots are named
+# `park@<domain>`: mod_valet_parking answers a phone's `park+<slot>@<domain>` key
+# (PRESENCE_PROBE) from the lot whose name holds the domain, and sends PRESENCE_IN
+# (proto `park`, from `<slot>@<domain>`) when a call is parked or leaves.
+APP_VALET_PARK = "valet_park"
+VALET_LOT_PREFIX = "park@"
+VALET_AUTO_IN = "auto in"
+VALET_AUTO_OUT = "auto out"
+V_VALET_PARKING_TIMEOUT = "valet_parking_timeout"
+V_VALET_HOLD_MUSIC = "valet_hold_music"
+# What a parked call hears. Not hold music: the parking counts its timeout in audio
+# frames played, and replays a music that fails to open at once, in a loop, never
+# timing out (a missing stream or file would keep the call parked forever).
+VALET_SILENCE = "silence_stream://-1"
+V_VALET_ANNOUNCE_SLOT = "valet_announce_slot"
+# Cleared before parking: with them, valet_park would park the channel's former bridge
+# partner instead (switch_channel_get_partner_uuid).
+V_SIGNAL_BOND = "signal_bond"
+V_ORIGINATE_SIGNAL_BOND = "originate_signal_bond"
+# Who parked a call: the REFER's Referred-By (sofia, on the transferred channel), else
+# the line `user/` last rang from this channel.
+V_REFERRED_BY = "sip_h_Referred-By"
+V_DIALED_USER = "dialed_user"

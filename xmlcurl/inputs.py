@@ -25,6 +25,7 @@ from provisioning.document import (
 )
 from provisioning.number_routing import NumberRouting
 from provisioning.numbering import Category
+from provisioning.park import ParkDoc, slot_numbers
 from provisioning.tenant_routing import GroupDoc, QueueDoc
 
 
@@ -59,6 +60,24 @@ class LineData:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ParkData:
+    """The tenant's call park: its slot numbers, and how long a call waits parked."""
+
+    slots: frozenset[str]
+    timeout: int
+
+
+def park_data(stored: dict[str, Any] | None) -> ParkData | None:
+    """From the stored (or dumped) `park` block; None: the tenant has no parking."""
+    if stored is None:
+        return None
+    doc = ParkDoc.model_validate(stored)
+    return ParkData(
+        slots=frozenset(slot_numbers(doc.first_slot, doc.last_slot)), timeout=doc.timeout
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
 class TenantData:
     domain: str
     name: str
@@ -77,6 +96,7 @@ class TenantData:
     # The numbers (extensions and short numbers) that dial a group, a queue.
     group_numbers: frozenset[str] = frozenset()
     queue_numbers: frozenset[str] = frozenset()
+    park: ParkData | None = None
 
     @cached_property
     def calendar(self) -> cal.TenantCalendar:
@@ -192,6 +212,7 @@ def tenant_from_document(doc: TenantDoc) -> TenantData:
         directory_codes={e.code: e.number for e in doc.directory if e.code},
         group_numbers=frozenset(n for g in doc.groups for n in (g.extension, g.short_number) if n),
         queue_numbers=frozenset(n for q in doc.queues for n in (q.extension, q.short_number) if n),
+        park=park_data(dumped.get("park")),
     )
 
 

@@ -52,7 +52,14 @@ from provisioning.models import (
 )
 from provisioning.number_routing import NumberRouting
 from provisioning.numbering import Category
-from xmlcurl.inputs import CallData, GatewayData, HoldMusicData, LineData, TenantData
+from xmlcurl.inputs import (
+    CallData,
+    GatewayData,
+    HoldMusicData,
+    LineData,
+    TenantData,
+    park_data,
+)
 from xmlcurl.tenant_rows import (
     media_paths_column,
     parsed_media_paths,
@@ -83,6 +90,7 @@ _TENANT_COLUMNS = (
     cast(Tenant.holidays, Text).label("holidays"),
     cast(Tenant.speed_dials, Text).label("speed_dials"),
     cast(Tenant.directory, Text).label("directory"),
+    cast(Tenant.park, Text).label("park"),
     *_GATEWAY_COLUMNS,
 )
 
@@ -166,6 +174,7 @@ def _tenant(row: Row, units: list[Row]) -> TenantData:
         },
         group_numbers=frozenset(dialled["group"]),
         queue_numbers=frozenset(dialled["queue"]),
+        park=park_data(json.loads(row.park) if row.park else None),
     )
 
 

@@ -36,10 +36,12 @@ from xmlcurl.decisions import (
     LegOptions,
     LoopbackEndpoint,
     NotFound,
+    Park,
     PlayFile,
     Prompt,
     QueueWaitLimit,
     RecordName,
+    Retrieve,
     Ring,
     Route,
     SetMedia,
@@ -66,6 +68,8 @@ _DOMAIN = re.compile(r"[a-z0-9.\-]{1,253}")
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}")
 _CAUSE = re.compile(r"[A-Z_]{1,40}")
 _QUEUE = re.compile(r"[0-9]{1,8}@[a-z0-9.\-]{1,253}")
+_LOT = re.compile(r"park@[a-z0-9.\-]{1,253}")
+_SLOT = re.compile(r"[0-9]{2,8}")
 _SOUND = re.compile(r"[a-z0-9_\-]+/[a-z0-9_\-]+\.wav")
 # `set` expands ${…} when it runs: a value must not be able to start an expansion.
 _VARIABLE_VALUE = re.compile(r"[^$\x00-\x1f]{0,128}")
@@ -234,6 +238,19 @@ def _applications(action: Action) -> list[tuple[str, str]]:
             ]
         case CancelWaitLimit():
             return [(fs.APP_SCHED_CANCEL, "")]
+        case Park(lot, slot, timeout):
+            lot, slot = checked(_LOT, lot), checked(_SLOT, slot)
+            return [
+                (fs.APP_SET, f"{fs.V_VALET_PARKING_TIMEOUT}={int(timeout)}"),
+                (fs.APP_SET, f"{fs.V_VALET_HOLD_MUSIC}={fs.VALET_SILENCE}"),
+                (fs.APP_SET, f"{fs.V_VALET_ANNOUNCE_SLOT}=false"),
+                (fs.APP_UNSET, fs.V_SIGNAL_BOND),
+                (fs.APP_UNSET, fs.V_ORIGINATE_SIGNAL_BOND),
+                (fs.APP_VALET_PARK, f"{lot} {fs.VALET_AUTO_IN} {slot} {slot}"),
+            ]
+        case Retrieve(lot, slot):
+            lot, slot = checked(_LOT, lot), checked(_SLOT, slot)
+            return [(fs.APP_VALET_PARK, f"{lot} {fs.VALET_AUTO_OUT} {slot} {slot}")]
         case Hangup(cause):
             return [(fs.APP_HANGUP, checked(_CAUSE, cause))]
     raise TypeError(f"unknown action {action!r}")
