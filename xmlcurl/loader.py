@@ -211,6 +211,9 @@ def _collect(tenant: TenantData, rows: list[Row], callee: str) -> CallData:
 
 # A number from a carrier is looked up in at most this many written forms.
 _MAX_FORMS = 4
+# Lines one call may name: the callee, the caller, and who may have transferred it to
+# a park slot (to be rung back).
+_MAX_LINES = 5
 
 # Built once, with fixed parameters (no expanding IN, whose SQL is rebuilt on every
 # execution): executing the same statement object lets SQLAlchemy reuse its compiled
@@ -222,7 +225,7 @@ _TENANT_QUERY = (
         User,
         and_(
             User.tenant_id == Tenant.id,
-            User.extension.in_([bindparam("callee"), bindparam("caller")]),
+            User.extension.in_([bindparam(f"line{i}") for i in range(_MAX_LINES)]),
         ),
     )
     .outerjoin(LineState, LineState.user_id == User.id)
@@ -330,9 +333,10 @@ _SETTINGS = _KeptSettings()
 
 def load_tenant(conn: Connection, domain: str, extensions: Iterable[str]) -> CallData | None:
     """The tenant of `domain` with those of `extensions` that are its lines (the callee
-    and the caller: at most two)."""
-    wanted = [e for e in extensions if e][:2] or [""]
-    params = {"domain": domain, "callee": wanted[0], "caller": wanted[-1]}
+    first, then the caller and who transferred the call: at most five)."""
+    wanted = [e for e in extensions if e][:_MAX_LINES] or [""]
+    params: dict[str, str] = {"domain": domain}
+    params.update({f"line{i}": wanted[min(i, len(wanted) - 1)] for i in range(_MAX_LINES)})
     rows = _TENANT.rows(conn, params)
     if not rows:
         return None
