@@ -4,8 +4,8 @@ re-aimed: a transfer's hunt carries Hunt-RDNIS, a REFER's the Referred-By header
 
 import pytest
 
-from provisioning import service
 from centrex.db import make_session_factory
+from provisioning import service
 from tests.conftest import apply_raw, demo_document, post_fetch
 from tests.fsrequests import fixture_fields, with_fields
 from tests.integration.test_xmlcurl import actions, count_queries, xml
