@@ -14,6 +14,7 @@ from admin.errors import init_error_pages
 from admin.languages import init_languages, language_context
 from admin.lines import views as lines
 from admin.media import views as media
+from admin.park import views as park
 from admin.session import views as session
 from admin.shared import account_page, current_account, panel_blueprint
 from admin.users import views as users
@@ -22,7 +23,13 @@ from provisioning import accounts
 from provisioning.accounts import Account
 
 CONCEPTS = Concepts(
-    lines.CONCEPT, calls.CONCEPT, contacts.CONCEPT, users.CONCEPT, media.CONCEPT, session.CONCEPT
+    lines.CONCEPT,
+    calls.CONCEPT,
+    contacts.CONCEPT,
+    users.CONCEPT,
+    media.CONCEPT,
+    park.CONCEPT,
+    session.CONCEPT,
 )
 
 

@@ -656,6 +656,7 @@ def test_the_nav_lists_the_concepts_each_user_may_open(panel):
         "My contacts",
         "Users",
         "Media",
+        "Call park",
         "Password",
     ]
     assert not any(current for _, _, current in admin)
