@@ -150,6 +150,69 @@ def test_a_parked_call_is_taken_from_its_slot_by_a_colleague(parking: None, free
         unregister(freeswitch, "1000")
 
 
+def _leg_of(node: Node, user: str) -> str | None:
+    """The uuid of the channel a line's phone placed (sofia's internal profile)."""
+    for line in node.api("show channels").splitlines():
+        fields = line.split(",")
+        if len(fields) > 5 and any(f.startswith(f"sofia/internal/{user}@") for f in fields):
+            return fields[0]
+    return None
+
+
+def test_a_colleague_s_call_is_parked_by_transfer_then_taken(parking: None, freeswitch: Node):
+    """A call between two lines: 1002 calls 1000, who transfers 1002 to the slot. The
+    transferred hunt comes from 1002's own phone, yet is a transfer (it carries the
+    number it came from): 1002 is parked, not taken for a colleague taking a call."""
+    reception = phone(freeswitch, "1000", 200)
+    caller = subprocess.Popen(
+        sipp.command(
+            sipp.call("1002", DOMAIN, "1000", expect=200, talk_ms=12000),
+            freeswitch.workdir,
+            "call-1002-1000-park",
+            freeswitch.remote,
+            port=free_port(socket.SOCK_DGRAM),
+            user="1002",
+            password=PASSWORDS["1002"],
+            timeout=60,
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    retriever = None
+    try:
+        _answered_by(freeswitch, "phone-1000-200")
+        leg = _leg_of(freeswitch, "1002")
+        assert leg, freeswitch.api("show channels")
+        assert freeswitch.api(f"uuid_transfer {leg} {SLOT}").startswith("+OK")
+        freeswitch.wait_for(f"valet_info {LOT}", lambda out: f">{SLOT}</extension>" in out)
+        assert _parked(freeswitch) == {SLOT: leg}
+        assert phone_saw(freeswitch, reception, "phone-1000-200", "BYE sip:")
+        retriever = subprocess.Popen(
+            sipp.command(
+                sipp.call("1001", DOMAIN, SLOT, expect=200, callee_hangs_up=True),
+                freeswitch.workdir,
+                f"call-1001-{SLOT}-internal",
+                freeswitch.remote,
+                port=free_port(socket.SOCK_DGRAM),
+                user="1001",
+                password=PASSWORDS["1001"],
+                timeout=60,
+            ),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        freeswitch.wait_for("show bridged_calls", lambda out: "1 total." in out and leg in out)
+        output, _ = caller.communicate(timeout=30)
+        assert caller.returncode == 0, output.decode()[-2000:]
+        output, _ = retriever.communicate(timeout=20)
+        assert retriever.returncode == 0, output.decode()[-2000:]
+    finally:
+        for process in (caller, reception, retriever):
+            if process is not None:
+                stop(process)
+        unregister(freeswitch, "1000")
+
+
 def test_dialling_an_empty_slot_takes_nothing_and_parks_nobody(parking: None, freeswitch: Node):
     result = sipp.run(
         sipp.command(

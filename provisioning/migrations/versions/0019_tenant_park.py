@@ -19,5 +19,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("tenants") as batch:
-        batch.drop_column("park")
+    # A plain DROP COLUMN (SQLite 3.35+): a batch copy of `tenants` would break the
+    # settings-stamp triggers of other tables that name it (0011).
+    op.drop_column("tenants", "park")
