@@ -473,6 +473,11 @@ V_VALET_HOLD_MUSIC = "valet_hold_music"
 # frames played, and replays a music that fails to open at once, in a loop, never
 # timing out (a missing stream or file would keep the call parked forever).
 VALET_SILENCE = "silence_stream://-1"
+# mod_valet_parking forgets a slot's last call only every 5 s: dialled meanwhile, the
+# slot takes the caller for a call to park (`auto out` on a stale record). Whoever only
+# meant to take a call is then let go after this many seconds (in silence too: the
+# timeout counts frames played), never left parked.
+VALET_RETRIEVER_TIMEOUT = "1"
 V_VALET_ANNOUNCE_SLOT = "valet_announce_slot"
 # Cleared before parking: with them, valet_park would park the channel's former bridge
 # partner instead (switch_channel_get_partner_uuid).

@@ -250,7 +250,11 @@ def _applications(action: Action) -> list[tuple[str, str]]:
             ]
         case Retrieve(lot, slot):
             lot, slot = checked(_LOT, lot), checked(_SLOT, slot)
-            return [(fs.APP_VALET_PARK, f"{lot} {fs.VALET_AUTO_OUT} {slot} {slot}")]
+            return [
+                (fs.APP_SET, f"{fs.V_VALET_PARKING_TIMEOUT}={fs.VALET_RETRIEVER_TIMEOUT}"),
+                (fs.APP_SET, f"{fs.V_VALET_HOLD_MUSIC}={fs.VALET_SILENCE}"),
+                (fs.APP_VALET_PARK, f"{lot} {fs.VALET_AUTO_OUT} {slot} {slot}"),
+            ]
         case Hangup(cause):
             return [(fs.APP_HANGUP, checked(_CAUSE, cause))]
     raise TypeError(f"unknown action {action!r}")

@@ -136,6 +136,23 @@ def test_a_parked_call_is_taken_from_its_slot_by_a_colleague(parking: None, free
         )
         assert "1001" in bridged, bridged
         assert _parked(freeswitch) == {}
+        # Dialled again at once, while mod_valet_parking still holds the slot's record
+        # (it clears them every 5 s): the caller is let go, not left parked there.
+        again = sipp.run(
+            sipp.command(
+                sipp.call("1002", DOMAIN, SLOT, expect=200, callee_hangs_up=True),
+                freeswitch.workdir,
+                f"call-1002-{SLOT}-again",
+                freeswitch.remote,
+                port=free_port(socket.SOCK_DGRAM),
+                user="1002",
+                password=PASSWORDS["1002"],
+                timeout=15,
+            ),
+            timeout=20,
+        )
+        assert again.returncode == 0, again.stdout.decode()[-2000:]
+        assert _parked(freeswitch) == {}
         # The slot's key goes out; the caller talks to 1001 until they hang up.
         output, _ = watcher.communicate(timeout=20)
         assert watcher.returncode == 0, output.decode()[-2000:]
