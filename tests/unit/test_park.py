@@ -193,3 +193,12 @@ def test_the_renderer_refuses_a_lot_or_slot_that_is_not_ours(action):
     route = compile_call(request("701"), data(line("1001"), tenant=PARKING), NOW)
     with pytest.raises(ValueError):
         render.dialplan(route.__class__(route.context, route.destination, "x", (action,)))
+
+
+def test_the_configuration_summary_shows_the_slots_and_the_ring_back():
+    from provisioning.summary import as_text, summarise
+
+    text = as_text(summarise(parse_document(raw_document(park={"timeout": 90})), NOW))
+    assert "Call park\n=========\n- slots 701–709\n" in text
+    assert "rings back who parked it after 90 s" in text
+    assert "Call park" not in as_text(summarise(parse_document(raw_document()), NOW))
