@@ -16,6 +16,7 @@ from admin.groups import views as groups
 from admin.languages import init_languages, language_context
 from admin.lines import views as lines
 from admin.media import views as media
+from admin.park import views as park
 from admin.reminders import views as reminders
 from admin.security import views as security
 from admin.session import views as session
@@ -34,6 +35,7 @@ CONCEPTS = Concepts(
     directory.CONCEPT,
     users.CONCEPT,
     media.CONCEPT,
+    park.CONCEPT,
     session.CONCEPT,
     security.CONCEPT,
 )

@@ -8,6 +8,9 @@ PRESENCE_PROBE and lights them from PRESENCE_IN events of that proto:
 - `grp+<group number>-<extension>`: lit while that member is logged in (a member's
   own log-in key, beside the `*55`/`*56` codes).
 
+`park+<slot>` keys are not Centrex's: mod_valet_parking answers and lights them itself
+(`xmlcurl.park`).
+
 `key_states` is pure: database rows in, every key's state out. The listener compares
 it with what it last published and sends only the changes.
 """

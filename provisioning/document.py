@@ -31,6 +31,7 @@ from provisioning.call_handling import (
 from provisioning.errors import DocumentInvalid, Message, Problem, said, structure_problem
 from provisioning.feature_codes import check_feature_codes
 from provisioning.numbering import DEFAULT_ALLOWED, Category, line_numbers
+from provisioning.park import ParkDoc, check_park
 from provisioning.tenant_routing import (
     Destination,
     DirectoryEntryDoc,
@@ -152,6 +153,7 @@ class TenantDoc(_Model):
         default_factory=dict,
         description="Star codes of the tenant's own: feature name → code (*… or #…)",
     )
+    park: ParkDoc | None = Field(default=None, description="Call park slots; absent: no parking")
 
 
 def _path(loc: tuple[Any, ...]) -> str:
@@ -250,6 +252,7 @@ def parse_document_users(raw: Any, take: Callable[[UserDoc], None]) -> TenantDoc
             )
         check_number_routes(num.routes, num.otherwise, f"numbers[{i}]", routing)
     check_speed_dials(doc.speed_dials, doc.directory, taken, routing)
+    check_park(doc.park, taken, routing)
     _check_gateway(doc, spanning)
     check_feature_codes(doc.feature_codes, spanning.fail)
     problems = check.problems + handling.problems + spanning.problems

@@ -68,6 +68,8 @@ class Tenant(Base):
     directory: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
     # The document's feature_codes: feature name → the tenant's own code for it.
     feature_codes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
+    # Call park (`provisioning.park`): the document's `park` block, null when off.
+    park: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # A random value the database renews whenever this row or the tenant's trunk
     # changes (triggers, migration 0011): the call path keeps the parsed settings and
     # reads only this stamp on each call. Never written by the application.

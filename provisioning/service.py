@@ -18,7 +18,7 @@ import holidays
 from sqlalchemy import Row, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from provisioning import api_models, holiday_csv, media
+from provisioning import api_models, holiday_csv, media, park
 from provisioning.call_handling import CallHandling
 from provisioning.document import (
     ContactDoc,
@@ -213,6 +213,7 @@ def _apply(session: Session, doc: TenantDoc, users: list[UserRow]) -> ApplyRepor
         "speed_dials": [_dumped(d) for d in doc.speed_dials],
         "directory": [_dumped(d) for d in doc.directory],
         "feature_codes": dict(doc.feature_codes),
+        "park": park.dumped(doc.park),
     }
     calendar_changed = tenant is not None and (
         tenant.timezone != doc.timezone or tenant.holidays != tenant_values["holidays"]
@@ -646,6 +647,7 @@ def _tenant_doc(tenant: Tenant, extension_of: dict[int, str]) -> TenantDoc:
         speed_dials=[SpeedDialDoc.model_validate(d) for d in tenant.speed_dials],
         directory=[DirectoryEntryDoc.model_validate(d) for d in tenant.directory],
         feature_codes=dict(tenant.feature_codes or {}),
+        park=None if tenant.park is None else park.ParkDoc.model_validate(tenant.park),
     )
 
 

@@ -198,8 +198,21 @@ def summarise(doc: TenantDoc, now: datetime) -> Summary:
             Section("Speed dials", speed_dials),
             Section("Company directory", directory),
             Section("Star codes", star_codes),
+            *_park(doc),
         ),
     )
+
+
+def _park(doc: TenantDoc) -> tuple[Section, ...]:
+    """Shown for tenants that park calls only."""
+    if doc.park is None:
+        return ()
+    park = doc.park
+    entry = Entry(
+        f"slots {park.first_slot}–{park.last_slot}",
+        (f"a call nobody takes rings back who parked it after {park.timeout} s",),
+    )
+    return (Section("Call park", (entry,)),)
 
 
 def as_text(summary: Summary) -> str:

@@ -44,6 +44,9 @@ NO_AGENT_GRACE = 5
 REJECT_DELAY = 10
 BUSY_DELAY = 10
 NO_ANSWER_DELAY = 5
+# The queue's route keeps max_wait itself (`xmlcurl.queue`); mod_callcenter's own
+# limit, this much later, only backs it up (it would wait for a ringing offer to end).
+MAX_WAIT_BACKSTOP = 3
 # Callers who hung up stay in the member list this long (mod_callcenter's default).
 DISCARD_ABANDONED_AFTER = 60
 # The longest an agent's phone may ring (20 rings); each contact sets its own.
@@ -146,7 +149,7 @@ def queue_params(queue: QueueData) -> tuple[tuple[str, str], ...]:
         (fs.CC_TIER_RULE_NO_AGENT_NO_WAIT, "true"),
         (fs.CC_DISCARD_ABANDONED_AFTER, str(DISCARD_ABANDONED_AFTER)),
         (fs.CC_ABANDONED_RESUME_ALLOWED, "false"),
-        (fs.CC_MAX_WAIT_TIME, str(doc.max_wait)),
+        (fs.CC_MAX_WAIT_TIME, str(doc.max_wait + MAX_WAIT_BACKSTOP if doc.max_wait else 0)),
         (fs.CC_MAX_WAIT_NO_AGENT, str(no_agent_wait)),
         (fs.CC_MAX_WAIT_NO_AGENT_REACHED, str(NO_AGENT_GRACE)),
         # Only used past max-no-answer, which Centrex leaves at 0 (never): agents'

@@ -190,6 +190,43 @@ class CollectDigits:
 
 
 @dataclass(frozen=True)
+class QueueWaitLimit:
+    """At `seconds` from now, hunt `destination` in `context` again (the queue's number,
+    marked as a wait that is over), unless an agent answered first: the agents' legs
+    offered this call (the caller's channel `channel`) cancel it when they answer."""
+
+    seconds: int
+    destination: str
+    context: str
+    channel: str
+
+
+@dataclass(frozen=True)
+class CancelWaitLimit:
+    """The caller left the queue by itself: its `QueueWaitLimit` no longer applies."""
+
+
+@dataclass(frozen=True)
+class Park:
+    """Wait in slot `slot` of lot `lot` (mod_valet_parking) until a colleague takes the
+    call, at most `timeout` seconds; the actions after it run when the slot was taken
+    already or the time is up."""
+
+    lot: str
+    slot: str
+    timeout: int
+
+
+@dataclass(frozen=True)
+class Retrieve:
+    """Take the call parked in slot `slot` of lot `lot`; the actions after it run when
+    nobody waits there."""
+
+    lot: str
+    slot: str
+
+
+@dataclass(frozen=True)
 class Hangup:
     cause: str
 
@@ -210,6 +247,10 @@ Action = (
     | SetMedia
     | FireEvent
     | JoinQueue
+    | QueueWaitLimit
+    | CancelWaitLimit
+    | Park
+    | Retrieve
     | Intercept
     | CollectDigits
     | Hangup

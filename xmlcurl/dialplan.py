@@ -53,7 +53,7 @@ from xmlcurl.decisions import (
     Voicemail,
 )
 from xmlcurl.group import compile_group_call
-from xmlcurl.inputs import CallData, LineData, QueueData, TenantData
+from xmlcurl.inputs import CallData, LineData, ParkData, QueueData, TenantData
 from xmlcurl.line import (
     ANONYMOUS_CALLER,
     NUMBER_PRIVATE_FOR_CARRIER,
@@ -67,6 +67,7 @@ from xmlcurl.line import (
     safe_cause,
     tone,
 )
+from xmlcurl.park import route_park
 from xmlcurl.pickup import route_pickup
 from xmlcurl.public import route_public_number
 from xmlcurl.queue import route_to_queue
@@ -117,7 +118,9 @@ def lookup_for(request: CallRequest, default_country: str) -> Lookup | None:
         extensions.append(request.group_caller)
     elif request.caller_user and request.caller_user.isdigit():
         extensions.append(request.caller_user)
-    return TenantLookup(request.context, tuple(extensions))
+    # A transferred call may be parked: who parked it is to be rung back.
+    extensions += request.parker_candidates
+    return TenantLookup(request.context, tuple(dict.fromkeys(extensions)))
 
 
 def _reject(request: CallRequest, cause: str, why: str) -> Route:
@@ -193,6 +196,14 @@ class ToQueue:
 
 
 @dataclass(frozen=True)
+class ToParkSlot:
+    """One of the tenant's park slots (`xmlcurl.park`)."""
+
+    park: ParkData
+    caller_line: LineData | None
+
+
+@dataclass(frozen=True)
 class AfterOutbound:
     """Back from a call out that did not connect."""
 
@@ -222,6 +233,7 @@ Target = (
     | ToGroup
     | ToLine
     | ToQueue
+    | ToParkSlot
     | AfterOutbound
     | ToOwnVoicemail
     | ToPickup
@@ -257,6 +269,9 @@ def classify_dialled(request: CallRequest, data: CallData | None) -> Target:
         return ToLine(line, caller_line, failover)
     if data.queue is not None:
         return ToQueue(data.queue)
+    park = data.tenant.park
+    if not public and park is not None and request.destination in park.slots:
+        return ToParkSlot(park, caller_line)
     if failover:
         return AfterOutbound()
     if public:
@@ -336,6 +351,7 @@ _COMPILE: dict[type, Callable[[CallRequest, CallData, Any, datetime], Route]] = 
     ToQueue: lambda request, data, t, _now: route_to_queue(
         request, data.tenant, t.queue, data.media_dir
     ),
+    ToParkSlot: lambda request, data, t, _now: route_park(request, data, t.park, t.caller_line),
     AfterOutbound: lambda request, data, _t, _now: _after_failed_outbound(request, data.tenant),
     ToOwnVoicemail: _to_own_voicemail,
     ToPickup: lambda request, data, t, _now: route_pickup(

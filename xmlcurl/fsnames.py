@@ -49,6 +49,10 @@ CALLER_ID_NAME = "Caller-Caller-ID-Name"
 HUNT_PRIVACY_HIDE_NUMBER = "Hunt-Privacy-Hide-Number"
 CALLER_PRIVACY_HIDE_NUMBER = "Caller-Privacy-Hide-Number"
 UNIQUE_ID = "Unique-ID"
+# The number the call was at before its last transfer (or a Diversion): set on every
+# hunt after a transfer (switch_ivr_session_transfer), before the hunt runs.
+HUNT_RDNIS = "Hunt-RDNIS"
+CALLER_RDNIS = "Caller-RDNIS"
 VAR_PREFIX = "variable_"
 
 # Channel variables (without the `variable_` prefix).
@@ -350,6 +354,20 @@ CC_QUEUE = "CC-Queue"  # param of a `load_queue` configuration fetch: the queue'
 CC_LOAD_QUEUE = "load_queue"  # its Event-Calling-Function
 APP_CALLCENTER = "callcenter"
 V_HOLD_MUSIC = "hold_music"
+# A queue's wait limit, kept also while an agent's phone rings (mod_callcenter's own
+# max-wait-time waits for the offer to end): `sched_transfer` of the caller back to the
+# queue's number at max_wait, with the stage below, cancelled (`sched_cancel`; the API
+# `sched_del` of the channel's task group, which is its uuid) when the caller leaves
+# the queue otherwise. An agent's leg gets, through `cc_export_vars`, `api_on_answer*`
+# variables that cancel it and clear the stage as soon as the agent answers.
+APP_SCHED_TRANSFER = "sched_transfer"
+APP_SCHED_CANCEL = "sched_cancel"
+API_SCHED_DEL = "sched_del"
+API_UUID_SETVAR = "uuid_setvar"
+V_CC_EXPORT_VARS = "cc_export_vars"
+V_API_ON_ANSWER_CANCEL_WAIT = "api_on_answer_centrex_cancel_wait"
+V_API_ON_ANSWER_CLEAR_STAGE = "api_on_answer_centrex_clear_stage"
+STAGE_QUEUE_WAIT = "queue_wait"
 CC_AGENT_TYPE_CALLBACK = "callback"
 CC_STATUS_AVAILABLE = "Available"
 CC_STATUS_LOGGED_OUT = "Logged Out"
@@ -449,3 +467,36 @@ PROMPT_FORWARD_SET = "ivr/ivr-call_forwarding_has_been_set.wav"
 PROMPT_FORWARD_CANCELLED = "ivr/ivr-call_forwarding_has_been_cancelled.wav"
 PROMPT_DND_ON = "ivr/ivr-dnd_activated.wav"
 PROMPT_DND_OFF = "ivr/ivr-dnd_cancelled.wav"
+
+# Call park (mod_valet_parking, 1.10.12): `valet_park <lot> auto in <slot> <slot>` parks
+# the channel in that slot if it is free (else returns: "lot full"); `... auto out <slot>
+# <slot>` bridges the caller to the call parked there (else returns: "lot empty").
+# With `valet_parking_timeout` and no orbit extension, the parked call's application
+# returns after that many seconds, and the dialplan goes on. Lots are named
+# `park@<domain>`: mod_valet_parking answers a phone's `park+<slot>@<domain>` key
+# (PRESENCE_PROBE) from the lot whose name holds the domain, and sends PRESENCE_IN
+# (proto `park`, from `<slot>@<domain>`) when a call is parked or leaves.
+APP_VALET_PARK = "valet_park"
+VALET_LOT_PREFIX = "park@"
+VALET_AUTO_IN = "auto in"
+VALET_AUTO_OUT = "auto out"
+V_VALET_PARKING_TIMEOUT = "valet_parking_timeout"
+V_VALET_HOLD_MUSIC = "valet_hold_music"
+# What a parked call hears. Not hold music: the parking counts its timeout in audio
+# frames played, and replays a music that fails to open at once, in a loop, never
+# timing out (a missing stream or file would keep the call parked forever).
+VALET_SILENCE = "silence_stream://-1"
+# mod_valet_parking forgets a slot's last call only every 5 s: dialled meanwhile, the
+# slot takes the caller for a call to park (`auto out` on a stale record). Whoever only
+# meant to take a call is then let go after this many seconds (in silence too: the
+# timeout counts frames played), never left parked.
+VALET_RETRIEVER_TIMEOUT = "1"
+V_VALET_ANNOUNCE_SLOT = "valet_announce_slot"
+# Cleared before parking: with them, valet_park would park the channel's former bridge
+# partner instead (switch_channel_get_partner_uuid).
+V_SIGNAL_BOND = "signal_bond"
+V_ORIGINATE_SIGNAL_BOND = "originate_signal_bond"
+# Who parked a call: the REFER's Referred-By (sofia, on the transferred channel), else
+# the line `user/` last rang from this channel.
+V_REFERRED_BY = "sip_h_Referred-By"
+V_DIALED_USER = "dialed_user"

@@ -26,6 +26,7 @@ from provisioning.document import (
 from provisioning.feature_codes import CODES, FeatureCode, codes_for
 from provisioning.number_routing import NumberRouting
 from provisioning.numbering import Category
+from provisioning.park import ParkDoc, slot_numbers
 from provisioning.tenant_routing import GroupDoc, QueueDoc
 
 
@@ -60,6 +61,24 @@ class LineData:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ParkData:
+    """The tenant's call park: its slot numbers, and how long a call waits parked."""
+
+    slots: frozenset[str]
+    timeout: int
+
+
+def park_data(stored: dict[str, Any] | None) -> ParkData | None:
+    """From the stored (or dumped) `park` block; None: the tenant has no parking."""
+    if stored is None:
+        return None
+    doc = ParkDoc.model_validate(stored)
+    return ParkData(
+        slots=frozenset(slot_numbers(doc.first_slot, doc.last_slot)), timeout=doc.timeout
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
 class TenantData:
     domain: str
     name: str
@@ -80,6 +99,7 @@ class TenantData:
     queue_numbers: frozenset[str] = frozenset()
     # The tenant's star codes (`provisioning.feature_codes`), its own ones included.
     feature_codes: tuple[FeatureCode, ...] = CODES
+    park: ParkData | None = None
 
     @cached_property
     def calendar(self) -> cal.TenantCalendar:
@@ -197,6 +217,7 @@ def tenant_from_document(doc: TenantDoc) -> TenantData:
         group_numbers=frozenset(n for g in doc.groups for n in (g.extension, g.short_number) if n),
         queue_numbers=frozenset(n for q in doc.queues for n in (q.extension, q.short_number) if n),
         feature_codes=codes_for(doc.feature_codes),
+        park=park_data(dumped.get("park")),
     )
 
 

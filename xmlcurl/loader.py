@@ -55,7 +55,14 @@ from provisioning.models import (
 )
 from provisioning.number_routing import NumberRouting
 from provisioning.numbering import Category
-from xmlcurl.inputs import CallData, GatewayData, HoldMusicData, LineData, TenantData
+from xmlcurl.inputs import (
+    CallData,
+    GatewayData,
+    HoldMusicData,
+    LineData,
+    TenantData,
+    park_data,
+)
 from xmlcurl.tenant_rows import (
     media_paths_column,
     parsed_media_paths,
@@ -87,6 +94,7 @@ _TENANT_COLUMNS = (
     cast(Tenant.speed_dials, Text).label("speed_dials"),
     cast(Tenant.directory, Text).label("directory"),
     cast(Tenant.feature_codes, Text).label("feature_codes"),
+    cast(Tenant.park, Text).label("park"),
     *_GATEWAY_COLUMNS,
 )
 
@@ -171,6 +179,7 @@ def _tenant(row: Row, units: list[Row]) -> TenantData:
         group_numbers=frozenset(dialled["group"]),
         queue_numbers=frozenset(dialled["queue"]),
         feature_codes=codes_for(json.loads(row.feature_codes or "{}")),
+        park=park_data(json.loads(row.park) if row.park else None),
     )
 
 
@@ -207,6 +216,9 @@ def _collect(tenant: TenantData, rows: list[Row], callee: str) -> CallData:
 
 # A number from a carrier is looked up in at most this many written forms.
 _MAX_FORMS = 4
+# Lines one call may name: the callee, the caller, and who may have transferred it to
+# a park slot (to be rung back).
+_MAX_LINES = 5
 
 # Built once, with fixed parameters (no expanding IN, whose SQL is rebuilt on every
 # execution): executing the same statement object lets SQLAlchemy reuse its compiled
@@ -218,7 +230,7 @@ _TENANT_QUERY = (
         User,
         and_(
             User.tenant_id == Tenant.id,
-            User.extension.in_([bindparam("callee"), bindparam("caller")]),
+            User.extension.in_([bindparam(f"line{i}") for i in range(_MAX_LINES)]),
         ),
     )
     .outerjoin(LineState, LineState.user_id == User.id)
@@ -326,9 +338,10 @@ _SETTINGS = _KeptSettings()
 
 def load_tenant(conn: Connection, domain: str, extensions: Iterable[str]) -> CallData | None:
     """The tenant of `domain` with those of `extensions` that are its lines (the callee
-    and the caller: at most two)."""
-    wanted = [e for e in extensions if e][:2] or [""]
-    params = {"domain": domain, "callee": wanted[0], "caller": wanted[-1]}
+    first, then the caller and who transferred the call: at most five)."""
+    wanted = [e for e in extensions if e][:_MAX_LINES] or [""]
+    params: dict[str, str] = {"domain": domain}
+    params.update({f"line{i}": wanted[min(i, len(wanted) - 1)] for i in range(_MAX_LINES)})
     rows = _TENANT.rows(conn, params)
     if not rows:
         return None

@@ -20,6 +20,7 @@ from xmlcurl import fsnames as fs
 from xmlcurl.decisions import (
     Action,
     Answer,
+    CancelWaitLimit,
     CollectDigits,
     DirectoryAnswer,
     DirectoryDomain,
@@ -36,9 +37,12 @@ from xmlcurl.decisions import (
     LegOptions,
     LoopbackEndpoint,
     NotFound,
+    Park,
     PlayFile,
     Prompt,
+    QueueWaitLimit,
     RecordName,
+    Retrieve,
     Ring,
     Route,
     SetMedia,
@@ -65,6 +69,8 @@ _DOMAIN = re.compile(r"[a-z0-9.\-]{1,253}")
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}")
 _CAUSE = re.compile(r"[A-Z_]{1,40}")
 _QUEUE = re.compile(r"[0-9]{1,8}@[a-z0-9.\-]{1,253}")
+_LOT = re.compile(r"park@[a-z0-9.\-]{1,253}")
+_SLOT = re.compile(r"[0-9]{2,8}")
 _SOUND = re.compile(r"[a-z0-9_\-]+/[a-z0-9_\-]+\.wav")
 # `set` expands ${…} when it runs: a value must not be able to start an expansion.
 _VARIABLE_VALUE = re.compile(r"[^$\x00-\x1f]{0,128}")
@@ -228,6 +234,37 @@ def _applications(action: Action) -> list[tuple[str, str]]:
             collect = f"0 {int(max_digits)} 1 10000 # {sound} silence_stream://250 {variable}"
             again = f"{checked(DIALABLE, prefix)}${{{variable}}} XML {checked(_DOMAIN, context)}"
             return [(fs.APP_PLAY_AND_GET_DIGITS, collect), (fs.APP_TRANSFER, again)]
+        case QueueWaitLimit(seconds, destination, context, channel):
+            channel = checked(UUID, channel)
+            hooks = {
+                fs.V_API_ON_ANSWER_CANCEL_WAIT: f"{fs.API_SCHED_DEL} {channel}",
+                fs.V_API_ON_ANSWER_CLEAR_STAGE: f"{fs.API_UUID_SETVAR} {channel} {fs.V_STAGE}",
+            }
+            target = f"{checked(DIALABLE, destination)} XML {checked(_DOMAIN, context)}"
+            return [
+                *[(fs.APP_SET, f"{name}={value}") for name, value in hooks.items()],
+                (fs.APP_SET, f"{fs.V_CC_EXPORT_VARS}={','.join(hooks)}"),
+                (fs.APP_SCHED_TRANSFER, f"+{int(seconds)} {target}"),
+            ]
+        case CancelWaitLimit():
+            return [(fs.APP_SCHED_CANCEL, "")]
+        case Park(lot, slot, timeout):
+            lot, slot = checked(_LOT, lot), checked(_SLOT, slot)
+            return [
+                (fs.APP_SET, f"{fs.V_VALET_PARKING_TIMEOUT}={int(timeout)}"),
+                (fs.APP_SET, f"{fs.V_VALET_HOLD_MUSIC}={fs.VALET_SILENCE}"),
+                (fs.APP_SET, f"{fs.V_VALET_ANNOUNCE_SLOT}=false"),
+                (fs.APP_UNSET, fs.V_SIGNAL_BOND),
+                (fs.APP_UNSET, fs.V_ORIGINATE_SIGNAL_BOND),
+                (fs.APP_VALET_PARK, f"{lot} {fs.VALET_AUTO_IN} {slot} {slot}"),
+            ]
+        case Retrieve(lot, slot):
+            lot, slot = checked(_LOT, lot), checked(_SLOT, slot)
+            return [
+                (fs.APP_SET, f"{fs.V_VALET_PARKING_TIMEOUT}={fs.VALET_RETRIEVER_TIMEOUT}"),
+                (fs.APP_SET, f"{fs.V_VALET_HOLD_MUSIC}={fs.VALET_SILENCE}"),
+                (fs.APP_VALET_PARK, f"{lot} {fs.VALET_AUTO_OUT} {slot} {slot}"),
+            ]
         case Hangup(cause):
             return [(fs.APP_HANGUP, checked(_CAUSE, cause))]
     raise TypeError(f"unknown action {action!r}")

@@ -10,6 +10,7 @@ fields Centrex reads are decoded: a dialplan fetch carries ~170 of them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
 
@@ -47,6 +48,10 @@ _WANTED = frozenset(
         fs.HUNT_PRIVACY_HIDE_NUMBER,
         fs.CALLER_PRIVACY_HIDE_NUMBER,
         fs.UNIQUE_ID,
+        fs.HUNT_RDNIS,
+        fs.CALLER_RDNIS,
+        fs.VAR_PREFIX + fs.V_REFERRED_BY,
+        fs.VAR_PREFIX + fs.V_DIALED_USER,
         fs.VAR_PREFIX + fs.V_USER_NAME,
         fs.VAR_PREFIX + fs.V_DOMAIN_NAME,
         fs.VAR_PREFIX + fs.V_ORIGINATE_DISPOSITION,
@@ -112,6 +117,19 @@ class CallRequest:
     unit_chain: tuple[str, ...] = ()
     # A forwarding code dialled alone already asked for the number (star codes).
     star_code_asked: bool = False
+    # The number the call was at before it was transferred here (None: not transferred).
+    transferred_from: str | None = None
+    # Who may have transferred it, best first (REFER's Referred-By, the line last rung):
+    # extensions to be checked against the tenant's lines.
+    transferred_by: tuple[str, ...] = ()
+
+    @property
+    def parker_candidates(self) -> tuple[str, ...]:
+        """Extensions that may be the user who transferred this call, best first."""
+        if self.transferred_from is None:
+            return ()
+        found = (*self.transferred_by, handover.decode_extension(self.transferred_from))
+        return tuple(dict.fromkeys(ext for ext in found if ext))
 
 
 def call_request(fields: dict[str, str]) -> CallRequest:
@@ -144,7 +162,25 @@ def call_request(fields: dict[str, str]) -> CallRequest:
         from_public=handover.decode_flag(var(fs.V_FROM_PUBLIC)),
         unit_chain=handover.decode_chain(var(fs.V_UNIT_CHAIN)),
         star_code_asked=handover.decode_flag(var(fs.V_STAR_ASKED)),
+        transferred_from=get(fs.HUNT_RDNIS, fs.CALLER_RDNIS) or None,
+        transferred_by=tuple(
+            ext
+            for ext in (
+                _sip_user(var(fs.V_REFERRED_BY)),
+                handover.decode_extension(var(fs.V_DIALED_USER)),
+            )
+            if ext
+        ),
     )
+
+
+_SIP_USER = re.compile(r"sips?:([0-9]{2,8})@")
+
+
+def _sip_user(header: str | None) -> str | None:
+    """The extension in a header such as `"Bob" <sip:1001@acme.example>;tag=x`."""
+    found = _SIP_USER.search(header or "")
+    return found.group(1) if found else None
 
 
 @dataclass(frozen=True)

@@ -672,6 +672,7 @@ def test_the_nav_lists_the_concepts_each_user_may_open(panel):
         "Directory",
         "Users",
         "Media",
+        "Call park",
         "Security",
     ]
     assert not any(current for _, _, current in admin)

@@ -60,7 +60,8 @@ def test_the_whole_configuration_serves_every_queue_agent_and_tier(client, queue
         "501@127.0.0.1",
     ]
     sales = {p.get("name"): p.get("value") for p in conf.find("queues/queue").iter("param")}
-    assert (sales["strategy"], sales["max-wait-time"]) == ("ring-all", "90")
+    # max_wait is kept by the call's route; mod_callcenter's limit backs it up 3 s later.
+    assert (sales["strategy"], sales["max-wait-time"]) == ("ring-all", "93")
     assert [a.get("name") for a in conf.iterfind("agents/agent")] == [
         "1000@127.0.0.1",
         "1001@127.0.0.1",
@@ -98,16 +99,48 @@ def test_the_configuration_costs_the_same_queries_whatever_the_queue_count(clien
     assert count_queries(engine, fetch) == few == 2
 
 
+CALLER = "dc9efcfa-87a2-42d2-af36-bdc724a5d117"  # the fixture's Unique-ID
+
+
 def test_a_call_to_the_queue_waits_then_overflows(client, queues):
     for dialled in ("500", "250"):
         assert actions(dialplan(client, dialled)) == [
             ("answer", None),
             ("set", "hangup_after_bridge=true"),
             ("set", "hold_music=local_stream://moh"),
+            ("set", f"centrex_failover_for={dialled}"),
+            ("set", "centrex_stage=queue_wait"),
+            ("set", f"api_on_answer_centrex_cancel_wait=sched_del {CALLER}"),
+            ("set", f"api_on_answer_centrex_clear_stage=uuid_setvar {CALLER} centrex_stage"),
+            (
+                "set",
+                "cc_export_vars=api_on_answer_centrex_cancel_wait,api_on_answer_centrex_clear_stage",
+            ),
+            ("sched_transfer", f"+90 {dialled} XML 127.0.0.1"),
             ("callcenter", "500@127.0.0.1"),
+            ("sched_cancel", None),
+            ("unset", "centrex_failover_for"),
+            ("unset", "centrex_stage"),
             ("answer", None),
             ("voicemail", "default 127.0.0.1 1000"),
         ]
+
+
+def test_the_queue_s_scheduled_transfer_at_max_wait_is_its_overflow(client, queues):
+    back = dialplan(client, "500", centrex_failover_for="500", centrex_stage="queue_wait")
+    assert actions(back) == [
+        ("unset", "centrex_failover_for"),
+        ("unset", "centrex_stage"),
+        ("answer", None),
+        ("voicemail", "default 127.0.0.1 1000"),
+    ]
+    # The same markers for another number, or another stage, are not a wait that is over.
+    assert ("callcenter", "500@127.0.0.1") in actions(
+        dialplan(client, "500", centrex_failover_for="250", centrex_stage="queue_wait")
+    )
+    assert ("callcenter", "500@127.0.0.1") in actions(
+        dialplan(client, "500", centrex_failover_for="500", centrex_stage="ring")
+    )
 
 
 def test_a_queue_call_costs_two_indexed_queries(client, queues, engine):

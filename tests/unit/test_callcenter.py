@@ -84,7 +84,7 @@ def test_queue_params_carry_music_and_timers():
     assert sales.name == "500@acme.example"
     params = dict(sales.params)
     assert params["moh-sound"] == "local_stream://centrex/acme.example/jazz"
-    assert params["max-wait-time"] == "120"
+    assert params["max-wait-time"] == "123"  # max_wait + the backstop
     assert params["max-wait-time-with-no-agent"] == "30"
     assert params["discard-abandoned-after"] == "60"
     # No limit: callers still leave when nobody is logged in.

@@ -1,0 +1,1 @@
+"""Call park settings of the tenant, for its admins."""
