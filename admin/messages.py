@@ -52,12 +52,19 @@ MESSAGES: dict[str, LazyString] = {
         "never holding x-pre-process (a FreeSWITCH directive)"
     ),
     "not_tenant_number": _l("must be one of the tenant's numbers"),
+    # call park (provisioning.park)
+    "park_slot_length": _l("must have as many digits as first_slot"),
+    "park_slot_order": _l("must not come before first_slot"),
+    "park_slot_count": _l("at most %(max)d slots"),
+    "park_slot_taken": _l("slot %(slot)s (slots %(first)s–%(last)s) is already used by %(owner)s"),
+    "park_slot_refused": _l("slot %(slot)s: %(problem)s"),
     # calls placed from the panel (esl.clicktocall)
     "not_dialable": _l("%(destination)s must be digits, with an optional leading + (and * or #)"),
     "calls_itself": _l("%(destination)s is the line itself"),
     "not_a_destination": _l(
         "%(destination)s is neither an extension of %(domain)s nor a valid phone number"
     ),
+    "no_node": _l("no FreeSWITCH node is connected"),
     "barred_call": _l("%(destination)s is barred for this line (%(category)s calls)"),
     "unknown_user": _l("no user has extension %(extension)s"),
     "unknown_schedule": _l("no schedule named %(name)r"),

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from provisioning import validation as v
+from provisioning.errors import said
 from provisioning.tenant_routing import RoutingContext
 
 DEFAULT_FIRST_SLOT = "701"
@@ -50,25 +51,42 @@ def check_park(park: ParkDoc | None, taken: dict[str, str], ctx: RoutingContext)
     if not (v.EXTENSION.fullmatch(first) and v.EXTENSION.fullmatch(last)):
         return
     if len(first) != len(last):
-        ctx.fail("park.last_slot", "must have as many digits as first_slot")
+        ctx.fail(
+            "park.last_slot", said("park_slot_length", "must have as many digits as first_slot")
+        )
         return
     if int(last) < int(first):
-        ctx.fail("park.last_slot", "must not come before first_slot")
+        ctx.fail("park.last_slot", said("park_slot_order", "must not come before first_slot"))
         return
     if int(last) - int(first) + 1 > MAX_SLOTS:
-        ctx.fail("park.last_slot", f"at most {MAX_SLOTS} slots")
+        ctx.fail("park.last_slot", said("park_slot_count", "at most %(max)d slots", max=MAX_SLOTS))
         return
     for slot in slot_numbers(first, last):
         if slot in taken:
             ctx.fail(
                 "park",
-                f"slot {slot} (slots {first}–{last}) is already used by {taken[slot]}",
+                said(
+                    "park_slot_taken",
+                    "slot %(slot)s (slots %(first)s–%(last)s) is already used by %(owner)s",
+                    slot=slot,
+                    first=first,
+                    last=last,
+                    owner=taken[slot],
+                ),
             )
         else:
             try:
                 v.check_extension(slot, ctx.country)
             except v.InvalidValue as exc:
-                ctx.fail("park", f"slot {slot}: {exc}")
+                ctx.fail(
+                    "park",
+                    said(
+                        "park_slot_refused",
+                        "slot %(slot)s: %(problem)s",
+                        slot=slot,
+                        problem=str(exc),
+                    ),
+                )
 
 
 def dumped(park: ParkDoc | None) -> dict[str, Any] | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, StringField
@@ -23,3 +25,10 @@ class ParkForm(FlaskForm):
         [InputRequired(), NumberRange(min=5, max=3600)],
         default=DEFAULT_TIMEOUT,
     )
+
+    # The parts of the tenant document these fields edit (admin.problems).
+    PROBLEM_FIELDS: ClassVar[dict[str, str]] = {
+        "park.first_slot": "first_slot",
+        "park.last_slot": "last_slot",
+        "park.timeout": "timeout",
+    }

@@ -11,10 +11,11 @@ from flask_babel import lazy_gettext as _l
 
 from admin.concepts import Audience, Concept, NavEntry
 from admin.park.forms import ParkForm
+from admin.problems import place_problems
 from admin.shared import account_page, admins_only, form_problems, sessions
-from provisioning import service
+from provisioning import tenant_settings
 from provisioning.accounts import Account
-from provisioning.document import DocumentInvalid, dump_document, parse_document
+from provisioning.errors import DocumentInvalid
 from provisioning.park import ParkDoc
 
 log = logging.getLogger(__name__)
@@ -22,19 +23,15 @@ blueprint = Blueprint("park", __name__)
 CONCEPT = Concept(blueprint, (NavEntry(_l("Call park"), "panel.park.page", Audience.ADMINS),))
 
 
-def _change(domain: str, park: dict[str, Any] | None) -> list[str]:
-    """Apply the tenant's document with this park block, with every check (slots
-    against extensions and numbers); nothing is written if one fails."""
-    with sessions().begin() as db:
-        raw = dump_document(service.export_document(db, domain))
-        raw.pop("park", None)
-        if park is not None:
-            raw["park"] = park
-        try:
-            service.apply_document(db, parse_document(raw))
-        except DocumentInvalid as invalid:
-            db.rollback()
-            return [str(p) for p in invalid.problems]
+def _change(form: ParkForm, domain: str, park: dict[str, Any] | None) -> list[str]:
+    """Save the tenant's park block alone (provisioning.tenant_settings: slots checked
+    against the tenant's numbers as the document checks them); the problems beside
+    their fields, the others returned; nothing is written if one is found."""
+    try:
+        with sessions().begin() as db:
+            tenant_settings.set_park(db, domain, park)
+    except DocumentInvalid as invalid:
+        return place_problems(form, invalid.problems, ParkForm.PROBLEM_FIELDS)
     return []
 
 
@@ -55,8 +52,8 @@ def page(account: Account) -> Any:
                     "last_slot": form.last_slot.data.strip(),
                     "timeout": form.timeout.data,
                 }
-            problems = _change(account.domain, park)
-            if not problems:
+            problems = _change(form, account.domain, park)
+            if not problems and not form.errors:
                 log.info("panel: %s@%s changed call park", account.extension, account.domain)
                 flash(_("Call park saved."))
                 return redirect(url_for("panel.park.page"))
@@ -64,7 +61,7 @@ def page(account: Account) -> Any:
             problems = form_problems(form)
     else:
         with sessions().begin() as db:
-            current = service.export_document(db, account.domain).park
+            current = tenant_settings.park_of(db, account.domain)
         form.enabled.data = current is not None
         shown = current or ParkDoc()
         form.first_slot.data, form.last_slot.data = shown.first_slot, shown.last_slot

@@ -32,6 +32,9 @@ PANEL_MODULES = [
     "provisioning/mpeg.py",
     "provisioning/lookup.py",
     "provisioning/accounts.py",
+    "provisioning/park.py",
+    "provisioning/account_security.py",
+    "esl/clicktocall.py",
     "esl/calllog.py",
 ]
 PANEL_CODES = {
