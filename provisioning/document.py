@@ -28,7 +28,14 @@ from provisioning.call_handling import (
     forwarding_circle,
     unconditional_forward,
 )
-from provisioning.numbering import DEFAULT_ALLOWED, Category, line_numbers
+from provisioning.numbering import (
+    DEFAULT_BARRED,
+    Category,
+    allowed_from_barring,
+    allowed_from_legacy,
+    barring_from_allowed,
+    line_numbers,
+)
 from provisioning.tenant_routing import (
     Destination,
     DirectoryEntryDoc,
@@ -77,15 +84,28 @@ class UserDoc(_Model):
     voicemail: VoicemailDoc = Field(default_factory=VoicemailDoc)
     max_concurrent_calls: int = Field(default=5, ge=1, le=50)
     call_waiting: bool = True
-    allowed_destinations: list[Category] = Field(
-        default_factory=lambda: sorted(DEFAULT_ALLOWED),
-        description="What the user may call, forwards included; emergency numbers always",
+    call_barring: list[Category] = Field(
+        default_factory=lambda: sorted(DEFAULT_BARRED),
+        description="What the user may not call, forwards and transfers included: local, "
+        "national, international, premium, operator, directory, access_codes, "
+        "setting_codes; emergency numbers are never barred",
     )
     contacts: list[ContactDoc] = Field(default_factory=list, max_length=500)
     call_handling: CallHandling = Field(default_factory=CallHandling)
     panel_admin: bool = Field(
         default=False, description="Manages the tenant's users in the panel (and acts for them)"
     )
+    allowed_destinations: list[Category] | None = Field(
+        default=None,
+        description="Former form of call_barring, still read: what the user may call "
+        "(national then took in local numbers, premium operator and directory numbers; "
+        "star codes were never barred)",
+    )
+
+    @property
+    def allowed(self) -> frozenset[Category]:
+        """What the user may call: the complement of `call_barring`."""
+        return allowed_from_barring(frozenset(self.call_barring))
 
 
 class NumberDoc(_Model):
@@ -136,6 +156,10 @@ class TenantDoc(_Model):
     country: str = Field(description="ISO 3166 code: reads national numbers, picks holidays")
     main_number: str | None = Field(
         default=None, description="Presented on outbound calls of users without a number"
+    )
+    outside_line_prefix: bool = Field(
+        default=False,
+        description="Outside numbers are dialled 0 + the number; extensions and codes bare",
     )
     gateway: GatewayDoc | None = None
     schedules: list[ScheduleDoc] = Field(default_factory=list)
@@ -315,6 +339,8 @@ class _Tenant:
     country: str
     schedules: set[str]
     read_number: Callable[[str, str], str]
+    # The tenant's main number: its area's geographic numbers are local calls.
+    main_number: str | None = None
 
 
 def _number_reader() -> Callable[[str, str], str]:
@@ -360,7 +386,7 @@ def _check_tenant(doc: TenantDoc, numbers: dict[str, str], check: _Checker) -> _
         doc.main_number = check("main_number", read_number, doc.main_number, country)
         if doc.main_number not in numbers:
             check.fail("main_number", "must be one of the tenant's numbers")
-    return _Tenant(country, schedule_names(doc), read_number)
+    return _Tenant(country, schedule_names(doc), read_number, doc.main_number)
 
 
 def _check_user(
@@ -427,7 +453,7 @@ def _check_user_handling(
             check(f"{path}.contacts[{k}].numbers[{n}]", tenant.read_number, x, country)
             for n, x in enumerate(contact.numbers)
         ]
-    user.allowed_destinations = sorted(set(user.allowed_destinations))
+    _check_call_barring(user, path, check)
     if "call_handling" not in user.model_fields_set:
         return  # the default, which refers to nothing (a test keeps it so): 20 µs a user
     context = Context(
@@ -437,11 +463,26 @@ def _check_user_handling(
         numbers=numbers,
         schedules=tenant.schedules,
         contacts=set(contact_names),
-        allowed_destinations=frozenset(user.allowed_destinations),
+        allowed_destinations=user.allowed,
+        home=tenant.main_number,
         voicemail_enabled=user.voicemail.enabled,
         fail=check.fail,
     )
     check_call_handling(user.call_handling, context, f"{path}.call_handling")
+
+
+def _check_call_barring(user: UserDoc, path: str, check: _Checker) -> None:
+    """`call_barring` in canonical form; a former `allowed_destinations` read into it."""
+    if user.allowed_destinations is not None:
+        if "call_barring" in user.model_fields_set:
+            check.fail(f"{path}.allowed_destinations", "give call_barring only, not both")
+        else:
+            legacy = allowed_from_legacy(frozenset(user.allowed_destinations))
+            user.call_barring = barring_from_allowed(legacy)
+        user.allowed_destinations = None
+    if Category.EMERGENCY in user.call_barring:
+        check.fail(f"{path}.call_barring", "emergency numbers cannot be barred")
+    user.call_barring = sorted(set(user.call_barring) - {Category.EMERGENCY})
 
 
 def _check_gateway(doc: TenantDoc, check: _Checker) -> None:

@@ -12,6 +12,7 @@ import enum
 import re
 from dataclasses import dataclass
 
+from provisioning.numbering import Category
 from provisioning.validation import EXTENSION
 
 
@@ -34,14 +35,18 @@ class FeatureCode:
     prefix: str
     # What must follow the prefix; None: nothing.
     argument: re.Pattern[str] | None = None
+    # Its call-barring category: star codes are access codes, those that change the
+    # line's settings a kind of their own; None for a code that stands for a number
+    # (the number's own category applies).
+    category: Category | None = Category.ACCESS_CODES
 
 
 CODES = (
     FeatureCode(Feature.VOICEMAIL, "*318"),
     FeatureCode(Feature.PICKUP, "**", _NUMBER),
-    FeatureCode(Feature.GROUP_LOG_IN, "*55", _NUMBER),
-    FeatureCode(Feature.GROUP_LOG_OUT, "*56", _NUMBER),
-    FeatureCode(Feature.DIRECTORY, "##", _NUMBER),
+    FeatureCode(Feature.GROUP_LOG_IN, "*55", _NUMBER, Category.SETTING_CODES),
+    FeatureCode(Feature.GROUP_LOG_OUT, "*56", _NUMBER, Category.SETTING_CODES),
+    FeatureCode(Feature.DIRECTORY, "##", _NUMBER, None),
 )
 
 
@@ -51,6 +56,7 @@ class Dialled:
 
     feature: Feature
     argument: str = ""
+    category: Category | None = Category.ACCESS_CODES
 
 
 def feature_dialled(dialled: str) -> Dialled | None:
@@ -60,7 +66,7 @@ def feature_dialled(dialled: str) -> Dialled | None:
         if rest == dialled:
             continue
         if code.argument is None and rest == "":
-            return Dialled(code.feature)
+            return Dialled(code.feature, "", code.category)
         if code.argument is not None and code.argument.fullmatch(rest):
-            return Dialled(code.feature, rest)
+            return Dialled(code.feature, rest, code.category)
     return None

@@ -91,6 +91,7 @@ def _context(
         schedules=schedules | {DEFAULT_SCHEDULE.casefold()},
         contacts={str(c.get("name", "")).casefold() for c in user.contacts or []},
         allowed_destinations=frozenset(Category(c) for c in user.allowed_destinations or []),
+        home=tenant.main_number,
         voicemail_enabled=user.voicemail_enabled,
         fail=fail,
     )

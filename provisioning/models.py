@@ -56,6 +56,10 @@ class Tenant(Base):
     country: Mapped[str] = mapped_column(String(2))
     # E.164 presented on outbound calls of users without a number of their own.
     main_number: Mapped[str | None] = mapped_column(String(16))
+    # "Dial 0 for an outside line": outside numbers are dialled `0` + the number.
+    outside_line_prefix: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     # The document's schedules and holidays as validated there (canonical JSON): read
     # whole on every call, never queried by their content.
     schedules: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

@@ -7,6 +7,7 @@ writes anything.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from collections.abc import Iterator, Sequence
@@ -48,6 +49,7 @@ from provisioning.models import (
     Tenant,
     User,
 )
+from provisioning.numbering import Category, barring_from_allowed
 from provisioning.reminders import reschedule_tenant
 from provisioning.tenant_routing import (
     Destination,
@@ -159,7 +161,7 @@ def _user_row(doc: UserDoc, position: int) -> UserRow:
         list(doc.voicemail.emails),
         doc.max_concurrent_calls,
         doc.call_waiting,
-        [str(c) for c in doc.allowed_destinations],
+        sorted(str(c) for c in doc.allowed),
         [c.model_dump(mode="json") for c in doc.contacts],
         doc.call_handling.model_dump(mode="json", exclude_defaults=True),
         doc.panel_admin,
@@ -204,6 +206,7 @@ def _apply(session: Session, doc: TenantDoc, users: list[UserRow]) -> ApplyRepor
         "timezone": doc.timezone,
         "country": doc.country,
         "main_number": doc.main_number,
+        "outside_line_prefix": doc.outside_line_prefix,
         "schedules": [s.model_dump(mode="json", exclude_defaults=True) for s in doc.schedules],
         "holidays": [
             h.model_dump(mode="json", by_alias=True, exclude_defaults=True) for h in doc.holidays
@@ -525,7 +528,7 @@ def _user_doc(u: User | Row[Any]) -> UserDoc:
         ),
         max_concurrent_calls=u.max_concurrent_calls,
         call_waiting=u.call_waiting,
-        allowed_destinations=u.allowed_destinations,  # type: ignore[arg-type]
+        call_barring=list(_barring_of(tuple(u.allowed_destinations))),
         contacts=[ContactDoc.model_validate(c) for c in u.contacts],
         call_handling=CallHandling.model_validate(u.call_handling),
         panel_admin=u.panel_admin,
@@ -533,6 +536,13 @@ def _user_doc(u: User | Row[Any]) -> UserDoc:
 
 
 _DEFAULT_USER = UserDoc(extension="", name="", sip_password="")
+
+
+@functools.lru_cache(maxsize=256)
+def _barring_of(stored_allowed: tuple[str, ...]) -> tuple[Category, ...]:
+    """The document's `call_barring` for a user's stored allowed categories (few
+    distinct lists in a tenant: read once each)."""
+    return tuple(barring_from_allowed(frozenset(map(Category, stored_allowed))))
 
 
 def _user_data(u: Row[Any]) -> dict[str, Any]:
@@ -558,8 +568,9 @@ def _user_data(u: Row[Any]) -> dict[str, Any]:
         data["max_concurrent_calls"] = u.max_concurrent_calls
     if u.call_waiting != _DEFAULT_USER.call_waiting:
         data["call_waiting"] = u.call_waiting
-    if u.allowed_destinations != _DEFAULT_USER.allowed_destinations:
-        data["allowed_destinations"] = list(u.allowed_destinations)
+    call_barring = _barring_of(tuple(u.allowed_destinations))
+    if list(call_barring) != _DEFAULT_USER.call_barring:
+        data["call_barring"] = [str(c) for c in call_barring]
     if u.contacts:
         data["contacts"] = [_dumped(ContactDoc.model_validate(c)) for c in u.contacts]
     if u.call_handling:
@@ -607,6 +618,7 @@ def _tenant_doc(tenant: Tenant, extension_of: dict[int, str]) -> TenantDoc:
         timezone=tenant.timezone,
         country=tenant.country,
         main_number=tenant.main_number,
+        outside_line_prefix=tenant.outside_line_prefix,
         schedules=[ScheduleDoc.model_validate(s) for s in tenant.schedules],
         holidays=[HolidayDoc.model_validate(h) for h in tenant.holidays],
         gateway=None

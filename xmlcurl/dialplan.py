@@ -32,11 +32,13 @@ from provisioning.numbering import (
     allowed,
     classify,
     format_for_carrier,
+    outside_number,
     to_e164,
 )
 from provisioning.validation import is_dialable
 from xmlcurl import fsnames as fs
 from xmlcurl import handover
+from xmlcurl.barring import barred_route
 from xmlcurl.decisions import (
     Action,
     Answer,
@@ -165,6 +167,13 @@ class Refused:
 
 
 @dataclass(frozen=True)
+class Barred:
+    """A code or number the calling line may not dial (call barring)."""
+
+    category: Category
+
+
+@dataclass(frozen=True)
 class ToRoutedNumber:
     """A public number routed by schedule (`xmlcurl.public`)."""
 
@@ -215,6 +224,7 @@ class ToOutside:
 
 Target = (
     Refused
+    | Barred
     | ToRoutedNumber
     | ToGroup
     | ToLine
@@ -243,6 +253,14 @@ def classify_dialled(request: CallRequest, data: CallData | None) -> Target:
     from_outside = public or request.from_public
     caller_line = None if from_outside else _caller_line(request, data)
     failover = request.failover_for is not None and request.failover_for == request.destination
+    feature = feature_dialled(request.destination)
+    if (
+        feature is not None
+        and feature.category is not None
+        and caller_line is not None
+        and not allowed(feature.category, caller_line.allowed_destinations)
+    ):
+        return Barred(feature.category)
 
     if data.group is not None and not public:
         return ToGroup(caller_line)
@@ -254,7 +272,6 @@ def classify_dialled(request: CallRequest, data: CallData | None) -> Target:
         return AfterOutbound()
     if public:
         return Refused(fs.NO_ROUTE_DESTINATION, "number routed nowhere")
-    feature = feature_dialled(request.destination)
     if feature is not None and feature.feature is Feature.VOICEMAIL:
         if caller_line is None or not caller_line.voicemail_enabled:
             return Refused(fs.UNALLOCATED_NUMBER, "no voicemail box")
@@ -265,7 +282,16 @@ def classify_dialled(request: CallRequest, data: CallData | None) -> Target:
     if feature is not None and feature.feature is Feature.PICKUP:
         return ToPickup(caller_line)
     speed_dial = speed_dial_number(data.tenant, request.destination)
-    return ToOutside(caller_line, speed_dial or request.destination)
+    if speed_dial is not None:
+        return ToOutside(caller_line, speed_dial)
+    try:
+        # With the tenant's outside-line prefix on, `0` + the number: the 0 goes.
+        number = outside_number(
+            request.destination, data.tenant.country, data.tenant.outside_line_prefix
+        )
+    except NotANumber as exc:
+        return Refused(fs.UNALLOCATED_NUMBER, str(exc))
+    return ToOutside(caller_line, number)
 
 
 def _to_line(request: CallRequest, data: CallData, target: ToLine, now: datetime) -> Route:
@@ -315,6 +341,7 @@ def _to_own_voicemail(
 
 # Each kind of call → its compiler: (request, data, target, now) → route.
 _COMPILE: dict[type, Callable[[CallRequest, CallData, Any, datetime], Route]] = {
+    Barred: lambda request, data, t, _now: barred_route(request, data.tenant.country, t.category),
     ToRoutedNumber: lambda request, data, _t, now: route_public_number(request, data, now),
     ToGroup: lambda request, data, t, _now: compile_group_call(request, data, t.caller_line),
     ToLine: _to_line,
@@ -383,11 +410,11 @@ def _outbound(request: CallRequest, tenant: TenantData, caller: LineData, dialle
     """A call out through the tenant's trunk to `dialled`: what the user dialled, or
     the number a speed dial or directory code stands for (same rules for both)."""
     try:
-        found = classify(dialled, tenant.country)
+        found = classify(dialled, tenant.country, tenant.main_number)
     except NotANumber:
         return _reject(request, fs.UNALLOCATED_NUMBER, "not a valid phone number")
     if not allowed(found.category, caller.allowed_destinations):
-        return _reject(request, fs.OUTGOING_CALL_BARRED, f"{found.category} calls not allowed")
+        return barred_route(request, tenant.country, found.category)
     gateway = tenant.gateway
     if gateway is None:
         return _reject(request, fs.NO_ROUTE_DESTINATION, "tenant has no outbound gateway")

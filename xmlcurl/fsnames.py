@@ -112,6 +112,8 @@ WITHHELD_NUMBERS = frozenset({"", "anonymous", "unknown", "restricted", "private
 PROMPT_ACCEPT = "ivr/ivr-accept_reject_voicemail.wav"
 PROMPT_SAY_NAME = "ivr/ivr-please_state_your_name_and_reason_for_calling.wav"
 PROMPT_REJECTED = "ivr/ivr-call_rejected.wav"
+# Told to a caller whose call is barred (`xmlcurl.barring`).
+PROMPT_BARRED = "ivr/ivr-call_cannot_be_completed_as_dialed.wav"
 PROMPT_NO_ANONYMOUS = "ivr/ivr-not_accept_anonymous_calls.wav"
 # Where a screened caller's name is recorded, on the FreeSWITCH node (expanded there).
 SCREENING_RECORDING = "${recordings_dir}/centrex-screening-${uuid}.wav"

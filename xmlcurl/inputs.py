@@ -24,7 +24,7 @@ from provisioning.document import (
     dump_document,
 )
 from provisioning.number_routing import NumberRouting
-from provisioning.numbering import Category
+from provisioning.numbering import DEFAULT_ALLOWED, Category
 from provisioning.tenant_routing import GroupDoc, QueueDoc
 
 
@@ -49,7 +49,7 @@ class LineData:
     voicemail_emails: tuple[str, ...]
     max_concurrent_calls: int
     call_waiting: bool
-    allowed_destinations: frozenset[Category] = frozenset({Category.NATIONAL})
+    allowed_destinations: frozenset[Category] = DEFAULT_ALLOWED
     # Contact name (case-folded) → its numbers in E.164.
     contacts: dict[str, tuple[str, ...]] = field(default_factory=dict)
     call_handling: CallHandling = field(default_factory=CallHandling)
@@ -66,6 +66,8 @@ class TenantData:
     country: str
     main_number: str | None
     gateway: GatewayData | None
+    # Outside numbers are dialled `0` + the number (the "0 pour sortir" access code).
+    outside_line_prefix: bool = False
     # Schedule name (case-folded) → schedule; the default office hours included.
     schedules: dict[str, cal.Schedule] = field(default_factory=dict)
     holidays: tuple[cal.Holiday, ...] = ()
@@ -179,6 +181,7 @@ def tenant_from_document(doc: TenantDoc) -> TenantData:
         timezone=doc.timezone,
         country=doc.country,
         main_number=doc.main_number,
+        outside_line_prefix=doc.outside_line_prefix,
         gateway=gateway,
         schedules=cal.schedules_from_document(
             dumped.get("schedules", []), DEFAULT_SCHEDULE, DEFAULT_SCHEDULE_PERIODS
@@ -206,7 +209,7 @@ def line_from_document(user: UserDoc) -> LineData:
         voicemail_emails=tuple(user.voicemail.emails),
         max_concurrent_calls=user.max_concurrent_calls,
         call_waiting=user.call_waiting,
-        allowed_destinations=frozenset(user.allowed_destinations),
+        allowed_destinations=user.allowed,
         contacts={c.name.casefold(): tuple(c.numbers) for c in user.contacts},
         call_handling=user.call_handling,
     )

@@ -78,6 +78,7 @@ _TENANT_COLUMNS = (
     Tenant.timezone,
     Tenant.country,
     Tenant.main_number,
+    Tenant.outside_line_prefix,
     # Settings stored as JSON, read as text: parsed once per settings stamp.
     cast(Tenant.schedules, Text).label("schedules"),
     cast(Tenant.holidays, Text).label("holidays"),
@@ -154,6 +155,7 @@ def _tenant(row: Row, units: list[Row]) -> TenantData:
         timezone=row.timezone,
         country=row.country,
         main_number=row.main_number,
+        outside_line_prefix=row.outside_line_prefix,
         gateway=_gateway(row),
         schedules=cal.schedules_from_document(
             json.loads(row.schedules), DEFAULT_SCHEDULE, DEFAULT_SCHEDULE_PERIODS

@@ -316,7 +316,7 @@ def test_public_number_candidates_cover_every_carrier_form(dialled):
 @pytest.mark.parametrize("dialled", ["+41446681800", "0041446681800", "0899123456", "3949"])
 def test_outbound_beyond_allowed_destinations_is_barred(dialled):
     route = compile_call(request(dialled), data(line("1001")), NOW)
-    assert route.actions == (Hangup(fs.OUTGOING_CALL_BARRED),)
+    assert route.actions[-1] == Hangup(fs.OUTGOING_CALL_BARRED)
 
 
 def test_outbound_international_when_allowed():

@@ -1,0 +1,65 @@
+"""dialling policy: tenants.outside_line_prefix ("dial 0 for an outside line"), and
+users' allowed categories in the finer call-barring categories
+
+Revision ID: 0020
+Revises: 0016
+Create Date: 2026-12-06 04:00:00
+"""
+
+import json
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0020"
+down_revision = "0016"
+branch_labels = None
+depends_on = None
+
+_users = sa.table(
+    "users", sa.column("id", sa.Integer()), sa.column("allowed_destinations", sa.JSON())
+)
+_CODES = ["access_codes", "setting_codes"]
+
+
+def _split(old: list[str]) -> list[str]:
+    """As meant before the split: national took in local numbers, premium operator and
+    directory numbers, and star codes could not be barred."""
+    new = set(old) | set(_CODES)
+    if "national" in old:
+        new.add("local")
+    if "premium" in old:
+        new |= {"operator", "directory"}
+    return sorted(new - {"emergency"})
+
+
+def _joined(new: list[str]) -> list[str]:
+    old = {c for c in new if c in ("national", "international", "premium")}
+    return sorted(old)
+
+
+def _rewrite(convert: Callable[[list[str]], list[str]]) -> None:
+    bind = op.get_bind()
+    rows = bind.execute(sa.select(_users.c.id, _users.c.allowed_destinations)).all()
+    for user_id, stored in rows:
+        value = json.loads(stored) if isinstance(stored, str) else stored
+        bind.execute(
+            _users.update()
+            .where(_users.c.id == user_id)
+            .values(allowed_destinations=convert(list(value or [])))
+        )
+
+
+def upgrade() -> None:
+    op.add_column(
+        "tenants",
+        sa.Column("outside_line_prefix", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
+    _rewrite(_split)
+
+
+def downgrade() -> None:
+    _rewrite(_joined)
+    # Not a batch (table copy) on SQLite: the tenants' stamp triggers name the table.
+    op.execute("ALTER TABLE tenants DROP COLUMN outside_line_prefix")
