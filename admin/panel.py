@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, redirect, request
 
+from admin.barring import views as barring
 from admin.calls import views as calls
 from admin.concepts import Concepts
 from admin.contacts import views as contacts
@@ -22,7 +23,13 @@ from provisioning import accounts
 from provisioning.accounts import Account
 
 CONCEPTS = Concepts(
-    lines.CONCEPT, calls.CONCEPT, contacts.CONCEPT, users.CONCEPT, media.CONCEPT, session.CONCEPT
+    lines.CONCEPT,
+    barring.CONCEPT,
+    calls.CONCEPT,
+    contacts.CONCEPT,
+    users.CONCEPT,
+    media.CONCEPT,
+    session.CONCEPT,
 )
 
 

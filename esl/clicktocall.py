@@ -21,7 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from provisioning.models import User
-from provisioning.numbering import Category, NotANumber, allowed, classify
+from provisioning.numbering import (
+    OUTSIDE_LINE_PREFIX,
+    Category,
+    NotANumber,
+    allowed,
+    classify,
+)
 from provisioning.service import find_line
 from provisioning.validation import is_dialable
 from xmlcurl import fsnames as fs
@@ -49,6 +55,9 @@ class CallingLine:
     domain: str
     country: str
     allowed: frozenset[Category]
+    # The tenant's main number (local calls) and its outside-line prefix.
+    home: str | None = None
+    outside_prefix: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,14 +78,19 @@ def check_destination(destination: str, line: CallingLine, extensions: Container
     if destination in extensions:
         return destination
     try:
-        found = classify(destination, line.country)
+        found = classify(destination, line.country, line.home)
     except NotANumber:
         raise DestinationRefused(
             f"is neither an extension of {line.domain} nor a valid phone number"
         ) from None
     if not allowed(found.category, line.allowed):
         raise DestinationRefused(f"is barred for this line ({found.category} calls)")
-    return found.e164 or destination
+    if found.e164 is not None:
+        return found.e164
+    if line.outside_prefix and found.category is not Category.EMERGENCY:
+        # The dialplan reads a short number as the phone would dial it: after the 0.
+        return OUTSIDE_LINE_PREFIX + destination
+    return destination
 
 
 def click_to_call_command(line: CallingLine, destination: str, call_uuid: str) -> str:
@@ -111,6 +125,8 @@ def place_call(
         tenant.domain,
         tenant.country,
         frozenset(Category(c) for c in user.allowed_destinations),
+        tenant.main_number,
+        tenant.outside_line_prefix,
     )
     internal = session.scalar(
         select(User.id).where(User.tenant_id == tenant.id, User.extension == destination)

@@ -30,6 +30,7 @@ from provisioning.call_handling import (
 )
 from provisioning.numbering import (
     DEFAULT_BARRED,
+    OUTSIDE_LINE_PREFIX,
     Category,
     allowed_from_barring,
     allowed_from_legacy,
@@ -280,6 +281,8 @@ def parse_document_users(raw: Any, take: Callable[[UserDoc], None]) -> TenantDoc
             spanning.fail(f"numbers[{i}].user", "give either user, or routes and otherwise")
         check_number_routes(num.routes, num.otherwise, f"numbers[{i}]", routing)
     check_speed_dials(doc.speed_dials, doc.directory, taken, routing)
+    if doc.outside_line_prefix:
+        _check_dialled_bare(doc, extensions, spanning)
     _check_gateway(doc, spanning)
     problems = check.problems + handling.problems + spanning.problems
     if problems:
@@ -469,6 +472,24 @@ def _check_user_handling(
         fail=check.fail,
     )
     check_call_handling(user.call_handling, context, f"{path}.call_handling")
+
+
+def _check_dialled_bare(doc: TenantDoc, extensions: dict[str, int], check: _Checker) -> None:
+    """With the outside-line prefix on, what is dialled bare inside the tenant must not
+    start with it: `0…` is an outside number."""
+    prefix = OUTSIDE_LINE_PREFIX
+    message = f"must not start with {prefix}, the outside-line prefix"
+    for extension, i in extensions.items():
+        if extension.startswith(prefix):
+            check.fail(f"users[{i}].extension", message)
+    for kind, units in (("groups", doc.groups), ("queues", doc.queues)):
+        for i, unit in enumerate(units):
+            for field in ("extension", "short_number"):
+                if (getattr(unit, field) or "").startswith(prefix):
+                    check.fail(f"{kind}[{i}].{field}", message)
+    for i, dial in enumerate(doc.speed_dials):
+        if dial.code.startswith(prefix):
+            check.fail(f"speed_dials[{i}].code", message)
 
 
 def _check_call_barring(user: UserDoc, path: str, check: _Checker) -> None:

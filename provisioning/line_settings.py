@@ -29,7 +29,12 @@ from provisioning.call_handling import (
 from provisioning.document import DEFAULT_SCHEDULE, DocumentInvalid, Problem
 from provisioning.lookup import find_line
 from provisioning.models import PublicNumber, Tenant, User
-from provisioning.numbering import Category
+from provisioning.numbering import (
+    BARRABLE,
+    Category,
+    allowed_from_barring,
+    barring_from_allowed,
+)
 
 _PATH = "call_handling"
 
@@ -179,3 +184,55 @@ def set_do_not_disturb(
     dnd["enabled"] = on
     handling["do_not_disturb"] = dnd
     return set_call_handling(session, domain, extension, handling, version=state.version)
+
+
+@dataclass(frozen=True)
+class CallBarringState:
+    """A user's barred call categories (the document's `call_barring`), and the version
+    they are at."""
+
+    barred: frozenset[Category]
+    version: int
+
+
+def call_barring_of(session: Session, domain: str, extension: str) -> CallBarringState:
+    _, user = find_line(session, domain, extension)
+    allowed = frozenset(Category(c) for c in user.allowed_destinations or [])
+    return CallBarringState(frozenset(barring_from_allowed(allowed)), user.version)
+
+
+def set_call_barring(
+    session: Session, domain: str, extension: str, barred: list[str], *, version: int | None
+) -> CallBarringState:
+    """Bar these categories for the user (an administrator's change: users do not unbar
+    themselves). The user's forwards are checked against it as the document checks
+    them: a forward to what becomes barred is named, nothing written."""
+    tenant, user = find_line(session, domain, extension)
+    if version is not None and user.version != version:
+        raise StaleVersion(extension, user.version)
+    problems: list[Problem] = []
+    categories: set[Category] = set()
+    for i, name in enumerate(barred):
+        if name not in BARRABLE:
+            problems.append(Problem(f"call_barring[{i}]", f"{name!r} is no barrable category"))
+        else:
+            categories.add(Category(name))
+    if problems:
+        raise DocumentInvalid(problems)
+    allowed = allowed_from_barring(categories)
+    ctx = _context(
+        session, tenant, user, lambda path, message: problems.append(Problem(path, message))
+    )
+    ctx.allowed_destinations = allowed
+    check_call_handling(CallHandling.model_validate(user.call_handling or {}), ctx, _PATH)
+    if problems:
+        raise DocumentInvalid(problems)
+    written: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(User)
+        .where(User.id == user.id, User.version == user.version)
+        .values(allowed_destinations=sorted(allowed), version=User.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if written.rowcount != 1:  # changed between our read and this write
+        raise StaleVersion(extension, user.version + 1)
+    return CallBarringState(frozenset(categories), user.version + 1)

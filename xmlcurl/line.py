@@ -208,7 +208,7 @@ def _external(call: CallToLine, number: str, options: LegOptions) -> GatewayEndp
     if gateway is None:
         return None
     try:
-        found = classify(number, call.tenant.country)
+        found = classify(number, call.tenant.country, call.tenant.main_number)
     except NotANumber:
         return None
     if found.e164 is None or not allowed(found.category, call.line.allowed_destinations):
