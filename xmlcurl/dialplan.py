@@ -137,6 +137,15 @@ def _caller_line(request: CallRequest, data: CallData) -> LineData | None:
     return data.lines.get(request.caller_user)
 
 
+def _rights(request: CallRequest, caller_line: LineData) -> frozenset[Category]:
+    """What this call may reach: the calling line's rights, and on a blind transfer
+    also those of the line that transferred it (no one escapes their barring by
+    transferring a colleague's call)."""
+    if request.transferred_by_rights is None:
+        return caller_line.allowed_destinations
+    return caller_line.allowed_destinations & request.transferred_by_rights
+
+
 def _caller(request: CallRequest, tenant: TenantData, caller_line: LineData | None) -> Caller:
     """Who calls, as the callee's settings see them. A line of the tenant that
     withholds its number does so towards colleagues too (seed 003: every outgoing call
@@ -258,7 +267,7 @@ def classify_dialled(request: CallRequest, data: CallData | None) -> Target:
         feature is not None
         and feature.category is not None
         and caller_line is not None
-        and not allowed(feature.category, caller_line.allowed_destinations)
+        and not allowed(feature.category, _rights(request, caller_line))
     ):
         return Barred(feature.category)
 
@@ -317,6 +326,9 @@ def _to_line(request: CallRequest, data: CallData, target: ToLine, now: datetime
             actions = (music, *actions)
         if request.context == fs.PUBLIC_CONTEXT:
             actions = (*transferable_into(data.tenant), *actions)
+        elif target.caller_line is not None:
+            # Should this line transfer the colleague's call, its barring holds too.
+            actions = (handover.transfer_rights(target.line.allowed_destinations), *actions)
     return Route(request.context, request.destination, name, actions)
 
 
@@ -413,7 +425,7 @@ def _outbound(request: CallRequest, tenant: TenantData, caller: LineData, dialle
         found = classify(dialled, tenant.country, tenant.main_number)
     except NotANumber:
         return _reject(request, fs.UNALLOCATED_NUMBER, "not a valid phone number")
-    if not allowed(found.category, caller.allowed_destinations):
+    if not allowed(found.category, _rights(request, caller)):
         return barred_route(request, tenant.country, found.category)
     gateway = tenant.gateway
     if gateway is None:

@@ -92,6 +92,12 @@ V_UNIT_CHAIN = "centrex_unit_chain"
 # Set on calls from the public network before they are handed into a tenant's context:
 # there they are never taken for a call from one of the tenant's lines.
 V_FROM_PUBLIC = "centrex_from_public"
+# Set on a colleague's call when it rings a line: what that line may call (its call
+# barring), so that if it transfers the call out, its own barring applies as well.
+V_TRANSFER_ALLOWED = "centrex_transfer_allowed"
+# Set by sofia on the transferee's channel before it hunts a blind transfer's target
+# (only its presence is read: the value is the phone's).
+V_SIP_REFER_TO = "sip_refer_to"
 
 # Leg and caller-ID variables.
 V_LEG_TIMEOUT = "leg_timeout"

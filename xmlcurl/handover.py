@@ -10,12 +10,16 @@ here, so that a writer and its reader cannot drift apart.
 
 from __future__ import annotations
 
+from provisioning.numbering import Category
 from xmlcurl import fsnames as fs
 from xmlcurl.decisions import Action, SetVariable, UnsetVariable
 from xmlcurl.safe import HOLD_MUSIC
 
 _SEPARATOR = ","
 _TRUE = "true"
+# What a line that may call nothing is given: a value, so that the mark is there.
+_NOTHING = "none"
+_CATEGORIES = frozenset(Category)
 
 # --- writing -------------------------------------------------------------------------
 
@@ -46,6 +50,11 @@ def went_through_units(chain: tuple[str, ...]) -> SetVariable:
 def from_outside() -> SetVariable:
     """A call from the public network, handed into a tenant's context."""
     return SetVariable(fs.V_FROM_PUBLIC, _TRUE)
+
+
+def transfer_rights(allowed: frozenset[Category]) -> SetVariable:
+    """What the line this call now rings may call: the limit should it transfer it."""
+    return SetVariable(fs.V_TRANSFER_ALLOWED, _SEPARATOR.join(sorted(allowed)) or _NOTHING)
 
 
 def group_hand_over(
@@ -79,3 +88,10 @@ def decode_hold_music(value: str | None) -> str | None:
 
 def decode_flag(value: str | None) -> bool:
     return value == _TRUE
+
+
+def decode_rights(value: str | None) -> frozenset[Category] | None:
+    """None when not set; unknown names are dropped (they allow nothing)."""
+    if not value:
+        return None
+    return frozenset(Category(x) for x in value.split(_SEPARATOR) if x in _CATEGORIES)

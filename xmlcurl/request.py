@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
 
+from provisioning.numbering import Category
 from xmlcurl import fsnames as fs
 from xmlcurl import handover
 
@@ -58,6 +59,8 @@ _WANTED = frozenset(
         fs.VAR_PREFIX + fs.V_GROUP_CALLER,
         fs.VAR_PREFIX + fs.V_FROM_PUBLIC,
         fs.VAR_PREFIX + fs.V_UNIT_CHAIN,
+        fs.VAR_PREFIX + fs.V_TRANSFER_ALLOWED,
+        fs.VAR_PREFIX + fs.V_SIP_REFER_TO,
         fs.CC_QUEUE,
     }
 )
@@ -109,6 +112,9 @@ class CallRequest:
     from_public: bool = False
     # Numbers of the groups and queues the call went through (overflow loops).
     unit_chain: tuple[str, ...] = ()
+    # A blind transfer's hunt: what the line that transferred the call may call (None:
+    # not a transfer, or of a call that rang no line of ours).
+    transferred_by_rights: frozenset[Category] | None = None
 
 
 def call_request(fields: dict[str, str]) -> CallRequest:
@@ -140,6 +146,9 @@ def call_request(fields: dict[str, str]) -> CallRequest:
         group_caller=handover.decode_extension(var(fs.V_GROUP_CALLER)),
         from_public=handover.decode_flag(var(fs.V_FROM_PUBLIC)),
         unit_chain=handover.decode_chain(var(fs.V_UNIT_CHAIN)),
+        transferred_by_rights=handover.decode_rights(var(fs.V_TRANSFER_ALLOWED))
+        if var(fs.V_SIP_REFER_TO)
+        else None,
     )
 
 

@@ -6,6 +6,7 @@ refused with OUTGOING_CALL_BARRED and never reaches the carrier; 112 always goes
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -14,8 +15,8 @@ import pytest
 
 from tests.conftest import apply_raw, demo_document
 from tests.e2e import sipp
-from tests.e2e.conftest import DOMAIN, Centrex, Node, stop
-from tests.e2e.test_freeswitch import call, phone_saw
+from tests.e2e.conftest import DOMAIN, Centrex, Node, free_port, stop
+from tests.e2e.test_freeswitch import PASSWORDS, call, phone, phone_saw, unregister
 
 pytestmark = pytest.mark.e2e
 
@@ -108,3 +109,73 @@ def test_112_always_goes_out(freeswitch: Node, centrex: Centrex, prefix_on, dial
     assert result.returncode == 0, result.stdout.decode()[-2000:]
     assert phone_saw(freeswitch, trunk, name, "BYE sip:")
     assert "INVITE sip:112@" in received(freeswitch, name)
+
+
+def _leg_of(node: Node, user: str) -> str | None:
+    """The uuid of the channel `user`'s phone placed its call on."""
+    for line in node.api("show channels").splitlines():
+        fields = line.split(",")
+        if len(fields) > 5 and any(f.startswith(f"sofia/internal/{user}@") for f in fields):
+            return fields[0]
+    return None
+
+
+@pytest.mark.parametrize("refer", [True, False])
+def test_a_colleague_cannot_transfer_a_call_beyond_their_own_barring(
+    freeswitch: Node, centrex: Centrex, refer: bool
+):
+    """1001 may call anything; 1000 (international barred) takes 1001's call and
+    transfers it to an international number, the way sofia does on a REFER (sets
+    sip_refer_to on 1001's channel, then hunts the target there): refused, the carrier
+    never sees it. The same hunt without a REFER is 1001's own call, and goes out."""
+    raw = demo_document(DOMAIN)
+    raw["gateway"] = {
+        "proxy": f"127.0.0.1:{os.environ['CENTREX_E2E_CARRIER_PORT']}",
+        "username": "trunk",
+    }
+    (user,) = [u for u in raw["users"] if u["extension"] == "1001"]
+    user["call_barring"] = []
+    apply_raw(centrex.engine, raw)
+    freeswitch.wait_for("sofia status gateway", lambda out: DOMAIN in out)
+    trace = freeswitch.workdir / "phone-1000-200.messages"
+    trace.unlink(missing_ok=True)  # an earlier test's call must not count as this one
+    reception = phone(freeswitch, "1000", 200)
+    name = f"carrier-transfer-{refer}"
+    trunk = carrier(freeswitch, name)
+    placed = subprocess.Popen(
+        sipp.command(
+            sipp.call("1001", DOMAIN, "1000", expect=200, talk_ms=6000),
+            freeswitch.workdir,
+            f"call-1001-transferred-{refer}",
+            freeswitch.remote,
+            port=free_port(socket.SOCK_DGRAM),
+            user="1001",
+            password=PASSWORDS["1001"],
+            timeout=60,
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not (trace.exists() and "ACK sip:" in trace.read_text()):
+            assert time.monotonic() < deadline, "1000 never took the call"
+            time.sleep(0.1)
+        leg = _leg_of(freeswitch, "1001")
+        assert leg, freeswitch.api("show channels")
+        if refer:
+            freeswitch.api(f"uuid_setvar {leg} sip_refer_to <sip:0041446681800@{DOMAIN}>")
+        assert freeswitch.api(f"uuid_transfer {leg} 0041446681800").startswith("+OK")
+        time.sleep(3)
+        invite = received(freeswitch, name)
+        if refer:
+            assert "INVITE" not in invite
+        else:
+            assert "INVITE sip:+41446681800@" in invite
+    finally:
+        stop(placed)
+        stop(trunk)
+        stop(reception)
+        user.pop("call_barring")
+        apply_raw(centrex.engine, raw)
+        unregister(freeswitch, "1000")
