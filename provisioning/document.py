@@ -28,6 +28,7 @@ from provisioning.call_handling import (
     forwarding_circle,
     unconditional_forward,
 )
+from provisioning.caller_id_policy import OutgoingCallerId, check_outgoing_caller_ids
 from provisioning.numbering import (
     DEFAULT_BARRED,
     OUTSIDE_LINE_PREFIX,
@@ -162,6 +163,11 @@ class TenantDoc(_Model):
         default=False,
         description="Outside numbers are dialled 0 + the number; extensions and codes bare",
     )
+    outgoing_caller_ids: list[OutgoingCallerId] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Which number chosen users' and groups' members' outside calls present",
+    )
     gateway: GatewayDoc | None = None
     schedules: list[ScheduleDoc] = Field(default_factory=list)
     holidays: list[HolidayDoc] = Field(default_factory=list)
@@ -281,6 +287,15 @@ def parse_document_users(raw: Any, take: Callable[[UserDoc], None]) -> TenantDoc
             spanning.fail(f"numbers[{i}].user", "give either user, or routes and otherwise")
         check_number_routes(num.routes, num.otherwise, f"numbers[{i}]", routing)
     check_speed_dials(doc.speed_dials, doc.directory, taken, routing)
+    check_outgoing_caller_ids(
+        doc.outgoing_caller_ids,
+        read_number=lambda number: tenant.read_number(number, tenant.country),
+        numbers=all_numbers,
+        main_number=doc.main_number,
+        users=all_extensions,
+        groups={g.name.casefold() for g in doc.groups},
+        fail=spanning.fail,
+    )
     if doc.outside_line_prefix:
         _check_dialled_bare(doc, extensions, spanning)
     _check_gateway(doc, spanning)

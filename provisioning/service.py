@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from provisioning import api_models, holiday_csv, media
 from provisioning.call_handling import CallHandling
+from provisioning.caller_id_policy import OutgoingCallerId, policy_by_extension
 from provisioning.document import (
     ContactDoc,
     DocumentInvalid,
@@ -141,6 +142,9 @@ _USER_COLUMNS = (
     "contacts",
     "call_handling",
     "panel_admin",
+    # Not the user's part of the document: what the tenant's outgoing caller ID policy
+    # makes of them, filled in by `_apply` (`_with_caller_id_policy`).
+    "caller_id_policy",
 )
 _NUMBER_COLUMNS = ("position", "label", "user_id", "routing")
 # Rows written, or keys looked up, per statement.
@@ -165,7 +169,17 @@ def _user_row(doc: UserDoc, position: int) -> UserRow:
         [c.model_dump(mode="json") for c in doc.contacts],
         doc.call_handling.model_dump(mode="json", exclude_defaults=True),
         doc.panel_admin,
+        None,
     )
+
+
+def _with_caller_id_policy(doc: TenantDoc, users: list[UserRow]) -> list[UserRow]:
+    """The users' rows with what the tenant's outgoing caller ID rules make of each."""
+    if not doc.outgoing_caller_ids:
+        return users
+    members = {g.name.casefold(): g.members for g in doc.groups}
+    policy = policy_by_extension(doc.outgoing_caller_ids, members)
+    return [(ext, (*values[:-1], policy.get(ext))) for ext, values in users]
 
 
 def _user_values(doc: UserDoc, position: int) -> dict[str, Any]:
@@ -207,6 +221,7 @@ def _apply(session: Session, doc: TenantDoc, users: list[UserRow]) -> ApplyRepor
         "country": doc.country,
         "main_number": doc.main_number,
         "outside_line_prefix": doc.outside_line_prefix,
+        "outgoing_caller_ids": [_dumped(r) for r in doc.outgoing_caller_ids],
         "schedules": [s.model_dump(mode="json", exclude_defaults=True) for s in doc.schedules],
         "holidays": [
             h.model_dump(mode="json", by_alias=True, exclude_defaults=True) for h in doc.holidays
@@ -225,6 +240,7 @@ def _apply(session: Session, doc: TenantDoc, users: list[UserRow]) -> ApplyRepor
         report.updated.append(f"tenant {doc.domain}")
     session.flush()  # the tenant's id, for its users and numbers
 
+    users = _with_caller_id_policy(doc, users)
     user_changes = _compare(session, User, "extension", _USER_COLUMNS, tenant.id, users)
     _report(report, "user", user_changes)
     _insert(session, User, tenant.id, "extension", _USER_COLUMNS, user_changes.created)
@@ -619,6 +635,9 @@ def _tenant_doc(tenant: Tenant, extension_of: dict[int, str]) -> TenantDoc:
         country=tenant.country,
         main_number=tenant.main_number,
         outside_line_prefix=tenant.outside_line_prefix,
+        outgoing_caller_ids=[
+            OutgoingCallerId.model_validate(r) for r in tenant.outgoing_caller_ids
+        ],
         schedules=[ScheduleDoc.model_validate(s) for s in tenant.schedules],
         holidays=[HolidayDoc.model_validate(h) for h in tenant.holidays],
         gateway=None

@@ -68,6 +68,7 @@ from xmlcurl.line import (
     route_to_line,
     safe_cause,
     tone,
+    withholds_outside,
 )
 from xmlcurl.pickup import route_pickup
 from xmlcurl.public import route_public_number
@@ -438,7 +439,7 @@ def _outbound(request: CallRequest, tenant: TenantData, caller: LineData, dialle
         else format_for_carrier(found.e164, gateway.number_format)
     )
     # Emergency services always get the caller's number.
-    withhold = caller.call_handling.caller_id.withhold and found.category is not Category.EMERGENCY
+    withhold = withholds_outside(caller) and found.category is not Category.EMERGENCY
     caller_id = _caller_id(tenant, caller, gateway.number_format, withhold)
     return Route(
         request.context,

@@ -53,6 +53,9 @@ class LineData:
     # Contact name (case-folded) → its numbers in E.164.
     contacts: dict[str, tuple[str, ...]] = field(default_factory=dict)
     call_handling: CallHandling = field(default_factory=CallHandling)
+    # What the tenant's outgoing caller ID policy presents for this line
+    # (`provisioning.caller_id_policy`); None: no rule.
+    caller_id_policy: str | None = None
     # Live state: calls in progress, and whether a phone is registered (None: unknown).
     active_calls: int = 0
     registered: bool | None = None
@@ -198,7 +201,7 @@ def tenant_from_document(doc: TenantDoc) -> TenantData:
     )
 
 
-def line_from_document(user: UserDoc) -> LineData:
+def line_from_document(user: UserDoc, caller_id_policy: str | None = None) -> LineData:
     return LineData(
         extension=user.extension,
         display_name=user.name,
@@ -212,6 +215,7 @@ def line_from_document(user: UserDoc) -> LineData:
         allowed_destinations=user.allowed,
         contacts={c.name.casefold(): tuple(c.numbers) for c in user.contacts},
         call_handling=user.call_handling,
+        caller_id_policy=caller_id_policy,
     )
 
 

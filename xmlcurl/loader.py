@@ -101,6 +101,7 @@ _LINE_COLUMNS = (
     cast(User.allowed_destinations, Text).label("allowed_destinations"),
     cast(User.contacts, Text).label("contacts"),
     cast(User.call_handling, Text).label("call_handling"),
+    User.caller_id_policy,
     LineState.active_calls,
     LineState.registered,
 )
@@ -187,6 +188,7 @@ def _line(row: Row) -> LineData | None:
         allowed_destinations=_parsed_allowed(row.allowed_destinations),
         contacts=_parsed_contacts(row.contacts),
         call_handling=parsed_call_handling(row.call_handling),
+        caller_id_policy=row.caller_id_policy,
         active_calls=row.active_calls or 0,
         registered=None if row.registered is None else bool(row.registered),
     )

@@ -179,3 +179,32 @@ def test_a_colleague_cannot_transfer_a_call_beyond_their_own_barring(
         user.pop("call_barring")
         apply_raw(centrex.engine, raw)
         unregister(freeswitch, "1000")
+
+
+def test_the_tenant_s_caller_id_policy_decides_the_number_the_carrier_sees(
+    freeswitch: Node, centrex: Centrex
+):
+    """1001 is in the Sales group, whose members present the tenant's main number
+    instead of their direct line (operator guide: "Affichage des numéros")."""
+    raw = demo_document(DOMAIN)
+    raw["gateway"] = {
+        "proxy": f"127.0.0.1:{os.environ['CENTREX_E2E_CARRIER_PORT']}",
+        "username": "trunk",
+    }
+    raw["groups"] = [{"name": "Sales", "extension": "300", "members": ["1001"]}]
+    raw["outgoing_caller_ids"] = [{"present": "main", "groups": ["Sales"]}]
+    apply_raw(centrex.engine, raw)
+    freeswitch.wait_for("sofia status gateway", lambda out: DOMAIN in out)
+    try:
+        trunk = carrier(freeswitch, "carrier-policy")
+        result = call(freeswitch, "1001", "0612345678", expect=200)
+        assert result.returncode == 0, result.stdout.decode()[-2000:]
+        assert phone_saw(freeswitch, trunk, "carrier-policy", "BYE sip:")
+        invite = received(freeswitch, "carrier-policy")
+        invite = invite[invite.index("INVITE sip:") :]
+        sender = next(line for line in invite.splitlines() if line.startswith("From:"))
+        assert "+33184800100" in sender and "+33184800101" not in sender
+    finally:
+        raw.pop("groups")
+        raw.pop("outgoing_caller_ids")
+        apply_raw(centrex.engine, raw)

@@ -156,3 +156,28 @@ def test_the_barring_page_speaks_french(panel):  # noqa: F811
     panel.set_cookie(COOKIE, "fr")
     page = panel.get("/panel/lines/1001/barring").text
     assert "Blocage d'appel" in page and "Annuaire" in page
+
+
+def stored_policies(engine) -> dict[str, str | None]:
+    with make_session_factory(engine).begin() as s:
+        return dict(s.execute(select(User.extension, User.caller_id_policy)).all())
+
+
+def test_the_caller_id_policy_is_applied_to_each_user_and_reaches_the_call(client, engine):
+    raw = demo_document()
+    raw["groups"] = [{"name": "Sales", "extension": "300", "members": ["1000", "1002"]}]
+    raw["outgoing_caller_ids"] = [
+        {"present": "+33184800101", "groups": ["Sales"]},
+        {"present": "withheld", "users": ["1002"]},
+    ]
+    apply_raw(engine, raw)
+    assert stored_policies(engine) == {"1000": "+33184800101", "1001": None, "1002": "withheld"}
+    placed = actions(dialplan(client, "0612345678"))  # a call from 1000
+    assert ("set", "effective_caller_id_number=+33184800101") in placed
+    # 1000 leaves the group: its rule no longer applies, and the export is as written.
+    raw["groups"][0]["members"] = ["1002"]
+    apply_raw(engine, raw)
+    assert stored_policies(engine)["1000"] is None
+    with make_session_factory(engine).begin() as s:
+        exported = service.export_data(s, DOMAIN)
+    assert exported["outgoing_caller_ids"] == raw["outgoing_caller_ids"]

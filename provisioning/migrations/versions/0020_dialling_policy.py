@@ -1,4 +1,5 @@
-"""dialling policy: tenants.outside_line_prefix ("dial 0 for an outside line"), and
+"""dialling policy: tenants.outside_line_prefix ("dial 0 for an outside line"), the
+outgoing caller ID policy (tenants.outgoing_caller_ids, users.caller_id_policy), and
 users' allowed categories in the finer call-barring categories
 
 Revision ID: 0020
@@ -56,6 +57,11 @@ def upgrade() -> None:
         "tenants",
         sa.Column("outside_line_prefix", sa.Boolean(), server_default=sa.false(), nullable=False),
     )
+    op.add_column(
+        "tenants",
+        sa.Column("outgoing_caller_ids", sa.JSON(), server_default=sa.text("'[]'"), nullable=False),
+    )
+    op.add_column("users", sa.Column("caller_id_policy", sa.String(16), nullable=True))
     _rewrite(_split)
 
 
@@ -63,3 +69,5 @@ def downgrade() -> None:
     _rewrite(_joined)
     # Not a batch (table copy) on SQLite: the tenants' stamp triggers name the table.
     op.execute("ALTER TABLE tenants DROP COLUMN outside_line_prefix")
+    op.execute("ALTER TABLE tenants DROP COLUMN outgoing_caller_ids")
+    op.execute("ALTER TABLE users DROP COLUMN caller_id_policy")
