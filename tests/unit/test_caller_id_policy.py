@@ -5,6 +5,7 @@ from dataclasses import replace
 
 import pytest
 
+from provisioning.call_handling import CallerId, CallHandling
 from provisioning.caller_id_policy import (
     MAIN,
     OWN,
@@ -13,7 +14,6 @@ from provisioning.caller_id_policy import (
     policy_by_extension,
     presented,
 )
-from provisioning.call_handling import CallHandling, CallerId
 from provisioning.document import DocumentInvalid, dump_document, parse_document
 from tests.conftest import demo_document
 from tests.unit.test_dialplan_compile import DOMAIN, NOW, TENANT, data, line, request
@@ -120,9 +120,7 @@ def test_the_policy_s_number_goes_out():
 def test_a_withheld_policy_presents_no_number_but_tells_the_carrier_and_emergency():
     route = outbound(caller_id_policy=WITHHELD)
     assert SetVariable(fs.V_EFFECTIVE_CID_NUMBER, fs.ANONYMOUS_NUMBER) in route.actions
-    assert (
-        ExportVariable(fs.H_ASSERTED_IDENTITY, f"<sip:+33184800101@{DOMAIN}>") in route.actions
-    )
+    assert ExportVariable(fs.H_ASSERTED_IDENTITY, f"<sip:+33184800101@{DOMAIN}>") in route.actions
     emergency = outbound("112", caller_id_policy=WITHHELD)
     assert SetVariable(fs.V_EFFECTIVE_CID_NUMBER, "+33184800101") in emergency.actions
 
