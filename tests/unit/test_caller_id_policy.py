@@ -149,3 +149,14 @@ def test_a_forward_outside_presents_the_internal_caller_s_policy():
     assert SetVariable(fs.V_EFFECTIVE_CID_NUMBER, SALES) in ruled.actions
     hidden = forwarded_from_colleague(WITHHELD)
     assert SetVariable(fs.V_EFFECTIVE_CID_NUMBER, fs.ANONYMOUS_NUMBER) in hidden.actions
+
+
+def test_the_configuration_summary_shows_the_dialling_policy():
+    from provisioning.summary import as_text, summarise
+
+    raw = with_rules({"present": SALES, "groups": ["Sales"]}, outside_line_prefix=True)
+    raw["users"][1]["call_barring"] = ["international"]
+    text = as_text(summarise(parse_document(raw), NOW))
+    assert "dial 0 for an outside line" in text
+    assert f"present {SALES}" in text and "members of Sales" in text
+    assert "calls barred: international" in text
