@@ -26,6 +26,7 @@ from provisioning.call_handling import (
     forwarding_circle,
     unconditional_forward,
 )
+from provisioning.caller_id_policy import presented, withheld_by_policy
 from provisioning.document import DEFAULT_SCHEDULE, DocumentInvalid, Problem
 from provisioning.lookup import find_line
 from provisioning.models import PublicNumber, Tenant, User
@@ -236,3 +237,28 @@ def set_call_barring(
     if written.rowcount != 1:  # changed between our read and this write
         raise StaleVersion(extension, user.version + 1)
     return CallBarringState(frozenset(categories), user.version + 1)
+
+
+@dataclass(frozen=True)
+class OutgoingPresentation:
+    """What the user's outside calls present now, and why."""
+
+    number: str | None  # None: withheld
+    # Set by the tenant's outgoing caller ID policy, not by the user's own settings.
+    by_policy: bool
+
+
+def outgoing_presentation_of(session: Session, domain: str, extension: str) -> OutgoingPresentation:
+    tenant, user = find_line(session, domain, extension)
+    caller_id = CallHandling.model_validate(user.call_handling or {}).caller_id
+    policy = user.caller_id_policy
+    by_policy = policy is not None and not caller_id.withhold and not caller_id.outgoing_number
+    if caller_id.withhold or withheld_by_policy(caller_id.outgoing_number, policy):
+        return OutgoingPresentation(None, by_policy)
+    number = presented(
+        chosen=caller_id.outgoing_number,
+        policy=policy,
+        public_number=user.public_number,
+        main_number=tenant.main_number,
+    )
+    return OutgoingPresentation(number, by_policy)

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 
 from admin.barring.forms import CATEGORIES, BarringForm
 from admin.concepts import Concept
+from admin.languages import phone_number
 from admin.shared import account_page, find_owner, may_see, sessions
 from provisioning import line_settings
 from provisioning.accounts import Account
@@ -56,6 +57,7 @@ def page(account: Account, extension: str) -> Any:
     with sessions().begin() as db:
         owner = find_owner(db, account, extension)
         state = line_settings.call_barring_of(db, account.domain, extension)
+        presentation = line_settings.outgoing_presentation_of(db, account.domain, extension)
     form = BarringForm()
     problems: list[str] = []
     status = 200
@@ -79,6 +81,8 @@ def page(account: Account, extension: str) -> Any:
         form=form,
         categories=[str(category) for category, _label in CATEGORIES],
         editable=account.admin,
+        presented=phone_number(presentation.number) if presentation.number else None,
+        by_policy=presentation.by_policy,
         problems=problems,
     )
     return page, status

@@ -181,3 +181,18 @@ def test_the_caller_id_policy_is_applied_to_each_user_and_reaches_the_call(clien
     with make_session_factory(engine).begin() as s:
         exported = service.export_data(s, DOMAIN)
     assert exported["outgoing_caller_ids"] == raw["outgoing_caller_ids"]
+
+
+def test_users_see_the_number_their_calls_present_and_why(panel, engine):  # noqa: F811
+    log_in(panel, "1001@127.0.0.1", PASSWORDS["1001"])
+    page = panel.get("/panel/lines/1001/barring").text
+    assert "Calls outside present 01 84 80 01 01." in page and "policy" not in page
+    raw = demo_document()
+    raw["outgoing_caller_ids"] = [{"present": "main", "users": ["1001"]}]
+    apply_raw(engine, raw)
+    page = panel.get("/panel/lines/1001/barring").text
+    assert "Calls outside present 01 84 80 01 00." in page
+    assert "caller ID policy decides it" in page
+    raw["outgoing_caller_ids"] = [{"present": "withheld", "users": ["1001"]}]
+    apply_raw(engine, raw)
+    assert "no number (withheld)" in panel.get("/panel/lines/1001/barring").text
