@@ -196,3 +196,12 @@ def test_users_see_the_number_their_calls_present_and_why(panel, engine):  # noq
     raw["outgoing_caller_ids"] = [{"present": "withheld", "users": ["1001"]}]
     apply_raw(engine, raw)
     assert "no number (withheld)" in panel.get("/panel/lines/1001/barring").text
+
+
+def test_the_openapi_description_carries_the_dialling_policy(client):
+    schemas = client.get("/api/v1/openapi.json").json["components"]["schemas"]
+    barring = schemas["UserDoc"]["properties"]["call_barring"]
+    assert "emergency numbers are never barred" in barring["description"]
+    assert set(schemas["Category"]["enum"]) >= {"local", "operator", "setting_codes"}
+    tenant = schemas["TenantDoc"]["properties"]
+    assert {"outside_line_prefix", "outgoing_caller_ids"} <= set(tenant)
