@@ -350,3 +350,14 @@ def test_a_blind_transfer_out_is_barred_by_the_transferor_s_barring_too():
 def test_an_unreadable_transfer_mark_allows_nothing_but_emergency(value):
     assert barred(transferred("0612345678", value))
     assert rings_gateway(transferred("112", value), "112")
+
+
+@pytest.mark.parametrize("extension", ["15", "112", "115", "197"])
+def test_no_extension_may_hide_an_emergency_number(extension):
+    raw = demo_document()
+    raw["users"][2]["extension"] = extension
+    with pytest.raises(DocumentInvalid) as refused:
+        parse_document(raw)
+    assert {p.path: p.message for p in refused.value.problems}["users[2].extension"] == (
+        f"{extension} is an emergency number in FR"
+    )
