@@ -321,15 +321,15 @@ def _to_line(request: CallRequest, data: CallData, target: ToLine, now: datetime
         name, actions = after_failure(call, request.stage, request.disposition or "")
     else:
         name, actions = route_to_line(call)
+        if target.caller_line is not None and request.context != fs.PUBLIC_CONTEXT:
+            # Should this line transfer the colleague's call, its barring holds too.
+            actions = (handover.transfer_rights(target.line.allowed_destinations), *actions)
         if call.group_hold_music and call.via_group:
             # The member's phone puts the call on hold: its legs take the group's music.
             music = SetMedia(fs.V_HOLD_MUSIC, call.group_hold_music, export=True)
             actions = (music, *actions)
         if request.context == fs.PUBLIC_CONTEXT:
             actions = (*transferable_into(data.tenant), *actions)
-        elif target.caller_line is not None:
-            # Should this line transfer the colleague's call, its barring holds too.
-            actions = (handover.transfer_rights(target.line.allowed_destinations), *actions)
     return Route(request.context, request.destination, name, actions)
 
 
