@@ -361,3 +361,16 @@ def test_no_extension_may_hide_an_emergency_number(extension):
     assert {p.path: p.message for p in refused.value.problems}["users[2].extension"] == (
         f"{extension} is an emergency number in FR"
     )
+
+
+def test_click_to_call_hands_the_dialplan_what_a_phone_would_dial():
+    from esl.clicktocall import CallingLine, DestinationRefused, check_destination
+
+    everything = CallingLine("1001", DOMAIN, "FR", BARRABLE, HOME, outside_prefix=True)
+    assert check_destination("0612345678", everything, ()) == "+33612345678"
+    assert check_destination("3949", everything, ()) == "03949"  # after the prefix
+    assert check_destination("112", everything, ()) == "112"
+    local_only = replace(everything, allowed=frozenset({C.LOCAL}))
+    assert check_destination("0184800200", local_only, ()) == "+33184800200"
+    with pytest.raises(DestinationRefused, match="national calls"):
+        check_destination("0240000000", local_only, ())
