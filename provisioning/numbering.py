@@ -9,6 +9,7 @@ forward either (toll fraud).
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from dataclasses import dataclass
 
@@ -72,6 +73,8 @@ _SHORT_CATEGORIES: dict[str, tuple[tuple[re.Pattern[str], Category], ...]] = {
 }
 
 _PREMIUM_TYPES = {PhoneNumberType.PREMIUM_RATE, PhoneNumberType.SHARED_COST}
+# Only these have an area (phonenumbers' own rule for geographical numbers).
+_GEOGRAPHIC_TYPES = {PhoneNumberType.FIXED_LINE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 
 
 @dataclass(frozen=True)
@@ -115,10 +118,13 @@ def classify(dialled: str, country: str, home: str | None = None) -> Classified:
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     if phonenumbers.region_code_for_number(parsed) != country:
         return Classified(e164, Category.INTERNATIONAL, dialled)
-    if phonenumbers.number_type(parsed) in _PREMIUM_TYPES:
+    kind = phonenumbers.number_type(parsed)
+    if kind in _PREMIUM_TYPES:
         return Classified(e164, Category.PREMIUM, dialled)
-    if home is not None and _area(parsed) is not None and _area(parsed) == _home_area(home):
-        return Classified(e164, Category.LOCAL, dialled)
+    if home is not None and kind in _GEOGRAPHIC_TYPES:
+        area = _home_area(home)
+        if area is not None and _area(parsed) == area:
+            return Classified(e164, Category.LOCAL, dialled)
     return Classified(e164, Category.NATIONAL, dialled)
 
 
@@ -146,7 +152,9 @@ def _area(parsed: phonenumbers.PhoneNumber) -> str | None:
     return f"{parsed.country_code} {national[:length]}"
 
 
+@functools.lru_cache(maxsize=1024)
 def _home_area(home: str) -> str | None:
+    """A tenant's main number's area (read once per main number)."""
     try:
         return _area(phonenumbers.parse(home))
     except phonenumbers.NumberParseException:
