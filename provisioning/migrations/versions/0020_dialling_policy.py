@@ -41,15 +41,21 @@ def _joined(new: list[str]) -> list[str]:
 
 
 def _rewrite(convert: Callable[[list[str]], list[str]]) -> None:
+    """Every user's stored list converted; users sharing a list (most do) in one
+    statement per 1,000."""
     bind = op.get_bind()
     rows = bind.execute(sa.select(_users.c.id, _users.c.allowed_destinations)).all()
+    by_value: dict[tuple[str, ...], list[int]] = {}
     for user_id, stored in rows:
         value = json.loads(stored) if isinstance(stored, str) else stored
-        bind.execute(
-            _users.update()
-            .where(_users.c.id == user_id)
-            .values(allowed_destinations=convert(list(value or [])))
-        )
+        by_value.setdefault(tuple(value or []), []).append(user_id)
+    for value, ids in by_value.items():
+        for start in range(0, len(ids), 1000):
+            bind.execute(
+                _users.update()
+                .where(_users.c.id.in_(ids[start : start + 1000]))
+                .values(allowed_destinations=convert(list(value)))
+            )
 
 
 def upgrade() -> None:
