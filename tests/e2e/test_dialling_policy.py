@@ -173,6 +173,9 @@ def test_a_colleague_cannot_transfer_a_call_beyond_their_own_barring(
         else:
             assert "INVITE sip:+41446681800@" in invite
     finally:
+        # The phones are stopped mid-call: end the calls they leave on the switch.
+        freeswitch.api("hupall NORMAL_CLEARING")
+        freeswitch.wait_for("show channels count", lambda out: out.strip().startswith("0 total"))
         stop(placed)
         stop(trunk)
         stop(reception)
