@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, g, redirect, request
 
+from admin.barring import views as barring
 from admin.calls import views as calls
 from admin.concepts import Concepts
 from admin.contacts import views as contacts
@@ -28,6 +29,7 @@ from provisioning.accounts import Account
 
 CONCEPTS = Concepts(
     lines.CONCEPT,
+    barring.CONCEPT,
     calls.CONCEPT,
     contacts.CONCEPT,
     groups.CONCEPT,

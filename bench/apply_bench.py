@@ -86,7 +86,7 @@ def bench_document(users: int, lines_only: bool = False) -> dict[str, Any]:
         if handling:
             user["call_handling"] = handling
         if i % 10 == 7:
-            user["allowed_destinations"] = ["national", "international"]
+            user["call_barring"] = ["premium", "operator", "directory"]
         if i % 25 == 0:
             user["max_concurrent_calls"] = 2
             user["call_waiting"] = False

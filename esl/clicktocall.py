@@ -22,7 +22,13 @@ from sqlalchemy.orm import Session
 
 from provisioning.errors import DomainError, said
 from provisioning.models import User
-from provisioning.numbering import Category, NotANumber, allowed, classify
+from provisioning.numbering import (
+    OUTSIDE_LINE_PREFIX,
+    Category,
+    NotANumber,
+    allowed,
+    classify,
+)
 from provisioning.service import find_line
 from provisioning.validation import is_dialable
 from xmlcurl import fsnames as fs
@@ -54,6 +60,9 @@ class CallingLine:
     domain: str
     country: str
     allowed: frozenset[Category]
+    # The tenant's main number (local calls) and its outside-line prefix.
+    home: str | None = None
+    outside_prefix: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,7 +93,7 @@ def check_destination(destination: str, line: CallingLine, extensions: Container
     if destination in extensions:
         return destination
     try:
-        found = classify(destination, line.country)
+        found = classify(destination, line.country, line.home)
     except NotANumber:
         raise DestinationRefused(
             said(
@@ -105,7 +114,12 @@ def check_destination(destination: str, line: CallingLine, extensions: Container
             ),
             path=DESTINATION,
         )
-    return found.e164 or destination
+    if found.e164 is not None:
+        return found.e164
+    if line.outside_prefix and found.category is not Category.EMERGENCY:
+        # The dialplan reads a short number as the phone would dial it: after the 0.
+        return OUTSIDE_LINE_PREFIX + destination
+    return destination
 
 
 def click_to_call_command(line: CallingLine, destination: str, call_uuid: str) -> str:
@@ -140,6 +154,8 @@ def place_call(
         tenant.domain,
         tenant.country,
         frozenset(Category(c) for c in user.allowed_destinations),
+        tenant.main_number,
+        tenant.outside_line_prefix,
     )
     internal = session.scalar(
         select(User.id).where(User.tenant_id == tenant.id, User.extension == destination)

@@ -217,6 +217,7 @@ class Context:
         allowed_destinations: frozenset[Category],
         voicemail_enabled: bool,
         fail: Fail,
+        home: str | None = None,
     ) -> None:
         self.country = country
         self.extension = extension
@@ -225,6 +226,8 @@ class Context:
         self.schedules = schedules
         self.contacts = contacts
         self.allowed_destinations = allowed_destinations
+        # The tenant's main number: its area's geographic numbers are local calls.
+        self.home = home
         self.voicemail_enabled = voicemail_enabled
         self.fail = fail
 
@@ -246,7 +249,7 @@ class Context:
             typed = (
                 v.check_public_number(value, self.country) if not v.is_dialable(value) else value
             )
-            found = classify(typed, self.country)
+            found = classify(typed, self.country, self.home)
         except (v.InvalidValue, NotANumber):
             self.fail(
                 path,

@@ -28,9 +28,18 @@ from provisioning.call_handling import (
     forwarding_circle,
     unconditional_forward,
 )
+from provisioning.caller_id_policy import OutgoingCallerId, check_outgoing_caller_ids
 from provisioning.errors import DocumentInvalid, Message, Problem, said, structure_problem
 from provisioning.feature_codes import check_feature_codes
-from provisioning.numbering import DEFAULT_ALLOWED, Category, line_numbers
+from provisioning.numbering import (
+    DEFAULT_BARRED,
+    OUTSIDE_LINE_PREFIX,
+    Category,
+    allowed_from_barring,
+    allowed_from_legacy,
+    barring_from_allowed,
+    line_numbers,
+)
 from provisioning.park import ParkDoc, check_park
 from provisioning.tenant_routing import (
     Destination,
@@ -80,15 +89,28 @@ class UserDoc(_Model):
     voicemail: VoicemailDoc = Field(default_factory=VoicemailDoc)
     max_concurrent_calls: int = Field(default=5, ge=1, le=50)
     call_waiting: bool = True
-    allowed_destinations: list[Category] = Field(
-        default_factory=lambda: sorted(DEFAULT_ALLOWED),
-        description="What the user may call, forwards included; emergency numbers always",
+    call_barring: list[Category] = Field(
+        default_factory=lambda: sorted(DEFAULT_BARRED),
+        description="What the user may not call, forwards and transfers included: local, "
+        "national, international, premium, operator, directory, access_codes, "
+        "setting_codes; emergency numbers are never barred",
     )
     contacts: list[ContactDoc] = Field(default_factory=list, max_length=500)
     call_handling: CallHandling = Field(default_factory=CallHandling)
     panel_admin: bool = Field(
         default=False, description="Manages the tenant's users in the panel (and acts for them)"
     )
+    allowed_destinations: list[Category] | None = Field(
+        default=None,
+        description="Former form of call_barring, still read: what the user may call "
+        "(national then took in local numbers, premium operator and directory numbers; "
+        "star codes were never barred)",
+    )
+
+    @property
+    def allowed(self) -> frozenset[Category]:
+        """What the user may call: the complement of `call_barring`."""
+        return allowed_from_barring(frozenset(self.call_barring))
 
 
 class NumberDoc(_Model):
@@ -139,6 +161,15 @@ class TenantDoc(_Model):
     country: str = Field(description="ISO 3166 code: reads national numbers, picks holidays")
     main_number: str | None = Field(
         default=None, description="Presented on outbound calls of users without a number"
+    )
+    outside_line_prefix: bool = Field(
+        default=False,
+        description="Outside numbers are dialled 0 + the number; extensions and codes bare",
+    )
+    outgoing_caller_ids: list[OutgoingCallerId] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Which number chosen users' and groups' members' outside calls present",
     )
     gateway: GatewayDoc | None = None
     schedules: list[ScheduleDoc] = Field(default_factory=list)
@@ -253,6 +284,17 @@ def parse_document_users(raw: Any, take: Callable[[UserDoc], None]) -> TenantDoc
         check_number_routes(num.routes, num.otherwise, f"numbers[{i}]", routing)
     check_speed_dials(doc.speed_dials, doc.directory, taken, routing)
     check_park(doc.park, taken, routing)
+    check_outgoing_caller_ids(
+        doc.outgoing_caller_ids,
+        read_number=lambda number: tenant.read_number(number, tenant.country),
+        numbers=all_numbers,
+        main_number=doc.main_number,
+        users=all_extensions,
+        groups={g.name.casefold() for g in doc.groups},
+        fail=spanning.fail,
+    )
+    if doc.outside_line_prefix:
+        _check_dialled_bare(doc, extensions, spanning)
     _check_gateway(doc, spanning)
     check_feature_codes(doc.feature_codes, spanning.fail)
     problems = check.problems + handling.problems + spanning.problems
@@ -313,6 +355,8 @@ class _Tenant:
     country: str
     schedules: set[str]
     read_number: Callable[[str, str], str]
+    # The tenant's main number: its area's geographic numbers are local calls.
+    main_number: str | None = None
 
 
 def _number_reader() -> Callable[[str, str], str]:
@@ -366,7 +410,7 @@ def _check_tenant(doc: TenantDoc, numbers: dict[str, str], check: _Checker) -> _
         doc.main_number = check("main_number", read_number, doc.main_number, country)
         if doc.main_number not in numbers:
             check.fail("main_number", v.NOT_TENANT_NUMBER)
-    return _Tenant(country, schedule_names(doc), read_number)
+    return _Tenant(country, schedule_names(doc), read_number, doc.main_number)
 
 
 def _check_user(
@@ -443,7 +487,7 @@ def _check_user_handling(
             check(f"{path}.contacts[{k}].numbers[{n}]", tenant.read_number, x, country)
             for n, x in enumerate(contact.numbers)
         ]
-    user.allowed_destinations = sorted(set(user.allowed_destinations))
+    _check_call_barring(user, path, check)
     if "call_handling" not in user.model_fields_set:
         return  # the default, which refers to nothing (a test keeps it so): 20 µs a user
     context = Context(
@@ -453,7 +497,8 @@ def _check_user_handling(
         numbers=numbers,
         schedules=tenant.schedules,
         contacts=set(contact_names),
-        allowed_destinations=frozenset(user.allowed_destinations),
+        allowed_destinations=user.allowed,
+        home=tenant.main_number,
         voicemail_enabled=user.voicemail.enabled,
         fail=check.fail,
     )
@@ -498,6 +543,38 @@ def parse_user(raw: Any, around: UserSurroundings) -> UserDoc:
         prefix = f"{_ONE_USER}."
         raise DocumentInvalid([p.at(p.path.removeprefix(prefix)) for p in problems])
     return user
+
+
+def _check_dialled_bare(doc: TenantDoc, extensions: dict[str, int], check: _Checker) -> None:
+    """With the outside-line prefix on, what is dialled bare inside the tenant must not
+    start with it: `0…` is an outside number."""
+    prefix = OUTSIDE_LINE_PREFIX
+    message = f"must not start with {prefix}, the outside-line prefix"
+    for extension, i in extensions.items():
+        if extension.startswith(prefix):
+            check.fail(f"users[{i}].extension", message)
+    for kind, units in (("groups", doc.groups), ("queues", doc.queues)):
+        for i, unit in enumerate(units):
+            for field in ("extension", "short_number"):
+                if (getattr(unit, field) or "").startswith(prefix):
+                    check.fail(f"{kind}[{i}].{field}", message)
+    for i, dial in enumerate(doc.speed_dials):
+        if dial.code.startswith(prefix):
+            check.fail(f"speed_dials[{i}].code", message)
+
+
+def _check_call_barring(user: UserDoc, path: str, check: _Checker) -> None:
+    """`call_barring` in canonical form; a former `allowed_destinations` read into it."""
+    if user.allowed_destinations is not None:
+        if "call_barring" in user.model_fields_set:
+            check.fail(f"{path}.allowed_destinations", "give call_barring only, not both")
+        else:
+            legacy = allowed_from_legacy(frozenset(user.allowed_destinations))
+            user.call_barring = barring_from_allowed(legacy)
+        user.allowed_destinations = None
+    if Category.EMERGENCY in user.call_barring:
+        check.fail(f"{path}.call_barring", "emergency numbers cannot be barred")
+    user.call_barring = sorted(set(user.call_barring) - {Category.EMERGENCY})
 
 
 def _check_gateway(doc: TenantDoc, check: _Checker) -> None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from provisioning.errors import Message, said
+from provisioning.numbering import Category
 from provisioning.validation import EXTENSION
 
 
@@ -68,6 +69,10 @@ class FeatureCode:
     prefix: str
     # What must follow the prefix; None: nothing.
     argument: re.Pattern[str] | None = None
+    # Its call-barring category: star codes are access codes, those that change the
+    # line's settings a kind of their own; None for a code that stands for a number
+    # (the number's own category applies).
+    category: Category | None = Category.ACCESS_CODES
 
 
 # Seed 003 §2.5.2 (*72, *90, *92, *318); the "off" codes are the usual next ones. The
@@ -77,23 +82,24 @@ CODES = (
     FeatureCode(Feature.VOICEMAIL, "*318"),
     FeatureCode(Feature.PICKUP, "**", _NUMBER),
     FeatureCode(Feature.GROUP_PICKUP, "*8"),
-    FeatureCode(Feature.GROUP_LOG_IN, "*55", _NUMBER),
-    FeatureCode(Feature.GROUP_LOG_OUT, "*56", _NUMBER),
-    FeatureCode(Feature.DIRECTORY, "##", _NUMBER),
-    FeatureCode(Feature.FORWARD_ALWAYS_ON, "*72", _FORWARD_TARGET),
-    FeatureCode(Feature.FORWARD_ALWAYS_OFF, "*73"),
-    FeatureCode(Feature.FORWARD_BUSY_ON, "*90", _FORWARD_TARGET),
-    FeatureCode(Feature.FORWARD_BUSY_OFF, "*91"),
-    FeatureCode(Feature.FORWARD_NO_ANSWER_ON, "*92", _FORWARD_TARGET),
-    FeatureCode(Feature.FORWARD_NO_ANSWER_OFF, "*93"),
-    FeatureCode(Feature.DND_ON, "*78"),
-    FeatureCode(Feature.DND_OFF, "*79"),
-    FeatureCode(Feature.SHOW_CALLER_ID, "*31#", _CALLED),
-    FeatureCode(Feature.WITHHOLD_CALLER_ID, "#31#", _CALLED),
-    FeatureCode(Feature.QUEUE_LOG_IN, "*57", _NUMBER),
-    FeatureCode(Feature.QUEUE_LOG_OUT, "*58", _NUMBER),
-    FeatureCode(Feature.QUEUE_PAUSE, "*59"),
-    FeatureCode(Feature.QUEUE_RESUME, "*60"),
+    FeatureCode(Feature.GROUP_LOG_IN, "*55", _NUMBER, Category.SETTING_CODES),
+    FeatureCode(Feature.GROUP_LOG_OUT, "*56", _NUMBER, Category.SETTING_CODES),
+    FeatureCode(Feature.DIRECTORY, "##", _NUMBER, None),
+    FeatureCode(Feature.FORWARD_ALWAYS_ON, "*72", _FORWARD_TARGET, Category.SETTING_CODES),
+    FeatureCode(Feature.FORWARD_ALWAYS_OFF, "*73", None, Category.SETTING_CODES),
+    FeatureCode(Feature.FORWARD_BUSY_ON, "*90", _FORWARD_TARGET, Category.SETTING_CODES),
+    FeatureCode(Feature.FORWARD_BUSY_OFF, "*91", None, Category.SETTING_CODES),
+    FeatureCode(Feature.FORWARD_NO_ANSWER_ON, "*92", _FORWARD_TARGET, Category.SETTING_CODES),
+    FeatureCode(Feature.FORWARD_NO_ANSWER_OFF, "*93", None, Category.SETTING_CODES),
+    FeatureCode(Feature.DND_ON, "*78", None, Category.SETTING_CODES),
+    FeatureCode(Feature.DND_OFF, "*79", None, Category.SETTING_CODES),
+    # The number dialled after these is barred or not by its own category.
+    FeatureCode(Feature.SHOW_CALLER_ID, "*31#", _CALLED, None),
+    FeatureCode(Feature.WITHHOLD_CALLER_ID, "#31#", _CALLED, None),
+    FeatureCode(Feature.QUEUE_LOG_IN, "*57", _NUMBER, Category.SETTING_CODES),
+    FeatureCode(Feature.QUEUE_LOG_OUT, "*58", _NUMBER, Category.SETTING_CODES),
+    FeatureCode(Feature.QUEUE_PAUSE, "*59", None, Category.SETTING_CODES),
+    FeatureCode(Feature.QUEUE_RESUME, "*60", None, Category.SETTING_CODES),
 )
 DEFAULTS = {code.feature: code.prefix for code in CODES}
 
@@ -121,7 +127,9 @@ def codes_for(overrides: Mapping[str, str] | None) -> tuple[FeatureCode, ...]:
 def _codes_for(overrides: tuple[tuple[str, str], ...]) -> tuple[FeatureCode, ...]:
     given = dict(overrides)
     return tuple(
-        FeatureCode(code.feature, given.get(code.feature.value, code.prefix), code.argument)
+        FeatureCode(
+            code.feature, given.get(code.feature.value, code.prefix), code.argument, code.category
+        )
         for code in CODES
     )
 
@@ -132,6 +140,7 @@ class Dialled:
 
     feature: Feature
     argument: str = ""
+    category: Category | None = Category.ACCESS_CODES
 
 
 def feature_dialled(dialled: str, codes: tuple[FeatureCode, ...] = CODES) -> Dialled | None:
@@ -141,9 +150,9 @@ def feature_dialled(dialled: str, codes: tuple[FeatureCode, ...] = CODES) -> Dia
         if rest == dialled:
             continue
         if code.argument is None and rest == "":
-            return Dialled(code.feature)
+            return Dialled(code.feature, "", code.category)
         if code.argument is not None and code.argument.fullmatch(rest):
-            return Dialled(code.feature, rest)
+            return Dialled(code.feature, rest, code.category)
     return None
 
 

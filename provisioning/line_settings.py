@@ -28,12 +28,18 @@ from provisioning.call_handling import (
     forwarding_circle,
     unconditional_forward,
 )
+from provisioning.caller_id_policy import presented, withheld_by_policy
 from provisioning.destinations import VOICEMAIL
 from provisioning.document import DEFAULT_SCHEDULE, DocumentInvalid, Problem
 from provisioning.errors import DomainError, said, structure_problem
 from provisioning.lookup import find_line
 from provisioning.models import PublicNumber, Tenant, User
-from provisioning.numbering import Category
+from provisioning.numbering import (
+    BARRABLE,
+    Category,
+    allowed_from_barring,
+    barring_from_allowed,
+)
 
 _PATH = "call_handling"
 
@@ -108,6 +114,7 @@ def _context(session: Session, tenant: Tenant, user: User, fail: Fail) -> Contex
         schedules=schedules | {DEFAULT_SCHEDULE.casefold()},
         contacts={str(c.get("name", "")).casefold() for c in user.contacts or []},
         allowed_destinations=frozenset(Category(c) for c in user.allowed_destinations or []),
+        home=tenant.main_number,
         voicemail_enabled=user.voicemail_enabled,
         fail=fail,
     )
@@ -235,3 +242,80 @@ def set_forward(
             remembered[kind] = current["to"]
     handling["remembered_forwards"] = remembered
     return set_call_handling(session, domain, extension, handling, version=state.version)
+
+
+@dataclass(frozen=True)
+class CallBarringState:
+    """A user's barred call categories (the document's `call_barring`), and the version
+    they are at."""
+
+    barred: frozenset[Category]
+    version: int
+
+
+def call_barring_of(session: Session, domain: str, extension: str) -> CallBarringState:
+    _, user = find_line(session, domain, extension)
+    allowed = frozenset(Category(c) for c in user.allowed_destinations or [])
+    return CallBarringState(frozenset(barring_from_allowed(allowed)), user.version)
+
+
+def set_call_barring(
+    session: Session, domain: str, extension: str, barred: list[str], *, version: int | None
+) -> CallBarringState:
+    """Bar these categories for the user (an administrator's change: users do not unbar
+    themselves). The user's forwards are checked against it as the document checks
+    them: a forward to what becomes barred is named, nothing written."""
+    tenant, user = find_line(session, domain, extension)
+    if version is not None and user.version != version:
+        raise StaleVersion(extension, user.version)
+    problems: list[Problem] = []
+    categories: set[Category] = set()
+    for i, name in enumerate(barred):
+        if name not in BARRABLE:
+            problems.append(Problem(f"call_barring[{i}]", f"{name!r} is no barrable category"))
+        else:
+            categories.add(Category(name))
+    if problems:
+        raise DocumentInvalid(problems)
+    allowed = allowed_from_barring(categories)
+    ctx = _context(
+        session, tenant, user, lambda path, message: problems.append(Problem(path, message))
+    )
+    ctx.allowed_destinations = allowed
+    check_call_handling(CallHandling.model_validate(user.call_handling or {}), ctx, _PATH)
+    if problems:
+        raise DocumentInvalid(problems)
+    written: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(User)
+        .where(User.id == user.id, User.version == user.version)
+        .values(allowed_destinations=sorted(allowed), version=User.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if written.rowcount != 1:  # changed between our read and this write
+        raise StaleVersion(extension, user.version + 1)
+    return CallBarringState(frozenset(categories), user.version + 1)
+
+
+@dataclass(frozen=True)
+class OutgoingPresentation:
+    """What the user's outside calls present now, and why."""
+
+    number: str | None  # None: withheld
+    # Set by the tenant's outgoing caller ID policy, not by the user's own settings.
+    by_policy: bool
+
+
+def outgoing_presentation_of(session: Session, domain: str, extension: str) -> OutgoingPresentation:
+    tenant, user = find_line(session, domain, extension)
+    caller_id = CallHandling.model_validate(user.call_handling or {}).caller_id
+    policy = user.caller_id_policy
+    by_policy = policy is not None and not caller_id.withhold and not caller_id.outgoing_number
+    if caller_id.withhold or withheld_by_policy(caller_id.outgoing_number, policy):
+        return OutgoingPresentation(None, by_policy)
+    number = presented(
+        chosen=caller_id.outgoing_number,
+        policy=policy,
+        public_number=user.public_number,
+        main_number=tenant.main_number,
+    )
+    return OutgoingPresentation(number, by_policy)

@@ -56,6 +56,15 @@ class Tenant(Base):
     country: Mapped[str] = mapped_column(String(2))
     # E.164 presented on outbound calls of users without a number of their own.
     main_number: Mapped[str | None] = mapped_column(String(16))
+    # "Dial 0 for an outside line": outside numbers are dialled `0` + the number.
+    outside_line_prefix: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    # The outgoing caller ID policy's rules, canonical JSON as the document has them
+    # (what they make of each user is in users.caller_id_policy).
+    outgoing_caller_ids: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, default=list, server_default="[]"
+    )
     # The document's schedules and holidays as validated there (canonical JSON): read
     # whole on every call, never queried by their content.
     schedules: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
@@ -124,6 +133,9 @@ class User(Base):
     # whether the user manages the tenant's users there (the document's panel_admin).
     panel_password: Mapped[str | None] = mapped_column(String(200))
     panel_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # What the tenant's outgoing caller ID policy makes of this user (own, main,
+    # withheld or an E.164 number; None: no rule), written by the document's apply.
+    caller_id_policy: Mapped[str | None] = mapped_column(String(16))
     # Failed log-ins in a row, and until when the account is locked after too many.
     panel_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     panel_locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -7,6 +7,7 @@ writes anything.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from collections.abc import Iterator, Sequence
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from provisioning import api_models, holiday_csv, media, park
 from provisioning.call_handling import CallHandling
+from provisioning.caller_id_policy import OutgoingCallerId, policy_by_extension
 from provisioning.document import (
     ContactDoc,
     DocumentInvalid,
@@ -49,6 +51,7 @@ from provisioning.models import (
     Tenant,
     User,
 )
+from provisioning.numbering import Category, barring_from_allowed
 from provisioning.reminders import reschedule_tenant
 from provisioning.tenant_routing import (
     Destination,
@@ -140,6 +143,9 @@ _USER_COLUMNS = (
     "contacts",
     "call_handling",
     "panel_admin",
+    # Not the user's part of the document: what the tenant's outgoing caller ID policy
+    # makes of them, filled in by `_apply` (`_with_caller_id_policy`).
+    "caller_id_policy",
 )
 _NUMBER_COLUMNS = ("position", "label", "user_id", "routing")
 # Rows written, or keys looked up, per statement.
@@ -160,16 +166,36 @@ def _user_row(doc: UserDoc, position: int) -> UserRow:
         list(doc.voicemail.emails),
         doc.max_concurrent_calls,
         doc.call_waiting,
-        [str(c) for c in doc.allowed_destinations],
+        sorted(str(c) for c in doc.allowed),
         [c.model_dump(mode="json") for c in doc.contacts],
         doc.call_handling.model_dump(mode="json", exclude_defaults=True),
         doc.panel_admin,
+        None,
     )
 
 
+def _with_caller_id_policy(doc: TenantDoc, users: list[UserRow]) -> list[UserRow]:
+    """The users' rows with what the tenant's outgoing caller ID rules make of each."""
+    if not doc.outgoing_caller_ids:
+        return users
+    members = {g.name.casefold(): g.members for g in doc.groups}
+    policy = policy_by_extension(doc.outgoing_caller_ids, members)
+    return [(ext, (*values[:-1], policy.get(ext))) for ext, values in users]
+
+
 def user_values(doc: UserDoc, position: int) -> dict[str, Any]:
-    """A user's row as the document stores it: column → value."""
-    return dict(zip(_USER_COLUMNS, _user_row(doc, position)[1], strict=True))
+    """A user's row as their entry of the document makes it: column → value. Not the
+    caller ID policy, which the tenant's rules make (`caller_id_policy_of`)."""
+    values = dict(zip(_USER_COLUMNS, _user_row(doc, position)[1], strict=True))
+    del values["caller_id_policy"]
+    return values
+
+
+def caller_id_policy_of(tenant: Tenant, extension: str) -> str | None:
+    """What the tenant's outgoing caller ID rules make of a user of no group yet (one
+    added alone): a rule naming them, if any."""
+    rules = [OutgoingCallerId.model_validate(r) for r in tenant.outgoing_caller_ids or []]
+    return policy_by_extension(rules, {}).get(extension)
 
 
 def apply_document(session: Session, doc: TenantDoc) -> ApplyReport:
@@ -206,6 +232,8 @@ def _apply(session: Session, doc: TenantDoc, users: list[UserRow]) -> ApplyRepor
         "timezone": doc.timezone,
         "country": doc.country,
         "main_number": doc.main_number,
+        "outside_line_prefix": doc.outside_line_prefix,
+        "outgoing_caller_ids": [_dumped(r) for r in doc.outgoing_caller_ids],
         "schedules": [s.model_dump(mode="json", exclude_defaults=True) for s in doc.schedules],
         "holidays": [
             h.model_dump(mode="json", by_alias=True, exclude_defaults=True) for h in doc.holidays
@@ -226,6 +254,7 @@ def _apply(session: Session, doc: TenantDoc, users: list[UserRow]) -> ApplyRepor
         report.updated.append(f"tenant {doc.domain}")
     session.flush()  # the tenant's id, for its users and numbers
 
+    users = _with_caller_id_policy(doc, users)
     user_changes = _compare(session, User, "extension", _USER_COLUMNS, tenant.id, users)
     _report(report, "user", user_changes)
     _insert(session, User, tenant.id, "extension", _USER_COLUMNS, user_changes.created)
@@ -530,7 +559,7 @@ def user_doc(u: User | Row[Any]) -> UserDoc:
         ),
         max_concurrent_calls=u.max_concurrent_calls,
         call_waiting=u.call_waiting,
-        allowed_destinations=u.allowed_destinations,  # type: ignore[arg-type]
+        call_barring=list(_barring_of(tuple(u.allowed_destinations))),
         contacts=[ContactDoc.model_validate(c) for c in u.contacts],
         call_handling=CallHandling.model_validate(u.call_handling),
         panel_admin=u.panel_admin,
@@ -538,6 +567,13 @@ def user_doc(u: User | Row[Any]) -> UserDoc:
 
 
 _DEFAULT_USER = UserDoc(extension="", name="", sip_password="")
+
+
+@functools.lru_cache(maxsize=256)
+def _barring_of(stored_allowed: tuple[str, ...]) -> tuple[Category, ...]:
+    """The document's `call_barring` for a user's stored allowed categories (few
+    distinct lists in a tenant: read once each)."""
+    return tuple(barring_from_allowed(frozenset(map(Category, stored_allowed))))
 
 
 def _user_data(u: Row[Any]) -> dict[str, Any]:
@@ -563,8 +599,9 @@ def _user_data(u: Row[Any]) -> dict[str, Any]:
         data["max_concurrent_calls"] = u.max_concurrent_calls
     if u.call_waiting != _DEFAULT_USER.call_waiting:
         data["call_waiting"] = u.call_waiting
-    if u.allowed_destinations != _DEFAULT_USER.allowed_destinations:
-        data["allowed_destinations"] = list(u.allowed_destinations)
+    call_barring = _barring_of(tuple(u.allowed_destinations))
+    if list(call_barring) != _DEFAULT_USER.call_barring:
+        data["call_barring"] = [str(c) for c in call_barring]
     if u.contacts:
         data["contacts"] = [_dumped(ContactDoc.model_validate(c)) for c in u.contacts]
     if u.call_handling:
@@ -612,6 +649,10 @@ def _tenant_doc(tenant: Tenant, extension_of: dict[int, str]) -> TenantDoc:
         timezone=tenant.timezone,
         country=tenant.country,
         main_number=tenant.main_number,
+        outside_line_prefix=tenant.outside_line_prefix,
+        outgoing_caller_ids=[
+            OutgoingCallerId.model_validate(r) for r in tenant.outgoing_caller_ids
+        ],
         schedules=[ScheduleDoc.model_validate(s) for s in tenant.schedules],
         holidays=[HolidayDoc.model_validate(h) for h in tenant.holidays],
         gateway=None

@@ -19,6 +19,7 @@ from provisioning.destinations import Destination, describe
 from provisioning.document import DEFAULT_SCHEDULE, DEFAULT_SCHEDULE_PERIODS, NumberDoc, TenantDoc
 from provisioning.feature_codes import codes_for
 from provisioning.number_routing import calendar_of, route_in_force
+from provisioning.numbering import DEFAULT_BARRED, Category
 from provisioning.tenant_routing import RING_SECONDS
 
 
@@ -121,6 +122,23 @@ def _call_handling(ch: CallHandling) -> tuple[str, ...]:
     return tuple(lines)
 
 
+def _barring(barred: list[Category]) -> tuple[str, ...]:
+    if sorted(barred) == sorted(DEFAULT_BARRED):
+        return ()
+    return (f"calls barred: {', '.join(c.value.replace('_', ' ') for c in barred) or 'none'}",)
+
+
+def _outgoing(doc: TenantDoc, names: dict[str, str]) -> tuple[Entry, ...]:
+    """The dialling policy: the outside-line prefix, and who presents which number."""
+    prefix = "dial 0 for an outside line" if doc.outside_line_prefix else "no outside-line prefix"
+    entries = [Entry(prefix)]
+    for rule in doc.outgoing_caller_ids:
+        who = [_people(rule.users, names)] if rule.users else []
+        who += [f"members of {g}" for g in rule.groups]
+        entries.append(Entry(f"present {rule.present}", (", ".join(who),)))
+    return tuple(entries)
+
+
 def _units(doc: TenantDoc, names: dict[str, str]) -> tuple[Section, Section]:
     groups = tuple(
         Entry(
@@ -163,7 +181,7 @@ def summarise(doc: TenantDoc, now: datetime) -> Summary:
     users = tuple(
         Entry(
             f"{u.extension} {u.name}" + (f" — {u.public_number}" if u.public_number else ""),
-            _call_handling(u.call_handling),
+            _call_handling(u.call_handling) + _barring(u.call_barring),
         )
         for u in doc.users
     )
@@ -194,6 +212,7 @@ def summarise(doc: TenantDoc, now: datetime) -> Summary:
             Section("Holidays and closures", _holidays(doc, now)),
             groups,
             queues,
+            Section("Outgoing calls", _outgoing(doc, names)),
             Section("Users", users),
             Section("Speed dials", speed_dials),
             Section("Company directory", directory),

@@ -197,7 +197,10 @@ def _create(session: Session, tenant: Tenant, extension: str, raw: Any) -> UserS
     position = 0 if last is None else last + 1
     session.execute(
         insert(User).values(
-            tenant_id=tenant.id, extension=doc.extension, **service.user_values(doc, position)
+            tenant_id=tenant.id,
+            extension=doc.extension,
+            caller_id_policy=service.caller_id_policy_of(tenant, doc.extension),
+            **service.user_values(doc, position),
         )
     )
     return UserSaved(doc.extension, created=True, changed=True, version=1)

@@ -18,9 +18,9 @@ from functools import cache
 
 import email_validator
 import phonenumbers
-from phonenumbers import shortnumberinfo
 
 from provisioning.errors import DomainError, Said, said
+from provisioning.numbering import is_emergency
 
 # What FreeSWITCH may be asked to dial: digits, star codes, a leading +.
 DIALABLE = re.compile(r"\+?[0-9*#]{1,20}")
@@ -112,7 +112,7 @@ def check_text(value: str, *, max_length: int = MAX_TEXT, required: bool = True)
 def check_extension(value: str, country: str) -> str:
     if not EXTENSION.fullmatch(value):
         raise InvalidValue(said("extension_digits", "must be 2 to 8 digits"))
-    if shortnumberinfo.is_emergency_number(value, country):
+    if is_emergency(value, country):
         raise InvalidValue(
             said(
                 "emergency_extension",

@@ -32,11 +32,13 @@ from provisioning.numbering import (
     allowed,
     classify,
     format_for_carrier,
+    outside_number,
     to_e164,
 )
 from provisioning.validation import is_dialable
 from xmlcurl import fsnames as fs
 from xmlcurl import handover
+from xmlcurl.barring import barred_route
 from xmlcurl.decisions import (
     Action,
     Answer,
@@ -66,6 +68,7 @@ from xmlcurl.line import (
     route_to_line,
     safe_cause,
     tone,
+    withholds_outside,
 )
 from xmlcurl.park import route_park
 from xmlcurl.pickup import route_pickup
@@ -139,6 +142,15 @@ def _caller_line(request: CallRequest, data: CallData) -> LineData | None:
     return data.lines.get(request.caller_user)
 
 
+def _rights(request: CallRequest, caller_line: LineData) -> frozenset[Category]:
+    """What this call may reach: the calling line's rights, and on a blind transfer
+    also those of the line that transferred it (no one escapes their barring by
+    transferring a colleague's call)."""
+    if request.transferred_by_rights is None:
+        return caller_line.allowed_destinations
+    return caller_line.allowed_destinations & request.transferred_by_rights
+
+
 def _caller(request: CallRequest, tenant: TenantData, caller_line: LineData | None) -> Caller:
     """Who calls, as the callee's settings see them. A line of the tenant that
     withholds its number does so towards colleagues too (seed 003: every outgoing call
@@ -166,6 +178,13 @@ def _caller(request: CallRequest, tenant: TenantData, caller_line: LineData | No
 class Refused:
     cause: str
     why: str
+
+
+@dataclass(frozen=True)
+class Barred:
+    """A code or number the calling line may not dial (call barring)."""
+
+    category: Category
 
 
 @dataclass(frozen=True)
@@ -229,6 +248,7 @@ class ToOutside:
 
 Target = (
     Refused
+    | Barred
     | ToRoutedNumber
     | ToGroup
     | ToLine
@@ -262,6 +282,15 @@ def classify_dialled(request: CallRequest, data: CallData | None) -> Target:
     from_outside = public or request.from_public
     caller_line = None if from_outside else _caller_line(request, data)
     failover = request.failover_for is not None and request.failover_for == request.destination
+    codes = data.tenant.feature_codes
+    feature = feature_dialled(request.destination, codes)
+    if (
+        feature is not None
+        and feature.category is not None
+        and caller_line is not None
+        and not allowed(feature.category, _rights(request, caller_line))
+    ):
+        return Barred(feature.category)
 
     if data.group is not None and not public:
         return ToGroup(caller_line)
@@ -276,8 +305,6 @@ def classify_dialled(request: CallRequest, data: CallData | None) -> Target:
         return AfterOutbound()
     if public:
         return Refused(fs.NO_ROUTE_DESTINATION, "number routed nowhere")
-    codes = data.tenant.feature_codes
-    feature = feature_dialled(request.destination, codes)
     if feature is not None and feature.feature is Feature.VOICEMAIL:
         if caller_line is None or not caller_line.voicemail_enabled:
             return Refused(fs.UNALLOCATED_NUMBER, "no voicemail box")
@@ -295,7 +322,16 @@ def classify_dialled(request: CallRequest, data: CallData | None) -> Target:
     if feature is None and code_prefix(request.destination, codes) is not None:
         return Refused(fs.INVALID_NUMBER_FORMAT, "a code followed by what it does not take")
     speed_dial = speed_dial_number(data.tenant, request.destination)
-    return ToOutside(caller_line, speed_dial or request.destination)
+    if speed_dial is not None:
+        return ToOutside(caller_line, speed_dial)
+    try:
+        # With the tenant's outside-line prefix on, `0` + the number: the 0 goes.
+        number = outside_number(
+            request.destination, data.tenant.country, data.tenant.outside_line_prefix
+        )
+    except NotANumber as exc:
+        return Refused(fs.UNALLOCATED_NUMBER, str(exc))
+    return ToOutside(caller_line, number)
 
 
 def _to_line(request: CallRequest, data: CallData, target: ToLine, now: datetime) -> Route:
@@ -315,6 +351,9 @@ def _to_line(request: CallRequest, data: CallData, target: ToLine, now: datetime
         name, actions = after_failure(call, request.stage, request.disposition or "")
     else:
         name, actions = route_to_line(call)
+        if target.caller_line is not None and request.context != fs.PUBLIC_CONTEXT:
+            # Should this line transfer the colleague's call, its barring holds too.
+            actions = (handover.transfer_rights(target.line.allowed_destinations), *actions)
         if call.group_hold_music and call.via_group:
             # The member's phone puts the call on hold: its legs take the group's music.
             music = SetMedia(fs.V_HOLD_MUSIC, call.group_hold_music, export=True)
@@ -345,6 +384,7 @@ def _to_own_voicemail(
 
 # Each kind of call → its compiler: (request, data, target, now) → route.
 _COMPILE: dict[type, Callable[[CallRequest, CallData, Any, datetime], Route]] = {
+    Barred: lambda request, data, t, _now: barred_route(request, data.tenant.country, t.category),
     ToRoutedNumber: lambda request, data, _t, now: route_public_number(request, data, now),
     ToGroup: lambda request, data, t, _now: compile_group_call(request, data, t.caller_line),
     ToLine: _to_line,
@@ -422,11 +462,11 @@ def _outbound(
     the number a speed dial or directory code stands for (same rules for both).
     `withhold_this_call`: a caller ID code's choice for this call, over the line's."""
     try:
-        found = classify(dialled, tenant.country)
+        found = classify(dialled, tenant.country, tenant.main_number)
     except NotANumber:
         return _reject(request, fs.UNALLOCATED_NUMBER, "not a valid phone number")
-    if not allowed(found.category, caller.allowed_destinations):
-        return _reject(request, fs.OUTGOING_CALL_BARRED, f"{found.category} calls not allowed")
+    if not allowed(found.category, _rights(request, caller)):
+        return barred_route(request, tenant.country, found.category)
     gateway = tenant.gateway
     if gateway is None:
         return _reject(request, fs.NO_ROUTE_DESTINATION, "tenant has no outbound gateway")
@@ -438,7 +478,7 @@ def _outbound(
         else format_for_carrier(found.e164, gateway.number_format)
     )
     # Emergency services always get the caller's number.
-    withhold = caller.call_handling.caller_id.withhold
+    withhold = withholds_outside(caller)
     if withhold_this_call is not None:
         withhold = withhold_this_call
     withhold = withhold and found.category is not Category.EMERGENCY

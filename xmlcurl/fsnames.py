@@ -96,6 +96,12 @@ V_UNIT_CHAIN = "centrex_unit_chain"
 # Set on calls from the public network before they are handed into a tenant's context:
 # there they are never taken for a call from one of the tenant's lines.
 V_FROM_PUBLIC = "centrex_from_public"
+# Set on a colleague's call when it rings a line: what that line may call (its call
+# barring), so that if it transfers the call out, its own barring applies as well.
+V_TRANSFER_ALLOWED = "centrex_transfer_allowed"
+# Set by sofia on the transferee's channel before it hunts a blind transfer's target
+# (only its presence is read: the value is the phone's).
+V_SIP_REFER_TO = "sip_refer_to"
 
 # Leg and caller-ID variables.
 V_LEG_TIMEOUT = "leg_timeout"
@@ -116,6 +122,8 @@ WITHHELD_NUMBERS = frozenset({"", "anonymous", "unknown", "restricted", "private
 PROMPT_ACCEPT = "ivr/ivr-accept_reject_voicemail.wav"
 PROMPT_SAY_NAME = "ivr/ivr-please_state_your_name_and_reason_for_calling.wav"
 PROMPT_REJECTED = "ivr/ivr-call_rejected.wav"
+# Told to a caller whose call is barred (`xmlcurl.barring`).
+PROMPT_BARRED = "ivr/ivr-call_cannot_be_completed_as_dialed.wav"
 PROMPT_NO_ANONYMOUS = "ivr/ivr-not_accept_anonymous_calls.wav"
 # Where a screened caller's name is recorded, on the FreeSWITCH node (expanded there).
 SCREENING_RECORDING = "${recordings_dir}/centrex-screening-${uuid}.wav"

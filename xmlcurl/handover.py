@@ -10,12 +10,16 @@ here, so that a writer and its reader cannot drift apart.
 
 from __future__ import annotations
 
+from provisioning.numbering import Category
 from xmlcurl import fsnames as fs
 from xmlcurl.decisions import Action, SetVariable, UnsetVariable
 from xmlcurl.safe import HOLD_MUSIC
 
 _SEPARATOR = ","
 _TRUE = "true"
+# What a line that may call nothing is given: a value, so that the mark is there.
+_NOTHING = "none"
+_CATEGORIES = frozenset(Category)
 
 # --- writing -------------------------------------------------------------------------
 
@@ -54,6 +58,11 @@ def star_code_asked() -> SetVariable:
     return SetVariable(fs.V_STAR_ASKED, _TRUE)
 
 
+def transfer_rights(allowed: frozenset[Category]) -> SetVariable:
+    """What the line this call now rings may call: the limit should it transfer it."""
+    return SetVariable(fs.V_TRANSFER_ALLOWED, _SEPARATOR.join(sorted(allowed)) or _NOTHING)
+
+
 def group_hand_over(
     group: str, hold_music: str | None, caller_extension: str | None
 ) -> tuple[tuple[str, str], ...]:
@@ -85,3 +94,10 @@ def decode_hold_music(value: str | None) -> str | None:
 
 def decode_flag(value: str | None) -> bool:
     return value == _TRUE
+
+
+def decode_rights(value: str | None) -> frozenset[Category] | None:
+    """None when not set; unknown names are dropped (they allow nothing)."""
+    if not value:
+        return None
+    return frozenset(Category(x) for x in value.split(_SEPARATOR) if x in _CATEGORIES)

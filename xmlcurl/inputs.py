@@ -25,7 +25,7 @@ from provisioning.document import (
 )
 from provisioning.feature_codes import CODES, FeatureCode, codes_for
 from provisioning.number_routing import NumberRouting
-from provisioning.numbering import Category
+from provisioning.numbering import DEFAULT_ALLOWED, Category
 from provisioning.park import ParkDoc, slot_numbers
 from provisioning.tenant_routing import GroupDoc, QueueDoc
 
@@ -51,10 +51,13 @@ class LineData:
     voicemail_emails: tuple[str, ...]
     max_concurrent_calls: int
     call_waiting: bool
-    allowed_destinations: frozenset[Category] = frozenset({Category.NATIONAL})
+    allowed_destinations: frozenset[Category] = DEFAULT_ALLOWED
     # Contact name (case-folded) → its numbers in E.164.
     contacts: dict[str, tuple[str, ...]] = field(default_factory=dict)
     call_handling: CallHandling = field(default_factory=CallHandling)
+    # What the tenant's outgoing caller ID policy presents for this line
+    # (`provisioning.caller_id_policy`); None: no rule.
+    caller_id_policy: str | None = None
     # Live state: calls in progress, and whether a phone is registered (None: unknown).
     active_calls: int = 0
     registered: bool | None = None
@@ -86,6 +89,8 @@ class TenantData:
     country: str
     main_number: str | None
     gateway: GatewayData | None
+    # Outside numbers are dialled `0` + the number (the "0 pour sortir" access code).
+    outside_line_prefix: bool = False
     # Schedule name (case-folded) → schedule; the default office hours included.
     schedules: dict[str, cal.Schedule] = field(default_factory=dict)
     holidays: tuple[cal.Holiday, ...] = ()
@@ -203,6 +208,7 @@ def tenant_from_document(doc: TenantDoc) -> TenantData:
         timezone=doc.timezone,
         country=doc.country,
         main_number=doc.main_number,
+        outside_line_prefix=doc.outside_line_prefix,
         gateway=gateway,
         schedules=cal.schedules_from_document(
             dumped.get("schedules", []), DEFAULT_SCHEDULE, DEFAULT_SCHEDULE_PERIODS
@@ -221,7 +227,7 @@ def tenant_from_document(doc: TenantDoc) -> TenantData:
     )
 
 
-def line_from_document(user: UserDoc) -> LineData:
+def line_from_document(user: UserDoc, caller_id_policy: str | None = None) -> LineData:
     return LineData(
         extension=user.extension,
         display_name=user.name,
@@ -232,9 +238,10 @@ def line_from_document(user: UserDoc) -> LineData:
         voicemail_emails=tuple(user.voicemail.emails),
         max_concurrent_calls=user.max_concurrent_calls,
         call_waiting=user.call_waiting,
-        allowed_destinations=frozenset(user.allowed_destinations),
+        allowed_destinations=user.allowed,
         contacts={c.name.casefold(): tuple(c.numbers) for c in user.contacts},
         call_handling=user.call_handling,
+        caller_id_policy=caller_id_policy,
     )
 
 

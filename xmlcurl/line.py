@@ -42,6 +42,7 @@ from provisioning.call_handling import (
     NoAnswerForward,
     RuleAction,
 )
+from provisioning.caller_id_policy import presented, withheld_by_policy
 from provisioning.destinations import VOICEMAIL, forward_destination
 from provisioning.line_status import is_busy
 from provisioning.numbering import NotANumber, allowed, classify, format_for_carrier
@@ -195,11 +196,25 @@ def bridge_settings(destination: str, stage: str) -> tuple[Action, ...]:
 
 
 def presented_number(tenant: TenantData, line: LineData | None) -> str | None:
-    """What a line shows outside: its chosen number, its own, else the tenant's."""
+    """What a line shows outside: its chosen number, the tenant's policy's, its own,
+    else the tenant's (`provisioning.caller_id_policy`)."""
     if line is not None:
-        chosen = line.call_handling.caller_id.outgoing_number
-        return chosen or line.public_number or tenant.main_number
+        return presented(
+            chosen=line.call_handling.caller_id.outgoing_number,
+            policy=line.caller_id_policy,
+            public_number=line.public_number,
+            main_number=tenant.main_number,
+        )
     return tenant.main_number
+
+
+def withholds_outside(line: LineData) -> bool:
+    """The line's outside calls present no number: its user's CLIR, or the tenant's
+    policy (unless the user chose a number to present)."""
+    caller_id = line.call_handling.caller_id
+    return caller_id.withhold or withheld_by_policy(
+        caller_id.outgoing_number, line.caller_id_policy
+    )
 
 
 def _external(call: CallToLine, number: str, options: LegOptions) -> GatewayEndpoint | None:
@@ -208,7 +223,7 @@ def _external(call: CallToLine, number: str, options: LegOptions) -> GatewayEndp
     if gateway is None:
         return None
     try:
-        found = classify(number, call.tenant.country)
+        found = classify(number, call.tenant.country, call.tenant.main_number)
     except NotANumber:
         return None
     if found.e164 is None or not allowed(found.category, call.line.allowed_destinations):
@@ -243,7 +258,8 @@ def _forward(call: CallToLine, target: str, why: str, confirm: bool = False) -> 
     if endpoint is None:
         return None
     actions: list[Action] = []
-    if call.caller.withheld:
+    caller_line = call.caller_line if call.caller.extension is not None else None
+    if call.caller.withheld or (caller_line is not None and withholds_outside(caller_line)):
         actions += [*ANONYMOUS_CALLER, *NUMBER_PRIVATE_FOR_CARRIER]
     elif call.caller.extension is not None:
         # An internal caller's extension means nothing outside: present their number.

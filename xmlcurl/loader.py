@@ -88,6 +88,7 @@ _TENANT_COLUMNS = (
     Tenant.timezone,
     Tenant.country,
     Tenant.main_number,
+    Tenant.outside_line_prefix,
     # Settings stored as JSON, read as text: parsed once per settings stamp.
     cast(Tenant.schedules, Text).label("schedules"),
     cast(Tenant.holidays, Text).label("holidays"),
@@ -112,6 +113,7 @@ _LINE_COLUMNS = (
     cast(User.allowed_destinations, Text).label("allowed_destinations"),
     cast(User.contacts, Text).label("contacts"),
     cast(User.call_handling, Text).label("call_handling"),
+    User.caller_id_policy,
     LineState.active_calls,
     LineState.registered,
 )
@@ -166,6 +168,7 @@ def _tenant(row: Row, units: list[Row]) -> TenantData:
         timezone=row.timezone,
         country=row.country,
         main_number=row.main_number,
+        outside_line_prefix=row.outside_line_prefix,
         gateway=_gateway(row),
         schedules=cal.schedules_from_document(
             json.loads(row.schedules), DEFAULT_SCHEDULE, DEFAULT_SCHEDULE_PERIODS
@@ -199,6 +202,7 @@ def _line(row: Row) -> LineData | None:
         allowed_destinations=_parsed_allowed(row.allowed_destinations),
         contacts=_parsed_contacts(row.contacts),
         call_handling=parsed_call_handling(row.call_handling),
+        caller_id_policy=row.caller_id_policy,
         active_calls=row.active_calls or 0,
         registered=None if row.registered is None else bool(row.registered),
     )

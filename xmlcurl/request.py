@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
 
+from provisioning.numbering import Category
 from xmlcurl import fsnames as fs
 from xmlcurl import handover
 
@@ -64,6 +65,8 @@ _WANTED = frozenset(
         fs.VAR_PREFIX + fs.V_FROM_PUBLIC,
         fs.VAR_PREFIX + fs.V_UNIT_CHAIN,
         fs.VAR_PREFIX + fs.V_STAR_ASKED,
+        fs.VAR_PREFIX + fs.V_TRANSFER_ALLOWED,
+        fs.VAR_PREFIX + fs.V_SIP_REFER_TO,
         fs.CC_QUEUE,
     }
 )
@@ -130,6 +133,9 @@ class CallRequest:
             return ()
         found = (*self.transferred_by, handover.decode_extension(self.transferred_from))
         return tuple(dict.fromkeys(ext for ext in found if ext))
+    # A blind transfer's hunt: what the line that transferred the call may call (None:
+    # not a transfer, or of a call that rang no line of ours).
+    transferred_by_rights: frozenset[Category] | None = None
 
 
 def call_request(fields: dict[str, str]) -> CallRequest:
@@ -171,6 +177,9 @@ def call_request(fields: dict[str, str]) -> CallRequest:
             )
             if ext
         ),
+        transferred_by_rights=handover.decode_rights(var(fs.V_TRANSFER_ALLOWED))
+        if var(fs.V_SIP_REFER_TO)
+        else None,
     )
 
 

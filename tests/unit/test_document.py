@@ -112,6 +112,7 @@ def test_schema_describes_every_field():
         "voicemail",
         "max_concurrent_calls",
         "call_waiting",
+        "call_barring",
         "allowed_destinations",
         "contacts",
         "call_handling",

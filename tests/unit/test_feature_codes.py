@@ -3,6 +3,7 @@
 import pytest
 
 from provisioning.feature_codes import Dialled, Feature, feature_dialled
+from provisioning.numbering import Category
 
 
 @pytest.mark.parametrize(
@@ -10,9 +11,9 @@ from provisioning.feature_codes import Dialled, Feature, feature_dialled
     [
         ("*318", Dialled(Feature.VOICEMAIL)),
         ("**1001", Dialled(Feature.PICKUP, "1001")),
-        ("*55300", Dialled(Feature.GROUP_LOG_IN, "300")),
-        ("*56250", Dialled(Feature.GROUP_LOG_OUT, "250")),
-        ("##3435", Dialled(Feature.DIRECTORY, "3435")),
+        ("*55300", Dialled(Feature.GROUP_LOG_IN, "300", Category.SETTING_CODES)),
+        ("*56250", Dialled(Feature.GROUP_LOG_OUT, "250", Category.SETTING_CODES)),
+        ("##3435", Dialled(Feature.DIRECTORY, "3435", None)),
         # What follows must be what the code takes, whole.
         ("*3181", None),
         ("**", None),

@@ -179,11 +179,11 @@ def test_directory_code_is_dialled_after_two_hashes():
 
 def test_barring_applies_through_a_speed_dial():
     # 551 is a premium number: barred for 1000 (national only), allowed for 1001.
-    assert dial("551").actions == (Hangup(fs.OUTGOING_CALL_BARRED),)
+    assert dial("551").actions[-1] == Hangup(fs.OUTGOING_CALL_BARRED)
     allowed = dial("551", caller="1001")
     assert allowed.actions[-2] == Ring((GatewayEndpoint(DOMAIN, "+33899123456"),), 90)
     barred = dial("550", allowed_destinations=frozenset({Category.PREMIUM}))
-    assert barred.actions == (Hangup(fs.OUTGOING_CALL_BARRED),)
+    assert barred.actions[-1] == Hangup(fs.OUTGOING_CALL_BARRED)
 
 
 def test_clir_applies_through_a_speed_dial():

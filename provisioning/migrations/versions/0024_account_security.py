@@ -2,7 +2,7 @@
 links, and failed log-ins counted per address
 
 Revision ID: 0024
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-06 03:40:00
 """
 
@@ -10,14 +10,14 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0024"
-down_revision = "0019"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(sa.Column("security_email", sa.String(length=254), nullable=True))
+    # Not a batch (table copy) on SQLite: the tenants' stamp triggers name the table.
+    op.add_column("users", sa.Column("security_email", sa.String(length=254), nullable=True))
     op.create_table(
         "password_resets",
         sa.Column("id", sa.Integer(), nullable=False),
