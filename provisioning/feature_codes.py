@@ -16,7 +16,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from provisioning.errors import Message, said
@@ -140,7 +140,8 @@ class Dialled:
 
     feature: Feature
     argument: str = ""
-    category: Category | None = Category.ACCESS_CODES
+    # Its code's barring category (what it is, not what was dialled: not compared).
+    category: Category | None = field(default=Category.ACCESS_CODES, compare=False)
 
 
 def feature_dialled(dialled: str, codes: tuple[FeatureCode, ...] = CODES) -> Dialled | None:

@@ -82,7 +82,15 @@ def compiled(dialled: str, tenant=TENANT, caller=None, **variables: str):
     ],
 )
 def test_each_code_is_a_whole_prefix_and_what_it_takes(dialled, found):
-    assert feature_dialled(dialled) == found
+    got = feature_dialled(dialled)
+    assert (got and (got.feature, got.argument)) == (found and (found.feature, found.argument))
+
+
+def test_codes_that_change_settings_are_barred_as_such_and_caller_id_codes_by_the_number():
+    assert feature_dialled("*72").category is Category.SETTING_CODES
+    assert feature_dialled("*57400").category is Category.SETTING_CODES
+    assert feature_dialled("*318").category is Category.ACCESS_CODES
+    assert feature_dialled("#31#0612345678").category is None
 
 
 def test_the_default_codes_never_clash():
@@ -259,7 +267,7 @@ def test_show_code_presents_the_number_of_a_line_that_withholds_it():
 
 def test_caller_id_codes_keep_call_barring():
     route = compiled("#31#00442071234567")
-    assert route.actions == (Hangup(fs.OUTGOING_CALL_BARRED),)
+    assert route.actions[-1] == Hangup(fs.OUTGOING_CALL_BARRED)  # after the announcement
     allowed = line("1001", allowed_destinations=frozenset({Category.INTERNATIONAL}))
     assert not compiled("#31#00442071234567", caller=allowed).refused
 
