@@ -73,7 +73,8 @@ def test_the_document_api_sets_and_shows_call_barring_and_the_prefix(client, eng
     got = client.get(f"/api/v1/tenants/{DOMAIN}/users/1001", headers=h).json
     assert got["call_barring"] == ["directory", "international", "national", "operator", "premium"]
     assert stored_allowed(engine, "1001") == ["access_codes", "local", "setting_codes"]
-    # A forward the barring forbids: 422 with the field's path.
+    # A forward the barring forbids: 422 with the field's path (made from the version now).
+    user = got
     user["call_handling"] = {"forward_always": {"to": "0612345678"}}
     refused = client.put(f"/api/v1/tenants/{DOMAIN}/users/1001", headers=h, json=user)
     assert refused.status_code == 422
