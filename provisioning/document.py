@@ -28,6 +28,7 @@ from provisioning.call_handling import (
     forwarding_circle,
     unconditional_forward,
 )
+from provisioning.conferences import ConferenceDoc, check_conferences
 from provisioning.numbering import DEFAULT_ALLOWED, Category, line_numbers
 from provisioning.tenant_routing import (
     Destination,
@@ -146,6 +147,7 @@ class TenantDoc(_Model):
     queues: list[QueueDoc] = Field(default_factory=list, max_length=100)
     speed_dials: list[SpeedDialDoc] = Field(default_factory=list, max_length=500)
     directory: list[DirectoryEntryDoc] = Field(default_factory=list, max_length=2000)
+    conferences: list[ConferenceDoc] = Field(default_factory=list, max_length=200)
 
 
 @dataclass(frozen=True)
@@ -250,6 +252,9 @@ def parse_document_users(raw: Any, take: Callable[[UserDoc], None]) -> TenantDoc
         fail=spanning.fail,
     )
     taken = {ext: f"users[{i}]" for ext, i in extensions.items()}
+    routing.conferences = check_conferences(
+        doc.conferences, taken, tenant.country, spanning, spanning.fail
+    )
     check_routing(doc.groups, doc.queues, taken, routing)
     for i, num in enumerate(doc.numbers):
         if num.user is not None and (num.routes or num.otherwise is not None):

@@ -21,6 +21,9 @@ class Feature(enum.StrEnum):
     GROUP_LOG_IN = "group_log_in"  # log in to a hunt group (its number follows)
     GROUP_LOG_OUT = "group_log_out"
     DIRECTORY = "directory"  # a company directory entry's short code
+    # During a call, `*3` (FreeSWITCH's meta key `*` then 3) runs this code on the
+    # caller's channel: the call moves into the caller's ad-hoc conference.
+    CONFERENCE = "conference"
 
 
 # What follows a code: an extension, a group's number or a directory code, all of the
@@ -42,6 +45,7 @@ CODES = (
     FeatureCode(Feature.GROUP_LOG_IN, "*55", _NUMBER),
     FeatureCode(Feature.GROUP_LOG_OUT, "*56", _NUMBER),
     FeatureCode(Feature.DIRECTORY, "##", _NUMBER),
+    FeatureCode(Feature.CONFERENCE, "*3"),
 )
 
 

@@ -66,6 +66,10 @@ class Tenant(Base):
         JSON, default=list, server_default="[]"
     )
     directory: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
+    # Meet-me rooms (provisioning.conferences), as the document writes them.
+    conferences: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, default=list, server_default="[]"
+    )
     # A random value the database renews whenever this row or the tenant's trunk
     # changes (triggers, migration 0011): the call path keeps the parsed settings and
     # reads only this stamp on each call. Never written by the application.

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from provisioning import api_models, holiday_csv, media
 from provisioning.call_handling import CallHandling
+from provisioning.conferences import ConferenceDoc
 from provisioning.document import (
     ContactDoc,
     DocumentInvalid,
@@ -210,6 +211,7 @@ def _apply(session: Session, doc: TenantDoc, users: list[UserRow]) -> ApplyRepor
         ],
         "speed_dials": [_dumped(d) for d in doc.speed_dials],
         "directory": [_dumped(d) for d in doc.directory],
+        "conferences": [_dumped(c) for c in doc.conferences],
     }
     calendar_changed = tenant is not None and (
         tenant.timezone != doc.timezone or tenant.holidays != tenant_values["holidays"]
@@ -641,6 +643,7 @@ def _tenant_doc(tenant: Tenant, extension_of: dict[int, str]) -> TenantDoc:
         ],
         speed_dials=[SpeedDialDoc.model_validate(d) for d in tenant.speed_dials],
         directory=[DirectoryEntryDoc.model_validate(d) for d in tenant.directory],
+        conferences=[ConferenceDoc.model_validate(c) for c in tenant.conferences],
     )
 
 

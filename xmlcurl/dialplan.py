@@ -25,6 +25,7 @@ from typing import Any
 
 import phonenumbers
 
+from provisioning.conferences import ConferenceDoc
 from provisioning.feature_codes import Feature, feature_dialled
 from provisioning.numbering import (
     Category,
@@ -37,6 +38,7 @@ from provisioning.numbering import (
 from provisioning.validation import is_dialable
 from xmlcurl import fsnames as fs
 from xmlcurl import handover
+from xmlcurl.conference import conference_key, route_adhoc, route_to_room
 from xmlcurl.decisions import (
     Action,
     Answer,
@@ -192,6 +194,20 @@ class ToQueue:
 
 
 @dataclass(frozen=True)
+class ToConference:
+    """A meet-me conference room's number (`xmlcurl.conference`)."""
+
+    room: ConferenceDoc
+
+
+@dataclass(frozen=True)
+class ToAdhocConference:
+    """The conference key pressed during a call by one of the tenant's lines."""
+
+    caller_line: LineData
+
+
+@dataclass(frozen=True)
 class AfterOutbound:
     """Back from a call out that did not connect."""
 
@@ -219,6 +235,8 @@ Target = (
     | ToGroup
     | ToLine
     | ToQueue
+    | ToConference
+    | ToAdhocConference
     | AfterOutbound
     | ToOwnVoicemail
     | ToPickup
@@ -250,6 +268,9 @@ def classify_dialled(request: CallRequest, data: CallData | None) -> Target:
         return ToLine(line, caller_line, failover)
     if data.queue is not None:
         return ToQueue(data.queue)
+    room = None if public else data.tenant.conferences.get(request.destination)
+    if room is not None:
+        return ToConference(room)
     if failover:
         return AfterOutbound()
     if public:
@@ -264,6 +285,8 @@ def classify_dialled(request: CallRequest, data: CallData | None) -> Target:
         return Refused(fs.UNALLOCATED_NUMBER, "unknown extension")
     if feature is not None and feature.feature is Feature.PICKUP:
         return ToPickup(caller_line)
+    if feature is not None and feature.feature is Feature.CONFERENCE:
+        return ToAdhocConference(caller_line)
     speed_dial = speed_dial_number(data.tenant, request.destination)
     return ToOutside(caller_line, speed_dial or request.destination)
 
@@ -291,6 +314,9 @@ def _to_line(request: CallRequest, data: CallData, target: ToLine, now: datetime
             actions = (music, *actions)
         if request.context == fs.PUBLIC_CONTEXT:
             actions = (*transferable_into(data.tenant), *actions)
+        elif target.caller_line is not None and not call.via_group:
+            # A colleague's call: `*3` on the caller's phone opens a conference.
+            actions = (*conference_key(data.tenant), *actions)
     return Route(request.context, request.destination, name, actions)
 
 
@@ -320,6 +346,10 @@ _COMPILE: dict[type, Callable[[CallRequest, CallData, Any, datetime], Route]] = 
     ToLine: _to_line,
     ToQueue: lambda request, data, t, _now: route_to_queue(
         request, data.tenant, t.queue, data.media_dir
+    ),
+    ToConference: lambda request, data, t, _now: route_to_room(request, data.tenant, t.room),
+    ToAdhocConference: lambda request, data, t, _now: route_adhoc(
+        request, data.tenant, t.caller_line
     ),
     AfterOutbound: lambda request, data, _t, _now: _after_failed_outbound(request, data.tenant),
     ToOwnVoicemail: _to_own_voicemail,
@@ -407,6 +437,7 @@ def _outbound(request: CallRequest, tenant: TenantData, caller: LineData, dialle
         f"outbound {number}",
         (
             *caller_id,
+            *conference_key(tenant),
             *bridge_settings(request.destination, fs.STAGE_OUTBOUND),
             Ring((GatewayEndpoint(tenant.domain, number),), OUTBOUND_RING_SECONDS),
             Transfer(request.destination, request.context),

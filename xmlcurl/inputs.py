@@ -16,6 +16,7 @@ from typing import Any
 
 from provisioning import calendar as cal
 from provisioning.call_handling import CallHandling
+from provisioning.conferences import ConferenceDoc
 from provisioning.document import (
     DEFAULT_SCHEDULE,
     DEFAULT_SCHEDULE_PERIODS,
@@ -77,6 +78,8 @@ class TenantData:
     # The numbers (extensions and short numbers) that dial a group, a queue.
     group_numbers: frozenset[str] = frozenset()
     queue_numbers: frozenset[str] = frozenset()
+    # Meet-me conference rooms by extension.
+    conferences: dict[str, ConferenceDoc] = field(default_factory=dict)
 
     @cached_property
     def calendar(self) -> cal.TenantCalendar:
@@ -192,6 +195,7 @@ def tenant_from_document(doc: TenantDoc) -> TenantData:
         directory_codes={e.code: e.number for e in doc.directory if e.code},
         group_numbers=frozenset(n for g in doc.groups for n in (g.extension, g.short_number) if n),
         queue_numbers=frozenset(n for q in doc.queues for n in (q.extension, q.short_number) if n),
+        conferences={c.extension: c for c in doc.conferences},
     )
 
 

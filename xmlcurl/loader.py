@@ -34,6 +34,7 @@ from sqlalchemy import (
 
 from provisioning import calendar as cal
 from provisioning.call_handling import CallHandling
+from provisioning.conferences import ConferenceDoc
 from provisioning.document import (
     DEFAULT_SCHEDULE,
     DEFAULT_SCHEDULE_PERIODS,
@@ -83,6 +84,7 @@ _TENANT_COLUMNS = (
     cast(Tenant.holidays, Text).label("holidays"),
     cast(Tenant.speed_dials, Text).label("speed_dials"),
     cast(Tenant.directory, Text).label("directory"),
+    cast(Tenant.conferences, Text).label("conferences"),
     *_GATEWAY_COLUMNS,
 )
 
@@ -144,6 +146,11 @@ def _parsed_allowed(text: str) -> frozenset[Category]:
     return frozenset(Category(c) for c in json.loads(text))
 
 
+def _parsed_conferences(text: str | None) -> dict[str, ConferenceDoc]:
+    rooms = (ConferenceDoc.model_validate(c) for c in json.loads(text or "[]"))
+    return {room.extension: room for room in rooms}
+
+
 def _tenant(row: Row, units: list[Row]) -> TenantData:
     dialled: dict[str, set[str]] = {"group": set(), "queue": set()}
     for unit in units:
@@ -166,6 +173,7 @@ def _tenant(row: Row, units: list[Row]) -> TenantData:
         },
         group_numbers=frozenset(dialled["group"]),
         queue_numbers=frozenset(dialled["queue"]),
+        conferences=_parsed_conferences(row.conferences),
     )
 
 
