@@ -1,7 +1,6 @@
 """Conference rooms: the document's checks, the decisions for a room's number and for
 the ad-hoc key, their XML, and conference.conf."""
 
-
 import pytest
 from lxml import etree
 
