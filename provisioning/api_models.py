@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSche
 
 from provisioning.call_handling import CallHandling
 from provisioning.call_kinds import CallDirection, CallKind
+from provisioning.conferences import ConferenceDoc
 from provisioning.destinations import Destination
 from provisioning.document import NumberDoc, UserDoc
 from provisioning.media import KINDS as MEDIA_KINDS
@@ -85,6 +86,10 @@ class UserList(DocumentView):
 
 class NumberList(DocumentView):
     numbers: list[NumberDoc]
+
+
+class ConferenceList(DocumentView):
+    conferences: list[ConferenceDoc]
 
 
 # --- read-only views of the document ------------------------------------------------------
@@ -280,6 +285,7 @@ RESPONSES: tuple[type[ResponseModel], ...] = (
     ApplyReport,
     UserList,
     NumberList,
+    ConferenceList,
     NumberRouting,
     Directory,
     Reminder,

@@ -84,6 +84,8 @@ def _item_paths(kind: str, key: dict[str, Any], model: str, listed: str) -> dict
     }
 
 
+_ROOM = _param("name", "The conference room's name (any case)")
+
 _REMINDER_ID = {
     "name": "reminder_id",
     "in": "path",
@@ -453,6 +455,7 @@ def openapi_document() -> dict[str, Any]:
             },
             **_item_paths("users", _EXTENSION, "UserDoc", "UserList"),
             **_item_paths("numbers", _NUMBER, "NumberDoc", "NumberList"),
+            **_item_paths("conferences", _ROOM, "ConferenceDoc", "ConferenceList"),
             "/tenants/{domain}/holidays/import": {
                 "parameters": [_DOMAIN],
                 "post": {
