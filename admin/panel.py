@@ -9,6 +9,7 @@ from flask import Blueprint, Flask, redirect, request
 
 from admin.calls import views as calls
 from admin.concepts import Concepts
+from admin.conferences import views as conferences
 from admin.contacts import views as contacts
 from admin.errors import init_error_pages
 from admin.languages import init_languages, language_context
@@ -22,7 +23,13 @@ from provisioning import accounts
 from provisioning.accounts import Account
 
 CONCEPTS = Concepts(
-    lines.CONCEPT, calls.CONCEPT, contacts.CONCEPT, users.CONCEPT, media.CONCEPT, session.CONCEPT
+    lines.CONCEPT,
+    calls.CONCEPT,
+    contacts.CONCEPT,
+    users.CONCEPT,
+    media.CONCEPT,
+    conferences.CONCEPT,
+    session.CONCEPT,
 )
 
 

@@ -600,6 +600,7 @@ ADMIN_PAGES = [
     "/panel/lines/1001/contacts",
     "/panel/users",
     "/panel/media",
+    "/panel/conferences",
     "/panel/password",
 ]
 
@@ -656,6 +657,7 @@ def test_the_nav_lists_the_concepts_each_user_may_open(panel):
         "My contacts",
         "Users",
         "Media",
+        "Conferences",
         "Password",
     ]
     assert not any(current for _, _, current in admin)
