@@ -73,10 +73,13 @@ def conference_key(tenant: TenantData) -> tuple[Action, ...]:
     return (BindConferenceKey(ADHOC_KEY, ADHOC_CODE, tenant.domain),)
 
 
-def route_adhoc(request: CallRequest, tenant: TenantData, user: LineData) -> Route:
+def route_adhoc(request: CallRequest, tenant: TenantData, user: LineData | None) -> Route:
     """`*3` pressed by `user` during a call (or dialled): the other party, then the
     user, into the user's ad-hoc room. With nobody on the other end FreeSWITCH only
-    logs it, and the user waits alone in the room."""
+    logs it, and the user waits alone in the room. Pressed on a channel of no line of
+    the tenant: nothing happens, the call goes on."""
+    if user is None:
+        return Route(request.context, request.destination, "conference key: no line", ())
     room = adhoc_room(user.extension, tenant.domain)
     actions = (
         MoveToConference(room, fs.CONFERENCE_ADHOC_PROFILE, partner=True),

@@ -202,9 +202,10 @@ class ToConference:
 
 @dataclass(frozen=True)
 class ToAdhocConference:
-    """The conference key pressed during a call by one of the tenant's lines."""
+    """The conference key pressed during a call by one of the tenant's lines (None:
+    by no line the tenant knows, and nothing happens)."""
 
-    caller_line: LineData
+    caller_line: LineData | None
 
 
 @dataclass(frozen=True)
@@ -276,6 +277,9 @@ def classify_dialled(request: CallRequest, data: CallData | None) -> Target:
     if public:
         return Refused(fs.NO_ROUTE_DESTINATION, "number routed nowhere")
     feature = feature_dialled(request.destination)
+    if feature is not None and feature.feature is Feature.CONFERENCE:
+        # Never a hang-up: the call the key was pressed in goes on whatever happens.
+        return ToAdhocConference(caller_line)
     if feature is not None and feature.feature is Feature.VOICEMAIL:
         if caller_line is None or not caller_line.voicemail_enabled:
             return Refused(fs.UNALLOCATED_NUMBER, "no voicemail box")
@@ -285,8 +289,6 @@ def classify_dialled(request: CallRequest, data: CallData | None) -> Target:
         return Refused(fs.UNALLOCATED_NUMBER, "unknown extension")
     if feature is not None and feature.feature is Feature.PICKUP:
         return ToPickup(caller_line)
-    if feature is not None and feature.feature is Feature.CONFERENCE:
-        return ToAdhocConference(caller_line)
     speed_dial = speed_dial_number(data.tenant, request.destination)
     return ToOutside(caller_line, speed_dial or request.destination)
 

@@ -246,9 +246,12 @@ def test_the_key_moves_the_other_party_then_the_user_into_the_users_room():
     )
 
 
-def test_the_key_is_refused_to_a_caller_who_is_not_a_line_of_the_tenant():
+def test_the_key_does_nothing_for_a_caller_who_is_not_a_line_of_the_tenant():
+    """Never a hang-up: the call the key was pressed in goes on."""
     route = compile_call(request("*3", user_name="1001", domain_name="other.example"), data(), NOW)
-    assert route.refused
+    assert route.actions == ()
+    outside = compile_call(request("*3", centrex_from_public="true"), data(line("1001")), NOW)
+    assert outside.actions == ()
 
 
 # --- XML -----------------------------------------------------------------------------
