@@ -10,6 +10,7 @@ from flask import Blueprint, Flask, g, redirect, request
 from admin.barring import views as barring
 from admin.calls import views as calls
 from admin.concepts import Concepts
+from admin.conferences import views as conferences
 from admin.contacts import views as contacts
 from admin.directory import views as directory
 from admin.errors import answer_domain_errors, init_error_pages
@@ -38,6 +39,7 @@ CONCEPTS = Concepts(
     users.CONCEPT,
     media.CONCEPT,
     park.CONCEPT,
+    conferences.CONCEPT,
     session.CONCEPT,
     security.CONCEPT,
 )

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSche
 
 from provisioning.call_handling import CallHandling
 from provisioning.call_kinds import CallDirection, CallKind
+from provisioning.conferences import ConferenceDoc
 from provisioning.destinations import Destination
 from provisioning.document import NumberDoc, UserDoc
 from provisioning.media import KINDS as MEDIA_KINDS
@@ -135,6 +136,10 @@ class UserSaved(ApplyReport):
     """What a change of one user did, and the version they are at now."""
 
     version: int = Field(description=_USER_VERSION)
+
+
+class ConferenceList(DocumentView):
+    conferences: list[ConferenceDoc]
 
 
 # --- read-only views of the document ------------------------------------------------------
@@ -334,6 +339,7 @@ RESPONSES: tuple[type[ResponseModel], ...] = (
     UserView,
     UserSaved,
     NumberList,
+    ConferenceList,
     NumberRouting,
     Directory,
     Reminder,

@@ -27,14 +27,16 @@ VOICEMAIL = "voicemail"
 
 
 class Destination(BaseModel):
-    """Exactly one of: a user's line, a hunt group, a queue, a user's voicemail box, an
-    announcement (then hang up), an external number, or hang up."""
+    """Exactly one of: a user's line, a hunt group, a queue, a conference room, a
+    user's voicemail box, an announcement (then hang up), an external number, or hang
+    up."""
 
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
 
     user: str | None = Field(default=None, description="Extension whose line rings")
     group: str | None = Field(default=None, description="Name of a hunt group")
     queue: str | None = Field(default=None, description="Name of a queue")
+    conference: str | None = Field(default=None, description="Name of a conference room")
     voicemail: str | None = Field(default=None, description="Extension whose box records")
     announcement: str | None = Field(default=None, description="Announcement played, then hang up")
     number: str | None = Field(default=None, description="External number, national or E.164")
@@ -72,6 +74,8 @@ class Context(Protocol):
     @property
     def queues(self) -> Mapping[str, Any]: ...
     @property
+    def conferences(self) -> Mapping[str, Any]: ...
+    @property
     def check(self) -> Callable[..., Any]: ...
     @property
     def fail(self) -> Callable[[str, Message], None]: ...
@@ -96,6 +100,11 @@ def _check_queue(dest: Destination, path: str, ctx: Context) -> None:
             f"{path}.queue",
             said("unknown_queue", "no queue is named %(name)r", name=str(dest.queue)),
         )
+
+
+def _check_conference(dest: Destination, path: str, ctx: Context) -> None:
+    if (dest.conference or "").casefold() not in ctx.conferences:
+        ctx.fail(f"{path}.conference", f"no conference room is named {dest.conference!r}")
 
 
 def _check_voicemail(dest: Destination, path: str, ctx: Context) -> None:
@@ -156,6 +165,12 @@ KINDS: dict[str, Kind] = {
         Kind("user", "A user's line", _check_user, lambda t, n: f"line {t} ({_name_of(t, n)})"),
         Kind("group", "A hunt group", _check_group, lambda t, _n: f"group {t}"),
         Kind("queue", "A queue", _check_queue, lambda t, _n: f"queue {t}"),
+        Kind(
+            "conference",
+            "A conference room",
+            _check_conference,
+            lambda t, _n: f"conference room {t}",
+        ),
         Kind(
             "voicemail",
             "A voicemail box",

@@ -29,6 +29,7 @@ from provisioning.call_handling import (
     unconditional_forward,
 )
 from provisioning.caller_id_policy import OutgoingCallerId, check_outgoing_caller_ids
+from provisioning.conferences import ConferenceDoc, check_conferences
 from provisioning.errors import DocumentInvalid, Message, Problem, said, structure_problem
 from provisioning.feature_codes import check_feature_codes
 from provisioning.numbering import (
@@ -185,6 +186,7 @@ class TenantDoc(_Model):
         description="Star codes of the tenant's own: feature name → code (*… or #…)",
     )
     park: ParkDoc | None = Field(default=None, description="Call park slots; absent: no parking")
+    conferences: list[ConferenceDoc] = Field(default_factory=list, max_length=200)
 
 
 def _path(loc: tuple[Any, ...]) -> str:
@@ -274,6 +276,9 @@ def parse_document_users(raw: Any, take: Callable[[UserDoc], None]) -> TenantDoc
         fail=spanning.fail,
     )
     taken = {ext: f"users[{i}]" for ext, i in extensions.items()}
+    routing.conferences = check_conferences(
+        doc.conferences, taken, tenant.country, spanning, spanning.fail
+    )
     check_routing(doc.groups, doc.queues, taken, routing)
     for i, num in enumerate(doc.numbers):
         if num.user is not None and (num.routes or num.otherwise is not None):

@@ -47,6 +47,9 @@ class Feature(enum.StrEnum):
     QUEUE_LOG_OUT = "queue_log_out"
     QUEUE_PAUSE = "queue_pause"  # an agent's break: logged in, offered no calls
     QUEUE_RESUME = "queue_resume"
+    # During a call, `*3` (FreeSWITCH's meta key `*` then 3) runs this code on the
+    # caller's channel: the call moves into the caller's ad-hoc conference.
+    CONFERENCE = "conference"
 
 
 # What follows a code: an extension, a group's or queue's number or a directory code,
@@ -100,6 +103,8 @@ CODES = (
     FeatureCode(Feature.QUEUE_LOG_OUT, "*58", _NUMBER, Category.SETTING_CODES),
     FeatureCode(Feature.QUEUE_PAUSE, "*59", None, Category.SETTING_CODES),
     FeatureCode(Feature.QUEUE_RESUME, "*60", None, Category.SETTING_CODES),
+    # A key pressed during a call, not a number: never barred.
+    FeatureCode(Feature.CONFERENCE, "*3", None, None),
 )
 DEFAULTS = {code.feature: code.prefix for code in CODES}
 

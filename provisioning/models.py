@@ -79,6 +79,10 @@ class Tenant(Base):
     feature_codes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
     # Call park (`provisioning.park`): the document's `park` block, null when off.
     park: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # Meet-me rooms (provisioning.conferences), as the document writes them.
+    conferences: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, default=list, server_default="[]"
+    )
     # A random value the database renews whenever this row or the tenant's trunk
     # changes (triggers, migration 0011): the call path keeps the parsed settings and
     # reads only this stamp on each call. Never written by the application.

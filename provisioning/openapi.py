@@ -128,6 +128,8 @@ def _user_paths() -> dict[str, Any]:
     return paths
 
 
+_ROOM = _param("name", "The conference room's name (any case)")
+
 _REMINDER_ID = {
     "name": "reminder_id",
     "in": "path",
@@ -506,6 +508,7 @@ def openapi_document() -> dict[str, Any]:
             },
             **_user_paths(),
             **_item_paths("numbers", _NUMBER, "NumberDoc", "NumberList"),
+            **_item_paths("conferences", _ROOM, "ConferenceDoc", "ConferenceList"),
             "/tenants/{domain}/holidays/import": {
                 "parameters": [_DOMAIN],
                 "post": {

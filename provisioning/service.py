@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 from provisioning import api_models, holiday_csv, media, park
 from provisioning.call_handling import CallHandling
 from provisioning.caller_id_policy import OutgoingCallerId, policy_by_extension
+from provisioning.conferences import ConferenceDoc
 from provisioning.document import (
     ContactDoc,
     DocumentInvalid,
@@ -242,6 +243,7 @@ def _apply(session: Session, doc: TenantDoc, users: list[UserRow]) -> ApplyRepor
         "directory": [_dumped(d) for d in doc.directory],
         "feature_codes": dict(doc.feature_codes),
         "park": park.dumped(doc.park),
+        "conferences": [_dumped(c) for c in doc.conferences],
     }
     calendar_changed = tenant is not None and (
         tenant.timezone != doc.timezone or tenant.holidays != tenant_values["holidays"]
@@ -689,6 +691,7 @@ def _tenant_doc(tenant: Tenant, extension_of: dict[int, str]) -> TenantDoc:
         directory=[DirectoryEntryDoc.model_validate(d) for d in tenant.directory],
         feature_codes=dict(tenant.feature_codes or {}),
         park=None if tenant.park is None else park.ParkDoc.model_validate(tenant.park),
+        conferences=[ConferenceDoc.model_validate(c) for c in tenant.conferences],
     )
 
 

@@ -114,6 +114,7 @@ class RoutingContext:
     fail: Fail
     groups: dict[str, GroupDoc] = field(default_factory=dict)  # case-folded name →
     queues: dict[str, QueueDoc] = field(default_factory=dict)
+    conferences: dict[str, Any] = field(default_factory=dict)  # case-folded name → room
 
 
 def check_routing(

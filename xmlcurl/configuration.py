@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 from xmlcurl import fsnames as fs
 from xmlcurl import loader, render, render_configuration
 from xmlcurl.callcenter import compile_callcenter, parse_queue_name
+from xmlcurl.conference_configuration import compile_conference
 from xmlcurl.local_stream import compile_local_stream
 from xmlcurl.queue_data import load_queues
 
@@ -46,7 +47,13 @@ def _callcenter(conn: Connection, _settings: Settings, fields: dict[str, str]) -
     return render_configuration.callcenter(compile_callcenter(queues))
 
 
+def _conference(_conn: Connection, _settings: Settings, _fields: dict[str, str]) -> bytes:
+    """The same for every room and tenant (what differs travels with the call)."""
+    return render_configuration.conference(compile_conference())
+
+
 CONFIGURATIONS: dict[str, Build] = {
     fs.CONF_LOCAL_STREAM: _local_stream,
     fs.CONF_CALLCENTER: _callcenter,
+    fs.CONF_CONFERENCE: _conference,
 }

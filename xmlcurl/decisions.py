@@ -227,6 +227,39 @@ class Retrieve:
 
 
 @dataclass(frozen=True)
+class JoinConference:
+    """Join (or open) a mod_conference room. `pin`: asked of callers who come in
+    (mod_conference prompts for it); `flags`: member and room flags. The actions after
+    it run when the caller leaves the room."""
+
+    room: str
+    profile: str
+    pin: str | None = None
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MoveToConference:
+    """Move a channel of this call straight into a room (`transfer` to the inline
+    dialplan, no fetch): the other party of the bridge (`partner`) or this channel."""
+
+    room: str
+    profile: str
+    partner: bool
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BindConferenceKey:
+    """During the call, `*<digit>` from this channel's phone runs the feature code
+    `code` on this channel (`bind_meta_app … execute_extension`): a new fetch."""
+
+    digit: str
+    code: str
+    domain: str
+
+
+@dataclass(frozen=True)
 class Hangup:
     cause: str
 
@@ -253,6 +286,9 @@ Action = (
     | Retrieve
     | Intercept
     | CollectDigits
+    | JoinConference
+    | MoveToConference
+    | BindConferenceKey
     | Hangup
 )
 

@@ -85,6 +85,15 @@ def to_queue(dest: Destination, at: Handoff) -> Decision:
     return _to_unit("queue", str(dest.queue), at)
 
 
+def to_conference(dest: Destination, at: Handoff) -> Decision:
+    """Transferred to the room's number: the next fetch joins it, PIN asked."""
+    wanted = str(dest.conference).casefold()
+    for room in at.tenant.conferences.values():
+        if room.name.casefold() == wanted:
+            return f"to conference {room.name}", (Transfer(room.extension, at.tenant.domain),)
+    return _hang_up(f"conference {dest.conference} no longer exists")
+
+
 def to_voicemail(dest: Destination, at: Handoff) -> Decision:
     return f"to voicemail {dest.voicemail}", (
         Answer(),
@@ -134,6 +143,7 @@ DESTINATIONS: dict[str, DestinationCompiler] = {
     "user": to_user,
     "group": to_group,
     "queue": to_queue,
+    "conference": to_conference,
     "voicemail": to_voicemail,
     "number": to_number,
     "hangup": to_hangup,

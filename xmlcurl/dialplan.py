@@ -25,6 +25,7 @@ from typing import Any
 
 import phonenumbers
 
+from provisioning.conferences import ConferenceDoc
 from provisioning.feature_codes import Feature, code_prefix, feature_dialled
 from provisioning.numbering import (
     Category,
@@ -39,6 +40,7 @@ from provisioning.validation import is_dialable
 from xmlcurl import fsnames as fs
 from xmlcurl import handover
 from xmlcurl.barring import barred_route
+from xmlcurl.conference import conference_key, route_adhoc, route_to_room
 from xmlcurl.decisions import (
     Action,
     Answer,
@@ -223,6 +225,21 @@ class ToParkSlot:
 
 
 @dataclass(frozen=True)
+class ToConference:
+    """A meet-me conference room's number (`xmlcurl.conference`)."""
+
+    room: ConferenceDoc
+
+
+@dataclass(frozen=True)
+class ToAdhocConference:
+    """The conference key pressed during a call by one of the tenant's lines (None:
+    by no line the tenant knows, and nothing happens)."""
+
+    caller_line: LineData | None
+
+
+@dataclass(frozen=True)
 class AfterOutbound:
     """Back from a call out that did not connect."""
 
@@ -254,6 +271,8 @@ Target = (
     | ToLine
     | ToQueue
     | ToParkSlot
+    | ToConference
+    | ToAdhocConference
     | AfterOutbound
     | ToOwnVoicemail
     | ToPickup
@@ -301,10 +320,16 @@ def classify_dialled(request: CallRequest, data: CallData | None) -> Target:
     park = data.tenant.park
     if not public and park is not None and request.destination in park.slots:
         return ToParkSlot(park, caller_line)
+    room = None if public else data.tenant.conferences.get(request.destination)
+    if room is not None:
+        return ToConference(room)
     if failover:
         return AfterOutbound()
     if public:
         return Refused(fs.NO_ROUTE_DESTINATION, "number routed nowhere")
+    if feature is not None and feature.feature is Feature.CONFERENCE:
+        # Never a hang-up: the call the key was pressed in goes on whatever happens.
+        return ToAdhocConference(caller_line)
     if feature is not None and feature.feature is Feature.VOICEMAIL:
         if caller_line is None or not caller_line.voicemail_enabled:
             return Refused(fs.UNALLOCATED_NUMBER, "no voicemail box")
@@ -360,6 +385,9 @@ def _to_line(request: CallRequest, data: CallData, target: ToLine, now: datetime
             actions = (music, *actions)
         if request.context == fs.PUBLIC_CONTEXT:
             actions = (*transferable_into(data.tenant), *actions)
+        elif target.caller_line is not None and not call.via_group:
+            # A colleague's call: `*3` on the caller's phone opens a conference.
+            actions = (*conference_key(data.tenant), *actions)
     return Route(request.context, request.destination, name, actions)
 
 
@@ -392,6 +420,10 @@ _COMPILE: dict[type, Callable[[CallRequest, CallData, Any, datetime], Route]] = 
         request, data.tenant, t.queue, data.media_dir
     ),
     ToParkSlot: lambda request, data, t, _now: route_park(request, data, t.park, t.caller_line),
+    ToConference: lambda request, data, t, _now: route_to_room(request, data.tenant, t.room),
+    ToAdhocConference: lambda request, data, t, _now: route_adhoc(
+        request, data.tenant, t.caller_line
+    ),
     AfterOutbound: lambda request, data, _t, _now: _after_failed_outbound(request, data.tenant),
     ToOwnVoicemail: _to_own_voicemail,
     ToPickup: lambda request, data, t, _now: route_pickup(
@@ -489,6 +521,7 @@ def _outbound(
         f"outbound {number}",
         (
             *caller_id,
+            *conference_key(tenant),
             *bridge_settings(request.destination, fs.STAGE_OUTBOUND),
             Ring((GatewayEndpoint(tenant.domain, number),), OUTBOUND_RING_SECONDS),
             Transfer(request.destination, request.context),

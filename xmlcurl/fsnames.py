@@ -508,3 +508,33 @@ V_ORIGINATE_SIGNAL_BOND = "originate_signal_bond"
 # the line `user/` last rang from this channel.
 V_REFERRED_BY = "sip_h_Referred-By"
 V_DIALED_USER = "dialed_user"
+
+# mod_conference (xmlcurl.conference): conference.conf, the `conference` application
+# (`<room>@<profile>[+<pin>][+flags{a|b}]`, mod_conference.c conference_function),
+# the channel variables it reads when it creates a room or asks for the PIN, and the
+# DTMF binding that starts an ad-hoc conference from a call.
+CONF_CONFERENCE = "conference.conf"
+APP_CONFERENCE = "conference"
+CONFERENCE_PROFILE = "centrex"  # meet-me rooms
+CONFERENCE_ADHOC_PROFILE = "centrex-adhoc"  # ad-hoc conferences started from a call
+CONFERENCE_CONTROLS = "centrex"
+V_CONFERENCE_MAX_MEMBERS = "conference_max_members"
+V_CONFERENCE_MODERATOR_PIN = "conference_moderator_pin"
+CONF_FLAG_MODERATOR = "moderator"
+# The conference ends when the last member with it leaves (not the first, as `endconf`).
+CONF_FLAG_MANDATORY_ENDCONF = "mandatory_member_endconf"
+CONF_FLAG_WAIT_MOD = "wait-mod"
+APP_BIND_META_APP = "bind_meta_app"
+APP_EXECUTE_EXTENSION = "execute_extension"
+INLINE_DIALPLAN = "inline"
+# conference.conf params.
+CP_RATE = "rate"
+CP_INTERVAL = "interval"
+CP_ENERGY_LEVEL = "energy-level"
+CP_CALLER_CONTROLS = "caller-controls"
+CP_MOH_SOUND = "moh-sound"
+CP_COMFORT_NOISE = "comfort-noise"
+CP_PIN_SOUND = "pin-sound"
+CP_BAD_PIN_SOUND = "bad-pin-sound"
+CP_PIN_RETRIES = "pin-retries"
+CP_MAX_MEMBERS = "max-members"

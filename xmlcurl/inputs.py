@@ -16,6 +16,7 @@ from typing import Any
 
 from provisioning import calendar as cal
 from provisioning.call_handling import CallHandling
+from provisioning.conferences import ConferenceDoc
 from provisioning.document import (
     DEFAULT_SCHEDULE,
     DEFAULT_SCHEDULE_PERIODS,
@@ -105,6 +106,8 @@ class TenantData:
     # The tenant's star codes (`provisioning.feature_codes`), its own ones included.
     feature_codes: tuple[FeatureCode, ...] = CODES
     park: ParkData | None = None
+    # Meet-me conference rooms by extension.
+    conferences: dict[str, ConferenceDoc] = field(default_factory=dict)
 
     @cached_property
     def calendar(self) -> cal.TenantCalendar:
@@ -224,6 +227,7 @@ def tenant_from_document(doc: TenantDoc) -> TenantData:
         queue_numbers=frozenset(n for q in doc.queues for n in (q.extension, q.short_number) if n),
         feature_codes=codes_for(doc.feature_codes),
         park=park_data(dumped.get("park")),
+        conferences={c.extension: c for c in doc.conferences},
     )
 
 

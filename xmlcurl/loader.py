@@ -35,6 +35,7 @@ from sqlalchemy.orm import aliased
 
 from provisioning import calendar as cal
 from provisioning.call_handling import CallHandling
+from provisioning.conferences import ConferenceDoc
 from provisioning.document import (
     DEFAULT_SCHEDULE,
     DEFAULT_SCHEDULE_PERIODS,
@@ -96,6 +97,7 @@ _TENANT_COLUMNS = (
     cast(Tenant.directory, Text).label("directory"),
     cast(Tenant.feature_codes, Text).label("feature_codes"),
     cast(Tenant.park, Text).label("park"),
+    cast(Tenant.conferences, Text).label("conferences"),
     *_GATEWAY_COLUMNS,
 )
 
@@ -158,6 +160,11 @@ def _parsed_allowed(text: str) -> frozenset[Category]:
     return frozenset(Category(c) for c in json.loads(text))
 
 
+def _parsed_conferences(text: str | None) -> dict[str, ConferenceDoc]:
+    rooms = (ConferenceDoc.model_validate(c) for c in json.loads(text or "[]"))
+    return {room.extension: room for room in rooms}
+
+
 def _tenant(row: Row, units: list[Row]) -> TenantData:
     dialled: dict[str, set[str]] = {"group": set(), "queue": set()}
     for unit in units:
@@ -183,6 +190,7 @@ def _tenant(row: Row, units: list[Row]) -> TenantData:
         queue_numbers=frozenset(dialled["queue"]),
         feature_codes=codes_for(json.loads(row.feature_codes or "{}")),
         park=park_data(json.loads(row.park) if row.park else None),
+        conferences=_parsed_conferences(row.conferences),
     )
 
 

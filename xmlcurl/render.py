@@ -20,6 +20,7 @@ from xmlcurl import fsnames as fs
 from xmlcurl.decisions import (
     Action,
     Answer,
+    BindConferenceKey,
     CancelWaitLimit,
     CollectDigits,
     DirectoryAnswer,
@@ -33,9 +34,11 @@ from xmlcurl.decisions import (
     GatewayDirectory,
     Hangup,
     Intercept,
+    JoinConference,
     JoinQueue,
     LegOptions,
     LoopbackEndpoint,
+    MoveToConference,
     NotFound,
     Park,
     PlayFile,
@@ -71,6 +74,15 @@ _CAUSE = re.compile(r"[A-Z_]{1,40}")
 _QUEUE = re.compile(r"[0-9]{1,8}@[a-z0-9.\-]{1,253}")
 _LOT = re.compile(r"park@[a-z0-9.\-]{1,253}")
 _SLOT = re.compile(r"[0-9]{2,8}")
+# Conference rooms are `<kind>-<extension>-<domain>` (xmlcurl.conference): no `@`, `+`
+# or `{`, which mod_conference splits the application's data on.
+_ROOM = re.compile(r"(meet|adhoc)-[0-9]{2,8}-[a-z0-9.\-]{1,253}")
+_CONFERENCE_PROFILE = re.compile(r"[a-z0-9\-]{1,32}")
+_CONFERENCE_PIN = re.compile(r"[0-9]{4,8}")
+_CONFERENCE_FLAGS = frozenset(
+    {fs.CONF_FLAG_MODERATOR, fs.CONF_FLAG_MANDATORY_ENDCONF, fs.CONF_FLAG_WAIT_MOD}
+)
+_FEATURE_CODE = re.compile(r"[*#0-9]{1,16}")
 _SOUND = re.compile(r"[a-z0-9_\-]+/[a-z0-9_\-]+\.wav")
 # `set` expands ${…} when it runs: a value must not be able to start an expansion.
 _VARIABLE_VALUE = re.compile(r"[^$\x00-\x1f]{0,128}")
@@ -155,6 +167,19 @@ def _endpoint(endpoint: Endpoint) -> str:
     return f"{legs}sofia/gateway/{gateway}/{checked(DIALABLE, endpoint.number)}"
 
 
+def _conference(room: str, profile: str, pin: str | None, flags: tuple[str, ...]) -> str:
+    """`<room>@<profile>[+<pin>][+flags{a|b}]`, as mod_conference splits it."""
+    data = f"{checked(_ROOM, room)}@{checked(_CONFERENCE_PROFILE, profile)}"
+    if pin is not None:
+        data += "+" + checked(_CONFERENCE_PIN, pin)
+    unknown = set(flags) - _CONFERENCE_FLAGS
+    if unknown:
+        raise UnsafeValue(f"unknown conference flags {sorted(unknown)}")
+    if flags:
+        data += "+flags{" + "|".join(flags) + "}"
+    return data
+
+
 def _applications(action: Action) -> list[tuple[str, str]]:
     match action:
         case SetVariable(name, value):
@@ -223,6 +248,19 @@ def _applications(action: Action) -> list[tuple[str, str]]:
                     ),
                 )
             ]
+        case JoinConference(room, profile, pin, flags):
+            return [(fs.APP_CONFERENCE, _conference(room, profile, pin, flags))]
+        case MoveToConference(room, profile, partner, flags):
+            # The inline dialplan: `app:data` as the destination, no fetch, no comma.
+            target = f"{fs.APP_CONFERENCE}:{_conference(room, profile, None, flags)}"
+            which = ["-bleg"] if partner else []
+            return [(fs.APP_TRANSFER, " ".join([*which, target, fs.INLINE_DIALPLAN]))]
+        case BindConferenceKey(digit, code, domain):
+            if not (len(digit) == 1 and digit.isdigit()):
+                raise UnsafeValue(f"not a DTMF digit: {digit!r}")
+            # Listen to this channel's own phone (a), run on this channel (s).
+            run = f"{fs.APP_EXECUTE_EXTENSION}::{checked(_FEATURE_CODE, code)} XML"
+            return [(fs.APP_BIND_META_APP, f"{digit} a s {run} {checked(_DOMAIN, domain)}")]
         case JoinQueue(queue):
             return [(fs.APP_CALLCENTER, checked(_QUEUE, queue))]
         case CollectDigits(prompt, prefix, context, max_digits):

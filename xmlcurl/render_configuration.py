@@ -13,6 +13,7 @@ from lxml import etree
 
 from xmlcurl import fsnames as fs
 from xmlcurl.callcenter import AgentDefinition, CallcenterConfiguration, QueueDefinition, Tier
+from xmlcurl.conference_configuration import ConferenceConfiguration
 from xmlcurl.local_stream import LocalStreamConfiguration, Stream
 from xmlcurl.render import add_each
 from xmlcurl.safe import UnsafeValue, checked, holds_directive
@@ -133,4 +134,32 @@ def callcenter(conf: CallcenterConfiguration) -> bytes:
         _tier,
         lambda t: f"queue tier {t.agent!r} in {t.queue!r}",
     )
+    return _serialise(root)
+
+
+# conference.conf: ours only, but checked as any answer: names are words, values plain
+# numbers, words, tone streams and local_stream URLs, never an expansion.
+_CONF_NAME = re.compile(r"[a-z0-9 -]{1,32}")
+_CONF_DIGITS = re.compile(r"[0-9*#]{1,8}")
+_CONF_VALUE = re.compile(r"[A-Za-z0-9 ._/:;%(),-]{1,200}")
+
+
+def conference(conf: ConferenceConfiguration) -> bytes:
+    root, configuration = _configuration(fs.CONF_CONFERENCE, "Conference rooms")
+    controls = etree.SubElement(configuration, "caller-controls")
+    group = etree.SubElement(controls, "group", name=checked(_CONF_NAME, conf.controls_group))
+    for control in conf.controls:
+        etree.SubElement(
+            group,
+            "control",
+            action=checked(_CONF_NAME, control.action),
+            digits=checked(_CONF_DIGITS, control.digits),
+        )
+    profiles = etree.SubElement(configuration, "profiles")
+    for profile in conf.profiles:
+        element = etree.SubElement(profiles, "profile", name=checked(_CONF_NAME, profile.name))
+        for name, value in profile.params:
+            etree.SubElement(
+                element, "param", name=checked(_CONF_NAME, name), value=checked(_CONF_VALUE, value)
+            )
     return _serialise(root)

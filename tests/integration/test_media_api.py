@@ -248,9 +248,7 @@ def test_without_tenant_music_the_stock_streams_are_served(client, demo_tenant):
     assert set(streams(xml(post_fetch(client, fixture_fields(LOCAL_STREAM))))) == {"moh", "default"}
 
 
-@pytest.mark.parametrize(
-    "name", ["configuration-conference.conf", "configuration-sofia.conf", "configuration-acl.conf"]
-)
+@pytest.mark.parametrize("name", ["configuration-sofia.conf", "configuration-acl.conf"])
 def test_other_configurations_stay_not_found(client, demo_tenant, name):
     assert is_not_found(xml(post_fetch(client, fixture_fields(name))))
 

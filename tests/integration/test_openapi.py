@@ -64,6 +64,7 @@ def tenant_document(**changes: Any) -> dict[str, Any]:
             "voicemail": {"enabled": False},
         }
     )
+    raw["conferences"] = [{"name": "Weekly", "extension": "800", "pin": "4321"}]
     return raw | changes
 
 
@@ -125,6 +126,16 @@ SUCCESSES = [
     ),
     Case("delete", T + "/numbers/{number}", 200, values={"number": "0184800102"}),
     Case("get", T + "/numbers/{number}/routing", 200),
+    Case("get", T + "/conferences", 200),
+    Case("get", T + "/conferences/{name}", 200, values={"name": "weekly"}),
+    Case(
+        "put",
+        T + "/conferences/{name}",
+        200,
+        values={"name": "Daily"},
+        json={"extension": "801", "max_members": 4},
+    ),
+    Case("delete", T + "/conferences/{name}", 200, values={"name": "Weekly"}),
     Case("get", T + "/directory", 200),
     Case("get", T + "/summary", 200, "text/html", query="?format=html"),
     Case("get", T + "/summary", 200, "text/plain", query="?format=text"),
@@ -207,6 +218,14 @@ ERRORS = [
     ),
     Case("post", MEDIA, 422, values={"name": "noise"}, data=b"not audio", content_type="audio/wav"),
     Case("get", T + "/calls", 400, query="?month=2026-13"),
+    Case("get", T + "/conferences/{name}", 404, values={"name": "Monthly"}),
+    Case(
+        "put",
+        T + "/conferences/{name}",
+        422,
+        values={"name": "Weekly"},
+        json={"extension": "800", "pin": "12"},
+    ),
 ]
 
 

@@ -608,6 +608,7 @@ ADMIN_PAGES = [
     "/panel/directory",
     "/panel/users",
     "/panel/media",
+    "/panel/conferences",
     "/panel/password",
     "/panel/security",
     "/panel/forgot",
@@ -673,6 +674,7 @@ def test_the_nav_lists_the_concepts_each_user_may_open(panel):
         "Users",
         "Media",
         "Call park",
+        "Conferences",
         "Security",
     ]
     assert not any(current for _, _, current in admin)

@@ -131,7 +131,6 @@ def test_gateways_lookup_lists_every_tenants_trunk(client, demo_tenant, engine):
         "directory-network-list",
         "directory-group_call",
         "configuration-sofia.conf",
-        "configuration-conference.conf",
     ],
 )
 def test_lookups_left_to_static_xml_are_not_found(client, demo_tenant, name):

@@ -10,6 +10,7 @@ from tests.fsrequests import fixture_fields, fs_body, with_fields
 from xmlcurl import fsnames as fs
 from xmlcurl.decisions import (
     Answer,
+    BindConferenceKey,
     EarlyMedia,
     GatewayEndpoint,
     Hangup,
@@ -102,6 +103,7 @@ def test_internal_extension_when_dialled_then_ring_it_then_hunt_again_on_failure
     assert route.actions == (
         # What 1000 may call: the limit should 1000 transfer this call (call barring).
         SetVariable(fs.V_TRANSFER_ALLOWED, "access_codes,local,national,setting_codes"),
+        BindConferenceKey("3", "*3", DOMAIN),
         SetVariable(fs.V_HANGUP_AFTER_BRIDGE, "true"),
         SetVariable(fs.V_CONTINUE_ON_FAIL, "true"),
         SetVariable(fs.V_FAILOVER_FOR, "1000"),

@@ -2,7 +2,7 @@
 links, and failed log-ins counted per address
 
 Revision ID: 0024
-Revises: 0020
+Revises: 0018
 Create Date: 2026-12-06 03:40:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0024"
-down_revision = "0020"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

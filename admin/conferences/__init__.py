@@ -1,0 +1,1 @@
+"""The tenant's conference rooms in the panel (tenant admins)."""
