@@ -21,6 +21,9 @@ class Feature(enum.StrEnum):
     GROUP_LOG_IN = "group_log_in"  # log in to a hunt group (its number follows)
     GROUP_LOG_OUT = "group_log_out"
     DIRECTORY = "directory"  # a company directory entry's short code
+    # The number-collecting step of a DTMF transfer, run by FreeSWITCH on the leg that
+    # pressed the transfer keys in a call (`xmlcurl.transfer`); not a code to dial.
+    TRANSFER = "transfer"
 
 
 # What follows a code: an extension, a group's number or a directory code, all of the
@@ -36,12 +39,15 @@ class FeatureCode:
     argument: re.Pattern[str] | None = None
 
 
+TRANSFER_CODE = "*96"
+
 CODES = (
     FeatureCode(Feature.VOICEMAIL, "*318"),
     FeatureCode(Feature.PICKUP, "**", _NUMBER),
     FeatureCode(Feature.GROUP_LOG_IN, "*55", _NUMBER),
     FeatureCode(Feature.GROUP_LOG_OUT, "*56", _NUMBER),
     FeatureCode(Feature.DIRECTORY, "##", _NUMBER),
+    FeatureCode(Feature.TRANSFER, TRANSFER_CODE),
 )
 
 

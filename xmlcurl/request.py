@@ -58,6 +58,10 @@ _WANTED = frozenset(
         fs.VAR_PREFIX + fs.V_GROUP_CALLER,
         fs.VAR_PREFIX + fs.V_FROM_PUBLIC,
         fs.VAR_PREFIX + fs.V_UNIT_CHAIN,
+        fs.VAR_PREFIX + fs.V_PEER_LINE,
+        fs.VAR_PREFIX + fs.V_OWN_LINE,
+        fs.VAR_PREFIX + fs.V_BRIDGE_TO,
+        fs.VAR_PREFIX + fs.V_SIP_REFER_TO,
         fs.CC_QUEUE,
     }
 )
@@ -109,6 +113,16 @@ class CallRequest:
     from_public: bool = False
     # Numbers of the groups and queues the call went through (overflow loops).
     unit_chain: tuple[str, ...] = ()
+    # The line this channel was last bridged to (`fs.V_PEER_LINE`, as FreeSWITCH copied
+    # it at the bridge): the user who transfers it. Raw `ext@domain`, checked against
+    # the context's tenant by the compiler.
+    peer_line: str | None = None
+    # The line whose own leg this is (its phone's call, or a leg ringing it).
+    own_line: str | None = None
+    # The channel is bridged to another now (a DTMF transfer asked from within a call).
+    bridged: bool = False
+    # A phone handed this channel on by REFER (sofia's hunt of the Refer-To number).
+    referred: bool = False
 
 
 def call_request(fields: dict[str, str]) -> CallRequest:
@@ -140,6 +154,10 @@ def call_request(fields: dict[str, str]) -> CallRequest:
         group_caller=handover.decode_extension(var(fs.V_GROUP_CALLER)),
         from_public=handover.decode_flag(var(fs.V_FROM_PUBLIC)),
         unit_chain=handover.decode_chain(var(fs.V_UNIT_CHAIN)),
+        peer_line=var(fs.V_PEER_LINE),
+        own_line=var(fs.V_OWN_LINE),
+        bridged=var(fs.V_BRIDGE_TO) is not None,
+        referred=var(fs.V_SIP_REFER_TO) is not None,
     )
 
 
