@@ -341,6 +341,13 @@ V_ORIGINATING_LEG_UUID = "originating_leg_uuid"
 V_BRIDGE_UUID = "bridge_uuid"
 V_LAST_BRIDGE_TO = "last_bridge_to"
 V_BRIDGE_CHANNEL = "bridge_channel"
+# How a leg left its call, when it handed it on: sofia sets it on the leg that sent a
+# REFER (blind, or attended with Replaces).
+V_ENDPOINT_DISPOSITION = "endpoint_disposition"
+TRANSFER_DISPOSITIONS = frozenset({"BLIND_TRANSFER", "ATTENDED_TRANSFER"})
+# Ours: set on a line's leg while att_xfer hands its call over (DTMF transfer); a
+# consultation taken back clears it.
+V_TRANSFERRING = "centrex_transferring"
 V_IS_LOOPBACK = "is_loopback"
 V_OTHER_LOOPBACK_LEG_UUID = "other_loopback_leg_uuid"
 V_CHANNEL_NAME = "channel_name"

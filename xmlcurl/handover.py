@@ -48,6 +48,11 @@ def from_outside() -> SetVariable:
     return SetVariable(fs.V_FROM_PUBLIC, _TRUE)
 
 
+def transferring() -> SetVariable:
+    """A line's leg handing its call over by DTMF transfer (the call log reads it)."""
+    return SetVariable(fs.V_TRANSFERRING, _TRUE)
+
+
 def line_identity(extension: str, domain: str) -> str:
     """How a line names itself on its legs (`fs.V_OWN_LINE`, exported at each bridge as
     `fs.V_PEER_LINE`)."""

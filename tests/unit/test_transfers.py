@@ -13,10 +13,12 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from esl.cdr import Kind
 from provisioning.call_handling import CallHandling
 from provisioning.feature_codes import TRANSFER_CODE
 from provisioning.numbering import Category
 from tests.fsrequests import fs_body, with_fields
+from tests.unit.test_cdr import ANSWERED, CALL1_B, cdr_xml, edited, kinds
 from tests.unit.test_dialplan_compile import GATEWAY, line
 from xmlcurl import fsnames as fs
 from xmlcurl import handover, render, transfer
@@ -198,7 +200,9 @@ def test_the_transfer_code_on_a_line_s_leg_collects_the_number_and_consults_it()
     assert route.actions == (
         ReleaseTransferKeys(),
         CollectNumber(transfer.DIAL_TONE, fs.V_TRANSFER_TARGET, 20, 5000),
+        SetVariable(fs.V_TRANSFERRING, "true"),
         ConsultTransfer(fs.V_TRANSFER_TARGET, DOMAIN, f"1000@{DOMAIN}"),
+        UnsetVariable(fs.V_TRANSFERRING),
     )
 
 
@@ -238,11 +242,13 @@ def test_the_dtmf_transfer_renders_read_and_att_xfer_through_loopback():
     assert actions(render.dialplan(route)) == [
         ("unbind_meta_app", ""),
         ("read", f"1 20 tone_stream://{transfer.DIAL_TONE} centrex_transfer_target 5000 #"),
+        ("set", "centrex_transferring=true"),
         (
             "att_xfer",
             f"{{centrex_peer_line=1000@{DOMAIN},loopback_bowout=false}}"
             f"loopback/${{centrex_transfer_target}}/{DOMAIN}",
         ),
+        ("unset", "centrex_transferring"),
     ]
 
 
@@ -283,3 +289,28 @@ def test_a_ring_waits_a_moment_before_its_failover_so_att_xfer_can_hand_the_call
         ("sleep", str(transfer.HAND_OVER_MS)),
         ("transfer", f"1002 XML {DOMAIN}"),
     ]
+
+
+# --- the call log ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("variables", "expected"),
+    [
+        ({"endpoint_disposition": "BLIND_TRANSFER"}, Kind.TRANSFERRED),
+        ({"endpoint_disposition": "ATTENDED_TRANSFER"}, Kind.TRANSFERRED),
+        ({"centrex_transferring": "true"}, Kind.TRANSFERRED),
+        ({"centrex_transferring": "yes"}, Kind.RECEIVED),
+        ({"endpoint_disposition": "ANSWER"}, Kind.RECEIVED),
+    ],
+)
+def test_the_call_log_shows_a_call_the_user_took_and_transferred(variables, expected):
+    xml = edited(cdr_xml(CALL1_B), ANSWERED | {"hangup_cause": "NORMAL_CLEARING"} | variables)
+    assert kinds(xml) == {"1000": expected}
+
+
+def test_a_record_holding_the_line_s_name_variable_is_read():
+    """FreeSWITCH writes `nolocal:centrex_peer_line` as an element name: not well-formed
+    XML, repaired like any odd variable name."""
+    xml = edited(cdr_xml(CALL1_B), ANSWERED | {"endpoint_disposition": "BLIND_TRANSFER"})
+    odd = b"<nolocal:centrex_peer_line>1000%40127.0.0.1</nolocal:centrex_peer_line>"
+    xml = xml.replace(b"<variables>", b"<variables>" + odd, 1)
+    assert kinds(xml) == {"1000": Kind.TRANSFERRED}
