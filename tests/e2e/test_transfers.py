@@ -310,3 +310,38 @@ def test_a_dtmf_transfer_hands_the_caller_over_when_the_user_hangs_up(
     assert consultation[fs.VAR_PREFIX + fs.V_PEER_LINE] == f"1000@{DOMAIN}"
     _caller_stayed(caller)
     assert phone_saw(freeswitch, colleague, "phone-1002-200", "BYE sip:")
+
+
+def test_a_dtmf_transfer_taken_back_with_hash_reconnects_the_user_and_the_caller(
+    freeswitch: Node, routes: list[tuple[dict[str, str], Route]], clean: list
+) -> None:
+    """#1, 1002 and #: 1002 answers; # ends the consultation and 1000 is back with the
+    caller, who is still connected when they hang up."""
+    audio = sipp_transfer.silence(freeswitch.workdir / "silence.pcap")
+    reception = _registered_phone(
+        freeswitch,
+        "1000",
+        sipp_transfer.held_phone("1000", DOMAIN, audio=str(audio)),
+        "dtmf-back-1000",
+    )
+    colleague = phone(freeswitch, "1002", 200)
+    clean += [reception, colleague]
+    caller = _carrier_call(freeswitch, hold_ms=25000)
+    clean.append(caller)
+    leg = _wait_for_leg(freeswitch, "sofia/internal/1000@")
+    freeswitch.wait_for("show channels", lambda out: "bind_meta_app" in out)
+    assert freeswitch.api(f"uuid_recv_dtmf {leg} ~#1").startswith("+OK")
+    freeswitch.wait_for("show channels", lambda out: f",{fs.APP_READ}," in out, timeout=30)
+    assert freeswitch.api(f"uuid_recv_dtmf {leg} ~1002#").startswith("+OK")
+    trace = freeswitch.workdir / "phone-1002-200.messages"
+    deadline = time.monotonic() + 15
+    while "ACK sip:" not in (trace.read_text() if trace.exists() else ""):
+        assert time.monotonic() < deadline, "1002 never took the consultation"
+        time.sleep(0.1)
+    assert freeswitch.api(f"uuid_recv_dtmf {leg} ~#").startswith("+OK")
+    assert phone_saw(freeswitch, colleague, "phone-1002-200", "BYE sip:")
+    freeswitch.wait_for("show channels", lambda out: "sofia/internal/1002@" not in out)
+    channels = freeswitch.api("show channels")
+    assert "sofia/internal/1000@" in channels and "sofia/external/" in channels, channels
+    _caller_stayed(caller)
+    assert phone_saw(freeswitch, reception, "dtmf-back-1000", "BYE sip:")
