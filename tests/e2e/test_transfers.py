@@ -345,3 +345,46 @@ def test_a_dtmf_transfer_taken_back_with_hash_reconnects_the_user_and_the_caller
     assert "sofia/internal/1000@" in channels and "sofia/external/" in channels, channels
     _caller_stayed(caller)
     assert phone_saw(freeswitch, reception, "dtmf-back-1000", "BYE sip:")
+
+
+def test_a_call_the_user_placed_outside_is_transferred_to_a_colleague(
+    freeswitch: Node, routes: list[tuple[dict[str, str], Route]], clean: list
+) -> None:
+    """1000 calls a mobile through the carrier, then REFERs it to 1002: the carrier's
+    leg, which carries 1000's name from 1000's own leg, is hunted as 1000's call and
+    1002's phone takes it."""
+    freeswitch.wait_for("sofia status gateway", lambda out: DOMAIN in out)
+    carrier = subprocess.Popen(
+        sipp.command(
+            sipp.phone(200),
+            freeswitch.workdir,
+            "carrier-placed",
+            freeswitch.remote,
+            port=int(os.environ["CENTREX_E2E_CARRIER_PORT"]),
+        ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    colleague = phone(freeswitch, "1002", 200)
+    clean += [carrier, colleague]
+    placed = subprocess.run(
+        sipp.command(
+            sipp_transfer.consulting_call("1000", DOMAIN, "0698765432", f"<sip:1002@{DOMAIN}>"),
+            freeswitch.workdir,
+            "placed-1000",
+            freeswitch.remote,
+            port=free_port(socket.SOCK_DGRAM),
+            user="1000",
+            password=PASSWORDS["1000"],
+        ),
+        capture_output=True,
+        timeout=60,
+    )
+    assert placed.returncode == 0, placed.stdout.decode()[-2000:]
+    answered = _wait_for_leg(freeswitch, "sofia/internal/1002@")
+    channels = freeswitch.api("show channels")
+    assert "sofia/gateway/" in channels or "sofia/external/" in channels, channels
+    fetch = _transfer_fetch(routes, "1002")
+    assert fetch[fs.VAR_PREFIX + fs.V_PEER_LINE] == f"1000@{DOMAIN}"
+    assert freeswitch.api(f"uuid_kill {answered}").startswith("+OK")
+    assert phone_saw(freeswitch, carrier, "carrier-placed", "BYE sip:")
