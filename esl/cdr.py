@@ -12,7 +12,8 @@ the leg concerns, one entry of a kind:
   forwarded  the call was sent on, and taken there: a forward of theirs was answered, or
              their line forwarded it to a colleague (`centrex_forward_chain`).
   transferred the user took the call and handed it on from their phone: a REFER (sofia's
-             `endpoint_disposition`) or a DTMF transfer (`centrex_transferring`).
+             `endpoint_disposition`) or a DTMF transfer (`centrex_transferring`, the leg
+             ending in its consultation).
   rejected   refused, unanswered: Centrex rejected it under the user's rules, or the
              user declined it on the phone (hangup cause CALL_REJECTED).
   missed     anything else: nobody answered, busy, unreachable, the caller hung up while
@@ -248,7 +249,12 @@ def parse_cdr(xml: bytes) -> Leg:
         forward_chain=handover.decode_chain(var.get(fs.V_FORWARD_CHAIN)),
         node=(var.get(fs.EV_HOSTNAME) or root.get(fs.CDR_SWITCHNAME) or "")[:255],
         transferred=var.get(fs.V_ENDPOINT_DISPOSITION) in fs.TRANSFER_DISPOSITIONS
-        or handover.decode_flag(var.get(fs.V_TRANSFERRING)),
+        or (
+            # A DTMF transfer: the leg ended while bridged to its consultation (the
+            # loopback leg att_xfer rang), not back with its caller.
+            handover.decode_flag(var.get(fs.V_TRANSFERRING))
+            and var.get(fs.V_BRIDGE_CHANNEL, "").startswith(fs.LOOPBACK_CHANNEL_PREFIX)
+        ),
     )
 
 

@@ -345,8 +345,8 @@ V_BRIDGE_CHANNEL = "bridge_channel"
 # REFER (blind, or attended with Replaces).
 V_ENDPOINT_DISPOSITION = "endpoint_disposition"
 TRANSFER_DISPOSITIONS = frozenset({"BLIND_TRANSFER", "ATTENDED_TRANSFER"})
-# Ours: set on a line's leg while att_xfer hands its call over (DTMF transfer); a
-# consultation taken back clears it.
+# Ours: set on a line's leg when it starts a DTMF transfer's consultation (att_xfer); the
+# leg ending while bridged to the consultation handed its call over.
 V_TRANSFERRING = "centrex_transferring"
 V_IS_LOOPBACK = "is_loopback"
 V_OTHER_LOOPBACK_LEG_UUID = "other_loopback_leg_uuid"

@@ -120,8 +120,8 @@ def dtmf_transfer(request: CallRequest, line: LineData | None, tenant_domain: st
         (
             ReleaseTransferKeys(),
             CollectNumber(DIAL_TONE, fs.V_TRANSFER_TARGET, MAX_DIGITS, DIGIT_TIMEOUT_MS),
-            # Left on the leg when it hangs up to hand the call over: the call log
-            # tells the transfer; cleared when the user takes their caller back.
+            # For the call log: the leg ending in the consultation handed its call over
+            # (att_xfer may bridge it back to the caller without running what follows).
             handover.transferring(),
             ConsultTransfer(fs.V_TRANSFER_TARGET, tenant_domain, identity),
             UnsetVariable(fs.V_TRANSFERRING),

@@ -12,10 +12,12 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import select
 
 import xmlcurl.endpoint
+from provisioning.models import CallRecord
 from tests.e2e import sipp, sipp_transfer
-from tests.e2e.conftest import DOMAIN, Node, free_port, stop
+from tests.e2e.conftest import DOMAIN, Centrex, Node, free_port, stop
 from tests.e2e.test_freeswitch import PASSWORDS, phone, phone_saw, register, unregister
 from xmlcurl import fsnames as fs
 from xmlcurl.decisions import Route
@@ -132,12 +134,35 @@ def clean(freeswitch: Node) -> Iterator[list[subprocess.Popen[bytes]]]:
             unregister(freeswitch, user)
 
 
+def _kinds(centrex: Centrex, extension: str) -> list[str]:
+    """The kinds of the call-log entries stored for `extension`, oldest first."""
+    with centrex.engine.connect() as conn:
+        rows = conn.execute(
+            select(CallRecord.kind).where(CallRecord.extension == extension).order_by(CallRecord.id)
+        )
+        return [kind for (kind,) in rows]
+
+
+def _new_kind(centrex: Centrex, extension: str, before: int) -> str:
+    """The kind of the first entry stored for `extension` after the `before` it had
+    (mod_xml_cdr posts a leg's record as the leg ends, just after its BYE)."""
+    deadline = time.monotonic() + 15
+    while len(kinds := _kinds(centrex, extension)) <= before:
+        assert time.monotonic() < deadline, kinds
+        time.sleep(0.2)
+    return kinds[before]
+
+
 def test_a_blind_refer_hands_an_outside_call_to_a_colleague(
-    freeswitch: Node, routes: list[tuple[dict[str, str], Route]], clean: list
+    centrex: Centrex,
+    freeswitch: Node,
+    routes: list[tuple[dict[str, str], Route]],
+    clean: list,
 ) -> None:
     """1000 takes the carrier's call and REFERs it to 1002: sofia hunts 1002 on the
     caller's channel, which carries 1000's name (copied at the bridge), and 1002's
     phone takes the call while the caller stays connected."""
+    before = len(_kinds(centrex, "1000"))
     reception = _registered_phone(
         freeswitch,
         "1000",
@@ -154,6 +179,8 @@ def test_a_blind_refer_hands_an_outside_call_to_a_colleague(
     fetch = _transfer_fetch(routes, "1002")
     assert fetch[fs.VAR_PREFIX + fs.V_PEER_LINE] == f"1000@{DOMAIN}"
     assert fetch[fs.VAR_PREFIX + fs.V_SIP_REFER_TO] == f"<sip:1002@{DOMAIN}>"
+    # The call log (mod_xml_cdr posted each leg as it ended): 1000 transferred it.
+    assert _new_kind(centrex, "1000", before) == "transferred"
 
 
 def test_a_refer_to_a_barred_number_rings_the_caller_back_to_the_transferor(
@@ -272,11 +299,15 @@ def test_an_attended_transfer_joins_the_caller_and_the_colleague(
 
 
 def test_a_dtmf_transfer_hands_the_caller_over_when_the_user_hangs_up(
-    freeswitch: Node, routes: list[tuple[dict[str, str], Route]], clean: list
+    centrex: Centrex,
+    freeswitch: Node,
+    routes: list[tuple[dict[str, str], Route]],
+    clean: list,
 ) -> None:
     """#1 from 1000's phone in the call: the caller hears hold music, 1000 dials 1002
     and # (RFC 2833 digits, injected as received on 1000's leg), talks to 1002 and
     hangs up: the caller is connected to 1002 until they hang up."""
+    before = len(_kinds(centrex, "1000"))
     audio = sipp_transfer.silence(freeswitch.workdir / "silence.pcap")
     reception = _registered_phone(
         freeswitch,
@@ -310,13 +341,18 @@ def test_a_dtmf_transfer_hands_the_caller_over_when_the_user_hangs_up(
     assert consultation[fs.VAR_PREFIX + fs.V_PEER_LINE] == f"1000@{DOMAIN}"
     _caller_stayed(caller)
     assert phone_saw(freeswitch, colleague, "phone-1002-200", "BYE sip:")
+    assert _new_kind(centrex, "1000", before) == "transferred"
 
 
 def test_a_dtmf_transfer_taken_back_with_hash_reconnects_the_user_and_the_caller(
-    freeswitch: Node, routes: list[tuple[dict[str, str], Route]], clean: list
+    centrex: Centrex,
+    freeswitch: Node,
+    routes: list[tuple[dict[str, str], Route]],
+    clean: list,
 ) -> None:
     """#1, 1002 and #: 1002 answers; # ends the consultation and 1000 is back with the
     caller, who is still connected when they hang up."""
+    before = len(_kinds(centrex, "1000"))
     audio = sipp_transfer.silence(freeswitch.workdir / "silence.pcap")
     reception = _registered_phone(
         freeswitch,
@@ -345,6 +381,8 @@ def test_a_dtmf_transfer_taken_back_with_hash_reconnects_the_user_and_the_caller
     assert "sofia/internal/1000@" in channels and "sofia/external/" in channels, channels
     _caller_stayed(caller)
     assert phone_saw(freeswitch, reception, "dtmf-back-1000", "BYE sip:")
+    # Taken back: a call 1000 received, not one they transferred.
+    assert _new_kind(centrex, "1000", before) == "received"
 
 
 def test_a_call_the_user_placed_outside_is_transferred_to_a_colleague(

@@ -297,8 +297,16 @@ def test_a_ring_waits_a_moment_before_its_failover_so_att_xfer_can_hand_the_call
     [
         ({"endpoint_disposition": "BLIND_TRANSFER"}, Kind.TRANSFERRED),
         ({"endpoint_disposition": "ATTENDED_TRANSFER"}, Kind.TRANSFERRED),
-        ({"centrex_transferring": "true"}, Kind.TRANSFERRED),
-        ({"centrex_transferring": "yes"}, Kind.RECEIVED),
+        (
+            {"centrex_transferring": "true", "bridge_channel": "loopback/1002-a"},
+            Kind.TRANSFERRED,
+        ),
+        # Taken back: the leg ended bridged to its caller again.
+        (
+            {"centrex_transferring": "true", "bridge_channel": "sofia/external/+336@x"},
+            Kind.RECEIVED,
+        ),
+        ({"centrex_transferring": "yes", "bridge_channel": "loopback/1002-a"}, Kind.RECEIVED),
         ({"endpoint_disposition": "ANSWER"}, Kind.RECEIVED),
     ],
 )
