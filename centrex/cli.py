@@ -532,7 +532,9 @@ def _parser() -> argparse.ArgumentParser:
     calls.add_argument("domain")
     calls.add_argument("--user", help="only this extension's log")
     calls.add_argument("--month", help="YYYY-MM, in the tenant's timezone")
-    calls.add_argument("--kind", choices=["placed", "received", "missed", "rejected", "forwarded"])
+    calls.add_argument(
+        "--kind", choices=["placed", "received", "missed", "rejected", "forwarded", "transferred"]
+    )
     calls.add_argument("--search", help="the peer's number or name holds this")
     calls.add_argument("--limit", type=int, default=100, help="latest entries shown (default 100)")
     calls.add_argument("--csv", action="store_true", help="every matching entry, as CSV")

@@ -11,6 +11,9 @@ the leg concerns, one entry of a kind:
              answered (by a phone, or by a number ringing with them).
   forwarded  the call was sent on, and taken there: a forward of theirs was answered, or
              their line forwarded it to a colleague (`centrex_forward_chain`).
+  transferred the user took the call and handed it on from their phone: a REFER (sofia's
+             `endpoint_disposition`) or a DTMF transfer (`centrex_transferring`, the leg
+             ending in its consultation).
   rejected   refused, unanswered: Centrex rejected it under the user's rules, or the
              user declined it on the phone (hangup cause CALL_REJECTED).
   missed     anything else: nobody answered, busy, unreachable, the caller hung up while
@@ -20,7 +23,8 @@ With `log-b-leg` FreeSWITCH posts every leg of a call, and several legs may tell
 the same user (the caller's A leg says the line went to voicemail, the leg to the user's
 phone says it rang unanswered, two phones of one user each have a leg). Entries are
 therefore keyed by call (the A leg's uuid) and user, and when two disagree the more
-telling one wins: kinds rank placed > received > forwarded > rejected > missed, and at
+telling one wins: kinds rank placed > transferred > received > forwarded > rejected >
+missed, and at
 equal rank what the user's own leg says beats what the caller's A leg says
 (`Entry.precedence`). The result does not depend on the order the legs arrive in.
 
@@ -132,6 +136,8 @@ class Leg:
     stage: str | None  # centrex_stage: what Centrex was doing when the leg was bridged
     forward_chain: tuple[str, ...]  # lines the call was forwarded through
     node: str
+    # The leg handed its call on (a REFER from its phone, or a DTMF transfer).
+    transferred: bool = False
 
     @property
     def destination(self) -> str:
@@ -242,6 +248,13 @@ def parse_cdr(xml: bytes) -> Leg:
         stage=var.get(fs.V_STAGE) or None,
         forward_chain=handover.decode_chain(var.get(fs.V_FORWARD_CHAIN)),
         node=(var.get(fs.EV_HOSTNAME) or root.get(fs.CDR_SWITCHNAME) or "")[:255],
+        transferred=var.get(fs.V_ENDPOINT_DISPOSITION) in fs.TRANSFER_DISPOSITIONS
+        or (
+            # A DTMF transfer: the leg ended while bridged to its consultation (the
+            # loopback leg att_xfer rang), not back with its caller.
+            handover.decode_flag(var.get(fs.V_TRANSFERRING))
+            and var.get(fs.V_BRIDGE_CHANNEL, "").startswith(fs.LOOPBACK_CHANNEL_PREFIX)
+        ),
     )
 
 
@@ -278,7 +291,14 @@ def candidate_extensions(leg: Leg) -> frozenset[str]:
 
 
 # --- the entries ------------------------------------------------------------------------------
-_RANK = {Kind.MISSED: 1, Kind.REJECTED: 2, Kind.FORWARDED: 3, Kind.RECEIVED: 4, Kind.PLACED: 5}
+_RANK = {
+    Kind.MISSED: 1,
+    Kind.REJECTED: 2,
+    Kind.FORWARDED: 3,
+    Kind.RECEIVED: 4,
+    Kind.TRANSFERRED: 5,
+    Kind.PLACED: 6,
+}
 OUTGOING = CallDirection.OUTGOING.value
 INCOMING = CallDirection.INCOMING.value
 
@@ -426,7 +446,7 @@ def _phone_leg(leg: Leg, lines: TenantLines) -> list[Entry]:
         return []
     taken = leg.answered_at is not None and (leg.bridged_at is not None or not leg.originated)
     if taken:
-        kind = Kind.RECEIVED
+        kind = Kind.TRANSFERRED if leg.transferred else Kind.RECEIVED
     elif leg.hangup_cause == fs.CALL_REJECTED:
         kind = Kind.REJECTED
     else:

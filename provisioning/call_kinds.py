@@ -17,6 +17,7 @@ class CallKind(enum.StrEnum):
     MISSED = "missed"
     REJECTED = "rejected"
     FORWARDED = "forwarded"
+    TRANSFERRED = "transferred"
 
 
 class CallDirection(enum.StrEnum):

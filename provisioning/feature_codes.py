@@ -50,6 +50,9 @@ class Feature(enum.StrEnum):
     # During a call, `*3` (FreeSWITCH's meta key `*` then 3) runs this code on the
     # caller's channel: the call moves into the caller's ad-hoc conference.
     CONFERENCE = "conference"
+    # The number-collecting step of a DTMF transfer, run by FreeSWITCH on the leg that
+    # pressed the transfer keys in a call (`xmlcurl.transfer`); not a code to dial.
+    TRANSFER = "transfer"
 
 
 # What follows a code: an extension, a group's or queue's number or a directory code,
@@ -78,6 +81,8 @@ class FeatureCode:
     category: Category | None = Category.ACCESS_CODES
 
 
+TRANSFER_CODE = "*96"
+
 # Seed 003 §2.5.2 (*72, *90, *92, *318); the "off" codes are the usual next ones. The
 # per-call caller ID codes are the GSM ones (`*31#`, `#31#`): `*31` alone would make
 # `*318` ambiguous.
@@ -105,6 +110,8 @@ CODES = (
     FeatureCode(Feature.QUEUE_RESUME, "*60", None, Category.SETTING_CODES),
     # A key pressed during a call, not a number: never barred.
     FeatureCode(Feature.CONFERENCE, "*3", None, None),
+    # FreeSWITCH's own step of a DTMF transfer, not a number: never barred.
+    FeatureCode(Feature.TRANSFER, TRANSFER_CODE, None, None),
 )
 DEFAULTS = {code.feature: code.prefix for code in CODES}
 

@@ -264,6 +264,44 @@ class Hangup:
     cause: str
 
 
+@dataclass(frozen=True)
+class Wait:
+    """Do nothing for `ms` milliseconds (an API or another leg may take the call
+    meanwhile: a uuid_bridge ends the wait)."""
+
+    ms: int
+
+
+@dataclass(frozen=True)
+class ReleaseTransferKeys:
+    """Make the transfer keys plain digits again on this leg (they come back with its
+    next bridge): the `#` that ends the number must reach `CollectNumber`."""
+
+
+@dataclass(frozen=True)
+class CollectNumber:
+    """Play `tone` and collect up to `max_digits` DTMF digits (ended by `#` or
+    `timeout_ms` of silence) into the variable `name`: DTMF only, so the value can
+    only hold digits, `*`, `#` and A–D."""
+
+    tone: str
+    name: str
+    max_digits: int
+    timeout_ms: int
+
+
+@dataclass(frozen=True)
+class ConsultTransfer:
+    """att_xfer: call the number collected into `variable` in `context` (through
+    loopback, so it is routed as a call from `line`, which the leg carries as its peer
+    line), the other party on hold; the transferor hanging up hands them over, `#`
+    takes them back."""
+
+    variable: str
+    context: str
+    line: str
+
+
 Action = (
     SetVariable
     | UnsetVariable
@@ -284,6 +322,10 @@ Action = (
     | CancelWaitLimit
     | Park
     | Retrieve
+    | Wait
+    | ReleaseTransferKeys
+    | CollectNumber
+    | ConsultTransfer
     | Intercept
     | CollectDigits
     | JoinConference
@@ -355,6 +397,19 @@ class Route:
 
 # --- directory ------------------------------------------------------------------
 @dataclass(frozen=True)
+class TransferKeys:
+    """While a line's leg is bridged, `meta_key` then `digit` from its phone runs the
+    transfer code `code` (dialplan of `context`) on that leg, the other party on hold
+    (bind_meta_app at each bridge's start, unbound at its end, so that the keys stay
+    plain digits in voicemail and menus)."""
+
+    meta_key: str
+    digit: str
+    code: str
+    context: str
+
+
+@dataclass(frozen=True)
 class DirectoryUser:
     extension: str
     a1_hash: str
@@ -365,6 +420,11 @@ class DirectoryUser:
     voicemail_enabled: bool
     voicemail_pin_hash: str | None
     voicemail_emails: tuple[str, ...]
+    # The line's name on every leg of its (`handover.line_identity`): copied onto the
+    # other party at each bridge, it tells a transfer who made it.
+    line_identity: str = ""
+    # The keys that start a DTMF transfer while one of its legs is in a conversation.
+    transfer_keys: TransferKeys | None = None
     # Answer to a PIN change from the phone's voicemail menu: mod_voicemail reads
     # <result success="…"/> and, on false, tells the caller and asks for another PIN.
     pin_change_accepted: bool | None = None

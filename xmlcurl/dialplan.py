@@ -38,7 +38,7 @@ from provisioning.numbering import (
 )
 from provisioning.validation import is_dialable
 from xmlcurl import fsnames as fs
-from xmlcurl import handover
+from xmlcurl import handover, transfer
 from xmlcurl.barring import barred_route
 from xmlcurl.conference import conference_key, route_adhoc, route_to_room
 from xmlcurl.decisions import (
@@ -53,7 +53,6 @@ from xmlcurl.decisions import (
     SetMedia,
     SetVariable,
     Tone,
-    Transfer,
     Voicemail,
 )
 from xmlcurl.group import compile_group_call
@@ -125,10 +124,16 @@ def lookup_for(request: CallRequest, default_country: str) -> Lookup | None:
         extensions.append(request.caller_user)
     # A transferred call may be parked: who parked it is to be rung back.
     extensions += request.parker_candidates
+    extensions += transfer.extensions_to_load(request)
     return TenantLookup(request.context, tuple(dict.fromkeys(extensions)))
 
 
-def _reject(request: CallRequest, cause: str, why: str) -> Route:
+def _reject(request: CallRequest, cause: str, why: str, country: str = "") -> Route:
+    """Refuse the call; a phone's transfer refused rings the caller back to the user
+    who transferred them instead (`xmlcurl.transfer`)."""
+    back = transfer.ring_back(request, cause, why, tone(country, "unavailable"))
+    if back is not None:
+        return back
     return Route(request.context, request.destination, f"reject: {why}", (Hangup(cause),))
 
 
@@ -255,6 +260,14 @@ class ToPickup:
 
 
 @dataclass(frozen=True)
+class ToDtmfTransfer:
+    """The transfer code run on a leg whose user pressed the transfer keys
+    (`xmlcurl.transfer`): that leg's own line, if it is one."""
+
+    line: LineData | None
+
+
+@dataclass(frozen=True)
 class ToOutside:
     caller_line: LineData
     # What goes out: the number dialled, or the one a speed dial stands for.
@@ -276,6 +289,7 @@ Target = (
     | AfterOutbound
     | ToOwnVoicemail
     | ToPickup
+    | ToDtmfTransfer
     | ToOutside
     | ToSettingCode
 )
@@ -297,9 +311,17 @@ def classify_dialled(request: CallRequest, data: CallData | None) -> Target:
     if public and data.public_number_routing.configured:
         return ToRoutedNumber()
     line = data.lines.get((data.public_number_line or "") if public else request.destination)
-    # A call from outside stays one, also once handed into the tenant's context.
+    feature = None if public else feature_dialled(request.destination)
+    if feature is not None and feature.feature is Feature.TRANSFER:
+        own = handover.decode_line(request.own_line, data.tenant.domain)
+        return ToDtmfTransfer(data.lines.get(own) if own else None)
+    # A call being transferred is a call from the user who transfers it; a call from
+    # outside otherwise stays one, also once handed into the tenant's context.
+    by = None if public else transfer.transferor(request, data)
+    if by is not None and feature is not None and feature.feature is not Feature.DIRECTORY:
+        return Refused(fs.UNALLOCATED_NUMBER, "a feature code is no transfer target")
     from_outside = public or request.from_public
-    caller_line = None if from_outside else _caller_line(request, data)
+    caller_line = by or (None if from_outside else _caller_line(request, data))
     failover = request.failover_for is not None and request.failover_for == request.destination
     codes = data.tenant.feature_codes
     feature = feature_dialled(request.destination, codes)
@@ -429,6 +451,9 @@ _COMPILE: dict[type, Callable[[CallRequest, CallData, Any, datetime], Route]] = 
     ToPickup: lambda request, data, t, _now: route_pickup(
         request, t.picker, data.ringing_caller_leg, data.tenant.feature_codes
     ),
+    ToDtmfTransfer: lambda request, data, t, _now: transfer.dtmf_transfer(
+        request, t.line, data.tenant.domain
+    ),
     ToOutside: lambda request, data, t, _now: _outbound(
         request, data.tenant, t.caller_line, t.number, t.withhold
     ),
@@ -440,7 +465,7 @@ def compile_call(request: CallRequest, data: CallData | None, now: datetime) -> 
     """Decide what FreeSWITCH does with this call, now."""
     target = classify_dialled(request, data)
     if isinstance(target, Refused):
-        return _reject(request, target.cause, target.why)
+        return _reject(request, target.cause, target.why, data.tenant.country if data else "")
     assert data is not None  # every other target was found in loaded data
     return _COMPILE[type(target)](request, data, target, now)
 
@@ -496,12 +521,13 @@ def _outbound(
     try:
         found = classify(dialled, tenant.country, tenant.main_number)
     except NotANumber:
-        return _reject(request, fs.UNALLOCATED_NUMBER, "not a valid phone number")
+        return _reject(request, fs.UNALLOCATED_NUMBER, "not a valid phone number", tenant.country)
     if not allowed(found.category, _rights(request, caller)):
         return barred_route(request, tenant.country, found.category)
     gateway = tenant.gateway
     if gateway is None:
-        return _reject(request, fs.NO_ROUTE_DESTINATION, "tenant has no outbound gateway")
+        why = "tenant has no outbound gateway"
+        return _reject(request, fs.NO_ROUTE_DESTINATION, why, tenant.country)
     # Emergency and short numbers go out as dialled (less a send key); others in the
     # carrier's form.
     number = (
@@ -524,6 +550,6 @@ def _outbound(
             *conference_key(tenant),
             *bridge_settings(request.destination, fs.STAGE_OUTBOUND),
             Ring((GatewayEndpoint(tenant.domain, number),), OUTBOUND_RING_SECONDS),
-            Transfer(request.destination, request.context),
+            *transfer.back_after_ring(request.destination, request.context),
         ),
     )

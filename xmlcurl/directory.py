@@ -14,6 +14,7 @@ from dataclasses import replace
 from provisioning.numbering import line_numbers
 from provisioning.validation import InvalidValue, check_voicemail_pin
 from xmlcurl import fsnames as fs
+from xmlcurl import handover, transfer
 from xmlcurl.decisions import (
     DirectoryAnswer,
     DirectoryDomain,
@@ -47,6 +48,8 @@ def directory_user(tenant: TenantData, line: LineData) -> DirectoryUser:
         if line.voicemail_pin
         else None,
         voicemail_emails=line.voicemail_emails,
+        line_identity=handover.line_identity(line.extension, tenant.domain),
+        transfer_keys=transfer.transfer_keys(tenant.domain),
     )
 
 

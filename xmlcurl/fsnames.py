@@ -99,9 +99,30 @@ V_FROM_PUBLIC = "centrex_from_public"
 # Set on a colleague's call when it rings a line: what that line may call (its call
 # barring), so that if it transfers the call out, its own barring applies as well.
 V_TRANSFER_ALLOWED = "centrex_transfer_allowed"
-# Set by sofia on the transferee's channel before it hunts a blind transfer's target
-# (only its presence is read: the value is the phone's).
+# Who a channel is connected to: every leg of a line (the phone's own call, and each
+# `user/` leg ringing it) carries `nolocal:centrex_peer_line=<extension>@<domain>`
+# from the directory, listed in `bridge_export_vars`; each bridge copies it, without
+# the prefix, onto the other leg (switch_ivr_bridge.c check_bridge_export). So the
+# party a phone transfers (REFER) carries who that phone's line is, set by FreeSWITCH
+# at the bridge, never by a remote party; and a line's own leg carries itself.
+V_PEER_LINE = "centrex_peer_line"
+NOLOCAL = "nolocal:"
+V_OWN_LINE = NOLOCAL + V_PEER_LINE
+V_BRIDGE_EXPORT_VARS = "bridge_export_vars"
+# The leg a channel is bridged to now (FreeSWITCH's): a DTMF transfer needs one.
+V_BRIDGE_TO = "bridge_to"
+# sofia sets it on the party a REFER hands on (the REFER's Refer-To header): the hunt
+# is a phone's transfer.
 V_SIP_REFER_TO = "sip_refer_to"
+# The number a DTMF transfer collects (`read`: DTMF digits only), dialled by att_xfer.
+V_TRANSFER_TARGET = "centrex_transfer_target"
+# The key starting a DTMF transfer (bind_meta_app) follows this meta key.
+V_BIND_META_KEY = "bind_meta_key"
+# Applications run on a leg when each of its bridges starts / ends: FreeSWITCH runs
+# every variable whose name starts with execute_on_pre_bridge / execute_on_post_bridge
+# (switch_channel_execute_on), so ours have their own names.
+V_BIND_TRANSFER_KEYS = "execute_on_pre_bridge_centrex_transfer"
+V_UNBIND_TRANSFER_KEYS = "execute_on_post_bridge_centrex_transfer"
 
 # Leg and caller-ID variables.
 V_LEG_TIMEOUT = "leg_timeout"
@@ -142,6 +163,15 @@ APP_PLAYBACK = "playback"
 APP_HANGUP = "hangup"
 APP_VOICEMAIL = "voicemail"
 APP_EXPORT = "export"
+APP_BIND_META_APP = "bind_meta_app"
+APP_UNBIND_META_APP = "unbind_meta_app"
+APP_EXECUTE_EXTENSION = "execute_extension"
+APP_READ = "read"
+APP_ATT_XFER = "att_xfer"
+APP_SLEEP = "sleep"
+# mod_loopback replaces an answered loopback pair by a direct bridge unless told not
+# to; att_xfer must keep the leg it originated to hand the held party over.
+V_LOOPBACK_BOWOUT = "loopback_bowout"
 APP_RECORD = "record"
 
 VOICEMAIL_PROFILE = "default"
@@ -320,6 +350,13 @@ V_ORIGINATING_LEG_UUID = "originating_leg_uuid"
 V_BRIDGE_UUID = "bridge_uuid"
 V_LAST_BRIDGE_TO = "last_bridge_to"
 V_BRIDGE_CHANNEL = "bridge_channel"
+# How a leg left its call, when it handed it on: sofia sets it on the leg that sent a
+# REFER (blind, or attended with Replaces).
+V_ENDPOINT_DISPOSITION = "endpoint_disposition"
+TRANSFER_DISPOSITIONS = frozenset({"BLIND_TRANSFER", "ATTENDED_TRANSFER"})
+# Ours: set on a line's leg when it starts a DTMF transfer's consultation (att_xfer); the
+# leg ending while bridged to the consultation handed its call over.
+V_TRANSFERRING = "centrex_transferring"
 V_IS_LOOPBACK = "is_loopback"
 V_OTHER_LOOPBACK_LEG_UUID = "other_loopback_leg_uuid"
 V_CHANNEL_NAME = "channel_name"

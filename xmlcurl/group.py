@@ -46,7 +46,7 @@ from provisioning.feature_codes import CODES, Feature, FeatureCode, feature_dial
 from provisioning.line_status import is_busy
 from provisioning.tenant_routing import RING_SECONDS, Distribution
 from xmlcurl import fsnames as fs
-from xmlcurl import handover
+from xmlcurl import handover, transfer
 from xmlcurl.decisions import (
     Action,
     Answer,
@@ -61,7 +61,6 @@ from xmlcurl.decisions import (
     Route,
     SetMedia,
     SetVariable,
-    Transfer,
     UserEndpoint,
 )
 from xmlcurl.destinations import Handoff, hand_off
@@ -223,7 +222,7 @@ def route_to_group(call: CallToGroup) -> Decision:
         SetVariable(fs.V_IGNORE_EARLY_MEDIA, "true"),
         *_media(call),
         ring,
-        Transfer(call.destination, call.context),
+        *transfer.back_after_ring(call.destination, call.context),
     )
 
 

@@ -63,6 +63,17 @@ def transfer_rights(allowed: frozenset[Category]) -> SetVariable:
     return SetVariable(fs.V_TRANSFER_ALLOWED, _SEPARATOR.join(sorted(allowed)) or _NOTHING)
 
 
+def transferring() -> SetVariable:
+    """A line's leg handing its call over by DTMF transfer (the call log reads it)."""
+    return SetVariable(fs.V_TRANSFERRING, _TRUE)
+
+
+def line_identity(extension: str, domain: str) -> str:
+    """How a line names itself on its legs (`fs.V_OWN_LINE`, exported at each bridge as
+    `fs.V_PEER_LINE`)."""
+    return f"{extension}@{domain}"
+
+
 def group_hand_over(
     group: str, hold_music: str | None, caller_extension: str | None
 ) -> tuple[tuple[str, str], ...]:
@@ -86,6 +97,15 @@ def decode_chain(value: str | None) -> tuple[str, ...]:
 
 def decode_extension(value: str | None) -> str | None:
     return value if value and value.isdigit() and len(value) <= 8 else None
+
+
+def decode_line(value: str | None, domain: str) -> str | None:
+    """The extension of a line of `domain` named by `line_identity`; None for anything
+    else (another tenant's line, junk)."""
+    extension, at, named_domain = (value or "").partition("@")
+    if not at or named_domain != domain:
+        return None
+    return decode_extension(extension)
 
 
 def decode_hold_music(value: str | None) -> str | None:

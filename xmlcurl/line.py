@@ -47,7 +47,7 @@ from provisioning.destinations import VOICEMAIL, forward_destination
 from provisioning.line_status import is_busy
 from provisioning.numbering import NotANumber, allowed, classify, format_for_carrier
 from xmlcurl import fsnames as fs
-from xmlcurl import handover
+from xmlcurl import handover, transfer
 from xmlcurl.decisions import (
     Action,
     Answer,
@@ -278,7 +278,7 @@ def _forward(call: CallToLine, target: str, why: str, confirm: bool = False) -> 
         *actions,
         *bridge_settings(call.destination, fs.STAGE_FORWARD),
         Ring((endpoint,), FORWARD_RING_SECONDS),
-        Transfer(call.destination, call.context),
+        *transfer.back_after_ring(call.destination, call.context),
     )
 
 
@@ -404,7 +404,7 @@ def _ring(call: CallToLine, plan: _RingPlan) -> Decision:
         *actions,
         *bridge_settings(call.destination, fs.STAGE_RING),
         Ring(tuple(endpoints), timeout, sequential=plan.sequential),
-        Transfer(call.destination, call.context),
+        *transfer.back_after_ring(call.destination, call.context),
     )
 
 

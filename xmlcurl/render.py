@@ -23,6 +23,8 @@ from xmlcurl.decisions import (
     BindConferenceKey,
     CancelWaitLimit,
     CollectDigits,
+    CollectNumber,
+    ConsultTransfer,
     DirectoryAnswer,
     DirectoryDomain,
     DirectoryUser,
@@ -45,6 +47,7 @@ from xmlcurl.decisions import (
     Prompt,
     QueueWaitLimit,
     RecordName,
+    ReleaseTransferKeys,
     Retrieve,
     Ring,
     Route,
@@ -52,9 +55,11 @@ from xmlcurl.decisions import (
     SetVariable,
     Tone,
     Transfer,
+    TransferKeys,
     UnsetVariable,
     UserEndpoint,
     Voicemail,
+    Wait,
 )
 from xmlcurl.safe import (
     DIALABLE,
@@ -88,6 +93,9 @@ _SOUND = re.compile(r"[a-z0-9_\-]+/[a-z0-9_\-]+\.wav")
 _VARIABLE_VALUE = re.compile(r"[^$\x00-\x1f]{0,128}")
 # Leg markers and event headers sit inside `[a=b,…]` or `a=b,…` lists: no separators.
 _MARKER = re.compile(r"[A-Za-z0-9@._:\-]{1,128}|" + LOCAL_STREAM_URL)
+_TONE = re.compile(r"%\([0-9,]+\)")
+_META_KEY = re.compile(r"[*#]")
+_DIGIT = re.compile(r"[0-9]")
 # Media: a tone_stream description, an absolute file path, or a local_stream URL.
 _MEDIA = re.compile(r"%\([0-9,]+\)(;%\([0-9,]+\))*|/[A-Za-z0-9._+/\-]{1,510}|" + LOCAL_STREAM_URL)
 
@@ -305,6 +313,30 @@ def _applications(action: Action) -> list[tuple[str, str]]:
             ]
         case Hangup(cause):
             return [(fs.APP_HANGUP, checked(_CAUSE, cause))]
+        case Wait(ms):
+            return [(fs.APP_SLEEP, str(int(ms)))]
+        case ReleaseTransferKeys():
+            # Without a key: the meta key itself is released too.
+            return [(fs.APP_UNBIND_META_APP, "")]
+        case CollectNumber(tone, name, max_digits, timeout_ms):
+            # read <min> <max> <prompt> <variable> <timeout ms> <terminators>
+            return [
+                (
+                    fs.APP_READ,
+                    f"1 {int(max_digits)} tone_stream://{checked(_TONE, tone)} "
+                    f"{checked(_VARIABLE_NAME, name)} {int(timeout_ms)} #",
+                )
+            ]
+        case ConsultTransfer(variable, context, line):
+            # The number is expanded when att_xfer runs: `read` put DTMF digits there.
+            number = "${" + checked(_VARIABLE_NAME, variable) + "}"
+            return [
+                (
+                    fs.APP_ATT_XFER,
+                    f"{{{fs.V_PEER_LINE}={checked(_MARKER, line)},{fs.V_LOOPBACK_BOWOUT}=false}}"
+                    f"{fs.LOOPBACK_ENDPOINT}{number}/{checked(_DOMAIN, context)}",
+                )
+            ]
     raise TypeError(f"unknown action {action!r}")
 
 
@@ -365,8 +397,34 @@ def _user(parent: etree._Element, user: DirectoryUser) -> None:
             (fs.V_EFFECTIVE_CID_NAME, user.caller_id_name),
             (fs.V_EFFECTIVE_CID_NUMBER, user.caller_id_number),
             (fs.V_TIMEZONE, user.timezone),
+            *(
+                [
+                    (fs.V_OWN_LINE, checked(_MARKER, user.line_identity)),
+                    (fs.V_BRIDGE_EXPORT_VARS, fs.V_OWN_LINE),
+                ]
+                if user.line_identity
+                else []
+            ),
+            *(_transfer_keys(user.transfer_keys) if user.transfer_keys else []),
         ],
     )
+
+
+def _transfer_keys(keys: TransferKeys) -> list[tuple[str, str]]:
+    """bind_meta_app when a bridge of the leg starts, unbind when it ends (FreeSWITCH
+    runs every `execute_on_pre_bridge*` / `execute_on_post_bridge*` variable)."""
+    digit = checked(_DIGIT, keys.digit)
+    # key, listen to this leg's own phone, run on this same leg, the application.
+    run = (
+        f"{digit} a s {fs.APP_EXECUTE_EXTENSION}::{checked(DIALABLE, keys.code)} "
+        f"XML {checked(_DOMAIN, keys.context)}"
+    )
+    return [
+        (fs.V_BIND_META_KEY, checked(_META_KEY, keys.meta_key)),
+        (fs.V_BIND_TRANSFER_KEYS, f"{fs.APP_BIND_META_APP} {run}"),
+        # Without a key: the meta key too, so that `#` is a plain key again.
+        (fs.V_UNBIND_TRANSFER_KEYS, fs.APP_UNBIND_META_APP),
+    ]
 
 
 def _gateway(gw: GatewayDefinition) -> etree._Element:

@@ -66,6 +66,9 @@ _WANTED = frozenset(
         fs.VAR_PREFIX + fs.V_UNIT_CHAIN,
         fs.VAR_PREFIX + fs.V_STAR_ASKED,
         fs.VAR_PREFIX + fs.V_TRANSFER_ALLOWED,
+        fs.VAR_PREFIX + fs.V_PEER_LINE,
+        fs.VAR_PREFIX + fs.V_OWN_LINE,
+        fs.VAR_PREFIX + fs.V_BRIDGE_TO,
         fs.VAR_PREFIX + fs.V_SIP_REFER_TO,
         fs.CC_QUEUE,
     }
@@ -136,6 +139,16 @@ class CallRequest:
     # A blind transfer's hunt: what the line that transferred the call may call (None:
     # not a transfer, or of a call that rang no line of ours).
     transferred_by_rights: frozenset[Category] | None = None
+    # The line this channel was last bridged to (`fs.V_PEER_LINE`, as FreeSWITCH copied
+    # it at the bridge): the user who transfers it. Raw `ext@domain`, checked against
+    # the context's tenant by the compiler.
+    peer_line: str | None = None
+    # The line whose own leg this is (its phone's call, or a leg ringing it).
+    own_line: str | None = None
+    # The channel is bridged to another now (a DTMF transfer asked from within a call).
+    bridged: bool = False
+    # A phone handed this channel on by REFER (sofia's hunt of the Refer-To number).
+    referred: bool = False
 
 
 def call_request(fields: dict[str, str]) -> CallRequest:
@@ -180,6 +193,10 @@ def call_request(fields: dict[str, str]) -> CallRequest:
         transferred_by_rights=handover.decode_rights(var(fs.V_TRANSFER_ALLOWED))
         if var(fs.V_SIP_REFER_TO)
         else None,
+        peer_line=var(fs.V_PEER_LINE),
+        own_line=var(fs.V_OWN_LINE),
+        bridged=var(fs.V_BRIDGE_TO) is not None,
+        referred=var(fs.V_SIP_REFER_TO) is not None,
     )
 
 

@@ -16,6 +16,7 @@ KINDS = {
     Kind.MISSED: _l("missed"),
     Kind.REJECTED: _l("rejected"),
     Kind.FORWARDED: _l("forwarded"),
+    Kind.TRANSFERRED: _l("transferred"),
 }
 
 

@@ -21,6 +21,7 @@ from xmlcurl.decisions import (
     UnsetVariable,
     UserEndpoint,
     Voicemail,
+    Wait,
 )
 from xmlcurl.dialplan import (
     PublicNumberLookup,
@@ -32,6 +33,7 @@ from xmlcurl.dialplan import (
 from xmlcurl.inputs import CallData, GatewayData, LineData, TenantData
 from xmlcurl.line import NO_ANSWER_SECONDS
 from xmlcurl.request import call_request, parse_fields
+from xmlcurl.transfer import HAND_OVER_MS
 
 NOW = datetime(2026, 11, 22, 11, 56, tzinfo=UTC)
 DOMAIN = "acme.example"
@@ -109,6 +111,7 @@ def test_internal_extension_when_dialled_then_ring_it_then_hunt_again_on_failure
         SetVariable(fs.V_FAILOVER_FOR, "1000"),
         SetVariable(fs.V_STAGE, fs.STAGE_RING),
         Ring((UserEndpoint("1000", DOMAIN),), NO_ANSWER_SECONDS),
+        Wait(HAND_OVER_MS),
         Transfer("1000", DOMAIN),
     )
     assert NO_ANSWER_SECONDS == 20

@@ -161,7 +161,7 @@ def test_speed_dial_goes_out_as_if_the_number_was_dialled():
     by_code = dial("550")
     by_number = dial("0970711058")
     assert by_code.destination == "550"
-    assert by_code.actions[-2] == Ring((GatewayEndpoint(DOMAIN, "+33970711058"),), 90)
+    assert by_code.actions[-3] == Ring((GatewayEndpoint(DOMAIN, "+33970711058"),), 90)
     assert by_code.actions[-1] == Transfer("550", DOMAIN)
     # Same caller ID, same ring; only the destination the route answers for differs.
     differs = [(a, b) for a, b in zip(by_code.actions, by_number.actions, strict=True) if a != b]
@@ -171,7 +171,7 @@ def test_speed_dial_goes_out_as_if_the_number_was_dialled():
 
 def test_directory_code_is_dialled_after_two_hashes():
     route = dial("##3435")
-    assert route.actions[-2] == Ring((GatewayEndpoint(DOMAIN, "+33145454545"),), 90)
+    assert route.actions[-3] == Ring((GatewayEndpoint(DOMAIN, "+33145454545"),), 90)
     # Without the hashes it is whatever 3435 is (here a French service number).
     assert "+33145454545" not in repr(dial("3435").actions)
     assert dial("##9999").actions == (Hangup(fs.UNALLOCATED_NUMBER),)
@@ -181,7 +181,7 @@ def test_barring_applies_through_a_speed_dial():
     # 551 is a premium number: barred for 1000 (national only), allowed for 1001.
     assert dial("551").actions[-1] == Hangup(fs.OUTGOING_CALL_BARRED)
     allowed = dial("551", caller="1001")
-    assert allowed.actions[-2] == Ring((GatewayEndpoint(DOMAIN, "+33899123456"),), 90)
+    assert allowed.actions[-3] == Ring((GatewayEndpoint(DOMAIN, "+33899123456"),), 90)
     barred = dial("550", allowed_destinations=frozenset({Category.PREMIUM}))
     assert barred.actions[-1] == Hangup(fs.OUTGOING_CALL_BARRED)
 

@@ -88,6 +88,7 @@ def test_dialplan_document_structure_matches_what_mod_dialplan_xml_walks():
         ("set", "centrex_stage=ring"),
         ("set", "call_timeout=20"),
         ("bridge", f"user/1000@{DOMAIN}"),
+        ("sleep", "300"),
         ("transfer", f"1000 XML {DOMAIN}"),
     ]
 
