@@ -9,13 +9,14 @@ coming in for the PIN (its `pin-sound`, three tries), takes the moderator PIN fr
 `conference_moderator_pin`, and the room's size from `conference_max_members` when the
 room opens. When the caller leaves, the call ends.
 
-The ad-hoc conference (seed 002 §2): every call a user's phone makes binds `*3` on
-the user's channel (`bind_meta_app 3 a s execute_extension::*3 XML <domain>`).
+The ad-hoc conference (seed 002 §2): every call a user's phone makes binds `#3` on
+the user's channel (`bind_meta_app 3 a s execute_extension::*3 XML <domain>`; `#` is the
+lines' meta key, set by the directory with the DTMF transfer's `#1`).
 Pressing it fetches `*3` on that channel, and the route moves the other party, then
 the user's own channel, into the user's ad-hoc room `adhoc-<ext>-<domain>` (at most
 six members, profile `centrex-adhoc`). The user is moderator with
 `mandatory_member_endconf`: the room ends — everyone is hung up — when the user's last
-channel in it leaves. To add a party: hold the conference, call them, and press `*3`
+channel in it leaves. To add a party: hold the conference, call them, and press `#3`
 again on that call: it joins the same room.
 """
 

@@ -137,6 +137,14 @@ def _reject(request: CallRequest, cause: str, why: str, country: str = "") -> Ro
     return Route(request.context, request.destination, f"reject: {why}", (Hangup(cause),))
 
 
+def _barred(request: CallRequest, country: str, category: Category) -> Route:
+    """A barred call (`xmlcurl.barring`); a phone's transfer to what the transferring
+    user may not call rings the caller back to them instead."""
+    why = f"{category} calls barred"
+    back = transfer.ring_back(request, fs.OUTGOING_CALL_BARRED, why, tone(country, "unavailable"))
+    return back if back is not None else barred_route(request, country, category)
+
+
 def _caller_line(request: CallRequest, data: CallData) -> LineData | None:
     if request.via_group and request.group_caller:
         # A member's leg from our own group (loopback): the line that called the group,
@@ -434,7 +442,7 @@ def _to_own_voicemail(
 
 # Each kind of call → its compiler: (request, data, target, now) → route.
 _COMPILE: dict[type, Callable[[CallRequest, CallData, Any, datetime], Route]] = {
-    Barred: lambda request, data, t, _now: barred_route(request, data.tenant.country, t.category),
+    Barred: lambda request, data, t, _now: _barred(request, data.tenant.country, t.category),
     ToRoutedNumber: lambda request, data, _t, now: route_public_number(request, data, now),
     ToGroup: lambda request, data, t, _now: compile_group_call(request, data, t.caller_line),
     ToLine: _to_line,
@@ -523,7 +531,7 @@ def _outbound(
     except NotANumber:
         return _reject(request, fs.UNALLOCATED_NUMBER, "not a valid phone number", tenant.country)
     if not allowed(found.category, _rights(request, caller)):
-        return barred_route(request, tenant.country, found.category)
+        return _barred(request, tenant.country, found.category)
     gateway = tenant.gateway
     if gateway is None:
         why = "tenant has no outbound gateway"

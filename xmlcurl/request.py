@@ -136,6 +136,7 @@ class CallRequest:
             return ()
         found = (*self.transferred_by, handover.decode_extension(self.transferred_from))
         return tuple(dict.fromkeys(ext for ext in found if ext))
+
     # A blind transfer's hunt: what the line that transferred the call may call (None:
     # not a transfer, or of a call that rang no line of ours).
     transferred_by_rights: frozenset[Category] | None = None

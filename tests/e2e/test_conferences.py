@@ -1,5 +1,5 @@
 """Conferences on a real FreeSWITCH: a meet-me room with its PIN (mod_conference asks
-for it; DTMF sent as SIP INFO), and the ad-hoc conference a user opens with *3 during
+for it; DTMF sent as SIP INFO), and the ad-hoc conference a user opens with #3 during
 a call and grows by calling someone else and pressing *3 again."""
 
 from __future__ import annotations
@@ -226,15 +226,15 @@ def test_callers_with_the_pin_meet_in_the_room_and_a_wrong_pin_does_not_get_in(f
 
 
 def test_star_3_makes_a_call_a_conference_and_a_third_party_joins_it(freeswitch: Node):
-    """1000 calls 1001 and presses *3: both are in 1000's ad-hoc room. 1000 then calls
-    1002 (the first call held by the phone) and presses *3 again: 1002 joins. When
+    """1000 calls 1001 and presses #3: both are in 1000's ad-hoc room. 1000 then calls
+    1002 (the first call held by the phone) and presses #3 again: 1002 joins. When
     1000's calls have both ended, the room ends and the others are hung up.
 
     (SIPp's phones send no audio, so a bridged channel may take seconds to act on the
     key: it handles what it is told between the frames it reads. Hence the waits.)"""
     alice = phone(freeswitch, "1001", 200)
     bob = phone(freeswitch, "1002", 200)
-    star_3 = [("*", 2000), ("3", 150)]
+    star_3 = [("#", 2000), ("3", 150)]
     first = start(freeswitch, "adhoc-first", "1000", "1001", star_3, 120000)
     second = None
     try:

@@ -227,9 +227,11 @@ def test_the_number_dialled_is_routed_as_the_user_s_call_and_refused_without_rin
     assert SetVariable(fs.V_EFFECTIVE_CID_NUMBER, "+33184800100") in (
         compile_call(out, DATA, NOW).actions
     )
-    # att_xfer gives the user back their caller when the consultation fails.
-    barred = replace(leg, destination="00442079460000")
-    assert compile_call(barred, DATA, NOW).actions == (Hangup(fs.OUTGOING_CALL_BARRED),)
+    # att_xfer gives the user back their caller when the consultation fails: the user
+    # hears why (the barred-call announcement), and nobody is rung back.
+    barred = compile_call(replace(leg, destination="00442079460000"), DATA, NOW).actions
+    assert barred[-1] == Hangup(fs.OUTGOING_CALL_BARRED)
+    assert not any(isinstance(a, Transfer) for a in barred)
 
 
 def actions(xml: bytes) -> list[tuple[str, str]]:
