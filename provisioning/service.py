@@ -19,7 +19,7 @@ from sqlalchemy import Row, Table, bindparam, delete, func, insert, select, upda
 from sqlalchemy.orm import Session, selectinload
 
 from provisioning import api_models, holiday_csv, media
-from provisioning.call_handling import CallHandling
+from provisioning.call_handling import CallHandling, stored_form
 from provisioning.document import (
     ContactDoc,
     DocumentInvalid,
@@ -161,7 +161,7 @@ def _user_row(doc: UserDoc, position: int) -> UserRow:
         doc.call_waiting,
         [str(c) for c in doc.allowed_destinations],
         [c.model_dump(mode="json") for c in doc.contacts],
-        doc.call_handling.model_dump(mode="json", exclude_defaults=True),
+        stored_form(doc.call_handling),
         doc.panel_admin,
     )
 
@@ -564,7 +564,7 @@ def _user_data(u: Row[Any]) -> dict[str, Any]:
         data["contacts"] = [_dumped(ContactDoc.model_validate(c)) for c in u.contacts]
     if u.call_handling:
         # Read and written again, as the model would: stored forms stay canonical.
-        call_handling = _dumped(CallHandling.model_validate(u.call_handling))
+        call_handling = stored_form(CallHandling.model_validate(u.call_handling))
         if call_handling:
             data["call_handling"] = call_handling
     if u.panel_admin != _DEFAULT_USER.panel_admin:
