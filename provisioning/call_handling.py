@@ -191,6 +191,26 @@ class CallHandling(_Model):
         return self.do_not_disturb is not None and self.do_not_disturb.enabled
 
 
+def stored_form(handling: CallHandling) -> dict[str, Any]:
+    """What `users.call_handling` keeps: `handling.model_dump(mode="json",
+    exclude_defaults=True)`. To leave out a part made by a default factory (selective,
+    planner, caller ID …) pydantic builds a fresh default of it for every dump and
+    compares: a third of the time of a 100,000-user apply's rows. The parts equal to a
+    default built once are left out beforehand, by the same comparison (==)."""
+    at_default = {
+        name for name, default in _FACTORY_DEFAULTS.items() if getattr(handling, name) == default
+    }
+    return handling.model_dump(mode="json", exclude_defaults=True, exclude=at_default)
+
+
+# What each default factory of CallHandling makes; never handed out (stored_form).
+_FACTORY_DEFAULTS: dict[str, Any] = {
+    name: field.default_factory()  # type: ignore[call-arg]
+    for name, field in CallHandling.model_fields.items()
+    if field.default_factory is not None
+}
+
+
 def stored_dnd_on(stored: Mapping[str, Any] | None) -> bool:
     """`CallHandling.dnd_on`, read from the stored form (the model dumped without its
     defaults, as `users.call_handling` keeps it) without building the model: the keys

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import phonenumbers
 from phonenumbers import PhoneNumberType, shortnumberinfo
 
+from provisioning import rule_speed
+
 
 class Category(enum.StrEnum):
     EMERGENCY = "emergency"  # always allowed, never barred
@@ -129,9 +131,14 @@ def classify(dialled: str, country: str, home: str | None = None) -> Classified:
 
 
 def is_emergency(dialled: str, country: str) -> bool:
-    return dialled in _EXTRA_EMERGENCY.get(country, ()) or (
-        _PHONE_DIGITS.fullmatch(dialled) is not None
-        and shortnumberinfo.is_emergency_number(dialled, country)
+    if dialled in _EXTRA_EMERGENCY.get(country, ()):
+        return True
+    if dialled.isascii() and dialled.isdigit():
+        # phonenumbers' own answer, its pattern compiled once (an extension is checked
+        # on every user of every apply).
+        return rule_speed.is_emergency_digits(dialled, country)
+    return _PHONE_DIGITS.fullmatch(dialled) is not None and shortnumberinfo.is_emergency_number(
+        dialled, country
     )
 
 
