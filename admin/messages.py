@@ -52,6 +52,14 @@ MESSAGES: dict[str, LazyString] = {
         "never holding x-pre-process (a FreeSWITCH directive)"
     ),
     "not_tenant_number": _l("must be one of the tenant's numbers"),
+    # conference rooms (provisioning.conferences, conference_rooms, destinations)
+    "room_name_taken": _l("%(name)r is already the name of a conference room"),
+    "room_pin_digits": _l("must be 4 to 8 digits"),
+    "moderator_pin_alone": _l("a moderator PIN needs a PIN for the others"),
+    "moderator_pin_same": _l("must differ from the PIN"),
+    "wait_without_moderator": _l("needs a moderator PIN (who else would start it?)"),
+    "unknown_room_named": _l("no conference room is named %(name)r"),
+    "unknown_room": _l("no conference room %(name)s"),
     # call park (provisioning.park)
     "park_slot_length": _l("must have as many digits as first_slot"),
     "park_slot_order": _l("must not come before first_slot"),

@@ -1,7 +1,7 @@
 """`/api/v1/tenants/<domain>/conferences`: the tenant's meet-me rooms one by one.
 
-Served beside the REST API, with its tokens and errors; every change validates the
-whole tenant document first (`provisioning.conference_rooms`).
+Served beside the REST API, with its tokens and errors; a change reads and writes the
+rooms alone, checked as the document checks them (`provisioning.conference_rooms`).
 """
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ from flask import Blueprint, jsonify
 
 from provisioning import api_models, conference_rooms
 from provisioning.api import answer, domain_errors, json_body, require_token, transaction, visible
+from provisioning.api_errors import answer_domain_errors
 from provisioning.document import DocumentInvalid, Problem
 
 blueprint = Blueprint("conferences", __name__)
+answer_domain_errors(blueprint)
 
 
 @blueprint.before_request

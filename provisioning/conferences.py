@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from provisioning import validation as v
+from provisioning.errors import Message, said
 
 # A room holds this many callers unless it says otherwise.
 DEFAULT_MAX_MEMBERS = 10
@@ -52,12 +53,12 @@ class ConferenceDoc(BaseModel):
 def check_pin(value: str) -> str:
     value = value.strip()
     if not PIN.fullmatch(value):
-        raise v.InvalidValue("must be 4 to 8 digits")
+        raise v.InvalidValue(said("room_pin_digits", "must be 4 to 8 digits"))
     return value
 
 
 Check = Callable[..., Any]
-Fail = Callable[[str, str], None]
+Fail = Callable[[str, Message], None]
 
 
 def check_conferences(
@@ -75,13 +76,18 @@ def check_conferences(
         room.name = check(f"{path}.name", v.check_text, room.name)
         key = room.name.casefold()
         if key in rooms:
-            fail(f"{path}.name", f"{room.name!r} is already the name of a conference room")
+            fail(
+                f"{path}.name",
+                said(
+                    "room_name_taken",
+                    "%(name)r is already the name of a conference room",
+                    name=room.name,
+                ),
+            )
         rooms.setdefault(key, room)
         room.extension = check(f"{path}.extension", v.check_extension, room.extension, country)
         if room.extension in taken:
-            fail(
-                f"{path}.extension", f"{room.extension} is already used by {taken[room.extension]}"
-            )
+            fail(f"{path}.extension", v.extension_taken(room.extension, taken[room.extension]))
         taken.setdefault(room.extension, path)
         if room.pin is not None:
             room.pin = check(f"{path}.pin", check_pin, room.pin)
@@ -89,9 +95,17 @@ def check_conferences(
             room.moderator_pin = check(f"{path}.moderator_pin", check_pin, room.moderator_pin)
             if room.pin is None:
                 # mod_conference would then let in only those who know the moderator PIN.
-                fail(f"{path}.moderator_pin", "a moderator PIN needs a PIN for the others")
+                fail(
+                    f"{path}.moderator_pin",
+                    said("moderator_pin_alone", "a moderator PIN needs a PIN for the others"),
+                )
             elif room.moderator_pin == room.pin:
-                fail(f"{path}.moderator_pin", "must differ from the PIN")
+                fail(
+                    f"{path}.moderator_pin", said("moderator_pin_same", "must differ from the PIN")
+                )
         if room.wait_for_moderator and room.moderator_pin is None:
-            fail(f"{path}.wait_for_moderator", "needs a moderator PIN (who else would start it?)")
+            fail(
+                f"{path}.wait_for_moderator",
+                said("wait_without_moderator", "needs a moderator PIN (who else would start it?)"),
+            )
     return rooms

@@ -104,7 +104,14 @@ def _check_queue(dest: Destination, path: str, ctx: Context) -> None:
 
 def _check_conference(dest: Destination, path: str, ctx: Context) -> None:
     if (dest.conference or "").casefold() not in ctx.conferences:
-        ctx.fail(f"{path}.conference", f"no conference room is named {dest.conference!r}")
+        ctx.fail(
+            f"{path}.conference",
+            said(
+                "unknown_room_named",
+                "no conference room is named %(name)r",
+                name=dest.conference or "",
+            ),
+        )
 
 
 def _check_voicemail(dest: Destination, path: str, ctx: Context) -> None:

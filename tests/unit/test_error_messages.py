@@ -33,6 +33,8 @@ PANEL_MODULES = [
     "provisioning/lookup.py",
     "provisioning/accounts.py",
     "provisioning/park.py",
+    "provisioning/conferences.py",
+    "provisioning/conference_rooms.py",
     "provisioning/account_security.py",
     "esl/clicktocall.py",
     "esl/calllog.py",
