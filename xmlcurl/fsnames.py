@@ -172,6 +172,9 @@ APP_SLEEP = "sleep"
 # mod_loopback replaces an answered loopback pair by a direct bridge unless told not
 # to; att_xfer must keep the leg it originated to hand the held party over.
 V_LOOPBACK_BOWOUT = "loopback_bowout"
+# Marks a DTMF transfer's consultation leg (att_xfer's loopback), which Centrex itself
+# gives the transferring line (`V_PEER_LINE`): a transfer, like a REFER's hunt.
+V_CONSULTATION = "centrex_consultation"
 APP_RECORD = "record"
 
 VOICEMAIL_PROFILE = "default"

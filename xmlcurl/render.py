@@ -333,7 +333,8 @@ def _applications(action: Action) -> list[tuple[str, str]]:
             return [
                 (
                     fs.APP_ATT_XFER,
-                    f"{{{fs.V_PEER_LINE}={checked(_MARKER, line)},{fs.V_LOOPBACK_BOWOUT}=false}}"
+                    f"{{{fs.V_PEER_LINE}={checked(_MARKER, line)},{fs.V_CONSULTATION}=true,"
+                    f"{fs.V_LOOPBACK_BOWOUT}=false}}"
                     f"{fs.LOOPBACK_ENDPOINT}{number}/{checked(_DOMAIN, context)}",
                 )
             ]

@@ -69,6 +69,7 @@ _WANTED = frozenset(
         fs.VAR_PREFIX + fs.V_PEER_LINE,
         fs.VAR_PREFIX + fs.V_OWN_LINE,
         fs.VAR_PREFIX + fs.V_BRIDGE_TO,
+        fs.VAR_PREFIX + fs.V_CONSULTATION,
         fs.VAR_PREFIX + fs.V_SIP_REFER_TO,
         fs.CC_QUEUE,
     }
@@ -150,6 +151,8 @@ class CallRequest:
     bridged: bool = False
     # A phone handed this channel on by REFER (sofia's hunt of the Refer-To number).
     referred: bool = False
+    # A DTMF transfer's consultation leg (the number the transferring user dialled).
+    consultation: bool = False
 
 
 def call_request(fields: dict[str, str]) -> CallRequest:
@@ -198,6 +201,7 @@ def call_request(fields: dict[str, str]) -> CallRequest:
         own_line=var(fs.V_OWN_LINE),
         bridged=var(fs.V_BRIDGE_TO) is not None,
         referred=var(fs.V_SIP_REFER_TO) is not None,
+        consultation=handover.decode_flag(var(fs.V_CONSULTATION)),
     )
 
 

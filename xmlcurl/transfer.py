@@ -57,8 +57,12 @@ _REFUSED_TONE_LOOPS = 1
 
 
 def transferor(request: CallRequest, data: CallData) -> LineData | None:
-    """The tenant's line that transfers this call, if it is being transferred: the line
-    its channel was last bridged to."""
+    """The tenant's line that transfers this call, if a phone is transferring it (a
+    REFER's hunt, a DTMF transfer's consultation): the line its channel was last
+    bridged to. A channel moved otherwise (by the switchboard, a schedule) stays the
+    call it was."""
+    if not (request.referred or request.consultation):
+        return None
     extension = handover.decode_line(request.peer_line, data.tenant.domain)
     return data.lines.get(extension) if extension else None
 

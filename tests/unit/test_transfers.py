@@ -100,7 +100,11 @@ def test_the_dtmf_transfer_code_runs_on_the_line_s_own_leg_within_its_call():
 
 
 def test_the_number_dialled_for_a_dtmf_transfer_is_hunted_on_a_leg_carrying_the_user():
-    req = captured("dialplan-dtmf-transfer-target")
+    req = captured(
+        "dialplan-dtmf-transfer-target",
+        # Set by the consultation's originate (captured before Centrex marked it).
+        variable_centrex_consultation="true",
+    )
     assert (req.destination, req.peer_line, req.referred) == ("1002", f"1000@{DOMAIN}", False)
 
 
@@ -220,7 +224,11 @@ def test_the_transfer_code_elsewhere_only_beeps_and_the_call_goes_on(values):
 
 
 def test_the_number_dialled_is_routed_as_the_user_s_call_and_refused_without_ring_back():
-    leg = captured("dialplan-dtmf-transfer-target")
+    leg = captured(
+        "dialplan-dtmf-transfer-target",
+        # Set by the consultation's originate (captured before Centrex marked it).
+        variable_centrex_consultation="true",
+    )
     to_colleague = compile_call(leg, DATA, NOW)
     assert any(isinstance(a, Ring) for a in to_colleague.actions)
     out = replace(leg, destination="0698765432")
@@ -247,7 +255,7 @@ def test_the_dtmf_transfer_renders_read_and_att_xfer_through_loopback():
         ("set", "centrex_transferring=true"),
         (
             "att_xfer",
-            f"{{centrex_peer_line=1000@{DOMAIN},loopback_bowout=false}}"
+            f"{{centrex_peer_line=1000@{DOMAIN},centrex_consultation=true,loopback_bowout=false}}"
             f"loopback/${{centrex_transfer_target}}/{DOMAIN}",
         ),
         ("unset", "centrex_transferring"),
