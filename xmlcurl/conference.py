@@ -25,6 +25,7 @@ from __future__ import annotations
 from provisioning.conferences import ConferenceDoc
 from provisioning.feature_codes import CODES, Feature
 from xmlcurl import fsnames as fs
+from xmlcurl import transfer
 from xmlcurl.decisions import (
     Action,
     Answer,
@@ -34,6 +35,7 @@ from xmlcurl.decisions import (
     MoveToConference,
     Route,
     SetVariable,
+    TransferKeys,
 )
 from xmlcurl.inputs import LineData, TenantData
 from xmlcurl.request import CallRequest
@@ -72,6 +74,12 @@ def route_to_room(request: CallRequest, tenant: TenantData, room: ConferenceDoc)
 def conference_key(tenant: TenantData) -> tuple[Action, ...]:
     """Bound on a user's own channel before their call rings."""
     return (BindConferenceKey(ADHOC_KEY, ADHOC_CODE, tenant.domain),)
+
+
+def conference_keys(context: str) -> TransferKeys:
+    """`#3` on any leg of a line in a conversation (directory: bound at each bridge, as
+    the DTMF transfer's `#1`), so that calls a user receives become conferences too."""
+    return TransferKeys(transfer.META_KEY, ADHOC_KEY, ADHOC_CODE, context)
 
 
 def route_adhoc(request: CallRequest, tenant: TenantData, user: LineData | None) -> Route:

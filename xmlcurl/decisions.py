@@ -425,6 +425,9 @@ class DirectoryUser:
     line_identity: str = ""
     # The keys that start a DTMF transfer while one of its legs is in a conversation.
     transfer_keys: TransferKeys | None = None
+    # The key that makes that conversation an ad-hoc conference (the same meta key),
+    # on the line's every leg: calls it receives as well as those it places.
+    conference_key: TransferKeys | None = None
     # Answer to a PIN change from the phone's voicemail menu: mod_voicemail reads
     # <result success="…"/> and, on false, tells the caller and asks for another PIN.
     pin_change_accepted: bool | None = None

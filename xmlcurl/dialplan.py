@@ -358,8 +358,10 @@ def classify_dialled(request: CallRequest, data: CallData | None) -> Target:
     if public:
         return Refused(fs.NO_ROUTE_DESTINATION, "number routed nowhere")
     if feature is not None and feature.feature is Feature.CONFERENCE:
-        # Never a hang-up: the call the key was pressed in goes on whatever happens.
-        return ToAdhocConference(caller_line)
+        # Pressed on a line's own leg (a call it placed or one ringing it), that line's
+        # conference. Never a hang-up: the call goes on whatever happens.
+        own = handover.decode_line(request.own_line, data.tenant.domain)
+        return ToAdhocConference(data.lines.get(own) if own else caller_line)
     if feature is not None and feature.feature is Feature.VOICEMAIL:
         if caller_line is None or not caller_line.voicemail_enabled:
             return Refused(fs.UNALLOCATED_NUMBER, "no voicemail box")

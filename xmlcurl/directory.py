@@ -13,8 +13,8 @@ from dataclasses import replace
 
 from provisioning.numbering import line_numbers
 from provisioning.validation import InvalidValue, check_voicemail_pin
+from xmlcurl import conference, handover, transfer
 from xmlcurl import fsnames as fs
-from xmlcurl import handover, transfer
 from xmlcurl.decisions import (
     DirectoryAnswer,
     DirectoryDomain,
@@ -50,6 +50,7 @@ def directory_user(tenant: TenantData, line: LineData) -> DirectoryUser:
         voicemail_emails=line.voicemail_emails,
         line_identity=handover.line_identity(line.extension, tenant.domain),
         transfer_keys=transfer.transfer_keys(tenant.domain),
+        conference_key=conference.conference_keys(tenant.domain),
     )
 
 

@@ -122,6 +122,7 @@ V_BIND_META_KEY = "bind_meta_key"
 # every variable whose name starts with execute_on_pre_bridge / execute_on_post_bridge
 # (switch_channel_execute_on), so ours have their own names.
 V_BIND_TRANSFER_KEYS = "execute_on_pre_bridge_centrex_transfer"
+V_BIND_CONFERENCE_KEY = "execute_on_pre_bridge_centrex_conference"
 V_UNBIND_TRANSFER_KEYS = "execute_on_post_bridge_centrex_transfer"
 
 # Leg and caller-ID variables.

@@ -407,22 +407,31 @@ def _user(parent: etree._Element, user: DirectoryUser) -> None:
                 else []
             ),
             *(_transfer_keys(user.transfer_keys) if user.transfer_keys else []),
+            *(
+                [(fs.V_BIND_CONFERENCE_KEY, _bind_key(user.conference_key))]
+                if user.conference_key
+                else []
+            ),
         ],
     )
+
+
+def _bind_key(keys: TransferKeys) -> str:
+    """`bind_meta_app` of a key: listen to this leg's own phone, run on this same leg."""
+    digit = checked(_DIGIT, keys.digit)
+    run = (
+        f"{digit} a s {fs.APP_EXECUTE_EXTENSION}::{checked(DIALABLE, keys.code)} "
+        f"XML {checked(_DOMAIN, keys.context)}"
+    )
+    return f"{fs.APP_BIND_META_APP} {run}"
 
 
 def _transfer_keys(keys: TransferKeys) -> list[tuple[str, str]]:
     """bind_meta_app when a bridge of the leg starts, unbind when it ends (FreeSWITCH
     runs every `execute_on_pre_bridge*` / `execute_on_post_bridge*` variable)."""
-    digit = checked(_DIGIT, keys.digit)
-    # key, listen to this leg's own phone, run on this same leg, the application.
-    run = (
-        f"{digit} a s {fs.APP_EXECUTE_EXTENSION}::{checked(DIALABLE, keys.code)} "
-        f"XML {checked(_DOMAIN, keys.context)}"
-    )
     return [
         (fs.V_BIND_META_KEY, checked(_META_KEY, keys.meta_key)),
-        (fs.V_BIND_TRANSFER_KEYS, f"{fs.APP_BIND_META_APP} {run}"),
+        (fs.V_BIND_TRANSFER_KEYS, _bind_key(keys)),
         # Without a key: the meta key too, so that `#` is a plain key again.
         (fs.V_UNBIND_TRANSFER_KEYS, fs.APP_UNBIND_META_APP),
     ]

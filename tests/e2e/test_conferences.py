@@ -14,9 +14,15 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import apply_raw, demo_document
-from tests.e2e import sipp
+from tests.e2e import sipp, sipp_transfer
 from tests.e2e.conftest import DOMAIN, Centrex, Node, free_port, stop
 from tests.e2e.test_freeswitch import PASSWORDS, phone, unregister
+from tests.e2e.test_transfers import (  # noqa: F401 (clean: a fixture)
+    _carrier_call,
+    _registered_phone,
+    _wait_for_leg,
+    clean,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -264,3 +270,30 @@ def test_star_3_makes_a_call_a_conference_and_a_third_party_joins_it(freeswitch:
                 stop(process)
         unregister(freeswitch, "1001")
         unregister(freeswitch, "1002")
+
+
+def test_the_conference_key_on_a_received_call_makes_it_the_receiver_s_conference(
+    freeswitch: Node,
+    clean: list,  # noqa: F811 (the fixture)
+) -> None:
+    """An outside call rings 1000, who answers and presses #3 (RFC 2833 digits, injected
+    as received on 1000's leg, its phone sending audio): the caller and 1000 are both
+    in 1000's ad-hoc room."""
+    audio = sipp_transfer.silence(freeswitch.workdir / "silence.pcap")
+    reception = _registered_phone(
+        freeswitch,
+        "1000",
+        sipp_transfer.held_phone("1000", DOMAIN, audio=str(audio)),
+        "conference-key-1000",
+    )
+    clean.append(reception)
+    caller = _carrier_call(freeswitch, hold_ms=20000)
+    clean.append(caller)
+    leg = _wait_for_leg(freeswitch, "sofia/internal/1000@")
+    freeswitch.wait_for("show channels", lambda out: "bind_meta_app" in out)
+    assert freeswitch.api(f"uuid_recv_dtmf {leg} ~#3").startswith("+OK")
+    room = f"adhoc-1000-{DOMAIN}"
+    found = wait_members(freeswitch, room, lambda m: len(m) == 2)
+    assert any("sofia/internal/1000@" in m for m in found), found
+    assert any("sofia/external/" in m for m in found), found
+    freeswitch.api("hupall NORMAL_CLEARING")

@@ -246,6 +246,15 @@ def test_the_key_moves_the_other_party_then_the_user_into_the_users_room():
     )
 
 
+def test_the_key_on_the_leg_ringing_a_line_makes_that_line_s_conference():
+    """A call 1002 received from 1001: the key pressed on 1002's own leg (which carries
+    `nolocal:centrex_peer_line`, the line's name) opens 1002's room, not the caller's."""
+    call = data(line("1001"), line("1002"))
+    own = {"nolocal:centrex_peer_line": f"1002@{DOMAIN}"}
+    route = compile_call(request("*3", user_name="1001", **own), call, NOW)
+    assert route.actions[0] == MoveToConference(f"adhoc-1002-{DOMAIN}", "centrex-adhoc", True)
+
+
 def test_the_key_does_nothing_for_a_caller_who_is_not_a_line_of_the_tenant():
     """Never a hang-up: the call the key was pressed in goes on."""
     route = compile_call(request("*3", user_name="1001", domain_name="other.example"), data(), NOW)
