@@ -157,15 +157,6 @@ def _caller_line(request: CallRequest, data: CallData) -> LineData | None:
     return data.lines.get(request.caller_user)
 
 
-def _rights(request: CallRequest, caller_line: LineData) -> frozenset[Category]:
-    """What this call may reach: the calling line's rights, and on a blind transfer
-    also those of the line that transferred it (no one escapes their barring by
-    transferring a colleague's call)."""
-    if request.transferred_by_rights is None:
-        return caller_line.allowed_destinations
-    return caller_line.allowed_destinations & request.transferred_by_rights
-
-
 def _caller(request: CallRequest, tenant: TenantData, caller_line: LineData | None) -> Caller:
     """Who calls, as the callee's settings see them. A line of the tenant that
     withholds its number does so towards colleagues too (seed 003: every outgoing call
@@ -337,7 +328,7 @@ def classify_dialled(request: CallRequest, data: CallData | None) -> Target:
         feature is not None
         and feature.category is not None
         and caller_line is not None
-        and not allowed(feature.category, _rights(request, caller_line))
+        and not allowed(feature.category, caller_line.allowed_destinations)
     ):
         return Barred(feature.category)
 
@@ -408,9 +399,6 @@ def _to_line(request: CallRequest, data: CallData, target: ToLine, now: datetime
         name, actions = after_failure(call, request.stage, request.disposition or "")
     else:
         name, actions = route_to_line(call)
-        if target.caller_line is not None and request.context != fs.PUBLIC_CONTEXT:
-            # Should this line transfer the colleague's call, its barring holds too.
-            actions = (handover.transfer_rights(target.line.allowed_destinations), *actions)
         if call.group_hold_music and call.via_group:
             # The member's phone puts the call on hold: its legs take the group's music.
             music = SetMedia(fs.V_HOLD_MUSIC, call.group_hold_music, export=True)
@@ -532,7 +520,7 @@ def _outbound(
         found = classify(dialled, tenant.country, tenant.main_number)
     except NotANumber:
         return _reject(request, fs.UNALLOCATED_NUMBER, "not a valid phone number", tenant.country)
-    if not allowed(found.category, _rights(request, caller)):
+    if not allowed(found.category, caller.allowed_destinations):
         return _barred(request, tenant.country, found.category)
     gateway = tenant.gateway
     if gateway is None:

@@ -96,9 +96,6 @@ V_UNIT_CHAIN = "centrex_unit_chain"
 # Set on calls from the public network before they are handed into a tenant's context:
 # there they are never taken for a call from one of the tenant's lines.
 V_FROM_PUBLIC = "centrex_from_public"
-# Set on a colleague's call when it rings a line: what that line may call (its call
-# barring), so that if it transfers the call out, its own barring applies as well.
-V_TRANSFER_ALLOWED = "centrex_transfer_allowed"
 # Who a channel is connected to: every leg of a line (the phone's own call, and each
 # `user/` leg ringing it) carries `nolocal:centrex_peer_line=<extension>@<domain>`
 # from the directory, listed in `bridge_export_vars`; each bridge copies it, without

@@ -58,11 +58,6 @@ def star_code_asked() -> SetVariable:
     return SetVariable(fs.V_STAR_ASKED, _TRUE)
 
 
-def transfer_rights(allowed: frozenset[Category]) -> SetVariable:
-    """What the line this call now rings may call: the limit should it transfer it."""
-    return SetVariable(fs.V_TRANSFER_ALLOWED, _SEPARATOR.join(sorted(allowed)) or _NOTHING)
-
-
 def transferring() -> SetVariable:
     """A line's leg handing its call over by DTMF transfer (the call log reads it)."""
     return SetVariable(fs.V_TRANSFERRING, _TRUE)
@@ -114,10 +109,3 @@ def decode_hold_music(value: str | None) -> str | None:
 
 def decode_flag(value: str | None) -> bool:
     return value == _TRUE
-
-
-def decode_rights(value: str | None) -> frozenset[Category] | None:
-    """None when not set; unknown names are dropped (they allow nothing)."""
-    if not value:
-        return None
-    return frozenset(Category(x) for x in value.split(_SEPARATOR) if x in _CATEGORIES)

@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
 
-from provisioning.numbering import Category
 from xmlcurl import fsnames as fs
 from xmlcurl import handover
 
@@ -65,7 +64,6 @@ _WANTED = frozenset(
         fs.VAR_PREFIX + fs.V_FROM_PUBLIC,
         fs.VAR_PREFIX + fs.V_UNIT_CHAIN,
         fs.VAR_PREFIX + fs.V_STAR_ASKED,
-        fs.VAR_PREFIX + fs.V_TRANSFER_ALLOWED,
         fs.VAR_PREFIX + fs.V_PEER_LINE,
         fs.VAR_PREFIX + fs.V_OWN_LINE,
         fs.VAR_PREFIX + fs.V_BRIDGE_TO,
@@ -138,9 +136,6 @@ class CallRequest:
         found = (*self.transferred_by, handover.decode_extension(self.transferred_from))
         return tuple(dict.fromkeys(ext for ext in found if ext))
 
-    # A blind transfer's hunt: what the line that transferred the call may call (None:
-    # not a transfer, or of a call that rang no line of ours).
-    transferred_by_rights: frozenset[Category] | None = None
     # The line this channel was last bridged to (`fs.V_PEER_LINE`, as FreeSWITCH copied
     # it at the bridge): the user who transfers it. Raw `ext@domain`, checked against
     # the context's tenant by the compiler.
@@ -194,9 +189,6 @@ def call_request(fields: dict[str, str]) -> CallRequest:
             )
             if ext
         ),
-        transferred_by_rights=handover.decode_rights(var(fs.V_TRANSFER_ALLOWED))
-        if var(fs.V_SIP_REFER_TO)
-        else None,
         peer_line=var(fs.V_PEER_LINE),
         own_line=var(fs.V_OWN_LINE),
         bridged=var(fs.V_BRIDGE_TO) is not None,

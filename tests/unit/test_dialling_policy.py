@@ -29,7 +29,6 @@ from xmlcurl.decisions import (
     Hangup,
     Prompt,
     Ring,
-    SetVariable,
     Tone,
 )
 from xmlcurl.dialplan import compile_call
@@ -316,40 +315,6 @@ def test_with_the_prefix_nothing_dialled_bare_may_start_with_0():
     assert found["users[2].extension"] == "must not start with 0, the outside-line prefix"
     assert "speed_dials[0].code" in found
     assert parse_document(demo_document(outside_line_prefix=True)).outside_line_prefix
-
-
-# --- transfers: the transferring line's barring holds too ------------------------------
-def test_a_line_rung_by_a_colleague_leaves_its_rights_on_the_call():
-    callee = line("1000", allowed_destinations=frozenset({C.LOCAL, C.NATIONAL}))
-    route = compile_call(request("1000"), data(callee, line("1001")), NOW)
-    assert SetVariable(fs.V_TRANSFER_ALLOWED, "local,national") in route.actions[:2]
-
-
-def transferred(dialled: str, transferor_rights: str | None, refer: bool = True):
-    """1001 (who may call anything) transferred by a colleague to `dialled`."""
-    caller = line("1001", allowed_destinations=BARRABLE)
-    variables = {}
-    if transferor_rights is not None:
-        variables["centrex_transfer_allowed"] = transferor_rights
-    if refer:
-        variables["sip_refer_to"] = f"<sip:{dialled}@{DOMAIN}>"
-    return compile_call(request(dialled, **variables), data(caller), NOW)
-
-
-def test_a_blind_transfer_out_is_barred_by_the_transferor_s_barring_too():
-    assert barred(transferred("0041446681800", "local,national"))
-    assert rings_gateway(transferred("0612345678", "local,national"), "+33612345678")
-    assert rings_gateway(transferred("0041446681800", "international"), "+41446681800")
-    # Not a transfer (sofia sets sip_refer_to on one): the caller's own rights.
-    assert rings_gateway(transferred("0041446681800", "local", refer=False), "+41446681800")
-    # A transfer of a call that rang no line of ours: the caller's own rights.
-    assert rings_gateway(transferred("0041446681800", None), "+41446681800")
-
-
-@pytest.mark.parametrize("value", ["none", "garbage", "international;x", ","])
-def test_an_unreadable_transfer_mark_allows_nothing_but_emergency(value):
-    assert barred(transferred("0612345678", value))
-    assert rings_gateway(transferred("112", value), "112")
 
 
 @pytest.mark.parametrize("extension", ["15", "112", "115", "197"])

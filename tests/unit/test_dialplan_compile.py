@@ -104,8 +104,6 @@ def test_internal_extension_when_dialled_then_ring_it_then_hunt_again_on_failure
     route = compile_call(request("1000"), data(line("1000"), line("1001")), NOW)
     assert route.actions == (
         BindConferenceKey("3", "*3", DOMAIN),
-        # What 1000 may call: the limit should 1000 transfer this call (call barring).
-        SetVariable(fs.V_TRANSFER_ALLOWED, "access_codes,local,national,setting_codes"),
         SetVariable(fs.V_HANGUP_AFTER_BRIDGE, "true"),
         SetVariable(fs.V_CONTINUE_ON_FAIL, "true"),
         SetVariable(fs.V_FAILOVER_FOR, "1000"),
