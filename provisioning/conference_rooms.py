@@ -15,27 +15,20 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from provisioning import validation as v
 from provisioning.conferences import ConferenceDoc, check_conferences
 from provisioning.errors import DocumentInvalid, Message, Problem, said, structure_problem
 from provisioning.lookup import NotFound
-from provisioning.models import HuntGroup, PublicNumber, Queue, Tenant, User
-from provisioning.park import ParkDoc, slot_numbers
+from provisioning.models import HuntGroup, PublicNumber, Queue, Tenant
 from provisioning.service import ApplyReport
-
-
-def _tenant(session: Session, domain: str) -> Tenant:
-    tenant = session.scalars(select(Tenant).where(Tenant.domain == domain)).one_or_none()
-    if tenant is None:
-        raise NotFound(f"no tenant {domain}")
-    return tenant
+from provisioning.tenant_settings import numbers_taken, tenant_of
 
 
 def list_rooms(session: Session, domain: str) -> list[ConferenceDoc]:
-    return [ConferenceDoc.model_validate(room) for room in _tenant(session, domain).conferences]
+    return [ConferenceDoc.model_validate(room) for room in tenant_of(session, domain).conferences]
 
 
 def _index(rooms: list[dict[str, Any]], name: str) -> int | None:
@@ -51,43 +44,11 @@ def _no_room(name: str) -> NotFound:
 
 
 def find_room(session: Session, domain: str, name: str) -> ConferenceDoc:
-    rooms = _tenant(session, domain).conferences
+    rooms = tenant_of(session, domain).conferences
     at = _index(rooms, name)
     if at is None:
         raise _no_room(name)
     return ConferenceDoc.model_validate(rooms[at])
-
-
-def _taken(session: Session, tenant: Tenant, numbers: set[str]) -> dict[str, str]:
-    """Which of `numbers` the tenant uses otherwise than for a room, and by what (the
-    document's path of it)."""
-    taken: dict[str, str] = {}
-    users = session.execute(
-        select(User.extension, User.position).where(
-            User.tenant_id == tenant.id, User.extension.in_(numbers)
-        )
-    )
-    taken.update({row.extension: f"users[{row.position}]" for row in users})
-    for model, kind in ((HuntGroup, "groups"), (Queue, "queues")):
-        units = session.execute(
-            select(model.extension, model.short_number, model.position).where(
-                model.tenant_id == tenant.id,
-                or_(model.extension.in_(numbers), model.short_number.in_(numbers)),
-            )
-        )
-        for row in units:
-            if row.extension in numbers:
-                taken.setdefault(row.extension, f"{kind}[{row.position}].extension")
-            if row.short_number in numbers:
-                taken.setdefault(row.short_number, f"{kind}[{row.position}].short_number")
-    for i, dial in enumerate(tenant.speed_dials or []):
-        if dial.get("code") in numbers:
-            taken.setdefault(dial["code"], f"speed_dials[{i}]")
-    if tenant.park is not None:
-        park = ParkDoc.model_validate(tenant.park)
-        for slot in set(slot_numbers(park.first_slot, park.last_slot)) & numbers:
-            taken.setdefault(slot, "park")
-    return taken
 
 
 def _routes_to(session: Session, tenant: Tenant, name: str) -> list[str]:
@@ -150,7 +111,7 @@ def _checked(session: Session, tenant: Tenant, rooms: list[dict[str, Any]]) -> l
             return value
 
     numbers = {room.extension for room in parsed if v.EXTENSION.fullmatch(room.extension)}
-    check_conferences(parsed, _taken(session, tenant, numbers), tenant.country, check, fail)
+    check_conferences(parsed, numbers_taken(session, tenant, numbers), tenant.country, check, fail)
     if problems:
         raise DocumentInvalid(problems)
     return parsed
@@ -163,7 +124,7 @@ def _write(tenant: Tenant, rooms: list[ConferenceDoc]) -> None:
 def put_room(session: Session, domain: str, name: str, raw: Any) -> ApplyReport:
     """Create the room `name`, or replace it (`raw`: the room as the document writes it;
     its name may change). `DocumentInvalid` with the problems, nothing written."""
-    tenant = _tenant(session, domain)
+    tenant = tenant_of(session, domain)
     rooms = list(tenant.conferences)
     at = _index(rooms, name)
     if at is None:
@@ -190,7 +151,7 @@ def _unknown_room(name: str) -> Message:
 
 
 def delete_room(session: Session, domain: str, name: str) -> ApplyReport:
-    tenant = _tenant(session, domain)
+    tenant = tenant_of(session, domain)
     rooms = list(tenant.conferences)
     at = _index(rooms, name)
     if at is None:

@@ -23,19 +23,24 @@ from provisioning.park import MAX_SLOTS, ParkDoc, check_park, dumped, slot_numbe
 from provisioning.tenant_routing import RoutingContext
 
 
-def _tenant(session: Session, domain: str) -> Tenant:
+def tenant_of(session: Session, domain: str) -> Tenant:
     tenant = session.scalars(select(Tenant).where(Tenant.domain == domain)).one_or_none()
     if tenant is None:
         raise NotFound(f"no tenant {domain}")
     return tenant
 
 
-def _taken(session: Session, tenant: Tenant, slots: tuple[str, ...]) -> dict[str, str]:
-    """Which of `slots` the tenant already uses, and by what (the document's path)."""
+def numbers_taken(
+    session: Session, tenant: Tenant, numbers: set[str], *, park_slots: bool = True
+) -> dict[str, str]:
+    """Which of `numbers` (a few) the tenant already uses, and by what — the document's
+    path of it: users' extensions, groups' and queues' numbers and short numbers, speed
+    dial codes, and (`park_slots`) call park's slots. Indexed queries for those numbers
+    only, never the tenant's 100,000 users."""
     taken: dict[str, str] = {}
     users = session.execute(
         select(User.extension, User.position).where(
-            User.tenant_id == tenant.id, User.extension.in_(slots)
+            User.tenant_id == tenant.id, User.extension.in_(numbers)
         )
     )
     taken.update({row.extension: f"users[{row.position}]" for row in users})
@@ -43,30 +48,34 @@ def _taken(session: Session, tenant: Tenant, slots: tuple[str, ...]) -> dict[str
         units = session.execute(
             select(model.extension, model.short_number, model.position).where(
                 model.tenant_id == tenant.id,
-                or_(model.extension.in_(slots), model.short_number.in_(slots)),
+                or_(model.extension.in_(numbers), model.short_number.in_(numbers)),
             )
         )
         for row in units:
-            if row.extension in slots:
+            if row.extension in numbers:
                 taken.setdefault(row.extension, f"{kind}[{row.position}].extension")
-            if row.short_number in slots:
+            if row.short_number in numbers:
                 taken.setdefault(row.short_number, f"{kind}[{row.position}].short_number")
     for i, dial in enumerate(tenant.speed_dials or []):
-        if dial.get("code") in slots:
+        if dial.get("code") in numbers:
             taken.setdefault(dial["code"], f"speed_dials[{i}]")
+    if park_slots and tenant.park is not None:
+        park = ParkDoc.model_validate(tenant.park)
+        for slot in set(slot_numbers(park.first_slot, park.last_slot)) & numbers:
+            taken.setdefault(slot, "park")
     return taken
 
 
 def park_of(session: Session, domain: str) -> ParkDoc | None:
     """The tenant's park block; None when calls cannot be parked."""
-    stored = _tenant(session, domain).park
+    stored = tenant_of(session, domain).park
     return None if stored is None else ParkDoc.model_validate(stored)
 
 
 def set_park(session: Session, domain: str, raw: dict[str, Any] | None) -> None:
     """Turn call park off (None) or set its block; DocumentInvalid with every problem,
     nothing written."""
-    tenant = _tenant(session, domain)
+    tenant = tenant_of(session, domain)
     park = None
     if raw is not None:
         try:
@@ -95,7 +104,7 @@ def set_park(session: Session, domain: str, raw: dict[str, Any] | None) -> None:
         # Slots looked up only for a range the rules can accept (check_park says why not).
         slots = slot_numbers(first, last) if 0 < count <= MAX_SLOTS else ()
         context = RoutingContext(tenant.country, set(), set(), set(), check, fail)
-        check_park(park, _taken(session, tenant, slots), context)
+        check_park(park, numbers_taken(session, tenant, set(slots), park_slots=False), context)
     if problems:
         raise DocumentInvalid(problems)
     tenant.park = dumped(park)
