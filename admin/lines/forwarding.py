@@ -1,8 +1,8 @@
 """The line page's fields ↔ a user's call handling, as the tenant document has it.
 
-Pure: what the form shows for a stored call handling, and the call handling a submitted
-form asks for. Settings the page does not show (selective rules, the planner…) are
-kept as they are.
+What the form shows for a stored call handling, and the call handling a submitted form
+asks for. Settings the page does not edit (selective rules, the planner…) are kept as
+they are, and said read-only (`kept_elsewhere`, in the user's language).
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from provisioning.call_handling import stored_dnd_on
+from flask_babel import gettext as _
+
+from provisioning.call_handling import CallHandling, stored_dnd_on
 
 # The forwards the page edits, in the order it shows them.
 FORWARDS = ("forward_always", "forward_no_answer", "forward_busy", "forward_unreachable")
@@ -105,3 +107,36 @@ def call_handling_for(stored: dict[str, Any], fields: ForwardingFields) -> dict[
     }
     changed["caller_id"] = {k: v for k, v in caller_id.items() if v is not None}
     return changed
+
+
+def kept_elsewhere(call_handling: dict[str, Any]) -> list[str]:
+    """What the line's settings also hold that this page does not edit, said plainly
+    (in the user's language): shown read-only, never hidden nor misrepresented."""
+    handling = CallHandling.model_validate(call_handling)
+    said: list[str] = []
+    dnd = handling.do_not_disturb
+    if dnd is not None and dnd.priority_callers != type(dnd.priority_callers)():
+        said.append(_("Do not disturb lets priority callers through."))
+    if handling.simultaneous_ring is not None:
+        numbers = ", ".join(handling.simultaneous_ring.numbers)
+        said.append(_("Simultaneous ring: %(numbers)s ring with my phones.", numbers=numbers))
+    if handling.sequential_ring is not None:
+        steps = ", ".join(step.number for step in handling.sequential_ring.steps)
+        said.append(_("Sequential ring: my phones first, then %(numbers)s.", numbers=steps))
+    selective = handling.selective
+    if selective.reject is not None or selective.reject_anonymous:
+        said.append(_("Some callers are rejected (selective rejection)."))
+    if selective.forward:
+        said.append(_("Some callers are forwarded (selective forwarding)."))
+    if selective.distinctive_ring:
+        said.append(_("Some callers ring differently (distinctive ring)."))
+    if selective.screening is not None:
+        said.append(_("Some callers are screened: they say their name first."))
+    if handling.rule_lists:
+        names = ", ".join(rule_list.name for rule_list in handling.rule_lists)
+        said.append(_("Rule lists: %(names)s.", names=names))
+    planner = handling.planner
+    if planner.periods or planner.special_days is not None:
+        periods = ", ".join(period.name for period in planner.periods)
+        said.append(_("Weekly planner: %(periods)s.", periods=periods or "—"))
+    return said

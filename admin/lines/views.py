@@ -20,6 +20,7 @@ from admin.lines.forwarding import (
     ForwardingFields,
     call_handling_for,
     fields_of,
+    kept_elsewhere,
 )
 from admin.problems import place_problems
 from admin.shared import account_page, find_owner, may_see, sessions, tenant_schedules
@@ -149,5 +150,6 @@ def page(account: Account, extension: str) -> Any:
         form=form,
         forwards=FORWARDS,
         problems=problems,
+        kept=kept_elsewhere(state.call_handling),
     )
     return page, status

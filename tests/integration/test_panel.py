@@ -774,3 +774,26 @@ def test_a_forward_s_schedule_and_options_are_shown_and_kept(panel, engine):
     assert refused.status_code == 400
     assert errors_beside(refused.text, "forward_always_schedule")
     assert stored_handling(engine, "1001")["forward_always"] == {"to": "+33612345678"}
+
+
+def test_settings_the_page_does_not_edit_are_shown_read_only_and_kept(panel, engine):
+    handling = {
+        "simultaneous_ring": {"numbers": ["+33699887766"]},
+        "selective": {"reject_anonymous": True},
+        "planner": {"periods": [{"name": "Day", "rule_list": "Work", "mon": ["08:00-18:00"]}]},
+        "rule_lists": [{"name": "Work", "rules": [], "default": {"action": "ring"}}],
+    }
+    with engine.begin() as conn:
+        conn.execute(
+            User.__table__.update().where(User.extension == "1001").values(call_handling=handling)
+        )
+    log_in(panel, "1001@127.0.0.1", PASSWORDS["1001"])
+    page = shown(panel.get("/panel/lines/1001").text)
+    assert "Also in force" in page
+    assert "Simultaneous ring: +33699887766 ring with my phones." in page
+    assert "Some callers are rejected (selective rejection)." in page
+    assert "Rule lists: Work." in page and "Weekly planner: Day." in page
+    assert forwarding(panel, "1001", do_not_disturb=True).status_code == 302
+    kept = stored_handling(engine, "1001")
+    assert kept["simultaneous_ring"] == handling["simultaneous_ring"]
+    assert kept["planner"] == handling["planner"]
