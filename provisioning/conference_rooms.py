@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from provisioning import validation as v
 from provisioning.conferences import ConferenceDoc, check_conferences
+from provisioning.document import Checker
 from provisioning.errors import DocumentInvalid, Message, Problem, said, structure_problem
 from provisioning.lookup import NotFound
 from provisioning.models import HuntGroup, PublicNumber, Queue, Tenant
@@ -100,20 +101,13 @@ def _checked(session: Session, tenant: Tenant, rooms: list[dict[str, Any]]) -> l
     if problems:
         raise DocumentInvalid(problems)
 
-    def fail(path: str, message: Message) -> None:
-        problems.append(Problem(path, message))
-
-    def check(path: str, rule: Any, value: str, *args: Any) -> str:
-        try:
-            return str(rule(value, *args))
-        except v.InvalidValue as exc:
-            fail(path, exc.said)
-            return value
-
+    check = Checker()
     numbers = {room.extension for room in parsed if v.EXTENSION.fullmatch(room.extension)}
-    check_conferences(parsed, numbers_taken(session, tenant, numbers), tenant.country, check, fail)
-    if problems:
-        raise DocumentInvalid(problems)
+    check_conferences(
+        parsed, numbers_taken(session, tenant, numbers), tenant.country, check, check.fail
+    )
+    if check.problems:
+        raise DocumentInvalid(check.problems)
     return parsed
 
 

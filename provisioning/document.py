@@ -196,8 +196,9 @@ def _path(loc: tuple[Any, ...]) -> str:
     return out
 
 
-class _Checker:
-    """Runs value checks, collecting problems instead of stopping at the first."""
+class Checker:
+    """Runs value checks, collecting problems instead of stopping at the first: what
+    checks one item alone against the document's rules uses it too (park, rooms)."""
 
     def __init__(self) -> None:
         self.problems: list[Problem] = []
@@ -234,7 +235,7 @@ def parse_document_users(raw: Any, take: Callable[[UserDoc], None]) -> TenantDoc
     # Problems in the order the checks have always run: the tenant's values, then each
     # user's own values, then each user's contacts and call handling (against every
     # extension of the tenant), then what spans users, groups, queues and numbers.
-    check, handling, spanning = _Checker(), _Checker(), _Checker()
+    check, handling, spanning = Checker(), Checker(), Checker()
     numbers: dict[str, str] = {}  # E.164 → path of its first mention
     tenant = None if doc is None else _check_tenant(doc, numbers, check)
     # Built once: per user they would make validation quadratic in the tenant's size.
@@ -384,7 +385,7 @@ def _number_reader() -> Callable[[str, str], str]:
     return read_number
 
 
-def _check_tenant(doc: TenantDoc, numbers: dict[str, str], check: _Checker) -> _Tenant:
+def _check_tenant(doc: TenantDoc, numbers: dict[str, str], check: Checker) -> _Tenant:
     """The tenant's own values, calendar and numbers (filling `numbers`)."""
     doc.domain = check("domain", v.check_domain, doc.domain)
     doc.name = check("name", v.check_text, doc.name, max_length=100)
@@ -425,7 +426,7 @@ def _check_user(
     tenant: _Tenant,
     numbers: Container[str],
     extensions: dict[str, int],
-    check: _Checker,
+    check: Checker,
 ) -> None:
     """A user's own values (filling `extensions`)."""
     country = tenant.country
@@ -475,7 +476,7 @@ def _check_user_handling(
     tenant: _Tenant,
     extensions: Container[str],
     numbers: Container[str],
-    check: _Checker,
+    check: Checker,
 ) -> None:
     """A user's contacts and call handling, against the whole tenant."""
     country = tenant.country
@@ -539,7 +540,7 @@ def parse_user(raw: Any, around: UserSurroundings) -> UserDoc:
     except PydanticValidationError as exc:
         errors = exc.errors(include_url=False)
         raise DocumentInvalid([structure_problem(_path(e["loc"]), e) for e in errors]) from None
-    check, handling = _Checker(), _Checker()
+    check, handling = Checker(), Checker()
     tenant = _Tenant(around.country, around.schedules, _number_reader())
     _check_user(user, _ONE_USER, 0, tenant, around.numbers, {}, check)
     _check_user_handling(user, _ONE_USER, tenant, around.extensions, around.numbers, handling)
@@ -550,7 +551,7 @@ def parse_user(raw: Any, around: UserSurroundings) -> UserDoc:
     return user
 
 
-def _check_dialled_bare(doc: TenantDoc, extensions: dict[str, int], check: _Checker) -> None:
+def _check_dialled_bare(doc: TenantDoc, extensions: dict[str, int], check: Checker) -> None:
     """With the outside-line prefix on, what is dialled bare inside the tenant must not
     start with it: `0…` is an outside number."""
     prefix = OUTSIDE_LINE_PREFIX
@@ -568,7 +569,7 @@ def _check_dialled_bare(doc: TenantDoc, extensions: dict[str, int], check: _Chec
             check.fail(f"speed_dials[{i}].code", message)
 
 
-def _check_call_barring(user: UserDoc, path: str, check: _Checker) -> None:
+def _check_call_barring(user: UserDoc, path: str, check: Checker) -> None:
     """`call_barring` in canonical form; a former `allowed_destinations` read into it."""
     if user.allowed_destinations is not None:
         if "call_barring" in user.model_fields_set:
@@ -582,7 +583,7 @@ def _check_call_barring(user: UserDoc, path: str, check: _Checker) -> None:
     user.call_barring = sorted(set(user.call_barring) - {Category.EMERGENCY})
 
 
-def _check_gateway(doc: TenantDoc, check: _Checker) -> None:
+def _check_gateway(doc: TenantDoc, check: Checker) -> None:
     if doc.gateway is not None:
         gw = doc.gateway
         gw.proxy = check("gateway.proxy", v.check_host_port, gw.proxy)
@@ -597,7 +598,7 @@ def _check_gateway(doc: TenantDoc, check: _Checker) -> None:
             )
 
 
-def _check_calendar(doc: TenantDoc, check: _Checker) -> None:
+def _check_calendar(doc: TenantDoc, check: Checker) -> None:
     names: dict[str, int] = {}
     for i, sched in enumerate(doc.schedules):
         path = f"schedules[{i}]"
@@ -648,7 +649,7 @@ def _check_calendar(doc: TenantDoc, check: _Checker) -> None:
             check.fail(f"{path}.to", said("holiday_reversed", "must not be before from"))
 
 
-def _check_forwarding_loops(forwards: list[tuple[str, Forward | None]], check: _Checker) -> None:
+def _check_forwarding_loops(forwards: list[tuple[str, Forward | None]], check: Checker) -> None:
     """Refuse users who forward every call to each other in a circle (A → B → A): with
     unconditional forwards and no schedule, no call could ever be answered. Loops that
     depend on time or on callers are stopped at call time instead. `forwards`: each

@@ -16,7 +16,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from provisioning import validation as v
-from provisioning.errors import DocumentInvalid, Message, Problem, structure_problem
+from provisioning.document import Checker
+from provisioning.errors import DocumentInvalid, structure_problem
 from provisioning.lookup import NotFound
 from provisioning.models import HuntGroup, Queue, Tenant, User
 from provisioning.park import MAX_SLOTS, ParkDoc, check_park, dumped, slot_numbers
@@ -85,26 +86,15 @@ def set_park(session: Session, domain: str, raw: dict[str, Any] | None) -> None:
             raise DocumentInvalid(
                 [structure_problem(".".join(map(str, ("park", *e["loc"]))), e) for e in errors]
             ) from None
-    problems: list[Problem] = []
-
-    def fail(path: str, message: Message) -> None:
-        problems.append(Problem(path, message))
-
-    def check(path: str, rule: Any, value: str, *args: Any) -> str:
-        try:
-            return str(rule(value, *args))
-        except v.InvalidValue as exc:
-            fail(path, exc.said)
-            return value
-
+    check = Checker()
     if park is not None:
         first, last = park.first_slot, park.last_slot
         counted = v.EXTENSION.fullmatch(first) and v.EXTENSION.fullmatch(last)
         count = int(last) - int(first) + 1 if counted and len(first) == len(last) else 0
         # Slots looked up only for a range the rules can accept (check_park says why not).
         slots = slot_numbers(first, last) if 0 < count <= MAX_SLOTS else ()
-        context = RoutingContext(tenant.country, set(), set(), set(), check, fail)
+        context = RoutingContext(tenant.country, set(), set(), set(), check, check.fail)
         check_park(park, numbers_taken(session, tenant, set(slots), park_slots=False), context)
-    if problems:
-        raise DocumentInvalid(problems)
+    if check.problems:
+        raise DocumentInvalid(check.problems)
     tenant.park = dumped(park)
