@@ -110,19 +110,12 @@ def call_handling_for(stored: dict[str, Any], fields: ForwardingFields) -> dict[
 
 
 def kept_elsewhere(call_handling: dict[str, Any]) -> list[str]:
-    """What the line's settings also hold that this page does not edit, said plainly
-    (in the user's language): shown read-only, never hidden nor misrepresented."""
+    """What the line's settings also hold that no page of the panel edits, said plainly
+    (in the user's language): shown read-only, never hidden nor misrepresented. (The
+    ringing page, `admin.lines.ringing`, edits simultaneous and sequential ring and
+    do-not-disturb's priority callers.)"""
     handling = CallHandling.model_validate(call_handling)
     said: list[str] = []
-    dnd = handling.do_not_disturb
-    if dnd is not None and dnd.priority_callers != type(dnd.priority_callers)():
-        said.append(_("Do not disturb lets priority callers through."))
-    if handling.simultaneous_ring is not None:
-        numbers = ", ".join(handling.simultaneous_ring.numbers)
-        said.append(_("Simultaneous ring: %(numbers)s ring with my phones.", numbers=numbers))
-    if handling.sequential_ring is not None:
-        steps = ", ".join(step.number for step in handling.sequential_ring.steps)
-        said.append(_("Sequential ring: my phones first, then %(numbers)s.", numbers=steps))
     selective = handling.selective
     if selective.reject is not None or selective.reject_anonymous:
         said.append(_("Some callers are rejected (selective rejection)."))

@@ -790,7 +790,7 @@ def test_settings_the_page_does_not_edit_are_shown_read_only_and_kept(panel, eng
     log_in(panel, "1001@127.0.0.1", PASSWORDS["1001"])
     page = shown(panel.get("/panel/lines/1001").text)
     assert "Also in force" in page
-    assert "Simultaneous ring: +33699887766 ring with my phones." in page
+    assert "Simultaneous ring" not in page  # edited on the ringing page
     assert "Some callers are rejected (selective rejection)." in page
     assert "Rule lists: Work." in page and "Weekly planner: Day." in page
     assert forwarding(panel, "1001", do_not_disturb=True).status_code == 302
