@@ -21,6 +21,7 @@ from admin.lines import views as lines
 from admin.media import views as media
 from admin.park import views as park
 from admin.reminders import views as reminders
+from admin.schedules import views as schedules
 from admin.security import views as security
 from admin.session import views as session
 from admin.shared import account_page, current_account, panel_blueprint
@@ -41,6 +42,7 @@ CONCEPTS = Concepts(
     users.CONCEPT,
     media.CONCEPT,
     park.CONCEPT,
+    schedules.CONCEPT,
     conferences.CONCEPT,
     session.CONCEPT,
     security.CONCEPT,

@@ -74,9 +74,9 @@ def _nearest_quarter(minute: int) -> int:
 
 
 def week_grid(periods: Sequence[Named], now: datetime | None = None) -> WeekGrid:
-    """The grid of `periods` (each its own colour, in order); `now`, in the tenant's
-    time, marks today's row. Times that do not read are left out (the page's checks
-    say why)."""
+    """The grid of `periods` (each its own colour, in order; one without a name shows
+    its times alone and has no legend); `now`, in the tenant's time, marks today's row.
+    Times that do not read are left out (the page's checks say why)."""
     locale = get_locale()
     wide = get_day_names("wide", locale=locale)
     short = get_day_names("abbreviated", locale=locale)
@@ -100,6 +100,8 @@ def week_grid(periods: Sequence[Named], now: datetime | None = None) -> WeekGrid
             GridDay(key, wide[index].capitalize(), short[index].capitalize(), tuple(bars), quarter)
         )
     legend = tuple(
-        Legend(tone % TONES, period.name, period.detail) for tone, period in enumerate(periods)
+        Legend(tone % TONES, period.name, period.detail)
+        for tone, period in enumerate(periods)
+        if period.name
     )
     return WeekGrid(tuple(days), legend)

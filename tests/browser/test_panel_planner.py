@@ -13,9 +13,11 @@ import pytest
 from sqlalchemy import select, update
 
 import xmlcurl.endpoint
+from centrex.db import make_session_factory
 from provisioning.models import Tenant, User
 from tests.browser.test_panel_browser import (  # noqa: F401 (fixtures)
     CHROMIUM,
+    PASSWORD,
     chromium,
     log_in,
     page,
@@ -161,3 +163,51 @@ def test_the_planner_fits_a_desktop_and_a_phone(chromium, server, engine, width)
         " b.parentElement.getBoundingClientRect().right])"
     ):
         assert box[0] <= box[1] + 1
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_tenant_s_schedules_fit_a_desktop_and_a_phone(chromium, server, engine, width):  # noqa: F811
+    from provisioning import accounts
+
+    with engine.begin() as conn:
+        conn.execute(
+            update(Tenant)
+            .where(Tenant.domain == "127.0.0.1")
+            .values(
+                schedules=[
+                    {
+                        "name": "Accueil",
+                        "mon": ["08:30-12:30", "13:30-18:00"],
+                        **{d: ["08:30-12:30", "13:30-18:00"] for d in ("tue", "wed", "thu")},
+                        "fri": ["08:30-12:30", "13:30-17:00"],
+                        "sat": ["09:00-12:00"],
+                    },
+                    {"name": "Hors accueil", "opposite_of": "Accueil"},
+                ],
+                holidays=[
+                    {"name": "Noël", "date": "2026-12-25"},
+                    {"name": "Fermeture annuelle", "from": "2026-12-28", "to": "2026-12-31"},
+                    {"name": "Jour de l'an", "date": "2027-01-01"},
+                ],
+            )
+        )
+    with make_session_factory(engine).begin() as session:
+        accounts.set_password(session, "127.0.0.1", "1000", PASSWORD)
+    page = chromium.new_page(  # noqa: F811
+        base_url=server, locale="fr-FR", viewport={"width": width, "height": 900}
+    )
+    page.goto("/panel/")
+    page.get_by_label("Numéro", exact=True).fill("1000@127.0.0.1")
+    page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("link", name="Horaires").click()
+    playwright.expect(page.get_by_role("heading", level=1)).to_have_text("Horaires et jours fériés")
+    playwright.expect(page.get_by_role("group", name="Accueil").locator(".wg-bar")).to_have_count(
+        11
+    )
+    playwright.expect(page.get_by_role("cell", name="Noël")).to_be_visible()
+    shots = os.environ.get("CENTREX_SCREENSHOTS")
+    if shots:
+        Path(shots).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=f"{shots}/schedules-{width}.png", full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width

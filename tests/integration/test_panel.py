@@ -674,6 +674,7 @@ def test_the_nav_lists_the_concepts_each_user_may_open(panel):
         "Users",
         "Media",
         "Call park",
+        "Schedules",
         "Conferences",
         "Security",
     ]
