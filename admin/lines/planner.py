@@ -12,6 +12,7 @@ planner at each call (`xmlcurl.line`, row 6 of the call handling precedence).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -50,7 +51,9 @@ class PlannerForm(FlaskForm):
     version = HiddenField()
 
 
-def _national(country: str, language: str) -> Any:
+def _national(country: str, language: str) -> Callable[[int], list[date]]:
+    """A year's national holidays of the tenant's country (none if it has none known)."""
+
     def dates(year: int) -> list[date]:
         try:
             return [day for day, _name in service.national_holidays(country, year, language)]
