@@ -17,10 +17,12 @@ from admin.errors import answer_domain_errors, init_error_pages
 from admin.groups import views as groups
 from admin.languages import init_languages, language_context
 from admin.lines import ringing
+from admin.lines import planner
 from admin.lines import views as lines
 from admin.media import views as media
 from admin.park import views as park
 from admin.reminders import views as reminders
+from admin.schedules import views as schedules
 from admin.security import views as security
 from admin.session import views as session
 from admin.shared import account_page, current_account, panel_blueprint
@@ -32,6 +34,7 @@ from provisioning.accounts import Account
 CONCEPTS = Concepts(
     lines.CONCEPT,
     ringing.CONCEPT,
+    planner.CONCEPT,
     barring.CONCEPT,
     calls.CONCEPT,
     contacts.CONCEPT,
@@ -41,6 +44,7 @@ CONCEPTS = Concepts(
     users.CONCEPT,
     media.CONCEPT,
     park.CONCEPT,
+    schedules.CONCEPT,
     conferences.CONCEPT,
     session.CONCEPT,
     security.CONCEPT,

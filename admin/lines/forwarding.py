@@ -1,8 +1,9 @@
 """The line page's fields ↔ a user's call handling, as the tenant document has it.
 
 What the form shows for a stored call handling, and the call handling a submitted form
-asks for. Settings the page does not edit (selective rules, the planner…) are kept as
-they are, and said read-only (`kept_elsewhere`, in the user's language).
+asks for. Settings the page does not edit (selective rules, rule lists…) are kept as
+they are, and said read-only (`kept_elsewhere`, in the user's language); the weekly
+planner has its own page (`admin.lines.planner`).
 """
 
 from __future__ import annotations
@@ -128,8 +129,4 @@ def kept_elsewhere(call_handling: dict[str, Any]) -> list[str]:
     if handling.rule_lists:
         names = ", ".join(rule_list.name for rule_list in handling.rule_lists)
         said.append(_("Rule lists: %(names)s.", names=names))
-    planner = handling.planner
-    if planner.periods or planner.special_days is not None:
-        periods = ", ".join(period.name for period in planner.periods)
-        said.append(_("Weekly planner: %(periods)s.", periods=periods or "—"))
     return said
