@@ -8,8 +8,16 @@ from admin.lines.ringing_settings import requested, rows_of
 from provisioning.call_handling import CallHandling, stored_form
 from provisioning.document import dump_document, dump_text, load_text, parse_document
 from provisioning.openapi import openapi_document
+from provisioning.summary import as_text, summarise
 from tests.unit.test_call_handling_document import handling, problems, with_handling
-from tests.unit.test_line_compile import MOBILE, OTHER_MOBILE, call, forwards_to, ring_of
+from tests.unit.test_line_compile import (
+    MOBILE,
+    MONDAY_10,
+    OTHER_MOBILE,
+    call,
+    forwards_to,
+    ring_of,
+)
 
 SIMULTANEOUS = {"numbers": ["0612345678", "1000"], "skip_when_on_call": True}
 SEQUENTIAL = {"own_rings": 2, "steps": [{"number": "0699887766", "rings": 4}]}
@@ -122,6 +130,18 @@ def test_the_stored_form_keeps_the_switch():
     ch = CallHandling.model_validate({"simultaneous_ring": {"numbers": ["1000"], "enabled": False}})
     assert stored_form(ch) == {"simultaneous_ring": {"enabled": False, "numbers": ["1000"]}}
     assert stored_form(CallHandling.model_validate(stored_form(ch))) == stored_form(ch)
+
+
+def test_the_configuration_summary_lists_a_ring_only_while_it_is_on():
+    on = with_handling(simultaneous_ring=SIMULTANEOUS, sequential_ring=SEQUENTIAL)
+    text = as_text(summarise(parse_document(on), MONDAY_10))
+    assert "also rings +33612345678, 1000" in text and "then rings +33699887766" in text
+    off = with_handling(
+        simultaneous_ring={**SIMULTANEOUS, "enabled": False},
+        sequential_ring={**SEQUENTIAL, "enabled": False},
+    )
+    text = as_text(summarise(parse_document(off), MONDAY_10))
+    assert "also rings" not in text and "then rings" not in text
 
 
 def test_the_openapi_document_describes_the_switch():
