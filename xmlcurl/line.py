@@ -321,6 +321,7 @@ def _ring_plan(call: CallToLine) -> _RingPlan:
     sim = ch.simultaneous_ring
     if (
         sim is not None
+        and sim.enabled
         and _schedule_in_force(call, sim.schedule)
         and caller_matches(sim.callers, call)
         and not (sim.skip_when_on_call and on_call)
@@ -329,6 +330,7 @@ def _ring_plan(call: CallToLine) -> _RingPlan:
     seq = ch.sequential_ring
     if (
         seq is not None
+        and seq.enabled
         and _schedule_in_force(call, seq.schedule)
         and caller_matches(seq.callers, call)
     ):

@@ -4,8 +4,10 @@ do-not-disturb's priority callers, as the tenant document has them.
 `rows_of` gives what the page shows for a stored call handling (the form's data);
 `requested` gives the call handling the submitted rows ask for, and where each part of
 it came from on the page, so that a refusal of the document's checks lands beside the
-row that was typed. Blank rows are left out; nothing is checked here: the document's
-rules (`provisioning.line_settings`) check and normalise every number. Pure.
+row that was typed. A ring switched off keeps its numbers (`enabled: false`), to be
+switched on again without typing them again. Blank rows are left out; nothing is
+checked here: the document's rules (`provisioning.line_settings`) check and normalise
+every number. Pure.
 """
 
 from __future__ import annotations
@@ -43,13 +45,13 @@ def rows_of(call_handling: Mapping[str, Any], show: Callable[[str], str]) -> dic
     handling = CallHandling.model_validate(call_handling)
     sim, seq, dnd = handling.simultaneous_ring, handling.sequential_ring, handling.do_not_disturb
     return {
-        "simultaneous": sim is not None,
+        "simultaneous": sim is not None and sim.enabled,
         "simultaneous_numbers": [show(n) for n in sim.numbers] if sim else [],
         "simultaneous_skip_when_on_call": bool(sim and sim.skip_when_on_call),
         "simultaneous_confirm": bool(sim and sim.confirm),
         "simultaneous_schedule": (sim.schedule if sim else None) or "",
         "simultaneous_callers": _callers_rows(sim.callers if sim else None, show),
-        "sequential": seq is not None,
+        "sequential": seq is not None and seq.enabled,
         "sequential_own_rings": seq.own_rings if seq else DEFAULT_RINGS,
         "sequential_steps": [
             {"number": show(step.number), "rings": step.rings} for step in seq.steps
@@ -110,20 +112,28 @@ class _Request:
         return found
 
 
+def _off(rows: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    """`enabled: false` for a ring whose box is not ticked; nothing (its default, on)
+    for one that is."""
+    return {} if rows.get(prefix) else {"enabled": False}
+
+
 def requested(
     stored: Mapping[str, Any], rows: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Place]]:
-    """`stored` with the page's rows applied (a ring turned off is removed), and the
-    place on the page of each part it names (paths of the document, as the checks say
-    them: `call_handling.sequential_ring.steps[0].number`)."""
+    """`stored` with the page's rows applied (a ring turned off keeps its numbers, and
+    is removed when it has none), and the place on the page of each part it names
+    (paths of the document, as the checks say them:
+    `call_handling.sequential_ring.steps[0].number`)."""
     ask = _Request({})
     changed = dict(stored)
 
     path = f"{_PATH}.simultaneous_ring"
     numbers = ask.typed(rows["simultaneous_numbers"], f"{path}.numbers", ("simultaneous_numbers",))
     ask.places[f"{path}.numbers"] = ("simultaneous_numbers", 0)
-    if rows.get("simultaneous"):
-        simultaneous = {"numbers": numbers, **ask.criteria(rows, "simultaneous", path)}
+    if rows.get("simultaneous") or numbers:
+        simultaneous = {**_off(rows, "simultaneous"), "numbers": numbers}
+        simultaneous.update(ask.criteria(rows, "simultaneous", path))
         if rows.get("simultaneous_skip_when_on_call"):
             simultaneous["skip_when_on_call"] = True
         changed["simultaneous_ring"] = simultaneous
@@ -141,8 +151,9 @@ def requested(
             steps.append({"number": number, "rings": step.get("rings")})
     ask.places[f"{path}.steps"] = ("sequential_steps", 0, "number")
     ask.places[f"{path}.own_rings"] = ("sequential_own_rings",)
-    if rows.get("sequential"):
+    if rows.get("sequential") or steps:
         changed["sequential_ring"] = {
+            **_off(rows, "sequential"),
             "own_rings": rows.get("sequential_own_rings"),
             "steps": steps,
             **ask.criteria(rows, "sequential", path),

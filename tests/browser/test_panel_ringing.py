@@ -102,7 +102,12 @@ def test_a_user_sets_their_ringing_and_the_next_call_follows(page, server, engin
     save(page)
     expect(page.get_by_role("status")).to_contain_text("Enregistré")
     stored = handling(engine)
-    assert "simultaneous_ring" not in stored
+    # Unticked, the simultaneous ring is off and keeps its number.
+    assert stored["simultaneous_ring"] == {
+        "enabled": False,
+        "numbers": ["+33612345678"],
+        "skip_when_on_call": True,
+    }
     assert stored["sequential_ring"] == {
         "own_rings": 2,
         "steps": [{"number": "1002", "rings": 1}, {"number": "+33698765432"}],

@@ -78,7 +78,7 @@ def test_simultaneous_ring_set_in_the_panel_reaches_the_next_call(panel, client,
     assert 'value="06 12 34 56 78"' in page and "Saved" in page  # as the tenant writes it
 
     assert ringing(panel, "1001", simultaneous=False).status_code == 302
-    assert "simultaneous_ring" not in stored_handling(engine, "1001")
+    assert stored_handling(engine, "1001")["simultaneous_ring"]["enabled"] is False
     assert bridges(dialplan(client, "1001")) == ["user/1001@127.0.0.1"]
 
 
@@ -161,7 +161,7 @@ def test_sequential_ring_its_steps_their_rings_and_order(panel, client, engine):
     assert legs[2].startswith("[leg_timeout=20]") and legs[2].endswith("/+33612345678")
 
     assert ringing(panel, "1001", sequential=False).status_code == 302
-    assert "sequential_ring" not in stored_handling(engine, "1001")
+    assert stored_handling(engine, "1001")["sequential_ring"]["enabled"] is False
 
 
 def test_more_rows_for_a_caller_list(panel, engine):

@@ -62,10 +62,12 @@ def test_blank_rows_are_left_out_and_each_number_keeps_its_row():
     assert place_of("call_handling.forward_busy.to", places) is None
 
 
-def test_a_ring_turned_off_is_removed_and_the_rest_kept():
+def test_a_ring_turned_off_without_numbers_is_removed_and_the_rest_kept():
     rows = rows_of(STORED, national)
     rows["simultaneous"] = False
+    rows["simultaneous_numbers"] = [""] * 5
     rows["sequential"] = False
+    rows["sequential_steps"] = [{"number": "", "rings": 3}]
     asked, _ = requested(STORED, rows)
     assert "simultaneous_ring" not in asked and "sequential_ring" not in asked
     assert asked["forward_busy"] == {"to": "1002"}
