@@ -148,9 +148,7 @@ def _load_tenant(session: Session, leg: Leg, default_country: str) -> _Tenant | 
             return None
         tenant = (row.id, row.domain, row.country)
         user_ids = dict(
-            session.execute(_LINES_OF_TENANT, {"tenant_id": row.id, "extensions": extensions})
-            .tuples()
-            .all()
+            session.execute(_LINES_OF_TENANT, {"tenant_id": row.id, "extensions": extensions}).all()
         )
     tenant_id, domain, country = tenant
     public_lines = {}
@@ -164,7 +162,7 @@ def _load_tenant(session: Session, leg: Leg, default_country: str) -> _Tenant | 
             for number, extension, user_id in session.execute(
                 _PUBLIC_LINES,
                 {"tenant_id": tenant_id, "numbers": sorted(set().union(*forms_of.values()))},
-            ).tuples()
+            )
         }
         for dialled, candidates in forms_of.items():
             for number in sorted(candidates & reached.keys())[:1]:
