@@ -228,7 +228,9 @@ def fetch() -> Response:
             verdict = _admit(section, fields, settings)
             if verdict is overload.Verdict.SERVE:
                 body = _SECTIONS.get(section, _not_served)(fields)
-                if body != _NOT_FOUND:  # a server that knows nothing of it takes no lead
+                if body == _NOT_FOUND:  # a server that knows nothing of it takes no lead
+                    body = servers.not_found_anywhere(request.args, body)
+                else:
                     order = servers.new_order(request.args, int(time.time() * 1000))
                     body = servers.with_preamble(body, order)
             else:

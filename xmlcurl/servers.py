@@ -33,6 +33,10 @@ VIA_PARAM = "via"
 # none that began under the former order is left.
 SETTLE_MS = 3000
 _XML_DECLARATION = b"<?xml"
+# "not found" makes FreeSWITCH ask the next binding; an answer without the section asked
+# for makes it use its static XML at once. Every server reads the same database, so
+# what one does not know, none does: the others (and the unused slots) are not asked.
+NOT_FOUND_ANYWHERE = b'<?xml version="1.0" encoding="UTF-8"?>\n<document type="freeswitch/xml"/>'
 
 
 def slot_variable(slot: int) -> str:
@@ -66,6 +70,12 @@ def reached_late(args: Mapping[str, str]) -> bool:
     """Whether the fetch came through a binding after the first (those failed)."""
     via = _via(args)
     return via is not None and via[1] > 1
+
+
+def not_found_anywhere(args: Mapping[str, str], not_found: bytes) -> bytes:
+    """What to answer for an item this server does not have: for FreeSWITCH's bindings
+    (`via`), that no server has it; else the usual "not found"."""
+    return NOT_FOUND_ANYWHERE if _via(args) is not None else not_found
 
 
 def new_order(args: Mapping[str, str], now_ms: int) -> bytes:

@@ -188,7 +188,26 @@ def test_a_refused_call_or_an_unknown_item_does_not_put_its_server_first(client,
     refused = fetch_via(client, "via=2.2", fresh("dialplan-1000", 0.4, IN_TENANT)).data
     assert b"NORMAL_TEMPORARY_FAILURE" in refused and b"X-PRE-PROCESS" not in refused
     unknown = fetch_via(client, "via=2.2", fixture_fields("configuration-fifo.conf")).data
-    assert is_not_found(etree.fromstring(unknown)) and b"X-PRE-PROCESS" not in unknown
+    assert b"X-PRE-PROCESS" not in unknown
+
+
+def test_what_no_server_has_sends_freeswitch_to_its_static_xml_at_once(client, demo_tenant):
+    """No section: FreeSWITCH uses its static XML without asking the other servers, as
+    it would after their "not found" (they read the same database)."""
+    fields = fixture_fields("configuration-fifo.conf")
+    root = etree.fromstring(fetch_via(client, "via=1.1", fields).data)
+    assert root.tag == "document" and root.get("type") == "freeswitch/xml" and len(root) == 0
+    assert is_not_found(xml(post_fetch(client, fields)))  # asked otherwise: as before
+
+
+def test_a_server_that_cannot_answer_lets_freeswitch_ask_the_next(settings):
+    """Its database down: "not found", so that another server may answer."""
+    from centrex.app import create_app
+    from tests.integration.test_call_log import refusing_engine
+
+    client = create_app(settings, refusing_engine()).test_client()
+    answer = fetch_via(client, "via=1.1").data
+    assert is_not_found(etree.fromstring(answer)) and b"X-PRE-PROCESS" not in answer
 
 
 def test_the_shipped_configuration_has_a_binding_per_position_and_the_servers_timeout():
