@@ -143,6 +143,12 @@ class Settings:
     # Milliseconds a fetch or call record may take before the safe fallback (or a 503) is
     # answered, whatever the database does.
     fetch_deadline: int = 500
+    # mod_xml_curl's `timeout` (freeswitch-conf/autoload_configs/xml_curl.conf.xml), in
+    # milliseconds: a fetch that waited this long is given up by FreeSWITCH, not served.
+    switch_timeout: int = 1000
+    # Milliseconds a dialplan fetch may have waited for a worker before the call is
+    # turned away (NORMAL_TEMPORARY_FAILURE): the servers are past their capacity.
+    call_wait_limit: int = 250
     # Milliseconds FreeSWITCH's side waits for a request's next bytes.
     read_timeout: int = 1000
     # Milliseconds the panel and the REST API wait for PostgreSQL to answer one round
@@ -203,6 +209,8 @@ _PARSERS: dict[str, tuple[Callable[[str], Any], str]] = {
     "panel_port": (_port, "a TCP port number (1-65535)"),
     "panel_workers": (_positive, "a whole number of worker processes, at least 1"),
     "fetch_deadline": (_milliseconds, "milliseconds, 1-60000"),
+    "switch_timeout": (_milliseconds, "milliseconds, 1-60000"),
+    "call_wait_limit": (_milliseconds, "milliseconds, 1-60000"),
     "read_timeout": (_milliseconds, "milliseconds, 1-60000"),
     "database_timeout": (_milliseconds, "milliseconds, 1-60000"),
     "log_level": (_log_level, "DEBUG, INFO, WARNING or ERROR"),
