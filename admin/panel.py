@@ -16,8 +16,7 @@ from admin.directory import views as directory
 from admin.errors import answer_domain_errors, init_error_pages
 from admin.groups import views as groups
 from admin.languages import init_languages, language_context
-from admin.lines import ringing
-from admin.lines import planner
+from admin.lines import planner, ringing
 from admin.lines import views as lines
 from admin.media import views as media
 from admin.park import views as park
