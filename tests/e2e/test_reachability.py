@@ -6,6 +6,7 @@ FreeSWITCH's own answer (USER_NOT_REGISTERED) decides.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from centrex.db import make_session_factory
 from provisioning import user_settings
 from provisioning.models import LineState, User
+from tests.conftest import apply_raw, demo_document
 from tests.e2e.conftest import DOMAIN, Centrex, Node
 from tests.e2e.test_freeswitch import call, phone, phone_saw, registered, unregister
 
@@ -92,3 +94,31 @@ def test_an_unregistered_line_without_forward_or_voicemail_is_refused(
     with stale_state(centrex, "1002", registered=True):
         result = call(freeswitch, "1000", "1002", expect=480)
         assert result.returncode == 0, result.stdout.decode()[-2000:]
+
+
+@contextmanager
+def group_of_1000(centrex: Centrex) -> Iterator[None]:
+    """The demo tenant with a hunt group 5000 whose only member is 1000."""
+    raw = demo_document(DOMAIN)
+    raw["gateway"] = {
+        "proxy": f"127.0.0.1:{os.environ['CENTREX_E2E_CARRIER_PORT']}",
+        "username": "trunk",
+    }
+    raw["groups"] = [{"name": "Desk", "extension": "5000", "members": ["1000"]}]
+    apply_raw(centrex.engine, raw)
+    try:
+        yield
+    finally:
+        del raw["groups"]
+        apply_raw(centrex.engine, raw)
+
+
+def test_a_group_member_registered_while_the_listener_was_away_is_rung(
+    centrex: Centrex, freeswitch: Node
+):
+    with group_of_1000(centrex), stale_state(centrex, "1000", registered=False):
+        uas = phone(freeswitch, "1000", 200)
+        result = call(freeswitch, "1001", "5000", expect=200)
+        assert result.returncode == 0, result.stdout.decode()[-2000:]
+        assert phone_saw(freeswitch, uas, "phone-1000-200", "BYE sip:")
+        unregister(freeswitch, "1000")
