@@ -6,13 +6,14 @@ keys from those rows alone — no scan of every user's call handling.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import event, insert, select, text, update
 
 from centrex.db import make_session_factory
 from esl.keys import Key
-from esl.line_changes import ChangeCursor, Changed, key_states_of
+from esl.line_changes import GAP_WAIT, ChangeCursor, Changed, key_states_of, prune
 from provisioning.groups import set_logged_in
 from provisioning.line_settings import set_do_not_disturb
 from provisioning.models import LineChange, Tenant, User
@@ -149,3 +150,37 @@ def test_the_listener_lights_a_changed_key_without_scanning_every_user(
     assert not any("do_not_disturb" in s.lower() and "like" in s.lower() for s in statements)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM line_changes")).scalar() >= 1
+
+
+def test_a_gap_never_filled_is_given_up_after_a_while(engine, demo_tenant):
+    now = [0.0]
+    cursor = ChangeCursor(clock=lambda: now[0])
+    with engine.connect() as conn:
+        cursor.start(conn)
+    with engine.begin() as conn:
+        last = conn.scalar(select(LineChange.id).order_by(LineChange.id.desc()).limit(1)) or 0
+        conn.execute(insert(LineChange).values(id=last + 2, domain=DOMAIN, extension="1002"))
+    try:
+        assert read(engine, cursor).lines == {(DOMAIN, "1002")}
+        assert cursor._gaps == {last + 1: 0.0}
+        now[0] = GAP_WAIT + 1  # the transaction that took it was rolled back
+        assert not read(engine, cursor)
+        assert cursor._gaps == {}
+    finally:
+        with engine.begin() as conn:
+            conn.execute(LineChange.__table__.delete().where(LineChange.id > last))
+
+
+def test_rows_older_than_a_day_are_pruned(engine, demo_tenant):
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(LineChange.__table__.delete())
+        conn.execute(
+            insert(LineChange),
+            [
+                {"domain": DOMAIN, "extension": "1000", "at": now - timedelta(days=2)},
+                {"domain": DOMAIN, "extension": "1001", "at": now - timedelta(hours=1)},
+            ],
+        )
+        assert prune(conn, now) == 1
+        assert conn.scalars(select(LineChange.extension)).all() == ["1001"]
