@@ -322,15 +322,20 @@ class Listener:
         of the lines the database logged as changed since the last look."""
         rekeyed = None
         if self._keys is not None and self._changes.started:
-            with self.engine.begin() as conn:
-                lines = self._changes.read(conn)
-                if not lines:
-                    return
-                if len(lines) <= _LINES_ONE_BY_ONE:
-                    rekeyed = key_states_of(conn, lines, self._keys)
-                if time.monotonic() - self._pruned > _PRUNE_EVERY:
-                    prune(conn, self.clock())
-                    self._pruned = time.monotonic()
+            try:
+                with self.engine.begin() as conn:
+                    lines = self._changes.read(conn)
+                    if not lines:
+                        return
+                    if len(lines) <= _LINES_ONE_BY_ONE:
+                        rekeyed = key_states_of(conn, lines, self._keys)
+                    if time.monotonic() - self._pruned > _PRUNE_EVERY:
+                        prune(conn, self.clock())
+                        self._pruned = time.monotonic()
+            except SQLAlchemyError:
+                # The changes read are gone from the cursor: next time, every key.
+                self._changes = ChangeCursor()
+                raise
         before = self._keys or {}
         if rekeyed is None:  # at start, or after a change of many lines (an apply)
             states = self._key_states()

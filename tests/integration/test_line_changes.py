@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import event, insert, select, text, update
+from sqlalchemy.exc import OperationalError
 
 from centrex.db import make_session_factory
 from esl.keys import Key
@@ -184,3 +185,28 @@ def test_rows_older_than_a_day_are_pruned(engine, demo_tenant):
         )
         assert prune(conn, now) == 1
         assert conn.scalars(select(LineChange.extension)).all() == ["1001"]
+
+
+def test_keys_not_recomputed_for_a_database_error_are_all_computed_next_time(
+    engine, fake, listener, monkeypatch
+):
+    import esl.listener as module
+
+    until(lambda: settled(listener))
+    listener.refresh_keys()
+    with make_session_factory(engine).begin() as session:
+        set_do_not_disturb(session, DOMAIN, "1000", True)
+
+    def broken(*args, **kwargs):
+        raise OperationalError("SELECT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(module, "key_states_of", broken)
+    with pytest.raises(OperationalError):
+        listener.refresh_keys()
+    monkeypatch.undo()
+    listener.refresh_keys()  # every key again: 1000's is among them
+    lit = in_thread(
+        fake.wait_for_command,
+        lambda c: c.name == "sendevent" and c.header("from") == f"1000@{DOMAIN}",
+    )
+    assert lit.header("answer-state") == "confirmed"
