@@ -485,3 +485,19 @@ class CallRecord(Base):
     billsec: Mapped[int] = mapped_column(Integer, default=0)  # seconds talked
     hangup_cause: Mapped[str] = mapped_column(String(64), default="")
     node: Mapped[str] = mapped_column(String(255), default="")  # the FreeSWITCH that reported it
+
+
+class LineChange(Base):
+    """A line (or a whole tenant, `extension` None) whose keys or directory entry may
+    have changed. Written only by the database's triggers (migration 0032), on every
+    write by whatever writer; read by the event listener past the last id it saw."""
+
+    __tablename__ = "line_changes"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain: Mapped[str] = mapped_column(String(253))
+    extension: Mapped[str | None] = mapped_column(String(8))
+    at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), index=True
+    )

@@ -13,16 +13,20 @@ Precedence — the first that applies decides (README "Call handling precedence"
                                 list's default action ("ring" goes on below)
   7. busy now                   concurrent-call limit reached, or call waiting off and
                                 on a call: busy handling
-  8. known unreachable          no phone registered: unreachable handling
-  9. no-answer to voicemail     after 0 s: straight to voicemail
- 10. ring                       own phones, with simultaneous or sequential extra numbers
+  8. no-answer to voicemail     after 0 s: straight to voicemail (to the unreachable
+                                handling instead when the line's live state says no
+                                phone is registered: the phone is never rung to ask)
+  9. ring                       own phones, with simultaneous or sequential extra numbers
                                 when their criteria match; distinctive ring, screening
                                 and hidden caller ID as set
 
-After a failed ring, FreeSWITCH's disposition picks the handling: busy or declined →
-busy handling, not registered → unreachable handling, anything else → no-answer
-handling. Each handling uses its forward if set, else voicemail, else the matching
-tone. A forward that fails ends in voicemail, or a tone: never silence.
+Whether a phone is registered is FreeSWITCH's to say, not the event listener's (which
+may be stopped or behind): the ring goes out whatever the live state says, and a line
+without a phone fails it at once with USER_NOT_REGISTERED. After a failed ring,
+FreeSWITCH's disposition picks the handling: busy or declined → busy handling, not
+registered → unreachable handling, anything else → no-answer handling. Each handling
+uses its forward if set, else voicemail, else the matching tone. A forward that fails
+ends in voicemail, or a tone: never silence.
 
 Forwards marked direct-only ignore calls that came through a group, and such calls
 never end in the member's voicemail (the group decides what follows). A forward into a
@@ -516,10 +520,10 @@ def route_to_line(call: CallToLine) -> Decision:
 
     if is_busy(line.active_calls, line.max_concurrent_calls, line.call_waiting):
         return _handling(call, "busy", fs.USER_BUSY)
-    if line.registered is False:
-        return _handling(call, "unreachable", fs.USER_NOT_REGISTERED)
     forward = _no_answer_forward(call)
     if forward is not None and forward.to == VOICEMAIL and forward.after == 0:
+        if line.registered is False:
+            return _handling(call, "unreachable", fs.USER_NOT_REGISTERED)
         decided = _forward(call, VOICEMAIL, "no_answer")
         if decided is not None:
             return decided
