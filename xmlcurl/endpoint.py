@@ -20,6 +20,7 @@ from typing import TypeVar
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy import Connection, Engine
 
+from centrex import metrics
 from centrex.db import DeadlineExceeded, KeptConnections, database_unavailable, deadline
 from xmlcurl import configuration, loader, render
 from xmlcurl import fsnames as fs
@@ -194,6 +195,7 @@ def _log_failure(section: str, error: BaseException) -> None:
 def fetch() -> Response:
     if not switch_authorised():
         log.warning("xml_curl request from %s refused: bad credentials", request.remote_addr)
+        metrics.fetch_refused()
         return Response(
             render.not_found(),
             status=401,
@@ -203,13 +205,16 @@ def fetch() -> Response:
     started = time.perf_counter()
     fields: dict[str, str] = {}
     section = ""
+    failure: BaseException | None = None
     try:
         with deadline(current_app.extensions["centrex"].settings.fetch_deadline):
             fields = parse_fields(_body())
             section = fields.get(fs.SECTION, "")
             body = _SECTIONS.get(section, _not_served)(fields)
     except (Exception, DeadlineExceeded) as error:
+        failure = error
         _log_failure(section or "?", error)
         body = _fallback(section, fields)
     log.debug("xml_curl %s answered in %.1f ms", section, (time.perf_counter() - started) * 1e3)
+    metrics.fetched(section, body, started, failure)
     return Response(body, mimetype=XML_MIMETYPE)
