@@ -7,7 +7,9 @@ records imported from FreeSWITCH's err-log-dir.
 from __future__ import annotations
 
 import http.client
+import json
 import os
+import sys
 import time
 from collections.abc import Iterator
 
@@ -23,6 +25,7 @@ from tests.fakes.freeswitch import FakeFreeSWITCH
 from tests.integration.test_call_log import refusing_engine
 from tests.integration.test_listener import DOMAIN, in_thread, line, phone_call, settled, until
 from tests.postgres_server import free_port
+from tests.stack import process_group
 from tests.unit.test_cdr import CALL1_A, cdr_xml
 
 TOKEN = "listener-metrics-token-0123456789abcdef"
@@ -57,30 +60,34 @@ def listening(engine, fake: FakeFreeSWITCH) -> Iterator[tuple[Listener, int]]:
     listener.stop()
 
 
+def read_metrics(port: int, token: str | None = TOKEN) -> tuple[int, str]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", "/metrics", headers={"Authorization": f"Bearer {token}"})
+        response = conn.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        conn.close()
+
+
+def parsed(text: str) -> Samples:
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
 def get(port: int, token: str | None = TOKEN) -> tuple[int, str]:
     """GET /metrics from a thread of the pool: the listener serves it meanwhile."""
-
-    def request() -> tuple[int, str]:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        try:
-            conn.request("GET", "/metrics", headers={"Authorization": f"Bearer {token}"})
-            response = conn.getresponse()
-            return response.status, response.read().decode()
-        finally:
-            conn.close()
-
-    result: tuple[int, str] = in_thread(request)
+    result: tuple[int, str] = in_thread(read_metrics, port, token)
     return result
 
 
 def scrape(port: int) -> Samples:
     status, text = get(port)
     assert status == 200
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
+    return parsed(text)
 
 
 def gained(before: Samples, after: Samples, name: str) -> dict[tuple[tuple[str, str], ...], float]:
@@ -165,3 +172,37 @@ def test_call_records_imported_from_the_error_directory_are_counted(engine, tmp_
     (tmp_path / "a_4.cdr.xml").write_bytes(cdr_xml(CALL1_A))
     import_error_dir(refusing_engine(), tmp_path)
     assert imports("left") - before["left"] == 3
+
+
+def test_centrex_esl_serves_its_metrics_and_logs_json(engine, fake, database_url, tmp_path):
+    """The command itself, as deployed: a process of its own following the fake."""
+    apply_raw(engine, demo_document())
+    live, port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CENTREX_")}
+    env.update(
+        {
+            "CENTREX_DATABASE_URL": database_url,
+            "CENTREX_ESL_NODES": f"127.0.0.1:{fake.port}",
+            "CENTREX_ESL_PASSWORD": "s3cret",
+            "CENTREX_LIVE_PORT": str(live),
+            "CENTREX_METRICS_TOKEN": TOKEN,
+            "CENTREX_ESL_METRICS_PORT": str(port),
+            "CENTREX_LOG_FORMAT": "json",
+        }
+    )
+    log = tmp_path / "esl.log"
+    with process_group([sys.executable, "-m", "centrex.cli", "esl"], env, log, [live]):
+        fake.wait_for_subscription("sofia::register", timeout=10)
+        fake.register("1000", DOMAIN)
+        deadline = time.monotonic() + 10
+        while (found := parsed(read_metrics(port)[1])).get(
+            ("centrex_esl_events_total", (("name", "sofia::register"),))
+        ) != 1:
+            assert time.monotonic() < deadline, "the event was not counted"
+            time.sleep(0.05)  # another process: nothing to wait on but its answer
+        assert found[("centrex_esl_nodes_connected", ())] == 1
+        assert found[("centrex_esl_lag_seconds_count", ())] >= 1
+    records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    messages = {(r["logger"], r["message"]) for r in records}
+    assert ("centrex.metrics", f"metrics on http://127.0.0.1:{port}/metrics") in messages
+    assert ("esl.connection", f"event socket 127.0.0.1:{fake.port} connected") in messages
