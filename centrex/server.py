@@ -84,13 +84,6 @@ class SwitchWorker(SyncWorker):
         _ReadTimeoutSocket.limit = self.app.settings.read_timeout / 1000
         super().init_process()
 
-    def notify(self) -> None:
-        super().notify()
-        metrics.write_out()  # between requests, at most once a second
-
-    def wait(self, timeout: float) -> Any:
-        return super().wait(metrics.next_write(timeout))
-
     def accept(self, listener: Any) -> None:
         client, addr = listener.accept()
         # The same socket, read through the subclass (same layout: no copy, no syscall).
@@ -138,7 +131,7 @@ def switch_options(settings: Settings) -> dict[str, Any]:
         # Two servers (and the bench's ceiling) would share its one default path.
         "control_socket_disable": True,
         "proc_name": "centrex-switch",
-        "worker_exit": metrics.worker_exited,
+        "child_exit": metrics.worker_exited,
         **gunicorn_options(settings),
     }
 
