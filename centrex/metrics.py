@@ -274,7 +274,9 @@ class ServerExporter:
     """The server's metrics, summed over its processes and served while it runs."""
 
     def __init__(self, settings: Settings) -> None:
-        self.directory = tempfile.mkdtemp(prefix="centrex-metrics-")
+        # In memory (tmpfs) where there is one: the files are written at every fetch.
+        shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+        self.directory = tempfile.mkdtemp(prefix="centrex-metrics-", dir=shm)
         registry = CollectorRegistry()
         registry.register(_ServerFiles(self.directory))
         app = guarded(make_wsgi_app(registry), settings.metrics_token)

@@ -4,6 +4,7 @@ nothing is served, and no multiprocess directory made, without the token."""
 from __future__ import annotations
 
 import socket
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -47,8 +48,15 @@ def test_without_the_token_nothing_is_served():
     exporter.stop()
 
 
-def test_a_metrics_port_taken_is_said_so_and_leaves_nothing(tmp_path, monkeypatch):
-    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+def test_a_metrics_port_taken_is_said_so_and_leaves_nothing(monkeypatch):
+    made = []
+
+    def mkdtemp(**kwargs: str) -> str:
+        made.append(real_mkdtemp(**kwargs))
+        return made[-1]
+
+    real_mkdtemp = tempfile.mkdtemp
+    monkeypatch.setattr("tempfile.mkdtemp", mkdtemp)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -56,7 +64,7 @@ def test_a_metrics_port_taken_is_said_so_and_leaves_nothing(tmp_path, monkeypatc
         settings = Settings(metrics_token=TOKEN, metrics_port=port)
         with pytest.raises(OSError, match=f"127.0.0.1:{port} \\(CENTREX_METRICS_PORT\\)"):
             metrics.start_server_exporter(settings)
-    assert list(Path(tmp_path).iterdir()) == []
+    assert len(made) == 1 and not Path(made[0]).exists()
 
 
 def test_the_exporter_names_its_directory_to_the_workers_and_removes_it():
