@@ -7,12 +7,14 @@ and the code paths they count call the small functions below, one line where the
   prometheus_client is first imported, before a worker counts anything); each process
   keeps its counts in a memory-mapped file there, and `serve` itself answers scrapes on
   CENTREX_METRICS_PORT with the sum of every file, so a scrape never takes a worker
-  FreeSWITCH waits for, and the counts of a worker that was replaced are kept.
+  FreeSWITCH waits for, and the counts of a worker that was replaced are kept. (Counting
+  in memory and writing the counts out once a second was tried: the write-out of the
+  worker's series took milliseconds, a stall for the fetch arriving meanwhile.)
 - The listener (`centrex esl`), one gevent process, answers scrapes on a small server
   of its own on CENTREX_ESL_METRICS_PORT.
 
 Both ask for `Authorization: Bearer <CENTREX_METRICS_TOKEN>`; nothing is served
-without that setting (counts are then kept in memory only, at the same small cost).
+without that setting (counts are then kept in memory only).
 Label values are bounded: sections and outcomes are fixed lists, event names those
 subscribed to (at most MAX_EVENT_NAMES), nodes those configured.
 """
