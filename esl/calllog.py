@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from centrex import metrics
 from esl.cdr import (
     Entry,
     Kind,
@@ -297,6 +298,7 @@ def import_error_dir(
             report.left.append(path.name)
     if report.imported or report.rejected:
         log.info("call records imported from %s: %s", directory, report)
+    metrics.imported(report)
     return report
 
 

@@ -22,6 +22,7 @@ import gevent.queue
 from sqlalchemy import Engine, String, cast, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from centrex import metrics
 from centrex.config import Settings
 from provisioning.models import GroupMember, HuntGroup, Registration, Tenant, User
 from xmlcurl import fsnames as fs
@@ -106,6 +107,7 @@ class Stats:
 
     def record_lag(self, seconds: float) -> None:
         self.lags.append(seconds)
+        metrics.event_committed(seconds)
         if len(self.lags) > 100_000:
             del self.lags[:50_000]
 
@@ -193,6 +195,7 @@ class Listener:
     # Feeding the queue (node greenlets).
 
     def _received(self, node: NodeConnection, event: Event) -> None:
+        metrics.event_received(event.name)
         self._queue.put(_Received(node.node, event, time.monotonic()))
 
     def _list_node(self, node: NodeConnection) -> None:

@@ -20,6 +20,7 @@ from typing import TypeVar
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy import Connection, Engine
 
+from centrex import metrics
 from centrex.config import Settings
 from centrex.db import DeadlineExceeded, KeptConnections, database_unavailable, deadline
 from xmlcurl import configuration, loader, overload, render, servers
@@ -211,6 +212,7 @@ def _admit(section: str, fields: dict[str, str], settings: Settings) -> overload
 def fetch() -> Response:
     if not switch_authorised():
         log.warning("xml_curl request from %s refused: bad credentials", request.remote_addr)
+        metrics.fetch_refused()
         return Response(
             render.not_found(),
             status=401,
@@ -221,6 +223,8 @@ def fetch() -> Response:
     fields: dict[str, str] = {}
     section = ""
     settings = current_app.extensions["centrex"].settings
+    failure: BaseException | None = None
+    shed = ""
     try:
         with deadline(settings.fetch_deadline):
             fields = parse_fields(_body())
@@ -235,8 +239,11 @@ def fetch() -> Response:
                     body = servers.with_preamble(body, order)
             else:
                 body = _fallback(section, fields)
+                shed = verdict.name.lower()
     except (Exception, DeadlineExceeded) as error:
+        failure = error
         _log_failure(section or "?", error)
         body = _fallback(section, fields)
     log.debug("xml_curl %s answered in %.1f ms", section, (time.perf_counter() - started) * 1e3)
+    metrics.fetched(section, body, started, failure, shed)
     return Response(body, mimetype=XML_MIMETYPE)

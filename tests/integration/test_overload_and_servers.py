@@ -9,6 +9,7 @@ import time
 import pytest
 from lxml import etree
 
+from centrex import metrics
 from tests.conftest import basic_auth, post_fetch
 from tests.fsrequests import fixture_fields, fs_body, with_fields
 from tests.integration.test_xmlcurl import actions, is_not_found, xml
@@ -252,3 +253,17 @@ def test_a_fetch_that_timed_out_on_another_server_is_served(client, demo_tenant)
     fields = fresh("directory-sip_auth", 1.02)
     answer = fetch_via(client, "via=2.2", fields)
     assert b"centrex_try_1=" in answer.data and b"<user" in answer.data
+
+
+def test_shed_fetches_are_counted_as_fallbacks_with_their_verdict(client, demo_tenant):
+    def fallbacks(section: str, reason: str) -> float:
+        labels = {"section": section, "reason": reason}
+        return metrics.SERVER.get_sample_value("centrex_xmlcurl_fallbacks_total", labels) or 0.0
+
+    turned_away, abandoned = fallbacks("dialplan", "turn_away"), fallbacks("directory", "abandon")
+    calibrate(client, "dialplan-1000", 0.4)
+    post_fetch(client, fresh("dialplan-1000", 0.4, IN_TENANT))
+    calibrate(client, "directory-sip_auth", 1.5)
+    post_fetch(client, fresh("directory-sip_auth", 1.5))
+    assert fallbacks("dialplan", "turn_away") == turned_away + 1
+    assert fallbacks("directory", "abandon") == abandoned + 1
