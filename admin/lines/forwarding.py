@@ -1,8 +1,9 @@
 """The line page's fields ↔ a user's call handling, as the tenant document has it.
 
 What the form shows for a stored call handling, and the call handling a submitted form
-asks for. Settings the page does not edit (selective rules, the planner…) are kept as
-they are, and said read-only (`kept_elsewhere`, in the user's language).
+asks for. Settings the page does not edit (simultaneous ring, the planner…) are kept as
+they are, and said read-only (`kept_elsewhere`, in the user's language); selective
+handling and rule lists have their own pages (`admin.lines.selective`, `.rules`).
 """
 
 from __future__ import annotations
@@ -123,18 +124,6 @@ def kept_elsewhere(call_handling: dict[str, Any]) -> list[str]:
     if handling.sequential_ring is not None:
         steps = ", ".join(step.number for step in handling.sequential_ring.steps)
         said.append(_("Sequential ring: my phones first, then %(numbers)s.", numbers=steps))
-    selective = handling.selective
-    if selective.reject is not None or selective.reject_anonymous:
-        said.append(_("Some callers are rejected (selective rejection)."))
-    if selective.forward:
-        said.append(_("Some callers are forwarded (selective forwarding)."))
-    if selective.distinctive_ring:
-        said.append(_("Some callers ring differently (distinctive ring)."))
-    if selective.screening is not None:
-        said.append(_("Some callers are screened: they say their name first."))
-    if handling.rule_lists:
-        names = ", ".join(rule_list.name for rule_list in handling.rule_lists)
-        said.append(_("Rule lists: %(names)s.", names=names))
     planner = handling.planner
     if planner.periods or planner.special_days is not None:
         periods = ", ".join(period.name for period in planner.periods)

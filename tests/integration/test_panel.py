@@ -791,9 +791,12 @@ def test_settings_the_page_does_not_edit_are_shown_read_only_and_kept(panel, eng
     page = shown(panel.get("/panel/lines/1001").text)
     assert "Also in force" in page
     assert "Simultaneous ring: +33699887766 ring with my phones." in page
-    assert "Some callers are rejected (selective rejection)." in page
-    assert "Rule lists: Work." in page and "Weekly planner: Day." in page
+    assert "Weekly planner: Day." in page
+    # Edited on their own pages (tests/integration/test_panel_selective.py): not listed.
+    assert "selective rejection" not in page and "Rule lists: Work." not in page
     assert forwarding(panel, "1001", do_not_disturb=True).status_code == 302
     kept = stored_handling(engine, "1001")
     assert kept["simultaneous_ring"] == handling["simultaneous_ring"]
     assert kept["planner"] == handling["planner"]
+    assert kept["selective"] == handling["selective"]
+    assert kept["rule_lists"] == handling["rule_lists"]
