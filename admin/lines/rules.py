@@ -50,7 +50,7 @@ def said_action(action: dict[str, Any]) -> str:
         to = action.get("to") or ""
         return _(
             "forward to %(target)s",
-            target=_("voicemail") if to == "voicemail" else phone_number(to),
+            target=_("my voicemail") if to == "voicemail" else phone_number(to),
         )
     if kind == "ring_all":
         return _("ring my phones and %(numbers)s at the same time", numbers=numbers)

@@ -32,7 +32,7 @@ class ActionForm(FlaskForm):
     phones, with the rings of each in sequence)."""
 
     action = SelectField(
-        _l("Then"), [InputRequired()], choices=[SelectChoice(k, v) for k, v in ACTIONS.items()]
+        _l("Action"), [InputRequired()], choices=[SelectChoice(k, v) for k, v in ACTIONS.items()]
     )
     to = StringField(_l("Forward to (an extension, a number or voicemail)"), [Length(max=32)])
     ring_numbers = StringField(_l("Other numbers, comma-separated (up to 5)"), [Length(max=200)])

@@ -104,7 +104,7 @@ def _shown(kind: Kind, entry: dict[str, Any], index: int | None) -> Shown:
 
 
 def _target(to: str) -> str:
-    return _("voicemail") if to == "voicemail" else phone_number(to)
+    return _("my voicemail") if to == "voicemail" else phone_number(to)
 
 
 def _entries(selective: dict[str, Any], kind: Kind) -> list[Shown]:
@@ -217,14 +217,23 @@ def _change(account: Account, extension: str) -> list[str]:
 
 
 @blueprint.route("/lines/<extension>/selective/<key>", methods=["GET", "POST"])
+@account_page
+def single(account: Account, extension: str, key: str) -> Any:
+    """The one list of callers of a kind without entries (`reject`, `screening`)."""
+    return _entry(account, extension, key, None)
+
+
 @blueprint.route("/lines/<extension>/selective/<key>/<int:index>", methods=["GET", "POST"])
 @blueprint.route(
     "/lines/<extension>/selective/<key>/new", methods=["GET", "POST"], defaults={"index": -1}
 )
 @account_page
-def entry(account: Account, extension: str, key: str, index: int | None = None) -> Any:
-    """One entry: the single list of a kind without entries (`reject`, `screening`), an
-    entry of a kind with several (`forward`, `distinctive_ring`; index -1: a new one)."""
+def entry(account: Account, extension: str, key: str, index: int) -> Any:
+    """An entry of a kind with several (`forward`, `distinctive_ring`; -1: a new one)."""
+    return _entry(account, extension, key, index)
+
+
+def _entry(account: Account, extension: str, key: str, index: int | None) -> Any:
     may_see(account, extension)
     kind = _kind(key)
     if kind.many == (index is None):
@@ -256,7 +265,7 @@ def entry(account: Account, extension: str, key: str, index: int | None = None) 
             problems = form_problems(form) if form.errors.keys() == {"csrf_token"} else []
     else:
         form.show_callers(stored.get("callers", stored) if kind.many else stored)
-        form.to.data = _target(stored["to"]) if stored.get("to") else ""
+        form.to.data = phone_number(stored.get("to") or "")  # `voicemail` as typed
         form.confirm.data = bool(stored.get("confirm"))
         form.ring.data = stored.get("ring", "Bellcore-dr2" if new else "")
         form.version.data = str(version)

