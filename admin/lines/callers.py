@@ -29,6 +29,8 @@ class CallersForm(FlaskForm):
         option_widget=CheckboxInput(),
     )
     anonymous = BooleanField(_l("Callers who withhold their number"))
+    # Off: kept as it is, and in force for no caller.
+    enabled = BooleanField(_l("On"), default=True)
     # The version of the settings the page showed: a save from an older one is refused.
     version = HiddenField()
 
@@ -46,13 +48,15 @@ class CallersForm(FlaskForm):
             "contacts": [name for name in self.contacts.data or [] if name],
             "anonymous": bool(self.anonymous.data),
         }
-        return {key: value for key, value in found.items() if value}
+        chosen = {key: value for key, value in found.items() if value}
+        return chosen if self.enabled.data else {**chosen, "enabled": False}
 
     def show_callers(self, callers: dict[str, Any]) -> None:
         self.numbers.data = ", ".join(phone_number(n) for n in callers.get("numbers", []))
         self.extensions.data = ", ".join(callers.get("extensions", []))
         self.contacts.data = list(callers.get("contacts", []))
         self.anonymous.data = bool(callers.get("anonymous"))
+        self.enabled.data = callers.get("enabled", True) is not False
 
     def shown_version(self) -> int:
         try:
@@ -72,7 +76,13 @@ CALLERS_FIELDS = {
     "extensions": "extensions",
     "contacts": "contacts",
     "anonymous": "anonymous",
+    "enabled": "enabled",
 }
+
+
+def callers_on(callers: dict[str, Any]) -> bool:
+    """Whether a list of callers is switched on (the document's default)."""
+    return callers.get("enabled", True) is not False
 
 
 def said_callers(callers: dict[str, Any]) -> str:

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 
 from admin.concepts import Concept
 from admin.languages import phone_number
-from admin.lines.callers import CALLERS_FIELDS, said_callers
+from admin.lines.callers import CALLERS_FIELDS, callers_on, said_callers
 from admin.lines.changes import (
     Gone,
     gone_message,
@@ -67,6 +67,7 @@ def said_action(action: dict[str, Any]) -> str:
 class ShownRule:
     callers: str
     action: str
+    on: bool
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,11 @@ def _shown(handling: dict[str, Any]) -> list[ShownList]:
             ShownList(
                 name,
                 [
-                    ShownRule(said_callers(rule.get("callers") or {}), said_action(rule))
+                    ShownRule(
+                        said_callers(rule.get("callers") or {}),
+                        said_action(rule),
+                        callers_on(rule.get("callers") or {}),
+                    )
                     for rule in rule_list.get("rules") or []
                 ],
                 said_action(rule_list.get("default") or {}),

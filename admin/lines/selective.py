@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 
 from admin.concepts import Concept
 from admin.languages import phone_number
-from admin.lines.callers import CALLERS_FIELDS, said_callers
+from admin.lines.callers import CALLERS_FIELDS, callers_on, said_callers
 from admin.lines.changes import (
     Gone,
     gone_message,
@@ -89,6 +89,7 @@ class Shown:
     index: int | None
     callers: str
     detail: str
+    on: bool
 
 
 def _shown(kind: Kind, entry: dict[str, Any], index: int | None) -> Shown:
@@ -100,7 +101,8 @@ def _shown(kind: Kind, entry: dict[str, Any], index: int | None) -> Shown:
         detail = _("ring %(ring)s", ring=entry.get("ring", ""))
     else:
         detail = ""
-    return Shown(index, said_callers(entry.get("callers", entry)), detail)
+    callers = entry["callers"] if kind.many else entry
+    return Shown(index, said_callers(callers), detail, callers_on(callers))
 
 
 def _target(to: str) -> str:

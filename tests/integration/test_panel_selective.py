@@ -399,3 +399,35 @@ def test_the_pages_speak_french_only(alice, engine):
         assert answer.status_code == 200, path
         assert _texts(answer.text) & english == set(), path
     assert 'value="voicemail"' in alice.get(f"{SELECTIVE}/forward/0").text
+
+
+def test_a_list_or_a_rule_switched_off_is_kept_and_applies_to_no_call(alice, client, engine):
+    assert post(alice, f"{SELECTIVE}/reject", numbers=CALLER).status_code == 302
+    assert post(alice, f"{SELECTIVE}/reject", enabled=False).status_code == 302
+    assert stored_handling(engine, "1001")["selective"]["reject"] == {
+        "numbers": ["+33655555555"],
+        "enabled": False,
+    }
+    assert RINGS_ALICE in call_to_alice(client)
+    overview = lxml.html.fromstring(alice.get(SELECTIVE).text)
+    (section,) = overview.xpath('//section[@aria-labelledby="kind-reject"]')
+    assert "off" in section.xpath("string(.//h2)") and "06 55 55 55 55" in shown(
+        lxml.html.tostring(section, encoding="unicode")
+    )
+    assert 'name="enabled"' in alice.get(f"{SELECTIVE}/reject").text
+    assert post(alice, f"{SELECTIVE}/reject", enabled=True).status_code == 302
+    assert call_to_alice(client)[-1] == REJECTED
+
+    planned(
+        engine,
+        {
+            "name": "Work",
+            "rules": [{"callers": {"numbers": ["+33655555555"]}, "action": "voicemail"}],
+            "default": {"action": "ring"},
+        },
+    )
+    assert ("voicemail", "default 127.0.0.1 1001") in call_to_alice(client)
+    assert post(alice, f"{RULES}/0/0", enabled=False).status_code == 302
+    rule = stored_handling(engine, "1001")["rule_lists"][0]["rules"][0]
+    assert rule["callers"] == {"numbers": ["+33655555555"], "enabled": False}
+    assert RINGS_ALICE in call_to_alice(client)
