@@ -116,7 +116,8 @@ def kept_elsewhere(call_handling: dict[str, Any]) -> list[str]:
     handling = CallHandling.model_validate(call_handling)
     said: list[str] = []
     dnd = handling.do_not_disturb
-    if dnd is not None and dnd.priority_callers != type(dnd.priority_callers)():
+    priority = dnd.priority_callers if dnd is not None else None
+    if priority is not None and priority != type(priority)() and priority.enabled:
         said.append(_("Do not disturb lets priority callers through."))
     if handling.simultaneous_ring is not None:
         numbers = ", ".join(handling.simultaneous_ring.numbers)
