@@ -145,7 +145,8 @@ def page(account: Account, extension: str) -> Any:
         if not form.validate_on_submit():
             problems = form_problems(form)
         else:
-            found = _saved(account, extension, int(form.version.data or 0), _change_of(form))
+            edit = _change_of(form)  # the form's numbers checked first (400 if not)
+            found = _saved(account, extension, int(form.version.data or 0), edit)
             if found is None:
                 flash(_("Saved: calls follow the new settings from now on."))
                 return redirect(url_for("panel.rules.page", extension=extension))

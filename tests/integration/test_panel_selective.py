@@ -431,3 +431,28 @@ def test_a_list_or_a_rule_switched_off_is_kept_and_applies_to_no_call(alice, cli
     rule = stored_handling(engine, "1001")["rule_lists"][0]["rules"][0]
     assert rule["callers"] == {"numbers": ["+33655555555"], "enabled": False}
     assert RINGS_ALICE in call_to_alice(client)
+
+
+def test_forged_buttons_are_refused_and_nothing_changes(alice, engine):
+    from tests.integration.test_panel import token
+
+    planned(engine, {"name": "Work", "default": {"action": "ring"}})
+    before = stored_handling(engine, "1001")
+    csrf = token(alice, RULES)
+    forged = [
+        {"change": "up", "rule_list": "0", "rule": "0", "version": "v1"},
+        {"change": "down", "rule_list": "0", "rule": "x", "version": "1"},
+        {"change": "rename", "rule_list": "0", "rule": "0", "version": "1"},
+    ]
+    for data in forged:
+        assert alice.post(RULES, data={**data, "csrf_token": csrf}).status_code == 400
+    assert alice.post(RULES, data=forged[0]).status_code == 400  # no CSRF token
+    gone = {"change": "down", "rule_list": "0", "rule": "0", "csrf_token": csrf}
+    version = str(lxml.html.fromstring(alice.get(f"{RULES}/0").text).forms[-1].fields["version"])
+    answer = alice.post(RULES, data={**gone, "version": version})
+    assert answer.status_code == 400 and "removed meanwhile" in shown(answer.text)
+    for data in ({"change": "delete", "kind": "nothing"}, {"change": "delete", "kind": "forward"}):
+        assert alice.post(
+            SELECTIVE, data={**data, "csrf_token": csrf, "version": version}
+        ).status_code in (400, 404)
+    assert stored_handling(engine, "1001") == before
