@@ -17,6 +17,8 @@ from admin.errors import answer_domain_errors, init_error_pages
 from admin.groups import views as groups
 from admin.languages import init_languages, language_context
 from admin.lines import planner, ringing
+from admin.lines import rules as line_rules
+from admin.lines import selective as line_selective
 from admin.lines import views as lines
 from admin.media import views as media
 from admin.park import views as park
@@ -34,6 +36,8 @@ CONCEPTS = Concepts(
     lines.CONCEPT,
     ringing.CONCEPT,
     planner.CONCEPT,
+    line_selective.CONCEPT,
+    line_rules.CONCEPT,
     barring.CONCEPT,
     calls.CONCEPT,
     contacts.CONCEPT,

@@ -42,6 +42,9 @@ class Callers(_Model):
     extensions: list[str] = Field(default_factory=list, max_length=MAX_LIST)
     contacts: list[str] = Field(default_factory=list, max_length=MAX_LIST)
     anonymous: bool = Field(default=False, description="Callers who withhold their number")
+    enabled: bool = Field(
+        default=True, description="Off: the list is kept as it is, and matches no caller"
+    )
 
 
 class Forward(_Model):

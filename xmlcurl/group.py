@@ -122,7 +122,7 @@ def _refuses_group_calls(member: MemberData) -> bool:
     member's own handling could only end the call in a tone."""
     ch = member.call_handling
     dnd = ch.do_not_disturb if ch.dnd_on else None
-    if dnd is None or dnd.priority_callers != Callers():
+    if dnd is None or (dnd.priority_callers != Callers() and dnd.priority_callers.enabled):
         return False
     forward = ch.forward_busy
     return forward is None or forward.direct_only

@@ -146,9 +146,12 @@ def tone(country: str, kind: str) -> str:
 
 
 def caller_matches(callers: Callers | None, call: CallToLine) -> bool:
-    """Whether the caller is one of `callers` (None: every caller)."""
+    """Whether the caller is one of `callers` (None: every caller; a list switched off:
+    none)."""
     if callers is None:
         return True
+    if not callers.enabled:
+        return False
     caller = call.caller
     if caller.withheld:
         return callers.anonymous

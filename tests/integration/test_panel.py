@@ -777,7 +777,7 @@ def test_a_forward_s_schedule_and_options_are_shown_and_kept(panel, engine):
     assert stored_handling(engine, "1001")["forward_always"] == {"to": "+33612345678"}
 
 
-def test_settings_the_page_does_not_edit_are_shown_read_only_and_kept(panel, engine):
+def test_settings_of_the_other_pages_are_summed_up_read_only_and_kept(panel, engine):
     handling = {
         "simultaneous_ring": {"numbers": ["+33699887766"]},
         "selective": {"reject_anonymous": True},
@@ -791,11 +791,13 @@ def test_settings_the_page_does_not_edit_are_shown_read_only_and_kept(panel, eng
     log_in(panel, "1001@127.0.0.1", PASSWORDS["1001"])
     page = shown(panel.get("/panel/lines/1001").text)
     assert "Also in force" in page
-    assert "Simultaneous ring" not in page  # edited on the ringing page
+    assert "Simultaneous ring: +33699887766 ring with my phones." in page
     assert "Some callers are rejected (selective rejection)." in page
     assert "Rule lists: Work." in page
-    assert "Weekly planner:" not in page  # edited on its own page
+    assert "Weekly planner: Day." in page
     assert forwarding(panel, "1001", do_not_disturb=True).status_code == 302
     kept = stored_handling(engine, "1001")
     assert kept["simultaneous_ring"] == handling["simultaneous_ring"]
     assert kept["planner"] == handling["planner"]
+    assert kept["selective"] == handling["selective"]
+    assert kept["rule_lists"] == [{"name": "Work", "default": {"action": "ring"}}]

@@ -121,12 +121,12 @@ def test_the_week_is_edited_day_by_day_and_drawn_as_a_grid(user, engine):
     assert values["tue-0-period"] == ["1"] and values["period-1-name"] == ["Lunch"]
 
 
-def test_a_save_says_so_and_the_line_page_no_longer_lists_the_planner(user, engine):
+def test_a_save_says_so_and_the_line_page_sums_the_planner_up(user, engine):
     answer = save(user, DAY)
     assert answer.status_code == 302 and answer.location.endswith(PAGE)
     assert "Saved: calls follow the new planner from now on." in shown(user.get(PAGE).text)
     line = user.get("/panel/lines/1001").text
-    assert "Weekly planner:" not in shown(line)
+    assert "Weekly planner: Day." in shown(line)
     tab = lxml.html.fromstring(line).xpath(f'//a[@href="{PAGE}"]')
     assert [a.text_content() for a in tab] == ["Weekly planner"]
 

@@ -380,7 +380,7 @@ def test_forms_without_their_csrf_token_are_refused(panel, engine):
     assert "simultaneous_ring" not in (stored_handling(engine, "1001") or {})
 
 
-def test_the_line_page_links_here_and_no_longer_lists_these_as_read_only(panel, engine):
+def test_the_line_page_links_here_and_sums_these_up_read_only(panel, engine):
     set_handling(
         engine,
         "1001",
@@ -395,9 +395,10 @@ def test_the_line_page_links_here_and_no_longer_lists_these_as_read_only(panel, 
     line = lxml.html.fromstring(panel.get("/panel/lines/1001").text)
     assert line.xpath(f'//a[@href="{PAGE.format("1001")}" and text()="Ringing"]')
     said = shown(panel.get("/panel/lines/1001").text)
-    assert "Some callers are rejected (selective rejection)." in said  # still read-only there
-    assert "Simultaneous ring" not in said and "Sequential ring" not in said
-    assert "priority callers" not in said
+    assert "Some callers are rejected (selective rejection)." in said
+    assert "Simultaneous ring: +33699887766 ring with my phones." in said
+    assert "Sequential ring: my phones first, then 1002." in said
+    assert "priority callers" not in said  # do-not-disturb is off
     values = as_sent(panel, "1001")
     assert values["simultaneous_numbers-0"] == "06 99 88 77 66"
     assert values["sequential_steps-0-number"] == "1002"
