@@ -661,6 +661,13 @@ def test_the_nav_lists_the_concepts_each_user_may_open(panel):
         ("Directory", "/panel/directory", False),
         ("Security", "/panel/security", False),
     ]
+    for tab in ("ringing", "selective", "rules", "planner", "barring"):  # the line's tabs
+        here = [
+            label
+            for label, _, current in _nav(panel.get(f"/panel/lines/1001/{tab}").text)
+            if current
+        ]
+        assert here == ["My line"], tab
     panel.post("/panel/logout", data={"csrf_token": token(panel, "/panel/password")})
     log_in(panel, "1000@127.0.0.1", PASSWORDS["1000"])
     admin = _nav(panel.get("/panel/lines/1001").text)  # another's line: not "My line"
@@ -679,6 +686,7 @@ def test_the_nav_lists_the_concepts_each_user_may_open(panel):
         "Security",
     ]
     assert not any(current for _, _, current in admin)
+    assert not any(current for _, _, current in _nav(panel.get("/panel/lines/1001/ringing").text))
     assert panel.get("/panel/").location.endswith("/panel/lines/1000")  # the first entry
 
 
