@@ -221,6 +221,10 @@ class NodeConnection:
         if self._socket is not None:
             self._socket.close()
 
+    def resume(self) -> None:
+        """Allow `run()` again after `stop()` (a node this listener holds once more)."""
+        self._stopped.clear()
+
 
 class PerSession(Generic[Told]):
     """What each node was last told, valid for its current event-socket session only: a

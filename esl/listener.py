@@ -40,6 +40,7 @@ from .handlers import (
     channels_listed,
     registrations_listed,
 )
+from .holders import PING_EVERY, Holders, holders_for
 from .keys import Key, key_states
 from .store import LineStatus, LiveStore
 from .switch import Switch, SwitchError
@@ -117,6 +118,7 @@ class Listener:
         expire_every: float = 30.0,
         periodic: Sequence[tuple[float, Callable[[Listener], None]]] = (),
         on_job_done: Callable[[Listener, Event], None] | None = None,
+        holders: Callable[[Engine], Holders] = holders_for,
     ) -> None:
         self.engine = engine
         self.store = LiveStore(engine)
@@ -135,6 +137,9 @@ class Listener:
         self._greenlets: list[gevent.Greenlet] = []
         self._busy = False
         self._relist_pending = False
+        self._holders_for = holders
+        self._holders: Holders | None = None
+        self.held: set[str] = set()  # nodes this listener follows now
         self.nodes = {
             address: NodeConnection(
                 address,
@@ -152,14 +157,44 @@ class Listener:
     # Lifetime.
 
     def start(self) -> None:
+        """Raises `holders.AnotherListener` when this database allows one listener only
+        and another runs."""
+        self._holders = self._holders_for(self.engine)
         self._greenlets = [gevent.spawn(self._consume)]
-        self._greenlets += [gevent.spawn(node.run) for node in self.nodes.values()]
+        self._greenlets += [gevent.spawn(self._hold, node) for node in self.nodes.values()]
         self._greenlets += [gevent.spawn(self._every, s, task) for s, task in self._tasks]
 
     def stop(self) -> None:
         for node in self.nodes.values():
             node.stop()
         gevent.killall(self._greenlets, timeout=5)
+        if self._holders is not None:
+            self._holders.close()
+            self._holders = None
+
+    def _hold(self, node: NodeConnection) -> None:
+        """Follow the node while this listener holds it; while another does, try to take
+        it over (`esl.holders`). A node taken over is listed on connect, like any
+        reconnect: what the last holder wrote is replaced by what the node holds now."""
+        assert self._holders is not None
+        holders = self._holders
+        while True:
+            if not holders.claim(node.node):
+                gevent.sleep(PING_EVERY)
+                continue
+            self.held.add(node.node)
+            log.info("following %s", node.node)
+            node.resume()
+            runner = gevent.spawn(node.run)
+            try:
+                while holders.holds(node.node):
+                    gevent.sleep(PING_EVERY)
+                log.warning("%s is no longer ours: let go", node.node)
+            finally:
+                self.held.discard(node.node)
+                node.stop()
+                runner.kill(timeout=5)
+                holders.release(node.node)
 
     def idle(self) -> bool:
         """Nothing queued (tests and the benchmark wait for this)."""
@@ -225,7 +260,8 @@ class Listener:
     def _process(self, batch: list[_Received | _Listing]) -> None:
         now = self.clock()
         run: list[_Received] = []
-        for item in batch:
+        # What a node said before it was let go is its next holder's to write.
+        for item in [i for i in batch if i.node in self.held]:
             if isinstance(item, _Listing) or (run and item.node != run[0].node):
                 self._apply_run(run, now)
                 run = []
