@@ -140,6 +140,7 @@ class Listener:
         self._holders_for = holders
         self._holders: Holders | None = None
         self.held: set[str] = set()  # nodes this listener follows now
+        self._outbox: dict[str, list[dict[str, str]]] = {}  # presence to send, by node
         self.nodes = {
             address: NodeConnection(
                 address,
@@ -262,10 +263,9 @@ class Listener:
         run: list[_Received] = []
         # What a node said before it was let go is its next holder's to write.
         for item in [i for i in batch if i.node in self.held]:
-            if isinstance(item, _Listing) or (run and item.node != run[0].node):
+            if isinstance(item, _Listing):
                 self._apply_run(run, now)
                 run = []
-            if isinstance(item, _Listing):
                 statuses = self.store.replace_node(
                     item.node, item.registrations, item.channels, now
                 )
@@ -277,16 +277,20 @@ class Listener:
         self.stats.batches += 1
 
     def _apply_run(self, run: list[_Received], now: datetime) -> None:
+        """Events of any nodes, written in one transaction."""
         if not run:
             return
-        node = run[0].node
-        found: list[Change] = []
+        found: dict[str, list[Change]] = {}
+        probes: list[ProbeAsked] = []
         for received in run:
-            found.extend(changes(received.event, node, now))
+            for change in changes(received.event, received.node, now):
+                if isinstance(change, ProbeAsked):
+                    probes.append(change)
+                else:
+                    found.setdefault(received.node, []).append(change)
             if received.event.name == fs.EVENT_BACKGROUND_JOB and self._on_job_done:
                 self._on_job_done(self, received.event)
-        probes = [c for c in found if isinstance(c, ProbeAsked)]
-        statuses = self.store.apply([c for c in found if not isinstance(c, ProbeAsked)], now)
+        written = self.store.apply_nodes(list(found.items()), now)
         done, wall = time.monotonic(), time.time()
         for received in run:
             # From when FreeSWITCH fired the event when it says so (that includes time in
@@ -295,7 +299,8 @@ class Listener:
             lag = wall - int(fired) / 1e6 if fired.isdigit() else done - received.at
             self.stats.record_lag(lag)
         self.stats.events += len(run)
-        self._after(node, statuses)
+        for node, statuses in written:
+            self._after(node, statuses)
         for probe in probes:
             self._answer_probe(probe)
 
@@ -306,14 +311,25 @@ class Listener:
         # A node lights keys for its own calls; the other nodes hear of them from us.
         others = [n for n in self.connected() if n.node != node]
         for status in statuses:
+            headers = presence.line_presence(status.line, status.state)
             for other in others:
-                self._send_presence(other, presence.line_presence(status.line, status.state))
+                self._send_presence(other, headers)
 
     def _send_presence(self, node: NodeConnection, headers: dict[str, str]) -> None:
-        try:
-            node.sendevent(fs.EVENT_PRESENCE_IN, headers)
-        except SwitchError as exc:
-            log.warning("presence not sent to %s: %s", node.node, exc)
+        """Queued, and sent once the current work is done: one write per node for all
+        of it, whose replies nobody waits for (a node's cost stays a write, however
+        many nodes there are and however slow one answers)."""
+        if not self._outbox:
+            gevent.spawn(self._send_queued)
+        self._outbox.setdefault(node.node, []).append(headers)
+
+    def _send_queued(self) -> None:
+        outbox, self._outbox = self._outbox, {}
+        for address, events in outbox.items():
+            try:
+                self.nodes[address].sendevents(fs.EVENT_PRESENCE_IN, events)
+            except SwitchError as exc:
+                log.warning("presence not sent to %s: %s", address, exc)
 
     # Keys Centrex lights itself (esl.keys): do not disturb, group log-in.
 

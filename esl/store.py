@@ -132,11 +132,27 @@ class LiveStore:
 
     def apply(self, changes: Sequence[Change], now: datetime) -> list[LineStatus]:
         """Write a batch of changes; the states of the lines they touched."""
-        net = _Net.of(changes)
-        if not (net.registrations or net.legs or net.groups):
+        ((_, statuses),) = self.apply_nodes([("", changes)], now) or [("", [])]
+        return statuses
+
+    def apply_nodes(
+        self, by_node: Sequence[tuple[str, Sequence[Change]]], now: datetime
+    ) -> list[tuple[str, list[LineStatus]]]:
+        """Write the changes several nodes made, in one transaction: for each node, the
+        states of the lines its changes touched. What nodes hold is disjoint (a leg is on
+        one node, a registration is keyed by its node), so they fold apart; group state
+        is written in the order it came."""
+        nets = [(node, _Net.of(changes)) for node, changes in by_node]
+        nets = [(node, net) for node, net in nets if net.registrations or net.legs or net.groups]
+        if not nets:
             return []
         with self.engine.begin() as conn:
-            return self._refresh(conn, self._write(conn, net), now)
+            touched = [(node, self._write(conn, net)) for node, net in nets]
+            every = set().union(*(users for _, users in touched))
+            statuses = {s.user_id: s for s in self._refresh(conn, every, now)}
+        return [
+            (node, [statuses[u] for u in sorted(users) if u in statuses]) for node, users in touched
+        ]
 
     def replace_node(
         self,
