@@ -31,7 +31,7 @@ class Event:
     def get(self, name: str, default: str = "") -> str:
         return self.headers.get(name, default)
 
-    @property
+    @functools.cached_property
     def name(self) -> str:
         """`Event-Subclass` for CUSTOM events (`sofia::register`), else `Event-Name`."""
         name = self.get(fs.EV_EVENT_NAME)
@@ -103,7 +103,9 @@ class _Headers(Mapping[str, str]):
         return value
 
     def get(self, name: str, default: str = "") -> str:  # type: ignore[override]
-        value = self._find(name)
+        value = self._read.get(name, _UNREAD)  # the usual case, without another call
+        if value is _UNREAD:
+            value = self._find(name)
         return default if value is None else value
 
     def __contains__(self, name: object) -> bool:
