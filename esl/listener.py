@@ -3,7 +3,8 @@
 One greenlet per node keeps its event socket open (`esl.connection`); they only queue
 what arrives. One consumer greenlet turns queued events into changes (`esl.handlers`),
 writes them in batches (`esl.store`), answers presence probes, lights BLF keys and wakes
-whoever watches the tenants concerned. After every (re)connect a node is listed
+whoever watches the tenants concerned; a stretch of events (at most one per 10 ms) is
+one transaction. After every (re)connect a node is listed
 (`show registrations`, `show channels`) and what we knew of it is replaced, in queue
 order, so nothing stale survives a drop or a FreeSWITCH restart.
 """
@@ -114,6 +115,7 @@ class Listener:
         timeout: float = 5.0,
         backoff: tuple[float, float] = (0.5, 30.0),
         batch_size: int = 500,
+        stretch: float = 0.01,
         keys_every: float = 5.0,
         expire_every: float = 30.0,
         periodic: Sequence[tuple[float, Callable[[Listener], None]]] = (),
@@ -126,6 +128,7 @@ class Listener:
         self.watch = TenantWatch()
         self.stats = Stats()
         self._batch_size = batch_size
+        self._stretch = stretch  # seconds
         self._queue: gevent.queue.Queue[_Received | _Listing] = gevent.queue.Queue()
         self._keys: dict[Key, bool] | None = None  # as last published
         self._tasks = [
@@ -242,10 +245,15 @@ class Listener:
     # The consumer.
 
     def _consume(self) -> None:
+        began = 0.0
         while True:
             item = self._queue.get()
             self._busy = True
             try:
+                # One transaction per stretch at most: under a stream of events, tiny
+                # transactions would cost more than the events in them.
+                gevent.sleep(max(0.0, began + self._stretch - time.monotonic()))
+                began = time.monotonic()
                 batch = [item]
                 while len(batch) < self._batch_size and not self._queue.empty():
                     batch.append(self._queue.get_nowait())
