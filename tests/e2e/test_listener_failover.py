@@ -114,6 +114,7 @@ def test_the_stand_by_listener_takes_the_node_over_within_5_s_of_a_kill_mid_call
     try:
         until(lambda: following(logs[0]))
         second = start_listener(url, freeswitch, logs[1])
+        until(lambda: "live API on" in logs[1].read_text(), timeout=30)
         uas = phone(freeswitch, "1000", 200)
         until(lambda: registered_in(postgres, "1000"))
         talking = long_call(freeswitch, "1001", "1000", talk_ms=8000)
