@@ -37,6 +37,7 @@ from .handlers import (
     ChannelSeen,
     ProbeAsked,
     Registered,
+    Unregistered,
     changes,
     channels_listed,
     registrations_listed,
@@ -65,6 +66,16 @@ class _Listing:
     node: str
     registrations: list[Registered]
     channels: list[ChannelSeen]
+
+
+@dataclass(frozen=True)
+class _LateRegistrations:
+    """A node's registrations listed again a moment after its listing: FreeSWITCH writes
+    its registrations table through a queue of its own, so a phone that registered just
+    before we connected (whose event nobody received) may be missing from the first."""
+
+    node: str
+    registrations: list[Registered]
 
 
 class TenantWatch:
@@ -116,6 +127,7 @@ class Listener:
         backoff: tuple[float, float] = (0.5, 30.0),
         batch_size: int = 500,
         stretch: float = 0.01,
+        relist_after: float = 2.0,
         keys_every: float = 5.0,
         expire_every: float = 30.0,
         periodic: Sequence[tuple[float, Callable[[Listener], None]]] = (),
@@ -129,7 +141,13 @@ class Listener:
         self.stats = Stats()
         self._batch_size = batch_size
         self._stretch = stretch  # seconds
-        self._queue: gevent.queue.Queue[_Received | _Listing] = gevent.queue.Queue()
+        self._queue: gevent.queue.Queue[_Received | _Listing | _LateRegistrations] = (
+            gevent.queue.Queue()
+        )
+        self._relist_after = relist_after
+        # Registrations each node's events named since its listing, until its late
+        # listing (they are newer than what that lists).
+        self._named: dict[str, set[str]] = {}
         self._keys: dict[Key, bool] | None = None  # as last published
         self._tasks = [
             (keys_every, Listener.refresh_keys),
@@ -235,12 +253,23 @@ class Listener:
 
         channels = channels_listed(node.api(fs.SHOW_CHANNELS), node.node, owner)
         self._queue.put(_Listing(node.node, registrations, channels))
+        gevent.spawn_later(self._relist_after, self._list_late, node, node.connections)
         log.info(
             "node %s listed: %d registrations, %d calls of Centrex users",
             node.node,
             len(registrations),
             len(channels),
         )
+
+    def _list_late(self, node: NodeConnection, session: int) -> None:
+        if node.connections != session or not node.connected.is_set():
+            return  # reconnected meanwhile: that session has its own listing
+        try:
+            listed = registrations_listed(node.api(fs.SHOW_REGISTRATIONS), node.node)
+        except (SwitchError, ValueError) as exc:
+            log.warning("node %s not listed again: %s", node.node, exc)
+            return
+        self._queue.put(_LateRegistrations(node.node, listed))
 
     # The consumer.
 
@@ -266,7 +295,7 @@ class Listener:
             finally:
                 self._busy = False
 
-    def _process(self, batch: list[_Received | _Listing]) -> None:
+    def _process(self, batch: list[_Received | _Listing | _LateRegistrations]) -> None:
         now = self.clock()
         run: list[_Received] = []
         # What a node said before it was let go is its next holder's to write.
@@ -277,8 +306,17 @@ class Listener:
                 statuses = self.store.replace_node(
                     item.node, item.registrations, item.channels, now
                 )
+                self._named[item.node] = set()
                 self._after(item.node, statuses)
                 self._republish_keys(item.node)
+            elif isinstance(item, _LateRegistrations):
+                self._apply_run(run, now)
+                run = []
+                # Only what no event has told of since: those are newer than the table.
+                named = self._named.pop(item.node, set())
+                missed = [r for r in item.registrations if r.call_id not in named]
+                for node, statuses in self.store.apply_nodes([(item.node, missed)], now):
+                    self._after(node, statuses)
             else:
                 run.append(item)
         self._apply_run(run, now)
@@ -294,8 +332,11 @@ class Listener:
             for change in changes(received.event, received.node, now):
                 if isinstance(change, ProbeAsked):
                     probes.append(change)
-                else:
-                    found.setdefault(received.node, []).append(change)
+                    continue
+                found.setdefault(received.node, []).append(change)
+                named = self._named.get(received.node)
+                if named is not None and isinstance(change, Registered | Unregistered):
+                    named.add(change.call_id)
             if received.event.name == fs.EVENT_BACKGROUND_JOB and self._on_job_done:
                 self._on_job_done(self, received.event)
         written = self.store.apply_nodes(list(found.items()), now)

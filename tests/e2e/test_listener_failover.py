@@ -126,7 +126,10 @@ def test_the_stand_by_listener_takes_the_node_over_within_5_s_of_a_kill_mid_call
         first.wait(10)
         # A phone registers while nobody listens: only the node's listing can tell.
         assert register(freeswitch, "1002", free_port(socket.SOCK_DGRAM)).returncode == 0
-        until(lambda: registered_in(postgres, "1002"), timeout=10, step=0.01)
+        try:
+            until(lambda: registered_in(postgres, "1002"), timeout=10, step=0.01)
+        except AssertionError:
+            raise AssertionError(logs[1].read_text()[-3000:]) from None
         takeover = time.monotonic() - killed
         print(f"\ntakeover measured on FreeSWITCH: {takeover:.2f} s")
         assert takeover <= 5.0
