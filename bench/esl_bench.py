@@ -2,16 +2,21 @@
 headers) pushes call and registration events at a fixed rate through one listener
 writing live state to the database. Run by hand; see bench/README.md.
 
-    python -m bench.esl_bench [--rate 500] [--duration 60] [--users 1000]
+    python -m bench.esl_bench [--rate 500] [--duration 60] [--users 1000] [--nodes 1]
     python -m bench.esl_bench --hour --rate 1500   # 500/s × 3600 events, 3 × faster
 
 Reports events written per second, the lag from the moment FreeSWITCH fired an event
-to the moment its change was committed (p50/p99/max), and the process's memory.
+to the moment its change was committed (p50/p99/max), the listener's CPU time per
+event, the process's memory and the machine's load average.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import multiprocessing
+import multiprocessing.connection
+import os
 import random
 import resource
 import statistics
@@ -23,6 +28,7 @@ from pathlib import Path
 
 import gevent
 
+from bench.esl_replay import record, replays
 from bench.xmlcurl_bench import FIRST_EXTENSION, domain_of, seed
 from centrex.config import Settings
 from centrex.db import make_engine
@@ -75,9 +81,11 @@ def call(fake: FakeFreeSWITCH, domain: str, caller: str, callee: str) -> list[Ca
     return [create, answer, hangup]
 
 
-def drive(fake: FakeFreeSWITCH, domain: str, users: int, rate: float, events: int) -> None:
+def drive(
+    fake: FakeFreeSWITCH, domain: str, users: int, rate: float, events: int, seed: int = 7
+) -> None:
     """Calls between random users, overlapping, paced to `rate` events per second."""
-    rng = random.Random(7)
+    rng = random.Random(seed)
     steps: list[list[Callable[[], None]]] = []
     sent, started = 0, time.monotonic()
     while sent < events:
@@ -96,6 +104,40 @@ def drive(fake: FakeFreeSWITCH, domain: str, users: int, rate: float, events: in
             time.sleep(ahead)
 
 
+# Events recorded per node and replayed in a loop (a few minutes' worth of calls).
+RECORDED_EVENTS = 60_000
+
+
+def play(
+    pipe: multiprocessing.connection.Connection, nodes: int, domain: str, users: int, rate: float
+) -> None:
+    """The nodes, in a process of their own (so that they take no CPU time from the
+    listener's process): calls recorded from the fake FreeSWITCH, then replayed
+    (bench/esl_replay.py). Ports out, then events when told how many."""
+    recordings = [
+        record(
+            lambda fake, seed=seed: drive(fake, domain, users, 1e12, RECORDED_EVENTS, seed),
+            PASSWORD,
+        )
+        for seed in range(nodes)
+    ]
+    servers = replays(recordings, PASSWORD)
+    pipe.send(list(servers))
+    share = pipe.recv()
+    go = threading.Event()
+    players = [
+        threading.Thread(target=node.play, args=(rate / nodes, share, go))
+        for node in servers.values()
+    ]
+    for player in players:
+        player.start()
+    go.set()
+    for player in players:
+        player.join()
+    pipe.send("sent")
+    pipe.recv()  # stay up until the listener has read everything
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=500, help="events per second (500)")
@@ -107,6 +149,10 @@ def main() -> int:
         help="send one hour's worth of events at 500/s (1.8 million), paced at --rate",
     )
     parser.add_argument("--database-url", help="default: SQLite in a temporary directory")
+    parser.add_argument(
+        "--nodes", type=int, default=1, help="fake FreeSWITCH nodes sharing the rate (1)"
+    )
+    parser.add_argument("--profile", help="write the listener's cProfile statistics here")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -115,40 +161,68 @@ def main() -> int:
         print(f"seeding a tenant of {args.users} users in {url.split('://')[0]} …", flush=True)
         seed(engine, [args.users])
         domain = domain_of(args.users)
-        with FakeFreeSWITCH(PASSWORD) as fake:
-            settings = Settings(esl_nodes=(f"127.0.0.1:{fake.port}",), esl_password=PASSWORD)
+        ours, theirs = multiprocessing.get_context("spawn").Pipe()
+        player = multiprocessing.get_context("spawn").Process(
+            target=play, args=(theirs, args.nodes, domain, args.users, args.rate), daemon=True
+        )
+        player.start()
+        try:
+            ports = ours.recv()
+            settings = Settings(
+                esl_nodes=tuple(f"127.0.0.1:{port}" for port in ports), esl_password=PASSWORD
+            )
             listener = Listener(settings, engine)
             listener.start()
-            while not listener.connected():
+            while len(listener.connected()) < len(ports) or not listener.idle():
                 gevent.sleep(0.05)
             rss_start = rss_mib()
             events = 500 * 3600 if args.hour else int(args.rate * args.duration)
-            driver = threading.Thread(
-                target=drive, args=(fake, domain, args.users, args.rate, events)
-            )
-            started = time.monotonic()
-            driver.start()
+            share = events // len(ports)
+            events = share * len(ports)
+            load_before = os.getloadavg()
+            profile = cProfile.Profile() if args.profile else None
+            # The nodes run in a process of their own: this process's CPU time is the
+            # listener's.
+            cpu_start, started = time.process_time(), time.monotonic()
+            if profile:
+                profile.enable()
+            ours.send(share)
             # Done when every event sent is written (or nothing moves for 5 s).
-            last, still = -1, time.monotonic()
+            last, still, sent = -1, time.monotonic(), False
             while listener.stats.events < events:
                 gevent.sleep(0.05)
+                sent = sent or ours.poll()
                 if listener.stats.events != last:
                     last, still = listener.stats.events, time.monotonic()
-                elif not driver.is_alive() and time.monotonic() - still > 5:
+                elif sent and time.monotonic() - still > 5:
                     break
             elapsed = time.monotonic() - started
+            cpu = time.process_time() - cpu_start
+            if profile:
+                profile.disable()
+                profile.dump_stats(args.profile)
+            load_after = os.getloadavg()
             listener.stop()
             stats = listener.stats
             lags = sorted(stats.lags)
             quantiles = statistics.quantiles(lags, n=100) if len(lags) > 1 else [0.0] * 99
             print(
-                f"\nevents written: {stats.events} in {elapsed:.1f} s "
+                f"\n{args.nodes} node(s), {args.rate:.0f} events/s asked\n"
+                f"events written: {stats.events} in {elapsed:.1f} s "
                 f"({stats.events / elapsed:.0f}/s, {stats.batches} transactions)\n"
                 f"lag fired → committed: p50 {quantiles[49] * 1e3:.1f} ms, "
                 f"p99 {quantiles[98] * 1e3:.1f} ms, max {lags[-1] * 1e3:.1f} ms\n"
-                f"memory (bench process: listener and fake): {rss_start:.0f} MiB connected, "
-                f"{rss_mib():.0f} MiB after {stats.events} events"
+                f"listener CPU: {cpu:.1f} s, {cpu / max(stats.events, 1) * 1e6:.0f} µs per event "
+                f"({cpu / elapsed:.0%} of a core)\n"
+                f"memory (listener's process): {rss_start:.0f} MiB connected, "
+                f"{rss_mib():.0f} MiB after {stats.events} events\n"
+                f"load average (1 min) {load_before[0]:.2f} before, {load_after[0]:.2f} after"
             )
+            ours.send("stop")
+        finally:
+            player.join(10)
+            if player.is_alive():
+                player.kill()
         engine.dispose()
     return 0
 

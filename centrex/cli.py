@@ -79,8 +79,7 @@ def cmd_esl(settings: Settings, _args: argparse.Namespace) -> int:
     require(settings, "esl_password")
     from esl.service import run_listener
 
-    run_listener(settings)
-    return 0
+    return run_listener(settings)
 
 
 def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:

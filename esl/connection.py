@@ -114,6 +114,21 @@ class _Socket(greenswitch.InboundESL):
             raise SwitchError(f"event socket write failed: {exc}") from None
         return reply.data if reply.data is not None else ""
 
+    def send_unanswered(self, lines: list[str], on_reply: Callable[[str], None]) -> None:
+        """Send commands in one write without waiting: each reply is still matched to its
+        command, in order, and handed to `on_reply` when it comes."""
+        if not self.connected:
+            raise SwitchError("not connected")
+        for _ in lines:
+            result = gevent.event.AsyncResult()
+            result.rawlink(lambda done: on_reply(_reply_text(done)))
+            self._commands_sent.append(result)
+        try:
+            self.sock.sendall("".join(line + "\n\n" for line in lines).encode())
+        except OSError as exc:
+            self.close()
+            raise SwitchError(f"event socket write failed: {exc}") from None
+
     def close(self) -> None:
         self._run = False
         self.connected = False
@@ -126,6 +141,13 @@ class _Socket(greenswitch.InboundESL):
             block=False,
         )
         self.closed.set()
+
+
+def _reply_text(result: gevent.event.AsyncResult) -> str:
+    if not result.successful():
+        return f"-ERR {result.exception}"
+    reply = result.value
+    return reply.data if reply.data is not None else ""
 
 
 class NodeConnection:
@@ -160,14 +182,19 @@ class NodeConnection:
         return self._live().command(f"api {command}", timeout)
 
     def sendevent(self, name: str, headers: dict[str, str]) -> None:
-        for key, value in headers.items():
-            # Header lines go out as they are: a line break would start another header.
-            if any(c in key + value for c in "\r\n") or ":" in key:
-                raise SwitchError(f"refusing to send event header {key!r}")
-        lines = [f"sendevent {name}", *(f"{k}: {v}" for k, v in headers.items())]
-        reply = self._live().command("\n".join(lines), self._timeout)
+        reply = self._live().command(_sendevent(name, headers), self._timeout)
         if not reply.startswith("+OK"):
             raise SwitchError(f"sendevent {name}: {reply}")
+
+    def sendevents(self, name: str, events: list[dict[str, str]]) -> None:
+        """Fire events without waiting for the node's replies (one write for them all);
+        a refusal is logged when its reply comes."""
+
+        def refused(reply: str) -> None:
+            if not reply.startswith("+OK"):
+                log.warning("sendevent %s refused by %s: %s", name, self.node, reply)
+
+        self._live().send_unanswered([_sendevent(name, h) for h in events], refused)
 
     def _live(self) -> _Socket:
         sock = self._socket
@@ -222,6 +249,18 @@ class NodeConnection:
         self._stopped.set()
         if self._socket is not None:
             self._socket.close()
+
+    def resume(self) -> None:
+        """Allow `run()` again after `stop()` (a node this listener holds once more)."""
+        self._stopped.clear()
+
+
+def _sendevent(name: str, headers: dict[str, str]) -> str:
+    for key, value in headers.items():
+        # Header lines go out as they are: a line break would start another header.
+        if any(c in key + value for c in "\r\n") or ":" in key:
+            raise SwitchError(f"refusing to send event header {key!r}")
+    return "\n".join([f"sendevent {name}", *(f"{k}: {v}" for k, v in headers.items())])
 
 
 class PerSession(Generic[Told]):

@@ -5,13 +5,19 @@ caller smuggles into a caller ID name arrives as `%0A`. Lines are therefore spli
 *before* values are decoded: a value can never turn into a second header. An event's
 own body (a BACKGROUND_JOB's output, a message) follows its headers, sized by its inner
 `Content-Length`. This module does no I/O.
+
+A channel event carries every channel variable (60 and more headers) and the listener
+reads a dozen: a header is looked for in the text when it is read, and only its value
+is decoded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 from urllib.parse import unquote
 
 from xmlcurl import fsnames as fs
@@ -25,7 +31,7 @@ class Event:
     def get(self, name: str, default: str = "") -> str:
         return self.headers.get(name, default)
 
-    @property
+    @functools.cached_property
     def name(self) -> str:
         """`Event-Subclass` for CUSTOM events (`sofia::register`), else `Event-Name`."""
         name = self.get(fs.EV_EVENT_NAME)
@@ -34,30 +40,100 @@ class Event:
         return name
 
 
-def _header_lines(block: bytes, *, decode_values: bool) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for raw in block.split(b"\n"):
-        line = raw.rstrip(b"\r").decode("utf-8", "replace")
-        name, colon, value = line.partition(":")
-        if not colon or not name or name != name.strip():
-            continue  # not a header line: never guess what it meant
-        value = value.lstrip(" ")
-        # The first occurrence wins: nothing later in a frame overrides what came first.
-        headers.setdefault(name, unquote(value) if decode_values else value)
+def _header_lines(block: bytes) -> dict[str, str]:
+    """Values by name as they stand after the colon (`_value` finishes them). A line
+    without a colon, or whose name is empty or has spaces at either end, is not a header
+    line: never guess what it meant. The first occurrence wins: nothing later in a frame
+    overrides what came first."""
+    pairs = [line.partition(":") for line in block.decode("utf-8", "replace").split("\n")]
+    found = [
+        (name, value) for name, colon, value in pairs if colon and name and name == name.strip()
+    ]
+    headers = dict(found)
+    if len(headers) < len(found):  # a repeated name: keep its first value
+        headers = {}
+        for name, value in found:
+            headers.setdefault(name, value)
     return headers
+
+
+def _value(raw: str) -> str:
+    return raw.rstrip("\r").lstrip(" ")
+
+
+_UNREAD: Any = object()  # a distinct object: `is` tells it from any value read
+
+
+@functools.cache
+def _header_name(name: str) -> bool:
+    return bool(name) and name == name.strip() and ":" not in name and "\n" not in name
+
+
+class _Headers(Mapping[str, str]):
+    """An event's headers, found when read: a name is looked for at the start of a line
+    of the raw text (values are URL-encoded, so no value holds a line break), its value
+    finished and decoded once. Listing them all parses every line (`_header_lines`)."""
+
+    __slots__ = ("_all", "_read", "_text")
+
+    def __init__(self, text: str) -> None:
+        self._text = "\n" + text  # every line, the first too, starts after a "\n"
+        self._read: dict[str, str | None] = {}
+        self._all: dict[str, str] | None = None
+
+    def _find(self, name: str) -> str | None:
+        value = self._read.get(name, _UNREAD)
+        if value is not _UNREAD:
+            return value
+        value = None
+        if _header_name(name):
+            at = self._text.find(f"\n{name}:")
+            if at >= 0:
+                start = at + len(name) + 2
+                end = self._text.find("\n", start)
+                raw = _value(self._text[start : end if end >= 0 else len(self._text)])
+                value = unquote(raw) if "%" in raw else raw
+        self._read[name] = value
+        return value
+
+    def __getitem__(self, name: str) -> str:
+        value = self._find(name)
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def get(self, name: str, default: str = "") -> str:  # type: ignore[override]
+        value = self._read.get(name, _UNREAD)  # the usual case, without another call
+        if value is _UNREAD:
+            value = self._find(name)
+        return default if value is None else value
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self._find(name) is not None
+
+    def _every(self) -> dict[str, str]:
+        if self._all is None:
+            self._all = _header_lines(self._text[1:].encode())
+        return self._all
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._every())
+
+    def __len__(self) -> int:
+        return len(self._every())
 
 
 def parse_plain(data: bytes) -> Event:
     """One `text/event-plain` body (what follows the outer frame's blank line)."""
     head, _, rest = data.partition(b"\n\n")
-    headers = _header_lines(head, decode_values=True)
+    headers = _Headers(head.decode("utf-8", "replace"))
     body = b""
     length = headers.get(fs.EV_CONTENT_LENGTH, "")
     if length.isdigit():
         body = rest[: int(length)]
-    return Event(MappingProxyType(headers), body.decode("utf-8", "replace"))
+    return Event(headers, body.decode("utf-8", "replace"))
 
 
 def parse_envelope(block: bytes) -> dict[str, str]:
     """The envelope of a frame (up to its blank line); these values are not URL-encoded."""
-    return _header_lines(block, decode_values=False)
+    return {name: _value(raw) for name, raw in _header_lines(block).items()}

@@ -3,7 +3,8 @@
 One greenlet per node keeps its event socket open (`esl.connection`); they only queue
 what arrives. One consumer greenlet turns queued events into changes (`esl.handlers`),
 writes them in batches (`esl.store`), answers presence probes, lights BLF keys and wakes
-whoever watches the tenants concerned. After every (re)connect a node is listed
+whoever watches the tenants concerned; a stretch of events (at most one per 10 ms) is
+one transaction. After every (re)connect a node is listed
 (`show registrations`, `show channels`) and what we knew of it is replaced, in queue
 order, so nothing stale survives a drop or a FreeSWITCH restart.
 """
@@ -37,10 +38,12 @@ from .handlers import (
     ChannelSeen,
     ProbeAsked,
     Registered,
+    Unregistered,
     changes,
     channels_listed,
     registrations_listed,
 )
+from .holders import PING_EVERY, Holders, holders_for
 from .keys import Key, key_states
 from .line_changes import ChangeCursor, key_states_of, prune
 from .store import LineStatus, LiveStore
@@ -71,6 +74,16 @@ class _Listing:
     node: str
     registrations: list[Registered]
     channels: list[ChannelSeen]
+
+
+@dataclass(frozen=True)
+class _LateRegistrations:
+    """A node's registrations listed again a moment after its listing: FreeSWITCH writes
+    its registrations table through a queue of its own, so a phone that registered just
+    before we connected (whose event nobody received) may be missing from the first."""
+
+    node: str
+    registrations: list[Registered]
 
 
 class TenantWatch:
@@ -122,10 +135,13 @@ class Listener:
         timeout: float = 5.0,
         backoff: tuple[float, float] = (0.5, 30.0),
         batch_size: int = 500,
+        stretch: float = 0.01,
+        relist_after: float = 2.0,
         keys_every: float = 1.0,
         expire_every: float = 30.0,
         periodic: Sequence[tuple[float, Callable[[Listener], None]]] = (),
         on_job_done: Callable[[Listener, Event], None] | None = None,
+        holders: Callable[[Engine], Holders] = holders_for,
     ) -> None:
         self.engine = engine
         self.store = LiveStore(engine)
@@ -133,7 +149,14 @@ class Listener:
         self.watch = TenantWatch()
         self.stats = Stats()
         self._batch_size = batch_size
-        self._queue: gevent.queue.Queue[_Received | _Listing] = gevent.queue.Queue()
+        self._stretch = stretch  # seconds
+        self._queue: gevent.queue.Queue[_Received | _Listing | _LateRegistrations] = (
+            gevent.queue.Queue()
+        )
+        self._relist_after = relist_after
+        # Registrations each node's events named since its listing, until its late
+        # listing (they are newer than what that lists).
+        self._named: dict[str, set[str]] = {}
         self._keys: dict[Key, bool] | None = None  # as last published
         self._changes = ChangeCursor()  # lines changed since the keys were computed
         self._pruned = 0.0
@@ -146,6 +169,10 @@ class Listener:
         self._greenlets: list[gevent.Greenlet] = []
         self._busy = False
         self._relist_pending = False
+        self._holders_for = holders
+        self._holders: Holders | None = None
+        self.held: set[str] = set()  # nodes this listener follows now
+        self._outbox: dict[str, list[dict[str, str]]] = {}  # presence to send, by node
         self.nodes = {
             address: NodeConnection(
                 address,
@@ -163,14 +190,44 @@ class Listener:
     # Lifetime.
 
     def start(self) -> None:
+        """Raises `holders.AnotherListener` when this database allows one listener only
+        and another runs."""
+        self._holders = self._holders_for(self.engine)
         self._greenlets = [gevent.spawn(self._consume)]
-        self._greenlets += [gevent.spawn(node.run) for node in self.nodes.values()]
+        self._greenlets += [gevent.spawn(self._hold, node) for node in self.nodes.values()]
         self._greenlets += [gevent.spawn(self._every, s, task) for s, task in self._tasks]
 
     def stop(self) -> None:
         for node in self.nodes.values():
             node.stop()
         gevent.killall(self._greenlets, timeout=5)
+        if self._holders is not None:
+            self._holders.close()
+            self._holders = None
+
+    def _hold(self, node: NodeConnection) -> None:
+        """Follow the node while this listener holds it; while another does, try to take
+        it over (`esl.holders`). A node taken over is listed on connect, like any
+        reconnect: what the last holder wrote is replaced by what the node holds now."""
+        assert self._holders is not None
+        holders = self._holders
+        while True:
+            if not holders.claim(node.node):
+                gevent.sleep(PING_EVERY)
+                continue
+            self.held.add(node.node)
+            log.info("following %s", node.node)
+            node.resume()
+            runner = gevent.spawn(node.run)
+            try:
+                while holders.holds(node.node):
+                    gevent.sleep(PING_EVERY)
+                log.warning("%s is no longer ours: let go", node.node)
+            finally:
+                self.held.discard(node.node)
+                node.stop()
+                runner.kill(timeout=5)
+                holders.release(node.node)
 
     def idle(self) -> bool:
         """Nothing queued (tests and the benchmark wait for this)."""
@@ -208,6 +265,7 @@ class Listener:
 
         channels = channels_listed(node.api(fs.SHOW_CHANNELS), node.node, owner)
         self._queue.put(_Listing(node.node, registrations, channels))
+        gevent.spawn_later(self._relist_after, self._list_late, node, node.connections)
         log.info(
             "node %s listed: %d registrations, %d calls of Centrex users",
             node.node,
@@ -215,13 +273,28 @@ class Listener:
             len(channels),
         )
 
+    def _list_late(self, node: NodeConnection, session: int) -> None:
+        if node.connections != session or not node.connected.is_set():
+            return  # reconnected meanwhile: that session has its own listing
+        try:
+            listed = registrations_listed(node.api(fs.SHOW_REGISTRATIONS), node.node)
+        except (SwitchError, ValueError) as exc:
+            log.warning("node %s not listed again: %s", node.node, exc)
+            return
+        self._queue.put(_LateRegistrations(node.node, listed))
+
     # The consumer.
 
     def _consume(self) -> None:
+        began = 0.0
         while True:
             item = self._queue.get()
             self._busy = True
             try:
+                # One transaction per stretch at most: under a stream of events, tiny
+                # transactions would cost more than the events in them.
+                gevent.sleep(max(0.0, began + self._stretch - time.monotonic()))
+                began = time.monotonic()
                 batch = [item]
                 while len(batch) < self._batch_size and not self._queue.empty():
                     batch.append(self._queue.get_nowait())
@@ -234,35 +307,51 @@ class Listener:
             finally:
                 self._busy = False
 
-    def _process(self, batch: list[_Received | _Listing]) -> None:
+    def _process(self, batch: list[_Received | _Listing | _LateRegistrations]) -> None:
         now = self.clock()
         run: list[_Received] = []
-        for item in batch:
-            if isinstance(item, _Listing) or (run and item.node != run[0].node):
+        # What a node said before it was let go is its next holder's to write.
+        for item in [i for i in batch if i.node in self.held]:
+            if isinstance(item, _Listing):
                 self._apply_run(run, now)
                 run = []
-            if isinstance(item, _Listing):
                 statuses = self.store.replace_node(
                     item.node, item.registrations, item.channels, now
                 )
+                self._named[item.node] = set()
                 self._after(item.node, statuses)
                 self._republish_keys(item.node)
+            elif isinstance(item, _LateRegistrations):
+                self._apply_run(run, now)
+                run = []
+                # Only what no event has told of since: those are newer than the table.
+                named = self._named.pop(item.node, set())
+                missed = [r for r in item.registrations if r.call_id not in named]
+                for node, statuses in self.store.apply_nodes([(item.node, missed)], now):
+                    self._after(node, statuses)
             else:
                 run.append(item)
         self._apply_run(run, now)
         self.stats.batches += 1
 
     def _apply_run(self, run: list[_Received], now: datetime) -> None:
+        """Events of any nodes, written in one transaction."""
         if not run:
             return
-        node = run[0].node
-        found: list[Change] = []
+        found: dict[str, list[Change]] = {}
+        probes: list[ProbeAsked] = []
         for received in run:
-            found.extend(changes(received.event, node, now))
+            for change in changes(received.event, received.node, now):
+                if isinstance(change, ProbeAsked):
+                    probes.append(change)
+                    continue
+                found.setdefault(received.node, []).append(change)
+                named = self._named.get(received.node)
+                if named is not None and isinstance(change, Registered | Unregistered):
+                    named.add(change.call_id)
             if received.event.name == fs.EVENT_BACKGROUND_JOB and self._on_job_done:
                 self._on_job_done(self, received.event)
-        probes = [c for c in found if isinstance(c, ProbeAsked)]
-        statuses = self.store.apply([c for c in found if not isinstance(c, ProbeAsked)], now)
+        written = self.store.apply_nodes(list(found.items()), now)
         done, wall = time.monotonic(), time.time()
         for received in run:
             # From when FreeSWITCH fired the event when it says so (that includes time in
@@ -271,7 +360,8 @@ class Listener:
             lag = wall - int(fired) / 1e6 if fired.isdigit() else done - received.at
             self.stats.record_lag(lag)
         self.stats.events += len(run)
-        self._after(node, statuses)
+        for node, statuses in written:
+            self._after(node, statuses)
         for probe in probes:
             self._answer_probe(probe)
 
@@ -282,14 +372,25 @@ class Listener:
         # A node lights keys for its own calls; the other nodes hear of them from us.
         others = [n for n in self.connected() if n.node != node]
         for status in statuses:
+            headers = presence.line_presence(status.line, status.state)
             for other in others:
-                self._send_presence(other, presence.line_presence(status.line, status.state))
+                self._send_presence(other, headers)
 
     def _send_presence(self, node: NodeConnection, headers: dict[str, str]) -> None:
-        try:
-            node.sendevent(fs.EVENT_PRESENCE_IN, headers)
-        except SwitchError as exc:
-            log.warning("presence not sent to %s: %s", node.node, exc)
+        """Queued, and sent once the current work is done: one write per node for all
+        of it, whose replies nobody waits for (a node's cost stays a write, however
+        many nodes there are and however slow one answers)."""
+        if not self._outbox:
+            gevent.spawn(self._send_queued)
+        self._outbox.setdefault(node.node, []).append(headers)
+
+    def _send_queued(self) -> None:
+        outbox, self._outbox = self._outbox, {}
+        for address, events in outbox.items():
+            try:
+                self.nodes[address].sendevents(fs.EVENT_PRESENCE_IN, events)
+            except SwitchError as exc:
+                log.warning("presence not sent to %s: %s", address, exc)
 
     # Keys Centrex lights itself (esl.keys): do not disturb, group log-in.
 

@@ -26,6 +26,7 @@ from xmlcurl.local_stream import hold_music_streams
 from .calllog import import_error_dir
 from .connection import NodeConnection, PerSession
 from .events import Event
+from .holders import AnotherListener
 from .listener import Listener
 from .live import create_live_app
 from .queue_agents import AGENTS_EVERY, QueueAgents
@@ -147,19 +148,26 @@ class Trunks:
             self._known.set(node, wanted)
 
 
-def run_listener(settings: Settings) -> None:
+def run_listener(settings: Settings) -> int:
+    """Runs until SIGTERM or SIGINT (0), or refuses to start beside another listener
+    (1, saying why)."""
     configure_logging(settings)
     engine = make_engine(settings.effective_database_url)
     listener = Listener(settings, engine, periodic=periodic_tasks(settings), on_job_done=settle_job)
     server = WSGIServer(
         (settings.host, settings.live_port), create_live_app(settings, engine, listener), log=None
     )
+    try:
+        listener.start()
+    except AnotherListener as exc:
+        log.error("not started: %s", exc)
+        engine.dispose()
+        return 1
     for signum in (signal.SIGTERM, signal.SIGINT):
         gevent.signal_handler(signum, server.stop)
-    listener.start()
     metrics.serve_listener(settings, listener)
     log.info(
-        "following %s; live API on http://%s:%d",
+        "nodes %s (followed while held); live API on http://%s:%d",
         ", ".join(settings.esl_nodes),
         settings.host,
         settings.live_port,
@@ -168,3 +176,4 @@ def run_listener(settings: Settings) -> None:
         server.serve_forever()
     finally:
         listener.stop()
+    return 0

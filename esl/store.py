@@ -10,12 +10,13 @@ up and down, so a lost or repeated event cannot leave a line busy for ever.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, case, delete, func, select, tuple_
+from sqlalchemy import Connection, Engine, and_, bindparam, case, delete, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from provisioning import groups
@@ -51,9 +52,67 @@ class LineStatus:
         return line_state(self.active_calls, self.ringing_calls)
 
 
-def _insert(conn: Connection, table: Any) -> Any:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+# Upserts: the table, its conflict key, the columns a conflict updates.
+_UPSERTS: dict[str, tuple[Any, list[str], tuple[str, ...]]] = {
+    "registration": (
+        Registration,
+        ["node", "call_id"],
+        ("user_id", "contact", "user_agent", "network_ip", "network_port", "expires_at"),
+    ),
+    "channel": (Channel, ["uuid"], ("answered", "held", "peer_number", "peer_name")),
+    "call_end": (LineState, ["user_id"], ("last_call_end",)),
+    "line_state": (
+        LineState,
+        ["user_id"],
+        ("active_calls", "ringing_calls", "registered", "updated_at"),
+    ),
+}
+
+
+@functools.cache
+def _upsert_for(dialect_name: str, what: str) -> Any:
+    table, key, updated = _UPSERTS[what]
+    insert = (postgresql if dialect_name == "postgresql" else sqlite).insert(table)
+    return insert.on_conflict_do_update(
+        index_elements=key, set_={c: insert.excluded[c] for c in updated}
+    )
+
+
+def _upsert(conn: Connection, what: str) -> Any:
+    """Built once per dialect: building one costs more than running it."""
+    return _upsert_for(conn.dialect.name, what)
+
+
+# Reads of every stretch, built once (their lists are expanded when run).
+_KNOWN_LEGS = select(Channel).where(Channel.uuid.in_(bindparam("uuids", expanding=True)))
+_ENDED_LEGS = delete(Channel).where(Channel.uuid.in_(bindparam("uuids", expanding=True)))
+_CALLS_BY_USER = (
+    select(
+        Channel.user_id,
+        func.count(),
+        func.sum(
+            case(
+                (and_(Channel.direction == OUTBOUND, Channel.answered.is_(False)), 1),
+                else_=0,
+            )
+        ),
+    )
+    .where(Channel.user_id.in_(bindparam("users", expanding=True)))
+    .group_by(Channel.user_id)
+)
+_REGISTERED_USERS = (
+    select(Registration.user_id)
+    .where(
+        Registration.user_id.in_(bindparam("users", expanding=True)),
+        Registration.expires_at > bindparam("now"),
+    )
+    .distinct()
+)
+_LINES_OF_USERS = (
+    select(User.id, User.tenant_id, User.extension, Tenant.domain)
+    .join(Tenant, User.tenant_id == Tenant.id)
+    .where(User.id.in_(bindparam("users", expanding=True)))
+)
 
 
 def _utc(value: datetime) -> datetime:
@@ -115,28 +174,33 @@ class _Net:
         return lines | {leg.line for leg in self.legs.values() if leg.line is not None}
 
 
-_CHANNEL_STATE = ("answered", "held", "peer_number", "peer_name")
-_REGISTRATION_STATE = (
-    "user_id",
-    "contact",
-    "user_agent",
-    "network_ip",
-    "network_port",
-    "expires_at",
-)
-
-
 class LiveStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
     def apply(self, changes: Sequence[Change], now: datetime) -> list[LineStatus]:
         """Write a batch of changes; the states of the lines they touched."""
-        net = _Net.of(changes)
-        if not (net.registrations or net.legs or net.groups):
+        ((_, statuses),) = self.apply_nodes([("", changes)], now) or [("", [])]
+        return statuses
+
+    def apply_nodes(
+        self, by_node: Sequence[tuple[str, Sequence[Change]]], now: datetime
+    ) -> list[tuple[str, list[LineStatus]]]:
+        """Write the changes several nodes made, in one transaction: for each node, the
+        states of the lines its changes touched. What nodes hold is disjoint (a leg is on
+        one node, a registration is keyed by its node), so they fold apart; group state
+        is written in the order it came."""
+        nets = [(node, _Net.of(changes)) for node, changes in by_node]
+        nets = [(node, net) for node, net in nets if net.registrations or net.legs or net.groups]
+        if not nets:
             return []
         with self.engine.begin() as conn:
-            return self._refresh(conn, self._write(conn, net), now)
+            touched = [(node, self._write(conn, net)) for node, net in nets]
+            every = set().union(*(users for _, users in touched))
+            statuses = {s.user_id: s for s in self._refresh(conn, every, now)}
+        return [
+            (node, [statuses[u] for u in sorted(users) if u in statuses]) for node, users in touched
+        ]
 
     def replace_node(
         self,
@@ -225,14 +289,7 @@ class LiveStore:
                 )
             )
         if rows:
-            upsert = _insert(conn, Registration)
-            conn.execute(
-                upsert.on_conflict_do_update(
-                    index_elements=["node", "call_id"],
-                    set_={c: upsert.excluded[c] for c in _REGISTRATION_STATE},
-                ),
-                rows,
-            )
+            conn.execute(_upsert(conn, "registration"), rows)
         return touched
 
     def _write_groups(self, conn: Connection, net: _Net) -> None:
@@ -247,10 +304,7 @@ class LiveStore:
     def _write_legs(self, conn: Connection, net: _Net, owners: dict[LineRef, int]) -> set[int]:
         if not net.legs:
             return set()
-        known = {
-            row.uuid: row
-            for row in conn.execute(select(Channel).where(Channel.uuid.in_(list(net.legs))))
-        }
+        known = {row.uuid: row for row in conn.execute(_KNOWN_LEGS, {"uuids": list(net.legs)})}
         touched: set[int] = set()
         ended: dict[int, datetime] = {}
         gone: list[str] = []
@@ -282,22 +336,12 @@ class LiveStore:
                 )
             )
         if gone:
-            conn.execute(delete(Channel).where(Channel.uuid.in_(gone)))
+            conn.execute(_ENDED_LEGS, {"uuids": gone})
         if rows:
-            upsert = _insert(conn, Channel)
-            conn.execute(
-                upsert.on_conflict_do_update(
-                    index_elements=["uuid"], set_={c: upsert.excluded[c] for c in _CHANNEL_STATE}
-                ),
-                rows,
-            )
+            conn.execute(_upsert(conn, "channel"), rows)
         if ended:
-            upsert = _insert(conn, LineState)
             conn.execute(
-                upsert.on_conflict_do_update(
-                    index_elements=["user_id"],
-                    set_={"last_call_end": upsert.excluded.last_call_end},
-                ),
+                _upsert(conn, "call_end"),
                 [{"user_id": u, "active_calls": 0, "last_call_end": t} for u, t in ended.items()],
             )
         return touched
@@ -305,23 +349,12 @@ class LiveStore:
     def _refresh(self, conn: Connection, user_ids: set[int], now: datetime) -> list[LineStatus]:
         if not user_ids:
             return []
-        unanswered_to_phone = and_(Channel.direction == OUTBOUND, Channel.answered.is_(False))
-        ringing = case((unanswered_to_phone, 1), else_=0)
+        users = {"users": list(user_ids)}
         calls = {
             user_id: (total, int(ring or 0))
-            for user_id, total, ring in conn.execute(
-                select(Channel.user_id, func.count(), func.sum(ringing))
-                .where(Channel.user_id.in_(user_ids))
-                .group_by(Channel.user_id)
-            )
+            for user_id, total, ring in conn.execute(_CALLS_BY_USER, users)
         }
-        registered = set(
-            conn.scalars(
-                select(Registration.user_id)
-                .where(Registration.user_id.in_(user_ids), Registration.expires_at > now)
-                .distinct()
-            )
-        )
+        registered = set(conn.scalars(_REGISTERED_USERS, {**users, "now": now}))
         statuses = [
             LineStatus(
                 user_id,
@@ -330,19 +363,11 @@ class LiveStore:
                 *calls.get(user_id, (0, 0)),
                 user_id in registered,
             )
-            for user_id, tenant_id, extension, domain in conn.execute(
-                select(User.id, User.tenant_id, User.extension, Tenant.domain)
-                .join(Tenant, User.tenant_id == Tenant.id)
-                .where(User.id.in_(user_ids))
-            )
+            for user_id, tenant_id, extension, domain in conn.execute(_LINES_OF_USERS, users)
         ]
         if statuses:
-            upsert = _insert(conn, LineState)
-            mutable = ("active_calls", "ringing_calls", "registered", "updated_at")
             conn.execute(
-                upsert.on_conflict_do_update(
-                    index_elements=["user_id"], set_={c: upsert.excluded[c] for c in mutable}
-                ),
+                _upsert(conn, "line_state"),
                 [
                     {
                         "user_id": s.user_id,

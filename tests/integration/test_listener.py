@@ -310,20 +310,31 @@ def test_group_log_in_keys_follow_members(engine, fake, listener):
         sent = [c for c in fake.commands if c.name == "sendevent" and c.header("proto") == "grp"]
         return {c.header("from"): c.header("answer-state") for c in sent}
 
-    assert lamps() == {
-        f"5000@{DOMAIN}": "confirmed",
-        f"5000-1000@{DOMAIN}": "confirmed",
-        f"5000-1001@{DOMAIN}": "confirmed",
-    }
+    # Presence is sent without waiting for the node's replies: wait for it to arrive.
+    until(
+        lambda: (
+            lamps()
+            == {
+                f"5000@{DOMAIN}": "confirmed",
+                f"5000-1000@{DOMAIN}": "confirmed",
+                f"5000-1001@{DOMAIN}": "confirmed",
+            }
+        )
+    )
     for member in ("1000", "1001"):
         with make_session_factory(engine).begin() as session:
             set_logged_in(session, DOMAIN, "Sales", member, False)
     listener.refresh_keys()
-    assert lamps() == {
-        f"5000@{DOMAIN}": "terminated",
-        f"5000-1000@{DOMAIN}": "terminated",
-        f"5000-1001@{DOMAIN}": "terminated",
-    }
+    until(
+        lambda: (
+            lamps()
+            == {
+                f"5000@{DOMAIN}": "terminated",
+                f"5000-1000@{DOMAIN}": "terminated",
+                f"5000-1001@{DOMAIN}": "terminated",
+            }
+        )
+    )
     # A phone subscribing later is answered with the state now.
     fake.emit(
         fake.event_headers(
