@@ -295,6 +295,8 @@ def cmd_calls(settings: Settings, args: argparse.Namespace) -> int:
             f"{c.started_at:%Y-%m-%d %H:%M}  {c.extension:>8}  {c.kind:<9}  {peer:<40}"
             f"  {_clock(c.billsec):>6}  {c.hangup_cause}"
         )
+        if c.route:
+            print(f"{'':>18}rule applied: {c.route}")
     if page.total > len(page.calls):
         print(f"… and {page.total - len(page.calls)} more (--limit)")
     return 0

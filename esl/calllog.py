@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Engine, Select, func, or_, select
+from sqlalchemy import ColumnElement, Engine, Select, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -169,8 +169,11 @@ def _store(session: Session, tenant: _Tenant, leg: Leg, entry: Entry) -> None:
         "hangup_cause": entry.hangup_cause,
         "node": leg.node,
     }
-    statement = _insert(session).values(**values)
+    statement = _insert(session).values(**values, route=entry.route)
     replaced = {k: statement.excluded[k] for k in values if k not in {"call_uuid", "user_id"}}
+    # Only the caller's leg knows the routing decisions: a more telling report from
+    # another leg keeps them.
+    replaced["route"] = func.coalesce(func.nullif(statement.excluded.route, ""), CallRecord.route)
     session.execute(
         statement.on_conflict_do_update(
             index_elements=[CallRecord.call_uuid, CallRecord.user_id],
@@ -178,6 +181,17 @@ def _store(session: Session, tenant: _Tenant, leg: Leg, entry: Entry) -> None:
             where=CallRecord.precedence < statement.excluded.precedence,
         )
     )
+    if entry.route:
+        # The caller's leg reported after a more telling one: its decisions still count.
+        session.execute(
+            update(CallRecord)
+            .where(
+                CallRecord.call_uuid == leg.call_uuid,
+                CallRecord.user_id == values["user_id"],
+                CallRecord.route == "",
+            )
+            .values(route=entry.route)
+        )
 
 
 def record_cdr(session: Session, xml: bytes, default_country: str = "FR") -> Recorded:
@@ -286,6 +300,7 @@ class CallView:
     duration: int
     billsec: int
     hangup_cause: str
+    route: str = ""
 
     def as_response(self) -> api_models.Call:
         return api_models.Call(
@@ -302,6 +317,7 @@ class CallView:
             duration=self.duration,
             billsec=self.billsec,
             hangup_cause=self.hangup_cause,
+            route=self.route,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -482,6 +498,7 @@ def _views(session: Session, tenant: Tenant, rows: list[CallRecord]) -> list[Cal
             duration=r.duration,
             billsec=r.billsec,
             hangup_cause=r.hangup_cause,
+            route=r.route,
         )
         for r in rows
     ]
@@ -540,6 +557,7 @@ CSV_COLUMNS = (
     "duration",
     "billsec",
     "hangup_cause",
+    "route",
 )
 _PLAIN_NUMBER = re.compile(r"\+?[0-9]+")
 

@@ -243,6 +243,10 @@ class Call(ResponseModel):
     duration: int = Field(description="Seconds, start to end")
     billsec: int = Field(description="Seconds talked")
     hangup_cause: str
+    route: str = Field(
+        description="The rule applied: the routing decisions of the call's fetches, "
+        "'destination: decision', first first, joined by ' > ' (empty when not known)"
+    )
 
 
 class CallPage(ResponseModel):

@@ -21,7 +21,7 @@ from flask import Blueprint, Response, current_app, request
 from sqlalchemy import Connection, Engine
 
 from centrex.db import DeadlineExceeded, KeptConnections, database_unavailable, deadline
-from xmlcurl import configuration, loader, render
+from xmlcurl import configuration, loader, render, route_trail
 from xmlcurl import fsnames as fs
 from xmlcurl.auth import CHALLENGE, switch_authorised
 from xmlcurl.call_loader import load_call
@@ -89,7 +89,7 @@ def _dialplan(fields: dict[str, str]) -> bytes:
     (log.info if route.refused else log.debug)(
         "dialplan %s %s→%s: %s", call.unique_id, call.context, call.destination, route.name
     )
-    return render.dialplan(route)
+    return render.dialplan(route_trail.marked(route, call))
 
 
 def _dialplan_unavailable(fields: dict[str, str]) -> bytes:

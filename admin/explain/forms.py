@@ -40,7 +40,7 @@ RULES = {
 }
 OUTCOMES = {
     "answered": _l("answered"),
-    "voicemail": _l("voicemail"),
+    "voicemail": _l("in voicemail"),
     "announcement": _l("announcement"),
     "rejected": _l("rejected"),
     "busy": _l("busy"),

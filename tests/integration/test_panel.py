@@ -609,6 +609,7 @@ ADMIN_PAGES = [
     "/panel/users",
     "/panel/media",
     "/panel/conferences",
+    "/panel/explain",
     "/panel/password",
     "/panel/security",
     "/panel/forgot",
@@ -675,6 +676,7 @@ def test_the_nav_lists_the_concepts_each_user_may_open(panel):
         "Media",
         "Call park",
         "Conferences",
+        "Test a call",
         "Security",
     ]
     assert not any(current for _, _, current in admin)
