@@ -12,7 +12,8 @@ rejection with its cause.
 
 Live state is the database's (as the event listener keeps it) unless assumed:
 `1001=busy`, `1002=unregistered`, `1003=free` (registered, idle, does not answer),
-`1004=answers`; an outside number may be assumed to answer or be busy too.
+`1004=answers`, `1005=declines` (idle, but the phone answers 486 busy); an outside
+number may be assumed to answer or be busy too.
 """
 
 from __future__ import annotations
@@ -67,9 +68,11 @@ from xmlcurl.inputs import CallData, LineData, MemberData
 from xmlcurl.request import call_request
 from xmlcurl.trace import Step, Trace
 
-# What a line (or an outside number) may be assumed to do.
-BUSY, UNREGISTERED, FREE, ANSWERS = "busy", "unregistered", "free", "answers"
-STATES = (BUSY, UNREGISTERED, FREE, ANSWERS)
+# What a line (or an outside number) may be assumed to do. `busy`: its calls in progress
+# reach its limit (the live state says so); `declines`: registered and idle, but the
+# phone answers the ring 486 busy (its own do-not-disturb, a user who rejects it).
+BUSY, UNREGISTERED, FREE, ANSWERS, DECLINES = "busy", "unregistered", "free", "answers", "declines"
+STATES = (BUSY, UNREGISTERED, FREE, ANSWERS, DECLINES)
 # A call is followed through at most this many fetches (forwards stop at 5 hops, and
 # overflows at the first unit seen twice: a real call never gets this far).
 MAX_FETCHES = 16
@@ -608,7 +611,12 @@ def _leg_state(endpoint: Endpoint, data: CallData | None, assumed: Mapping[str, 
     return UNREGISTERED if registered is False else FREE
 
 
-_CAUSES = {BUSY: fs.USER_BUSY, UNREGISTERED: fs.USER_NOT_REGISTERED, FREE: fs.NO_ANSWER}
+_CAUSES = {
+    BUSY: fs.USER_BUSY,
+    DECLINES: fs.USER_BUSY,
+    UNREGISTERED: fs.USER_NOT_REGISTERED,
+    FREE: fs.NO_ANSWER,
+}
 
 
 def _ring(

@@ -425,3 +425,17 @@ def test_text_names_each_fetch_rule_and_the_outcome(engine):
     assert "Call from 1000 to 1003, Wed 2026-12-02 10:30 (Europe/Paris, +01:00)" in text
     assert "✔ [precedence] 3 forward always — to 1002" in text
     assert text.endswith("Outcome: answered by 1002 after 0 s of ringing")
+
+
+def test_a_phone_that_declines_rings_then_takes_the_busy_handling(engine):
+    carol(engine, {"forward_busy": {"to": "1002"}})
+    found = explained(engine, "1000", "1003", assume="1003=declines,1002=answers")
+    assert decided_row(found) == "10 ring"
+    assert steps(found, "failover", 1) == [("after ring", True, fs.USER_BUSY)]
+    assert ("busy forward", True, "to 1002") in steps(found, "handling", 1)
+    assert [(f.destination, f.at_seconds) for f in found.fetches] == [
+        ("1003", 0),
+        ("1003", 0),
+        ("1002", 0),
+    ]
+    assert found.answered_by == "1002"
