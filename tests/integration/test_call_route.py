@@ -68,7 +68,7 @@ def test_api_csv_and_panel_show_the_rule_applied(engine, session, client, panel)
     log_in(panel, "1000@127.0.0.1", PASSWORDS["1000"])
     text = shown(panel.get("/panel/lines/1000/calls").text)
     assert "Rule applied" in text
-    assert "1000: always forward to 10021002: ring 1002" in text  # one per line
+    assert "Rule applied:1000: always forward to 10021002: ring 1002" in text  # one a line
 
 
 def test_a_record_without_a_trail_shows_none(engine, session, demo_tenant):
