@@ -76,8 +76,10 @@ STATES = (BUSY, UNREGISTERED, FREE, ANSWERS, DECLINES)
 # A call is followed through at most this many fetches (forwards stop at 5 hops, and
 # overflows at the first unit seen twice: a real call never gets this far).
 MAX_FETCHES = 16
-# Legs handed to a member's own call handling are explained one level down.
+# Legs handed to a member's own call handling are explained one level down, the first
+# few of a ring (the others as their live state says).
 MAX_DEPTH = 2
+MAX_LEGS_EXPLAINED = 8
 _ASSUMPTION = re.compile(r"\s*(\+?[0-9]{2,16})\s*=\s*([a-z_]+)\s*")
 _LOCAL_TIME = re.compile(
     r"\s*(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})(?::00)?\s*([+-]\d{2}:?\d{2}|Z)?\s*"
@@ -313,7 +315,6 @@ def ask(
     dialled: str,
     at: str | None,
     assume: str | None,
-    default_country: str,
     now: datetime,
 ) -> Asked:
     """Check what is asked against the tenant; the first fetch's request fields."""
@@ -344,7 +345,9 @@ def ask(
             }
         )
         return Asked(domain, tenant.timezone, caller, dialled, fields, when, assumed)
-    number = to_e164(caller, tenant.country) if caller not in ("anonymous",) else caller
+    # A caller who withholds their number arrives as FreeSWITCH names them.
+    withheld = caller.lower() in fs.WITHHELD_NUMBERS
+    number = caller if withheld else to_e164(caller, tenant.country)
     if number is None:
         raise ExplainRefused(
             said(
@@ -641,7 +644,7 @@ def _ring(
         name = endpoint.number if isinstance(endpoint, GatewayEndpoint) else endpoint.extension
         names.append(name)
         if isinstance(endpoint, LoopbackEndpoint):
-            if depth + 1 >= MAX_DEPTH or len(legs) >= 8:
+            if depth + 1 >= MAX_DEPTH or len(legs) >= MAX_LEGS_EXPLAINED:
                 state = _leg_state(endpoint, data, asked.assumed)
             else:
                 leg = _handed_leg(conn, asked, endpoint, channel, default_country, media_dir, depth)
@@ -734,5 +737,5 @@ def explain_call(
 ) -> tuple[Explanation, str]:
     """What every surface asks (the CLI, the REST API, the panel): the call checked and
     explained, and the tenant's timezone to show its times in."""
-    asked = ask(conn, domain, caller, dialled, at, assume, default_country, now)
+    asked = ask(conn, domain, caller, dialled, at, assume, now)
     return explain(conn, asked, default_country, media_dir), asked.timezone
