@@ -30,6 +30,8 @@ class NavEntry:
     audience: Audience = Audience.EVERYONE
     # The page of a line: the entry opens the user's own.
     own_line: bool = False
+    # Blueprints whose pages are this entry's too (a line's tabs): the entry is current there.
+    also_current: tuple[str, ...] = ()
 
     def shown_to(self, account: Account) -> bool:
         return self.audience is Audience.EVERYONE or account.admin
@@ -65,8 +67,9 @@ class Concepts:
                 if not entry.shown_to(account):
                     continue
                 wanted: dict[str, Any] = {"extension": account.extension} if entry.own_line else {}
-                current = endpoint == entry.endpoint and all(
-                    (args or {}).get(k) == v for k, v in wanted.items()
+                here = endpoint == entry.endpoint or (
+                    endpoint is not None and endpoint.rpartition(".")[0] in entry.also_current
                 )
+                current = here and all((args or {}).get(k) == v for k, v in wanted.items())
                 links.append(NavLink(str(entry.label), url_for(entry.endpoint, **wanted), current))
         return links

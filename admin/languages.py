@@ -27,11 +27,10 @@ from flask import Flask, g, has_request_context, request
 from flask_babel import Babel, Domain, format_date, format_datetime, format_number, get_locale
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from provisioning.languages import COUNTRY_LANGUAGES, DEFAULT_LANGUAGE
+
 # Each language named in itself, for the switch.
 LANGUAGES = {"fr": "Français", "en": "English"}
-DEFAULT_LANGUAGE = "en"
-# The language of a tenant's users until they choose one.
-COUNTRY_LANGUAGES = {"FR": "fr"}
 COOKIE = "centrex_language"
 _COOKIE_DAYS = 365
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"

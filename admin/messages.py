@@ -97,6 +97,13 @@ MESSAGES: dict[str, LazyString] = {
     "ring_needs_numbers": _l("%(action)s needs at least one number"),
     "numbers_not_taken": _l("only ring_all and ring_sequence take numbers"),
     "planner_overlap": _l("overlaps %(name)r (%(period)s)"),
+    # weekly periods of schedules and of the planner (provisioning.calendar)
+    "period_format": _l("must be HH:MM-HH:MM, e.g. 08:00-12:00"),
+    "period_past_midnight": _l("must end at 24:00 at the latest"),
+    "period_reversed": _l("must end after it starts, on the same day"),
+    "period_boundary": _l("must start and end on a %(minutes)d-minute boundary"),
+    "periods_per_day": _l("at most %(max)d periods a day"),
+    "periods_overlap": _l("periods %(first)s and %(second)s overlap"),
     "user_removed": _l("user %(extension)s was removed meanwhile; nothing written"),
     "stale_version": _l(
         "user %(extension)s was changed meanwhile (now version %(version)d); nothing written: "

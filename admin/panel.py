@@ -17,10 +17,14 @@ from admin.errors import answer_domain_errors, init_error_pages
 from admin.explain import views as explain
 from admin.groups import views as groups
 from admin.languages import init_languages, language_context
+from admin.lines import planner, ringing
+from admin.lines import rules as line_rules
+from admin.lines import selective as line_selective
 from admin.lines import views as lines
 from admin.media import views as media
 from admin.park import views as park
 from admin.reminders import views as reminders
+from admin.schedules import views as schedules
 from admin.security import views as security
 from admin.session import views as session
 from admin.shared import account_page, current_account, panel_blueprint
@@ -31,6 +35,10 @@ from provisioning.accounts import Account
 
 CONCEPTS = Concepts(
     lines.CONCEPT,
+    ringing.CONCEPT,
+    planner.CONCEPT,
+    line_selective.CONCEPT,
+    line_rules.CONCEPT,
     barring.CONCEPT,
     calls.CONCEPT,
     contacts.CONCEPT,
@@ -40,6 +48,7 @@ CONCEPTS = Concepts(
     users.CONCEPT,
     media.CONCEPT,
     park.CONCEPT,
+    schedules.CONCEPT,
     conferences.CONCEPT,
     explain.CONCEPT,
     session.CONCEPT,

@@ -1,5 +1,6 @@
-"""One user's save in a large tenant, through the REST API: the PUT of a user's call
-handling, the PUT of a user's whole entry and its PATCH (JSON merge patch).
+"""One user's save in a large tenant, through the REST API (the PUT of a user's call
+handling, the PUT of a user's whole entry and its PATCH, a JSON merge patch) and through
+the panel (the POST of the line page).
 
     python -m bench.one_user_bench [--sizes 100,100000] [--saves 300] [--database-url URL]
 
@@ -10,15 +11,20 @@ the application (Flask's WSGI stack, the token check, the use case, the commit),
 made from the version the previous answer gave. Call handling: do-not-disturb on, a
 forward to a colleague, off again. User PUT: the user as the GET gave them, renamed, a
 contact and a forward to a colleague added, then taken off again. User PATCH: the name,
-the voicemail e-mails and a forward changed by a merge patch. Each answer is checked
-(200, the next version). Prints p50, p99 and max per size and kind, and the ratio of the
-largest size's p50 to the smallest's (saved in bench/results/).
+the voicemail e-mails and a forward changed by a merge patch. Panel: the user logs in
+(their panel password set beforehand), then for each save GETs their line page for its
+CSRF token and the version it shows, and POSTs the form with do-not-disturb and a busy
+forward to a colleague turned on or off (the POST alone is timed). Each answer is
+checked (200, or the panel's redirect to the page, which then shows the next version).
+Prints p50, p99 and max per size and kind, and the ratio of the largest size's p50 to
+the smallest's (saved in bench/results/).
 Target (issue 13): p50 ≤ 50 ms and p99 ≤ 150 ms at 100,000 users, within 1.5× of 100.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import tempfile
 import time
@@ -29,7 +35,7 @@ from bench.xmlcurl_bench import print_and_save, revision
 from centrex.app import create_app
 from centrex.config import Settings
 from centrex.db import make_engine, make_session_factory, upgrade
-from provisioning import service
+from provisioning import accounts, service
 from provisioning.document import parse_document
 
 CHANGES = (
@@ -99,10 +105,55 @@ def _user_patches(client, base: str, headers, colleague: str, saves: int) -> lis
     return timings
 
 
+PANEL_PASSWORD = "Bench-4729-Cedar!"
+_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+_VERSION = re.compile(r'name="version" type="hidden" value="(\d+)"')
+
+
+def _line_page(client, path: str) -> tuple[str, int]:
+    """The line page's CSRF token and the version of the settings it shows."""
+    page = client.get(path)
+    assert page.status_code == 200, page.status_code
+    token, version = _CSRF.search(page.text), _VERSION.search(page.text)
+    assert token and version, page.text[:500]
+    return token[1], int(version[1])
+
+
+def _panel_posts(client, base: str, headers, colleague: str, saves: int) -> list[float]:
+    domain, extension = base.split("/")[-3], base.split("/")[-1]
+    login = _CSRF.search(client.get("/panel/login").text)
+    assert login, "no CSRF token on the log-in page"
+    logged = client.post(
+        "/panel/login",
+        data={
+            "number": f"{extension}@{domain}",
+            "password": PANEL_PASSWORD,
+            "csrf_token": login[1],
+        },
+    )
+    assert logged.status_code == 302, logged.text[:500]
+    path = f"/panel/lines/{extension}"
+    token, version = _line_page(client, path)
+    timings = []
+    for k in range(saves):
+        form = {"csrf_token": token, "version": str(version), "no_answer_after": "20"}
+        if k % 2 == 0:
+            form |= {"do_not_disturb": "y", "forward_busy": "y", "forward_busy_to": colleague}
+        started = time.perf_counter()
+        answer = client.post(path, data=form)
+        timings.append((time.perf_counter() - started) * 1000)
+        assert answer.status_code == 302 and answer.location.endswith(path), answer.text[:800]
+        token, shown = _line_page(client, path)
+        assert shown == version + 1, (shown, version)
+        version = shown
+    return timings
+
+
 KINDS = {
     "PUT …/call-handling": _call_handling_saves,
     "PUT …/users/{ext}": _user_puts,
     "PATCH …/users/{ext}": _user_patches,
+    "panel POST /panel/lines/{ext}": _panel_posts,
 }
 
 
@@ -113,12 +164,20 @@ def run_size(engine, url: str, users: int, saves: int) -> dict[str, list[float]]
         service.apply_document(session, parse_document(raw))
         token = service.create_token(session, f"bench-{users}", domain_of(users))
     print(f"{users} users applied in {time.perf_counter() - started:.1f} s", flush=True)
-    app = create_app(Settings(database_url=url, xmlcurl_credentials="fs:bench"), engine)
-    client = app.test_client()
-    headers = {"Authorization": f"Bearer {token}"}
     # A user in the middle of the tenant, and a colleague to forward to.
     extension = raw["users"][users // 2]["extension"]
     colleague = raw["users"][users // 2 + 1]["extension"]
+    with make_session_factory(engine).begin() as session:
+        accounts.set_password(session, domain_of(users), extension, PANEL_PASSWORD)
+    settings = Settings(
+        database_url=url,
+        xmlcurl_credentials="fs:bench",
+        secret_key="bench-panel-secret-key-of-32-chars-at-least",
+        secure_cookies=False,
+    )
+    app = create_app(settings, engine)
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
     base = f"/api/v1/tenants/{domain_of(users)}/users/{extension}"
     timings = {
         kind: saving(client, base, headers, colleague, saves) for kind, saving in KINDS.items()
@@ -153,7 +212,8 @@ def main() -> int:
         engine.dispose()
     database = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
     lines = [
-        f"One user's save through the REST API, {args.saves} saves a size and kind, "
+        f"One user's save through the REST API and the panel, {args.saves} saves a size and "
+        "kind, "
         f"{database}, revision {revision()}",
         "",
         "| save | users | p50 | p99 | max |",

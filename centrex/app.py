@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from centrex.config import Settings
 from centrex.db import KeptConnections, database_unavailable, make_engine, make_session_factory
+from centrex.logs import configure_logging
 
 # What each side of the server serves (centrex.server runs each in a pool of its own).
 SWITCH = "switch"  # FreeSWITCH: /xmlcurl and /cdr
@@ -47,9 +48,7 @@ def create_app(settings: Settings, engine: Engine | None = None, side: str | Non
     from provisioning.explain_api import blueprint as explain_blueprint
     from xmlcurl.endpoint import blueprint as xmlcurl_blueprint
 
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings)
     app = Flask("centrex")
     if settings.trusted_proxies:
         # The client's address as the proxies in front saw it (per-address throttling).

@@ -72,6 +72,13 @@ def _log_level(value: str) -> str:
     return value
 
 
+def _log_format(value: str) -> str:
+    value = value.lower()
+    if value not in {"text", "json"}:
+        raise ValueError
+    return value
+
+
 def _esl_nodes(value: str) -> tuple[str, ...]:
     nodes = tuple(n.strip() for n in value.split(",") if n.strip())
     for node in nodes:
@@ -143,18 +150,33 @@ class Settings:
     # Milliseconds a fetch or call record may take before the safe fallback (or a 503) is
     # answered, whatever the database does.
     fetch_deadline: int = 500
+    # mod_xml_curl's `timeout` (freeswitch-conf/autoload_configs/xml_curl.conf.xml), in
+    # milliseconds: a fetch that waited this long is given up by FreeSWITCH, not served.
+    switch_timeout: int = 1000
+    # Milliseconds a dialplan fetch may have waited for a worker before the call is
+    # turned away (NORMAL_TEMPORARY_FAILURE): the servers are past their capacity.
+    call_wait_limit: int = 250
     # Milliseconds FreeSWITCH's side waits for a request's next bytes.
     read_timeout: int = 1000
     # Milliseconds the panel and the REST API wait for PostgreSQL to answer one round
     # trip before giving up on the connection (503).
     database_timeout: int = 5000
     log_level: str = "INFO"
+    # "text" lines, or "json": one JSON object per line (time, level, logger, message,
+    # exception), for log collectors.
+    log_format: str = "text"
     # FreeSWITCH event sockets the listener follows, "host:port" each.
     esl_nodes: tuple[str, ...] = ("127.0.0.1:8021",)
     # The event socket password (event_socket.conf `password`, vars.xml centrex_esl_password).
     esl_password: str = ""
     # Where the listener serves live data: activity snapshots, their event stream, click-to-call.
     live_port: int = 8081
+    # The bearer token Prometheus presents to read the metrics (centrex.metrics); none are
+    # served without it.
+    metrics_token: str = ""
+    # Where `centrex serve` serves its metrics, and where `centrex esl` serves its own.
+    metrics_port: int = 8083
+    esl_metrics_port: int = 8084
     # FreeSWITCH's xml_cdr err-log-dir, when readable from here: call records that could not
     # be posted are imported from it.
     cdr_error_dir: str = ""
@@ -203,12 +225,18 @@ _PARSERS: dict[str, tuple[Callable[[str], Any], str]] = {
     "panel_port": (_port, "a TCP port number (1-65535)"),
     "panel_workers": (_positive, "a whole number of worker processes, at least 1"),
     "fetch_deadline": (_milliseconds, "milliseconds, 1-60000"),
+    "switch_timeout": (_milliseconds, "milliseconds, 1-60000"),
+    "call_wait_limit": (_milliseconds, "milliseconds, 1-60000"),
     "read_timeout": (_milliseconds, "milliseconds, 1-60000"),
     "database_timeout": (_milliseconds, "milliseconds, 1-60000"),
     "log_level": (_log_level, "DEBUG, INFO, WARNING or ERROR"),
+    "log_format": (_log_format, "text or json"),
     "esl_nodes": (_esl_nodes, "host:port of each FreeSWITCH event socket, comma-separated"),
     "esl_password": (str, "the event socket password"),
     "live_port": (_port, "a TCP port number (1-65535)"),
+    "metrics_token": (_secret, "at least 32 random characters"),
+    "metrics_port": (_port, "a TCP port number (1-65535)"),
+    "esl_metrics_port": (_port, "a TCP port number (1-65535)"),
     "cdr_error_dir": (str, "a directory path"),
     "media_dir": (str, "a directory path"),
     "secret_key": (_secret, "at least 32 random characters"),

@@ -33,8 +33,10 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.http.errors import NoMoreData
 from gunicorn.workers.sync import SyncWorker
 
+from centrex import metrics
 from centrex.app import PEOPLE, SWITCH
 from centrex.config import Settings, environment, load_settings, require
+from centrex.logs import configure_logging, gunicorn_options
 
 # A fetch takes milliseconds; a worker stuck for 30 s is broken, not busy.
 WORKER_TIMEOUT = 30
@@ -129,6 +131,8 @@ def switch_options(settings: Settings) -> dict[str, Any]:
         # Two servers (and the bench's ceiling) would share its one default path.
         "control_socket_disable": True,
         "proc_name": "centrex-switch",
+        "child_exit": metrics.worker_exited,
+        **gunicorn_options(settings),
     }
 
 
@@ -146,6 +150,7 @@ def people_options(settings: Settings) -> dict[str, Any]:
         "control_socket_disable": True,
         "worker_exit": _exit_quietly,
         "proc_name": "centrex-people",
+        **gunicorn_options(settings),
     }
 
 
@@ -171,10 +176,13 @@ def serve_side(settings: Settings, side: str) -> None:
 def serve(settings: Settings) -> int:
     """Both sides, each a gunicorn in a child process of its own; returns the exit
     status of the first that ended (both are stopped by then)."""
+    configure_logging(settings)
+    exporter = metrics.start_server_exporter(settings)
     env = {
         **os.environ,
         **environment(settings),
         "CENTREX_DATABASE_URL": settings.effective_database_url,
+        **exporter.environment,
     }
     command = [sys.executable, "-m", "centrex.server"]
     children = [subprocess.Popen([*command, side], env=env) for side in OPTIONS]
@@ -200,6 +208,7 @@ def serve(settings: Settings) -> int:
                 child.wait()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+        exporter.stop()
     return ended.returncode
 
 

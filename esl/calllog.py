@@ -20,15 +20,17 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Engine, Select, func, or_, select, update
+from sqlalchemy import ColumnElement, Engine, Select, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from centrex import metrics
 from esl.cdr import (
     Entry,
     Kind,
@@ -81,76 +83,133 @@ class _Tenant:
     user_ids: dict[str, int]
 
 
-def _find_tenant(session: Session, leg: Leg, default_country: str) -> Tenant | None:
-    hints = tenant_hints(leg)
-    if hints.domains:
-        found = {
-            t.domain: t
-            for t in session.scalars(select(Tenant).where(Tenant.domain.in_(hints.domains)))
-        }
-        for domain in hints.domains:
-            if domain in found:
-                return found[domain]
-    forms = {
-        n for d in hints.public_destinations for n in public_number_candidates(d, default_country)
-    }
-    if not forms:
-        return None
-    return session.scalars(
-        select(Tenant).join(PublicNumber).where(PublicNumber.number.in_(forms)).limit(1)
-    ).first()
+# Built once: building a statement, and SQLAlchemy's cache key for it, cost more than
+# running it. A record's tenant and the lines it could concern come in one indexed query
+# (by domain and extension), always as stored now: nothing to keep in step with changes.
+_LINES_BY_DOMAIN = (
+    select(Tenant.id, Tenant.domain, Tenant.country, User.extension, User.id.label("user_id"))
+    .outerjoin(
+        User,
+        and_(
+            User.tenant_id == Tenant.id,
+            User.extension.in_(bindparam("extensions", expanding=True)),
+        ),
+    )
+    .where(Tenant.domain.in_(bindparam("domains", expanding=True)))
+)
+_TENANT_BY_PUBLIC_NUMBER = (
+    select(Tenant.id, Tenant.domain, Tenant.country)
+    .join(PublicNumber, PublicNumber.tenant_id == Tenant.id)
+    .where(PublicNumber.number.in_(bindparam("numbers", expanding=True)))
+    .limit(1)
+)
+_LINES_OF_TENANT = select(User.extension, User.id).where(
+    User.tenant_id == bindparam("tenant_id"),
+    User.extension.in_(bindparam("extensions", expanding=True)),
+)
+_PUBLIC_LINES = (
+    select(PublicNumber.number, User.extension, User.id)
+    .join(User, User.id == PublicNumber.user_id)
+    .where(
+        PublicNumber.tenant_id == bindparam("tenant_id"),
+        PublicNumber.number.in_(bindparam("numbers", expanding=True)),
+    )
+)
+
+
+@lru_cache(maxsize=4096)
+def _public_forms(dialled: str, country: str) -> tuple[str, ...]:
+    """`public_number_candidates`, kept: parsing a number costs more than the lookup."""
+    return public_number_candidates(dialled, country)
 
 
 def _load_tenant(session: Session, leg: Leg, default_country: str) -> _Tenant | None:
-    """The leg's tenant, with just the lines and public numbers the leg could concern."""
-    tenant = _find_tenant(session, leg, default_country)
+    """The leg's tenant, with just the lines and public numbers the leg could concern:
+    tenants by the domains the leg names first (in the leg's order), else by the public
+    numbers it dialled."""
+    hints = tenant_hints(leg)
+    extensions = sorted(candidate_extensions(leg))
+    tenant: tuple[int, str, str] | None = None
+    user_ids: dict[str, int] = {}
+    if hints.domains:
+        rows = session.execute(
+            _LINES_BY_DOMAIN, {"domains": list(hints.domains), "extensions": extensions}
+        ).all()
+        by_domain = {row.domain: row for row in rows}
+        found = next((by_domain[d] for d in hints.domains if d in by_domain), None)
+        if found is not None:
+            tenant = (found.id, found.domain, found.country)
+            user_ids = {r.extension: r.user_id for r in rows if r.id == found.id and r.user_id}
     if tenant is None:
-        return None
-    user_ids = {
-        extension: user_id
-        for extension, user_id in session.execute(
-            select(User.extension, User.id).where(
-                User.tenant_id == tenant.id, User.extension.in_(candidate_extensions(leg))
-            )
+        forms = {n for d in hints.public_destinations for n in _public_forms(d, default_country)}
+        if not forms:
+            return None
+        row = session.execute(_TENANT_BY_PUBLIC_NUMBER, {"numbers": sorted(forms)}).first()
+        if row is None:
+            return None
+        tenant = (row.id, row.domain, row.country)
+        user_ids = dict(
+            session.execute(_LINES_OF_TENANT, {"tenant_id": row.id, "extensions": extensions}).all()
         )
-    }
-    forms = {
-        dialled: {
-            *public_number_candidates(dialled, tenant.country),
-            *public_number_candidates(dialled, default_country),
-        }
-        for dialled in tenant_hints(leg).public_destinations
-    }
-    reached = {
-        number: (extension, user_id)
-        for number, extension, user_id in session.execute(
-            select(PublicNumber.number, User.extension, User.id)
-            .join(User, User.id == PublicNumber.user_id)
-            .where(
-                PublicNumber.tenant_id == tenant.id,
-                PublicNumber.number.in_(set().union(*forms.values())),
-            )
-        )
-    }
+    tenant_id, domain, country = tenant
     public_lines = {}
-    for dialled, candidates in forms.items():
-        for number in sorted(candidates & reached.keys())[:1]:
-            extension, user_id = reached[number]
-            public_lines[dialled] = extension
-            user_ids[extension] = user_id
-    lines = TenantLines(tenant.domain, tenant.country, frozenset(user_ids), public_lines)
-    return _Tenant(tenant.id, lines, user_ids)
+    if hints.public_destinations:
+        forms_of = {
+            dialled: {*_public_forms(dialled, country), *_public_forms(dialled, default_country)}
+            for dialled in hints.public_destinations
+        }
+        reached = {
+            number: (extension, user_id)
+            for number, extension, user_id in session.execute(
+                _PUBLIC_LINES,
+                {"tenant_id": tenant_id, "numbers": sorted(set().union(*forms_of.values()))},
+            )
+        }
+        for dialled, candidates in forms_of.items():
+            for number in sorted(candidates & reached.keys())[:1]:
+                extension, user_id = reached[number]
+                public_lines[dialled] = extension
+                user_ids[extension] = user_id
+    lines = TenantLines(domain, country, frozenset(user_ids), public_lines)
+    return _Tenant(tenant_id, lines, user_ids)
 
 
-def _insert(session: Session) -> Any:
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(CallRecord)
+@cache
+def _upsert(dialect_name: str) -> Any:
+    """Insert an entry, or replace the call's entry for its user if the new one is more
+    telling: one statement, so that concurrent stores of the same record cannot clash.
+    Built once per dialect; the values come with each execution."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    table = CallRecord.__table__
+    statement = dialect.insert(table)
+    kept = {"id", "call_uuid", "user_id", "route"}
+    replaced: dict[str, Any] = {
+        c.name: statement.excluded[c.name] for c in table.c if c.name not in kept
+    }
+    # Only the caller's leg knows the routing decisions: a more telling report from
+    # another leg keeps them.
+    replaced["route"] = func.coalesce(func.nullif(statement.excluded.route, ""), table.c.route)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.call_uuid, table.c.user_id],
+        set_=replaced,
+        where=table.c.precedence < statement.excluded.precedence,
+    )
 
 
-def _store(session: Session, tenant: _Tenant, leg: Leg, entry: Entry) -> None:
-    """Insert the entry, or replace the call's entry for this user if this one is more
-    telling: one statement, so that concurrent stores of the same record cannot clash."""
-    values = {
+# The caller's leg reported after a more telling one: its decisions still count.
+_KEEP_ROUTE = (
+    update(CallRecord)
+    .where(
+        CallRecord.call_uuid == bindparam("call"),
+        CallRecord.user_id == bindparam("user"),
+        CallRecord.route == "",
+    )
+    .values(route=bindparam("decisions"))
+)
+
+
+def _row(tenant: _Tenant, leg: Leg, entry: Entry) -> dict[str, Any]:
+    return {
         "tenant_id": tenant.id,
         "user_id": tenant.user_ids[entry.extension],
         "extension": entry.extension,
@@ -168,30 +227,8 @@ def _store(session: Session, tenant: _Tenant, leg: Leg, entry: Entry) -> None:
         "billsec": entry.billsec,
         "hangup_cause": entry.hangup_cause,
         "node": leg.node,
+        "route": entry.route,
     }
-    statement = _insert(session).values(**values, route=entry.route)
-    replaced = {k: statement.excluded[k] for k in values if k not in {"call_uuid", "user_id"}}
-    # Only the caller's leg knows the routing decisions: a more telling report from
-    # another leg keeps them.
-    replaced["route"] = func.coalesce(func.nullif(statement.excluded.route, ""), CallRecord.route)
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[CallRecord.call_uuid, CallRecord.user_id],
-            set_=replaced,
-            where=CallRecord.precedence < statement.excluded.precedence,
-        )
-    )
-    if entry.route:
-        # The caller's leg reported after a more telling one: its decisions still count.
-        session.execute(
-            update(CallRecord)
-            .where(
-                CallRecord.call_uuid == leg.call_uuid,
-                CallRecord.user_id == values["user_id"],
-                CallRecord.route == "",
-            )
-            .values(route=entry.route)
-        )
 
 
 def record_cdr(session: Session, xml: bytes, default_country: str = "FR") -> Recorded:
@@ -202,9 +239,16 @@ def record_cdr(session: Session, xml: bytes, default_country: str = "FR") -> Rec
     if tenant is None:
         return Recorded(leg.uuid)
     entries = classify(leg, tenant.lines)
-    for entry in entries:
-        _store(session, tenant, leg, entry)
-    session.flush()
+    if entries:
+        connection = session.connection()
+        rows = [_row(tenant, leg, entry) for entry in entries]
+        connection.execute(_upsert(connection.dialect.name), rows)
+        if leg.route:
+            kept = [
+                {"call": r["call_uuid"], "user": r["user_id"], "decisions": r["route"]}
+                for r in rows
+            ]
+            connection.execute(_KEEP_ROUTE, kept)
     return Recorded(leg.uuid, tuple((e.extension, str(e.kind)) for e in entries))
 
 
@@ -279,6 +323,7 @@ def import_error_dir(
             report.left.append(path.name)
     if report.imported or report.rejected:
         log.info("call records imported from %s: %s", directory, report)
+    metrics.imported(report)
     return report
 
 

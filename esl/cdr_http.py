@@ -14,6 +14,7 @@ import logging
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy.exc import SQLAlchemyError
 
+from centrex import metrics
 from centrex.db import DeadlineExceeded, deadline
 from esl import calllog
 from esl.cdr import NotACdr, xml_from_body
@@ -32,6 +33,7 @@ def _answer(status: int, text: str, headers: dict[str, str] | None = None) -> Re
 
 
 @blueprint.post("/cdr")
+@metrics.counted_cdr
 def post_cdr() -> Response:
     leg = request.args.get("uuid", "?")[:80]
     if not switch_authorised():

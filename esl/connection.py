@@ -21,6 +21,7 @@ import gevent
 import gevent.event
 import greenswitch
 
+from centrex import metrics
 from xmlcurl import fsnames as fs
 
 from .events import Event, parse_plain
@@ -206,6 +207,7 @@ class NodeConnection:
             if not reply.startswith("+OK"):
                 raise SwitchError(f"subscription refused: {reply}")
             self.connections += 1
+            metrics.session_started(self.node, self.connections)
             log.info("event socket %s connected", self.node)
             self._on_connect(self)
             self.connected.set()

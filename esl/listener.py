@@ -22,6 +22,7 @@ import gevent.queue
 from sqlalchemy import Engine, String, cast, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from centrex import metrics
 from centrex.config import Settings
 from provisioning.models import GroupMember, HuntGroup, Registration, Tenant, User
 from xmlcurl import fsnames as fs
@@ -41,10 +42,17 @@ from .handlers import (
     registrations_listed,
 )
 from .keys import Key, key_states
+from .line_changes import ChangeCursor, key_states_of, prune
 from .store import LineStatus, LiveStore
 from .switch import Switch, SwitchError
 
 log = logging.getLogger(__name__)
+
+
+# Beyond this many lines changed at once, all keys are computed again in one go.
+_LINES_ONE_BY_ONE = 500
+# How often logged line changes older than a day are deleted (seconds).
+_PRUNE_EVERY = 3600.0
 
 
 def utcnow() -> datetime:
@@ -99,6 +107,7 @@ class Stats:
 
     def record_lag(self, seconds: float) -> None:
         self.lags.append(seconds)
+        metrics.event_committed(seconds)
         if len(self.lags) > 100_000:
             del self.lags[:50_000]
 
@@ -113,7 +122,7 @@ class Listener:
         timeout: float = 5.0,
         backoff: tuple[float, float] = (0.5, 30.0),
         batch_size: int = 500,
-        keys_every: float = 5.0,
+        keys_every: float = 1.0,
         expire_every: float = 30.0,
         periodic: Sequence[tuple[float, Callable[[Listener], None]]] = (),
         on_job_done: Callable[[Listener, Event], None] | None = None,
@@ -126,6 +135,8 @@ class Listener:
         self._batch_size = batch_size
         self._queue: gevent.queue.Queue[_Received | _Listing] = gevent.queue.Queue()
         self._keys: dict[Key, bool] | None = None  # as last published
+        self._changes = ChangeCursor()  # lines changed since the keys were computed
+        self._pruned = 0.0
         self._tasks = [
             (keys_every, Listener.refresh_keys),
             (expire_every, Listener.expire_registrations),
@@ -184,6 +195,7 @@ class Listener:
     # Feeding the queue (node greenlets).
 
     def _received(self, node: NodeConnection, event: Event) -> None:
+        metrics.event_received(event.name)
         self._queue.put(_Received(node.node, event, time.monotonic()))
 
     def _list_node(self, node: NodeConnection) -> None:
@@ -282,7 +294,10 @@ class Listener:
     # Keys Centrex lights itself (esl.keys): do not disturb, group log-in.
 
     def _key_states(self) -> dict[Key, bool]:
+        """Every key's state (a scan of every user: at start only). Changes logged
+        from now on are read by `refresh_keys`."""
         with self.engine.connect() as conn:
+            self._changes.start(conn)
             dnd_rows = conn.execute(
                 select(User.extension, Tenant.domain, User.call_handling)
                 .join(Tenant, User.tenant_id == Tenant.id)
@@ -306,12 +321,32 @@ class Listener:
         self._send_presence(node, presence.key_presence(probe.key, on))
 
     def refresh_keys(self) -> None:
-        """Light or put out the keys whose state changed since last published."""
-        states = self._key_states()
+        """Light or put out the keys whose state changed since last published: those
+        of the lines the database logged as changed since the last look."""
+        rekeyed = None
+        if self._keys is not None and self._changes.started:
+            try:
+                with self.engine.begin() as conn:
+                    lines = self._changes.read(conn)
+                    if not lines:
+                        return
+                    if len(lines) <= _LINES_ONE_BY_ONE:
+                        rekeyed = key_states_of(conn, lines, self._keys)
+                    if time.monotonic() - self._pruned > _PRUNE_EVERY:
+                        prune(conn, self.clock())
+                        self._pruned = time.monotonic()
+            except SQLAlchemyError:
+                # The changes read are gone from the cursor: next time, every key.
+                self._changes = ChangeCursor()
+                raise
         before = self._keys or {}
-        changed = {k for k, on in states.items() if before.get(k, False) != on}
-        changed |= {k for k, on in before.items() if on and k not in states}
-        self._keys = states
+        if rekeyed is None:  # at start, or after a change of many lines (an apply)
+            states = self._key_states()
+            scope = set(before) | set(states)
+        else:
+            states, scope = rekeyed.states, set(rekeyed.scope)
+        changed = {k for k in scope if before.get(k, False) != states.get(k, False)}
+        self._keys = {k: on for k, on in before.items() if k not in scope} | states
         for key in sorted(changed):
             for node in self.connected():
                 self._send_presence(node, presence.key_presence(key, states.get(key, False)))

@@ -14,8 +14,10 @@ from collections.abc import Callable
 import gevent
 from gevent.pywsgi import WSGIServer
 
+from centrex import metrics
 from centrex.config import Settings
 from centrex.db import make_engine
+from centrex.logs import configure_logging
 from xmlcurl import fsnames as fs
 from xmlcurl.inputs import GatewayData
 from xmlcurl.loader import load_gateways, load_hold_music
@@ -146,9 +148,7 @@ class Trunks:
 
 
 def run_listener(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings)
     engine = make_engine(settings.effective_database_url)
     listener = Listener(settings, engine, periodic=periodic_tasks(settings), on_job_done=settle_job)
     server = WSGIServer(
@@ -157,6 +157,7 @@ def run_listener(settings: Settings) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         gevent.signal_handler(signum, server.stop)
     listener.start()
+    metrics.serve_listener(settings, listener)
     log.info(
         "following %s; live API on http://%s:%d",
         ", ".join(settings.esl_nodes),

@@ -42,6 +42,9 @@ class Callers(_Model):
     extensions: list[str] = Field(default_factory=list, max_length=MAX_LIST)
     contacts: list[str] = Field(default_factory=list, max_length=MAX_LIST)
     anonymous: bool = Field(default=False, description="Callers who withhold their number")
+    enabled: bool = Field(
+        default=True, description="Off: the list is kept as it is, and matches no caller"
+    )
 
 
 class Forward(_Model):
@@ -74,7 +77,13 @@ class Criteria(_Model):
     callers: Callers | None = Field(default=None, description="Only for these callers")
 
 
+# A ring switched off keeps its numbers and criteria, to be switched on again as it was
+# (seed 003: the portals' on/off); a document without `enabled` means on.
+RING_ENABLED = "Off: rings nothing, its numbers kept for when it is on again"
+
+
 class SimultaneousRing(Criteria):
+    enabled: bool = Field(default=True, description=RING_ENABLED)
     numbers: list[str] = Field(min_length=1, max_length=MAX_EXTRA_NUMBERS)
     skip_when_on_call: bool = Field(
         default=False, description="Do not ring them while I am on a call"
@@ -88,6 +97,7 @@ class SequentialStep(_Model):
 
 
 class SequentialRing(Criteria):
+    enabled: bool = Field(default=True, description=RING_ENABLED)
     own_rings: int = Field(default=3, ge=1, le=12, description="My own line rings first")
     steps: list[SequentialStep] = Field(min_length=1, max_length=MAX_EXTRA_NUMBERS)
     confirm: bool = False
@@ -404,6 +414,10 @@ def check_call_handling(ch: CallHandling, ctx: Context, path: str) -> None:
     if ch.do_not_disturb is not None and ch.do_not_disturb.priority_callers != Callers():
         ctx.callers(f"{path}.do_not_disturb.priority_callers", ch.do_not_disturb.priority_callers)
 
+    # A ring that is off is checked whole all the same, as do-not-disturb's priority
+    # callers are while it is off: switched on again (a tick in the panel, `enabled`
+    # by the API) it rings its numbers with no other check, and a barring that now
+    # refuses one of them is said where it is set, not when the ring is switched on.
     for name in ("simultaneous_ring", "sequential_ring"):
         ring = getattr(ch, name)
         if ring is None:

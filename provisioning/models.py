@@ -487,3 +487,19 @@ class CallRecord(Base):
     node: Mapped[str] = mapped_column(String(255), default="")  # the FreeSWITCH that reported it
     # The routing decisions of the call's fetches (`xmlcurl.route_trail`): "rule applied".
     route: Mapped[str] = mapped_column(String(255), default="", server_default="")
+
+
+class LineChange(Base):
+    """A line (or a whole tenant, `extension` None) whose keys or directory entry may
+    have changed. Written only by the database's triggers (migration 0032), on every
+    write by whatever writer; read by the event listener past the last id it saw."""
+
+    __tablename__ = "line_changes"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain: Mapped[str] = mapped_column(String(253))
+    extension: Mapped[str | None] = mapped_column(String(8))
+    at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), index=True
+    )

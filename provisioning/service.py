@@ -39,6 +39,7 @@ from provisioning.document import (
     parse_document_users,
 )
 from provisioning.errors import said
+from provisioning.languages import tenant_language
 from provisioning.lookup import NotFound, find_line, unknown_tenant
 from provisioning.models import (
     ApiToken,
@@ -771,13 +772,20 @@ def token_scope(session: Session, token: str) -> TokenScope | None:
     return None if row is None else TokenScope(row.name, row.domain)
 
 
-def national_holidays(country: str, year: int) -> list[tuple[date, str]]:
+def national_holidays(country: str, year: int, language: str) -> list[tuple[date, str]]:
     """The public holidays of `country` in `year` (movable feasts such as Easter Monday
-    included), from the `holidays` library."""
+    included), from the `holidays` library, named in `language` (the tenant's: see
+    `provisioning.languages`) when the library has it, else in the country's own. Never
+    in the language of the server's environment (the library's default)."""
     try:
-        found = holidays.country_holidays(country, years=year)
+        known = holidays.country_holidays(country)
     except NotImplementedError:
         raise NotFound(f"no national holidays known for {country}") from None
+    supported = known.supported_languages or ()
+    regional = [code for code in supported if code.startswith(f"{language}_")]
+    own = [known.default_language] if known.default_language else []
+    named = language if language in supported else next(iter(regional + own), None)
+    found = holidays.country_holidays(country, years=year, language=named)
     return sorted(found.items())
 
 
@@ -788,7 +796,7 @@ def import_holidays(
     special days; dates already there are kept once. Goes through the whole-document
     validation like any other change."""
     doc = export_document(session, domain)
-    days = national_holidays(country or doc.country, year)
+    days = national_holidays(country or doc.country, year, tenant_language(doc.country))
     if extension is None:
         known = {h.date for h in doc.holidays if h.date}
         doc.holidays += [

@@ -113,9 +113,9 @@ def _call_handling(ch: CallHandling) -> tuple[str, ...]:
     ]
     if ch.dnd_on:
         lines.append("do not disturb")
-    if ch.simultaneous_ring is not None:
+    if ch.simultaneous_ring is not None and ch.simultaneous_ring.enabled:
         lines.append(f"also rings {', '.join(ch.simultaneous_ring.numbers)}")
-    if ch.sequential_ring is not None:
+    if ch.sequential_ring is not None and ch.sequential_ring.enabled:
         lines.append(f"then rings {', '.join(s.number for s in ch.sequential_ring.steps)}")
     if ch.caller_id.withhold:
         lines.append("withholds their number")

@@ -20,8 +20,10 @@ from typing import TypeVar
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy import Connection, Engine
 
+from centrex import metrics
+from centrex.config import Settings
 from centrex.db import DeadlineExceeded, KeptConnections, database_unavailable, deadline
-from xmlcurl import configuration, loader, render, route_trail
+from xmlcurl import configuration, loader, overload, render, route_trail, servers
 from xmlcurl import fsnames as fs
 from xmlcurl.auth import CHALLENGE, switch_authorised
 from xmlcurl.call_loader import load_call
@@ -190,10 +192,27 @@ def _log_failure(section: str, error: BaseException) -> None:
         log.exception("xml_curl %s request failed; answering the safe fallback", section)
 
 
+_WAITS = overload.WaitClock()
+_NOT_FOUND = render.not_found()
+
+
+def _admit(section: str, fields: dict[str, str], settings: Settings) -> overload.Verdict:
+    """Whether to serve the fetch, or answer at once what FreeSWITCH does without us
+    (xmlcurl.overload): the wait it had before this worker took it decides."""
+    late = servers.reached_late(request.args)
+    waited = _WAITS.waited_ms(fields, after_ms=settings.switch_timeout if late else None)
+    limits = overload.Limits(settings.switch_timeout, settings.call_wait_limit)
+    verdict = overload.verdict(section, waited, limits)
+    if verdict is not overload.Verdict.SERVE:
+        log.warning("xml_curl %s request waited %.0f ms: %s", section, waited, verdict.value)
+    return verdict
+
+
 @blueprint.post("/xmlcurl")
 def fetch() -> Response:
     if not switch_authorised():
         log.warning("xml_curl request from %s refused: bad credentials", request.remote_addr)
+        metrics.fetch_refused()
         return Response(
             render.not_found(),
             status=401,
@@ -203,13 +222,28 @@ def fetch() -> Response:
     started = time.perf_counter()
     fields: dict[str, str] = {}
     section = ""
+    settings = current_app.extensions["centrex"].settings
+    failure: BaseException | None = None
+    shed = ""
     try:
-        with deadline(current_app.extensions["centrex"].settings.fetch_deadline):
+        with deadline(settings.fetch_deadline):
             fields = parse_fields(_body())
             section = fields.get(fs.SECTION, "")
-            body = _SECTIONS.get(section, _not_served)(fields)
+            verdict = _admit(section, fields, settings)
+            if verdict is overload.Verdict.SERVE:
+                body = _SECTIONS.get(section, _not_served)(fields)
+                if body == _NOT_FOUND:  # a server that knows nothing of it takes no lead
+                    body = servers.not_found_anywhere(request.args, body)
+                else:
+                    order = servers.new_order(request.args, int(time.time() * 1000))
+                    body = servers.with_preamble(body, order)
+            else:
+                body = _fallback(section, fields)
+                shed = verdict.name.lower()
     except (Exception, DeadlineExceeded) as error:
+        failure = error
         _log_failure(section or "?", error)
         body = _fallback(section, fields)
     log.debug("xml_curl %s answered in %.1f ms", section, (time.perf_counter() - started) * 1e3)
+    metrics.fetched(section, body, started, failure, shed)
     return Response(body, mimetype=XML_MIMETYPE)

@@ -18,6 +18,8 @@ USER = "user"
 DOMAIN = "domain"
 KEY = "key"
 EVENT_CALLING_FUNCTION = "Event-Calling-Function"
+# When FreeSWITCH made the request (microseconds since the epoch).
+EVENT_DATE_TIMESTAMP = "Event-Date-Timestamp"
 EVENT_SUBCLASS = "Event-Subclass"
 VM_ACTION = "VM-Action"
 VM_USER_PASSWORD = "VM-User-Password"

@@ -1,10 +1,14 @@
 """Calls to a hunt group, and its members' log-in codes. Pure.
 
-Who rings: members logged in, not known to be unregistered, and not busy (calls in
-progress below their limit, or none when call waiting is off). With
-`members_call_handling`, members whose do-not-disturb would only end the group's
-call in a tone are left out too. A busy or unreachable member is skipped before the
-ring, so the caller never waits on a leg that cannot be answered. Nobody available:
+Who rings: members logged in and not busy (calls in progress below their limit, or
+none when call waiting is off). Whether a member's phone is registered is FreeSWITCH's
+to say: a `user/` leg of a member without a phone fails at once, so the listener's
+view (maybe stopped or behind) does not leave out a phone registered a moment ago.
+With `members_call_handling` the member's own handling would answer for an absent
+phone (tones, forwards): there, members known to be unregistered are left out, and so
+are those whose do-not-disturb would only end the group's call in a tone. A busy
+member is skipped before the ring, so the caller never waits on a leg that cannot be
+answered. Nobody available:
 the overflow, at once.
 
 In which order (`distribution`): cyclic starts after the member who answered the
@@ -121,7 +125,7 @@ def _refuses_group_calls(member: MemberData) -> bool:
     member's own handling could only end the call in a tone."""
     ch = member.call_handling
     dnd = ch.do_not_disturb if ch.dnd_on else None
-    if dnd is None or dnd.priority_callers != Callers():
+    if dnd is None or (dnd.priority_callers != Callers() and dnd.priority_callers.enabled):
         return False
     forward = ch.forward_busy
     return forward is None or forward.direct_only
@@ -131,7 +135,7 @@ def unavailable_because(member: MemberData, members_call_handling: bool) -> str 
     """Why the member is not rung (None: they are)."""
     if not member.logged_in:
         return "logged out"
-    if member.registered is False:
+    if members_call_handling and member.registered is False:
         return "no phone registered"
     if is_busy(member.active_calls, member.max_concurrent_calls, member.call_waiting):
         return f"busy ({member.active_calls} call(s) in progress)"

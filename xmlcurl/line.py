@@ -13,16 +13,20 @@ Precedence — the first that applies decides (README "Call handling precedence"
                                 list's default action ("ring" goes on below)
   7. busy now                   concurrent-call limit reached, or call waiting off and
                                 on a call: busy handling
-  8. known unreachable          no phone registered: unreachable handling
-  9. no-answer to voicemail     after 0 s: straight to voicemail
- 10. ring                       own phones, with simultaneous or sequential extra numbers
+  8. no-answer to voicemail     after 0 s: straight to voicemail (to the unreachable
+                                handling instead when the line's live state says no
+                                phone is registered: the phone is never rung to ask)
+  9. ring                       own phones, with simultaneous or sequential extra numbers
                                 when their criteria match; distinctive ring, screening
                                 and hidden caller ID as set
 
-After a failed ring, FreeSWITCH's disposition picks the handling: busy or declined →
-busy handling, not registered → unreachable handling, anything else → no-answer
-handling. Each handling uses its forward if set, else voicemail, else the matching
-tone. A forward that fails ends in voicemail, or a tone: never silence.
+Whether a phone is registered is FreeSWITCH's to say, not the event listener's (which
+may be stopped or behind): the ring goes out whatever the live state says, and a line
+without a phone fails it at once with USER_NOT_REGISTERED. After a failed ring,
+FreeSWITCH's disposition picks the handling: busy or declined → busy handling, not
+registered → unreachable handling, anything else → no-answer handling. Each handling
+uses its forward if set, else voicemail, else the matching tone. A forward that fails
+ends in voicemail, or a tone: never silence.
 
 Forwards marked direct-only ignore calls that came through a group, and such calls
 never end in the member's voicemail (the group decides what follows). A forward into a
@@ -105,7 +109,6 @@ PRECEDENCE = (
     "selective forward",
     "planner",
     "busy now",
-    "known unreachable",
     "no-answer to voicemail",
     "ring",
 )
@@ -159,9 +162,12 @@ def tone(country: str, kind: str) -> str:
 
 
 def caller_matches(callers: Callers | None, call: CallToLine) -> bool:
-    """Whether the caller is one of `callers` (None: every caller)."""
+    """Whether the caller is one of `callers` (None: every caller; a list switched off:
+    none)."""
     if callers is None:
         return True
+    if not callers.enabled:
+        return False
     caller = call.caller
     if caller.withheld:
         return callers.anonymous
@@ -376,6 +382,7 @@ def _ring_plan(call: CallToLine) -> _RingPlan:
     sim = ch.simultaneous_ring
     if (
         sim is not None
+        and sim.enabled
         and _schedule_in_force(call, sim.schedule)
         and caller_matches(sim.callers, call)
         and not (sim.skip_when_on_call and on_call)
@@ -387,6 +394,7 @@ def _ring_plan(call: CallToLine) -> _RingPlan:
     seq = ch.sequential_ring
     if (
         seq is not None
+        and seq.enabled
         and _schedule_in_force(call, seq.schedule)
         and caller_matches(seq.callers, call)
     ):
@@ -612,18 +620,17 @@ def route_to_line(call: CallToLine) -> Decision:
         _row(call, 7, True, "calls in progress at the line's limit")
         return _handling(call, "busy", fs.USER_BUSY)
     _row(call, 7, False, "below the line's limit of calls in progress")
-    if line.registered is False:
-        _row(call, 8, True, "no phone registered")
-        return _handling(call, "unreachable", fs.USER_NOT_REGISTERED)
-    _row(call, 8, False, "registered" if line.registered else "registration unknown")
     forward = _no_answer_forward(call)
     if forward is not None and forward.to == VOICEMAIL and forward.after == 0:
+        if line.registered is False:
+            _row(call, 8, True, "to voicemail after 0 s, and no phone registered")
+            return _handling(call, "unreachable", fs.USER_NOT_REGISTERED)
         decided = _forward(call, VOICEMAIL, "no_answer")
         if decided is not None:
-            _row(call, 9, True, "forward on no answer to voicemail after 0 s")
+            _row(call, 8, True, "forward on no answer to voicemail after 0 s")
             return decided
-    _row(call, 9, False)
-    _row(call, 10, True)
+    _row(call, 8, False)
+    _row(call, 9, True, "registration unknown" if line.registered is None else "")
     return _ring(call, plan)
 
 

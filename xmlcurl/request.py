@@ -30,6 +30,7 @@ _WANTED = frozenset(
         fs.DOMAIN,
         fs.KEY,
         fs.EVENT_CALLING_FUNCTION,
+        fs.EVENT_DATE_TIMESTAMP,
         fs.EVENT_SUBCLASS,
         fs.VM_ACTION,
         fs.VM_USER_PASSWORD,

@@ -34,9 +34,8 @@ RULES = {
     "5 selective forward": _l("5 selective forward"),
     "6 planner": _l("6 planner"),
     "7 busy now": _l("7 busy now"),
-    "8 known unreachable": _l("8 known unreachable"),
-    "9 no-answer to voicemail": _l("9 no-answer to voicemail"),
-    "10 ring": _l("10 ring"),
+    "8 no-answer to voicemail": _l("8 no-answer to voicemail"),
+    "9 ring": _l("9 ring"),
 }
 OUTCOMES = {
     "answered": _l("answered"),

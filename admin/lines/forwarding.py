@@ -1,8 +1,9 @@
 """The line page's fields ↔ a user's call handling, as the tenant document has it.
 
 What the form shows for a stored call handling, and the call handling a submitted form
-asks for. Settings the page does not edit (selective rules, the planner…) are kept as
-they are, and said read-only (`kept_elsewhere`, in the user's language).
+asks for. What the line's other pages set (ringing, selective handling, rule lists,
+the planner: `admin.lines.ringing`, `.selective`, `.rules`, `.planner`) is kept as it
+is by a save, and summed up read-only (`kept_elsewhere`, in the user's language).
 """
 
 from __future__ import annotations
@@ -110,27 +111,30 @@ def call_handling_for(stored: dict[str, Any], fields: ForwardingFields) -> dict[
 
 
 def kept_elsewhere(call_handling: dict[str, Any]) -> list[str]:
-    """What the line's settings also hold that this page does not edit, said plainly
-    (in the user's language): shown read-only, never hidden nor misrepresented."""
+    """What else is in force on the line, set on its other pages, said plainly (in the
+    user's language): so that the forwarding page never hides what a call will do."""
     handling = CallHandling.model_validate(call_handling)
     said: list[str] = []
     dnd = handling.do_not_disturb
-    if dnd is not None and dnd.priority_callers != type(dnd.priority_callers)():
+    priority = dnd.priority_callers if dnd is not None and dnd.enabled else None
+    if priority is not None and priority != type(priority)() and priority.enabled:
         said.append(_("Do not disturb lets priority callers through."))
-    if handling.simultaneous_ring is not None:
-        numbers = ", ".join(handling.simultaneous_ring.numbers)
+    simultaneous = handling.simultaneous_ring
+    if simultaneous is not None and simultaneous.enabled:
+        numbers = ", ".join(simultaneous.numbers)
         said.append(_("Simultaneous ring: %(numbers)s ring with my phones.", numbers=numbers))
-    if handling.sequential_ring is not None:
-        steps = ", ".join(step.number for step in handling.sequential_ring.steps)
+    sequential = handling.sequential_ring
+    if sequential is not None and sequential.enabled:
+        steps = ", ".join(step.number for step in sequential.steps)
         said.append(_("Sequential ring: my phones first, then %(numbers)s.", numbers=steps))
     selective = handling.selective
-    if selective.reject is not None or selective.reject_anonymous:
+    if (selective.reject is not None and selective.reject.enabled) or selective.reject_anonymous:
         said.append(_("Some callers are rejected (selective rejection)."))
-    if selective.forward:
+    if any(entry.callers.enabled for entry in selective.forward):
         said.append(_("Some callers are forwarded (selective forwarding)."))
-    if selective.distinctive_ring:
+    if any(entry.callers.enabled for entry in selective.distinctive_ring):
         said.append(_("Some callers ring differently (distinctive ring)."))
-    if selective.screening is not None:
+    if selective.screening is not None and selective.screening.enabled:
         said.append(_("Some callers are screened: they say their name first."))
     if handling.rule_lists:
         names = ", ".join(rule_list.name for rule_list in handling.rule_lists)

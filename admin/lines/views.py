@@ -31,7 +31,12 @@ from provisioning.document import DocumentInvalid
 log = logging.getLogger(__name__)
 
 blueprint = Blueprint("lines", __name__)
-CONCEPT = Concept(blueprint, (NavEntry(_l("My line"), "panel.lines.page", own_line=True),))
+# The line's tabs (admin/templates/lines/_handling_tabs.html) keep "My line" current.
+LINE_TABS = ("panel.ringing", "panel.selective", "panel.rules", "panel.planner", "panel.barring")
+CONCEPT = Concept(
+    blueprint,
+    (NavEntry(_l("My line"), "panel.lines.page", own_line=True, also_current=LINE_TABS),),
+)
 
 
 def _save(account: Account, extension: str, form: ForwardingForm) -> list[str]:

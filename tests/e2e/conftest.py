@@ -16,6 +16,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from centrex.app import create_app
 from centrex.config import Settings
 from centrex.db import make_engine, upgrade
 from tests.conftest import apply_raw, demo_document
+from xmlcurl.servers import slot_variable
 
 CONF = Path(__file__).resolve().parents[2] / "freeswitch-conf"
 DOMAIN = "127.0.0.1"
@@ -171,8 +173,15 @@ def centrex(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Centrex]:
 
 @pytest.fixture(scope="session")
 def freeswitch(centrex: Centrex, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
+    with running_freeswitch(tmp_path_factory.mktemp("freeswitch"), [centrex.url]) as node:
+        yield node
+
+
+@contextmanager
+def running_freeswitch(work: Path, centrex_urls: list[str]) -> Iterator[Node]:
+    """A FreeSWITCH configured with freeswitch-conf/, asking the Centrex servers at
+    `centrex_urls` (vars.xml's server slots, in order), until the block ends."""
     assert FREESWITCH is not None
-    work = tmp_path_factory.mktemp("freeswitch")
     conf = work / "conf"
     shutil.copytree(CONF, conf)
     # SIPp phones do not do message waiting: no unsolicited NOTIFY when they register.
@@ -201,7 +210,7 @@ def freeswitch(centrex: Centrex, tmp_path_factory: pytest.TempPathFactory) -> It
     )
     rtp = free_port(socket.SOCK_DGRAM) & ~1
     settings = {
-        "centrex_url": centrex.url,
+        **{slot_variable(n): url for n, url in enumerate(centrex_urls, start=1)},
         "centrex_xmlcurl_credentials": CREDENTIALS,
         "centrex_esl_password": ESL_PASSWORD,
         "centrex_esl_port": node.esl_port,

@@ -401,11 +401,14 @@ def test_cli_imports_and_lists(env, demo_tenant, tmp_path, capsys):
 
 
 def test_freeswitch_posts_every_leg_where_and_as_centrex_takes_it(app):
-    params = {
-        p.get("name"): p.get("value")
-        for p in etree.parse(str(CONF / "autoload_configs" / "xml_cdr.conf.xml")).iter("param")
-    }
-    assert params["url"] == "$${centrex_url}/cdr"
+    found = etree.parse(str(CONF / "autoload_configs" / "xml_cdr.conf.xml")).iter("param")
+    found = [(p.get("name"), p.get("value")) for p in found]
+    params = dict(found)
+    assert [v for k, v in found if k == "url"] == [
+        "$${centrex_url}/cdr",
+        "$${centrex_url_2}/cdr",
+        "$${centrex_url_3}/cdr",
+    ]
     assert params["cred"] == "$${centrex_xmlcurl_credentials}" and params["auth-scheme"] == "basic"
     assert params["encode"] in CONTENT_TYPES
     assert params["log-b-leg"] == "true" and params["err-log-dir"]

@@ -108,7 +108,7 @@ def test_row_3_forward_always_followed_to_the_colleague_who_answers(engine):
     found = explained(engine, "1000", "1003", assume="1002=answers")
     assert decided_row(found) == "3 forward always"
     assert [(f.destination, f.at_seconds) for f in found.fetches] == [("1003", 0), ("1002", 0)]
-    assert decided_row(found, 1) == "10 ring"
+    assert decided_row(found, 1) == "9 ring"
     assert (found.outcome, found.answered_by) == ("answered", "1002")
 
 
@@ -178,25 +178,34 @@ def test_row_7_busy_then_busy_forward(engine):
     assert found.answered_by == "1002"
 
 
-def test_row_8_unreachable_without_forward_ends_in_voicemail(engine):
+def test_an_unregistered_line_is_rung_and_its_failure_takes_the_unreachable_handling(engine):
     carol(engine, {})
     found = explained(engine, "1000", "1003", assume="1003=unregistered")
-    assert decided_row(found) == "8 known unreachable"
-    assert ("unreachable forward", False, "not set") in steps(found, "handling")
+    assert decided_row(found) == "9 ring"
+    assert steps(found, "failover", 1) == [("after ring", True, fs.USER_NOT_REGISTERED)]
+    assert ("unreachable forward", False, "not set") in steps(found, "handling", 1)
     assert (found.outcome, found.summary) == ("voicemail", "voicemail of 1003")
+    assert found.seconds == 0
 
 
-def test_row_9_no_answer_to_voicemail_at_once(engine):
+def test_row_8_no_answer_to_voicemail_at_once(engine):
     carol(engine, {"forward_no_answer": {"to": "voicemail", "after": 0}})
     found = explained(engine, "1000", "1003", assume="1003=answers")
-    assert decided_row(found) == "9 no-answer to voicemail"
+    assert decided_row(found) == "8 no-answer to voicemail"
     assert found.outcome == "voicemail"
+    # A line known unregistered is not rung to ask: the unreachable handling at once.
+    gone = explained(engine, "1000", "1003", assume="1003=unregistered")
+    assert rows(gone)["8 no-answer to voicemail"] == (
+        True,
+        "to voicemail after 0 s, and no phone registered",
+    )
+    assert len(gone.fetches) == 1
 
 
-def test_row_10_ring_then_no_answer_forward_to_a_colleague_then_voicemail(engine):
+def test_row_9_ring_then_no_answer_forward_to_a_colleague_then_voicemail(engine):
     carol(engine, {"forward_no_answer": {"to": "1002", "after": 15}})
     found = explained(engine, "1000", "1003", assume="1003=free,1002=free")
-    assert decided_row(found) == "10 ring"
+    assert decided_row(found) == "9 ring"
     assert ("ring", True, "1003 together, 15 s before no answer") in steps(found, "timing")
     # 1003 rings 15 s, then its no-answer forward to 1002 (which has no voicemail) rings
     # 20 s, then 1002's own no-answer handling: no voicemail, the unavailable tone.
@@ -263,10 +272,10 @@ def test_group_distributions_ring_members_in_order_and_skip_the_unavailable(
         members=["1000", "1001", "1002"], distribution=distribution, rings=2, cycles=2
     )
     apply_raw(engine, raw)
-    found = explained(engine, "1003", "2000", assume="1001=unregistered")
+    found = explained(engine, "1003", "2000", assume="1001=busy")
     members = steps(found, "member")
     assert [m[0] for m in members] == order
-    assert ("1001", False, "no phone registered") in members
+    assert ("1001", False, "busy (5 call(s) in progress)") in members
     timing = steps(found, "timing")[0]
     assert timing[0] == f"{distribution} ring"
     assert "2 rings (10 s) × 2 cycle(s)" in timing[2]
@@ -288,7 +297,7 @@ def test_random_group_order_is_the_one_of_the_call(engine):
 
 def test_group_with_nobody_available_overflows_at_once_into_the_queue(engine):
     apply_raw(engine, tenant())
-    found = explained(engine, "1003", "2000", assume="1000=busy,1001=unregistered")
+    found = explained(engine, "1003", "2000", assume="1000=busy,1001=busy")
     assert steps(found, "group") == [("Sales", False, "no member available: overflow")]
     assert [(f.destination, f.at_seconds) for f in found.fetches] == [("2000", 0), ("3000", 0)]
     assert found.fetches[1].route.startswith("queue Support")
@@ -298,7 +307,7 @@ def test_overflow_chain_back_into_a_unit_stops(engine):
     raw = tenant()
     raw["queues"][0]["overflow"] = {"group": "Sales"}
     apply_raw(engine, raw)
-    found = explained(engine, "1003", "2000", assume="1000=busy,1001=unregistered")
+    found = explained(engine, "1003", "2000", assume="1000=busy,1001=busy")
     # Sales → Support (nobody logged in: the caller leaves the queue) → Sales again: stop.
     assert [f.destination for f in found.fetches] == ["2000", "3000"]
     assert "already tried: overflow loop stopped" in found.summary
@@ -413,7 +422,9 @@ def test_live_state_is_the_database_s_unless_assumed(engine):
         user = session.scalars(select(User).where(User.extension == "1003")).one()
         session.add(LineState(user_id=user.id, active_calls=0, registered=False, updated_at=NOW))
     found = explained(engine, "1000", "1003")
-    assert decided_row(found) == "8 known unreachable"
+    # Rung all the same (the switch says whether a phone is there), failing at once.
+    assert decided_row(found) == "9 ring"
+    assert found.fetches[1].steps[1].why == fs.USER_NOT_REGISTERED
     assumed = explained(engine, "1000", "1003", assume="1003=answers")
     assert assumed.answered_by == "1003"
 
@@ -430,7 +441,7 @@ def test_text_names_each_fetch_rule_and_the_outcome(engine):
 def test_a_phone_that_declines_rings_then_takes_the_busy_handling(engine):
     carol(engine, {"forward_busy": {"to": "1002"}})
     found = explained(engine, "1000", "1003", assume="1003=declines,1002=answers")
-    assert decided_row(found) == "10 ring"
+    assert decided_row(found) == "9 ring"
     assert steps(found, "failover", 1) == [("after ring", True, fs.USER_BUSY)]
     assert ("busy forward", True, "to 1002") in steps(found, "handling", 1)
     assert [(f.destination, f.at_seconds) for f in found.fetches] == [

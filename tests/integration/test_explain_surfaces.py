@@ -38,7 +38,7 @@ def test_cli_explains_a_call_from_outside_to_a_main_number(env, demo_tenant, cap
     out = capsys.readouterr().out
     assert code == 0
     assert "Call from 0612345678 to 0184800100, Thu 2026-12-24 12:45 (Europe/Paris, +01:00)" in out
-    assert "✔ [precedence] 8 known unreachable — no phone registered" in out
+    assert "✔ [failover] after ring — USER_NOT_REGISTERED" in out
     assert out.rstrip().endswith("Outcome: voicemail of 1000")
 
 
@@ -91,7 +91,7 @@ def test_api_explains_with_the_tenant_s_token(client, tokens):
     assert answer.json["outcome"] == "answered"
     assert answer.json["answered_by"] == "1001"
     rows = [s["rule"] for s in answer.json["fetches"][0]["steps"] if s["stage"] == "precedence"]
-    assert rows[0] == "1 selective reject" and rows[-1] == "10 ring"
+    assert rows[0] == "1 selective reject" and rows[-1] == "9 ring"
 
 
 def test_api_keeps_tenants_apart(client, tokens):

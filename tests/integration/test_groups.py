@@ -71,7 +71,7 @@ def test_state_in_the_database_decides_who_rings_and_in_which_order(client, engi
         first = conn.scalar(select(User.id).where(User.extension == "1000"))
         conn.execute(update(HuntGroup).values(last_answerer_id=first))
     assert member_legs(dialplan(client, "300")) == ["user/1001@127.0.0.1", "user/1000@127.0.0.1"]
-    set_state(engine, "1001", active_calls=0, registered=False)
+    set_state(engine, "1001", active_calls=5, registered=True)
     assert member_legs(dialplan(client, "300")) == ["user/1000@127.0.0.1"]
 
 

@@ -662,6 +662,13 @@ def test_the_nav_lists_the_concepts_each_user_may_open(panel):
         ("Directory", "/panel/directory", False),
         ("Security", "/panel/security", False),
     ]
+    for tab in ("ringing", "selective", "rules", "planner", "barring"):  # the line's tabs
+        here = [
+            label
+            for label, _, current in _nav(panel.get(f"/panel/lines/1001/{tab}").text)
+            if current
+        ]
+        assert here == ["My line"], tab
     panel.post("/panel/logout", data={"csrf_token": token(panel, "/panel/password")})
     log_in(panel, "1000@127.0.0.1", PASSWORDS["1000"])
     admin = _nav(panel.get("/panel/lines/1001").text)  # another's line: not "My line"
@@ -675,11 +682,13 @@ def test_the_nav_lists_the_concepts_each_user_may_open(panel):
         "Users",
         "Media",
         "Call park",
+        "Schedules",
         "Conferences",
         "Test a call",
         "Security",
     ]
     assert not any(current for _, _, current in admin)
+    assert not any(current for _, _, current in _nav(panel.get("/panel/lines/1001/ringing").text))
     assert panel.get("/panel/").location.endswith("/panel/lines/1000")  # the first entry
 
 
@@ -778,7 +787,7 @@ def test_a_forward_s_schedule_and_options_are_shown_and_kept(panel, engine):
     assert stored_handling(engine, "1001")["forward_always"] == {"to": "+33612345678"}
 
 
-def test_settings_the_page_does_not_edit_are_shown_read_only_and_kept(panel, engine):
+def test_settings_of_the_other_pages_are_summed_up_read_only_and_kept(panel, engine):
     handling = {
         "simultaneous_ring": {"numbers": ["+33699887766"]},
         "selective": {"reject_anonymous": True},
@@ -794,8 +803,11 @@ def test_settings_the_page_does_not_edit_are_shown_read_only_and_kept(panel, eng
     assert "Also in force" in page
     assert "Simultaneous ring: +33699887766 ring with my phones." in page
     assert "Some callers are rejected (selective rejection)." in page
-    assert "Rule lists: Work." in page and "Weekly planner: Day." in page
+    assert "Rule lists: Work." in page
+    assert "Weekly planner: Day." in page
     assert forwarding(panel, "1001", do_not_disturb=True).status_code == 302
     kept = stored_handling(engine, "1001")
     assert kept["simultaneous_ring"] == handling["simultaneous_ring"]
     assert kept["planner"] == handling["planner"]
+    assert kept["selective"] == handling["selective"]
+    assert kept["rule_lists"] == [{"name": "Work", "default": {"action": "ring"}}]

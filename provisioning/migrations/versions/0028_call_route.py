@@ -1,7 +1,7 @@
 """call log: the routing decisions of each call ("rule applied")
 
 Revision ID: 0028
-Revises: 0024
+Revises: 0032
 Create Date: 2026-12-06 06:30:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0028"
-down_revision = "0024"
+down_revision = "0032"
 branch_labels = None
 depends_on = None
 

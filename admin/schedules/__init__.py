@@ -1,0 +1,1 @@
+"""The tenant's schedules and holidays, shown to its admins."""

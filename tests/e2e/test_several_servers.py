@@ -1,0 +1,196 @@
+"""Two Centrex servers behind one FreeSWITCH, as freeswitch-conf/ ships it: calls keep
+coming while one server is frozen for 10 s (SIGSTOP) and then the other is killed. No
+call is lost, a call's setup grows by at most about the xml_curl timeout (1 s) while a
+server is frozen, and the call log holds exactly each call's two entries."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from provisioning.models import CallRecord
+from tests.e2e import sipp
+from tests.e2e.conftest import (
+    CREDENTIALS,
+    DOMAIN,
+    Centrex,
+    Node,
+    free_port,
+    running_freeswitch,
+    stop,
+)
+from tests.e2e.test_freeswitch import PASSWORDS, register, unregister
+from tests.stack import Stack, running_stack
+
+pytestmark = pytest.mark.e2e
+
+RATE = 2  # calls per second
+SECONDS = 34
+CALLS = RATE * SECONDS
+TALK_MS = 1000
+FREEZE_AT, FREEZE_FOR, KILL_AT = 5.0, 10.0, 22.0
+# A call's setup may grow by the xml_curl timeout (1 s) once while a server is frozen;
+# this much more is the loaded test machine's own jitter.
+SLACK_S = 0.35
+
+
+@dataclass
+class Servers:
+    node: Node
+    first: Stack
+    second: Stack
+    groups: dict[str, int]  # process group of each server's `centrex serve`
+
+
+@pytest.fixture(scope="module")
+def two_servers(centrex: Centrex, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    settings = {
+        "xmlcurl_credentials": CREDENTIALS,
+        "media_dir": centrex.settings.media_dir,
+        "workers": "2",
+    }
+    with ExitStack() as stack:
+        first = stack.enter_context(running_stack(centrex.settings.database_url, **settings))
+        second = stack.enter_context(running_stack(centrex.settings.database_url, **settings))
+        urls = [f"http://127.0.0.1:{s.switch_port}" for s in (first, second)]
+        node = stack.enter_context(running_freeswitch(tmp_path_factory.mktemp("fs2"), urls))
+        groups = {"first": _group(first), "second": _group(second)}
+        try:
+            yield Servers(node, first, second, groups)
+        finally:  # kept beside FreeSWITCH's log, for a failure's post-mortem
+            for name, server in (("first", first), ("second", second)):
+                (node.workdir / f"centrex-{name}.log").write_bytes(server.log.read_bytes())
+
+
+def _group(stack: Stack) -> int:
+    """The process group of the `centrex serve` listening on the stack's switch port."""
+    out = subprocess.run(
+        ["ss", "-Htlnp", f"sport = :{stack.switch_port}"], capture_output=True, text=True
+    ).stdout
+    pid = int(out.split("pid=")[1].split(",")[0])
+    return os.getpgid(pid)
+
+
+def _signal(group: int, sig: int) -> None:
+    with suppress(ProcessLookupError):
+        os.killpg(group, sig)
+
+
+def _timed_call_scenario() -> str:
+    """sipp.call, with the time from the first INVITE to its 200 kept (SIPp's rtd)."""
+    text = sipp.call("1001", DOMAIN, "1000", expect=200, talk_ms=TALK_MS)
+    text = text.replace('<send retrans="500">', '<send retrans="500" start_rtd="setup">', 1)
+    return text.replace(
+        '<recv response="200" rrs="true"/>', '<recv response="200" rrs="true" rtd="setup"/>'
+    )
+
+
+def _calls(node: Node, work: Path) -> subprocess.Popen[bytes]:
+    argv = sipp.command(
+        _timed_call_scenario(),
+        work,
+        "timed-calls",
+        node.remote,
+        port=free_port(socket.SOCK_DGRAM),
+        user="1001",
+        password=PASSWORDS["1001"],
+        timeout=SECONDS + 60,
+    )
+    argv[argv.index("-m") + 1] = str(CALLS)
+    argv += ["-r", str(RATE), "-rp", "1000", "-trace_rtt", "-rtt_freq", "1"]
+    return subprocess.Popen(argv, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def _setup_times(work: Path) -> list[float]:
+    """Seconds from INVITE to 200 of each call, in the order they ended."""
+    found = []
+    for path in work.glob("timed-calls_*_rtt.csv"):
+        for line in path.read_text().splitlines()[1:]:
+            fields = line.split(";")
+            if len(fields) >= 2 and fields[1].replace(".", "", 1).isdigit():
+                found.append(float(fields[1]) / 1000)
+    return found
+
+
+def _call_log(centrex: Centrex, since: int) -> dict[str, list[tuple[str, str]]]:
+    with Session(centrex.engine) as s:
+        rows = s.execute(
+            select(CallRecord.call_uuid, CallRecord.extension, CallRecord.kind).where(
+                CallRecord.id > since
+            )
+        ).all()
+    log: dict[str, list[tuple[str, str]]] = {}
+    for call_uuid, extension, kind in rows:
+        log.setdefault(call_uuid, []).append((extension, kind))
+    return log
+
+
+def test_a_frozen_then_a_killed_server_cost_no_call(centrex: Centrex, two_servers: Servers):
+    node = two_servers.node
+    work = node.workdir
+    with Session(centrex.engine) as s:
+        since = s.scalar(select(func.coalesce(func.max(CallRecord.id), 0))) or 0
+    port = free_port(socket.SOCK_DGRAM)
+    phone_argv = sipp.command(sipp.phone(200), work, "phone-1000-many", node.remote, port=port)
+    phone_argv[phone_argv.index("-m") + 1] = str(CALLS)
+    phone = subprocess.Popen(phone_argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert register(node, "1000", port).returncode == 0
+        node.wait_for(
+            f"sofia_contact */1000@{DOMAIN}", lambda out: out.strip().endswith(f":{port}")
+        )
+        started = time.monotonic()
+        calls = _calls(node, work)
+        first, second = two_servers.groups["first"], two_servers.groups["second"]
+        timeline = [
+            (FREEZE_AT, lambda: _signal(first, signal.SIGSTOP)),
+            (FREEZE_AT + FREEZE_FOR, lambda: _signal(first, signal.SIGCONT)),
+            (KILL_AT, lambda: _signal(second, signal.SIGKILL)),
+        ]
+        for at, action in timeline:
+            time.sleep(max(0.0, started + at - time.monotonic()))
+            action()
+        out, _ = calls.communicate(timeout=SECONDS + 90)
+    finally:
+        _signal(two_servers.groups["first"], signal.SIGCONT)
+        stop(phone)
+    assert calls.returncode == 0, out.decode(errors="replace")[-3000:]
+    setups = _setup_times(work)
+    assert len(setups) == CALLS
+    before = statistics.median(setups[: int(FREEZE_AT * RATE) - 2])
+    worst = max(setups)
+    p99 = sorted(setups)[int(len(setups) * 0.99) - 1]
+    print(f"setup: median before {before:.3f} s, p99 {p99:.3f} s, worst {worst:.3f} s")
+    assert worst <= before + 1.0 + SLACK_S
+    assert p99 < 2.0
+
+    # Every call's record reaches the surviving server (mod_xml_cdr's next URL).
+    deadline = time.monotonic() + 60
+    while True:
+        log = _call_log(centrex, since)
+        if len(log) >= CALLS and all(len(e) == 2 for e in log.values()):
+            break
+        if time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert len(log) == CALLS
+    assert all(sorted(e) == [("1000", "received"), ("1001", "placed")] for e in log.values())
+    assert not list((work / "log" / "xml_cdr").glob("*.cdr.xml"))
+    # The first server put itself first again when the second died: a fetch goes
+    # straight to it, without waiting on the dead one.
+    asked = time.monotonic()
+    assert node.api(f"user_exists id 1000 {DOMAIN}").strip() == "true"
+    assert time.monotonic() - asked < 0.5
+    unregister(node, "1000")
