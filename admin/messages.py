@@ -162,6 +162,23 @@ MESSAGES: dict[str, LazyString] = {
     "unknown_tenant": _l("no tenant %(domain)s"),
     "unknown_line": _l("no user %(extension)s in %(domain)s"),
     "unknown_account": _l("no user %(extension)s@%(domain)s"),
+    # explaining a call (provisioning.explain)
+    "explain_assumption": _l(
+        "%(part)s: an assumption is EXTENSION=STATE, the state one of %(states)s"
+    ),
+    "explain_time": _l("%(text)s: give a time as 2026-12-24 12:45"),
+    "explain_time_offset": _l("%(text)s: %(timezone)s is not at %(offset)s then"),
+    "explain_time_skipped": _l(
+        "%(text)s does not exist in %(timezone)s: the clocks skip that hour"
+    ),
+    "explain_time_twice": _l(
+        "%(text)s comes twice in %(timezone)s (clocks go back): add %(first)s or %(second)s"
+    ),
+    "explain_not_dialable": _l("%(number)s cannot be dialled"),
+    "explain_unknown_caller": _l("%(caller)s is neither a line of %(domain)s nor a phone number"),
+    "explain_not_our_number": _l(
+        "%(number)s is not one of %(domain)s's numbers: a caller from outside dials one of them"
+    ),
 }
 
 

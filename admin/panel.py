@@ -14,6 +14,7 @@ from admin.conferences import views as conferences
 from admin.contacts import views as contacts
 from admin.directory import views as directory
 from admin.errors import answer_domain_errors, init_error_pages
+from admin.explain import views as explain
 from admin.groups import views as groups
 from admin.languages import init_languages, language_context
 from admin.lines import planner, ringing
@@ -49,6 +50,7 @@ CONCEPTS = Concepts(
     park.CONCEPT,
     schedules.CONCEPT,
     conferences.CONCEPT,
+    explain.CONCEPT,
     session.CONCEPT,
     security.CONCEPT,
 )

@@ -45,6 +45,7 @@ def create_app(settings: Settings, engine: Engine | None = None, side: str | Non
     from esl.cdr_http import blueprint as cdr_blueprint
     from provisioning.api import blueprint as api_blueprint
     from provisioning.conference_api import blueprint as conferences_blueprint
+    from provisioning.explain_api import blueprint as explain_blueprint
     from xmlcurl.endpoint import blueprint as xmlcurl_blueprint
 
     configure_logging(settings)
@@ -66,6 +67,7 @@ def create_app(settings: Settings, engine: Engine | None = None, side: str | Non
         app.register_blueprint(api_blueprint, url_prefix="/api/v1")
         app.register_blueprint(calls_blueprint, url_prefix="/api/v1")
         app.register_blueprint(conferences_blueprint, url_prefix="/api/v1")
+        app.register_blueprint(explain_blueprint, url_prefix="/api/v1")
         app.register_blueprint(admin_blueprint, url_prefix="/panel")
 
     json_errors(app)

@@ -13,6 +13,8 @@
     centrex holidays import DOMAIN --year Y [--country C] [--user EXT]
     centrex holidays import-csv DOMAIN FILE            add holidays from a CSV file
     centrex summary DOMAIN [--html]                    every rule in force, printable
+    centrex explain DOMAIN --from CALLER --to NUMBER [--at "YYYY-MM-DD HH:MM"]
+                    [--assume EXT=STATE,…] [--json]    what a call would do, and why
     centrex cdr import DIR                             import call records FreeSWITCH left
                                                        in its xml_cdr err-log-dir
     centrex calls DOMAIN [--user EXT] [--month YYYY-MM] [--kind K] [--search Q] [--csv]
@@ -52,7 +54,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.config import ConfigError, Settings, environment, load_settings, require
 from centrex.db import make_engine, make_session_factory, upgrade
-from provisioning import media, reminders, service, summary
+from provisioning import explain, media, reminders, service, summary
 from provisioning.document import (
     DocumentInvalid,
     dump_text,
@@ -182,6 +184,26 @@ def cmd_summary(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_explain(settings: Settings, args: argparse.Namespace) -> int:
+    with _sessions(settings).begin() as session:
+        found, timezone = explain.explain_call(
+            session.connection(),
+            args.domain,
+            args.caller,
+            args.to,
+            at=args.at,
+            assume=args.assume,
+            default_country=settings.default_country,
+            media_dir=str(settings.effective_media_dir),
+            now=datetime.now(UTC),
+        )
+    if args.json:
+        print(json.dumps(found.as_dict(timezone), ensure_ascii=False, indent=2))
+    else:
+        print(explain.as_text(found, timezone))
+    return 0
+
+
 def cmd_reminders(settings: Settings, args: argparse.Namespace) -> int:
     with _sessions(settings).begin() as session:
         tenant, _ = service.find_line(session, args.domain, args.extension)
@@ -272,6 +294,8 @@ def cmd_calls(settings: Settings, args: argparse.Namespace) -> int:
             f"{c.started_at:%Y-%m-%d %H:%M}  {c.extension:>8}  {c.kind:<9}  {peer:<40}"
             f"  {_clock(c.billsec):>6}  {c.hangup_cause}"
         )
+        if c.route:
+            print(f"{'':>18}rule applied: {c.route}")
     if page.total > len(page.calls):
         print(f"… and {page.total - len(page.calls)} more (--limit)")
     return 0
@@ -498,6 +522,15 @@ def _parser() -> argparse.ArgumentParser:
     summ.add_argument("domain")
     summ.add_argument("--html", action="store_true", help="a standalone HTML page")
     summ.set_defaults(run=cmd_summary)
+
+    expl = sub.add_parser("explain", help="what a call would do, and why (nothing is dialled)")
+    expl.add_argument("domain")
+    expl.add_argument("--from", dest="caller", required=True, help="an extension or a number")
+    expl.add_argument("--to", required=True, help="what is dialled")
+    expl.add_argument("--at", help='the tenant\'s wall-clock time, "2026-12-24 12:45" (now)')
+    expl.add_argument("--assume", help="live state assumed: 1001=busy,1002=unregistered,…")
+    expl.add_argument("--json", action="store_true", help="the explanation as JSON")
+    expl.set_defaults(run=cmd_explain)
 
     rem = sub.add_parser("reminders", help="list a line's reminders (wake-up calls)")
     rem.add_argument("domain")

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Engine, Select, and_, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Engine, Select, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -182,12 +182,30 @@ def _upsert(dialect_name: str) -> Any:
     dialect = postgresql if dialect_name == "postgresql" else sqlite
     table = CallRecord.__table__
     statement = dialect.insert(table)
-    kept = {"id", "call_uuid", "user_id"}
+    kept = {"id", "call_uuid", "user_id", "route"}
+    replaced: dict[str, Any] = {
+        c.name: statement.excluded[c.name] for c in table.c if c.name not in kept
+    }
+    # Only the caller's leg knows the routing decisions: a more telling report from
+    # another leg keeps them.
+    replaced["route"] = func.coalesce(func.nullif(statement.excluded.route, ""), table.c.route)
     return statement.on_conflict_do_update(
         index_elements=[table.c.call_uuid, table.c.user_id],
-        set_={c.name: statement.excluded[c.name] for c in table.c if c.name not in kept},
+        set_=replaced,
         where=table.c.precedence < statement.excluded.precedence,
     )
+
+
+# The caller's leg reported after a more telling one: its decisions still count.
+_KEEP_ROUTE = (
+    update(CallRecord)
+    .where(
+        CallRecord.call_uuid == bindparam("call"),
+        CallRecord.user_id == bindparam("user"),
+        CallRecord.route == "",
+    )
+    .values(route=bindparam("decisions"))
+)
 
 
 def _row(tenant: _Tenant, leg: Leg, entry: Entry) -> dict[str, Any]:
@@ -209,6 +227,7 @@ def _row(tenant: _Tenant, leg: Leg, entry: Entry) -> dict[str, Any]:
         "billsec": entry.billsec,
         "hangup_cause": entry.hangup_cause,
         "node": leg.node,
+        "route": entry.route,
     }
 
 
@@ -224,6 +243,12 @@ def record_cdr(session: Session, xml: bytes, default_country: str = "FR") -> Rec
         connection = session.connection()
         rows = [_row(tenant, leg, entry) for entry in entries]
         connection.execute(_upsert(connection.dialect.name), rows)
+        if leg.route:
+            kept = [
+                {"call": r["call_uuid"], "user": r["user_id"], "decisions": r["route"]}
+                for r in rows
+            ]
+            connection.execute(_KEEP_ROUTE, kept)
     return Recorded(leg.uuid, tuple((e.extension, str(e.kind)) for e in entries))
 
 
@@ -320,6 +345,7 @@ class CallView:
     duration: int
     billsec: int
     hangup_cause: str
+    route: str = ""
 
     def as_response(self) -> api_models.Call:
         return api_models.Call(
@@ -336,6 +362,7 @@ class CallView:
             duration=self.duration,
             billsec=self.billsec,
             hangup_cause=self.hangup_cause,
+            route=self.route,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -516,6 +543,7 @@ def _views(session: Session, tenant: Tenant, rows: list[CallRecord]) -> list[Cal
             duration=r.duration,
             billsec=r.billsec,
             hangup_cause=r.hangup_cause,
+            route=r.route,
         )
         for r in rows
     ]
@@ -574,6 +602,7 @@ CSV_COLUMNS = (
     "duration",
     "billsec",
     "hangup_cause",
+    "route",
 )
 _PLAIN_NUMBER = re.compile(r"\+?[0-9]+")
 

@@ -54,7 +54,7 @@ from provisioning.call_kinds import CallDirection
 from provisioning.call_kinds import CallKind as Kind
 from provisioning.numbering import to_e164
 from xmlcurl import fsnames as fs
-from xmlcurl import handover
+from xmlcurl import handover, route_trail
 
 # Longest value kept from a record; FreeSWITCH's own are far shorter.
 _MAX_VALUE = 512
@@ -150,6 +150,8 @@ class Leg:
     node: str
     # The leg handed its call on (a REFER from its phone, or a DTMF transfer).
     transferred: bool = False
+    # The routing decisions of the leg's fetches, first first (`xmlcurl.route_trail`).
+    route: tuple[str, ...] = ()
 
     @property
     def destination(self) -> str:
@@ -264,6 +266,7 @@ def parse_cdr(xml: bytes) -> Leg:
         bridge_channel=var.get(fs.V_BRIDGE_CHANNEL),
         stage=var.get(fs.V_STAGE) or None,
         forward_chain=handover.decode_chain(var.get(fs.V_FORWARD_CHAIN)),
+        route=route_trail.decode(var.get(fs.V_ROUTE)),
         node=(var.get(fs.EV_HOSTNAME) or root.get(fs.CDR_SWITCHNAME) or "")[:255],
         transferred=var.get(fs.V_ENDPOINT_DISPOSITION) in fs.TRANSFER_DISPOSITIONS
         or (
@@ -343,6 +346,9 @@ class Entry:
     answered_at: datetime | None
     ended_at: datetime
     hangup_cause: str
+    # The decisions that routed the call (the caller's leg knows them), as the call log
+    # shows them: "rule applied".
+    route: str = ""
 
     @property
     def direction(self) -> str:
@@ -399,6 +405,7 @@ def _entry(
         answered_at=answered,
         ended_at=leg.ended_at,
         hangup_cause=leg.hangup_cause,
+        route=route_trail.SEPARATOR.join(leg.route),
     )
 
 

@@ -243,6 +243,10 @@ class Call(ResponseModel):
     duration: int = Field(description="Seconds, start to end")
     billsec: int = Field(description="Seconds talked")
     hangup_cause: str
+    route: str = Field(
+        description="The rule applied: the routing decisions of the call's fetches, "
+        "'destination: decision', first first, joined by ' > ' (empty when not known)"
+    )
 
 
 class CallPage(ResponseModel):
@@ -328,6 +332,64 @@ class CallHandlingChange(BaseModel):
     )
 
 
+# --- explain a call (provisioning.explain) -------------------------------------------------
+class ExplainRequest(BaseModel):
+    """A call to explain: nothing is dialled."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    caller: str = Field(
+        alias="from", max_length=40, description="An extension of the tenant, or a number"
+    )
+    to: str = Field(max_length=40, description="What is dialled (from outside: a tenant number)")
+    at: str | None = Field(
+        default=None,
+        max_length=40,
+        description="The tenant's wall-clock time, '2026-12-24 12:45' (an hour that comes "
+        "twice takes its offset: '2026-10-25 02:30+01:00'); left out: now",
+    )
+    assume: str | None = Field(
+        default=None,
+        max_length=400,
+        description="Live state assumed, 'EXT=STATE,…' with STATE busy, unregistered, free "
+        "(rings unanswered) or answers; left out: the lines' live state",
+    )
+
+
+class ExplainStep(ResponseModel):
+    stage: str = Field(description="call, precedence, schedule, forward, member, timing, …")
+    rule: str = Field(description="What was weighed, e.g. '3 forward always'")
+    applied: bool = Field(description="It decided (or held); false: it did not apply")
+    why: str
+
+
+class ExplainFetch(ResponseModel):
+    context: str
+    destination: str
+    at_seconds: int = Field(description="Seconds into the call when FreeSWITCH fetches it")
+    route: str = Field(description="The decision's name (as the call log keeps it)")
+    steps: list[ExplainStep]
+    does: list[str] = Field(description="What the route does, in order, and how rings end")
+    legs: list[ExplainedCall] = Field(
+        description="Members' legs a group hands to their own call handling"
+    )
+
+
+class ExplainedCall(ResponseModel):
+    caller: str
+    dialled: str
+    at: str = Field(description="The instant explained, in the tenant's time (ISO 8601)")
+    outcome: str = Field(
+        description="answered, voicemail, announcement, rejected, busy, ended, queue, "
+        "conference, park, setting or other"
+    )
+    summary: str
+    cause: str | None = Field(description="The hangup cause the call ends with, if known")
+    answered_by: str | None
+    seconds: int = Field(description="Seconds from the first fetch to the last")
+    fetches: list[ExplainFetch]
+
+
 # Every model above whose schema the OpenAPI document publishes (what it references
 # pulls in the rest).
 RESPONSES: tuple[type[ResponseModel], ...] = (
@@ -352,4 +414,5 @@ RESPONSES: tuple[type[ResponseModel], ...] = (
     QueueList,
     AgentChange,
     CallHandlingState,
+    ExplainedCall,
 )

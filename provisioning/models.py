@@ -485,6 +485,8 @@ class CallRecord(Base):
     billsec: Mapped[int] = mapped_column(Integer, default=0)  # seconds talked
     hangup_cause: Mapped[str] = mapped_column(String(64), default="")
     node: Mapped[str] = mapped_column(String(255), default="")  # the FreeSWITCH that reported it
+    # The routing decisions of the call's fetches (`xmlcurl.route_trail`): "rule applied".
+    route: Mapped[str] = mapped_column(String(255), default="", server_default="")
 
 
 class LineChange(Base):

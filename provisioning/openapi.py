@@ -372,6 +372,32 @@ def _tenant_view_paths() -> dict[str, Any]:
     }
 
 
+def _explain_paths() -> dict[str, Any]:
+    return {
+        "/tenants/{domain}/explain": {
+            "parameters": [_DOMAIN],
+            "post": {
+                "summary": "Explain a call before it happens: built as FreeSWITCH would fetch "
+                "it, run through the real loader and compiler, and followed through its "
+                "forwards and overflows until it ends; each fetch with the rules weighed "
+                "(precedence rows, schedules and holidays, group members, timings). Nothing "
+                "is dialled or written",
+                "requestBody": {"required": True, "content": _json("ExplainRequest")},
+                "responses": {
+                    "200": _ok("The call, fetch by fetch, and how it ends", "ExplainedCall"),
+                    "422": _ok(
+                        "Not a call to explain: an unknown caller, a number of another "
+                        "tenant, a time the clocks skip or that comes twice, a malformed "
+                        "assumption",
+                        "Invalid",
+                    ),
+                    **_ERRORS,
+                },
+            },
+        }
+    }
+
+
 def _group_paths() -> dict[str, Any]:
     name = _param("name", "The group's name (any case)")
     state = _ok("The group now", "GroupState")
@@ -443,6 +469,7 @@ def openapi_document() -> dict[str, Any]:
                 ReminderDoc,
                 api_models.CallHandlingChange,
                 api_models.UserChange,
+                api_models.ExplainRequest,
             )
         ]
         + [(m, "serialization") for m in api_models.RESPONSES],
@@ -538,6 +565,7 @@ def openapi_document() -> dict[str, Any]:
                 },
             },
             **_tenant_view_paths(),
+            **_explain_paths(),
             **_call_handling_paths(),
             **_reminder_paths(),
             **_media_paths(),

@@ -78,6 +78,7 @@ from xmlcurl.queue import route_to_queue
 from xmlcurl.request import CallRequest
 from xmlcurl.speed_dial import speed_dial_number
 from xmlcurl.star_codes import SETTING_CODES, ToSettingCode, route_setting_code
+from xmlcurl.trace import SILENT, Trace
 
 OUTBOUND_RING_SECONDS = 90
 
@@ -382,7 +383,9 @@ def classify_dialled(request: CallRequest, data: CallData | None) -> Target:
     return ToOutside(caller_line, number)
 
 
-def _to_line(request: CallRequest, data: CallData, target: ToLine, now: datetime) -> Route:
+def _to_line(
+    request: CallRequest, data: CallData, target: ToLine, now: datetime, trace: Trace = SILENT
+) -> Route:
     call = CallToLine(
         tenant=data.tenant,
         line=target.line,
@@ -394,6 +397,7 @@ def _to_line(request: CallRequest, data: CallData, target: ToLine, now: datetime
         now=now,
         caller_line=target.caller_line,
         group_hold_music=request.group_hold_music,
+        trace=trace,
     )
     if target.failover:
         name, actions = after_failure(call, request.stage, request.disposition or "")
@@ -430,15 +434,24 @@ def _to_own_voicemail(
     )
 
 
-# Each kind of call → its compiler: (request, data, target, now) → route.
+# The kinds of call whose compiler notes what it weighs: (request, data, target, now,
+# trace) → route.
+_TRACED: dict[type, Callable[[CallRequest, CallData, Any, datetime, Trace], Route]] = {
+    ToRoutedNumber: lambda request, data, _t, now, trace: route_public_number(
+        request, data, now, trace
+    ),
+    ToGroup: lambda request, data, t, _now, trace: compile_group_call(
+        request, data, t.caller_line, trace
+    ),
+    ToLine: _to_line,
+    ToQueue: lambda request, data, t, _now, trace: route_to_queue(
+        request, data.tenant, t.queue, data.media_dir, trace
+    ),
+}
+
+# Each other kind of call → its compiler: (request, data, target, now) → route.
 _COMPILE: dict[type, Callable[[CallRequest, CallData, Any, datetime], Route]] = {
     Barred: lambda request, data, t, _now: _barred(request, data.tenant.country, t.category),
-    ToRoutedNumber: lambda request, data, _t, now: route_public_number(request, data, now),
-    ToGroup: lambda request, data, t, _now: compile_group_call(request, data, t.caller_line),
-    ToLine: _to_line,
-    ToQueue: lambda request, data, t, _now: route_to_queue(
-        request, data.tenant, t.queue, data.media_dir
-    ),
     ToParkSlot: lambda request, data, t, _now: route_park(request, data, t.park, t.caller_line),
     ToConference: lambda request, data, t, _now: route_to_room(request, data.tenant, t.room),
     ToAdhocConference: lambda request, data, t, _now: route_adhoc(
@@ -459,13 +472,35 @@ _COMPILE: dict[type, Callable[[CallRequest, CallData, Any, datetime], Route]] = 
 }
 
 
-def compile_call(request: CallRequest, data: CallData | None, now: datetime) -> Route:
-    """Decide what FreeSWITCH does with this call, now."""
+def compile_call(
+    request: CallRequest, data: CallData | None, now: datetime, trace: Trace = SILENT
+) -> Route:
+    """Decide what FreeSWITCH does with this call, now; `trace` notes what was weighed."""
     target = classify_dialled(request, data)
+    if trace.on:
+        trace.note("call", type(target).__name__, True, target_said(target))
     if isinstance(target, Refused):
         return _reject(request, target.cause, target.why, data.tenant.country if data else "")
     assert data is not None  # every other target was found in loaded data
+    traced = _TRACED.get(type(target))
+    if traced is not None:
+        return traced(request, data, target, now, trace)
     return _COMPILE[type(target)](request, data, target, now)
+
+
+def target_said(target: Target) -> str:
+    """A target in a few words (a trace's first step)."""
+    if isinstance(target, Refused):
+        return f"refused: {target.why} ({target.cause})"
+    if isinstance(target, Barred):
+        return f"{target.category} calls barred"
+    if isinstance(target, ToLine):
+        return f"line {target.line.extension}" + (", back from its ring" if target.failover else "")
+    if isinstance(target, ToQueue):
+        return f"queue {target.queue.doc.name}"
+    if isinstance(target, ToOutside):
+        return f"out to {target.number}"
+    return ""
 
 
 def _after_failed_outbound(request: CallRequest, tenant: TenantData) -> Route:

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine
 from centrex import metrics
 from centrex.config import Settings
 from centrex.db import DeadlineExceeded, KeptConnections, database_unavailable, deadline
-from xmlcurl import configuration, loader, overload, render, servers
+from xmlcurl import configuration, loader, overload, render, route_trail, servers
 from xmlcurl import fsnames as fs
 from xmlcurl.auth import CHALLENGE, switch_authorised
 from xmlcurl.call_loader import load_call
@@ -91,7 +91,7 @@ def _dialplan(fields: dict[str, str]) -> bytes:
     (log.info if route.refused else log.debug)(
         "dialplan %s %s→%s: %s", call.unique_id, call.context, call.destination, route.name
     )
-    return render.dialplan(route)
+    return render.dialplan(route_trail.marked(route, call))
 
 
 def _dialplan_unavailable(fields: dict[str, str]) -> bytes:

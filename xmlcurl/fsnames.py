@@ -77,6 +77,9 @@ V_TIMEZONE = "timezone"
 V_FAILOVER_FOR = "centrex_failover_for"
 # What failed, for the next hunt: ringing a line, a forward, or an outbound call.
 V_STAGE = "centrex_stage"
+# The decisions of the channel's fetches so far (`xmlcurl.route_trail`): the call log's
+# "rule applied".
+V_ROUTE = "centrex_route"
 STAGE_RING = "ring"
 STAGE_FORWARD = "forward"
 STAGE_OUTBOUND = "outbound"

@@ -72,6 +72,7 @@ from xmlcurl.inputs import CallData, GroupData, LineData, MemberData, TenantData
 from xmlcurl.line import bridge_settings
 from xmlcurl.local_stream import hold_music_url
 from xmlcurl.request import CallRequest
+from xmlcurl.trace import SILENT, Trace
 
 # The members' log-in and log-out codes (`provisioning.feature_codes`).
 _LOG_IN_OUT = {Feature.GROUP_LOG_IN: True, Feature.GROUP_LOG_OUT: False}
@@ -105,6 +106,8 @@ class CallToGroup:
     media_dir: str = ""
     # The tenant line calling the group, if one does (its members' caller lists see it).
     caller_extension: str | None = None
+    # Where the members weighed are noted (`xmlcurl.trace`).
+    trace: Trace = SILENT
 
 
 def number_to_load(
@@ -128,13 +131,21 @@ def _refuses_group_calls(member: MemberData) -> bool:
     return forward is None or forward.direct_only
 
 
+def unavailable_because(member: MemberData, members_call_handling: bool) -> str | None:
+    """Why the member is not rung (None: they are)."""
+    if not member.logged_in:
+        return "logged out"
+    if members_call_handling and member.registered is False:
+        return "no phone registered"
+    if is_busy(member.active_calls, member.max_concurrent_calls, member.call_waiting):
+        return f"busy ({member.active_calls} call(s) in progress)"
+    if members_call_handling and _refuses_group_calls(member):
+        return "do not disturb, with no forward for group calls"
+    return None
+
+
 def available(member: MemberData, members_call_handling: bool) -> bool:
-    return (
-        member.logged_in
-        and not (members_call_handling and member.registered is False)
-        and not is_busy(member.active_calls, member.max_concurrent_calls, member.call_waiting)
-        and not (members_call_handling and _refuses_group_calls(member))
-    )
+    return unavailable_because(member, members_call_handling) is None
 
 
 def ring_order(group: GroupData, unique_id: str) -> list[MemberData]:
@@ -209,12 +220,26 @@ def _overflow(call: CallToGroup, why: str) -> Decision:
 def route_to_group(call: CallToGroup) -> Decision:
     """The first hunt of a call to the group."""
     doc = call.group.doc
-    members = [
-        m for m in ring_order(call.group, call.unique_id) if available(m, doc.members_call_handling)
-    ]
+    trace = call.trace
+    members = []
+    for member in ring_order(call.group, call.unique_id):
+        skipped = unavailable_because(member, doc.members_call_handling)
+        if skipped is None:
+            members.append(member)
+        trace.note("member", member.extension, skipped is None, skipped or "rung")
     if not members:
+        trace.note("group", doc.name, False, "no member available: overflow")
         return _overflow(call, "no member available")
     seconds = doc.rings * RING_SECONDS
+    if trace.on:
+        how = "together" if doc.distribution is Distribution.SIMULTANEOUS else "each in turn"
+        handed = ", each through their own call handling" if doc.members_call_handling else ""
+        trace.note(
+            "timing",
+            f"{doc.distribution.value} ring",
+            True,
+            f"{how}, {doc.rings} rings ({seconds} s) × {doc.cycles} cycle(s){handed}",
+        )
     if doc.distribution is Distribution.SIMULTANEOUS:
         ring = Ring(tuple(_legs(call, members, None)), seconds * doc.cycles)
     else:
@@ -240,6 +265,7 @@ def after_group_failure(call: CallToGroup, disposition: str) -> Decision:
     elif disposition == fs.ORIGINATOR_CANCEL:
         name, actions = f"group {doc.name}: caller hung up", (Hangup(fs.ORIGINATOR_CANCEL),)
     else:
+        call.trace.note("group", doc.name, False, f"nobody answered ({disposition or '?'})")
         name, actions = _overflow(call, f"nobody answered ({disposition or '?'})")
     return name, (*cleanup, *actions)
 
@@ -274,7 +300,9 @@ def log_in_or_out(
     )
 
 
-def compile_group_call(request: CallRequest, data: CallData, caller_line: LineData | None) -> Route:
+def compile_group_call(
+    request: CallRequest, data: CallData, caller_line: LineData | None, trace: Trace = SILENT
+) -> Route:
     """A call naming a group (`data.group` is loaded): its log-in codes, its first
     hunt, or the hunt after its ring."""
     assert data.group is not None
@@ -292,6 +320,7 @@ def compile_group_call(request: CallRequest, data: CallData, caller_line: LineDa
         request.unit_chain,
         data.media_dir,
         caller_line.extension if caller_line else None,
+        trace,
     )
     failover = request.failover_for == request.destination and request.stage == fs.STAGE_GROUP
     if failover:

@@ -71,6 +71,7 @@ from xmlcurl.decisions import (
     Voicemail,
 )
 from xmlcurl.inputs import LineData, TenantData
+from xmlcurl.trace import SILENT, Trace
 
 NO_ANSWER_SECONDS = 20
 FORWARD_RING_SECONDS = 60
@@ -98,6 +99,19 @@ _DIVERSION_REASON = {
 }
 
 Decision = tuple[str, tuple[Action, ...]]
+
+# The rows of the precedence table above, as a trace names them.
+PRECEDENCE = (
+    "selective reject",
+    "anonymous rejection",
+    "forward always",
+    "do not disturb",
+    "selective forward",
+    "planner",
+    "busy now",
+    "no-answer to voicemail",
+    "ring",
+)
 
 
 # What a called party is shown of a caller who withholds their number.
@@ -135,6 +149,8 @@ class CallToLine:
     caller_line: LineData | None = None
     # A group's hold music, when the group hands the call to this line's call handling.
     group_hold_music: str | None = None
+    # Where the rules weighed are noted (`xmlcurl.trace`); FreeSWITCH's fetches keep none.
+    trace: Trace = SILENT
 
     @property
     def looped(self) -> bool:
@@ -167,7 +183,35 @@ def caller_matches(callers: Callers | None, call: CallToLine) -> bool:
 
 
 def _schedule_in_force(call: CallToLine, name: str | None) -> bool:
-    return name is None or call.tenant.calendar.in_force(name, call.now)
+    if name is None:
+        return True
+    in_force = call.tenant.calendar.in_force(name, call.now)
+    if call.trace.on:
+        call.trace.note("schedule", name, in_force, when_said(call.tenant, call.now))
+    return in_force
+
+
+def when_said(tenant: TenantData, now: datetime) -> str:
+    """The tenant's wall-clock time of `now`, and the holiday it falls on (a trace's
+    words for why a schedule is or is not in force)."""
+    local = tenant.calendar.local(now)
+    said = f"{cal.WEEKDAYS[local.weekday()]} {local:%Y-%m-%d %H:%M} {tenant.timezone}"
+    holidays = [h.name for h in tenant.calendar.holidays if h.covers(local.date())]
+    return said + (f", holiday {holidays[0]}" if holidays else "")
+
+
+def _row(call: CallToLine, row: int, applied: bool, why: str = "") -> None:
+    """Note a row of the precedence table weighed for this call."""
+    if call.trace.on:
+        call.trace.note("precedence", f"{row} {PRECEDENCE[row - 1]}", applied, why)
+
+
+def _why_not_applied(call: CallToLine, forward: Forward | None) -> str:
+    if forward is None:
+        return "not set"
+    if forward.direct_only and call.via_group:
+        return "direct calls only, and this call came through a group"
+    return f"its schedule {forward.schedule} is not in force"
 
 
 def _applies(call: CallToLine, forward: Forward | None) -> bool:
@@ -244,18 +288,23 @@ def _forward(call: CallToLine, target: str, why: str, confirm: bool = False) -> 
     None when that cannot be done (loop, no trunk, destination no longer allowed), so
     that the next rule applies."""
     line = call.line
+    trace = call.trace
     destination = forward_destination(target, line.extension)
     if destination.kind == "voicemail":
         if not line.voicemail_enabled or call.via_group:
+            reason = "came through a group" if call.via_group else "the line has no voicemail"
+            trace.note("forward", f"{why} to voicemail", False, reason)
             return None
         return f"{why} forward to voicemail", (
             Answer(),
             Voicemail(call.tenant.domain, line.extension),
         )
     if call.looped:
+        trace.note("forward", f"{why} to {target}", False, f"loop: already through {call.chain}")
         return None
     if destination.kind == "user":  # a company extension: its own call handling applies
         if target in call.chain or target == line.extension:
+            trace.note("forward", f"{why} to {target}", False, "loop: the call was there already")
             return None
         return f"{why} forward to {target}", (
             handover.forwarded_through((*call.chain, line.extension)),
@@ -263,6 +312,8 @@ def _forward(call: CallToLine, target: str, why: str, confirm: bool = False) -> 
         )
     endpoint = _external(call, target, LegOptions(confirm=confirm))
     if endpoint is None:
+        reason = "no trunk, or a number the line may not call"
+        trace.note("forward", f"{why} to {target}", False, reason)
         return None
     actions: list[Action] = []
     caller_line = call.caller_line if call.caller.extension is not None else None
@@ -301,7 +352,10 @@ def _handling(call: CallToLine, kind: str, cause: str) -> Decision:
         assert forward is not None
         decided = _forward(call, forward.to, kind, forward.confirm)
         if decided is not None:
+            call.trace.note("handling", f"{kind} forward", True, f"to {forward.to}")
             return decided
+    elif call.trace.on:
+        call.trace.note("handling", f"{kind} forward", False, _why_not_applied(call, forward))
     return _voicemail_or_tone(call, "busy" if kind == "busy" else "unavailable", cause)
 
 
@@ -333,7 +387,10 @@ def _ring_plan(call: CallToLine) -> _RingPlan:
         and caller_matches(sim.callers, call)
         and not (sim.skip_when_on_call and on_call)
     ):
+        call.trace.note("ring", "simultaneous ring", True, ", ".join(sim.numbers))
         return _RingPlan(tuple(sim.numbers), screening=screening, confirm=sim.confirm)
+    if sim is not None:
+        call.trace.note("ring", "simultaneous ring", False, "caller, schedule or on a call")
     seq = ch.sequential_ring
     if (
         seq is not None
@@ -341,6 +398,7 @@ def _ring_plan(call: CallToLine) -> _RingPlan:
         and _schedule_in_force(call, seq.schedule)
         and caller_matches(seq.callers, call)
     ):
+        call.trace.note("ring", "sequential ring", True, ", ".join(s.number for s in seq.steps))
         return _RingPlan(
             tuple(s.number for s in seq.steps),
             sequential=True,
@@ -349,6 +407,8 @@ def _ring_plan(call: CallToLine) -> _RingPlan:
             screening=screening,
             confirm=seq.confirm,
         )
+    if seq is not None:
+        call.trace.note("ring", "sequential ring", False, "caller or schedule")
     return _RingPlan(screening=screening)
 
 
@@ -409,12 +469,23 @@ def _ring(call: CallToLine, plan: _RingPlan) -> Decision:
         # phone would otherwise show the name and extension the directory gives it).
         actions += ANONYMOUS_CALLER
     name = f"ring {line.extension}" + (f" + {len(endpoints) - 1}" if len(endpoints) > 1 else "")
+    if call.trace.on:
+        how = "one after the other" if plan.sequential else "together"
+        legs = ", ".join(_leg_said(e) for e in endpoints)
+        call.trace.note("timing", "ring", True, f"{legs} {how}, {timeout} s before no answer")
     return name, (
         *actions,
         *bridge_settings(call.destination, fs.STAGE_RING),
         Ring(tuple(endpoints), timeout, sequential=plan.sequential),
         *transfer.back_after_ring(call.destination, call.context),
     )
+
+
+def _leg_said(endpoint: Endpoint) -> str:
+    timeout = f" ({endpoint.options.timeout} s)" if endpoint.options.timeout else ""
+    if isinstance(endpoint, GatewayEndpoint):
+        return f"{endpoint.number}{timeout}"
+    return f"{endpoint.extension}{timeout}"
 
 
 # --- the planner --------------------------------------------------------------------
@@ -426,6 +497,7 @@ def _planner_rule_list(call: CallToLine) -> str | None:
         now.date() in special.dates
         or (special.tenant_holidays and call.tenant.calendar.is_holiday(now.date()))
     ):
+        call.trace.note("planner", "special day", True, when_said(call.tenant, call.now))
         return special.rule_list
     day = cal.WEEKDAYS[now.weekday()]
     minute = now.hour * 60 + now.minute
@@ -433,6 +505,7 @@ def _planner_rule_list(call: CallToLine) -> str | None:
         for text in getattr(period, day):
             span = cal.parse_period(text)
             if span.start <= minute < span.end:
+                call.trace.note("planner", f"period {text}", True, f"rule list {period.rule_list}")
                 return period.rule_list
     return None
 
@@ -479,57 +552,85 @@ def forwarded_now(tenant: TenantData, line: LineData, now: datetime) -> str | No
 
 
 def route_to_line(call: CallToLine) -> Decision:
-    """The first hunt of a call to a line."""
+    """The first hunt of a call to a line: the first row of the precedence table that
+    applies decides (each row weighed is noted in the call's trace)."""
     line = call.line
     ch = line.call_handling
     sel = ch.selective
+    trace = call.trace
 
     if sel.reject is not None and caller_matches(sel.reject, call):
+        _row(call, 1, True, "the caller is in the reject list")
         return _reject("selective reject")
+    _row(call, 1, False, "no reject list" if sel.reject is None else "caller not in the list")
     if sel.reject_anonymous and call.caller.withheld:
+        _row(call, 2, True, "the caller withholds their number")
         return _reject("anonymous caller rejected", fs.PROMPT_NO_ANONYMOUS)
+    _row(call, 2, False, "off" if not sel.reject_anonymous else "the caller shows their number")
 
     always = ch.forward_always
     if always is not None and not call.looped and _applies(call, always):
         decided = _forward(call, always.to, "always", always.confirm)
         if decided is not None:
+            _row(call, 3, True, f"to {always.to}")
             return decided
+        _row(call, 3, False, "cannot be followed")
+    elif trace.on:
+        why = "loop: the call was forwarded here" if call.looped and always else ""
+        _row(call, 3, False, why or _why_not_applied(call, always))
 
     dnd = ch.do_not_disturb if ch.dnd_on else None
     if dnd is not None and not caller_matches_priority(dnd.priority_callers, call):
+        _row(call, 4, True, "on, and the caller is not a priority caller")
         return _do_not_disturb(call)
+    _row(call, 4, False, "off" if dnd is None else "the caller is a priority caller")
 
     if not call.looped:
         for fwd in sel.forward:
             if caller_matches(fwd.callers, call):
                 decided = _forward(call, fwd.to, "selective", fwd.confirm)
                 if decided is not None:
+                    _row(call, 5, True, f"the caller is in a list forwarded to {fwd.to}")
                     return decided
+    if trace.on:
+        _row(call, 5, False, "no list set" if not sel.forward else "the caller is in no list")
 
     plan = _ring_plan(call)
     action = _rule_action(call)
     if action is not None:
         if action.action == "reject":
+            _row(call, 6, True, "rule list: reject")
             return _reject("rule list: reject")
         if action.action == "voicemail":
             decided = _forward(call, VOICEMAIL, "selective")
             if decided is not None:
+                _row(call, 6, True, "rule list: voicemail")
                 return decided
         if action.action == "forward" and action.to is not None and not call.looped:
             decided = _forward(call, action.to, "selective")
             if decided is not None:
+                _row(call, 6, True, f"rule list: forward to {action.to}")
                 return decided
+        _row(call, 6, False, f"rule list: {action.action}, the call goes on")
         plan = _plan_for_action(action, call)
+    else:
+        _row(call, 6, False, "no planner period or special day in force")
 
     if is_busy(line.active_calls, line.max_concurrent_calls, line.call_waiting):
+        _row(call, 7, True, "calls in progress at the line's limit")
         return _handling(call, "busy", fs.USER_BUSY)
+    _row(call, 7, False, "below the line's limit of calls in progress")
     forward = _no_answer_forward(call)
     if forward is not None and forward.to == VOICEMAIL and forward.after == 0:
         if line.registered is False:
+            _row(call, 8, True, "to voicemail after 0 s, and no phone registered")
             return _handling(call, "unreachable", fs.USER_NOT_REGISTERED)
         decided = _forward(call, VOICEMAIL, "no_answer")
         if decided is not None:
+            _row(call, 8, True, "forward on no answer to voicemail after 0 s")
             return decided
+    _row(call, 8, False)
+    _row(call, 9, True, "registration unknown" if line.registered is None else "")
     return _ring(call, plan)
 
 
@@ -551,6 +652,7 @@ def _do_not_disturb(call: CallToLine) -> Decision:
 
 def after_failure(call: CallToLine, stage: str | None, disposition: str) -> Decision:
     """The hunt after a failed ring or forward of this line."""
+    call.trace.note("failover", f"after {stage or 'ring'}", True, disposition or "?")
     cleanup = handover.clear_failover()
     actions: tuple[Action, ...]
     if disposition in fs.ANSWERED_DISPOSITIONS:

@@ -17,14 +17,26 @@ from xmlcurl import handover
 from xmlcurl.decisions import Hangup, Route
 from xmlcurl.destinations import Handoff, hand_off
 from xmlcurl.inputs import CallData
+from xmlcurl.line import when_said
 from xmlcurl.request import CallRequest
+from xmlcurl.trace import SILENT, Trace
 
 
-def route_public_number(request: CallRequest, data: CallData, now: datetime) -> Route:
+def route_public_number(
+    request: CallRequest, data: CallData, now: datetime, trace: Trace = SILENT
+) -> Route:
     """Where a call to a number with routes (or an `otherwise`) goes, now."""
     routing = data.public_number_routing
     tenant = data.tenant
     chosen = route_in_force(routing.routes, routing.otherwise, tenant.calendar, now)
+    if trace.on:
+        # The routes before the one chosen were weighed and not in force.
+        when = when_said(tenant, now)
+        weighed = len(routing.routes) if chosen.index is None else chosen.index + 1
+        for index, route in enumerate(routing.routes[:weighed]):
+            trace.note("number", f"while {route.schedule}", index == chosen.index, when)
+        if chosen.index is None:
+            trace.note("number", "otherwise", True, "no schedule of the number in force")
     if chosen.destination is None:
         return Route(
             request.context,

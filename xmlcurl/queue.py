@@ -35,6 +35,7 @@ from xmlcurl.destinations import Handoff, hand_off
 from xmlcurl.inputs import QueueData, TenantData
 from xmlcurl.request import CallRequest
 from xmlcurl.safe import UUID
+from xmlcurl.trace import SILENT, Trace
 
 
 def wait_is_over(request: CallRequest) -> bool:
@@ -55,9 +56,19 @@ def _wait_limit(request: CallRequest, queue: QueueData) -> tuple[Action, ...]:
 
 
 def route_to_queue(
-    request: CallRequest, tenant: TenantData, queue: QueueData, media_dir: str = ""
+    request: CallRequest,
+    tenant: TenantData,
+    queue: QueueData,
+    media_dir: str = "",
+    trace: Trace = SILENT,
 ) -> Route:
     doc = queue.doc
+    if trace.on:
+        for agent in queue.agents:
+            state = "paused" if agent.paused else "logged in" if agent.logged_in else "logged out"
+            trace.note("agent", agent.extension, agent.logged_in and not agent.paused, state)
+        wait = f"at most {doc.max_wait} s" if doc.max_wait else "no limit of its own"
+        trace.note("timing", f"queue {doc.name}", not wait_is_over(request), f"wait {wait}")
     # The queue itself counts as gone through: an overflow back into it ends the call.
     chain = tuple(dict.fromkeys((*request.unit_chain, doc.extension)))
     at = Handoff(tenant, chain, media_dir, queue.media_paths)

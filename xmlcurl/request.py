@@ -58,6 +58,7 @@ _WANTED = frozenset(
         fs.VAR_PREFIX + fs.V_ORIGINATE_DISPOSITION,
         fs.VAR_PREFIX + fs.V_FAILOVER_FOR,
         fs.VAR_PREFIX + fs.V_STAGE,
+        fs.VAR_PREFIX + fs.V_ROUTE,
         fs.VAR_PREFIX + fs.V_FORWARD_CHAIN,
         fs.VAR_PREFIX + fs.V_VIA_GROUP,
         fs.VAR_PREFIX + fs.V_GROUP_HOLD_MUSIC,
@@ -149,6 +150,8 @@ class CallRequest:
     referred: bool = False
     # A DTMF transfer's consultation leg (the number the transferring user dialled).
     consultation: bool = False
+    # The decisions of this channel's earlier fetches (`xmlcurl.route_trail`).
+    route_trail: str = ""
 
 
 def call_request(fields: dict[str, str]) -> CallRequest:
@@ -195,6 +198,7 @@ def call_request(fields: dict[str, str]) -> CallRequest:
         bridged=var(fs.V_BRIDGE_TO) is not None,
         referred=var(fs.V_SIP_REFER_TO) is not None,
         consultation=handover.decode_flag(var(fs.V_CONSULTATION)),
+        route_trail=var(fs.V_ROUTE) or "",
     )
 
 

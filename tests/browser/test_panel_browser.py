@@ -129,7 +129,9 @@ def filled(engine, server):
     """Alice has called Bob twice and a mobile once, and keeps two contacts."""
     from tests.integration.test_call_log import call, edited, store
 
-    store(engine, call(1, "2026-11-02T09:00:00"))
+    # With the routing's decisions, as long as they come (`xmlcurl.route_trail`).
+    route = "1002: group Support-Ventes: nobody answered (NO_ANSWER), overflow to queue Support"
+    store(engine, edited(call(1, "2026-11-02T09:00:00"), {"centrex_route": route}))
     store(engine, call(2, "2026-11-03T09:00:00"))
     store(engine, edited(call(3, "2026-11-04T09:00:00"), hops=[("127.0.0.1", "0611111111")]))
     contacts = [

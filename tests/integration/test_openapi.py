@@ -101,6 +101,7 @@ DAILY = {"label": "Wake up", "kind": "every_day", "time": "07:00"}
 
 SUCCESSES = [
     Case("get", "/tenants", 200),
+    Case("post", T + "/explain", 200, json={"from": "0612345678", "to": "0184800100"}),
     Case("get", T, 200),
     Case("put", T, 200, query="?dry_run=true", json=tenant_document(name="Renamed")),
     Case("delete", T, 204, None),
@@ -184,6 +185,7 @@ SUCCESSES = [
 ]
 ERRORS = [
     Case("get", T + "/users", 401, token=False),
+    Case("post", T + "/explain", 422, json={"from": "1001", "to": "1000", "assume": "x"}),
     Case("get", T, 404, values={"domain": "nowhere.example"}),
     Case("get", T + "/users/{extension}", 404, values={"extension": "1999"}),
     Case("put", T + "/users/{extension}", 422, values={"extension": "1003"}, json={"name": "C"}),

@@ -609,6 +609,7 @@ ADMIN_PAGES = [
     "/panel/users",
     "/panel/media",
     "/panel/conferences",
+    "/panel/explain",
     "/panel/password",
     "/panel/security",
     "/panel/forgot",
@@ -683,6 +684,7 @@ def test_the_nav_lists_the_concepts_each_user_may_open(panel):
         "Call park",
         "Schedules",
         "Conferences",
+        "Test a call",
         "Security",
     ]
     assert not any(current for _, _, current in admin)

@@ -9,9 +9,12 @@ from centrex.config import Settings
 from centrex.db import make_engine
 from tests.conftest import XMLCURL_CREDENTIALS, apply_raw, basic_auth, demo_document, post_fetch
 from tests.fsrequests import fixture_fields, fixtures_dir, with_fields
+from xmlcurl import fsnames as fs
 from xmlcurl.directory import a1_hash
 
 ALL_FIXTURES = sorted(p.stem for p in (fixtures_dir() / "xml_curl").glob("*.json"))
+
+ROUTE_MARK = f"{fs.V_ROUTE}="
 
 
 def xml(response) -> etree._Element:
@@ -25,7 +28,21 @@ def is_not_found(root: etree._Element) -> bool:
 
 
 def actions(root: etree._Element) -> list[tuple[str, str | None]]:
-    return [(a.get("application"), a.get("data")) for a in root.iter("action")]
+    """The route's actions, without the call log's mark of the decision
+    (`xmlcurl.route_trail`, tested in test_route_trail)."""
+    return [
+        (a.get("application"), a.get("data"))
+        for a in root.iter("action")
+        if not (a.get("data") or "").startswith(ROUTE_MARK)
+    ]
+
+
+def route_mark(root: etree._Element) -> str | None:
+    """The trail of decisions the answer sets for the call log."""
+    for a in root.iter("action"):
+        if (a.get("data") or "").startswith(ROUTE_MARK):
+            return a.get("data", "")[len(ROUTE_MARK) :]
+    return None
 
 
 @pytest.mark.parametrize("name", ALL_FIXTURES)

@@ -31,6 +31,7 @@ COMPILE = (
     "xmlcurl.directory",
     "xmlcurl.callcenter",
     "xmlcurl.local_stream",
+    "xmlcurl.trace",
 )
 NOT_IN_COMPILE = (
     "sqlalchemy",

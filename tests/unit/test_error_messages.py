@@ -38,6 +38,7 @@ PANEL_MODULES = [
     "provisioning/account_security.py",
     "esl/clicktocall.py",
     "esl/calllog.py",
+    "provisioning/explain.py",
 ]
 PANEL_CODES = {
     "pin_required",
