@@ -17,10 +17,11 @@ from flask_babel import lazy_gettext as _l
 from wtforms import Form
 
 from admin.messages import word
-from admin.shared import sessions
+from admin.shared import find_owner, sessions
 from provisioning import line_settings
 from provisioning.accounts import Account
 from provisioning.document import Problem
+from provisioning.lookup import find_line
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,15 @@ STALE = _l(
 
 class Gone(Exception):
     """The entry a form edits is no longer in the settings (removed meanwhile)."""
+
+
+def line_state(account: Account, extension: str) -> tuple[Account, dict[str, Any], list[str], int]:
+    """The line's owner, its call handling as stored, its contacts' names, its version."""
+    with sessions().begin() as db:
+        owner = find_owner(db, account, extension)
+        _, user = find_line(db, account.domain, extension)
+        contacts = [str(c.get("name", "")) for c in user.contacts or []]
+        return owner, dict(user.call_handling or {}), contacts, user.version
 
 
 def save_change(

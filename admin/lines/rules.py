@@ -20,6 +20,7 @@ from admin.lines.callers import CALLERS_FIELDS, callers_on, said_callers
 from admin.lines.changes import (
     Gone,
     gone_message,
+    line_state,
     place_entry_problems,
     said_where,
     save_change,
@@ -32,11 +33,10 @@ from admin.lines.rules_forms import (
     RuleForm,
     RuleListForm,
 )
-from admin.shared import account_page, find_owner, form_problems, may_see, sessions
+from admin.shared import account_page, form_problems, may_see
 from provisioning.accounts import Account
 from provisioning.document import DocumentInvalid
 from provisioning.line_settings import StaleVersion
-from provisioning.lookup import find_line
 
 blueprint = Blueprint("rules", __name__)
 CONCEPT = Concept(blueprint)
@@ -110,15 +110,6 @@ def _shown(handling: dict[str, Any]) -> list[ShownList]:
     return shown
 
 
-def _state(account: Account, extension: str) -> tuple[Account, dict[str, Any], list[str], int]:
-    """The line's owner, its call handling as stored, its contacts' names, its version."""
-    with sessions().begin() as db:
-        owner = find_owner(db, account, extension)
-        _, user = find_line(db, account.domain, extension)
-        contacts = [str(c.get("name", "")) for c in user.contacts or []]
-        return owner, dict(user.call_handling or {}), contacts, user.version
-
-
 def _saved(account: Account, extension: str, version: int, edit: Any) -> list[str] | None:
     """None when saved; else the problems said (stale, gone, refused by the document)."""
     try:
@@ -136,7 +127,7 @@ def _saved(account: Account, extension: str, version: int, edit: Any) -> list[st
 @account_page
 def page(account: Account, extension: str) -> Any:
     may_see(account, extension)
-    _state(account, extension)  # a line of the session's tenant, else 404
+    line_state(account, extension)  # a line of the session's tenant, else 404
     problems: list[str] = []
     status = 200
     if request.method == "POST":
@@ -151,7 +142,7 @@ def page(account: Account, extension: str) -> Any:
                 flash(_("Saved: calls follow the new settings from now on."))
                 return redirect(url_for("panel.rules.page", extension=extension))
             problems = found
-    owner, handling, _contacts, version = _state(account, extension)
+    owner, handling, _contacts, version = line_state(account, extension)
     return render_template(
         "lines/rules.html",
         account=account,
@@ -209,7 +200,7 @@ def _list_at(handling: dict[str, Any], index: int) -> dict[str, Any]:
 def rule_list(account: Account, extension: str, index: int) -> Any:
     """A rule list's name and what happens when no rule applies (index -1: a new list)."""
     may_see(account, extension)
-    owner, handling, _contacts, version = _state(account, extension)
+    owner, handling, _contacts, version = line_state(account, extension)
     stored = {} if index == -1 else _list_at(handling, index)
     form = RuleListForm()
     problems: list[str] = []
@@ -290,7 +281,7 @@ def _save_list(account: Account, extension: str, index: int, form: RuleListForm)
 def rule(account: Account, extension: str, index: int, rule: int) -> Any:
     """A rule of a list: who calls, what happens (rule -1: a new rule, last of the list)."""
     may_see(account, extension)
-    owner, handling, contacts, version = _state(account, extension)
+    owner, handling, contacts, version = line_state(account, extension)
     rule_list = _list_at(handling, index)
     rules = rule_list.get("rules") or []
     if rule != -1 and not 0 <= rule < len(rules):

@@ -19,17 +19,17 @@ from admin.lines.callers import CALLERS_FIELDS, callers_on, said_callers
 from admin.lines.changes import (
     Gone,
     gone_message,
+    line_state,
     place_entry_problems,
     said_where,
     save_change,
     stale_message,
 )
 from admin.lines.selective_forms import AnonymousForm, DeleteEntryForm, SelectiveEntryForm
-from admin.shared import account_page, find_owner, form_problems, may_see, sessions
+from admin.shared import account_page, form_problems, may_see
 from provisioning.accounts import Account
 from provisioning.document import DocumentInvalid
 from provisioning.line_settings import StaleVersion
-from provisioning.lookup import find_line
 
 blueprint = Blueprint("selective", __name__)
 CONCEPT = Concept(blueprint)
@@ -116,15 +116,6 @@ def _entries(selective: dict[str, Any], kind: Kind) -> list[Shown]:
     return [] if entry is None else [_shown(kind, entry, None)]
 
 
-def _state(account: Account, extension: str) -> tuple[Account, dict[str, Any], list[str], int]:
-    """The line's owner, its call handling as stored, its contacts' names, its version."""
-    with sessions().begin() as db:
-        owner = find_owner(db, account, extension)
-        _, user = find_line(db, account.domain, extension)
-        contacts = [str(c.get("name", "")) for c in user.contacts or []]
-        return owner, dict(user.call_handling or {}), contacts, user.version
-
-
 def _kind(key: str) -> Kind:
     kind = KINDS.get(key)
     if kind is None:
@@ -136,7 +127,7 @@ def _kind(key: str) -> Kind:
 @account_page
 def page(account: Account, extension: str) -> Any:
     may_see(account, extension)
-    _state(account, extension)  # a line of the session's tenant, else 404
+    line_state(account, extension)  # a line of the session's tenant, else 404
     problems: list[str] = []
     status = 200
     if request.method == "POST":
@@ -144,7 +135,7 @@ def page(account: Account, extension: str) -> Any:
         problems = _change(account, extension)
         if not problems:
             return redirect(url_for("panel.selective.page", extension=extension))
-    owner, handling, _contacts, version = _state(account, extension)
+    owner, handling, _contacts, version = line_state(account, extension)
     selective = handling.get("selective") or {}
     anonymous = AnonymousForm(formdata=None)
     anonymous.reject_anonymous.data = bool(selective.get("reject_anonymous"))
@@ -240,7 +231,7 @@ def _entry(account: Account, extension: str, key: str, index: int | None) -> Any
     kind = _kind(key)
     if kind.many == (index is None):
         abort(404)
-    owner, handling, contacts, version = _state(account, extension)
+    owner, handling, contacts, version = line_state(account, extension)
     found = (handling.get("selective") or {}).get(kind.key)
     stored: dict[str, Any]
     if kind.many:
