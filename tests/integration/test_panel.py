@@ -192,7 +192,8 @@ def test_users_reach_only_their_own_line(panel):
     assert panel.post("/panel/lines/1000", data={}).status_code == 403
 
 
-def test_a_tenant_admin_acts_for_its_users_and_no_one_else(panel, engine):
+def apply_other_tenant(engine) -> None:  # type: ignore[no-untyped-def]
+    """A second tenant, other.example, with its own user 4242 (Elsewhere) and no numbers."""
     other = demo_document("other.example")
     other["numbers"] = []
     other.pop("main_number", None)
@@ -207,6 +208,10 @@ def test_a_tenant_admin_acts_for_its_users_and_no_one_else(panel, engine):
         }
     )
     apply_raw(engine, other)
+
+
+def test_a_tenant_admin_acts_for_its_users_and_no_one_else(panel, engine):
+    apply_other_tenant(engine)
     log_in(panel, "1000@127.0.0.1", PASSWORDS["1000"])
     listing = panel.get("/panel/users").text
     assert "Alice Martin" in listing and "Elsewhere" not in listing

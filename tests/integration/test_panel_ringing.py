@@ -10,9 +10,9 @@ from werkzeug.datastructures import MultiDict
 
 from admin.languages import COOKIE
 from provisioning.models import User
-from tests.conftest import apply_raw, demo_document
 from tests.integration.test_panel import (
     PASSWORDS,
+    apply_other_tenant,
     errors_beside,
     log_in,
     shown,
@@ -334,20 +334,7 @@ def test_a_save_from_a_stale_page_is_refused_and_the_typed_rows_kept(panel, engi
 
 
 def test_a_tenant_admin_acts_for_its_users_and_no_one_else(panel, client, engine):
-    other = demo_document("other.example")
-    other["numbers"] = []
-    other.pop("main_number", None)
-    for user in other["users"]:
-        user.pop("public_number", None)
-    other["users"].append(
-        {
-            "extension": "4242",
-            "name": "Elsewhere",
-            "sip_password": "Else-Where-Pass-42",
-            "voicemail": {"enabled": "false"},
-        }
-    )
-    apply_raw(engine, other)
+    apply_other_tenant(engine)
     log_in(panel, "1000@127.0.0.1", PASSWORDS["1000"])
     assert "acting for this user" in panel.get(PAGE.format("1001")).text
     saved = ringing(panel, "1001", sequential=True, **{"sequential_steps-0-number": "0612345678"})

@@ -12,11 +12,12 @@ from sqlalchemy import update
 from admin.languages import COOKIE
 from centrex.app import create_app
 from provisioning.models import User
-from tests.conftest import apply_raw, demo_document, post_fetch
+from tests.conftest import post_fetch
 from tests.fsrequests import fixture_fields, with_fields
 from tests.integration.test_panel import (
     PASSWORDS,
     SECRET,
+    apply_other_tenant,
     english,
     errors_beside,
     log_in,
@@ -331,20 +332,7 @@ def test_a_stale_entry_is_refused_and_kept_as_typed(settings, engine, alice):
 
 
 def test_a_tenant_admin_acts_for_its_user_and_never_another_tenant_s(panel, client, engine):  # noqa: F811
-    other = demo_document("other.example")
-    other["numbers"] = []
-    other.pop("main_number", None)
-    for user in other["users"]:
-        user.pop("public_number", None)
-    other["users"].append(
-        {
-            "extension": "4242",
-            "name": "Elsewhere",
-            "sip_password": "Else-Where-Pass-42",
-            "voicemail": {"enabled": "false"},
-        }
-    )
-    apply_raw(engine, other)
+    apply_other_tenant(engine)
     log_in(panel, "1000@127.0.0.1", PASSWORDS["1000"])
     assert "acting for this user" in panel.get(SELECTIVE).text
     assert post(panel, f"{SELECTIVE}/reject", numbers=CALLER).status_code == 302
