@@ -57,6 +57,8 @@ def test_a_user_plans_their_week(page, engine, rule_lists, client, monkeypatch):
     page.get_by_role("link", name="Planning hebdomadaire").click()
     heading = page.get_by_role("heading", level=1)
     playwright.expect(heading).to_have_text("Planning hebdomadaire — Alice Martin (1001)")
+    # The page's script (deferred) names the periods as they are typed: let it load first.
+    page.wait_for_load_state("load")
 
     page.get_by_label("Nom de la période 1").fill("Journée")
     page.get_by_label("Liste de règles de la période 1").select_option("Absent")
