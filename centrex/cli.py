@@ -5,7 +5,7 @@
                                                        port, the panel and REST API on another
     centrex esl                                        the event-socket listener + live API
     centrex db upgrade                                 create or migrate the schema
-    centrex apply FILE [--dry-run]                     create/update a tenant from a document
+    centrex apply FILE [--dry-run [--json]]            create/update a tenant from a document
     centrex export DOMAIN [-o FILE]                    write a tenant's document
     centrex delete DOMAIN --yes                        delete a tenant and all it owns
     centrex tenants                                    list tenants
@@ -54,7 +54,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from centrex.config import ConfigError, Settings, environment, load_settings, require
 from centrex.db import make_engine, make_session_factory, upgrade
-from provisioning import explain, media, reminders, service, summary
+from provisioning import explain, media, preview, reminders, service, summary
 from provisioning.document import (
     DocumentInvalid,
     dump_text,
@@ -63,6 +63,7 @@ from provisioning.document import (
     parse_document,
 )
 from provisioning.errors import DomainError
+from provisioning.preview import RoutingEffects
 from provisioning.validation import InvalidValue, check_panel_password
 
 
@@ -112,15 +113,42 @@ def _apply_text(settings: Settings, text: str, dry_run: bool) -> service.ApplyRe
     return report
 
 
+def _preview_text(settings: Settings, text: str) -> tuple[service.ApplyReport, RoutingEffects]:
+    """A dry run with its routing effects: the whole document parsed (its calls are
+    taken from it), applied and explained inside a transaction rolled back."""
+    with _whole_tenant():
+        doc = parse_document(load_text(text))
+        with _sessions(settings).begin() as session:
+            found = preview.preview(
+                session,
+                doc,
+                lambda: service.apply_document(session, doc),
+                default_country=settings.default_country,
+                media_dir=str(settings.effective_media_dir),
+                now=datetime.now(UTC),
+            )
+            session.rollback()
+    return found
+
+
 def cmd_apply(settings: Settings, args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
-    report = _apply_text(settings, text, args.dry_run)
+    if args.dry_run:
+        report, effects = _preview_text(settings, text)
+        if args.json:
+            body = {"dry_run": True, **report.as_dict(), "routing": effects.as_dict()}
+            print(json.dumps(body, ensure_ascii=False, indent=2))
+            return 0
+    else:
+        report = _apply_text(settings, text, dry_run=False)
     verb = "would" if args.dry_run else "did"
     if not report.changed:
         print("no change")
     for kind in ("created", "updated", "deleted"):
         for item in getattr(report, kind):
             print(f"{verb} {kind[:-1]}: {item}" if args.dry_run else f"{kind}: {item}")
+    if args.dry_run:
+        print(preview.as_text(effects))
     return 0
 
 
@@ -479,7 +507,12 @@ def _parser() -> argparse.ArgumentParser:
 
     apply = sub.add_parser("apply", help="create or update a tenant from a YAML/JSON document")
     apply.add_argument("file", help="the document, or - for standard input")
-    apply.add_argument("--dry-run", action="store_true", help="validate and report only")
+    apply.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="validate and report only, with the calls whose routing changes",
+    )
+    apply.add_argument("--json", action="store_true", help="a dry run's report as JSON")
     apply.set_defaults(run=cmd_apply)
 
     export = sub.add_parser("export", help="write a tenant's document (YAML)")

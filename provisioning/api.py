@@ -25,6 +25,7 @@ from provisioning import (
     groups,
     line_settings,
     media,
+    preview,
     queue_agents,
     reminders,
     service,
@@ -37,6 +38,7 @@ from provisioning.call_handling import CallHandling
 from provisioning.document import (
     DocumentInvalid,
     Problem,
+    TenantDoc,
     dump_document,
     json_schema,
     parse_document,
@@ -135,6 +137,22 @@ def _apply(session: Session, raw: Any, dry_run: bool = False) -> tuple[Response,
     return _report(report, dry_run)
 
 
+def _preview(session: Session, doc: TenantDoc) -> tuple[Response, int]:
+    """A dry run of a whole document: what it changes, and which calls route otherwise."""
+    settings = current_app.extensions["centrex"].settings
+    report, effects = preview.preview(
+        session,
+        doc,
+        lambda: service.apply_document(session, doc),
+        default_country=settings.default_country,
+        media_dir=str(settings.effective_media_dir),
+        now=datetime.now(UTC),
+    )
+    session.rollback()
+    routing = api_models.RoutingEffects.model_validate(effects.as_dict())
+    return answer(api_models.DryRunReport(dry_run=True, routing=routing, **report.as_dict()))
+
+
 def _current(session: Session, domain: str) -> dict[str, Any]:
     return dump_document(service.export_document(session, visible(domain)))
 
@@ -163,7 +181,9 @@ def put_tenant(domain: str) -> Any:
         raise service.NotFound(unknown_tenant(domain))
     dry_run = request.args.get("dry_run", "").lower() in {"1", "true", "yes"}
     with transaction() as session:
-        return _apply(session, raw, dry_run)
+        if dry_run:
+            return _preview(session, parse_document(raw))
+        return _apply(session, raw)
 
 
 @blueprint.delete("/tenants/<domain>")

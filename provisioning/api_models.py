@@ -103,6 +103,37 @@ class ApplyReport(ResponseModel):
     deleted: list[str]
 
 
+class RoutingSeen(ResponseModel):
+    outcome: str = Field(description="How the call ends, as `explain` says it")
+    summary: str
+    rule: str = Field(description="The rule that decided (the first fetch's)")
+    route: str = Field(description="Each fetch's decision, in turn")
+    seconds: int
+
+
+class RoutingChange(ResponseModel):
+    kind: str = Field(description="number, group, queue or user: what is called")
+    to: str
+    caller: str = Field(description="The caller from outside")
+    at: str = Field(description="The instant, in the tenant's time (ISO 8601)")
+    when: str = Field(description="The schedule boundary, planner or holiday it stands for")
+    before: RoutingSeen
+    after: RoutingSeen
+
+
+class RoutingEffects(ResponseModel):
+    calls_considered: int
+    calls_explained: int = Field(description="At most 500, the touched items' calls first")
+    capped: bool
+    changes: list[RoutingChange] = Field(description="The calls whose outcome changes")
+
+
+class DryRunReport(ApplyReport):
+    routing: RoutingEffects | None = Field(
+        default=None, description="A dry run of a whole document: its calls before and after"
+    )
+
+
 class UserList(DocumentView):
     users: list[UserDoc]
 
@@ -397,6 +428,7 @@ RESPONSES: tuple[type[ResponseModel], ...] = (
     Invalid,
     TenantList,
     ApplyReport,
+    DryRunReport,
     UserList,
     UserView,
     UserSaved,

@@ -518,11 +518,15 @@ def openapi_document() -> dict[str, Any]:
                             "in": "query",
                             "required": False,
                             "schema": {"type": "boolean"},
-                            "description": "Validate and report, write nothing",
+                            "description": "Validate and report, write nothing; "
+                            "with the routing effects (calls that change)",
                         }
                     ],
                     "requestBody": {"required": True, "content": _json("TenantDoc")},
-                    "responses": {"200": _ok("What changed", "ApplyReport"), **_APPLY_ERRORS},
+                    "responses": {
+                        "200": _ok("What changed (a dry run: and its routing)", "DryRunReport"),
+                        **_APPLY_ERRORS,
+                    },
                 },
                 "delete": {
                     "summary": "Delete the tenant and everything it owns",
