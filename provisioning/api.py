@@ -125,16 +125,12 @@ def domain_errors(view: Callable[..., Any]) -> Callable[..., Any]:
     return view
 
 
-def _report(report: service.ApplyReport, dry_run: bool = False) -> tuple[Response, int]:
-    return answer(api_models.ApplyReport(dry_run=dry_run, **report.as_dict()))
+def _report(report: service.ApplyReport) -> tuple[Response, int]:
+    return answer(api_models.ApplyReport(dry_run=False, **report.as_dict()))
 
 
-def _apply(session: Session, raw: Any, dry_run: bool = False) -> tuple[Response, int]:
-    doc = parse_document(raw)
-    report = service.apply_document(session, doc)
-    if dry_run:
-        session.rollback()
-    return _report(report, dry_run)
+def _apply(session: Session, raw: Any) -> tuple[Response, int]:
+    return _report(service.apply_document(session, parse_document(raw)))
 
 
 def _preview(session: Session, doc: TenantDoc) -> tuple[Response, int]:
