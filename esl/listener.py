@@ -36,6 +36,7 @@ from .handlers import (
     SUBSCRIBED_SUBCLASSES,
     Change,
     ChannelSeen,
+    LineRef,
     ProbeAsked,
     Registered,
     Unregistered,
@@ -84,6 +85,15 @@ class _LateRegistrations:
 
     node: str
     registrations: list[Registered]
+
+
+# A phone on a node: its line and network address (`esl.store` replaces a phone's
+# registration under an older Call-ID by its newer one).
+_Phone = tuple[LineRef, str, int]
+
+
+def _phone(registration: Registered) -> _Phone:
+    return registration.line, registration.network_ip, registration.network_port
 
 
 class TenantWatch:
@@ -154,9 +164,9 @@ class Listener:
             gevent.queue.Queue()
         )
         self._relist_after = relist_after
-        # Registrations each node's events named since its listing, until its late
-        # listing (they are newer than what that lists).
-        self._named: dict[str, set[str]] = {}
+        # Registrations (Call-IDs) and phones each node's events named since its
+        # listing, until its late listing (they are newer than what that lists).
+        self._named: dict[str, set[str | _Phone]] = {}
         self._keys: dict[Key, bool] | None = None  # as last published
         self._changes = ChangeCursor()  # lines changed since the keys were computed
         self._pruned = 0.0
@@ -326,7 +336,11 @@ class Listener:
                 run = []
                 # Only what no event has told of since: those are newer than the table.
                 named = self._named.pop(item.node, set())
-                missed = [r for r in item.registrations if r.call_id not in named]
+                missed = [
+                    r
+                    for r in item.registrations
+                    if r.call_id not in named and _phone(r) not in named
+                ]
                 for node, statuses in self.store.apply_nodes([(item.node, missed)], now):
                     self._after(node, statuses)
             else:
@@ -349,6 +363,8 @@ class Listener:
                 named = self._named.get(received.node)
                 if named is not None and isinstance(change, Registered | Unregistered):
                     named.add(change.call_id)
+                    if isinstance(change, Registered):
+                        named.add(_phone(change))
             if received.event.name == fs.EVENT_BACKGROUND_JOB and self._on_job_done:
                 self._on_job_done(self, received.event)
         written = self.store.apply_nodes(list(found.items()), now)
