@@ -35,6 +35,7 @@ from .handlers import (
     SUBSCRIBED_EVENTS,
     SUBSCRIBED_SUBCLASSES,
     Change,
+    ChannelGone,
     ChannelSeen,
     LineRef,
     ProbeAsked,
@@ -57,6 +58,9 @@ log = logging.getLogger(__name__)
 _LINES_ONE_BY_ONE = 500
 # How often logged line changes older than a day are deleted (seconds).
 _PRUNE_EVERY = 3600.0
+# How many ended legs are remembered, so that a listing that still shows one (the node
+# writes its channels table through a queue) does not bring it back.
+_GONE_REMEMBERED = 10_000
 
 
 def utcnow() -> datetime:
@@ -167,6 +171,10 @@ class Listener:
         # Registrations (Call-IDs) and phones each node's events named since its
         # listing, until its late listing (they are newer than what that lists).
         self._named: dict[str, set[str | _Phone]] = {}
+        # Events each node sent while it was being listed: they may be newer than the
+        # listing, so they are queued after it.
+        self._held: dict[str, list[_Received]] = {}
+        self._gone: dict[str, None] = {}  # legs seen ending, oldest first
         self._keys: dict[Key, bool] | None = None  # as last published
         self._changes = ChangeCursor()  # lines changed since the keys were computed
         self._pruned = 0.0
@@ -263,9 +271,27 @@ class Listener:
 
     def _received(self, node: NodeConnection, event: Event) -> None:
         metrics.event_received(event.name)
-        self._queue.put(_Received(node.node, event, time.monotonic()))
+        received = _Received(node.node, event, time.monotonic())
+        held = self._held.get(node.node)
+        if held is not None:
+            held.append(received)
+        else:
+            self._queue.put(received)
 
     def _list_node(self, node: NodeConnection) -> None:
+        # A leg that ends while the node is listed would otherwise have its end written
+        # before the listing that still shows it, and stay for ever.
+        if node.node in self._held:  # already being listed: that listing queues them
+            self._queue_listing(node)
+            return
+        self._held[node.node] = []
+        try:
+            self._queue_listing(node)
+        finally:
+            for received in self._held.pop(node.node):
+                self._queue.put(received)
+
+    def _queue_listing(self, node: NodeConnection) -> None:
         registrations = registrations_listed(node.api(fs.SHOW_REGISTRATIONS), node.node)
 
         def owner(uuid: str) -> str:
@@ -325,9 +351,8 @@ class Listener:
             if isinstance(item, _Listing):
                 self._apply_run(run, now)
                 run = []
-                statuses = self.store.replace_node(
-                    item.node, item.registrations, item.channels, now
-                )
+                channels = [c for c in item.channels if c.uuid not in self._gone]
+                statuses = self.store.replace_node(item.node, item.registrations, channels, now)
                 self._named[item.node] = set()
                 self._after(item.node, statuses)
                 self._republish_keys(item.node)
@@ -359,6 +384,8 @@ class Listener:
                 if isinstance(change, ProbeAsked):
                     probes.append(change)
                     continue
+                if isinstance(change, ChannelGone):
+                    self._remember_gone(change.uuid)
                 found.setdefault(received.node, []).append(change)
                 named = self._named.get(received.node)
                 if named is not None and isinstance(change, Registered | Unregistered):
@@ -380,6 +407,11 @@ class Listener:
             self._after(node, statuses)
         for probe in probes:
             self._answer_probe(probe)
+
+    def _remember_gone(self, uuid: str) -> None:
+        self._gone[uuid] = None
+        if len(self._gone) > _GONE_REMEMBERED:
+            del self._gone[next(iter(self._gone))]
 
     def _after(self, node: str, statuses: list[LineStatus]) -> None:
         if not statuses:
