@@ -35,7 +35,9 @@ from .handlers import (
     SUBSCRIBED_EVENTS,
     SUBSCRIBED_SUBCLASSES,
     Change,
+    ChannelGone,
     ChannelSeen,
+    LineRef,
     ProbeAsked,
     Registered,
     Unregistered,
@@ -56,6 +58,9 @@ log = logging.getLogger(__name__)
 _LINES_ONE_BY_ONE = 500
 # How often logged line changes older than a day are deleted (seconds).
 _PRUNE_EVERY = 3600.0
+# How many ended legs are remembered, so that a listing that still shows one (the node
+# writes its channels table through a queue) does not bring it back.
+_GONE_REMEMBERED = 10_000
 
 
 def utcnow() -> datetime:
@@ -84,6 +89,15 @@ class _LateRegistrations:
 
     node: str
     registrations: list[Registered]
+
+
+# A phone on a node: its line and network address (`esl.store` replaces a phone's
+# registration under an older Call-ID by its newer one).
+_Phone = tuple[LineRef, str, int]
+
+
+def _phone(registration: Registered) -> _Phone:
+    return registration.line, registration.network_ip, registration.network_port
 
 
 class TenantWatch:
@@ -154,9 +168,13 @@ class Listener:
             gevent.queue.Queue()
         )
         self._relist_after = relist_after
-        # Registrations each node's events named since its listing, until its late
-        # listing (they are newer than what that lists).
-        self._named: dict[str, set[str]] = {}
+        # Registrations (Call-IDs) and phones each node's events named since its
+        # listing, until its late listing (they are newer than what that lists).
+        self._named: dict[str, set[str | _Phone]] = {}
+        # Events each node sent while it was being listed: they may be newer than the
+        # listing, so they are queued after it.
+        self._held: dict[str, list[_Received]] = {}
+        self._gone: dict[str, None] = {}  # legs seen ending, oldest first
         self._keys: dict[Key, bool] | None = None  # as last published
         self._changes = ChangeCursor()  # lines changed since the keys were computed
         self._pruned = 0.0
@@ -253,9 +271,27 @@ class Listener:
 
     def _received(self, node: NodeConnection, event: Event) -> None:
         metrics.event_received(event.name)
-        self._queue.put(_Received(node.node, event, time.monotonic()))
+        received = _Received(node.node, event, time.monotonic())
+        held = self._held.get(node.node)
+        if held is not None:
+            held.append(received)
+        else:
+            self._queue.put(received)
 
     def _list_node(self, node: NodeConnection) -> None:
+        # A leg that ends while the node is listed would otherwise have its end written
+        # before the listing that still shows it, and stay for ever.
+        if node.node in self._held:  # already being listed: that listing queues them
+            self._queue_listing(node)
+            return
+        self._held[node.node] = []
+        try:
+            self._queue_listing(node)
+        finally:
+            for received in self._held.pop(node.node):
+                self._queue.put(received)
+
+    def _queue_listing(self, node: NodeConnection) -> None:
         registrations = registrations_listed(node.api(fs.SHOW_REGISTRATIONS), node.node)
 
         def owner(uuid: str) -> str:
@@ -315,9 +351,8 @@ class Listener:
             if isinstance(item, _Listing):
                 self._apply_run(run, now)
                 run = []
-                statuses = self.store.replace_node(
-                    item.node, item.registrations, item.channels, now
-                )
+                channels = [c for c in item.channels if c.uuid not in self._gone]
+                statuses = self.store.replace_node(item.node, item.registrations, channels, now)
                 self._named[item.node] = set()
                 self._after(item.node, statuses)
                 self._republish_keys(item.node)
@@ -326,7 +361,11 @@ class Listener:
                 run = []
                 # Only what no event has told of since: those are newer than the table.
                 named = self._named.pop(item.node, set())
-                missed = [r for r in item.registrations if r.call_id not in named]
+                missed = [
+                    r
+                    for r in item.registrations
+                    if r.call_id not in named and _phone(r) not in named
+                ]
                 for node, statuses in self.store.apply_nodes([(item.node, missed)], now):
                     self._after(node, statuses)
             else:
@@ -345,10 +384,14 @@ class Listener:
                 if isinstance(change, ProbeAsked):
                     probes.append(change)
                     continue
+                if isinstance(change, ChannelGone):
+                    self._remember_gone(change.uuid)
                 found.setdefault(received.node, []).append(change)
                 named = self._named.get(received.node)
                 if named is not None and isinstance(change, Registered | Unregistered):
                     named.add(change.call_id)
+                    if isinstance(change, Registered):
+                        named.add(_phone(change))
             if received.event.name == fs.EVENT_BACKGROUND_JOB and self._on_job_done:
                 self._on_job_done(self, received.event)
         written = self.store.apply_nodes(list(found.items()), now)
@@ -364,6 +407,11 @@ class Listener:
             self._after(node, statuses)
         for probe in probes:
             self._answer_probe(probe)
+
+    def _remember_gone(self, uuid: str) -> None:
+        self._gone[uuid] = None
+        if len(self._gone) > _GONE_REMEMBERED:
+            del self._gone[next(iter(self._gone))]
 
     def _after(self, node: str, statuses: list[LineStatus]) -> None:
         if not statuses:

@@ -115,6 +115,18 @@ _LINES_OF_USERS = (
 )
 
 
+def _same_phone(known: Registered, new: Registered) -> bool:
+    """One phone on one node: same line, same network address. A phone that registers
+    again under a new Call-ID replaces its previous registration (the node's own table
+    keeps one row per phone), and FreeSWITCH sends no event for the one replaced."""
+    return (
+        bool(new.network_ip)
+        and (known.node, known.line, known.network_ip, known.network_port)
+        == (new.node, new.line, new.network_ip, new.network_port)
+        and known.call_id != new.call_id
+    )
+
+
 def _utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
@@ -147,6 +159,11 @@ class _Net:
         net = cls()
         for change in changes:
             if isinstance(change, Registered):
+                # The same phone under a new Call-ID (rebooted): FreeSWITCH replaced its
+                # row without an unregister event.
+                for key, known in net.registrations.items():
+                    if known is not None and _same_phone(known, change):
+                        net.registrations[key] = None
                 net.registrations[(change.node, change.call_id[:255])] = change
             elif isinstance(change, Unregistered):
                 net.registrations[(change.node, change.call_id[:255])] = None
@@ -289,6 +306,27 @@ class LiveStore:
                 )
             )
         if rows:
+            # Earlier registrations of these phones under other Call-IDs are replaced.
+            phones = [r for r in rows if r["network_ip"]]
+            if phones:
+                conn.execute(
+                    delete(Registration).where(
+                        tuple_(
+                            Registration.node,
+                            Registration.user_id,
+                            Registration.network_ip,
+                            Registration.network_port,
+                        ).in_(
+                            [
+                                (r["node"], r["user_id"], r["network_ip"], r["network_port"])
+                                for r in phones
+                            ]
+                        ),
+                        tuple_(Registration.node, Registration.call_id).not_in(
+                            [(r["node"], r["call_id"]) for r in phones]
+                        ),
+                    )
+                )
             conn.execute(_upsert(conn, "registration"), rows)
         return touched
 

@@ -260,7 +260,12 @@ def test_when_the_holder_is_killed_mid_traffic_the_other_takes_the_node_over_wit
     print(f"\ntakeover measured: {takeover:.2f} s")
     assert subscribed(fake) == [second] and standby.poll() is None
     # The live state is what the node holds, no more, no less.
-    until(lambda: live_state(engine) == switch_state(fake))
+    try:
+        until(lambda: live_state(engine) == switch_state(fake))
+    except AssertionError:
+        raise AssertionError(
+            f"live state {live_state(engine)} != node's {switch_state(fake)}"
+        ) from None
     with engine.connect() as conn:
         busy = conn.scalar(select(func.count()).where(LineState.active_calls > 0))
         registered = set(
