@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -144,6 +145,22 @@ class Centrex:
     settings: Settings
 
 
+def demo_with_trunk() -> dict[str, Any]:
+    """The demo tenant as the session's Centrex starts with: its SIPp 'carrier' trunk."""
+    raw = demo_document(DOMAIN)
+    carrier = os.environ["CENTREX_E2E_CARRIER_PORT"]
+    raw["gateway"] = {"proxy": f"127.0.0.1:{carrier}", "username": "trunk"}
+    return raw
+
+
+@pytest.fixture
+def plain_demo_tenant(centrex: Centrex) -> Iterator[None]:
+    """For a module whose tests apply tenants of their own (autouse it there): the demo
+    tenant with its trunk put back after each, so later files find it as they expect."""
+    yield
+    apply_raw(centrex.engine, demo_with_trunk())
+
+
 @pytest.fixture(scope="session")
 def centrex(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Centrex]:
     """A Centrex server on a free port, with the demo tenant on 127.0.0.1 and a SIPp
@@ -153,9 +170,8 @@ def centrex(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Centrex]:
     engine = make_engine(url)
     upgrade(engine)
     carrier_port = free_port(socket.SOCK_DGRAM)
-    raw = demo_document(DOMAIN)
-    raw["gateway"] = {"proxy": f"127.0.0.1:{carrier_port}", "username": "trunk"}
-    apply_raw(engine, raw)
+    os.environ["CENTREX_E2E_CARRIER_PORT"] = str(carrier_port)
+    apply_raw(engine, demo_with_trunk())
     settings = Settings(
         database_url=url,
         xmlcurl_credentials=CREDENTIALS,
@@ -166,7 +182,6 @@ def centrex(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Centrex]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    os.environ["CENTREX_E2E_CARRIER_PORT"] = str(carrier_port)
     yield Centrex(f"http://127.0.0.1:{server.server_port}", engine, settings)
     server.shutdown()
 

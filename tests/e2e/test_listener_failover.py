@@ -29,7 +29,7 @@ from provisioning.models import LineState, Registration, User
 from tests import postgres_server
 from tests.conftest import apply_raw, demo_document
 from tests.e2e import sipp
-from tests.e2e.conftest import DOMAIN, ESL_PASSWORD, Centrex, Node, free_port, stop
+from tests.e2e.conftest import DOMAIN, ESL_PASSWORD, Centrex, Node, demo_with_trunk, free_port, stop
 from tests.e2e.test_freeswitch import PASSWORDS, phone, register, unregister
 
 pytestmark = pytest.mark.e2e
@@ -59,14 +59,9 @@ def postgres() -> Iterator[Engine]:
 @pytest.fixture
 def demo_tenant(centrex: Centrex) -> None:
     """The session's Centrex, which FreeSWITCH routes the calls by, holds the plain demo
-    tenant (with its trunk): an earlier test may have left its own tenant there (a
-    forward on 1000 would take the call away from the phone this test watches)."""
-    raw = demo_document(DOMAIN)
-    raw["gateway"] = {
-        "proxy": f"127.0.0.1:{os.environ['CENTREX_E2E_CARRIER_PORT']}",
-        "username": "trunk",
-    }
-    apply_raw(centrex.engine, raw)
+    tenant (with its trunk): a forward an earlier test left on 1000 would take the call
+    away from the phone this test watches."""
+    apply_raw(centrex.engine, demo_with_trunk())
 
 
 def start_listener(database_url: str, freeswitch: Node, log: Path) -> subprocess.Popen[bytes]:

@@ -36,6 +36,10 @@ def until(condition: Callable[[], Any], timeout: float = 15.0) -> Any:
     return result
 
 
+# Its tests apply tenants of their own: the plain demo tenant is put back after each.
+pytestmark = pytest.mark.usefixtures("plain_demo_tenant")
+
+
 @pytest.fixture
 def listener(centrex: Centrex, freeswitch: Node) -> Iterator[Listener]:
     settings = Settings(
