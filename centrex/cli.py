@@ -119,16 +119,12 @@ def _preview_text(settings: Settings, text: str) -> tuple[service.ApplyReport, R
     with _whole_tenant():
         doc = parse_document(load_text(text))
         with _sessions(settings).begin() as session:
-            found = preview.preview(
+            return preview.dry_run(
                 session,
                 doc,
-                lambda: service.apply_document(session, doc),
                 default_country=settings.default_country,
                 media_dir=str(settings.effective_media_dir),
-                now=datetime.now(UTC),
             )
-            session.rollback()
-    return found
 
 
 def cmd_apply(settings: Settings, args: argparse.Namespace) -> int:

@@ -136,15 +136,12 @@ def _apply(session: Session, raw: Any) -> tuple[Response, int]:
 def _preview(session: Session, doc: TenantDoc) -> tuple[Response, int]:
     """A dry run of a whole document: what it changes, and which calls route otherwise."""
     settings = current_app.extensions["centrex"].settings
-    report, effects = preview.preview(
+    report, effects = preview.dry_run(
         session,
         doc,
-        lambda: service.apply_document(session, doc),
         default_country=settings.default_country,
         media_dir=str(settings.effective_media_dir),
-        now=datetime.now(UTC),
     )
-    session.rollback()
     routing = api_models.RoutingEffects.model_validate(effects.as_dict())
     return answer(api_models.DryRunReport(dry_run=True, routing=routing, **report.as_dict()))
 

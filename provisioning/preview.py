@@ -16,7 +16,7 @@ import time as clock
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -33,7 +33,7 @@ from provisioning.document import (
 )
 from provisioning.lookup import NotFound
 from provisioning.numbering import to_e164
-from provisioning.service import ApplyReport, export_document
+from provisioning.service import ApplyReport, apply_document, export_document
 from provisioning.validation import InvalidValue
 from provisioning.week import NamedWeek
 from xmlcurl import fsnames as fs
@@ -139,6 +139,24 @@ class RoutingEffects:
                 for c in self.changes
             ],
         }
+
+
+def dry_run(
+    session: Session, doc: TenantDoc, *, default_country: str, media_dir: str
+) -> tuple[ApplyReport, RoutingEffects]:
+    """A whole document's dry run, as `centrex apply --dry-run` and the REST PUT's
+    `dry_run=true` make it: applied as for real, its routing effects explained now,
+    nothing kept (`session`'s transaction rolled back)."""
+    found = preview(
+        session,
+        doc,
+        lambda: apply_document(session, doc),
+        default_country=default_country,
+        media_dir=media_dir,
+        now=datetime.now(UTC),
+    )
+    session.rollback()
+    return found
 
 
 def preview(
