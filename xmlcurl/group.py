@@ -43,6 +43,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from provisioning import media
 from provisioning.call_handling import Callers
@@ -168,20 +169,44 @@ def ring_order(group: GroupData, unique_id: str) -> list[MemberData]:
 def _legs(call: CallToGroup, members: list[MemberData], timeout: int | None) -> list[Endpoint]:
     """A leg for each of `members`, in order: marked with the group and the member, and
     when members' own handling applies, handed to it through loopback."""
-    group, domain = call.group.doc, call.tenant.domain
-    tag = (fs.V_GROUP, f"{group.extension}@{domain}")
+    group = call.group.doc
     handed: tuple[tuple[str, str], ...] = ()
     if group.members_call_handling:
         handed = handover.group_hand_over(group.extension, _hold_music(call), call.caller_extension)
-    endpoint = LoopbackEndpoint if group.members_call_handling else UserEndpoint
-    return [
+    extensions = tuple(m.extension for m in members)
+    legs = _member_legs(
+        extensions,
+        call.tenant.domain,
+        group.extension,
+        timeout,
+        handed,
+        group.members_call_handling,
+    )
+    return list(legs)
+
+
+@lru_cache(maxsize=4096)
+def _member_legs(
+    extensions: tuple[str, ...],
+    domain: str,
+    group: str,
+    timeout: int | None,
+    handed: tuple[tuple[str, str], ...],
+    through_loopback: bool,
+) -> tuple[Endpoint, ...]:
+    # Built once for each set of members rung (frozen, shared between calls): a call to
+    # a group otherwise builds ten legs and their options again, and the renderer's
+    # cache compares them field by field instead of by identity.
+    tag = (fs.V_GROUP, f"{group}@{domain}")
+    endpoint = LoopbackEndpoint if through_loopback else UserEndpoint
+    return tuple(
         endpoint(
-            m.extension,
+            extension,
             domain,
-            LegOptions(timeout, variables=(tag, (fs.V_GROUP_MEMBER, m.extension), *handed)),
+            LegOptions(timeout, variables=(tag, (fs.V_GROUP_MEMBER, extension), *handed)),
         )
-        for m in members
-    ]
+        for extension in extensions
+    )
 
 
 def _media(call: CallToGroup) -> tuple[Action, ...]:

@@ -111,8 +111,14 @@ def _member(row: Any) -> MemberData:
 def load_group(conn: Connection, domain: str, number: str) -> GroupData | None:
     """The group of `domain` whose extension or short number is `number`."""
     rows = _GROUP.rows(conn, {"domain": domain, "number": number})
-    if not rows:
-        return None
+    return _group_data(tuple(rows)) if rows else None
+
+
+@lru_cache(maxsize=4096)
+def _group_data(rows: tuple[Any, ...]) -> GroupData:
+    # Keyed by every value the query returned: members' live state included, so a
+    # change of any of them makes a new entry. The same rows (most calls to a group
+    # between two changes of its members' state) skip building ten members again.
     first = rows[0]
     return GroupData(
         doc=_parsed_group(first.name, first.group_extension, first.short_number, first.settings),
