@@ -25,7 +25,10 @@ def registered(call_id: str, ip: str = "10.0.0.5", port: int = 5060, node: str =
 
 def call_ids(engine) -> set[tuple[str, str]]:
     with engine.connect() as conn:
-        return set(conn.execute(select(Registration.node, Registration.call_id)).tuples())
+        return {
+            (node, call_id)
+            for node, call_id in conn.execute(select(Registration.node, Registration.call_id))
+        }
 
 
 def test_a_new_call_id_from_the_same_phone_replaces_the_old_one(engine, demo_tenant):
