@@ -127,10 +127,10 @@ def _saved(account: Account, extension: str, version: int, edit: Any) -> list[st
 @account_page
 def page(account: Account, extension: str) -> Any:
     may_see(account, extension)
-    line_state(account, extension)  # a line of the session's tenant, else 404
     problems: list[str] = []
     status = 200
     if request.method == "POST":
+        line_state(account, extension)  # a line of the session's tenant, else 404
         status = 400
         form = RuleChangeForm()
         if not form.validate_on_submit():

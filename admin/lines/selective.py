@@ -127,10 +127,10 @@ def _kind(key: str) -> Kind:
 @account_page
 def page(account: Account, extension: str) -> Any:
     may_see(account, extension)
-    line_state(account, extension)  # a line of the session's tenant, else 404
     problems: list[str] = []
     status = 200
     if request.method == "POST":
+        line_state(account, extension)  # a line of the session's tenant, else 404
         status = 400
         problems = _change(account, extension)
         if not problems:
