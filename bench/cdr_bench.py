@@ -35,6 +35,10 @@ from tests.unit.test_cdr import CALL1_A, CALL1_A_UUID, bodies, cdr_xml
 
 # Every captured leg, of both captured calls.
 LEGS = ("cdr-leg-4", "cdr-leg", "cdr-leg-3", "cdr-leg-2", "cdr-leg-7", "cdr-leg-6", "cdr-leg-5")
+# The legs of a line (the phones' own and the one ringing 1000): routed by Centrex they
+# carry the line's `nolocal:centrex_peer_line` (a vanilla dialplan captured them).
+LINE_LEGS = {"cdr-leg-4": "1001", "cdr-leg": "1000", "cdr-leg-7": "1001"}
+OWN_LINE = "nolocal:centrex_peer_line"
 
 
 def _records(names: tuple[str, ...]) -> list[tuple[bytes, set[str]]]:
@@ -42,6 +46,10 @@ def _records(names: tuple[str, ...]) -> list[tuple[bytes, set[str]]]:
     found = []
     for name in names:
         xml = cdr_xml(name)
+        if name in LINE_LEGS:
+            own = f"{LINE_LEGS[name]}%40127.0.0.1"
+            element = f"<{OWN_LINE}>{own}</{OWN_LINE}>".encode()
+            xml = xml.replace(b"<variables>", b"<variables>" + element, 1)
         uuids = {u for u in _uuids(xml.decode())}
         found.append((xml, uuids))
     return found

@@ -198,6 +198,26 @@ def test_a_sip_header_name_that_makes_the_xml_invalid_is_repaired():
     assert leg.uuid == CALL1_A_UUID and leg.hangup_cause == "NORMAL_CLEARING"
 
 
+def test_a_line_s_own_leg_variable_is_read_in_one_parse(monkeypatch):
+    # Every leg of a line carries `nolocal:centrex_peer_line`, an element with an
+    # undeclared prefix: renamed before the parse, never repaired after a failed one.
+    xml = cdr_xml(CALL1_A).replace(
+        b"<variables>",
+        b"<variables><nolocal:centrex_peer_line>1001%40127.0.0.1</nolocal:centrex_peer_line>",
+        1,
+    )
+    with pytest.raises(etree.XMLSyntaxError):
+        etree.fromstring(xml)
+
+    class NoRepair:
+        def sub(self, *_args: object) -> bytes:
+            raise AssertionError("the record was parsed twice")
+
+    monkeypatch.setattr("esl.cdr._TAG", NoRepair())
+    leg = parse_cdr(xml)
+    assert leg.uuid == CALL1_A_UUID and leg.hangup_cause == "NORMAL_CLEARING"
+
+
 # --- classifying the captured calls ---------------------------------------------------------
 def test_call_1_the_caller_placed_it_and_the_callee_missed_it():
     assert kinds(cdr_xml(CALL1_A)) == {"1001": Kind.PLACED, "1000": Kind.MISSED}
