@@ -301,7 +301,8 @@ def route_to_group(call: CallToGroup) -> Decision:
         skipped = unavailable_because(member, doc.members_call_handling)
         if skipped is None:
             members.append(member)
-        trace.note("member", _extension(member.extension), skipped is None, skipped or _RUNG)
+        if trace.on:
+            trace.note("member", _extension(member.extension), skipped is None, skipped or _RUNG)
     if not members:
         none_available = phrase("no_member_available", "no member available: overflow")
         trace.note("group", _group(doc.name), False, none_available)

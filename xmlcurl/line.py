@@ -431,7 +431,8 @@ def _handling(call: CallToLine, kind: str, cause: str) -> Decision:
         assert forward is not None
         decided = _forward(call, forward.to, kind, forward.confirm)
         if decided is not None:
-            call.trace.note("handling", _kind_forward(kind), True, _to(forward.to))
+            if call.trace.on:
+                call.trace.note("handling", _kind_forward(kind), True, _to(forward.to))
             return decided
     elif call.trace.on:
         call.trace.note("handling", _kind_forward(kind), False, _why_not_applied(call, forward))
@@ -673,30 +674,22 @@ def route_to_line(call: CallToLine) -> Decision:
     trace = call.trace
 
     if sel.reject is not None and caller_matches(sel.reject, call):
-        _row(call, 1, True, phrase("in_reject_list", "the caller is in the reject list"))
+        _row(call, 1, True, _IN_REJECT_LIST)
         return _reject("selective reject")
     _row(
         call,
         1,
         False,
-        (
-            phrase("no_reject_list", "no reject list")
-            if sel.reject is None
-            else phrase("not_in_reject_list", "caller not in the list")
-        ),
+        (_NO_REJECT_LIST if sel.reject is None else _NOT_IN_REJECT_LIST),
     )
     if sel.reject_anonymous and call.caller.withheld:
-        _row(call, 2, True, phrase("withholds_number", "the caller withholds their number"))
+        _row(call, 2, True, _WITHHOLDS_NUMBER)
         return _reject("anonymous caller rejected", fs.PROMPT_NO_ANONYMOUS)
     _row(
         call,
         2,
         False,
-        (
-            _OFF
-            if not sel.reject_anonymous
-            else phrase("shows_number", "the caller shows their number")
-        ),
+        (_OFF if not sel.reject_anonymous else _SHOWS_NUMBER),
     )
 
     always = ch.forward_always
@@ -705,21 +698,21 @@ def route_to_line(call: CallToLine) -> Decision:
         if decided is not None:
             _row(call, 3, True, _to(always.to))
             return decided
-        _row(call, 3, False, phrase("cannot_be_followed", "cannot be followed"))
+        _row(call, 3, False, _CANNOT_BE_FOLLOWED)
     elif trace.on:
         looped = call.looped and always is not None
-        why = phrase("loop_forwarded_here", "loop: the call was forwarded here") if looped else None
+        why = _LOOP_FORWARDED_HERE if looped else None
         _row(call, 3, False, why or _why_not_applied(call, always))
 
     dnd = ch.do_not_disturb if ch.dnd_on else None
     if dnd is not None and not caller_matches_priority(dnd.priority_callers, call):
-        _row(call, 4, True, phrase("dnd_on", "on, and the caller is not a priority caller"))
+        _row(call, 4, True, _DND_ON)
         return _do_not_disturb(call)
     _row(
         call,
         4,
         False,
-        _OFF if dnd is None else phrase("priority_caller", "the caller is a priority caller"),
+        _OFF if dnd is None else _PRIORITY_CALLER,
     )
 
     if not call.looped:
@@ -743,23 +736,19 @@ def route_to_line(call: CallToLine) -> Decision:
             call,
             5,
             False,
-            (
-                phrase("no_list_set", "no list set")
-                if not sel.forward
-                else phrase("in_no_list", "the caller is in no list")
-            ),
+            (_NO_LIST_SET if not sel.forward else _IN_NO_LIST),
         )
 
     plan = _ring_plan(call)
     action = _rule_action(call)
     if action is not None:
         if action.action == "reject":
-            _row(call, 6, True, phrase("rule_list_reject", "rule list: reject"))
+            _row(call, 6, True, _RULE_LIST_REJECT)
             return _reject("rule list: reject")
         if action.action == "voicemail":
             decided = _forward(call, VOICEMAIL, "selective")
             if decided is not None:
-                _row(call, 6, True, phrase("rule_list_voicemail", "rule list: voicemail"))
+                _row(call, 6, True, _RULE_LIST_VOICEMAIL)
                 return decided
         if action.action == "forward" and action.to is not None and not call.looped:
             decided = _forward(call, action.to, "selective")
@@ -785,14 +774,12 @@ def route_to_line(call: CallToLine) -> Decision:
         )
         plan = _plan_for_action(action, call)
     else:
-        _row(
-            call, 6, False, phrase("no_planner_period", "no planner period or special day in force")
-        )
+        _row(call, 6, False, _NO_PLANNER_PERIOD)
 
     if is_busy(line.active_calls, line.max_concurrent_calls, line.call_waiting):
-        _row(call, 7, True, phrase("at_limit", "calls in progress at the line's limit"))
+        _row(call, 7, True, _AT_LIMIT)
         return _handling(call, "busy", fs.USER_BUSY)
-    _row(call, 7, False, phrase("below_limit", "below the line's limit of calls in progress"))
+    _row(call, 7, False, _BELOW_LIMIT)
     forward = _no_answer_forward(call)
     if forward is not None and forward.to == VOICEMAIL and forward.after == 0:
         if line.registered is False:
@@ -800,7 +787,7 @@ def route_to_line(call: CallToLine) -> Decision:
                 call,
                 8,
                 True,
-                phrase("voicemail_unregistered", "to voicemail after 0 s, and no phone registered"),
+                _VOICEMAIL_UNREGISTERED,
             )
             return _handling(call, "unreachable", fs.USER_NOT_REGISTERED)
         decided = _forward(call, VOICEMAIL, "no_answer")
@@ -809,7 +796,7 @@ def route_to_line(call: CallToLine) -> Decision:
                 call,
                 8,
                 True,
-                phrase("voicemail_at_once", "forward on no answer to voicemail after 0 s"),
+                _VOICEMAIL_AT_ONCE,
             )
             return decided
     _row(call, 8, False)
@@ -817,12 +804,35 @@ def route_to_line(call: CallToLine) -> Decision:
         call,
         9,
         True,
-        phrase("registration_unknown", "registration unknown") if line.registered is None else None,
+        _REGISTRATION_UNKNOWN if line.registered is None else None,
     )
     return _ring(call, plan)
 
 
+# The reasons of the rows that take no value, made once: weighing a row costs nothing
+# more when nobody traces it.
 _OFF = phrase("off", "off")
+_IN_REJECT_LIST = phrase("in_reject_list", "the caller is in the reject list")
+_NO_REJECT_LIST = phrase("no_reject_list", "no reject list")
+_NOT_IN_REJECT_LIST = phrase("not_in_reject_list", "caller not in the list")
+_WITHHOLDS_NUMBER = phrase("withholds_number", "the caller withholds their number")
+_SHOWS_NUMBER = phrase("shows_number", "the caller shows their number")
+_CANNOT_BE_FOLLOWED = phrase("cannot_be_followed", "cannot be followed")
+_LOOP_FORWARDED_HERE = phrase("loop_forwarded_here", "loop: the call was forwarded here")
+_DND_ON = phrase("dnd_on", "on, and the caller is not a priority caller")
+_PRIORITY_CALLER = phrase("priority_caller", "the caller is a priority caller")
+_NO_LIST_SET = phrase("no_list_set", "no list set")
+_IN_NO_LIST = phrase("in_no_list", "the caller is in no list")
+_RULE_LIST_REJECT = phrase("rule_list_reject", "rule list: reject")
+_RULE_LIST_VOICEMAIL = phrase("rule_list_voicemail", "rule list: voicemail")
+_NO_PLANNER_PERIOD = phrase("no_planner_period", "no planner period or special day in force")
+_AT_LIMIT = phrase("at_limit", "calls in progress at the line's limit")
+_BELOW_LIMIT = phrase("below_limit", "below the line's limit of calls in progress")
+_VOICEMAIL_UNREGISTERED = phrase(
+    "voicemail_unregistered", "to voicemail after 0 s, and no phone registered"
+)
+_VOICEMAIL_AT_ONCE = phrase("voicemail_at_once", "forward on no answer to voicemail after 0 s")
+_REGISTRATION_UNKNOWN = phrase("registration_unknown", "registration unknown")
 # What a rule of a rule list does, as a trace names it when the call goes on.
 _RULE_ACTIONS = {
     "ring": phrase("rule_action_ring", "ring"),

@@ -6,7 +6,8 @@ force, a group member skipped, a forward not followed, a timing). FreeSWITCH's o
 fetches pass `SILENT`, which keeps nothing: the same functions decide for the switch
 and explain to a person (`provisioning.explain`), never a second implementation.
 
-A rule and its reason are `Phrase`s, data rather than sentences: a stable code, the
+A rule and its reason are `Phrase`s (and so, in `provisioning.explain`, what a fetch
+does and how the call ends), data rather than sentences: a stable code, the
 English template the CLI and the REST API show, and the values it names (a value may be
 a phrase itself: a weekday, a kind of forward). Each surface words them in its own
 language in one place (the panel: `admin.explain.words`), as `provisioning.errors` does
