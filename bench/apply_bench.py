@@ -41,7 +41,7 @@ from provisioning.models import Tenant
 BENCH = Path(__file__).resolve().parent
 # Public numbers +33189xxxxxx: none of them is one of xmlcurl_bench's tenants'.
 NUMBERS_INDEX = 9
-# Targets of issue 10 for a tenant of this many users.
+# The targets for a tenant of this many users.
 TARGET_USERS = 100_000
 TARGETS = {"apply, new": (60.0, 500.0), "apply, unchanged": (20.0, None), "export": (10.0, None)}
 

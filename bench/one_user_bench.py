@@ -18,7 +18,7 @@ forward to a colleague turned on or off (the POST alone is timed). Each answer i
 checked (200, or the panel's redirect to the page, which then shows the next version).
 Prints p50, p99 and max per size and kind, and the ratio of the largest size's p50 to
 the smallest's (saved in bench/results/).
-Target (issue 13): p50 ≤ 50 ms and p99 ≤ 150 ms at 100,000 users, within 1.5× of 100.
+Target: p50 ≤ 50 ms and p99 ≤ 150 ms at 100,000 users, within 1.5× of 100.
 """
 
 from __future__ import annotations

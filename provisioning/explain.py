@@ -66,7 +66,7 @@ from xmlcurl.decisions import (
 from xmlcurl.dialplan import compile_call, lookup_for, public_number_candidates
 from xmlcurl.inputs import CallData, LineData, MemberData
 from xmlcurl.request import call_request
-from xmlcurl.trace import Step, Trace
+from xmlcurl.trace import Phrase, Step, Trace, phrase
 
 # What a line (or an outside number) may be assumed to do. `busy`: its calls in progress
 # reach its limit (the live state says so); `declines`: registered and idle, but the
@@ -190,33 +190,43 @@ def _offset(when: datetime) -> str:
 class Fetch:
     """One dialplan fetch of the call: where it hunted, at how many seconds into the
     call, what the compiler decided (`route`) and weighed (`steps`), what the route
-    does in words (`does`), and the member legs a group handed to their own call
-    handling (`legs`: each explained as its own call)."""
+    does (`doing`, phrases as the trace's are: `xmlcurl.trace`; `does` in English), and
+    the member legs a group handed to their own call handling (`legs`: each explained
+    as its own call)."""
 
     context: str
     destination: str
     at_seconds: int
     route: str
     steps: tuple[Step, ...]
-    does: tuple[str, ...]
+    doing: tuple[Phrase, ...]
     legs: tuple[Explanation, ...] = ()
+
+    @property
+    def does(self) -> tuple[str, ...]:
+        return tuple(str(does) for does in self.doing)
 
 
 @dataclass(frozen=True)
 class Explanation:
     """How the call ends (`outcome`: answered, voicemail, announcement, rejected,
-    busy, unavailable, queue, conference, park, setting, outbound, other), the cause it
-    ends with, who answers, and every fetch on the way."""
+    busy, unavailable, queue, conference, park, setting, outbound, other), how in a
+    phrase (`ending`; `summary` in English), the cause it ends with, who answers, and
+    every fetch on the way."""
 
     caller: str
     dialled: str
     at: datetime
     outcome: str
-    summary: str
+    ending: Phrase
     fetches: tuple[Fetch, ...]
     cause: str | None = None
     answered_by: str | None = None
     seconds: int = 0
+
+    @property
+    def summary(self) -> str:
+        return str(self.ending)
 
     def as_dict(self, timezone: str) -> dict[str, Any]:
         return {
@@ -282,7 +292,7 @@ class _Call:
 @dataclass(frozen=True)
 class _Ended:
     outcome: str
-    summary: str
+    ending: Phrase
     cause: str | None = None
     answered_by: str | None = None
 
@@ -411,7 +421,7 @@ def _follow(
         data = _assume(data, asked.assumed)
         trace = Trace()
         route = compile_call(request, data, asked.at + timedelta(seconds=elapsed), trace)
-        does: list[str] = []
+        does: list[Phrase] = []
         legs: list[Explanation] = []
         result = _run(
             conn, asked, route, data, channel, does, legs, default_country, media_dir, depth
@@ -435,13 +445,16 @@ def _follow(
         channel.base[fs.HUNT_DESTINATION] = result.destination
         channel.base[fs.HUNT_CONTEXT] = result.context
     if ended is None:
-        ended = _Ended("other", f"still routing after {MAX_FETCHES} fetches")
+        ended = _Ended(
+            "other",
+            phrase("still_routing", "still routing after %(fetches)d fetches", fetches=MAX_FETCHES),
+        )
     return Explanation(
         caller=asked.caller,
         dialled=fields.get(fs.HUNT_DESTINATION, asked.dialled),
         at=asked.at,
         outcome=ended.outcome,
-        summary=ended.summary,
+        ending=ended.ending,
         fetches=tuple(fetches),
         cause=ended.cause,
         answered_by=ended.answered_by,
@@ -455,7 +468,7 @@ def _run(
     route: Route,
     data: CallData | None,
     channel: _Call,
-    does: list[str],
+    does: list[Phrase],
     legs: list[Explanation],
     default_country: str,
     media_dir: str,
@@ -465,8 +478,15 @@ def _run(
     transferred (the next fetch)."""
     if route.change is not None:
         change = route.change.change
-        does.append(f"changes {type(change).__name__} of {route.change.extension} (not done)")
-        return _Ended("setting", f"a star code: {route.name}")
+        does.append(
+            phrase(
+                "does_change",
+                "changes %(setting)s of %(extension)s (not done)",
+                setting=type(change).__name__,
+                extension=route.change.extension,
+            )
+        )
+        return _Ended("setting", phrase("star_code", "a star code: %(route)s", route=route.name))
     wait_limit: QueueWaitLimit | None = None
     rang = 0
     answered = False
@@ -482,79 +502,129 @@ def _run(
                 )
                 does.append(ring.said)
                 if ring.answered_by is not None:
-                    return _Ended(
-                        "answered",
-                        f"answered by {ring.answered_by} after {rang + ring.seconds} s of ringing",
-                        fs.NORMAL_CLEARING,
-                        ring.answered_by,
+                    answered_after = phrase(
+                        "answered_after",
+                        "answered by %(extension)s after %(seconds)d s of ringing",
+                        extension=ring.answered_by,
+                        seconds=rang + ring.seconds,
                     )
+                    return _Ended("answered", answered_after, fs.NORMAL_CLEARING, ring.answered_by)
                 rang += ring.seconds
                 channel.variables[fs.V_ORIGINATE_DISPOSITION] = ring.disposition
             case Transfer(destination, context):
-                does.append(f"transfer to {destination} in {context}")
+                does.append(
+                    phrase(
+                        "does_transfer",
+                        "transfer to %(destination)s in %(context)s",
+                        destination=destination,
+                        context=context,
+                    )
+                )
                 return _Next(destination, context, rang)
             case Answer():
                 answered = True
-                does.append("answer")
+                does.append(phrase("does_answer", "answer"))
             case EarlyMedia():
-                does.append("early media (the caller is not charged)")
+                does.append(phrase("does_early_media", "early media (the caller is not charged)"))
             case Tone(spec, loops):
-                does.append(f"tone {spec} × {loops}")
+                does.append(
+                    phrase("does_tone", "tone %(tone)s × %(loops)d", tone=spec, loops=loops)
+                )
             case Prompt(sound):
-                does.append(f"prompt {sound}")
+                does.append(phrase("does_prompt", "prompt %(sound)s", sound=sound))
             case PlayFile(path):
-                does.append(f"play {path.rsplit('/', 1)[-1]}")
+                does.append(phrase("does_play", "play %(file)s", file=path.rsplit("/", 1)[-1]))
             case RecordName():
-                does.append("ask the caller's name (screening)")
+                does.append(phrase("does_record_name", "ask the caller's name (screening)"))
             case Voicemail(_, extension, check):
                 if check:
-                    return _Ended("voicemail", f"listens to the voicemail box {extension}")
-                does.append(f"voicemail box {extension}")
-                return _Ended("voicemail", f"voicemail of {extension}", None, None)
+                    listens = phrase(
+                        "listens_to_voicemail",
+                        "listens to the voicemail box %(extension)s",
+                        extension=extension,
+                    )
+                    return _Ended("voicemail", listens)
+                does.append(
+                    phrase("does_voicemail", "voicemail box %(extension)s", extension=extension)
+                )
+                return _Ended(
+                    "voicemail",
+                    phrase("voicemail_of", "voicemail of %(extension)s", extension=extension),
+                )
             case QueueWaitLimit():
                 wait_limit = action
             case JoinQueue(queue):
                 queued = _queue(data, asked.assumed)
-                does.append(f"wait in queue {queue}: {queued.said}")
-                if queued.answered_by is not None:
-                    return _Ended(
-                        "answered",
-                        f"answered by agent {queued.answered_by}",
-                        None,
-                        queued.answered_by,
+                does.append(
+                    phrase(
+                        "does_queue",
+                        "wait in queue %(queue)s: %(what)s",
+                        queue=queue,
+                        what=queued.said,
                     )
+                )
+                if queued.answered_by is not None:
+                    by_agent = phrase(
+                        "answered_by_agent",
+                        "answered by agent %(extension)s",
+                        extension=queued.answered_by,
+                    )
+                    return _Ended("answered", by_agent, None, queued.answered_by)
                 if queued.waits:
                     if wait_limit is not None:
                         return _Next(
                             wait_limit.destination, wait_limit.context, rang + wait_limit.seconds
                         )
-                    return _Ended("queue", f"waits in queue {queue} until an agent answers")
+                    waits = phrase(
+                        "waits_in_queue",
+                        "waits in queue %(queue)s until an agent answers",
+                        queue=queue,
+                    )
+                    return _Ended("queue", waits)
             case Hangup(cause):
                 return _hangup(route, cause, answered, does)
             case Park(_, slot, timeout):
-                return _Ended("park", f"parked in slot {slot} for at most {timeout} s")
+                parked = phrase(
+                    "parked",
+                    "parked in slot %(slot)s for at most %(seconds)d s",
+                    slot=slot,
+                    seconds=timeout,
+                )
+                return _Ended("park", parked)
             case Retrieve(_, slot):
-                return _Ended("park", f"takes the call parked in slot {slot}")
+                takes = phrase("takes_parked", "takes the call parked in slot %(slot)s", slot=slot)
+                return _Ended("park", takes)
             case JoinConference(room) | MoveToConference(room):
-                return _Ended("conference", f"joins conference {room}")
+                joins = phrase("joins_conference", "joins conference %(room)s", room=room)
+                return _Ended("conference", joins)
             case CollectDigits() | CollectNumber():
-                return _Ended("other", f"{route.name}: asks the caller for digits")
+                asks = phrase(
+                    "asks_for_digits", "%(route)s: asks the caller for digits", route=route.name
+                )
+                return _Ended("other", asks)
             case ConsultTransfer() | Intercept():
-                return _Ended("other", route.name)
+                return _Ended("other", _as_decided(route))
             case _:
                 pass
-    return _Ended("other", route.name)
+    return _Ended("other", _as_decided(route))
 
 
-def _hangup(route: Route, cause: str, answered: bool, does: list[str]) -> _Ended:
-    does.append(f"hang up ({cause})")
+def _as_decided(route: Route) -> Phrase:
+    """A call that ends as the route says, in its own name."""
+    return phrase("as_decided", "%(route)s", route=route.name)
+
+
+def _hangup(route: Route, cause: str, answered: bool, does: list[Phrase]) -> _Ended:
+    does.append(phrase("does_hang_up", "hang up (%(cause)s)", cause=cause))
     if any(isinstance(a, PlayFile | Prompt) for a in route.actions) and answered:
-        return _Ended("announcement", f"{route.name}, then hang up", cause)
+        announced = phrase("then_hang_up", "%(route)s, then hang up", route=route.name)
+        return _Ended("announcement", announced, cause)
     if cause == fs.NORMAL_CLEARING:
-        return _Ended("ended", route.name, cause)
+        return _Ended("ended", _as_decided(route), cause)
+    ended = phrase("ended_with", "%(route)s (%(cause)s)", route=route.name, cause=cause)
     if cause == fs.USER_BUSY:
-        return _Ended("busy", f"{route.name} ({cause})", cause)
-    return _Ended("rejected", f"{route.name} ({cause})", cause)
+        return _Ended("busy", ended, cause)
+    return _Ended("rejected", ended, cause)
 
 
 # --- live state ----------------------------------------------------------------------
@@ -588,7 +658,7 @@ def _member_state(member: MemberData, state: str | None) -> MemberData:
 
 @dataclass(frozen=True)
 class _Rang:
-    said: str
+    said: Phrase
     seconds: int
     disposition: str
     answered_by: str | None = None
@@ -659,12 +729,13 @@ def _ring(
         else:
             state = _leg_state(endpoint, data, asked.assumed)
         if state == ANSWERS:
-            return _Rang(
-                f"ring {', '.join(dict.fromkeys(names))}: {name} answers",
-                seconds,
-                "SUCCESS",
-                name,
+            answers = phrase(
+                "ring_answered",
+                "ring %(legs)s: %(extension)s answers",
+                legs=", ".join(dict.fromkeys(names)),
+                extension=name,
             )
+            return _Rang(answers, seconds, "SUCCESS", name)
         causes.append(_CAUSES[state])
         if ring.sequential and state == FREE:
             seconds += timeout
@@ -673,11 +744,22 @@ def _ring(
     disposition = causes[-1] if causes else fs.NO_ANSWER
     if not ring.sequential and fs.NO_ANSWER in causes:
         disposition = fs.NO_ANSWER
-    how = "in turn" if ring.sequential else "together"
-    said_ = (
-        f"ring {', '.join(dict.fromkeys(names))} {how}: nobody answers ({disposition}, {seconds} s)"
-    )
-    return _Rang(said_, seconds, disposition)
+    values = {"legs": ", ".join(dict.fromkeys(names)), "disposition": disposition}
+    if ring.sequential:
+        nobody = phrase(
+            "ring_in_turn_unanswered",
+            "ring %(legs)s in turn: nobody answers (%(disposition)s, %(seconds)d s)",
+            seconds=seconds,
+            **values,
+        )
+    else:
+        nobody = phrase(
+            "ring_together_unanswered",
+            "ring %(legs)s together: nobody answers (%(disposition)s, %(seconds)d s)",
+            seconds=seconds,
+            **values,
+        )
+    return _Rang(nobody, seconds, disposition)
 
 
 def _handed_leg(
@@ -704,7 +786,7 @@ def _handed_leg(
 
 @dataclass(frozen=True)
 class _Queued:
-    said: str
+    said: Phrase
     waits: bool
     answered_by: str | None = None
 
@@ -716,11 +798,18 @@ def _queue(data: CallData | None, assumed: Mapping[str, str]) -> _Queued:
     agents = [a for a in queue.agents if a.logged_in and not a.paused] if queue else []
     for agent in agents:
         if assumed.get(agent.extension) == ANSWERS:
-            return _Queued(f"agent {agent.extension} answers", True, agent.extension)
+            answers = phrase(
+                "agent_answers", "agent %(extension)s answers", extension=agent.extension
+            )
+            return _Queued(answers, True, agent.extension)
     if not agents:
-        return _Queued("no agent logged in: the caller leaves the queue", False)
+        leaves = phrase("no_agent", "no agent logged in: the caller leaves the queue")
+        return _Queued(leaves, False)
     names = ", ".join(a.extension for a in agents)
-    return _Queued(f"agents {names} offered the call, none answers", True)
+    offered = phrase(
+        "agents_offered", "agents %(agents)s offered the call, none answers", agents=names
+    )
+    return _Queued(offered, True)
 
 
 def explain_call(

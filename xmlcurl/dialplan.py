@@ -78,7 +78,7 @@ from xmlcurl.queue import route_to_queue
 from xmlcurl.request import CallRequest
 from xmlcurl.speed_dial import speed_dial_number
 from xmlcurl.star_codes import SETTING_CODES, ToSettingCode, route_setting_code
-from xmlcurl.trace import SILENT, Trace
+from xmlcurl.trace import SILENT, Phrase, Trace, phrase
 
 OUTBOUND_RING_SECONDS = 90
 
@@ -184,7 +184,7 @@ def _caller(request: CallRequest, tenant: TenantData, caller_line: LineData | No
 @dataclass(frozen=True)
 class Refused:
     cause: str
-    why: str
+    why: Phrase
 
 
 @dataclass(frozen=True)
@@ -301,11 +301,13 @@ _CALLER_ID_CODES = {Feature.WITHHOLD_CALLER_ID: True, Feature.SHOW_CALLER_ID: Fa
 def classify_dialled(request: CallRequest, data: CallData | None) -> Target:
     """What kind of call this is, in precedence order."""
     if not is_dialable(request.destination):
-        return Refused(fs.INVALID_NUMBER_FORMAT, "not a dialable number")
+        return Refused(fs.INVALID_NUMBER_FORMAT, phrase("not_dialable", "not a dialable number"))
     if data is None:
         if request.context == fs.PUBLIC_CONTEXT:
-            return Refused(fs.UNALLOCATED_NUMBER, "not one of our numbers")
-        return Refused(fs.NO_ROUTE_DESTINATION, "unknown context")
+            return Refused(
+                fs.UNALLOCATED_NUMBER, phrase("not_our_number", "not one of our numbers")
+            )
+        return Refused(fs.NO_ROUTE_DESTINATION, phrase("unknown_context", "unknown context"))
 
     public = request.context == fs.PUBLIC_CONTEXT
     if public and data.public_number_routing.configured:
@@ -319,7 +321,10 @@ def classify_dialled(request: CallRequest, data: CallData | None) -> Target:
     # outside otherwise stays one, also once handed into the tenant's context.
     by = None if public else transfer.transferor(request, data)
     if by is not None and feature is not None and feature.feature is not Feature.DIRECTORY:
-        return Refused(fs.UNALLOCATED_NUMBER, "a feature code is no transfer target")
+        return Refused(
+            fs.UNALLOCATED_NUMBER,
+            phrase("code_not_transfer_target", "a feature code is no transfer target"),
+        )
     from_outside = public or request.from_public
     caller_line = by or (None if from_outside else _caller_line(request, data))
     failover = request.failover_for is not None and request.failover_for == request.destination
@@ -348,7 +353,7 @@ def classify_dialled(request: CallRequest, data: CallData | None) -> Target:
     if failover:
         return AfterOutbound()
     if public:
-        return Refused(fs.NO_ROUTE_DESTINATION, "number routed nowhere")
+        return Refused(fs.NO_ROUTE_DESTINATION, phrase("routed_nowhere", "number routed nowhere"))
     if feature is not None and feature.feature is Feature.CONFERENCE:
         # Pressed on a line's own leg (a call it placed or one ringing it), that line's
         # conference. Never a hang-up: the call goes on whatever happens.
@@ -356,11 +361,11 @@ def classify_dialled(request: CallRequest, data: CallData | None) -> Target:
         return ToAdhocConference(data.lines.get(own) if own else caller_line)
     if feature is not None and feature.feature is Feature.VOICEMAIL:
         if caller_line is None or not caller_line.voicemail_enabled:
-            return Refused(fs.UNALLOCATED_NUMBER, "no voicemail box")
+            return Refused(fs.UNALLOCATED_NUMBER, phrase("no_voicemail_box", "no voicemail box"))
         return ToOwnVoicemail(caller_line)
     if caller_line is None:
         # Only the tenant's own authenticated lines may call out.
-        return Refused(fs.UNALLOCATED_NUMBER, "unknown extension")
+        return Refused(fs.UNALLOCATED_NUMBER, phrase("unknown_extension", "unknown extension"))
     if feature is not None and feature.feature in (Feature.PICKUP, Feature.GROUP_PICKUP):
         return ToPickup(caller_line)
     if feature is not None and feature.feature in SETTING_CODES:
@@ -369,7 +374,10 @@ def classify_dialled(request: CallRequest, data: CallData | None) -> Target:
         number = speed_dial_number(data.tenant, feature.argument) or feature.argument
         return ToOutside(caller_line, number, _CALLER_ID_CODES[feature.feature])
     if feature is None and code_prefix(request.destination, codes) is not None:
-        return Refused(fs.INVALID_NUMBER_FORMAT, "a code followed by what it does not take")
+        return Refused(
+            fs.INVALID_NUMBER_FORMAT,
+            phrase("code_with_extra", "a code followed by what it does not take"),
+        )
     speed_dial = speed_dial_number(data.tenant, request.destination)
     if speed_dial is not None:
         return ToOutside(caller_line, speed_dial)
@@ -379,7 +387,9 @@ def classify_dialled(request: CallRequest, data: CallData | None) -> Target:
             request.destination, data.tenant.country, data.tenant.outside_line_prefix
         )
     except NotANumber as exc:
-        return Refused(fs.UNALLOCATED_NUMBER, str(exc))
+        return Refused(
+            fs.UNALLOCATED_NUMBER, phrase("not_a_phone_number", "%(reason)s", reason=str(exc))
+        )
     return ToOutside(caller_line, number)
 
 
@@ -478,9 +488,10 @@ def compile_call(
     """Decide what FreeSWITCH does with this call, now; `trace` notes what was weighed."""
     target = classify_dialled(request, data)
     if trace.on:
-        trace.note("call", type(target).__name__, True, target_said(target))
+        trace.note("call", _TARGET_KINDS[type(target)], True, target_said(target))
     if isinstance(target, Refused):
-        return _reject(request, target.cause, target.why, data.tenant.country if data else "")
+        country = data.tenant.country if data else ""
+        return _reject(request, target.cause, str(target.why), country)
     assert data is not None  # every other target was found in loaded data
     traced = _TRACED.get(type(target))
     if traced is not None:
@@ -488,19 +499,59 @@ def compile_call(
     return _COMPILE[type(target)](request, data, target, now)
 
 
-def target_said(target: Target) -> str:
+# The kinds of target, as a trace's first step names them.
+_TARGET_KINDS: dict[type, Phrase] = {
+    Refused: phrase("target_refused", "Refused"),
+    Barred: phrase("target_barred", "Barred"),
+    ToRoutedNumber: phrase("target_routed_number", "ToRoutedNumber"),
+    ToGroup: phrase("target_group", "ToGroup"),
+    ToLine: phrase("target_line", "ToLine"),
+    ToQueue: phrase("target_queue", "ToQueue"),
+    ToParkSlot: phrase("target_park_slot", "ToParkSlot"),
+    ToConference: phrase("target_conference", "ToConference"),
+    ToAdhocConference: phrase("target_adhoc_conference", "ToAdhocConference"),
+    AfterOutbound: phrase("target_after_outbound", "AfterOutbound"),
+    ToOwnVoicemail: phrase("target_own_voicemail", "ToOwnVoicemail"),
+    ToPickup: phrase("target_pickup", "ToPickup"),
+    ToDtmfTransfer: phrase("target_dtmf_transfer", "ToDtmfTransfer"),
+    ToOutside: phrase("target_outside", "ToOutside"),
+    ToSettingCode: phrase("target_setting_code", "ToSettingCode"),
+}
+# The categories of call barring, as a trace names them.
+_CATEGORIES = {
+    Category.EMERGENCY: phrase("category_emergency", "emergency"),
+    Category.LOCAL: phrase("category_local", "local"),
+    Category.NATIONAL: phrase("category_national", "national"),
+    Category.INTERNATIONAL: phrase("category_international", "international"),
+    Category.PREMIUM: phrase("category_premium", "premium"),
+    Category.OPERATOR: phrase("category_operator", "operator"),
+    Category.DIRECTORY: phrase("category_directory", "directory"),
+    Category.ACCESS_CODES: phrase("category_access_codes", "access_codes"),
+    Category.SETTING_CODES: phrase("category_setting_codes", "setting_codes"),
+}
+
+
+def target_said(target: Target) -> Phrase | None:
     """A target in a few words (a trace's first step)."""
     if isinstance(target, Refused):
-        return f"refused: {target.why} ({target.cause})"
+        return phrase("refused", "refused: %(why)s (%(cause)s)", why=target.why, cause=target.cause)
     if isinstance(target, Barred):
-        return f"{target.category} calls barred"
+        return phrase(
+            "calls_barred", "%(category)s calls barred", category=_CATEGORIES[target.category]
+        )
     if isinstance(target, ToLine):
-        return f"line {target.line.extension}" + (", back from its ring" if target.failover else "")
+        if target.failover:
+            return phrase(
+                "line_back_from_ring",
+                "line %(extension)s, back from its ring",
+                extension=target.line.extension,
+            )
+        return phrase("line", "line %(extension)s", extension=target.line.extension)
     if isinstance(target, ToQueue):
-        return f"queue {target.queue.doc.name}"
+        return phrase("queue", "queue %(name)s", name=target.queue.doc.name)
     if isinstance(target, ToOutside):
-        return f"out to {target.number}"
-    return ""
+        return phrase("out_to", "out to %(number)s", number=target.number)
+    return None
 
 
 def _after_failed_outbound(request: CallRequest, tenant: TenantData) -> Route:

@@ -49,7 +49,7 @@ from provisioning import media
 from provisioning.call_handling import Callers
 from provisioning.feature_codes import CODES, Feature, FeatureCode, feature_dialled
 from provisioning.line_status import is_busy
-from provisioning.tenant_routing import RING_SECONDS, Distribution
+from provisioning.tenant_routing import RING_SECONDS, Distribution, GroupDoc
 from xmlcurl import fsnames as fs
 from xmlcurl import handover, transfer
 from xmlcurl.decisions import (
@@ -73,7 +73,7 @@ from xmlcurl.inputs import CallData, GroupData, LineData, MemberData, TenantData
 from xmlcurl.line import bridge_settings
 from xmlcurl.local_stream import hold_music_url
 from xmlcurl.request import CallRequest
-from xmlcurl.trace import SILENT, Trace
+from xmlcurl.trace import SILENT, Phrase, Trace, phrase
 
 # The members' log-in and log-out codes (`provisioning.feature_codes`).
 _LOG_IN_OUT = {Feature.GROUP_LOG_IN: True, Feature.GROUP_LOG_OUT: False}
@@ -132,16 +132,18 @@ def _refuses_group_calls(member: MemberData) -> bool:
     return forward is None or forward.direct_only
 
 
-def unavailable_because(member: MemberData, members_call_handling: bool) -> str | None:
+def unavailable_because(member: MemberData, members_call_handling: bool) -> Phrase | None:
     """Why the member is not rung (None: they are)."""
     if not member.logged_in:
-        return "logged out"
+        return phrase("logged_out", "logged out")
     if members_call_handling and member.registered is False:
-        return "no phone registered"
+        return phrase("no_phone_registered", "no phone registered")
     if is_busy(member.active_calls, member.max_concurrent_calls, member.call_waiting):
-        return f"busy ({member.active_calls} call(s) in progress)"
+        return phrase(
+            "member_busy", "busy (%(calls)d call(s) in progress)", calls=member.active_calls
+        )
     if members_call_handling and _refuses_group_calls(member):
-        return "do not disturb, with no forward for group calls"
+        return phrase("member_dnd", "do not disturb, with no forward for group calls")
     return None
 
 
@@ -242,6 +244,54 @@ def _overflow(call: CallToGroup, why: str) -> Decision:
     return f"group {doc.name}: {why}, overflow {name}", actions
 
 
+# How a trace names a member rung, a group, its distribution and its timing.
+_RUNG = phrase("rung", "rung")
+_DISTRIBUTIONS = {
+    Distribution.CYCLIC: phrase("cyclic_ring", "cyclic ring"),
+    Distribution.HIERARCHICAL: phrase("hierarchical_ring", "hierarchical ring"),
+    Distribution.SIMULTANEOUS: phrase("simultaneous_group_ring", "simultaneous ring"),
+    Distribution.LEAST_ACTIVE: phrase("least_active_ring", "least_active ring"),
+    Distribution.RANDOM: phrase("random_ring", "random ring"),
+}
+
+
+def _extension(extension: str) -> Phrase:
+    return phrase("extension", "%(extension)s", extension=extension)
+
+
+def _group(name: str) -> Phrase:
+    return phrase("group", "%(name)s", name=name)
+
+
+def _group_timing(doc: GroupDoc, seconds: int) -> Phrase:
+    values = {"rings": doc.rings, "seconds": seconds, "cycles": doc.cycles}
+    if doc.distribution is Distribution.SIMULTANEOUS:
+        if doc.members_call_handling:
+            return phrase(
+                "group_together_handed",
+                "together, %(rings)d rings (%(seconds)d s) × %(cycles)d cycle(s), each through "
+                "their own call handling",
+                **values,
+            )
+        return phrase(
+            "group_together",
+            "together, %(rings)d rings (%(seconds)d s) × %(cycles)d cycle(s)",
+            **values,
+        )
+    if doc.members_call_handling:
+        return phrase(
+            "group_in_turn_handed",
+            "each in turn, %(rings)d rings (%(seconds)d s) × %(cycles)d cycle(s), each through "
+            "their own call handling",
+            **values,
+        )
+    return phrase(
+        "group_in_turn",
+        "each in turn, %(rings)d rings (%(seconds)d s) × %(cycles)d cycle(s)",
+        **values,
+    )
+
+
 def route_to_group(call: CallToGroup) -> Decision:
     """The first hunt of a call to the group."""
     doc = call.group.doc
@@ -251,20 +301,15 @@ def route_to_group(call: CallToGroup) -> Decision:
         skipped = unavailable_because(member, doc.members_call_handling)
         if skipped is None:
             members.append(member)
-        trace.note("member", member.extension, skipped is None, skipped or "rung")
+        if trace.on:
+            trace.note("member", _extension(member.extension), skipped is None, skipped or _RUNG)
     if not members:
-        trace.note("group", doc.name, False, "no member available: overflow")
+        none_available = phrase("no_member_available", "no member available: overflow")
+        trace.note("group", _group(doc.name), False, none_available)
         return _overflow(call, "no member available")
     seconds = doc.rings * RING_SECONDS
     if trace.on:
-        how = "together" if doc.distribution is Distribution.SIMULTANEOUS else "each in turn"
-        handed = ", each through their own call handling" if doc.members_call_handling else ""
-        trace.note(
-            "timing",
-            f"{doc.distribution.value} ring",
-            True,
-            f"{how}, {doc.rings} rings ({seconds} s) × {doc.cycles} cycle(s){handed}",
-        )
+        trace.note("timing", _DISTRIBUTIONS[doc.distribution], True, _group_timing(doc, seconds))
     if doc.distribution is Distribution.SIMULTANEOUS:
         ring = Ring(tuple(_legs(call, members, None)), seconds * doc.cycles)
     else:
@@ -290,7 +335,10 @@ def after_group_failure(call: CallToGroup, disposition: str) -> Decision:
     elif disposition == fs.ORIGINATOR_CANCEL:
         name, actions = f"group {doc.name}: caller hung up", (Hangup(fs.ORIGINATOR_CANCEL),)
     else:
-        call.trace.note("group", doc.name, False, f"nobody answered ({disposition or '?'})")
+        nobody = phrase(
+            "nobody_answered", "nobody answered (%(disposition)s)", disposition=disposition or "?"
+        )
+        call.trace.note("group", _group(doc.name), False, nobody)
         name, actions = _overflow(call, f"nobody answered ({disposition or '?'})")
     return name, (*cleanup, *actions)
 

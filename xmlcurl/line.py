@@ -71,7 +71,7 @@ from xmlcurl.decisions import (
     Voicemail,
 )
 from xmlcurl.inputs import LineData, TenantData
-from xmlcurl.trace import SILENT, Trace
+from xmlcurl.trace import SILENT, Phrase, Trace, phrase
 
 NO_ANSWER_SECONDS = 20
 FORWARD_RING_SECONDS = 60
@@ -112,6 +112,40 @@ PRECEDENCE = (
     "no-answer to voicemail",
     "ring",
 )
+# The rows as a trace names them (the same words, as phrases the panel translates).
+_ROWS = (
+    phrase("row_selective_reject", "1 selective reject"),
+    phrase("row_anonymous_rejection", "2 anonymous rejection"),
+    phrase("row_forward_always", "3 forward always"),
+    phrase("row_do_not_disturb", "4 do not disturb"),
+    phrase("row_selective_forward", "5 selective forward"),
+    phrase("row_planner", "6 planner"),
+    phrase("row_busy_now", "7 busy now"),
+    phrase("row_no_answer_voicemail", "8 no-answer to voicemail"),
+    phrase("row_ring", "9 ring"),
+)
+# The kinds of forward, as a trace names them.
+_FORWARD_KINDS = {
+    "always": phrase("forward_kind_always", "always"),
+    "selective": phrase("forward_kind_selective", "selective"),
+    "dnd": phrase("forward_kind_dnd", "dnd"),
+    "busy": phrase("forward_kind_busy", "busy"),
+    "unreachable": phrase("forward_kind_unreachable", "unreachable"),
+    "no_answer": phrase("forward_kind_no_answer", "no_answer"),
+}
+_WEEKDAYS = (
+    phrase("weekday_mon", "mon"),
+    phrase("weekday_tue", "tue"),
+    phrase("weekday_wed", "wed"),
+    phrase("weekday_thu", "thu"),
+    phrase("weekday_fri", "fri"),
+    phrase("weekday_sat", "sat"),
+    phrase("weekday_sun", "sun"),
+)
+_STAGES = {
+    fs.STAGE_RING: phrase("stage_ring", "ring"),
+    fs.STAGE_FORWARD: phrase("stage_forward", "forward"),
+}
 
 
 # What a called party is shown of a caller who withholds their number.
@@ -187,31 +221,55 @@ def _schedule_in_force(call: CallToLine, name: str | None) -> bool:
         return True
     in_force = call.tenant.calendar.in_force(name, call.now)
     if call.trace.on:
-        call.trace.note("schedule", name, in_force, when_said(call.tenant, call.now))
+        schedule = phrase("schedule", "%(name)s", name=name)
+        call.trace.note("schedule", schedule, in_force, when_said(call.tenant, call.now))
     return in_force
 
 
-def when_said(tenant: TenantData, now: datetime) -> str:
+def when_said(tenant: TenantData, now: datetime) -> Phrase:
     """The tenant's wall-clock time of `now`, and the holiday it falls on (a trace's
     words for why a schedule is or is not in force)."""
     local = tenant.calendar.local(now)
-    said = f"{cal.WEEKDAYS[local.weekday()]} {local:%Y-%m-%d %H:%M} {tenant.timezone}"
+    day, time, zone = _WEEKDAYS[local.weekday()], f"{local:%Y-%m-%d %H:%M}", tenant.timezone
     holidays = [h.name for h in tenant.calendar.holidays if h.covers(local.date())]
-    return said + (f", holiday {holidays[0]}" if holidays else "")
+    if holidays:
+        return phrase(
+            "time_on_holiday",
+            "%(day)s %(time)s %(zone)s, holiday %(holiday)s",
+            day=day,
+            time=time,
+            zone=zone,
+            holiday=holidays[0],
+        )
+    return phrase("time", "%(day)s %(time)s %(zone)s", day=day, time=time, zone=zone)
 
 
-def _row(call: CallToLine, row: int, applied: bool, why: str = "") -> None:
+def _row(call: CallToLine, row: int, applied: bool, because: Phrase | None = None) -> None:
     """Note a row of the precedence table weighed for this call."""
     if call.trace.on:
-        call.trace.note("precedence", f"{row} {PRECEDENCE[row - 1]}", applied, why)
+        call.trace.note("precedence", _ROWS[row - 1], applied, because)
 
 
-def _why_not_applied(call: CallToLine, forward: Forward | None) -> str:
+def _why_not_applied(call: CallToLine, forward: Forward | None) -> Phrase:
     if forward is None:
-        return "not set"
+        return phrase("not_set", "not set")
     if forward.direct_only and call.via_group:
-        return "direct calls only, and this call came through a group"
-    return f"its schedule {forward.schedule} is not in force"
+        return phrase("direct_calls_only", "direct calls only, and this call came through a group")
+    return phrase(
+        "forward_schedule_not_in_force",
+        "its schedule %(schedule)s is not in force",
+        schedule=str(forward.schedule),
+    )
+
+
+def _to(target: str) -> Phrase:
+    return phrase("to_target", "to %(target)s", target=_target(target))
+
+
+def _target(target: str) -> Phrase | str:
+    """A forward's target as the document keeps it: `voicemail` is a word to translate,
+    an extension or a number is shown as it is."""
+    return phrase("voicemail_target", "voicemail") if target == VOICEMAIL else target
 
 
 def _applies(call: CallToLine, forward: Forward | None) -> bool:
@@ -292,19 +350,36 @@ def _forward(call: CallToLine, target: str, why: str, confirm: bool = False) -> 
     destination = forward_destination(target, line.extension)
     if destination.kind == "voicemail":
         if not line.voicemail_enabled or call.via_group:
-            reason = "came through a group" if call.via_group else "the line has no voicemail"
-            trace.note("forward", f"{why} to voicemail", False, reason)
+            reason = (
+                phrase("came_through_group", "came through a group")
+                if call.via_group
+                else phrase("no_voicemail", "the line has no voicemail")
+            )
+            to_voicemail = phrase(
+                "forward_to_voicemail", "%(kind)s to voicemail", kind=_FORWARD_KINDS[why]
+            )
+            trace.note("forward", to_voicemail, False, reason)
             return None
         return f"{why} forward to voicemail", (
             Answer(),
             Voicemail(call.tenant.domain, line.extension),
         )
     if call.looped:
-        trace.note("forward", f"{why} to {target}", False, f"loop: already through {call.chain}")
+        trace.note(
+            "forward",
+            _forward_to(why, target),
+            False,
+            phrase("loop_through", "loop: already through %(chain)s", chain=", ".join(call.chain)),
+        )
         return None
     if destination.kind == "user":  # a company extension: its own call handling applies
         if target in call.chain or target == line.extension:
-            trace.note("forward", f"{why} to {target}", False, "loop: the call was there already")
+            trace.note(
+                "forward",
+                _forward_to(why, target),
+                False,
+                phrase("loop_there_already", "loop: the call was there already"),
+            )
             return None
         return f"{why} forward to {target}", (
             handover.forwarded_through((*call.chain, line.extension)),
@@ -312,8 +387,8 @@ def _forward(call: CallToLine, target: str, why: str, confirm: bool = False) -> 
         )
     endpoint = _external(call, target, LegOptions(confirm=confirm))
     if endpoint is None:
-        reason = "no trunk, or a number the line may not call"
-        trace.note("forward", f"{why} to {target}", False, reason)
+        reason = phrase("not_callable", "no trunk, or a number the line may not call")
+        trace.note("forward", _forward_to(why, target), False, reason)
         return None
     actions: list[Action] = []
     caller_line = call.caller_line if call.caller.extension is not None else None
@@ -340,6 +415,10 @@ def _forward(call: CallToLine, target: str, why: str, confirm: bool = False) -> 
     )
 
 
+def _forward_to(kind: str, target: str) -> Phrase:
+    return phrase("forward_to", "%(kind)s to %(target)s", kind=_FORWARD_KINDS[kind], target=target)
+
+
 def _handling(call: CallToLine, kind: str, cause: str) -> Decision:
     """Busy, unreachable or no-answer handling: its forward, else voicemail, else tone."""
     ch = call.line.call_handling
@@ -352,11 +431,16 @@ def _handling(call: CallToLine, kind: str, cause: str) -> Decision:
         assert forward is not None
         decided = _forward(call, forward.to, kind, forward.confirm)
         if decided is not None:
-            call.trace.note("handling", f"{kind} forward", True, f"to {forward.to}")
+            if call.trace.on:
+                call.trace.note("handling", _kind_forward(kind), True, _to(forward.to))
             return decided
     elif call.trace.on:
-        call.trace.note("handling", f"{kind} forward", False, _why_not_applied(call, forward))
+        call.trace.note("handling", _kind_forward(kind), False, _why_not_applied(call, forward))
     return _voicemail_or_tone(call, "busy" if kind == "busy" else "unavailable", cause)
+
+
+def _kind_forward(kind: str) -> Phrase:
+    return phrase("kind_forward", "%(kind)s forward", kind=_FORWARD_KINDS[kind])
 
 
 # --- ringing ----------------------------------------------------------------------
@@ -375,6 +459,14 @@ def _no_answer_forward(call: CallToLine) -> NoAnswerForward | None:
     return forward if _applies(call, forward) else None
 
 
+_SIMULTANEOUS = phrase("simultaneous_ring", "simultaneous ring")
+_SEQUENTIAL = phrase("sequential_ring", "sequential ring")
+
+
+def _numbers(numbers: list[str] | tuple[str, ...]) -> Phrase:
+    return phrase("numbers", "%(numbers)s", numbers=", ".join(numbers))
+
+
 def _ring_plan(call: CallToLine) -> _RingPlan:
     ch = call.line.call_handling
     screening = ch.selective.screening is not None and caller_matches(ch.selective.screening, call)
@@ -387,10 +479,11 @@ def _ring_plan(call: CallToLine) -> _RingPlan:
         and caller_matches(sim.callers, call)
         and not (sim.skip_when_on_call and on_call)
     ):
-        call.trace.note("ring", "simultaneous ring", True, ", ".join(sim.numbers))
+        call.trace.note("ring", _SIMULTANEOUS, True, _numbers(sim.numbers))
         return _RingPlan(tuple(sim.numbers), screening=screening, confirm=sim.confirm)
     if sim is not None:
-        call.trace.note("ring", "simultaneous ring", False, "caller, schedule or on a call")
+        held = phrase("simultaneous_held", "caller, schedule or on a call")
+        call.trace.note("ring", _SIMULTANEOUS, False, held)
     seq = ch.sequential_ring
     if (
         seq is not None
@@ -398,7 +491,7 @@ def _ring_plan(call: CallToLine) -> _RingPlan:
         and _schedule_in_force(call, seq.schedule)
         and caller_matches(seq.callers, call)
     ):
-        call.trace.note("ring", "sequential ring", True, ", ".join(s.number for s in seq.steps))
+        call.trace.note("ring", _SEQUENTIAL, True, _numbers([s.number for s in seq.steps]))
         return _RingPlan(
             tuple(s.number for s in seq.steps),
             sequential=True,
@@ -408,7 +501,8 @@ def _ring_plan(call: CallToLine) -> _RingPlan:
             confirm=seq.confirm,
         )
     if seq is not None:
-        call.trace.note("ring", "sequential ring", False, "caller or schedule")
+        held = phrase("sequential_held", "caller or schedule")
+        call.trace.note("ring", _SEQUENTIAL, False, held)
     return _RingPlan(screening=screening)
 
 
@@ -470,9 +564,23 @@ def _ring(call: CallToLine, plan: _RingPlan) -> Decision:
         actions += ANONYMOUS_CALLER
     name = f"ring {line.extension}" + (f" + {len(endpoints) - 1}" if len(endpoints) > 1 else "")
     if call.trace.on:
-        how = "one after the other" if plan.sequential else "together"
         legs = ", ".join(_leg_said(e) for e in endpoints)
-        call.trace.note("timing", "ring", True, f"{legs} {how}, {timeout} s before no answer")
+        how = (
+            phrase(
+                "ring_in_turn",
+                "%(legs)s one after the other, %(seconds)d s before no answer",
+                legs=legs,
+                seconds=timeout,
+            )
+            if plan.sequential
+            else phrase(
+                "ring_together",
+                "%(legs)s together, %(seconds)d s before no answer",
+                legs=legs,
+                seconds=timeout,
+            )
+        )
+        call.trace.note("timing", phrase("ring", "ring"), True, how)
     return name, (
         *actions,
         *bridge_settings(call.destination, fs.STAGE_RING),
@@ -497,7 +605,8 @@ def _planner_rule_list(call: CallToLine) -> str | None:
         now.date() in special.dates
         or (special.tenant_holidays and call.tenant.calendar.is_holiday(now.date()))
     ):
-        call.trace.note("planner", "special day", True, when_said(call.tenant, call.now))
+        special_day = phrase("special_day", "special day")
+        call.trace.note("planner", special_day, True, when_said(call.tenant, call.now))
         return special.rule_list
     day = cal.WEEKDAYS[now.weekday()]
     minute = now.hour * 60 + now.minute
@@ -505,7 +614,12 @@ def _planner_rule_list(call: CallToLine) -> str | None:
         for text in getattr(period, day):
             span = cal.parse_period(text)
             if span.start <= minute < span.end:
-                call.trace.note("planner", f"period {text}", True, f"rule list {period.rule_list}")
+                call.trace.note(
+                    "planner",
+                    phrase("period", "period %(period)s", period=text),
+                    True,
+                    phrase("rule_list", "rule list %(name)s", name=period.rule_list),
+                )
                 return period.rule_list
     return None
 
@@ -560,78 +674,175 @@ def route_to_line(call: CallToLine) -> Decision:
     trace = call.trace
 
     if sel.reject is not None and caller_matches(sel.reject, call):
-        _row(call, 1, True, "the caller is in the reject list")
+        _row(call, 1, True, _IN_REJECT_LIST)
         return _reject("selective reject")
-    _row(call, 1, False, "no reject list" if sel.reject is None else "caller not in the list")
+    _row(
+        call,
+        1,
+        False,
+        (_NO_REJECT_LIST if sel.reject is None else _NOT_IN_REJECT_LIST),
+    )
     if sel.reject_anonymous and call.caller.withheld:
-        _row(call, 2, True, "the caller withholds their number")
+        _row(call, 2, True, _WITHHOLDS_NUMBER)
         return _reject("anonymous caller rejected", fs.PROMPT_NO_ANONYMOUS)
-    _row(call, 2, False, "off" if not sel.reject_anonymous else "the caller shows their number")
+    _row(
+        call,
+        2,
+        False,
+        (_OFF if not sel.reject_anonymous else _SHOWS_NUMBER),
+    )
 
     always = ch.forward_always
     if always is not None and not call.looped and _applies(call, always):
         decided = _forward(call, always.to, "always", always.confirm)
         if decided is not None:
-            _row(call, 3, True, f"to {always.to}")
+            _row(call, 3, True, _to(always.to))
             return decided
-        _row(call, 3, False, "cannot be followed")
+        _row(call, 3, False, _CANNOT_BE_FOLLOWED)
     elif trace.on:
-        why = "loop: the call was forwarded here" if call.looped and always else ""
+        looped = call.looped and always is not None
+        why = _LOOP_FORWARDED_HERE if looped else None
         _row(call, 3, False, why or _why_not_applied(call, always))
 
     dnd = ch.do_not_disturb if ch.dnd_on else None
     if dnd is not None and not caller_matches_priority(dnd.priority_callers, call):
-        _row(call, 4, True, "on, and the caller is not a priority caller")
+        _row(call, 4, True, _DND_ON)
         return _do_not_disturb(call)
-    _row(call, 4, False, "off" if dnd is None else "the caller is a priority caller")
+    _row(
+        call,
+        4,
+        False,
+        _OFF if dnd is None else _PRIORITY_CALLER,
+    )
 
     if not call.looped:
         for fwd in sel.forward:
             if caller_matches(fwd.callers, call):
                 decided = _forward(call, fwd.to, "selective", fwd.confirm)
                 if decided is not None:
-                    _row(call, 5, True, f"the caller is in a list forwarded to {fwd.to}")
+                    _row(
+                        call,
+                        5,
+                        True,
+                        phrase(
+                            "in_forward_list",
+                            "the caller is in a list forwarded to %(target)s",
+                            target=_target(fwd.to),
+                        ),
+                    )
                     return decided
     if trace.on:
-        _row(call, 5, False, "no list set" if not sel.forward else "the caller is in no list")
+        _row(
+            call,
+            5,
+            False,
+            (_NO_LIST_SET if not sel.forward else _IN_NO_LIST),
+        )
 
     plan = _ring_plan(call)
     action = _rule_action(call)
     if action is not None:
         if action.action == "reject":
-            _row(call, 6, True, "rule list: reject")
+            _row(call, 6, True, _RULE_LIST_REJECT)
             return _reject("rule list: reject")
         if action.action == "voicemail":
             decided = _forward(call, VOICEMAIL, "selective")
             if decided is not None:
-                _row(call, 6, True, "rule list: voicemail")
+                _row(call, 6, True, _RULE_LIST_VOICEMAIL)
                 return decided
         if action.action == "forward" and action.to is not None and not call.looped:
             decided = _forward(call, action.to, "selective")
             if decided is not None:
-                _row(call, 6, True, f"rule list: forward to {action.to}")
+                _row(
+                    call,
+                    6,
+                    True,
+                    phrase(
+                        "rule_list_forward", "rule list: forward to %(target)s", target=action.to
+                    ),
+                )
                 return decided
-        _row(call, 6, False, f"rule list: {action.action}, the call goes on")
+        _row(
+            call,
+            6,
+            False,
+            phrase(
+                "rule_list_goes_on",
+                "rule list: %(action)s, the call goes on",
+                action=_RULE_ACTIONS.get(action.action) or action.action,
+            ),
+        )
         plan = _plan_for_action(action, call)
     else:
-        _row(call, 6, False, "no planner period or special day in force")
+        _row(call, 6, False, _NO_PLANNER_PERIOD)
 
     if is_busy(line.active_calls, line.max_concurrent_calls, line.call_waiting):
-        _row(call, 7, True, "calls in progress at the line's limit")
+        _row(call, 7, True, _AT_LIMIT)
         return _handling(call, "busy", fs.USER_BUSY)
-    _row(call, 7, False, "below the line's limit of calls in progress")
+    _row(call, 7, False, _BELOW_LIMIT)
     forward = _no_answer_forward(call)
     if forward is not None and forward.to == VOICEMAIL and forward.after == 0:
         if line.registered is False:
-            _row(call, 8, True, "to voicemail after 0 s, and no phone registered")
+            _row(
+                call,
+                8,
+                True,
+                _VOICEMAIL_UNREGISTERED,
+            )
             return _handling(call, "unreachable", fs.USER_NOT_REGISTERED)
         decided = _forward(call, VOICEMAIL, "no_answer")
         if decided is not None:
-            _row(call, 8, True, "forward on no answer to voicemail after 0 s")
+            _row(
+                call,
+                8,
+                True,
+                _VOICEMAIL_AT_ONCE,
+            )
             return decided
     _row(call, 8, False)
-    _row(call, 9, True, "registration unknown" if line.registered is None else "")
+    _row(
+        call,
+        9,
+        True,
+        _REGISTRATION_UNKNOWN if line.registered is None else None,
+    )
     return _ring(call, plan)
+
+
+# The reasons of the rows that take no value, made once: weighing a row costs nothing
+# more when nobody traces it.
+_OFF = phrase("off", "off")
+_IN_REJECT_LIST = phrase("in_reject_list", "the caller is in the reject list")
+_NO_REJECT_LIST = phrase("no_reject_list", "no reject list")
+_NOT_IN_REJECT_LIST = phrase("not_in_reject_list", "caller not in the list")
+_WITHHOLDS_NUMBER = phrase("withholds_number", "the caller withholds their number")
+_SHOWS_NUMBER = phrase("shows_number", "the caller shows their number")
+_CANNOT_BE_FOLLOWED = phrase("cannot_be_followed", "cannot be followed")
+_LOOP_FORWARDED_HERE = phrase("loop_forwarded_here", "loop: the call was forwarded here")
+_DND_ON = phrase("dnd_on", "on, and the caller is not a priority caller")
+_PRIORITY_CALLER = phrase("priority_caller", "the caller is a priority caller")
+_NO_LIST_SET = phrase("no_list_set", "no list set")
+_IN_NO_LIST = phrase("in_no_list", "the caller is in no list")
+_RULE_LIST_REJECT = phrase("rule_list_reject", "rule list: reject")
+_RULE_LIST_VOICEMAIL = phrase("rule_list_voicemail", "rule list: voicemail")
+_NO_PLANNER_PERIOD = phrase("no_planner_period", "no planner period or special day in force")
+_AT_LIMIT = phrase("at_limit", "calls in progress at the line's limit")
+_BELOW_LIMIT = phrase("below_limit", "below the line's limit of calls in progress")
+_VOICEMAIL_UNREGISTERED = phrase(
+    "voicemail_unregistered", "to voicemail after 0 s, and no phone registered"
+)
+_VOICEMAIL_AT_ONCE = phrase("voicemail_at_once", "forward on no answer to voicemail after 0 s")
+_REGISTRATION_UNKNOWN = phrase("registration_unknown", "registration unknown")
+# What a rule of a rule list does, as a trace names it when the call goes on.
+_RULE_ACTIONS = {
+    "ring": phrase("rule_action_ring", "ring"),
+    "screen": phrase("rule_action_screen", "screen"),
+    "ring_all": phrase("rule_action_ring_all", "ring_all"),
+    "ring_sequence": phrase("rule_action_ring_sequence", "ring_sequence"),
+    "reject": phrase("rule_action_reject", "reject"),
+    "voicemail": phrase("rule_action_voicemail", "voicemail"),
+    "forward": phrase("rule_action_forward", "forward"),
+}
 
 
 def caller_matches_priority(callers: Callers, call: CallToLine) -> bool:
@@ -652,7 +863,10 @@ def _do_not_disturb(call: CallToLine) -> Decision:
 
 def after_failure(call: CallToLine, stage: str | None, disposition: str) -> Decision:
     """The hunt after a failed ring or forward of this line."""
-    call.trace.note("failover", f"after {stage or 'ring'}", True, disposition or "?")
+    if call.trace.on:
+        stage_said = _STAGES.get(stage or fs.STAGE_RING) or stage or ""
+        after = phrase("after_stage", "after %(stage)s", stage=stage_said)
+        call.trace.note("failover", after, True, _disposition(disposition))
     cleanup = handover.clear_failover()
     actions: tuple[Action, ...]
     if disposition in fs.ANSWERED_DISPOSITIONS:
@@ -669,6 +883,12 @@ def after_failure(call: CallToLine, stage: str | None, disposition: str) -> Deci
     else:
         name, actions = _handling(call, "no_answer", safe_cause(disposition))
     return f"after {stage or 'ring'} {disposition or '?'}: {name}", (*cleanup, *actions)
+
+
+def _disposition(disposition: str) -> Phrase:
+    """A FreeSWITCH disposition as a trace names it: its own name, said the same way
+    in every language."""
+    return phrase("disposition", "%(disposition)s", disposition=disposition or "?")
 
 
 def safe_cause(disposition: str) -> str:

@@ -19,7 +19,7 @@ from xmlcurl.destinations import Handoff, hand_off
 from xmlcurl.inputs import CallData
 from xmlcurl.line import when_said
 from xmlcurl.request import CallRequest
-from xmlcurl.trace import SILENT, Trace
+from xmlcurl.trace import SILENT, Trace, phrase
 
 
 def route_public_number(
@@ -34,9 +34,12 @@ def route_public_number(
         when = when_said(tenant, now)
         weighed = len(routing.routes) if chosen.index is None else chosen.index + 1
         for index, route in enumerate(routing.routes[:weighed]):
-            trace.note("number", f"while {route.schedule}", index == chosen.index, when)
+            during = phrase("while_schedule", "while %(schedule)s", schedule=route.schedule)
+            trace.note("number", during, index == chosen.index, when)
         if chosen.index is None:
-            trace.note("number", "otherwise", True, "no schedule of the number in force")
+            otherwise = phrase("otherwise", "otherwise")
+            none_in_force = phrase("no_schedule_in_force", "no schedule of the number in force")
+            trace.note("number", otherwise, True, none_in_force)
     if chosen.destination is None:
         return Route(
             request.context,

@@ -35,7 +35,7 @@ from xmlcurl.destinations import Handoff, hand_off
 from xmlcurl.inputs import QueueData, TenantData
 from xmlcurl.request import CallRequest
 from xmlcurl.safe import UUID
-from xmlcurl.trace import SILENT, Trace
+from xmlcurl.trace import SILENT, Trace, phrase
 
 
 def wait_is_over(request: CallRequest) -> bool:
@@ -65,10 +65,22 @@ def route_to_queue(
     doc = queue.doc
     if trace.on:
         for agent in queue.agents:
-            state = "paused" if agent.paused else "logged in" if agent.logged_in else "logged out"
-            trace.note("agent", agent.extension, agent.logged_in and not agent.paused, state)
-        wait = f"at most {doc.max_wait} s" if doc.max_wait else "no limit of its own"
-        trace.note("timing", f"queue {doc.name}", not wait_is_over(request), f"wait {wait}")
+            state = (
+                phrase("agent_paused", "paused")
+                if agent.paused
+                else phrase("agent_logged_in", "logged in")
+                if agent.logged_in
+                else phrase("agent_logged_out", "logged out")
+            )
+            extension = phrase("extension", "%(extension)s", extension=agent.extension)
+            trace.note("agent", extension, agent.logged_in and not agent.paused, state)
+        wait = (
+            phrase("wait_at_most", "wait at most %(seconds)d s", seconds=doc.max_wait)
+            if doc.max_wait
+            else phrase("wait_no_limit", "wait no limit of its own")
+        )
+        queue_named = phrase("queue", "queue %(name)s", name=doc.name)
+        trace.note("timing", queue_named, not wait_is_over(request), wait)
     # The queue itself counts as gone through: an overflow back into it ends the call.
     chain = tuple(dict.fromkeys((*request.unit_chain, doc.extension)))
     at = Handoff(tenant, chain, media_dir, queue.media_paths)

@@ -5,23 +5,61 @@ applied and why (a precedence row of a line's call handling, a schedule or holid
 force, a group member skipped, a forward not followed, a timing). FreeSWITCH's own
 fetches pass `SILENT`, which keeps nothing: the same functions decide for the switch
 and explain to a person (`provisioning.explain`), never a second implementation.
+
+A rule and its reason are `Phrase`s (and so, in `provisioning.explain`, what a fetch
+does and how the call ends), data rather than sentences: a stable code, the
+English template the CLI and the REST API show, and the values it names (a value may be
+a phrase itself: a weekday, a kind of forward). Each surface words them in its own
+language in one place (the panel: `admin.explain.words`), as `provisioning.errors` does
+for refusals. To add one: `phrase("code", "template with %(value)s", value=…)` with a
+literal code and template where the rule is weighed, and the same code in the panel's
+catalogue with its French (`tests/unit/test_trace_words.py` holds them together).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+Value = str | int
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A rule weighed or a reason, as a code, its English template and its values."""
+
+    code: str
+    template: str
+    values: tuple[tuple[str, Value | Phrase], ...] = ()
+
+    def __str__(self) -> str:
+        return self.template % {
+            name: str(v) if isinstance(v, Phrase) else v for name, v in self.values
+        }
+
+
+def phrase(code: str, template: str, /, **values: Value | Phrase) -> Phrase:
+    return Phrase(code, template, tuple(values.items()))
+
 
 @dataclass(frozen=True)
 class Step:
     """One thing the compiler weighed: `stage` says which part of it (`call`,
     `precedence`, `schedule`, `forward`, `group`, `member`, `queue`, `number`,
-    `timing`), `rule` what was weighed, `applied` whether it decided or held."""
+    `timing`), `what` the rule weighed, `applied` whether it decided or held, and
+    `because` why (None: it goes without saying)."""
 
     stage: str
-    rule: str
+    what: Phrase
     applied: bool
-    why: str = ""
+    because: Phrase | None = None
+
+    @property
+    def rule(self) -> str:
+        return str(self.what)
+
+    @property
+    def why(self) -> str:
+        return "" if self.because is None else str(self.because)
 
 
 class Trace:
@@ -33,14 +71,14 @@ class Trace:
     def __init__(self) -> None:
         self.steps: list[Step] = []
 
-    def note(self, stage: str, rule: str, applied: bool, why: str = "") -> None:
-        self.steps.append(Step(stage, rule, applied, why))
+    def note(self, stage: str, what: Phrase, applied: bool, because: Phrase | None = None) -> None:
+        self.steps.append(Step(stage, what, applied, because))
 
 
 class _Silent(Trace):
     on = False
 
-    def note(self, stage: str, rule: str, applied: bool, why: str = "") -> None:
+    def note(self, stage: str, what: Phrase, applied: bool, because: Phrase | None = None) -> None:
         pass
 
 

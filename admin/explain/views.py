@@ -10,7 +10,8 @@ from flask import Blueprint, render_template, request
 from flask_babel import lazy_gettext as _l
 
 from admin.concepts import Audience, Concept, NavEntry
-from admin.explain.forms import OUTCOMES, RULES, STAGES, ExplainForm
+from admin.explain.forms import ExplainForm
+from admin.explain.words import OUTCOMES, STAGES, say
 from admin.messages import word
 from admin.shared import account_page, admins_only, sessions, settings
 from provisioning import explain
@@ -55,7 +56,7 @@ def page(account: Account) -> Any:
         found=found,
         problem=problem,
         stages=STAGES,
-        rules=RULES,
         outcomes=OUTCOMES,
+        say=say,
     )
     return body, status

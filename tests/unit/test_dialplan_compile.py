@@ -343,12 +343,12 @@ def test_what_was_dialled_is_classified_in_precedence_order():
     )
 
     lines = data(line("1000"), line("1001"))
-    assert classify_dialled(request("1000,1001"), lines) == Refused(
-        fs.INVALID_NUMBER_FORMAT, "not a dialable number"
-    )
-    assert classify_dialled(request("1000"), None) == Refused(
-        fs.NO_ROUTE_DESTINATION, "unknown context"
-    )
+    refused = classify_dialled(request("1000,1001"), lines)
+    assert isinstance(refused, Refused)
+    assert (refused.cause, str(refused.why)) == (fs.INVALID_NUMBER_FORMAT, "not a dialable number")
+    unknown = classify_dialled(request("1000"), None)
+    assert isinstance(unknown, Refused)
+    assert (unknown.cause, str(unknown.why)) == (fs.NO_ROUTE_DESTINATION, "unknown context")
     assert isinstance(classify_dialled(request("1000"), lines), ToLine)
     assert isinstance(classify_dialled(request("*318"), lines), ToOwnVoicemail)
     assert isinstance(classify_dialled(request("**1000"), lines), ToPickup)
