@@ -288,14 +288,18 @@ class Bench:
 
 
 @contextmanager
-def running_bench(name: str, database_url: str, work: Path, db_roots: list[int]) -> Iterator[Bench]:
+def running_bench(
+    name: str, database_url: str, work: Path, db_roots: list[int], workers: int = 0
+) -> Iterator[Bench]:
+    """The whole production path on `database_url`, the callees registered; `workers`:
+    the server's sync workers (production's default, 2 × CPUs + 1, when 0)."""
     engine = make_engine(database_url)
     upgrade(engine)
     apply_raw(engine, tenant())
     settings = {
         "xmlcurl_credentials": CREDENTIALS,
         "media_dir": str(work / "media"),
-        "workers": str(Settings().workers),  # production's default: 2 × CPUs + 1
+        "workers": str(workers or Settings().workers),
     }
     with ExitStack() as stack:
         server = stack.enter_context(running_stack(database_url, **settings))
@@ -590,8 +594,15 @@ def table(steps: list[Step], p99_bound_ms: float) -> str:
     for s in steps:
         db = f"{s.cpu_ms['database']:.1f} ms" if "database" in s.cpu_ms else "(in process)"
         verdict = "" if passed(s, p99_bound_ms) else " ✗"
+        codes: dict[int, int] = {}
+        for call in s.calls.values():
+            if not call.completed:
+                codes[call.final] = codes.get(call.final, 0) + 1
+        failed = f"{s.failed}" + "".join(
+            f", {code or 'no answer'} ×{n}" for code, n in sorted(codes.items())
+        )
         lines.append(
-            f"| {s.database} | {s.rate:g}{verdict} | {len(s.calls)} | {s.failed} "
+            f"| {s.database} | {s.rate:g}{verdict} | {len(s.calls)} | {failed} "
             f"| {s.percentile(0.5):.0f} / {s.percentile(0.99):.0f} ms "
             f"| {s.cpu_ms['FreeSWITCH']:.1f} ms | {s.cpu_ms['server']:.1f} ms "
             f"| {s.cpu_ms['listener']:.1f} ms | {db} | {s.ratio:.2f} "
@@ -599,6 +610,23 @@ def table(steps: list[Step], p99_bound_ms: float) -> str:
             f"| {s.load[0]:.1f} → {s.load[1]:.1f} |"
         )
     return "\n".join(lines)
+
+
+def sizing(step: Step) -> str:
+    """Calls a second each part would take with the CPU to itself, from the CPU it spent
+    per call (SIPp aside): what an operator sizes with, whatever else shared the
+    machine during the run."""
+    cores = os.cpu_count() or 1
+    node = step.cpu_ms["FreeSWITCH"] + step.centrex_ms
+    parts = [
+        f"a {cores}-core node running everything: {cores * 1000 / node:.0f} calls/s",
+        f"FreeSWITCH alone: {cores * 1000 / step.cpu_ms['FreeSWITCH']:.0f} calls/s",
+        f"Centrex server(s) alone: {cores * 1000 / step.cpu_ms['server']:.0f} calls/s",
+        f"one listener (one process, one core): {1000 / step.cpu_ms['listener']:.0f} calls/s",
+    ]
+    if "database" in step.cpu_ms:
+        parts.append(f"PostgreSQL alone: {cores * 1000 / step.cpu_ms['database']:.0f} calls/s")
+    return f"CPU ceilings at {step.rate:g} calls/s, {step.database}: " + "; ".join(parts)
 
 
 def overload_report(step: Step, capacity: float) -> str:

@@ -33,6 +33,7 @@ from tests.e2e.capacity import (
     passed,
     run_step,
     running_bench,
+    sizing,
     table,
 )
 
@@ -79,6 +80,7 @@ def measure(bench: Bench) -> None:
         f"setup p99 ≤ {P99_BOUND_MS:g} ms:\n{table(steps, P99_BOUND_MS)}",
         flush=True,
     )
+    print(f"\n{sizing(steps[-1] if passed(steps[-1], P99_BOUND_MS) else steps[0])}")
     for step in steps:
         sane = {kind: 0 < step.cpu_ms[kind] < 1000 for kind in ("FreeSWITCH", "server")}
         assert all(sane.values()), step.cpu_ms
@@ -93,6 +95,7 @@ def measure(bench: Bench) -> None:
     sustained = [s for s in steps if passed(s, P99_BOUND_MS)]
     assert sustained, "not even the first rate was sustained"
     capacity = sustained[-1].rate
+    print(f"\nsustained, {bench.name}: {capacity:g} calls/s", flush=True)
     overload = run_step(bench, capacity * OVERLOAD, SECONDS, TALK_MS, registrations=REREGISTRATIONS)
     print(f"\n{overload_report(overload, capacity)}", flush=True)
     # No registered phone is refused: not its REGISTER, not its call's authentication.
