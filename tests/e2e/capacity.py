@@ -473,8 +473,9 @@ def check_call_log(bench: Bench, since: int, completed: int) -> str:
     while True:
         log = _call_log(bench.engine, since)
         received = [e for e in log.values() if any(kind == "received" for _, kind in e)]
-        settled = len(received) >= completed
-        if settled or time.monotonic() > deadline:
+        # A call's two legs post their records apart: each in, or the time is up.
+        whole = [e for e in received if any(kind == "placed" for _, kind in e)]
+        if len(whole) >= completed or time.monotonic() > deadline:
             break
         time.sleep(1)
     wrong = 0
