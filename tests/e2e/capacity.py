@@ -289,10 +289,17 @@ class Bench:
 
 @contextmanager
 def running_bench(
-    name: str, database_url: str, work: Path, db_roots: list[int], workers: int = 0
+    name: str,
+    database_url: str,
+    work: Path,
+    db_roots: list[int],
+    *,
+    workers: int = 0,
+    call_wait_limit: int = 0,
 ) -> Iterator[Bench]:
-    """The whole production path on `database_url`, the callees registered; `workers`:
-    the server's sync workers (production's default, 2 × CPUs + 1, when 0)."""
+    """The whole production path on `database_url`, the callees registered. `workers`:
+    the server's sync workers, `call_wait_limit`: CENTREX_CALL_WAIT_LIMIT (production's
+    defaults when 0: 2 × CPUs + 1, 250 ms)."""
     engine = make_engine(database_url)
     upgrade(engine)
     apply_raw(engine, tenant())
@@ -300,6 +307,7 @@ def running_bench(
         "xmlcurl_credentials": CREDENTIALS,
         "media_dir": str(work / "media"),
         "workers": str(workers or Settings().workers),
+        "call_wait_limit": str(call_wait_limit or Settings().call_wait_limit),
     }
     with ExitStack() as stack:
         server = stack.enter_context(running_stack(database_url, **settings))

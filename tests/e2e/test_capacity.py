@@ -49,20 +49,32 @@ OVERLOAD = 1.5
 REREGISTRATIONS = 5.0  # REGISTERs a second during the overload, of phones registered
 
 
+# The check proves the path, not how this shared machine stalls: a call whose fetch
+# waited 250 ms behind others' work would be turned away (503), as in production; the
+# measurement keeps production's limit.
+CALL_WAIT_LIMIT = 0 if MEASURING else 900
+
+
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_capacity(database: str, tmp_path: Path):
     if database not in DATABASES:
         pytest.skip(f"not in CENTREX_CAPACITY_DATABASES ({','.join(DATABASES)})")
     if database == "sqlite":
         url = f"sqlite:///{tmp_path / 'centrex.sqlite3'}"
-        with running_bench("SQLite", url, tmp_path, []) as bench:
+        with running_bench("SQLite", url, tmp_path, [], call_wait_limit=CALL_WAIT_LIMIT) as bench:
             measure(bench)
         return
     if not postgres_server.installed():
         pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
     with (
         postgres_server.throwaway_server() as server,
-        running_bench("PostgreSQL", server.url, tmp_path, server.processes()[:1]) as bench,
+        running_bench(
+            "PostgreSQL",
+            server.url,
+            tmp_path,
+            server.processes()[:1],
+            call_wait_limit=CALL_WAIT_LIMIT,
+        ) as bench,
     ):
         measure(bench)
 
