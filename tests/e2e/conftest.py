@@ -10,6 +10,7 @@ on free ports; FreeSWITCH runs in temporary directories.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -80,6 +81,13 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
                 except OSError:
                     continue
                 return port
+
+
+def rtp_ports() -> int:
+    """The first of a node's 2,000 RTP ports, below the kernel's ephemeral range (where
+    free_port and every client socket take theirs): a call given a port that a SIP
+    profile or SIPp holds fails (RTP bind error, 488 INCOMPATIBLE_DESTINATION)."""
+    return random.randrange(16384, 30000) & ~1
 
 
 def stop(process: subprocess.Popen[bytes], grace: float = 10) -> None:
@@ -223,7 +231,7 @@ def running_freeswitch(work: Path, centrex_urls: list[str]) -> Iterator[Node]:
         work,
         FREESWITCH.parent / "fs_cli",
     )
-    rtp = free_port(socket.SOCK_DGRAM) & ~1
+    rtp = rtp_ports()
     settings = {
         **{slot_variable(n): url for n, url in enumerate(centrex_urls, start=1)},
         "centrex_xmlcurl_credentials": CREDENTIALS,

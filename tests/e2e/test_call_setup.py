@@ -43,6 +43,7 @@ from tests.e2e.conftest import (
     Centrex,
     Node,
     free_port,
+    rtp_ports,
     stop,
 )
 from tests.e2e.test_freeswitch import PASSWORDS
@@ -103,7 +104,7 @@ def node(name: str, work: Path, url: str, static: dict[str, str] | None = None) 
         work,
         FREESWITCH.parent / "fs_cli",
     )
-    rtp = free_port(socket.SOCK_DGRAM) & ~1
+    rtp = rtp_ports()
     settings = {
         "centrex_url": url,
         "centrex_xmlcurl_credentials": CREDENTIALS,
