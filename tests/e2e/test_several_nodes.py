@@ -5,8 +5,8 @@ messages and mod_voicemail's index). Checked on them: each phone is registered o
 own node and the listeners know where; a call between phones of one node rings; a phone
 registered on the other node is not registered for this one, so the call takes the
 callee's unreachable handling, its voicemail, and the message left through the first
-node is in the box on the second; every process serves its metrics; killing the
-listener that holds the nodes hands both to the other.
+node is in the box on the second, where its owner hears it; every process serves its
+metrics; killing the listener that holds the nodes hands both to the other.
 
 The node's sound prompts are stand-ins (silent files): the FreeSWITCH build of the test
 machine has none, and mod_voicemail stops a deposit at a prompt it cannot play.
@@ -274,7 +274,9 @@ def metrics(port: int) -> str:
         conn.close()
 
 
-def test_phones_on_either_node_call_and_leave_voicemail_the_other_node_lists(cluster: Cluster):
+def test_phones_call_on_their_node_and_voicemail_left_on_one_is_heard_on_the_other(
+    cluster: Cluster,
+):
     first, second = cluster.nodes
     callee_1002 = phone(first, "1002", 200)
     callee_1000 = phone(second, "1000", 200)
