@@ -201,9 +201,12 @@ def freeswitch(centrex: Centrex, tmp_path_factory: pytest.TempPathFactory) -> It
 
 
 @contextmanager
-def running_freeswitch(work: Path, centrex_urls: list[str]) -> Iterator[Node]:
+def running_freeswitch(
+    work: Path, centrex_urls: list[str], variables: dict[str, str] | None = None
+) -> Iterator[Node]:
     """A FreeSWITCH configured with freeswitch-conf/, asking the Centrex servers at
-    `centrex_urls` (vars.xml's server slots, in order), until the block ends."""
+    `centrex_urls` (vars.xml's server slots, in order), with more of vars.xml's
+    `variables` set, until the block ends."""
     assert FREESWITCH is not None
     conf = work / "conf"
     shutil.copytree(CONF, conf)
@@ -244,6 +247,7 @@ def running_freeswitch(work: Path, centrex_urls: list[str]) -> Iterator[Node]:
         "external_rtp_ip": "127.0.0.1",
         "rtp_start_port": rtp,
         "rtp_end_port": rtp + 2000,
+        **(variables or {}),
     }
     (conf / "vars.d" / "e2e.xml").write_text(
         "<include>\n"

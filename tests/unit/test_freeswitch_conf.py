@@ -13,7 +13,15 @@ from centrex.config import Settings
 CONF = Path(__file__).resolve().parents[2] / "freeswitch-conf"
 XML_FILES = sorted(CONF.rglob("*.xml"))
 # Global variables FreeSWITCH itself defines at start.
-BUILTIN = {"local_ip_v4", "log_dir", "sounds_dir", "base_dir", "conf_dir", "recordings_dir"}
+BUILTIN = {
+    "local_ip_v4",
+    "log_dir",
+    "sounds_dir",
+    "base_dir",
+    "conf_dir",
+    "recordings_dir",
+    "storage_dir",
+}
 
 
 def parse(relative: str) -> etree._Element:
