@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
 import gevent
@@ -24,7 +24,7 @@ import greenswitch
 from centrex import metrics
 from xmlcurl import fsnames as fs
 
-from .events import Event, parse_plain
+from .events import Event, parse_plain, sendevent_command, sendevent_text
 from .switch import SwitchError
 
 log = logging.getLogger(__name__)
@@ -114,17 +114,15 @@ class _Socket(greenswitch.InboundESL):
             raise SwitchError(f"event socket write failed: {exc}") from None
         return reply.data if reply.data is not None else ""
 
-    def send_unanswered(self, lines: list[str], on_reply: Callable[[str], None]) -> None:
-        """Send commands in one write without waiting: each reply is still matched to its
-        command, in order, and handed to `on_reply` when it comes."""
+    def send_unanswered(self, commands: Sequence[bytes], on_reply: Callable[[str], None]) -> None:
+        """Send encoded commands in one write without waiting: each reply is still
+        matched to its command, in order, and handed to `on_reply` when it comes."""
         if not self.connected:
             raise SwitchError("not connected")
-        for _ in lines:
-            result = gevent.event.AsyncResult()
-            result.rawlink(lambda done: on_reply(_reply_text(done)))
-            self._commands_sent.append(result)
+        # One waiter for them all: greenswitch pops one per reply, in order.
+        self._commands_sent.extend([_Unanswered(on_reply)] * len(commands))
         try:
-            self.sock.sendall("".join(line + "\n\n" for line in lines).encode())
+            self.sock.sendall(b"".join(commands))
         except OSError as exc:
             self.close()
             raise SwitchError(f"event socket write failed: {exc}") from None
@@ -143,11 +141,21 @@ class _Socket(greenswitch.InboundESL):
         self.closed.set()
 
 
-def _reply_text(result: gevent.event.AsyncResult) -> str:
-    if not result.successful():
-        return f"-ERR {result.exception}"
-    reply = result.value
-    return reply.data if reply.data is not None else ""
+class _Unanswered:
+    """Stands, in greenswitch's queue of commands sent, for replies nobody waits for: a
+    reply is handed on as it comes (cheaper than an AsyncResult for each)."""
+
+    __slots__ = ("_on_reply",)
+
+    def __init__(self, on_reply: Callable[[str], None]) -> None:
+        self._on_reply = on_reply
+
+    def set(self, reply: greenswitch.esl.ESLEvent) -> None:
+        data = getattr(reply, "data", None)
+        self._on_reply(data if data is not None else "")
+
+    def set_exception(self, exc: BaseException) -> None:
+        self._on_reply(f"-ERR {exc}")
 
 
 class NodeConnection:
@@ -182,19 +190,24 @@ class NodeConnection:
         return self._live().command(f"api {command}", timeout)
 
     def sendevent(self, name: str, headers: dict[str, str]) -> None:
-        reply = self._live().command(_sendevent(name, headers), self._timeout)
+        reply = self._live().command(sendevent_text(name, headers), self._timeout)
         if not reply.startswith("+OK"):
             raise SwitchError(f"sendevent {name}: {reply}")
 
     def sendevents(self, name: str, events: list[dict[str, str]]) -> None:
         """Fire events without waiting for the node's replies (one write for them all);
         a refusal is logged when its reply comes."""
+        self.send_unanswered([sendevent_command(name, h) for h in events], f"sendevent {name}")
+
+    def send_unanswered(self, commands: Sequence[bytes], what: str) -> None:
+        """Encoded commands (`sendevent_command`) in one write, without waiting for the
+        replies; a refusal is logged when its reply comes."""
 
         def refused(reply: str) -> None:
             if not reply.startswith("+OK"):
-                log.warning("sendevent %s refused by %s: %s", name, self.node, reply)
+                log.warning("%s refused by %s: %s", what, self.node, reply)
 
-        self._live().send_unanswered([_sendevent(name, h) for h in events], refused)
+        self._live().send_unanswered(commands, refused)
 
     def _live(self) -> _Socket:
         sock = self._socket
@@ -253,14 +266,6 @@ class NodeConnection:
     def resume(self) -> None:
         """Allow `run()` again after `stop()` (a node this listener holds once more)."""
         self._stopped.clear()
-
-
-def _sendevent(name: str, headers: dict[str, str]) -> str:
-    for key, value in headers.items():
-        # Header lines go out as they are: a line break would start another header.
-        if any(c in key + value for c in "\r\n") or ":" in key:
-            raise SwitchError(f"refusing to send event header {key!r}")
-    return "\n".join([f"sendevent {name}", *(f"{k}: {v}" for k, v in headers.items())])
 
 
 class PerSession(Generic[Told]):

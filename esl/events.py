@@ -4,7 +4,7 @@ FreeSWITCH URL-encodes every header value of a `text/event-plain` event, so a ne
 caller smuggles into a caller ID name arrives as `%0A`. Lines are therefore split
 *before* values are decoded: a value can never turn into a second header. An event's
 own body (a BACKGROUND_JOB's output, a message) follows its headers, sized by its inner
-`Content-Length`. This module does no I/O.
+`Content-Length`. Commands sent are encoded here too. This module does no I/O.
 
 A channel event carries every channel variable (60 and more headers) and the listener
 reads a dozen: a header is looked for in the text when it is read, and only its value
@@ -21,6 +21,8 @@ from typing import Any
 from urllib.parse import unquote
 
 from xmlcurl import fsnames as fs
+
+from .switch import SwitchError
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,21 @@ def parse_plain(data: bytes) -> Event:
     if length.isdigit():
         body = rest[: int(length)]
     return Event(headers, body.decode("utf-8", "replace"))
+
+
+def sendevent_text(name: str, headers: Mapping[str, str]) -> str:
+    """A `sendevent` command. Header lines go out as they are (`sendevent` takes no
+    encoding): a line break in a name or value would start another header."""
+    for key, value in headers.items():
+        if "\n" in key or "\r" in key or ":" in key or "\n" in value or "\r" in value:
+            raise SwitchError(f"refusing to send event header {key!r}")
+    return "\n".join([f"sendevent {name}", *(f"{k}: {v}" for k, v in headers.items())])
+
+
+def sendevent_command(name: str, headers: Mapping[str, str]) -> bytes:
+    """The same, as written on the socket: checked and encoded once, the same bytes can
+    go to every node."""
+    return (sendevent_text(name, headers) + "\n\n").encode()
 
 
 def parse_envelope(block: bytes) -> dict[str, str]:
