@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, case, delete, func, select, tuple_
+from sqlalchemy import Connection, Engine, bindparam, delete, exists, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from provisioning import groups
@@ -86,30 +86,24 @@ def _upsert(conn: Connection, what: str) -> Any:
 # Reads of every stretch, built once (their lists are expanded when run).
 _KNOWN_LEGS = select(Channel).where(Channel.uuid.in_(bindparam("uuids", expanding=True)))
 _ENDED_LEGS = delete(Channel).where(Channel.uuid.in_(bindparam("uuids", expanding=True)))
-_CALLS_BY_USER = (
+# A line's state from its rows, for every user touched, in one statement (one round
+# trip on PostgreSQL): its calls, those still ringing a phone, whether it is registered.
+_LINE_STATES = (
     select(
-        Channel.user_id,
-        func.count(),
-        func.sum(
-            case(
-                (and_(Channel.direction == OUTBOUND, Channel.answered.is_(False)), 1),
-                else_=0,
-            )
-        ),
+        User.id,
+        User.tenant_id,
+        User.extension,
+        Tenant.domain,
+        select(func.count()).where(Channel.user_id == User.id).scalar_subquery(),
+        select(func.count())
+        .where(
+            Channel.user_id == User.id,
+            Channel.direction == OUTBOUND,
+            Channel.answered.is_(False),
+        )
+        .scalar_subquery(),
+        exists().where(Registration.user_id == User.id, Registration.expires_at > bindparam("now")),
     )
-    .where(Channel.user_id.in_(bindparam("users", expanding=True)))
-    .group_by(Channel.user_id)
-)
-_REGISTERED_USERS = (
-    select(Registration.user_id)
-    .where(
-        Registration.user_id.in_(bindparam("users", expanding=True)),
-        Registration.expires_at > bindparam("now"),
-    )
-    .distinct()
-)
-_LINES_OF_USERS = (
-    select(User.id, User.tenant_id, User.extension, Tenant.domain)
     .join(Tenant, User.tenant_id == Tenant.id)
     .where(User.id.in_(bindparam("users", expanding=True)))
 )
@@ -203,20 +197,21 @@ class LiveStore:
     def apply_nodes(
         self, by_node: Sequence[tuple[str, Sequence[Change]]], now: datetime
     ) -> list[tuple[str, list[LineStatus]]]:
-        """Write the changes several nodes made, in one transaction: for each node, the
-        states of the lines its changes touched. What nodes hold is disjoint (a leg is on
-        one node, a registration is keyed by its node), so they fold apart; group state
-        is written in the order it came."""
+        """Write the changes several nodes made, in one transaction and with the same
+        statements as one node's: for each node, the states of the lines its changes
+        touched. What nodes hold is disjoint (a leg is on one node, a registration is
+        keyed by its node), so they fold apart; group state is written in the order it
+        came."""
         nets = [(node, _Net.of(changes)) for node, changes in by_node]
         nets = [(node, net) for node, net in nets if net.registrations or net.legs or net.groups]
         if not nets:
             return []
         with self.engine.begin() as conn:
-            touched = [(node, self._write(conn, net)) for node, net in nets]
-            every = set().union(*(users for _, users in touched))
-            statuses = {s.user_id: s for s in self._refresh(conn, every, now)}
+            touched = self._write(conn, [net for _, net in nets])
+            statuses = {s.user_id: s for s in self._refresh(conn, set().union(*touched), now)}
         return [
-            (node, [statuses[u] for u in sorted(users) if u in statuses]) for node, users in touched
+            (node, [statuses[u] for u in sorted(users) if u in statuses])
+            for (node, _), users in zip(nets, touched, strict=True)
         ]
 
     def replace_node(
@@ -234,7 +229,8 @@ class LiveStore:
             ) | set(conn.scalars(select(Channel.user_id).where(Channel.node == node)))
             conn.execute(delete(Registration).where(Registration.node == node))
             conn.execute(delete(Channel).where(Channel.node == node))
-            return self._refresh(conn, before | self._write(conn, net), now)
+            (touched,) = self._write(conn, [net])
+            return self._refresh(conn, before | touched, now)
 
     def expire(self, now: datetime) -> list[LineStatus]:
         """Registrations past their expiry (the node went away without telling)."""
@@ -261,26 +257,34 @@ class LiveStore:
         )
         return {LineRef(ext, domain): user_id for user_id, ext, domain in rows}
 
-    def _write(self, conn: Connection, net: _Net) -> set[int]:
-        """Write the net effect; the users whose lines it touched."""
-        owners = self._owners(conn, net.lines())
-        self._write_groups(conn, net)
-        return self._write_registrations(conn, net, owners) | self._write_legs(conn, net, owners)
+    def _write(self, conn: Connection, nets: Sequence[_Net]) -> list[set[int]]:
+        """Write the net effects of several nodes together (a statement per table, not
+        per node); for each, the users whose lines it touched."""
+        owners = self._owners(conn, set().union(*(net.lines() for net in nets)))
+        for net in nets:
+            self._write_groups(conn, net)
+        touched: list[set[int]] = [set() for _ in nets]
+        self._write_registrations(conn, nets, owners, touched)
+        self._write_legs(conn, nets, owners, touched)
+        return touched
 
     def _write_registrations(
-        self, conn: Connection, net: _Net, owners: dict[LineRef, int]
-    ) -> set[int]:
-        if not net.registrations:
-            return set()
-        keys = list(net.registrations)
-        touched = set(
-            conn.scalars(
-                select(Registration.user_id).where(
-                    tuple_(Registration.node, Registration.call_id).in_(keys)
-                )
+        self,
+        conn: Connection,
+        nets: Sequence[_Net],
+        owners: dict[LineRef, int],
+        touched: list[set[int]],
+    ) -> None:
+        whose = {key: index for index, net in enumerate(nets) for key in net.registrations}
+        if not whose:
+            return
+        for known in conn.execute(
+            select(Registration.node, Registration.call_id, Registration.user_id).where(
+                tuple_(Registration.node, Registration.call_id).in_(list(whose))
             )
-        )
-        gone = [key for key, r in net.registrations.items() if r is None]
+        ):
+            touched[whose[(known.node, known.call_id)]].add(known.user_id)
+        gone = [key for net in nets for key, r in net.registrations.items() if r is None]
         if gone:
             conn.execute(
                 delete(Registration).where(
@@ -288,23 +292,24 @@ class LiveStore:
                 )
             )
         rows = []
-        for (node, call_id), r in net.registrations.items():
-            user_id = owners.get(r.line) if r is not None else None
-            if r is None or user_id is None:
-                continue
-            touched.add(user_id)
-            rows.append(
-                dict(
-                    node=node,
-                    call_id=call_id,
-                    user_id=user_id,
-                    contact=r.contact[:1024],
-                    user_agent=r.user_agent[:255],
-                    network_ip=r.network_ip[:64],
-                    network_port=r.network_port,
-                    expires_at=r.expires_at,
+        for index, net in enumerate(nets):
+            for (node, call_id), r in net.registrations.items():
+                user_id = owners.get(r.line) if r is not None else None
+                if r is None or user_id is None:
+                    continue
+                touched[index].add(user_id)
+                rows.append(
+                    dict(
+                        node=node,
+                        call_id=call_id,
+                        user_id=user_id,
+                        contact=r.contact[:1024],
+                        user_agent=r.user_agent[:255],
+                        network_ip=r.network_ip[:64],
+                        network_port=r.network_port,
+                        expires_at=r.expires_at,
+                    )
                 )
-            )
         if rows:
             # Earlier registrations of these phones under other Call-IDs are replaced.
             phones = [r for r in rows if r["network_ip"]]
@@ -328,7 +333,6 @@ class LiveStore:
                     )
                 )
             conn.execute(_upsert(conn, "registration"), rows)
-        return touched
 
     def _write_groups(self, conn: Connection, net: _Net) -> None:
         for change in net.groups:
@@ -339,40 +343,50 @@ class LiveStore:
                     conn, change.domain, change.group, change.member, change.logged_in
                 )
 
-    def _write_legs(self, conn: Connection, net: _Net, owners: dict[LineRef, int]) -> set[int]:
-        if not net.legs:
-            return set()
-        known = {row.uuid: row for row in conn.execute(_KNOWN_LEGS, {"uuids": list(net.legs)})}
-        touched: set[int] = set()
+    def _write_legs(
+        self,
+        conn: Connection,
+        nets: Sequence[_Net],
+        owners: dict[LineRef, int],
+        touched: list[set[int]],
+    ) -> None:
+        uuids = [uuid for net in nets for uuid in net.legs]
+        if not uuids:
+            return
+        known = {row.uuid: row for row in conn.execute(_KNOWN_LEGS, {"uuids": uuids})}
         ended: dict[int, datetime] = {}
         gone: list[str] = []
         rows = []
-        for uuid, leg in net.legs.items():
-            old = known.get(uuid)
-            user_id = old.user_id if old is not None else owners.get(leg.line) if leg.line else None
-            if user_id is None:
-                continue  # not a Centrex user's leg, or one that ended before we knew it
-            touched.add(user_id)
-            answered = leg.answered or (old is not None and old.answered)
-            if leg.gone_at is not None:
-                gone.append(uuid)
-                if answered:
-                    ended[user_id] = max(leg.gone_at, ended.get(user_id, leg.gone_at))
-                continue
-            rows.append(
-                dict(
-                    uuid=uuid,
-                    node=old.node if old is not None else leg.node,
-                    user_id=user_id,
-                    direction=old.direction if old is not None else leg.direction,
-                    started_at=old.started_at if old is not None else leg.started_at,
-                    caller_leg=old.caller_leg if old is not None else leg.caller_leg,
-                    answered=answered,
-                    held=leg.held if leg.held is not None else bool(old and old.held),
-                    peer_number=leg.peer_number or (old.peer_number if old is not None else ""),
-                    peer_name=leg.peer_name or (old.peer_name if old is not None else ""),
+        for index, net in enumerate(nets):
+            for uuid, leg in net.legs.items():
+                old = known.get(uuid)
+                if old is not None:
+                    user_id: int | None = old.user_id
+                else:
+                    user_id = owners.get(leg.line) if leg.line is not None else None
+                if user_id is None:
+                    continue  # not a Centrex user's leg, or one that ended before we knew it
+                touched[index].add(user_id)
+                answered = leg.answered or (old is not None and old.answered)
+                if leg.gone_at is not None:
+                    gone.append(uuid)
+                    if answered:
+                        ended[user_id] = max(leg.gone_at, ended.get(user_id, leg.gone_at))
+                    continue
+                rows.append(
+                    dict(
+                        uuid=uuid,
+                        node=old.node if old is not None else leg.node,
+                        user_id=user_id,
+                        direction=old.direction if old is not None else leg.direction,
+                        started_at=old.started_at if old is not None else leg.started_at,
+                        caller_leg=old.caller_leg if old is not None else leg.caller_leg,
+                        answered=answered,
+                        held=leg.held if leg.held is not None else bool(old and old.held),
+                        peer_number=leg.peer_number or (old.peer_number if old is not None else ""),
+                        peer_name=leg.peer_name or (old.peer_name if old is not None else ""),
+                    )
                 )
-            )
         if gone:
             conn.execute(_ENDED_LEGS, {"uuids": gone})
         if rows:
@@ -382,26 +396,17 @@ class LiveStore:
                 _upsert(conn, "call_end"),
                 [{"user_id": u, "active_calls": 0, "last_call_end": t} for u, t in ended.items()],
             )
-        return touched
 
     def _refresh(self, conn: Connection, user_ids: set[int], now: datetime) -> list[LineStatus]:
         if not user_ids:
             return []
-        users = {"users": list(user_ids)}
-        calls = {
-            user_id: (total, int(ring or 0))
-            for user_id, total, ring in conn.execute(_CALLS_BY_USER, users)
-        }
-        registered = set(conn.scalars(_REGISTERED_USERS, {**users, "now": now}))
         statuses = [
             LineStatus(
-                user_id,
-                tenant_id,
-                LineRef(extension, domain),
-                *calls.get(user_id, (0, 0)),
-                user_id in registered,
+                user_id, tenant_id, LineRef(extension, domain), calls, ringing, bool(registered)
             )
-            for user_id, tenant_id, extension, domain in conn.execute(_LINES_OF_USERS, users)
+            for user_id, tenant_id, extension, domain, calls, ringing, registered in conn.execute(
+                _LINE_STATES, {"users": list(user_ids), "now": now}
+            )
         ]
         if statuses:
             conn.execute(
