@@ -154,3 +154,26 @@ def sendevent_command(name: str, headers: Mapping[str, str]) -> bytes:
 def parse_envelope(block: bytes) -> dict[str, str]:
     """The envelope of a frame (up to its blank line); these values are not URL-encoded."""
     return {name: _value(raw) for name, raw in _header_lines(block).items()}
+
+
+def split_frames(data: bytes) -> tuple[list[tuple[dict[str, str], bytes]], bytes]:
+    """The whole frames at the start of what a socket gave — each its envelope and its
+    body (`Content-Length` bytes after the blank line) — and the bytes of the frame not
+    complete yet, to be read on."""
+    frames = []
+    at, size = 0, len(data)
+    while True:
+        while at < size and data[at] == 0x0A:  # blank lines between frames
+            at += 1
+        end = data.find(b"\n\n", at)
+        if end < 0:
+            break
+        envelope = parse_envelope(data[at:end])
+        length = envelope.get(fs.EV_CONTENT_LENGTH, "")
+        start = end + 2
+        stop = start + (int(length) if length.isdigit() else 0)
+        if stop > size:
+            break
+        frames.append((envelope, data[start:stop]))
+        at = stop
+    return frames, data[at:]
