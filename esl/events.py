@@ -66,9 +66,17 @@ def _value(raw: str) -> str:
 _UNREAD: Any = object()  # a distinct object: `is` tells it from any value read
 
 
-@functools.cache
-def _header_name(name: str) -> bool:
-    return bool(name) and name == name.strip() and ":" not in name and "\n" not in name
+# What a header's line starts with, by name: built once per name.
+_NEEDLES: dict[str, str] = {}
+
+
+def _needle(name: str) -> str:
+    """ "" for a name no header line can have."""
+    valid = bool(name) and name == name.strip() and ":" not in name and "\n" not in name
+    needle = f"\n{name}:" if valid else ""
+    if len(_NEEDLES) < 10_000:  # names come from our code, but bound it anyway
+        _NEEDLES[name] = needle
+    return needle
 
 
 class _Headers(Mapping[str, str]):
@@ -88,12 +96,14 @@ class _Headers(Mapping[str, str]):
         if value is not _UNREAD:
             return value
         value = None
-        if _header_name(name):
-            at = self._text.find(f"\n{name}:")
+        needle = _NEEDLES.get(name) or _needle(name)
+        if needle:
+            text = self._text
+            at = text.find(needle)
             if at >= 0:
-                start = at + len(name) + 2
-                end = self._text.find("\n", start)
-                raw = _value(self._text[start : end if end >= 0 else len(self._text)])
+                start = at + len(needle)
+                end = text.find("\n", start)
+                raw = (text[start:end] if end >= 0 else text[start:]).rstrip("\r").lstrip(" ")
                 value = unquote(raw) if "%" in raw else raw
         self._read[name] = value
         return value
@@ -130,9 +140,10 @@ def parse_plain(data: bytes) -> Event:
     head, _, rest = data.partition(b"\n\n")
     headers = _Headers(head.decode("utf-8", "replace"))
     body = b""
-    length = headers.get(fs.EV_CONTENT_LENGTH, "")
-    if length.isdigit():
-        body = rest[: int(length)]
+    if rest:  # most events have no body: no need to look for its length
+        length = headers.get(fs.EV_CONTENT_LENGTH, "")
+        if length.isdigit():
+            body = rest[: int(length)]
     return Event(headers, body.decode("utf-8", "replace"))
 
 

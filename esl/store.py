@@ -109,6 +109,36 @@ _LINE_STATES = (
 )
 
 
+# Lookups by pairs of columns, written as one IN per column (each an index's key
+# part; the exact pairs are kept after): a row-value IN is a scan of the whole table
+# on SQLite, whatever the index.
+_USERS_OF_LINES = (
+    select(User.id, User.extension, Tenant.domain)
+    .join(Tenant, User.tenant_id == Tenant.id)
+    .where(
+        Tenant.domain.in_(bindparam("domains", expanding=True)),
+        User.extension.in_(bindparam("extensions", expanding=True)),
+    )
+)
+_REGISTRATIONS_NAMED = select(Registration.node, Registration.call_id, Registration.user_id).where(
+    Registration.node.in_(bindparam("nodes", expanding=True)),
+    Registration.call_id.in_(bindparam("call_ids", expanding=True)),
+)
+
+
+def _nodes_and_call_ids(keys: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    pairs = list(keys)
+    return {
+        "nodes": list({node for node, _ in pairs}),
+        "call_ids": list({call_id for _, call_id in pairs}),
+    }
+
+
+def _registrations_named(keys: Iterable[tuple[str, str]]) -> list[Any]:
+    named = _nodes_and_call_ids(keys)
+    return [Registration.node.in_(named["nodes"]), Registration.call_id.in_(named["call_ids"])]
+
+
 def _same_phone(known: Registered, new: Registered) -> bool:
     """One phone on one node: same line, same network address. A phone that registers
     again under a new Call-ID replaces its previous registration (the node's own table
@@ -249,13 +279,14 @@ class LiveStore:
         if not lines:
             return {}
         rows = conn.execute(
-            select(User.id, User.extension, Tenant.domain)
-            .join(Tenant, User.tenant_id == Tenant.id)
-            .where(
-                tuple_(Tenant.domain, User.extension).in_([(r.domain, r.extension) for r in lines])
-            )
+            _USERS_OF_LINES,
+            {
+                "domains": list({r.domain for r in lines}),
+                "extensions": list({r.extension for r in lines}),
+            },
         )
-        return {LineRef(ext, domain): user_id for user_id, ext, domain in rows}
+        found = {LineRef(ext, domain): user_id for user_id, ext, domain in rows}
+        return {line: user_id for line, user_id in found.items() if line in lines}
 
     def _write(self, conn: Connection, nets: Sequence[_Net]) -> list[set[int]]:
         """Write the net effects of several nodes together (a statement per table, not
@@ -278,17 +309,16 @@ class LiveStore:
         whose = {key: index for index, net in enumerate(nets) for key in net.registrations}
         if not whose:
             return
-        for known in conn.execute(
-            select(Registration.node, Registration.call_id, Registration.user_id).where(
-                tuple_(Registration.node, Registration.call_id).in_(list(whose))
-            )
-        ):
-            touched[whose[(known.node, known.call_id)]].add(known.user_id)
+        for known in conn.execute(_REGISTRATIONS_NAMED, _nodes_and_call_ids(whose)):
+            index = whose.get((known.node, known.call_id))
+            if index is not None:
+                touched[index].add(known.user_id)
         gone = [key for net in nets for key, r in net.registrations.items() if r is None]
         if gone:
             conn.execute(
                 delete(Registration).where(
-                    tuple_(Registration.node, Registration.call_id).in_(gone)
+                    *_registrations_named(gone),
+                    tuple_(Registration.node, Registration.call_id).in_(gone),
                 )
             )
         rows = []
@@ -316,6 +346,7 @@ class LiveStore:
             if phones:
                 conn.execute(
                     delete(Registration).where(
+                        Registration.user_id.in_({r["user_id"] for r in phones}),
                         tuple_(
                             Registration.node,
                             Registration.user_id,

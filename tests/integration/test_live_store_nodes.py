@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import event
 
 from esl.handlers import ChannelGone, ChannelSeen, LineRef, Registered, Unregistered
@@ -89,3 +90,36 @@ def test_three_nodes_take_the_statements_of_one(engine, demo_tenant):
         (node, {s.line.extension: (s.active_calls, s.ringing_calls) for s in states})
         for node, states in written
     ] == [(node, {a: (2, 0), b: (2, 0)}) for node, a, b in nodes]
+
+
+def test_a_stretch_reads_by_index_whatever_the_tenant_size(engine, demo_tenant):
+    """No statement of a stretch scans a table: lines, registrations and legs are looked
+    up by their keys (a row-value IN would scan every user on SQLite)."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's query plans")
+    run: list[tuple[str, tuple]] = []
+
+    def executed(conn, cursor, statement, parameters, context, executemany) -> None:
+        if not executemany:
+            run.append((statement, parameters))
+
+    store = LiveStore(engine)
+    event.listen(engine, "before_cursor_execute", executed)
+    try:
+        store.apply_nodes([("fs1:8021", stretch("fs1:8021", "1000", "1001", "1"))], NOW)
+        store.apply_nodes([("fs1:8021", ended("fs1:8021", "1"))], NOW)
+    finally:
+        event.remove(engine, "before_cursor_execute", executed)
+    plans = []
+    with engine.connect() as conn:
+        for statement, parameters in run:
+            if statement.lstrip().upper().startswith(("SELECT", "DELETE")):
+                cursor = conn.connection.driver_connection.cursor()
+                steps = [
+                    r[3] for r in cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
+                ]
+                plans.append((statement, steps))
+    assert len(plans) >= 5
+    for statement, steps in plans:
+        scans = [s for s in steps if s.startswith("SCAN") and "CONSTANT ROW" not in s]
+        assert not scans, (statement, steps)
