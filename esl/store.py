@@ -16,7 +16,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, delete, exists, func, select, tuple_
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    delete,
+    exists,
+    func,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from provisioning import groups
@@ -78,9 +88,35 @@ def _upsert_for(dialect_name: str, what: str) -> Any:
     )
 
 
-def _upsert(conn: Connection, what: str) -> Any:
-    """Built once per dialect: building one costs more than running it."""
-    return _upsert_for(conn.dialect.name, what)
+@functools.cache
+def _upsert_unnested(what: str, columns: tuple[str, ...]) -> Any:
+    """PostgreSQL: every row in one statement, each column bound as one array and
+    unnested by the server, whose text is the same whatever the number of rows."""
+    table, key, updated = _UPSERTS[what]
+    pg = postgresql.dialect()
+    arrays = ", ".join(
+        f"CAST(:{c} AS {table.__table__.c[c].type.compile(dialect=pg)}[])" for c in columns
+    )
+    return text(
+        f"INSERT INTO {table.__tablename__} ({', '.join(columns)}) "
+        f"SELECT * FROM unnest({arrays}) "
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
+        + ", ".join(f"{c} = EXCLUDED.{c}" for c in updated)
+    )
+
+
+def _upsert(conn: Connection, what: str, rows: list[dict[str, Any]]) -> None:
+    """Insert or update rows (distinct keys). Statements are built once: building one
+    costs more than running it. On PostgreSQL the rows go in one statement instead of
+    one each (which the server runs one after the other); SQLite runs in our process,
+    where a statement per row costs little."""
+    if conn.dialect.name == "postgresql":
+        columns = tuple(rows[0])
+        conn.execute(
+            _upsert_unnested(what, columns), {c: [row[c] for row in rows] for c in columns}
+        )
+    else:
+        conn.execute(_upsert_for(conn.dialect.name, what), rows)
 
 
 # Reads of every stretch, built once (their lists are expanded when run).
@@ -137,6 +173,21 @@ def _nodes_and_call_ids(keys: Iterable[tuple[str, str]]) -> dict[str, list[str]]
 def _registrations_named(keys: Iterable[tuple[str, str]]) -> list[Any]:
     named = _nodes_and_call_ids(keys)
     return [Registration.node.in_(named["nodes"]), Registration.call_id.in_(named["call_ids"])]
+
+
+_NO_FLUSH_WAIT = text("SET LOCAL synchronous_commit = off")
+
+
+def _rebuilt_from_the_nodes(conn: Connection) -> None:
+    """A transaction of live state only (registrations, legs, line states): PostgreSQL
+    may answer its commit before its WAL is on disk. A crash of the database server can
+    then lose the last few hundred milliseconds of such commits (never corrupt them, nor
+    anything else's): the listener's writes fail meanwhile, and it lists every node
+    again, which replaces all of it. Nothing else depends on them: the call log comes
+    from call records, not from events. A stretch that writes group state (a member's
+    log-in, the last to answer) is not rebuilt by a listing and keeps waiting."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(_NO_FLUSH_WAIT)
 
 
 def _same_phone(known: Registered, new: Registered) -> bool:
@@ -237,6 +288,8 @@ class LiveStore:
         if not nets:
             return []
         with self.engine.begin() as conn:
+            if not any(net.groups for _, net in nets):
+                _rebuilt_from_the_nodes(conn)
             touched = self._write(conn, [net for _, net in nets])
             statuses = {s.user_id: s for s in self._refresh(conn, set().union(*touched), now)}
         return [
@@ -254,6 +307,7 @@ class LiveStore:
         """What a node holds after a (re)connect replaces all we knew of it."""
         net = _Net.of([*registrations, *channels])
         with self.engine.begin() as conn:
+            _rebuilt_from_the_nodes(conn)
             before = set(
                 conn.scalars(select(Registration.user_id).where(Registration.node == node))
             ) | set(conn.scalars(select(Channel.user_id).where(Channel.node == node)))
@@ -265,6 +319,7 @@ class LiveStore:
     def expire(self, now: datetime) -> list[LineStatus]:
         """Registrations past their expiry (the node went away without telling)."""
         with self.engine.begin() as conn:
+            _rebuilt_from_the_nodes(conn)
             gone = set(
                 conn.scalars(select(Registration.user_id).where(Registration.expires_at < now))
             )
@@ -363,7 +418,7 @@ class LiveStore:
                         ),
                     )
                 )
-            conn.execute(_upsert(conn, "registration"), rows)
+            _upsert(conn, "registration", rows)
 
     def _write_groups(self, conn: Connection, net: _Net) -> None:
         for change in net.groups:
@@ -421,10 +476,11 @@ class LiveStore:
         if gone:
             conn.execute(_ENDED_LEGS, {"uuids": gone})
         if rows:
-            conn.execute(_upsert(conn, "channel"), rows)
+            _upsert(conn, "channel", rows)
         if ended:
-            conn.execute(
-                _upsert(conn, "call_end"),
+            _upsert(
+                conn,
+                "call_end",
                 [{"user_id": u, "active_calls": 0, "last_call_end": t} for u, t in ended.items()],
             )
 
@@ -440,8 +496,9 @@ class LiveStore:
             )
         ]
         if statuses:
-            conn.execute(
-                _upsert(conn, "line_state"),
+            _upsert(
+                conn,
+                "line_state",
                 [
                     {
                         "user_id": s.user_id,
