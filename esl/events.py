@@ -13,7 +13,6 @@ is decoded.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -29,17 +28,18 @@ from .switch import SwitchError
 class Event:
     headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     body: str = ""
+    # `Event-Subclass` for CUSTOM events (`sofia::register`), else `Event-Name`: read
+    # once, when the event is made (every event's name is read).
+    name: str = field(init=False, default="")
+
+    def __post_init__(self) -> None:
+        name = self.get(fs.EV_EVENT_NAME)
+        if name == "CUSTOM":
+            name = self.get(fs.EV_EVENT_SUBCLASS) or name
+        object.__setattr__(self, "name", name)
 
     def get(self, name: str, default: str = "") -> str:
         return self.headers.get(name, default)
-
-    @functools.cached_property
-    def name(self) -> str:
-        """`Event-Subclass` for CUSTOM events (`sofia::register`), else `Event-Name`."""
-        name = self.get(fs.EV_EVENT_NAME)
-        if name == "CUSTOM":
-            return self.get(fs.EV_EVENT_SUBCLASS) or name
-        return name
 
 
 def _header_lines(block: bytes) -> dict[str, str]:
