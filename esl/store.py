@@ -11,7 +11,9 @@ up and down, so a lost or repeated event cannot leave a line busy for ever.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +30,7 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 
 from provisioning import groups
 from provisioning.line_status import line_state
@@ -94,9 +97,13 @@ def _upsert_unnested(what: str, columns: tuple[str, ...]) -> Any:
     unnested by the server, whose text is the same whatever the number of rows."""
     table, key, updated = _UPSERTS[what]
     pg = postgresql.dialect()
-    arrays = ", ".join(
-        f"CAST(:{c} AS {table.__table__.c[c].type.compile(dialect=pg)}[])" for c in columns
-    )
+    # Arrays of the columns' types without their lengths: a value too long fails as
+    # it would in a row of its own, instead of being cut by the cast.
+    types = {
+        c: re.sub(r"[(][0-9]+[)]", "", table.__table__.c[c].type.compile(dialect=pg))
+        for c in columns
+    }
+    arrays = ", ".join(f"CAST(:{c} AS {types[c]}[])" for c in columns)
     return text(
         f"INSERT INTO {table.__tablename__} ({', '.join(columns)}) "
         f"SELECT * FROM unnest({arrays}) "
@@ -173,6 +180,21 @@ def _nodes_and_call_ids(keys: Iterable[tuple[str, str]]) -> dict[str, list[str]]
 def _registrations_named(keys: Iterable[tuple[str, str]]) -> list[Any]:
     named = _nodes_and_call_ids(keys)
     return [Registration.node.in_(named["nodes"]), Registration.call_id.in_(named["call_ids"])]
+
+
+@contextmanager
+def _pipelined(conn: Connection) -> Iterator[None]:
+    """On PostgreSQL, statements whose results are not read (writes) sent without
+    waiting for each answer (psycopg's pipeline mode): one round trip for them all."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        with conn.connection.driver_connection.pipeline():  # type: ignore[union-attr]
+            yield
+    except dbapi.Error as exc:  # raised when the pipeline syncs, outside SQLAlchemy
+        raise DBAPIError.instance(None, None, exc, dbapi.Error) from exc
 
 
 _NO_FLUSH_WAIT = text("SET LOCAL synchronous_commit = off")
@@ -345,14 +367,34 @@ class LiveStore:
 
     def _write(self, conn: Connection, nets: Sequence[_Net]) -> list[set[int]]:
         """Write the net effects of several nodes together (a statement per table, not
-        per node); for each, the users whose lines it touched."""
+        per node); for each, the users whose lines it touched. What is read comes first,
+        then the writes, which PostgreSQL is sent in one go (their results are not
+        waited for one by one)."""
         owners = self._owners(conn, set().union(*(net.lines() for net in nets)))
         for net in nets:
             self._write_groups(conn, net)
         touched: list[set[int]] = [set() for _ in nets]
-        self._write_registrations(conn, nets, owners, touched)
-        self._write_legs(conn, nets, owners, touched)
+        self._registered_before(conn, nets, touched)
+        uuids = [uuid for net in nets for uuid in net.legs]
+        known = (
+            {row.uuid: row for row in conn.execute(_KNOWN_LEGS, {"uuids": uuids})} if uuids else {}
+        )
+        with _pipelined(conn):
+            self._write_registrations(conn, nets, owners, touched)
+            self._write_legs(conn, nets, owners, known, touched)
         return touched
+
+    def _registered_before(
+        self, conn: Connection, nets: Sequence[_Net], touched: list[set[int]]
+    ) -> None:
+        """The users of the registrations named, as they stood."""
+        whose = {key: index for index, net in enumerate(nets) for key in net.registrations}
+        if not whose:
+            return
+        for known in conn.execute(_REGISTRATIONS_NAMED, _nodes_and_call_ids(whose)):
+            index = whose.get((known.node, known.call_id))
+            if index is not None:
+                touched[index].add(known.user_id)
 
     def _write_registrations(
         self,
@@ -361,13 +403,8 @@ class LiveStore:
         owners: dict[LineRef, int],
         touched: list[set[int]],
     ) -> None:
-        whose = {key: index for index, net in enumerate(nets) for key in net.registrations}
-        if not whose:
+        if not any(net.registrations for net in nets):
             return
-        for known in conn.execute(_REGISTRATIONS_NAMED, _nodes_and_call_ids(whose)):
-            index = whose.get((known.node, known.call_id))
-            if index is not None:
-                touched[index].add(known.user_id)
         gone = [key for net in nets for key, r in net.registrations.items() if r is None]
         if gone:
             conn.execute(
@@ -434,12 +471,9 @@ class LiveStore:
         conn: Connection,
         nets: Sequence[_Net],
         owners: dict[LineRef, int],
+        known: dict[str, Any],
         touched: list[set[int]],
     ) -> None:
-        uuids = [uuid for net in nets for uuid in net.legs]
-        if not uuids:
-            return
-        known = {row.uuid: row for row in conn.execute(_KNOWN_LEGS, {"uuids": uuids})}
         ended: dict[int, datetime] = {}
         gone: list[str] = []
         rows = []
