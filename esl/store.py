@@ -204,9 +204,10 @@ def _rebuilt_from_the_nodes(conn: Connection) -> None:
     """A transaction of live state only (registrations, legs, line states): PostgreSQL
     may answer its commit before its WAL is on disk. A crash of the database server can
     then lose the last few hundred milliseconds of such commits (never corrupt them, nor
-    anything else's): the listener's writes fail meanwhile, and it lists every node
-    again, which replaces all of it. Nothing else depends on them: the call log comes
-    from call records, not from events. A stretch that writes group state (a member's
+    anything else's); the listener, connected again, lists every node, which replaces
+    them (`Listener._database_connected`; a line's last call end may stay at the call
+    before). Nothing else depends on them: the call log comes from call records, not
+    from events. A stretch that writes group state (a member's
     log-in, the last to answer) is not rebuilt by a listing and keeps waiting."""
     if conn.dialect.name == "postgresql":
         conn.execute(_NO_FLUSH_WAIT)
