@@ -1,9 +1,10 @@
 """The event socket of one FreeSWITCH node, kept open. The only module that imports
 greenswitch.
 
-greenswitch reads frames and matches replies to commands; what it lacks is designed
-around here (FREESWITCH.md §9): events are parsed by `esl.events` (bodies kept, values
-decoded after lines are split), a command waits for its reply at most `timeout` and
+greenswitch connects and authenticates; the rest is designed around it (FREESWITCH.md
+§9): frames are cut out of whatever the socket gives at a time and events parsed by
+`esl.events` (bodies kept, values decoded after lines are split), replies are matched
+to commands in order, a command waits for its reply at most `timeout` and
 fails when the socket drops, and a dropped or refused connection is retried with
 backoff for as long as the listener runs. Events are handed over to a callback that
 only queues them, so a slow consumer never stalls the socket.
@@ -14,8 +15,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
-from collections.abc import Callable
-from typing import Generic, TypeVar
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
 
 import gevent
 import gevent.event
@@ -24,20 +26,25 @@ import greenswitch
 from centrex import metrics
 from xmlcurl import fsnames as fs
 
-from .events import Event, parse_plain
+from .events import Event, parse_plain, sendevent_command, sendevent_text, split_frames
 from .switch import SwitchError
 
 log = logging.getLogger(__name__)
 
 Told = TypeVar("Told")
 
-# Frames greenswitch's own reader handles well: replies (matched in order) and auth.
-_GREENSWITCH_HANDLES = {
-    fs.CT_AUTH_REQUEST,
-    fs.CT_COMMAND_REPLY,
-    fs.CT_API_RESPONSE,
-    fs.CT_RUDE_REJECTION,
-}
+# Bytes asked of the socket at a time: a stretch of events comes off in one read.
+_READ_SIZE = 256 * 1024
+
+
+class _Reply:
+    """A command's reply as greenswitch hands it over: its envelope and its text (the
+    `Reply-Text` of a command/reply, the body of an api/response)."""
+
+    __slots__ = ("data", "headers")
+
+    def __init__(self, headers: dict[str, str], data: str) -> None:
+        self.headers, self.data = headers, data
 
 
 class _Socket(greenswitch.InboundESL):
@@ -46,6 +53,8 @@ class _Socket(greenswitch.InboundESL):
     ) -> None:
         super().__init__(host, port, password, timeout=timeout)
         self._on_event = on_event
+        self._commands_sent: deque[Any] = deque()  # waiters, in the order sent
+        self._run: bool = True  # until closed
         self.closed = gevent.event.Event()
 
     def connect(self) -> None:
@@ -54,7 +63,6 @@ class _Socket(greenswitch.InboundESL):
         )
         self.connected = True
         self.sock.settimeout(None)
-        self.sock_file = self.sock.makefile("rb")
         self.start_event_handlers()
         if not self._auth_request_event.wait(timeout=self.timeout) or not self.connected:
             raise SwitchError("no auth/request from the event socket")
@@ -64,36 +72,55 @@ class _Socket(greenswitch.InboundESL):
 
     def receive_events(self) -> None:
         try:
-            super().receive_events()
+            self._read_frames()
         finally:
             self.connected = False
             pending = list(self._commands_sent)
-            del self._commands_sent[:]
+            self._commands_sent.clear()
             for result in pending:
                 result.set_exception(SwitchError("event socket closed"))
             self.closed.set()
 
-    def handle_event(self, event: greenswitch.esl.ESLEvent) -> None:
-        content_type = event.headers.get(fs.EV_CONTENT_TYPE)
+    def _read_frames(self) -> None:
+        """Frames are cut out of what the socket gives, as much as it has at a time
+        (greenswitch reads them a line at a time, which cost more than the events)."""
+        pending = b""
+        while self._run:
+            try:
+                data = self.sock.recv(_READ_SIZE)
+            except OSError:
+                data = b""
+            if not data:
+                if pending.strip(b"\n"):
+                    log.warning("event socket closed mid-frame")
+                self._run = False
+                return
+            frames, pending = split_frames(pending + data if pending else data)
+            for envelope, body in frames:
+                self._frame(envelope, body)
+
+    def _frame(self, envelope: dict[str, str], body: bytes) -> None:
+        content_type = envelope.get(fs.EV_CONTENT_TYPE)
         if content_type == fs.CT_EVENT_PLAIN:
-            length = int(event.headers.get(fs.EV_CONTENT_LENGTH, "0"))
-            self._on_event(parse_plain(self._read_exactly(length)))
+            self._on_event(parse_plain(body))
+        elif content_type == fs.CT_COMMAND_REPLY:
+            self._replied(_Reply(envelope, envelope.get(fs.EV_REPLY_TEXT, "")))
+        elif content_type == fs.CT_API_RESPONSE:
+            self._replied(_Reply(envelope, body.decode("utf-8", "replace")))
+        elif content_type == fs.CT_AUTH_REQUEST:
+            self._auth_request_event.set()
         elif content_type == fs.CT_DISCONNECT:
             self.connected = False
-        elif content_type in _GREENSWITCH_HANDLES:
-            super().handle_event(event)
-        else:
-            # Frames we never asked for (log/data …): skip their bodies.
-            self._read_exactly(int(event.headers.get(fs.EV_CONTENT_LENGTH, "0") or 0))
+        elif content_type == fs.CT_RUDE_REJECTION:
+            self.connected = False
+            self._auth_request_event.set()
+        # Frames we never asked for (log/data …) are skipped.
 
-    def _read_exactly(self, length: int) -> bytes:
-        data = b""
-        while len(data) < length:
-            chunk = self.sock_file.read(length - len(data))
-            if not chunk:
-                raise ConnectionError("event socket closed mid-frame")
-            data += chunk
-        return data
+    def _replied(self, reply: _Reply) -> None:
+        if self._commands_sent:  # replies come in the order commands were sent
+            self._commands_sent.popleft().set(reply)
+        else:
+            log.warning("event socket reply to no command: %s", reply.data[:80])
 
     def command(self, line: str, timeout: float) -> str:
         """Send one command; its reply text or body. A reply that does not come in time
@@ -112,19 +139,17 @@ class _Socket(greenswitch.InboundESL):
         except OSError as exc:
             self.close()
             raise SwitchError(f"event socket write failed: {exc}") from None
-        return reply.data if reply.data is not None else ""
+        return str(reply.data)
 
-    def send_unanswered(self, lines: list[str], on_reply: Callable[[str], None]) -> None:
-        """Send commands in one write without waiting: each reply is still matched to its
-        command, in order, and handed to `on_reply` when it comes."""
+    def send_unanswered(self, commands: Sequence[bytes], on_reply: Callable[[str], None]) -> None:
+        """Send encoded commands in one write without waiting: each reply is still
+        matched to its command, in order, and handed to `on_reply` when it comes."""
         if not self.connected:
             raise SwitchError("not connected")
-        for _ in lines:
-            result = gevent.event.AsyncResult()
-            result.rawlink(lambda done: on_reply(_reply_text(done)))
-            self._commands_sent.append(result)
+        # One waiter for them all, taken once per reply, in order.
+        self._commands_sent.extend([_Unanswered(on_reply)] * len(commands))
         try:
-            self.sock.sendall("".join(line + "\n\n" for line in lines).encode())
+            self.sock.sendall(b"".join(commands))
         except OSError as exc:
             self.close()
             raise SwitchError(f"event socket write failed: {exc}") from None
@@ -143,11 +168,20 @@ class _Socket(greenswitch.InboundESL):
         self.closed.set()
 
 
-def _reply_text(result: gevent.event.AsyncResult) -> str:
-    if not result.successful():
-        return f"-ERR {result.exception}"
-    reply = result.value
-    return reply.data if reply.data is not None else ""
+class _Unanswered:
+    """Stands, in the queue of commands sent, for replies nobody waits for: a
+    reply is handed on as it comes (cheaper than an AsyncResult for each)."""
+
+    __slots__ = ("_on_reply",)
+
+    def __init__(self, on_reply: Callable[[str], None]) -> None:
+        self._on_reply = on_reply
+
+    def set(self, reply: _Reply) -> None:
+        self._on_reply(reply.data)
+
+    def set_exception(self, exc: BaseException) -> None:
+        self._on_reply(f"-ERR {exc}")
 
 
 class NodeConnection:
@@ -182,19 +216,24 @@ class NodeConnection:
         return self._live().command(f"api {command}", timeout)
 
     def sendevent(self, name: str, headers: dict[str, str]) -> None:
-        reply = self._live().command(_sendevent(name, headers), self._timeout)
+        reply = self._live().command(sendevent_text(name, headers), self._timeout)
         if not reply.startswith("+OK"):
             raise SwitchError(f"sendevent {name}: {reply}")
 
     def sendevents(self, name: str, events: list[dict[str, str]]) -> None:
         """Fire events without waiting for the node's replies (one write for them all);
         a refusal is logged when its reply comes."""
+        self.send_unanswered([sendevent_command(name, h) for h in events], f"sendevent {name}")
+
+    def send_unanswered(self, commands: Sequence[bytes], what: str) -> None:
+        """Encoded commands (`sendevent_command`) in one write, without waiting for the
+        replies; a refusal is logged when its reply comes."""
 
         def refused(reply: str) -> None:
             if not reply.startswith("+OK"):
-                log.warning("sendevent %s refused by %s: %s", name, self.node, reply)
+                log.warning("%s refused by %s: %s", what, self.node, reply)
 
-        self._live().send_unanswered([_sendevent(name, h) for h in events], refused)
+        self._live().send_unanswered(commands, refused)
 
     def _live(self) -> _Socket:
         sock = self._socket
@@ -253,14 +292,6 @@ class NodeConnection:
     def resume(self) -> None:
         """Allow `run()` again after `stop()` (a node this listener holds once more)."""
         self._stopped.clear()
-
-
-def _sendevent(name: str, headers: dict[str, str]) -> str:
-    for key, value in headers.items():
-        # Header lines go out as they are: a line break would start another header.
-        if any(c in key + value for c in "\r\n") or ":" in key:
-            raise SwitchError(f"refusing to send event header {key!r}")
-    return "\n".join([f"sendevent {name}", *(f"{k}: {v}" for k, v in headers.items())])
 
 
 class PerSession(Generic[Told]):

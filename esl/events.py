@@ -4,7 +4,7 @@ FreeSWITCH URL-encodes every header value of a `text/event-plain` event, so a ne
 caller smuggles into a caller ID name arrives as `%0A`. Lines are therefore split
 *before* values are decoded: a value can never turn into a second header. An event's
 own body (a BACKGROUND_JOB's output, a message) follows its headers, sized by its inner
-`Content-Length`. This module does no I/O.
+`Content-Length`. Commands sent are encoded here too. This module does no I/O.
 
 A channel event carries every channel variable (60 and more headers) and the listener
 reads a dozen: a header is looked for in the text when it is read, and only its value
@@ -13,7 +13,6 @@ is decoded.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -22,22 +21,25 @@ from urllib.parse import unquote
 
 from xmlcurl import fsnames as fs
 
+from .switch import SwitchError
+
 
 @dataclass(frozen=True)
 class Event:
     headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     body: str = ""
+    # `Event-Subclass` for CUSTOM events (`sofia::register`), else `Event-Name`: read
+    # once, when the event is made (every event's name is read).
+    name: str = field(init=False, default="")
+
+    def __post_init__(self) -> None:
+        name = self.get(fs.EV_EVENT_NAME)
+        if name == "CUSTOM":
+            name = self.get(fs.EV_EVENT_SUBCLASS) or name
+        object.__setattr__(self, "name", name)
 
     def get(self, name: str, default: str = "") -> str:
         return self.headers.get(name, default)
-
-    @functools.cached_property
-    def name(self) -> str:
-        """`Event-Subclass` for CUSTOM events (`sofia::register`), else `Event-Name`."""
-        name = self.get(fs.EV_EVENT_NAME)
-        if name == "CUSTOM":
-            return self.get(fs.EV_EVENT_SUBCLASS) or name
-        return name
 
 
 def _header_lines(block: bytes) -> dict[str, str]:
@@ -64,9 +66,17 @@ def _value(raw: str) -> str:
 _UNREAD: Any = object()  # a distinct object: `is` tells it from any value read
 
 
-@functools.cache
-def _header_name(name: str) -> bool:
-    return bool(name) and name == name.strip() and ":" not in name and "\n" not in name
+# What a header's line starts with, by name: built once per name.
+_NEEDLES: dict[str, str] = {}
+
+
+def _needle(name: str) -> str:
+    """ "" for a name no header line can have."""
+    valid = bool(name) and name == name.strip() and ":" not in name and "\n" not in name
+    needle = f"\n{name}:" if valid else ""
+    if len(_NEEDLES) < 10_000:  # names come from our code, but bound it anyway
+        _NEEDLES[name] = needle
+    return needle
 
 
 class _Headers(Mapping[str, str]):
@@ -86,12 +96,14 @@ class _Headers(Mapping[str, str]):
         if value is not _UNREAD:
             return value
         value = None
-        if _header_name(name):
-            at = self._text.find(f"\n{name}:")
+        needle = _NEEDLES.get(name) or _needle(name)
+        if needle:
+            text = self._text
+            at = text.find(needle)
             if at >= 0:
-                start = at + len(name) + 2
-                end = self._text.find("\n", start)
-                raw = _value(self._text[start : end if end >= 0 else len(self._text)])
+                start = at + len(needle)
+                end = text.find("\n", start)
+                raw = (text[start:end] if end >= 0 else text[start:]).rstrip("\r").lstrip(" ")
                 value = unquote(raw) if "%" in raw else raw
         self._read[name] = value
         return value
@@ -128,12 +140,51 @@ def parse_plain(data: bytes) -> Event:
     head, _, rest = data.partition(b"\n\n")
     headers = _Headers(head.decode("utf-8", "replace"))
     body = b""
-    length = headers.get(fs.EV_CONTENT_LENGTH, "")
-    if length.isdigit():
-        body = rest[: int(length)]
+    if rest:  # most events have no body: no need to look for its length
+        length = headers.get(fs.EV_CONTENT_LENGTH, "")
+        if length.isdigit():
+            body = rest[: int(length)]
     return Event(headers, body.decode("utf-8", "replace"))
+
+
+def sendevent_text(name: str, headers: Mapping[str, str]) -> str:
+    """A `sendevent` command. Header lines go out as they are (`sendevent` takes no
+    encoding): a line break in a name or value would start another header."""
+    for key, value in headers.items():
+        if "\n" in key or "\r" in key or ":" in key or "\n" in value or "\r" in value:
+            raise SwitchError(f"refusing to send event header {key!r}")
+    return "\n".join([f"sendevent {name}", *(f"{k}: {v}" for k, v in headers.items())])
+
+
+def sendevent_command(name: str, headers: Mapping[str, str]) -> bytes:
+    """The same, as written on the socket: checked and encoded once, the same bytes can
+    go to every node."""
+    return (sendevent_text(name, headers) + "\n\n").encode()
 
 
 def parse_envelope(block: bytes) -> dict[str, str]:
     """The envelope of a frame (up to its blank line); these values are not URL-encoded."""
     return {name: _value(raw) for name, raw in _header_lines(block).items()}
+
+
+def split_frames(data: bytes) -> tuple[list[tuple[dict[str, str], bytes]], bytes]:
+    """The whole frames at the start of what a socket gave — each its envelope and its
+    body (`Content-Length` bytes after the blank line) — and the bytes of the frame not
+    complete yet, to be read on."""
+    frames = []
+    at, size = 0, len(data)
+    while True:
+        while at < size and data[at] == 0x0A:  # blank lines between frames
+            at += 1
+        end = data.find(b"\n\n", at)
+        if end < 0:
+            break
+        envelope = parse_envelope(data[at:end])
+        length = envelope.get(fs.EV_CONTENT_LENGTH, "")
+        start = end + 2
+        stop = start + (int(length) if length.isdigit() else 0)
+        if stop > size:
+            break
+        frames.append((envelope, data[start:stop]))
+        at = stop
+    return frames, data[at:]

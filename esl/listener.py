@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 import gevent
 import gevent.event
 import gevent.queue
-from sqlalchemy import Engine, String, cast, select
+from sqlalchemy import Engine, String, cast, event, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from centrex import metrics
@@ -29,7 +29,7 @@ from provisioning.models import GroupMember, HuntGroup, Registration, Tenant, Us
 from xmlcurl import fsnames as fs
 
 from . import presence
-from .connection import NodeConnection
+from .connection import NodeConnection, PerSession
 from .events import Event
 from .handlers import (
     SUBSCRIBED_EVENTS,
@@ -190,7 +190,8 @@ class Listener:
         self._holders_for = holders
         self._holders: Holders | None = None
         self.held: set[str] = set()  # nodes this listener follows now
-        self._outbox: dict[str, list[dict[str, str]]] = {}  # presence to send, by node
+        self._outbox: dict[str, list[bytes]] = {}  # presence to send, by node
+        self._lines_told: PerSession[dict[LineRef, str]] = PerSession()
         self.nodes = {
             address: NodeConnection(
                 address,
@@ -211,6 +212,10 @@ class Listener:
         """Raises `holders.AnotherListener` when this database allows one listener only
         and another runs."""
         self._holders = self._holders_for(self.engine)
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.connect():  # the pool's first connection, before listening
+                pass
+            event.listen(self.engine, "connect", self._database_connected)
         self._greenlets = [gevent.spawn(self._consume)]
         self._greenlets += [gevent.spawn(self._hold, node) for node in self.nodes.values()]
         self._greenlets += [gevent.spawn(self._every, s, task) for s, task in self._tasks]
@@ -219,6 +224,8 @@ class Listener:
         for node in self.nodes.values():
             node.stop()
         gevent.killall(self._greenlets, timeout=5)
+        if event.contains(self.engine, "connect", self._database_connected):
+            event.remove(self.engine, "connect", self._database_connected)
         if self._holders is not None:
             self._holders.close()
             self._holders = None
@@ -417,26 +424,52 @@ class Listener:
         if not statuses:
             return
         self.watch.touch({s.tenant_id for s in statuses})
-        # A node lights keys for its own calls; the other nodes hear of them from us.
-        others = [n for n in self.connected() if n.node != node]
+        # A node lights keys for its own calls; the other nodes hear of them from us,
+        # each line's state once per change: what a node was told in its current
+        # session is remembered, and a state it holds already is not sent again.
+        origin = self.nodes.get(node)
+        if origin is not None:
+            # The node just showed its phones this line itself (its own call): what
+            # we told it before no longer stands.
+            told_origin = self._lines_told.get(origin)
+            if told_origin is not None:
+                for status in statuses:
+                    told_origin.pop(status.line, None)
+        others = [(n, self._told(n)) for n in self.connected() if n.node != node]
+        if not others:
+            return
         for status in statuses:
-            headers = presence.line_presence(status.line, status.state)
-            for other in others:
-                self._send_presence(other, headers)
+            line, state = status.line, status.state
+            command = None  # encoded once, the same bytes for every node
+            for other, told in others:
+                if told.get(line) == state:
+                    continue
+                told[line] = state
+                if command is None:
+                    command = presence.command(presence.line_presence(line, state))
+                self._send_presence(other, command)
 
-    def _send_presence(self, node: NodeConnection, headers: dict[str, str]) -> None:
+    def _told(self, node: NodeConnection) -> dict[LineRef, str]:
+        """The line states sent to the node in its current session."""
+        told = self._lines_told.get(node)
+        if told is None:
+            told = {}
+            self._lines_told.set(node, told)
+        return told
+
+    def _send_presence(self, node: NodeConnection, command: bytes) -> None:
         """Queued, and sent once the current work is done: one write per node for all
         of it, whose replies nobody waits for (a node's cost stays a write, however
         many nodes there are and however slow one answers)."""
         if not self._outbox:
             gevent.spawn(self._send_queued)
-        self._outbox.setdefault(node.node, []).append(headers)
+        self._outbox.setdefault(node.node, []).append(command)
 
     def _send_queued(self) -> None:
         outbox, self._outbox = self._outbox, {}
-        for address, events in outbox.items():
+        for address, commands in outbox.items():
             try:
-                self.nodes[address].sendevents(fs.EVENT_PRESENCE_IN, events)
+                self.nodes[address].send_unanswered(commands, fs.EVENT_PRESENCE_IN)
             except SwitchError as exc:
                 log.warning("presence not sent to %s: %s", address, exc)
 
@@ -467,7 +500,7 @@ class Listener:
         if self._keys is None:
             self._keys = self._key_states()
         on = self._keys.get(probe.key, False)
-        self._send_presence(node, presence.key_presence(probe.key, on))
+        self._send_presence(node, presence.command(presence.key_presence(probe.key, on)))
 
     def refresh_keys(self) -> None:
         """Light or put out the keys whose state changed since last published: those
@@ -497,15 +530,16 @@ class Listener:
         changed = {k for k in scope if before.get(k, False) != states.get(k, False)}
         self._keys = {k: on for k, on in before.items() if k not in scope} | states
         for key in sorted(changed):
+            command = presence.command(presence.key_presence(key, states.get(key, False)))
             for node in self.connected():
-                self._send_presence(node, presence.key_presence(key, states.get(key, False)))
+                self._send_presence(node, command)
 
     def _republish_keys(self, address: str) -> None:
         """A node that (re)started knows none of our lit keys."""
         node = self.nodes.get(address)
         for key, on in sorted((self._keys or {}).items()):
             if node is not None and on:
-                self._send_presence(node, presence.key_presence(key, True))
+                self._send_presence(node, presence.command(presence.key_presence(key, True)))
 
     # Housekeeping.
 
@@ -513,6 +547,13 @@ class Listener:
         statuses = self.store.expire(self.clock())
         for status in statuses:
             self.watch.touch({status.tenant_id})
+
+    def _database_connected(self, _dbapi_connection: object, _record: object) -> None:
+        """A new connection to PostgreSQL, maybe after the server restarted: live state
+        is committed without waiting for the disk (`esl.store`), so a crash may have
+        lost the last commits; every node is listed again, which replaces them. (Also
+        when the pool merely grows: a listing more, nothing wrong.)"""
+        self._relist_later()
 
     def _relist_later(self, seconds: float = 5.0) -> None:
         if not self._relist_pending:

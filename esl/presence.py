@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from xmlcurl import fsnames as fs
 
+from .events import sendevent_command
 from .handlers import LineRef
 from .keys import Key
 
@@ -48,3 +49,8 @@ def line_presence(line: LineRef, state: str) -> dict[str, str]:
 def key_presence(key: Key, on: bool) -> dict[str, str]:
     """One of the keys Centrex lights itself (`esl.keys`): on or off."""
     return _presence(key.proto, key.address, key.proto, "busy" if on else "idle", "inbound")
+
+
+def command(headers: dict[str, str]) -> bytes:
+    """The `sendevent` that fires it, encoded once for every node it goes to."""
+    return sendevent_command(fs.EVENT_PRESENCE_IN, headers)

@@ -11,13 +11,26 @@ up and down, so a lost or repeated event cannot leave a line busy for ever.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, case, delete, func, select, tuple_
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    delete,
+    exists,
+    func,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 
 from provisioning import groups
 from provisioning.line_status import line_state
@@ -78,41 +91,126 @@ def _upsert_for(dialect_name: str, what: str) -> Any:
     )
 
 
-def _upsert(conn: Connection, what: str) -> Any:
-    """Built once per dialect: building one costs more than running it."""
-    return _upsert_for(conn.dialect.name, what)
+@functools.cache
+def _upsert_unnested(what: str, columns: tuple[str, ...]) -> Any:
+    """PostgreSQL: every row in one statement, each column bound as one array and
+    unnested by the server, whose text is the same whatever the number of rows."""
+    table, key, updated = _UPSERTS[what]
+    pg = postgresql.dialect()
+    # Arrays of the columns' types without their lengths: a value too long fails as
+    # it would in a row of its own, instead of being cut by the cast.
+    types = {
+        c: re.sub(r"[(][0-9]+[)]", "", table.__table__.c[c].type.compile(dialect=pg))
+        for c in columns
+    }
+    arrays = ", ".join(f"CAST(:{c} AS {types[c]}[])" for c in columns)
+    return text(
+        f"INSERT INTO {table.__tablename__} ({', '.join(columns)}) "
+        f"SELECT * FROM unnest({arrays}) "
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
+        + ", ".join(f"{c} = EXCLUDED.{c}" for c in updated)
+    )
+
+
+def _upsert(conn: Connection, what: str, rows: list[dict[str, Any]]) -> None:
+    """Insert or update rows (distinct keys). Statements are built once: building one
+    costs more than running it. On PostgreSQL the rows go in one statement instead of
+    one each (which the server runs one after the other); SQLite runs in our process,
+    where a statement per row costs little."""
+    if conn.dialect.name == "postgresql":
+        columns = tuple(rows[0])
+        conn.execute(
+            _upsert_unnested(what, columns), {c: [row[c] for row in rows] for c in columns}
+        )
+    else:
+        conn.execute(_upsert_for(conn.dialect.name, what), rows)
 
 
 # Reads of every stretch, built once (their lists are expanded when run).
 _KNOWN_LEGS = select(Channel).where(Channel.uuid.in_(bindparam("uuids", expanding=True)))
 _ENDED_LEGS = delete(Channel).where(Channel.uuid.in_(bindparam("uuids", expanding=True)))
-_CALLS_BY_USER = (
+# A line's state from its rows, for every user touched, in one statement (one round
+# trip on PostgreSQL): its calls, those still ringing a phone, whether it is registered.
+_LINE_STATES = (
     select(
-        Channel.user_id,
-        func.count(),
-        func.sum(
-            case(
-                (and_(Channel.direction == OUTBOUND, Channel.answered.is_(False)), 1),
-                else_=0,
-            )
-        ),
+        User.id,
+        User.tenant_id,
+        User.extension,
+        Tenant.domain,
+        select(func.count()).where(Channel.user_id == User.id).scalar_subquery(),
+        select(func.count())
+        .where(
+            Channel.user_id == User.id,
+            Channel.direction == OUTBOUND,
+            Channel.answered.is_(False),
+        )
+        .scalar_subquery(),
+        exists().where(Registration.user_id == User.id, Registration.expires_at > bindparam("now")),
     )
-    .where(Channel.user_id.in_(bindparam("users", expanding=True)))
-    .group_by(Channel.user_id)
-)
-_REGISTERED_USERS = (
-    select(Registration.user_id)
-    .where(
-        Registration.user_id.in_(bindparam("users", expanding=True)),
-        Registration.expires_at > bindparam("now"),
-    )
-    .distinct()
-)
-_LINES_OF_USERS = (
-    select(User.id, User.tenant_id, User.extension, Tenant.domain)
     .join(Tenant, User.tenant_id == Tenant.id)
     .where(User.id.in_(bindparam("users", expanding=True)))
 )
+
+
+# Lookups by pairs of columns, written as one IN per column (each an index's key
+# part; the exact pairs are kept after): a row-value IN is a scan of the whole table
+# on SQLite, whatever the index.
+_USERS_OF_LINES = (
+    select(User.id, User.extension, Tenant.domain)
+    .join(Tenant, User.tenant_id == Tenant.id)
+    .where(
+        Tenant.domain.in_(bindparam("domains", expanding=True)),
+        User.extension.in_(bindparam("extensions", expanding=True)),
+    )
+)
+_REGISTRATIONS_NAMED = select(Registration.node, Registration.call_id, Registration.user_id).where(
+    Registration.node.in_(bindparam("nodes", expanding=True)),
+    Registration.call_id.in_(bindparam("call_ids", expanding=True)),
+)
+
+
+def _nodes_and_call_ids(keys: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    pairs = list(keys)
+    return {
+        "nodes": list({node for node, _ in pairs}),
+        "call_ids": list({call_id for _, call_id in pairs}),
+    }
+
+
+def _registrations_named(keys: Iterable[tuple[str, str]]) -> list[Any]:
+    named = _nodes_and_call_ids(keys)
+    return [Registration.node.in_(named["nodes"]), Registration.call_id.in_(named["call_ids"])]
+
+
+@contextmanager
+def _pipelined(conn: Connection) -> Iterator[None]:
+    """On PostgreSQL, statements whose results are not read (writes) sent without
+    waiting for each answer (psycopg's pipeline mode): one round trip for them all."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        with conn.connection.driver_connection.pipeline():  # type: ignore[union-attr]
+            yield
+    except dbapi.Error as exc:  # raised when the pipeline syncs, outside SQLAlchemy
+        raise DBAPIError.instance(None, None, exc, dbapi.Error) from exc
+
+
+_NO_FLUSH_WAIT = text("SET LOCAL synchronous_commit = off")
+
+
+def _rebuilt_from_the_nodes(conn: Connection) -> None:
+    """A transaction of live state only (registrations, legs, line states): PostgreSQL
+    may answer its commit before its WAL is on disk. A crash of the database server can
+    then lose the last few hundred milliseconds of such commits (never corrupt them, nor
+    anything else's); the listener, connected again, lists every node, which replaces
+    them (`Listener._database_connected`; a line's last call end may stay at the call
+    before). Nothing else depends on them: the call log comes from call records, not
+    from events. A stretch that writes group state (a member's
+    log-in, the last to answer) is not rebuilt by a listing and keeps waiting."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(_NO_FLUSH_WAIT)
 
 
 def _same_phone(known: Registered, new: Registered) -> bool:
@@ -203,20 +301,23 @@ class LiveStore:
     def apply_nodes(
         self, by_node: Sequence[tuple[str, Sequence[Change]]], now: datetime
     ) -> list[tuple[str, list[LineStatus]]]:
-        """Write the changes several nodes made, in one transaction: for each node, the
-        states of the lines its changes touched. What nodes hold is disjoint (a leg is on
-        one node, a registration is keyed by its node), so they fold apart; group state
-        is written in the order it came."""
+        """Write the changes several nodes made, in one transaction and with the same
+        statements as one node's: for each node, the states of the lines its changes
+        touched. What nodes hold is disjoint (a leg is on one node, a registration is
+        keyed by its node), so they fold apart; group state is written in the order it
+        came."""
         nets = [(node, _Net.of(changes)) for node, changes in by_node]
         nets = [(node, net) for node, net in nets if net.registrations or net.legs or net.groups]
         if not nets:
             return []
         with self.engine.begin() as conn:
-            touched = [(node, self._write(conn, net)) for node, net in nets]
-            every = set().union(*(users for _, users in touched))
-            statuses = {s.user_id: s for s in self._refresh(conn, every, now)}
+            if not any(net.groups for _, net in nets):
+                _rebuilt_from_the_nodes(conn)
+            touched = self._write(conn, [net for _, net in nets])
+            statuses = {s.user_id: s for s in self._refresh(conn, set().union(*touched), now)}
         return [
-            (node, [statuses[u] for u in sorted(users) if u in statuses]) for node, users in touched
+            (node, [statuses[u] for u in sorted(users) if u in statuses])
+            for (node, _), users in zip(nets, touched, strict=True)
         ]
 
     def replace_node(
@@ -229,16 +330,19 @@ class LiveStore:
         """What a node holds after a (re)connect replaces all we knew of it."""
         net = _Net.of([*registrations, *channels])
         with self.engine.begin() as conn:
+            _rebuilt_from_the_nodes(conn)
             before = set(
                 conn.scalars(select(Registration.user_id).where(Registration.node == node))
             ) | set(conn.scalars(select(Channel.user_id).where(Channel.node == node)))
             conn.execute(delete(Registration).where(Registration.node == node))
             conn.execute(delete(Channel).where(Channel.node == node))
-            return self._refresh(conn, before | self._write(conn, net), now)
+            (touched,) = self._write(conn, [net])
+            return self._refresh(conn, before | touched, now)
 
     def expire(self, now: datetime) -> list[LineStatus]:
         """Registrations past their expiry (the node went away without telling)."""
         with self.engine.begin() as conn:
+            _rebuilt_from_the_nodes(conn)
             gone = set(
                 conn.scalars(select(Registration.user_id).where(Registration.expires_at < now))
             )
@@ -253,64 +357,89 @@ class LiveStore:
         if not lines:
             return {}
         rows = conn.execute(
-            select(User.id, User.extension, Tenant.domain)
-            .join(Tenant, User.tenant_id == Tenant.id)
-            .where(
-                tuple_(Tenant.domain, User.extension).in_([(r.domain, r.extension) for r in lines])
-            )
+            _USERS_OF_LINES,
+            {
+                "domains": list({r.domain for r in lines}),
+                "extensions": list({r.extension for r in lines}),
+            },
         )
-        return {LineRef(ext, domain): user_id for user_id, ext, domain in rows}
+        found = {LineRef(ext, domain): user_id for user_id, ext, domain in rows}
+        return {line: user_id for line, user_id in found.items() if line in lines}
 
-    def _write(self, conn: Connection, net: _Net) -> set[int]:
-        """Write the net effect; the users whose lines it touched."""
-        owners = self._owners(conn, net.lines())
-        self._write_groups(conn, net)
-        return self._write_registrations(conn, net, owners) | self._write_legs(conn, net, owners)
+    def _write(self, conn: Connection, nets: Sequence[_Net]) -> list[set[int]]:
+        """Write the net effects of several nodes together (a statement per table, not
+        per node); for each, the users whose lines it touched. What is read comes first,
+        then the writes, which PostgreSQL is sent in one go (their results are not
+        waited for one by one)."""
+        owners = self._owners(conn, set().union(*(net.lines() for net in nets)))
+        for net in nets:
+            self._write_groups(conn, net)
+        touched: list[set[int]] = [set() for _ in nets]
+        self._registered_before(conn, nets, touched)
+        uuids = [uuid for net in nets for uuid in net.legs]
+        known = (
+            {row.uuid: row for row in conn.execute(_KNOWN_LEGS, {"uuids": uuids})} if uuids else {}
+        )
+        with _pipelined(conn):
+            self._write_registrations(conn, nets, owners, touched)
+            self._write_legs(conn, nets, owners, known, touched)
+        return touched
+
+    def _registered_before(
+        self, conn: Connection, nets: Sequence[_Net], touched: list[set[int]]
+    ) -> None:
+        """The users of the registrations named, as they stood."""
+        whose = {key: index for index, net in enumerate(nets) for key in net.registrations}
+        if not whose:
+            return
+        for known in conn.execute(_REGISTRATIONS_NAMED, _nodes_and_call_ids(whose)):
+            index = whose.get((known.node, known.call_id))
+            if index is not None:
+                touched[index].add(known.user_id)
 
     def _write_registrations(
-        self, conn: Connection, net: _Net, owners: dict[LineRef, int]
-    ) -> set[int]:
-        if not net.registrations:
-            return set()
-        keys = list(net.registrations)
-        touched = set(
-            conn.scalars(
-                select(Registration.user_id).where(
-                    tuple_(Registration.node, Registration.call_id).in_(keys)
-                )
-            )
-        )
-        gone = [key for key, r in net.registrations.items() if r is None]
+        self,
+        conn: Connection,
+        nets: Sequence[_Net],
+        owners: dict[LineRef, int],
+        touched: list[set[int]],
+    ) -> None:
+        if not any(net.registrations for net in nets):
+            return
+        gone = [key for net in nets for key, r in net.registrations.items() if r is None]
         if gone:
             conn.execute(
                 delete(Registration).where(
-                    tuple_(Registration.node, Registration.call_id).in_(gone)
+                    *_registrations_named(gone),
+                    tuple_(Registration.node, Registration.call_id).in_(gone),
                 )
             )
         rows = []
-        for (node, call_id), r in net.registrations.items():
-            user_id = owners.get(r.line) if r is not None else None
-            if r is None or user_id is None:
-                continue
-            touched.add(user_id)
-            rows.append(
-                dict(
-                    node=node,
-                    call_id=call_id,
-                    user_id=user_id,
-                    contact=r.contact[:1024],
-                    user_agent=r.user_agent[:255],
-                    network_ip=r.network_ip[:64],
-                    network_port=r.network_port,
-                    expires_at=r.expires_at,
+        for index, net in enumerate(nets):
+            for (node, call_id), r in net.registrations.items():
+                user_id = owners.get(r.line) if r is not None else None
+                if r is None or user_id is None:
+                    continue
+                touched[index].add(user_id)
+                rows.append(
+                    dict(
+                        node=node,
+                        call_id=call_id,
+                        user_id=user_id,
+                        contact=r.contact[:1024],
+                        user_agent=r.user_agent[:255],
+                        network_ip=r.network_ip[:64],
+                        network_port=r.network_port,
+                        expires_at=r.expires_at,
+                    )
                 )
-            )
         if rows:
             # Earlier registrations of these phones under other Call-IDs are replaced.
             phones = [r for r in rows if r["network_ip"]]
             if phones:
                 conn.execute(
                     delete(Registration).where(
+                        Registration.user_id.in_({r["user_id"] for r in phones}),
                         tuple_(
                             Registration.node,
                             Registration.user_id,
@@ -327,8 +456,7 @@ class LiveStore:
                         ),
                     )
                 )
-            conn.execute(_upsert(conn, "registration"), rows)
-        return touched
+            _upsert(conn, "registration", rows)
 
     def _write_groups(self, conn: Connection, net: _Net) -> None:
         for change in net.groups:
@@ -339,73 +467,73 @@ class LiveStore:
                     conn, change.domain, change.group, change.member, change.logged_in
                 )
 
-    def _write_legs(self, conn: Connection, net: _Net, owners: dict[LineRef, int]) -> set[int]:
-        if not net.legs:
-            return set()
-        known = {row.uuid: row for row in conn.execute(_KNOWN_LEGS, {"uuids": list(net.legs)})}
-        touched: set[int] = set()
+    def _write_legs(
+        self,
+        conn: Connection,
+        nets: Sequence[_Net],
+        owners: dict[LineRef, int],
+        known: dict[str, Any],
+        touched: list[set[int]],
+    ) -> None:
         ended: dict[int, datetime] = {}
         gone: list[str] = []
         rows = []
-        for uuid, leg in net.legs.items():
-            old = known.get(uuid)
-            user_id = old.user_id if old is not None else owners.get(leg.line) if leg.line else None
-            if user_id is None:
-                continue  # not a Centrex user's leg, or one that ended before we knew it
-            touched.add(user_id)
-            answered = leg.answered or (old is not None and old.answered)
-            if leg.gone_at is not None:
-                gone.append(uuid)
-                if answered:
-                    ended[user_id] = max(leg.gone_at, ended.get(user_id, leg.gone_at))
-                continue
-            rows.append(
-                dict(
-                    uuid=uuid,
-                    node=old.node if old is not None else leg.node,
-                    user_id=user_id,
-                    direction=old.direction if old is not None else leg.direction,
-                    started_at=old.started_at if old is not None else leg.started_at,
-                    caller_leg=old.caller_leg if old is not None else leg.caller_leg,
-                    answered=answered,
-                    held=leg.held if leg.held is not None else bool(old and old.held),
-                    peer_number=leg.peer_number or (old.peer_number if old is not None else ""),
-                    peer_name=leg.peer_name or (old.peer_name if old is not None else ""),
+        for index, net in enumerate(nets):
+            for uuid, leg in net.legs.items():
+                old = known.get(uuid)
+                if old is not None:
+                    user_id: int | None = old.user_id
+                else:
+                    user_id = owners.get(leg.line) if leg.line is not None else None
+                if user_id is None:
+                    continue  # not a Centrex user's leg, or one that ended before we knew it
+                touched[index].add(user_id)
+                answered = leg.answered or (old is not None and old.answered)
+                if leg.gone_at is not None:
+                    gone.append(uuid)
+                    if answered:
+                        ended[user_id] = max(leg.gone_at, ended.get(user_id, leg.gone_at))
+                    continue
+                rows.append(
+                    dict(
+                        uuid=uuid,
+                        node=old.node if old is not None else leg.node,
+                        user_id=user_id,
+                        direction=old.direction if old is not None else leg.direction,
+                        started_at=old.started_at if old is not None else leg.started_at,
+                        caller_leg=old.caller_leg if old is not None else leg.caller_leg,
+                        answered=answered,
+                        held=leg.held if leg.held is not None else bool(old and old.held),
+                        peer_number=leg.peer_number or (old.peer_number if old is not None else ""),
+                        peer_name=leg.peer_name or (old.peer_name if old is not None else ""),
+                    )
                 )
-            )
         if gone:
             conn.execute(_ENDED_LEGS, {"uuids": gone})
         if rows:
-            conn.execute(_upsert(conn, "channel"), rows)
+            _upsert(conn, "channel", rows)
         if ended:
-            conn.execute(
-                _upsert(conn, "call_end"),
+            _upsert(
+                conn,
+                "call_end",
                 [{"user_id": u, "active_calls": 0, "last_call_end": t} for u, t in ended.items()],
             )
-        return touched
 
     def _refresh(self, conn: Connection, user_ids: set[int], now: datetime) -> list[LineStatus]:
         if not user_ids:
             return []
-        users = {"users": list(user_ids)}
-        calls = {
-            user_id: (total, int(ring or 0))
-            for user_id, total, ring in conn.execute(_CALLS_BY_USER, users)
-        }
-        registered = set(conn.scalars(_REGISTERED_USERS, {**users, "now": now}))
         statuses = [
             LineStatus(
-                user_id,
-                tenant_id,
-                LineRef(extension, domain),
-                *calls.get(user_id, (0, 0)),
-                user_id in registered,
+                user_id, tenant_id, LineRef(extension, domain), calls, ringing, bool(registered)
             )
-            for user_id, tenant_id, extension, domain in conn.execute(_LINES_OF_USERS, users)
+            for user_id, tenant_id, extension, domain, calls, ringing, registered in conn.execute(
+                _LINE_STATES, {"users": list(user_ids), "now": now}
+            )
         ]
         if statuses:
-            conn.execute(
-                _upsert(conn, "line_state"),
+            _upsert(
+                conn,
+                "line_state",
                 [
                     {
                         "user_id": s.user_id,

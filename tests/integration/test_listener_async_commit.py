@@ -1,0 +1,87 @@
+"""On PostgreSQL live state is committed without waiting for the disk: a crash of the
+database server may lose the last commits, so a new connection to it (what follows a
+restart) has every node listed again, which replaces them. Group state, which no
+listing gives back, waits for its commit as before."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from esl.groups import GroupLogin
+from esl.handlers import ChannelSeen, LineRef
+from esl.store import LiveStore
+from provisioning.models import Channel
+from tests.integration.test_listener import DOMAIN, fake, listener, node, settled, until  # noqa: F401
+
+NOW_LINE = LineRef("1000", DOMAIN)
+
+
+def listings(fake) -> int:  # noqa: F811
+    return sum(1 for c in fake.commands if c.name == "api" and c.args.startswith("show channels"))
+
+
+def test_a_new_database_connection_has_the_nodes_listed_again(
+    engine,
+    database_url,
+    fake,  # noqa: F811
+    listener,  # noqa: F811
+):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("needs PostgreSQL: runs in the suite's PostgreSQL run (make test)")
+    until(lambda: settled(listener))
+    before = listings(fake)
+    engine.dispose()  # as after a restart of the server: the next write connects again
+    listener.expire_registrations()
+    until(lambda: listings(fake) > before, timeout=10)
+
+
+def test_live_state_commits_without_waiting_for_the_disk_group_state_waits(
+    engine, database_url, demo_tenant
+):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("needs PostgreSQL: synchronous_commit")
+    run: list[str] = []
+
+    def executed(conn, cursor, statement, parameters, context, executemany) -> None:
+        run.append(statement)
+
+    now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    store = LiveStore(engine)
+    event.listen(engine, "before_cursor_execute", executed)
+    try:
+        store.apply(
+            [ChannelSeen("fs1", "u1", NOW_LINE, "outbound", False, False, "", "", now)], now
+        )
+        live = list(run)
+        run.clear()
+        store.apply([GroupLogin(DOMAIN, "5000", "1001", True)], now)
+        grouped = list(run)
+    finally:
+        event.remove(engine, "before_cursor_execute", executed)
+    assert live[0] == "SET LOCAL synchronous_commit = off"
+    assert "SET LOCAL synchronous_commit = off" not in grouped
+
+
+def test_a_write_refused_in_a_stretch_fails_it_as_a_database_error(
+    engine, database_url, demo_tenant
+):
+    """Writes are sent to PostgreSQL together and answered at the end: a refused one
+    still fails the stretch as a database error (the listener then lists the nodes
+    again), and nothing of it is kept."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("needs PostgreSQL: SQLite does not hold strings to their length")
+    now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    store = LiveStore(engine)
+    too_long = "u" * 100  # more than a leg's uuid column holds
+    seen = [
+        ChannelSeen("fs1", "ok", NOW_LINE, "outbound", False, False, "", "", now),
+        ChannelSeen("fs1", too_long, NOW_LINE, "outbound", False, False, "", "", now),
+    ]
+    with pytest.raises(SQLAlchemyError):
+        store.apply(seen, now)
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(Channel)) == 0
