@@ -104,10 +104,10 @@ _FIELD = re.compile(b"&(" + _trie(sorted(_WANTED_BYTES)) + b")(?:=([^&]*))?(?=&|
 
 def parse_fields(body: bytes) -> dict[str, str]:
     fields: dict[str, str] = {}
-    for found in _FIELD.finditer(b"&" + body):
-        name = _WANTED_BYTES[found[1]]
+    for raw_name, raw_value in _FIELD.findall(b"&" + body):
+        name = _WANTED_BYTES[raw_name]
         if name not in fields:
-            raw_value = (found[2] or b"")[: _MAX_VALUE * 3]
+            raw_value = raw_value[: _MAX_VALUE * 3]
             if b"%" in raw_value:
                 raw_value = unquote_to_bytes(raw_value)
             fields[name] = raw_value.decode("utf-8", "replace")[:_MAX_VALUE]
