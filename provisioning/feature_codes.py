@@ -156,8 +156,15 @@ class Dialled:
     category: Category | None = field(default=Category.ACCESS_CODES, compare=False)
 
 
+# What every code starts with (CODE; the defaults too): a number that does not is no
+# code, told at once (every dialplan fetch asks several times).
+CODE_STARTS = ("*", "#")
+
+
 def feature_dialled(dialled: str, codes: tuple[FeatureCode, ...] = CODES) -> Dialled | None:
     """The feature `dialled` asks for, if it is a whole code (prefix and argument)."""
+    if not dialled.startswith(CODE_STARTS):
+        return None
     for code in codes:
         rest = dialled.removeprefix(code.prefix)
         if rest == dialled:
@@ -172,6 +179,8 @@ def feature_dialled(dialled: str, codes: tuple[FeatureCode, ...] = CODES) -> Dia
 def code_prefix(dialled: str, codes: tuple[FeatureCode, ...] = CODES) -> FeatureCode | None:
     """The code `dialled` starts with (the longest), whether or not what follows is
     right: a code followed by junk is refused as such, never dialled out as a number."""
+    if not dialled.startswith(CODE_STARTS):
+        return None
     started = [code for code in codes if dialled.startswith(code.prefix)]
     return max(started, key=lambda code: len(code.prefix), default=None)
 

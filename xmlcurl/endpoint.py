@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -196,10 +196,20 @@ _WAITS = overload.WaitClock()
 _NOT_FOUND = render.not_found()
 
 
-def _admit(section: str, fields: dict[str, str], settings: Settings) -> overload.Verdict:
+def _query() -> Mapping[str, str]:
+    """The URL's query (xmlcurl.servers' `via`), parsed only when there is one."""
+    return request.args if request.environ.get("QUERY_STRING") else _NO_QUERY
+
+
+_NO_QUERY: Mapping[str, str] = {}
+
+
+def _admit(
+    section: str, fields: dict[str, str], settings: Settings, query: Mapping[str, str]
+) -> overload.Verdict:
     """Whether to serve the fetch, or answer at once what FreeSWITCH does without us
     (xmlcurl.overload): the wait it had before this worker took it decides."""
-    late = servers.reached_late(request.args)
+    late = servers.reached_late(query)
     waited = _WAITS.waited_ms(fields, after_ms=settings.switch_timeout if late else None)
     limits = overload.Limits(settings.switch_timeout, settings.call_wait_limit)
     verdict = overload.verdict(section, waited, limits)
@@ -229,13 +239,14 @@ def fetch() -> Response:
         with deadline(settings.fetch_deadline):
             fields = parse_fields(_body())
             section = fields.get(fs.SECTION, "")
-            verdict = _admit(section, fields, settings)
+            query = _query()
+            verdict = _admit(section, fields, settings, query)
             if verdict is overload.Verdict.SERVE:
                 body = _SECTIONS.get(section, _not_served)(fields)
                 if body == _NOT_FOUND:  # a server that knows nothing of it takes no lead
-                    body = servers.not_found_anywhere(request.args, body)
+                    body = servers.not_found_anywhere(query, body)
                 else:
-                    order = servers.new_order(request.args, int(time.time() * 1000))
+                    order = servers.new_order(query, int(time.time() * 1000))
                     body = servers.with_preamble(body, order)
             else:
                 body = _fallback(section, fields)

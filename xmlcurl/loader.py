@@ -194,25 +194,53 @@ def _tenant(row: Row, units: list[Row]) -> TenantData:
     )
 
 
+# A line's columns come last in every query that reads lines (tested).
+_LINE_WIDTH = len(_LINE_COLUMNS)
+
+
 def _line(row: Row) -> LineData | None:
     if row.extension is None:
         return None
+    return _line_data(row[-_LINE_WIDTH:])
+
+
+@lru_cache(maxsize=4096)
+def _line_data(values: tuple[Any, ...]) -> LineData:
+    # Keyed by every value read, live state included: a change of any is a new entry.
+    # The same line called again (its state unchanged) is not built again.
+    (
+        extension,
+        display_name,
+        sip_password,
+        public_number,
+        voicemail_enabled,
+        voicemail_pin,
+        voicemail_emails,
+        max_concurrent_calls,
+        call_waiting,
+        allowed_destinations,
+        contacts,
+        call_handling,
+        caller_id_policy,
+        active_calls,
+        registered,
+    ) = values
     return LineData(
-        extension=row.extension,
-        display_name=row.display_name,
-        sip_password=row.sip_password,
-        public_number=row.public_number,
-        voicemail_enabled=bool(row.voicemail_enabled),
-        voicemail_pin=row.voicemail_pin,
-        voicemail_emails=_parsed_emails(row.voicemail_emails),
-        max_concurrent_calls=row.max_concurrent_calls,
-        call_waiting=bool(row.call_waiting),
-        allowed_destinations=_parsed_allowed(row.allowed_destinations),
-        contacts=_parsed_contacts(row.contacts),
-        call_handling=parsed_call_handling(row.call_handling),
-        caller_id_policy=row.caller_id_policy,
-        active_calls=row.active_calls or 0,
-        registered=None if row.registered is None else bool(row.registered),
+        extension=extension,
+        display_name=display_name,
+        sip_password=sip_password,
+        public_number=public_number,
+        voicemail_enabled=bool(voicemail_enabled),
+        voicemail_pin=voicemail_pin,
+        voicemail_emails=_parsed_emails(voicemail_emails),
+        max_concurrent_calls=max_concurrent_calls,
+        call_waiting=bool(call_waiting),
+        allowed_destinations=_parsed_allowed(allowed_destinations),
+        contacts=_parsed_contacts(contacts),
+        call_handling=parsed_call_handling(call_handling),
+        caller_id_policy=caller_id_policy,
+        active_calls=active_calls or 0,
+        registered=None if registered is None else bool(registered),
     )
 
 

@@ -82,14 +82,35 @@ _MAX_VALUE = 512
 _WANTED_BYTES = {name.encode(): name for name in _WANTED}
 
 
+def _trie(words: list[bytes]) -> bytes:
+    """A regular expression matching exactly `words` (sorted), branching on one
+    character at a time: a name is told from the others in a few comparisons."""
+    heads: dict[bytes, list[bytes]] = {}
+    for word in words:
+        if word:
+            heads.setdefault(word[:1], []).append(word[1:])
+    if not heads:
+        return b""
+    branches = [re.escape(head) + _trie(rest) for head, rest in heads.items()]
+    either = branches[0] if len(branches) == 1 else b"(?:" + b"|".join(branches) + b")"
+    return b"(?:" + either + b")?" if b"" in words else either
+
+
+# A wanted field: its name between `&` (put before the body) and `=`, `&` or the end;
+# its value up to the next `&`. The body is scanned in C: a Python loop over the ~170
+# fields of a dialplan fetch cost a quarter of the fetch.
+_FIELD = re.compile(b"&(" + _trie(sorted(_WANTED_BYTES)) + b")(?:=([^&]*))?(?=&|\\Z)")
+
+
 def parse_fields(body: bytes) -> dict[str, str]:
     fields: dict[str, str] = {}
-    for part in body.split(b"&"):
-        raw_name, _, raw_value = part.partition(b"=")
-        name = _WANTED_BYTES.get(raw_name)
-        if name is not None and name not in fields:
-            value = unquote_to_bytes(raw_value[: _MAX_VALUE * 3]).decode("utf-8", "replace")
-            fields[name] = value[:_MAX_VALUE]
+    for raw_name, raw_value in _FIELD.findall(b"&" + body):
+        name = _WANTED_BYTES[raw_name]
+        if name not in fields:
+            raw_value = raw_value[: _MAX_VALUE * 3]
+            if b"%" in raw_value:
+                raw_value = unquote_to_bytes(raw_value)
+            fields[name] = raw_value.decode("utf-8", "replace")[:_MAX_VALUE]
     return fields
 
 

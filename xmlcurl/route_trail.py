@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import lru_cache
 
 from xmlcurl import fsnames as fs
 from xmlcurl.decisions import Route, SetVariable
@@ -28,7 +29,13 @@ _UNSAFE = re.compile(r"[^\w +@.,:;()'/*#-]")
 
 
 def entry(route: Route) -> str:
-    text = _UNSAFE.sub("", f"{route.destination}: {route.name}")
+    return _entry(route.destination, route.name)
+
+
+# Every dialplan fetch adds one: the same few destinations, names and trails recur.
+@lru_cache(maxsize=4096)
+def _entry(destination: str, name: str) -> str:
+    text = _UNSAFE.sub("", f"{destination}: {name}")
     return " ".join(text.split())[:MAX_ENTRY]
 
 
@@ -39,8 +46,13 @@ def decode(value: str | None) -> tuple[str, ...]:
 
 def trail(before: str | None, route: Route) -> str:
     """The trail once this fetch's decision is added."""
-    earlier = [_UNSAFE.sub("", e)[:MAX_ENTRY] for e in (before or "").split(SEPARATOR) if e]
-    entries = [*earlier, entry(route)]
+    return _trail(before or "", entry(route))
+
+
+@lru_cache(maxsize=4096)
+def _trail(before: str, latest: str) -> str:
+    earlier = [_UNSAFE.sub("", e)[:MAX_ENTRY] for e in before.split(SEPARATOR) if e]
+    entries = [*earlier, latest]
     first, rest = entries[0], [e for e in entries[1:] if e != ELIDED]
     elided = len(rest) < len(entries) - 1
 
