@@ -68,6 +68,10 @@ V_FORCE_TRANSFER_CONTEXT = "force_transfer_context"
 V_CONTINUE_ON_FAIL = "continue_on_fail"
 V_CALL_TIMEOUT = "call_timeout"
 V_CONTINUE_ON_TIMEOUT = "originate_continue_on_timeout"
+# Exported before every bridge: the legs a call that FreeSWITCH has already let in rings
+# are not refused by sessions-per-second or max-sessions (switch_ivr_originate.c), so
+# those limits turn away new calls only, at once, never one routed halfway.
+V_NO_THROTTLE_LIMITS = "no_throttle_limits"
 V_EFFECTIVE_CID_NAME = "effective_caller_id_name"
 V_EFFECTIVE_CID_NUMBER = "effective_caller_id_number"
 V_USER_CONTEXT = "user_context"

@@ -206,6 +206,7 @@ def _applications(action: Action) -> list[tuple[str, str]]:
             return [
                 *go_on,
                 (fs.APP_SET, f"{fs.V_CALL_TIMEOUT}={int(timeout)}"),
+                (fs.APP_EXPORT, f"{fs.V_NO_THROTTLE_LIMITS}=true"),
                 (fs.APP_BRIDGE, ("|" if sequential else ",").join(map(_endpoint, endpoints))),
             ]
         case Prompt(sound):

@@ -87,6 +87,7 @@ def test_dialplan_document_structure_matches_what_mod_dialplan_xml_walks():
         ("set", "centrex_failover_for=1000"),
         ("set", "centrex_stage=ring"),
         ("set", "call_timeout=20"),
+        ("export", "no_throttle_limits=true"),
         ("bridge", f"user/1000@{DOMAIN}"),
         ("sleep", "300"),
         ("transfer", f"1000 XML {DOMAIN}"),
