@@ -16,7 +16,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,17 +31,9 @@ from tests.conftest import apply_raw, demo_document
 from tests.e2e import sipp
 from tests.e2e.conftest import DOMAIN, ESL_PASSWORD, Centrex, Node, demo_with_trunk, free_port, stop
 from tests.e2e.test_freeswitch import PASSWORDS, phone, register, unregister
+from tests.waiting import until
 
 pytestmark = pytest.mark.e2e
-
-
-def until(condition: Callable[[], Any], timeout: float = 20.0, step: float = 0.02) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(step)
-    return result
 
 
 @pytest.fixture

@@ -22,12 +22,11 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -51,21 +50,13 @@ from tests.e2e.conftest import (
 )
 from tests.e2e.test_freeswitch import PASSWORDS, phone, phone_saw, register, unregister
 from tests.stack import Stack, running_stack
+from tests.waiting import until
 
 pytestmark = pytest.mark.e2e
 
 METRICS_TOKEN = "several-nodes-metrics-token-of-32-chars-or-more"
 PIN_1000 = "190852"
 DTMF = Path("/usr/share/sip-tester")  # Debian's sip-tester: one RFC 2833 digit per file
-
-
-def until(condition: Callable[[], Any], timeout: float = 20.0, step: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(step)
-    return result
 
 
 @dataclass

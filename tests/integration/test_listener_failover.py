@@ -31,6 +31,7 @@ from tests.conftest import apply_raw, demo_document
 from tests.fakes.freeswitch import FakeFreeSWITCH
 from tests.postgres_server import free_port
 from tests.unit.test_cdr import CALL1_A, cdr_xml, edited
+from tests.waiting import until as _until
 
 PASSWORD = "s3cret"
 DOMAIN = "127.0.0.1"
@@ -42,13 +43,8 @@ LISTENER = (
 )
 
 
-def until(condition: Callable[[], Any], timeout: float = 10.0, step: float = 0.02) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(step)
-    return result
+def until(condition: Callable[[], Any], timeout: float = 10.0) -> Any:
+    return _until(condition, timeout)
 
 
 @pytest.fixture
