@@ -16,9 +16,9 @@ import sys
 import threading
 import time
 import uuid as uuidlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -43,8 +43,8 @@ LISTENER = (
 )
 
 
-def until(condition: Callable[[], Any], timeout: float = 10.0) -> Any:
-    return _until(condition, timeout)
+# This file's waits: 10 s unless told.
+until = partial(_until, timeout=10.0)
 
 
 @pytest.fixture
