@@ -18,8 +18,8 @@ from admin.explain.words import VERBATIM, say
 from admin.languages import COOKIE, use_catalogues
 from provisioning import explain as ex
 from tests.conftest import apply_raw
+from tests.integration.test_explain import tenant as routing_tenant
 from tests.integration.test_panel import PASSWORDS, log_in, panel  # noqa: F401
-from tests.unit.routing_tenant import RAW
 from xmlcurl.trace import Phrase
 
 DOMAIN = "127.0.0.1"
@@ -42,53 +42,38 @@ CALLS = [
 ]
 
 
+CAROL_HANDLING: dict[str, Any] = {
+    "selective": {
+        "reject": {"contacts": ["Mum"]},
+        "reject_anonymous": True,
+        "forward": [{"callers": {"contacts": ["Mum"]}, "to": "1002"}],
+    },
+    "forward_always": {"to": "1002", "schedule": "Late"},
+    "do_not_disturb": {"enabled": False},
+    "simultaneous_ring": {"numbers": ["0612345678"], "schedule": "Early"},
+    "sequential_ring": {
+        "steps": [{"number": "1000"}],
+        "callers": {"extensions": ["1001"]},
+    },
+    "forward_no_answer": {"to": "1002", "after": 20},
+    "forward_busy": {"to": "voicemail"},
+    "rule_lists": [
+        {"name": "Weekend", "rules": [], "default": {"action": "ring"}},
+    ],
+    "planner": {"periods": [{"name": "Weekend", "rule_list": "Weekend", "sat": ["08:00-20:00"]}]},
+}
+
+
 def tenant() -> dict[str, Any]:
-    """The routing tenant on the panel's domain, its reception a panel admin, with Bob
-    (1002, no voicemail) and Carol (1003), whose call handling weighs every row."""
-    raw = copy.deepcopy(RAW)
+    """The explain tests' routing tenant on the panel's domain, its reception a panel
+    admin, its group named with a character to escape, and Carol's call handling
+    weighing every row."""
+    raw = routing_tenant(copy.deepcopy(CAROL_HANDLING))
     raw["domain"] = DOMAIN
     raw["users"][0]["panel_admin"] = True
-    raw["numbers"][2] = {"number": "+33184800102", "user": "1003"}
     raw["groups"][0]["name"] = "Sales & Co"
     raw["numbers"][0]["routes"][0]["to"] = {"group": "Sales & Co"}
-    raw["users"] += [
-        {
-            "extension": "1002",
-            "name": "Bob",
-            "sip_password": "Bob-Demo-Pass-2026",
-            "voicemail": {"enabled": False},
-        },
-        {
-            "extension": "1003",
-            "name": "Carol",
-            "sip_password": "Carol-Demo-Pass-2026",
-            "public_number": "+33184800102",
-            "voicemail": {"pin": "270594"},
-            "contacts": [{"name": "Mum", "numbers": ["+33611111111"]}],
-            "call_handling": {
-                "selective": {
-                    "reject": {"contacts": ["Mum"]},
-                    "reject_anonymous": True,
-                    "forward": [{"callers": {"contacts": ["Mum"]}, "to": "1002"}],
-                },
-                "forward_always": {"to": "1002", "schedule": "Late"},
-                "do_not_disturb": {"enabled": False},
-                "simultaneous_ring": {"numbers": ["0612345678"], "schedule": "Early"},
-                "sequential_ring": {
-                    "steps": [{"number": "1000"}],
-                    "callers": {"extensions": ["1001"]},
-                },
-                "forward_no_answer": {"to": "1002", "after": 20},
-                "forward_busy": {"to": "voicemail"},
-                "rule_lists": [
-                    {"name": "Weekend", "rules": [], "default": {"action": "ring"}},
-                ],
-                "planner": {
-                    "periods": [{"name": "Weekend", "rule_list": "Weekend", "sat": ["08:00-20:00"]}]
-                },
-            },
-        },
-    ]
+    raw["users"][-1]["contacts"] = [{"name": "Mum", "numbers": ["+33611111111"]}]
     return raw
 
 
