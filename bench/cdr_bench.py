@@ -1,12 +1,13 @@
 """Call-record benchmark: server CPU per record mod_xml_cdr posts to `POST /cdr`.
 
-    python -m bench.cdr_bench [--records 400] [--database-url URL] [--profile N]
+    python -m bench.cdr_bench [--records 400] [--database-url URL] [--encode E] [--profile N]
 
 Applies the demo tenant on domain 127.0.0.1 (the captured records' domain) to a fresh
 database (a temporary SQLite file unless `--database-url`), then posts the captured
 records of FreeSWITCH 1.10.12 (../shared/fixtures/xml_cdr, each call's legs, 6 to 25 kB
-of XML) through the application's real handler, url-encoded as mod_xml_cdr sends them
-(`encode=true`), each time with fresh leg and call uuids so that every post stores new
+of XML) through the application's real handler, as mod_xml_cdr sends them with
+freeswitch-conf's `encode=textxml` (`--encode true`: url-encoded in a form field, as it
+was configured before; also `base64`, `unset`), each time with fresh leg and call uuids so that every post stores new
 rows. Prints the CPU milliseconds of this process per record (the handler, its
 parsing, its database work on SQLite; PostgreSQL's own CPU is not counted), for the
 24 kB A leg alone and for the mix of legs, and the wall time. `--profile N` prints
@@ -61,7 +62,7 @@ def _uuids(text: str) -> set[str]:
     return set(re.findall(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", text))
 
 
-def _bodies(records: list[tuple[bytes, set[str]]], count: int) -> list[bytes]:
+def _bodies(records: list[tuple[bytes, set[str]]], count: int, encode: str) -> list[bytes]:
     """`count` bodies cycling through the records, each call's uuids new."""
     out = []
     for i in range(count):
@@ -69,7 +70,7 @@ def _bodies(records: list[tuple[bytes, set[str]]], count: int) -> list[bytes]:
         text = xml.decode()
         for old in uuids:
             text = text.replace(old, str(uuid.UUID(int=hash((old, i // len(records))) % 2**128)))
-        out.append(bodies(text.encode())["true"])
+        out.append(bodies(text.encode())[encode])
     return out
 
 
@@ -103,6 +104,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=400)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--encode", default="textxml", choices=("textxml", "true", "base64", "unset"))
     parser.add_argument("--profile", type=int, default=0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -115,10 +117,10 @@ def main() -> None:
         post = _poster(app.test_client())
         a_leg = _records((CALL1_A,))
         every_leg = _records(LEGS)
-        for body in _bodies(every_leg, 20):  # warm up: imports, first statements
+        for body in _bodies(every_leg, 20, args.encode):  # warm up: imports, first statements
             post(body)
         if args.profile:
-            posted = _bodies(a_leg, args.records)
+            posted = _bodies(a_leg, args.records, args.encode)
             profile = cProfile.Profile()
             profile.enable()
             for body in posted:
@@ -127,9 +129,10 @@ def main() -> None:
             pstats.Stats(profile).sort_stats("tottime").print_stats(args.profile)
             return
         size = len(cdr_xml(CALL1_A))
-        print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}, {url.split(':')[0]}")
+        load = os.getloadavg()[0]
+        print(f"{os.cpu_count()} CPUs, load average {load:.2f}, {url.split(':')[0]}, encode={args.encode}")
         for label, records in ((f"A leg ({size // 1024} kB)", a_leg), ("every leg", every_leg)):
-            cpu, wall = _cpu_ms_per_record(post, _bodies(records, args.records))
+            cpu, wall = _cpu_ms_per_record(post, _bodies(records, args.records, args.encode))
             print(f"{label:>16}: {cpu:6.2f} ms CPU / record, {wall:6.2f} ms wall")
         print(f"load average after: {os.getloadavg()[0]:.2f}")
         app.extensions["centrex"].reads.close()

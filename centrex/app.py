@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from flask import Flask, Response, current_app, jsonify, request
+from flask import Flask, Request, Response, current_app, jsonify, request
+from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
@@ -55,7 +56,11 @@ def create_app(settings: Settings, engine: Engine | None = None, side: str | Non
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
         )
-    configure_panel(app, settings)
+    if side == SWITCH:
+        # FreeSWITCH sends no cookie: no session to look for on every fetch.
+        app.session_interface = _NoSessions()
+    else:
+        configure_panel(app, settings)
     engine = engine or make_engine(
         settings.effective_database_url, answer_within=settings.database_timeout
     )
@@ -77,6 +82,16 @@ def create_app(settings: Settings, engine: Engine | None = None, side: str | Non
         return jsonify(status="ok")
 
     return app
+
+
+class _NoSessions(SessionInterface):
+    """No session: opening one would build a cookie signer on every request."""
+
+    def open_session(self, app: Flask, request: Request) -> None:
+        return None  # Flask gives the request its null session
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        return None
 
 
 def json_errors(app: Flask) -> None:

@@ -126,13 +126,15 @@ def _public_forms(dialled: str, country: str) -> tuple[str, ...]:
 def _load_tenant(session: Session, leg: Leg, default_country: str) -> _Tenant | None:
     """The leg's tenant, with just the lines and public numbers the leg could concern:
     tenants by the domains the leg names first (in the leg's order), else by the public
-    numbers it dialled."""
+    numbers it dialled. Core statements on the session's connection: the ORM's handling
+    of a result costs more than the query."""
+    connection = session.connection()
     hints = tenant_hints(leg)
     extensions = sorted(candidate_extensions(leg))
     tenant: tuple[int, str, str] | None = None
     user_ids: dict[str, int] = {}
     if hints.domains:
-        rows = session.execute(
+        rows = connection.execute(
             _LINES_BY_DOMAIN, {"domains": list(hints.domains), "extensions": extensions}
         ).all()
         by_domain = {row.domain: row for row in rows}
@@ -144,12 +146,12 @@ def _load_tenant(session: Session, leg: Leg, default_country: str) -> _Tenant | 
         forms = {n for d in hints.public_destinations for n in _public_forms(d, default_country)}
         if not forms:
             return None
-        row = session.execute(_TENANT_BY_PUBLIC_NUMBER, {"numbers": sorted(forms)}).first()
+        row = connection.execute(_TENANT_BY_PUBLIC_NUMBER, {"numbers": sorted(forms)}).first()
         if row is None:
             return None
         tenant = (row.id, row.domain, row.country)
         user_ids = dict(
-            session.execute(_LINES_OF_TENANT, {"tenant_id": row.id, "extensions": extensions}).all()
+            connection.execute(_LINES_OF_TENANT, {"tenant_id": row.id, "extensions": extensions}).all()
         )
     tenant_id, domain, country = tenant
     public_lines = {}
@@ -160,7 +162,7 @@ def _load_tenant(session: Session, leg: Leg, default_country: str) -> _Tenant | 
         }
         reached = {
             number: (extension, user_id)
-            for number, extension, user_id in session.execute(
+            for number, extension, user_id in connection.execute(
                 _PUBLIC_LINES,
                 {"tenant_id": tenant_id, "numbers": sorted(set().union(*forms_of.values()))},
             )

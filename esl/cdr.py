@@ -183,17 +183,36 @@ def _parse_xml(xml: bytes) -> etree._Element:
         raise NotACdr(f"not well-formed XML: {exc}") from None
 
 
+# The variables a leg is read from (parse_cdr): picked out of the record's 200 and more
+# in one pass in C, a ninth of the time of looking each one up.
+_READ = (
+    fs.EV_HOSTNAME, fs.V_ANSWER_UEPOCH, fs.V_BILLSEC, fs.V_BRIDGE_CHANNEL, fs.V_BRIDGE_UEPOCH,
+    fs.V_BRIDGE_UUID, fs.V_CHANNEL_NAME, fs.V_DIALED_DOMAIN, fs.V_DIALED_USER, fs.V_DIRECTION,
+    fs.V_DOMAIN_NAME, fs.V_DURATION, fs.V_ENDPOINT_DISPOSITION, fs.V_END_UEPOCH,
+    fs.V_FORWARD_CHAIN, fs.V_HANGUP_CAUSE, fs.V_IS_LOOPBACK, fs.V_LAST_BRIDGE_TO,
+    fs.V_ORIGINATING_LEG_UUID, fs.V_ORIGINATOR, fs.V_OTHER_LOOPBACK_LEG_UUID, fs.V_PRESENCE_ID,
+    fs.V_REMINDER, fs.V_ROUTE, fs.V_STAGE, fs.V_START_UEPOCH, fs.V_TRANSFERRING,
+    fs.V_USER_NAME, fs.V_UUID,
+)  # fmt: skip
+
+
 class _Variables:
-    """Variable values, percent-decoded (FreeSWITCH url-encodes them), each found and
-    decoded when read: a record holds some 200, a leg is read from 25. An array variable
-    appears once per item: the first is kept."""
+    """Variable values, percent-decoded (FreeSWITCH url-encodes them), each decoded when
+    read. An array variable appears once per item: the first is kept."""
 
     def __init__(self, root: etree._Element) -> None:
         self._element = root.find(fs.CDR_VARIABLES)
+        self._raw: dict[str, str | None] = {}
+        if self._element is not None:
+            for child in self._element.iterchildren(*_READ):
+                self._raw.setdefault(child.tag, child.text)
 
     def get(self, name: str) -> str:
         """The value, "" when the record does not have it (`name`: a plain name of ours)."""
-        raw = self._element.findtext(name) if self._element is not None else None
+        if name in _READ:
+            raw = self._raw.get(name)
+        else:  # not picked out beforehand: looked for
+            raw = self._element.findtext(name) if self._element is not None else None
         if not raw:
             return ""
         return (unquote(raw, errors="replace") if "%" in raw else raw)[:_MAX_VALUE]

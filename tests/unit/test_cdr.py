@@ -350,3 +350,27 @@ def test_kinds_rank_so_that_the_most_telling_report_wins():
     received = precedence(edited(cdr_xml(CALL1_B), ANSWERED))
     placed = precedence(cdr_xml(CALL1_A), "1001")
     assert missed < rejected < forwarded < received < placed
+
+
+def test_every_variable_a_leg_is_read_from_is_picked_out_in_one_pass():
+    """parse_cdr's reads are all in `_READ` (a name missing there is still read, looked
+    for one by one: slower, not wrong)."""
+    import re
+    from pathlib import Path
+
+    from esl import cdr
+    from xmlcurl import fsnames as fs
+
+    source = Path(cdr.__file__).read_text()
+    read = {getattr(fs, n) for n in re.findall(r"var\.get\(fs\.([A-Z_]+)\)", source)}
+    assert read and read <= set(cdr._READ)
+
+
+def test_an_array_variable_gives_its_first_item_and_values_are_decoded():
+    xml = cdr_xml(CALL1_A).replace(
+        b"<variables>",
+        b"<variables><sip_hangup_disposition>x</sip_hangup_disposition>"
+        b"<hangup_cause>FIRST%20ONE</hangup_cause><hangup_cause>SECOND</hangup_cause>",
+        1,
+    )
+    assert parse_cdr(xml).hangup_cause == "FIRST ONE"
