@@ -7,11 +7,11 @@ database (a temporary SQLite file unless `--database-url`), then posts the captu
 records of FreeSWITCH 1.10.12 (../shared/fixtures/xml_cdr, each call's legs, 6 to 25 kB
 of XML) through the application's real handler, as mod_xml_cdr sends them with
 freeswitch-conf's `encode=textxml` (`--encode true`: url-encoded in a form field, as it
-was configured before; also `base64`, `unset`), each time with fresh leg and call uuids so that every post stores new
-rows. Prints the CPU milliseconds of this process per record (the handler, its
-parsing, its database work on SQLite; PostgreSQL's own CPU is not counted), for the
-24 kB A leg alone and for the mix of legs, and the wall time. `--profile N` prints
-the N costliest functions of a cProfile run instead.
+was configured before; also `base64`, `unset`), each time with fresh leg and call
+uuids so that every post stores new rows. Prints the CPU milliseconds of this process
+per record (the handler, its parsing, its database work on SQLite; PostgreSQL's own
+CPU is not counted), for the 24 kB A leg alone and for the mix of legs, and the wall
+time. `--profile N` prints the N costliest functions of a cProfile run instead.
 """
 
 from __future__ import annotations
@@ -104,7 +104,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=400)
     parser.add_argument("--database-url", default="")
-    parser.add_argument("--encode", default="textxml", choices=("textxml", "true", "base64", "unset"))
+    parser.add_argument(
+        "--encode", default="textxml", choices=("textxml", "true", "base64", "unset")
+    )
     parser.add_argument("--profile", type=int, default=0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -130,7 +132,8 @@ def main() -> None:
             return
         size = len(cdr_xml(CALL1_A))
         load = os.getloadavg()[0]
-        print(f"{os.cpu_count()} CPUs, load average {load:.2f}, {url.split(':')[0]}, encode={args.encode}")
+        database = url.split(":")[0]
+        print(f"{os.cpu_count()} CPUs, load average {load:.2f}, {database}, encode={args.encode}")
         for label, records in ((f"A leg ({size // 1024} kB)", a_leg), ("every leg", every_leg)):
             cpu, wall = _cpu_ms_per_record(post, _bodies(records, args.records, args.encode))
             print(f"{label:>16}: {cpu:6.2f} ms CPU / record, {wall:6.2f} ms wall")

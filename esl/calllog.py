@@ -151,7 +151,9 @@ def _load_tenant(session: Session, leg: Leg, default_country: str) -> _Tenant | 
             return None
         tenant = (row.id, row.domain, row.country)
         user_ids = dict(
-            connection.execute(_LINES_OF_TENANT, {"tenant_id": row.id, "extensions": extensions}).all()
+            connection.execute(
+                _LINES_OF_TENANT, {"tenant_id": row.id, "extensions": extensions}
+            ).all()
         )
     tenant_id, domain, country = tenant
     public_lines = {}

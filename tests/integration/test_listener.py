@@ -348,3 +348,57 @@ def test_group_log_in_keys_follow_members(engine, fake, listener):
         3,
     )
     assert sent[-1].header("answer-state") == "terminated"
+
+
+def test_a_stretch_ends_once_full_a_lone_event_waits_for_its_end(engine, fake):
+    apply_raw(engine, demo_document())
+    settings = Settings(esl_nodes=(f"127.0.0.1:{fake.port}",), esl_password="s3cret")
+    listener = Listener(
+        settings,
+        engine,
+        timeout=1.0,
+        backoff=(0.02, 0.1),
+        keys_every=3600,
+        expire_every=3600,
+        stretch=1.5,
+        full_stretch=2,
+    )
+    listener.start()
+    try:
+        until(lambda: settled(listener), timeout=10)
+        gevent.sleep(1.6)  # the listing's stretch is over
+        a_leg = fake.create_channel(
+            ringing=False,  # one event each
+            direction="inbound",
+            caller="1001",
+            destination="1000",
+            variables={"user_name": "1001", "domain_name": DOMAIN},
+        )
+        until(lambda: (s := line(engine, "1001")) and s.active_calls == 1, timeout=1.0)
+        # A stretch has begun: the next leg waits in it...
+        gevent.sleep(0.2)
+        b_leg = fake.create_channel(
+            ringing=False,
+            direction="outbound",
+            caller="1001",
+            destination="1000",
+            variables={"dialed_user": "1000", "dialed_domain": DOMAIN},
+        )
+        gevent.sleep(0.2)
+        assert line(engine, "1000") is None or line(engine, "1000").ringing_calls == 0
+        # ...until the answers fill the stretch: written then, not when it ends.
+        sent = time.monotonic()
+        fake.answer_channel(b_leg)
+        fake.answer_channel(a_leg)
+        until(lambda: (s := line(engine, "1000")) and s.active_calls == 1, timeout=5)
+        assert time.monotonic() - sent < 0.8
+        # An event alone in a stretch waits for its end.
+        gevent.sleep(0.2)
+        sent = time.monotonic()
+        fake.register("1000", DOMAIN)
+        gevent.sleep(0.5)
+        assert not line(engine, "1000").registered
+        until(lambda: line(engine, "1000").registered, timeout=5)
+        assert 0.5 < time.monotonic() - sent < 2.5
+    finally:
+        listener.stop()
