@@ -1,9 +1,14 @@
 """Shared fixtures: a migrated database (SQLite file, or PostgreSQL when
-CENTREX_TEST_DATABASE_URL is set), the Flask app and client, and a demo tenant."""
+CENTREX_TEST_DATABASE_URL is set), the Flask app and client, and a demo tenant.
+
+`make test` runs the suite on SQLite, then again on PostgreSQL; the second run keeps
+only the tests that use the test database (the `database_url` fixture, which every
+database fixture comes from): the others did not depend on it the first time."""
 
 from __future__ import annotations
 
 import base64
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,14 +27,26 @@ from provisioning.models import Base
 from tests.fsrequests import fs_body
 
 XMLCURL_CREDENTIALS = "freeswitch:test-secret"
+DATABASE_URL_VARIABLE = "CENTREX_TEST_DATABASE_URL"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not os.environ.get(DATABASE_URL_VARIABLE):
+        return
+    kept, left = [], []
+    for item in items:
+        (kept if "database_url" in getattr(item, "fixturenames", ()) else left).append(item)
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept
+
+
 DEMO_YAML = Path(__file__).resolve().parents[1] / "provisioning" / "demo" / "tenant.yaml"
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    import os
-
-    url = os.environ.get("CENTREX_TEST_DATABASE_URL")
+    url = os.environ.get(DATABASE_URL_VARIABLE)
     if url:
         return url
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'centrex.sqlite3'}"

@@ -8,7 +8,6 @@ acknowledges every byte, as a hung host's does).
 
 from __future__ import annotations
 
-import os
 import socket
 import time
 from collections.abc import Iterator
@@ -91,9 +90,9 @@ def test_fetches_never_wait_behind_idle_or_slow_clients(database_url, demo_tenan
 
 
 @pytest.fixture
-def frozen_postgres() -> Iterator[postgres_server.Server]:
+def frozen_postgres(database_url: str) -> Iterator[postgres_server.Server]:
     """A throw-away PostgreSQL server of this test's own, with the demo tenant."""
-    if not os.environ.get("CENTREX_TEST_DATABASE_URL", "").startswith("postgresql"):
+    if not database_url.startswith("postgresql"):
         pytest.skip("needs PostgreSQL: runs in the suite's PostgreSQL run (make test)")
     with postgres_server.throwaway_server() as server:
         engine = make_engine(server.url)
