@@ -61,6 +61,13 @@ class Stack:
         finally:
             conn.close()
 
+    def process_group(self) -> int:
+        """The process group of the `centrex serve` listening on the switch port."""
+        out = subprocess.run(
+            ["ss", "-Htlnp", f"sport = :{self.switch_port}"], capture_output=True, text=True
+        ).stdout
+        return os.getpgid(int(out.split("pid=")[1].split(",")[0]))
+
     def fetch_dialplan(self, destination: str = "1000") -> Answer:
         """The dialplan fetch of a call from 1001 to `destination`, as mod_xml_curl sends it."""
         values = {

@@ -22,7 +22,6 @@ import re
 import socket
 import statistics
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -30,24 +29,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
 
-from centrex.config import Settings, environment
+from centrex.config import Settings
 from centrex.db import make_engine, upgrade
-from provisioning.models import CallRecord
 from tests.conftest import apply_raw, demo_document
 from tests.e2e import sipp
 from tests.e2e.conftest import (
     CREDENTIALS,
     DOMAIN,
-    ESL_PASSWORD,
     Node,
+    call_log_mark,
+    call_log_since,
     free_port,
     running_freeswitch,
+    spawn_listener,
     stop,
 )
-from tests.e2e.test_several_servers import _group
 from tests.stack import running_stack
 
 CALLERS = 100  # caller i calls callee i: a line has one call at a time up to 100 calls/s·s
@@ -316,7 +314,7 @@ def running_bench(
         listener = stack.enter_context(running_listener(database_url, node, work / "esl.log"))
         processes = {
             "FreeSWITCH": [pid_of_freeswitch(node)],
-            "server": [_group(server)],
+            "server": [server.process_group()],
             "listener": [listener],
         }
         if db_roots:
@@ -336,20 +334,7 @@ def running_bench(
 @contextmanager
 def running_listener(database_url: str, node: Node, log: Path) -> Iterator[int]:
     """`centrex esl` following the node, until it says so; its pid."""
-    settings = Settings(
-        database_url=database_url,
-        esl_nodes=(f"127.0.0.1:{node.esl_port}",),
-        esl_password=ESL_PASSWORD,
-        live_port=free_port(),
-        log_level="INFO",
-    )
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "centrex.cli", "esl"],
-            env={**os.environ, **environment(settings)},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    process, _ = spawn_listener(database_url, [node], log)
     try:
         deadline = time.monotonic() + 30
         while "following 127.0.0.1:" not in log.read_text(errors="replace"):
@@ -455,31 +440,13 @@ class Step:
         return sorted(c.setup_ms for c in self.calls.values() if c.final >= 300)
 
 
-def _call_log_mark(engine: Engine) -> int:
-    with Session(engine) as s:
-        return s.scalar(select(func.coalesce(func.max(CallRecord.id), 0))) or 0
-
-
-def _call_log(engine: Engine, since: int) -> dict[str, list[tuple[str, str]]]:
-    with Session(engine) as s:
-        rows = s.execute(
-            select(CallRecord.call_uuid, CallRecord.extension, CallRecord.kind).where(
-                CallRecord.id > since
-            )
-        ).all()
-    log: dict[str, list[tuple[str, str]]] = {}
-    for call_uuid, extension, kind in rows:
-        log.setdefault(call_uuid, []).append((extension, kind))
-    return log
-
-
 def check_call_log(bench: Bench, since: int, completed: int) -> str:
     """Each completed call has exactly its caller's `placed` entry and its callee's
     `received` one (the database's unique key keeps any entry from being there twice),
     once every record has come in; what differs, said."""
     deadline = time.monotonic() + 90
     while True:
-        log = _call_log(bench.engine, since)
+        log = call_log_since(bench.engine, since)
         received = [e for e in log.values() if any(kind == "received" for _, kind in e)]
         # A call's two legs post their records apart: each in, or the time is up.
         whole = [e for e in received if any(kind == "placed" for _, kind in e)]
@@ -509,7 +476,7 @@ def run_step(
     """`rate` calls/s for `seconds` (and, with `registrations`, that many REGISTERs a
     second of the callees meanwhile); every call ended and recorded before it returns."""
     tag = f"{bench.name}-{rate:g}"
-    since = _call_log_mark(bench.engine)
+    since = call_log_mark(bench.engine)
     logged_before = _turned_away_logged(bench)
     count = round(rate * seconds)
     argv = sipp.command(

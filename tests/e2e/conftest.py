@@ -14,21 +14,23 @@ import random
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 from werkzeug.serving import make_server
 
 from centrex.app import create_app
-from centrex.config import Settings
+from centrex.config import Settings, environment
 from centrex.db import make_engine, upgrade
+from provisioning.models import CallRecord
 from tests.conftest import apply_raw, demo_document
 from xmlcurl.servers import slot_variable
 
@@ -97,6 +99,49 @@ def stop(process: subprocess.Popen[bytes], grace: float = 10) -> None:
         process.wait(timeout=grace)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+def spawn_listener(
+    database_url: str, nodes: Sequence[Node], log: Path, **settings: Any
+) -> tuple[subprocess.Popen[bytes], Settings]:
+    """`centrex esl` following `nodes` (its output in `log`), and the settings it runs
+    with; `settings`: more of them (metrics…)."""
+    used = Settings(
+        database_url=database_url,
+        esl_nodes=tuple(f"127.0.0.1:{n.esl_port}" for n in nodes),
+        esl_password=ESL_PASSWORD,
+        live_port=free_port(),
+        log_level="INFO",
+        **settings,
+    )
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "centrex.cli", "esl"],
+            env={**os.environ, **environment(used)},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    return process, used
+
+
+def call_log_mark(engine: Engine) -> int:
+    """The call log's last entry id: what a test's calls add comes after it."""
+    with engine.connect() as conn:
+        return conn.scalar(select(func.coalesce(func.max(CallRecord.id), 0))) or 0
+
+
+def call_log_since(engine: Engine, since: int) -> dict[str, list[tuple[str, str]]]:
+    """Each call's entries (extension, kind) after entry `since`."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(CallRecord.call_uuid, CallRecord.extension, CallRecord.kind).where(
+                CallRecord.id > since
+            )
+        ).all()
+    log: dict[str, list[tuple[str, str]]] = {}
+    for call_uuid, extension, kind in rows:
+        log.setdefault(call_uuid, []).append((extension, kind))
+    return log
 
 
 @dataclass

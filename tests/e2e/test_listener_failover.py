@@ -10,11 +10,9 @@ tenant).
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,13 +21,20 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from centrex.config import Settings, environment
 from centrex.db import make_engine, upgrade
 from provisioning.models import LineState, Registration, User
 from tests import postgres_server
 from tests.conftest import apply_raw, demo_document
 from tests.e2e import sipp
-from tests.e2e.conftest import DOMAIN, ESL_PASSWORD, Centrex, Node, demo_with_trunk, free_port, stop
+from tests.e2e.conftest import (
+    DOMAIN,
+    Centrex,
+    Node,
+    demo_with_trunk,
+    free_port,
+    spawn_listener,
+    stop,
+)
 from tests.e2e.test_freeswitch import PASSWORDS, phone, register, unregister
 from tests.waiting import until
 
@@ -57,20 +62,7 @@ def demo_tenant(centrex: Centrex) -> None:
 
 
 def start_listener(database_url: str, freeswitch: Node, log: Path) -> subprocess.Popen[bytes]:
-    settings = Settings(
-        database_url=database_url,
-        esl_nodes=(f"127.0.0.1:{freeswitch.esl_port}",),
-        esl_password=ESL_PASSWORD,
-        live_port=free_port(),
-        log_level="INFO",
-    )
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "centrex.cli", "esl"],
-            env={**os.environ, **environment(settings)},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    return spawn_listener(database_url, [freeswitch], log)[0]
 
 
 def following(log: Path) -> bool:

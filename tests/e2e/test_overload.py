@@ -29,7 +29,6 @@ from tests.e2e.conftest import (
     running_freeswitch,
 )
 from tests.e2e.test_freeswitch import PASSWORDS, registered, unregister
-from tests.e2e.test_several_servers import _group
 from tests.stack import running_stack
 
 pytestmark = pytest.mark.e2e
@@ -59,7 +58,7 @@ def one_server(centrex: Centrex, tmp_path_factory: pytest.TempPathFactory) -> It
         url = f"http://127.0.0.1:{server.switch_port}"
         node = stack.enter_context(running_freeswitch(tmp_path_factory.mktemp("fs1"), [url]))
         try:
-            yield Single(node, _group(server), server.log)
+            yield Single(node, server.process_group(), server.log)
         finally:
             (node.workdir / "centrex.log").write_bytes(server.log.read_bytes())
 

@@ -15,12 +15,10 @@ machine has none, and mod_voicemail stops a deposit at a prompt it cannot play.
 from __future__ import annotations
 
 import http.client
-import os
 import re
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -33,7 +31,6 @@ import pytest
 import soundfile
 from sqlalchemy import Engine, select
 
-from centrex.config import Settings, environment
 from centrex.db import make_engine, upgrade
 from provisioning.models import Registration, User
 from tests import postgres_server
@@ -42,10 +39,10 @@ from tests.e2e import sipp
 from tests.e2e.conftest import (
     CREDENTIALS,
     DOMAIN,
-    ESL_PASSWORD,
     Node,
     free_port,
     running_freeswitch,
+    spawn_listener,
     stop,
 )
 from tests.e2e.test_freeswitch import PASSWORDS, phone, phone_saw, register, unregister
@@ -99,22 +96,9 @@ def silent_prompts(node: Node) -> None:
 
 
 def start_listener(database_url: str, nodes: list[Node], log: Path) -> Listener:
-    settings = Settings(
-        database_url=database_url,
-        esl_nodes=tuple(f"127.0.0.1:{n.esl_port}" for n in nodes),
-        esl_password=ESL_PASSWORD,
-        live_port=free_port(),
-        metrics_token=METRICS_TOKEN,
-        esl_metrics_port=free_port(),
-        log_level="INFO",
+    process, settings = spawn_listener(
+        database_url, nodes, log, metrics_token=METRICS_TOKEN, esl_metrics_port=free_port()
     )
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "centrex.cli", "esl"],
-            env={**os.environ, **environment(settings)},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
     return Listener(process, log, settings.esl_metrics_port)
 
 

@@ -17,16 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from provisioning.models import CallRecord
 from tests.e2e import sipp
 from tests.e2e.conftest import (
     CREDENTIALS,
     DOMAIN,
     Centrex,
     Node,
+    call_log_mark,
+    call_log_since,
     free_port,
     running_freeswitch,
     stop,
@@ -66,21 +65,12 @@ def two_servers(centrex: Centrex, tmp_path_factory: pytest.TempPathFactory) -> I
         second = stack.enter_context(running_stack(centrex.settings.database_url, **settings))
         urls = [f"http://127.0.0.1:{s.switch_port}" for s in (first, second)]
         node = stack.enter_context(running_freeswitch(tmp_path_factory.mktemp("fs2"), urls))
-        groups = {"first": _group(first), "second": _group(second)}
+        groups = {"first": first.process_group(), "second": second.process_group()}
         try:
             yield Servers(node, first, second, groups)
         finally:  # kept beside FreeSWITCH's log, for a failure's post-mortem
             for name, server in (("first", first), ("second", second)):
                 (node.workdir / f"centrex-{name}.log").write_bytes(server.log.read_bytes())
-
-
-def _group(stack: Stack) -> int:
-    """The process group of the `centrex serve` listening on the stack's switch port."""
-    out = subprocess.run(
-        ["ss", "-Htlnp", f"sport = :{stack.switch_port}"], capture_output=True, text=True
-    ).stdout
-    pid = int(out.split("pid=")[1].split(",")[0])
-    return os.getpgid(pid)
 
 
 def _signal(group: int, sig: int) -> None:
@@ -124,24 +114,10 @@ def _setup_times(work: Path) -> list[float]:
     return found
 
 
-def _call_log(centrex: Centrex, since: int) -> dict[str, list[tuple[str, str]]]:
-    with Session(centrex.engine) as s:
-        rows = s.execute(
-            select(CallRecord.call_uuid, CallRecord.extension, CallRecord.kind).where(
-                CallRecord.id > since
-            )
-        ).all()
-    log: dict[str, list[tuple[str, str]]] = {}
-    for call_uuid, extension, kind in rows:
-        log.setdefault(call_uuid, []).append((extension, kind))
-    return log
-
-
 def test_a_frozen_then_a_killed_server_cost_no_call(centrex: Centrex, two_servers: Servers):
     node = two_servers.node
     work = node.workdir
-    with Session(centrex.engine) as s:
-        since = s.scalar(select(func.coalesce(func.max(CallRecord.id), 0))) or 0
+    since = call_log_mark(centrex.engine)
     port = free_port(socket.SOCK_DGRAM)
     phone_argv = sipp.command(sipp.phone(200), work, "phone-1000-many", node.remote, port=port)
     phone_argv[phone_argv.index("-m") + 1] = str(CALLS)
@@ -179,7 +155,7 @@ def test_a_frozen_then_a_killed_server_cost_no_call(centrex: Centrex, two_server
     # Every call's record reaches the surviving server (mod_xml_cdr's next URL).
     deadline = time.monotonic() + 60
     while True:
-        log = _call_log(centrex, since)
+        log = call_log_since(centrex.engine, since)
         if len(log) >= CALLS and all(len(e) == 2 for e in log.values()):
             break
         if time.monotonic() > deadline:

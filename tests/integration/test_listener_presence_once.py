@@ -47,13 +47,20 @@ def test_a_state_is_sent_once_however_many_events_repeat_it(engine, fakes, liste
     assert told(first) == []
 
 
-def test_a_reconnected_node_is_told_again(engine, fakes, listener):  # noqa: F811
-    first, second, third = fakes
-    a_leg, b_leg = phone_call(first, "1001", "1000")
-    first.answer_channel(b_leg)
-    first.answer_channel(a_leg)
+def answered_call(engine, node, listener) -> str:  # noqa: F811
+    """1001 calls 1000 on `node`, both answer; once the listener has told the others, the
+    leg to 1000."""
+    a_leg, b_leg = phone_call(node, "1001", "1000")
+    node.answer_channel(b_leg)
+    node.answer_channel(a_leg)
     until(lambda: (s := line(engine, "1000")) and s.active_calls == 1 and not s.ringing_calls)
     settle(listener)
+    return b_leg
+
+
+def test_a_reconnected_node_is_told_again(engine, fakes, listener):  # noqa: F811
+    first, second, third = fakes
+    b_leg = answered_call(engine, first, listener)
     assert told(second)[-1:] == told(third)[-1:] == ["confirmed"]
     before = (len(told(second)), len(told(third)))
     sessions = listener.nodes[f"127.0.0.1:{second.port}"].connections
@@ -70,11 +77,7 @@ def test_a_reconnected_node_is_told_again(engine, fakes, listener):  # noqa: F81
 
 def test_a_node_that_showed_a_line_itself_is_told_its_state_again(engine, fakes, listener):  # noqa: F811
     first, second, third = fakes
-    a_leg, b_leg = phone_call(first, "1001", "1000")
-    first.answer_channel(b_leg)
-    first.answer_channel(a_leg)
-    until(lambda: (s := line(engine, "1000")) and s.active_calls == 1 and not s.ringing_calls)
-    settle(listener)
+    b_leg = answered_call(engine, first, listener)
     # A second call to the same line, on the second node, which lights its phones'
     # keys for it itself (and puts them out when it ends, while the line is still busy
     # on the first node).

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
-from flask import Flask
-from flask_babel import Babel, force_locale
+from flask_babel import force_locale
 from pydantic_core.core_schema import ErrorType
 
 from admin.languages import TRANSLATIONS, Catalogues
@@ -173,15 +172,6 @@ def test_structural_problems_carry_pydantic_s_type_as_code():
     )
     odd = structure_problem("x", {"type": "string_pattern_mismatch", "msg": "100% wrong"})
     assert odd.message == "100% wrong"
-
-
-@pytest.fixture
-def babel_app():
-    app = Flask(__name__)
-    Babel(app)
-    with app.test_request_context():
-        Catalogues().as_default()
-        yield app
 
 
 def test_word_says_a_refusal_in_the_user_s_language_and_falls_back_to_english(babel_app):

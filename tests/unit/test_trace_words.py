@@ -9,11 +9,9 @@ import re
 from pathlib import Path
 
 import pytest
-from flask import Flask
-from flask_babel import Babel, LazyString, force_locale
+from flask_babel import LazyString, force_locale
 
 from admin.explain.words import VERBATIM, WORDS, say
-from admin.languages import Catalogues
 from xmlcurl.trace import Phrase, Step, phrase
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,15 +44,6 @@ def _sample(template: str) -> Phrase:
         template,
         tuple((name, 7 if kind == "d" else "x") for name, kind in PLACEHOLDER.findall(template)),
     )
-
-
-@pytest.fixture
-def babel_app():
-    app = Flask(__name__)
-    Babel(app)
-    with app.test_request_context():
-        Catalogues().as_default()
-        yield app
 
 
 def test_a_code_is_one_phrase_and_every_one_is_worded():
