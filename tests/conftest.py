@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 from centrex.app import create_app
 from centrex.config import Settings
 from centrex.db import make_engine, make_session_factory, upgrade
-from provisioning import service
+from provisioning import accounts, service
 from provisioning.document import load_text, parse_document
 from provisioning.models import Base
 from tests.fsrequests import fs_body
@@ -42,6 +43,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 DEMO_YAML = Path(__file__).resolve().parents[1] / "provisioning" / "demo" / "tenant.yaml"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashes() -> Iterator[None]:
+    """Panel passwords hashed with argon2 at its cheapest in this process: the suite
+    checks who may log in, not what a guess costs, and argon2-cffi's defaults take
+    ≈ 130 ms a hash and a check — hundreds of times over. Servers the tests start as
+    processes of their own keep the defaults."""
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    kept = accounts._HASHER, accounts._NOBODY
+    accounts._HASHER, accounts._NOBODY = cheap, cheap.hash("no account has this password")
+    yield
+    accounts._HASHER, accounts._NOBODY = kept
 
 
 @pytest.fixture(scope="session")
