@@ -23,6 +23,7 @@ from pathlib import Path
 from lxml import etree
 
 from tests.conftest import XMLCURL_CREDENTIALS, basic_auth
+from tests.dial_strings import read_as_user_endpoints
 from tests.fsrequests import fixture_fields, fs_body, with_fields
 from tests.postgres_server import free_port
 from tests.unit.test_cdr import CALL1_A, CALL1_A_UUID, bodies, cdr_xml
@@ -39,8 +40,11 @@ class Answer:
     def xml(self) -> etree._Element:
         return etree.fromstring(self.body)
 
-    def actions(self) -> list[tuple[str | None, str | None]]:
-        return [(a.get("application"), a.get("data")) for a in self.xml().iter("action")]
+    def actions(self) -> list[tuple[str, str]]:
+        """A line dialled itself read as its `user/` endpoint (tests.dial_strings)."""
+        return read_as_user_endpoints(
+            [(a.get("application") or "", a.get("data") or "") for a in self.xml().iter("action")]
+        )
 
 
 @dataclass(frozen=True)

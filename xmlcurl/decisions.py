@@ -27,11 +27,14 @@ class LegOptions:
 
 @dataclass(frozen=True)
 class UserEndpoint:
-    """Every registered phone of a line (the directory's dial-string does the fan-out)."""
+    """Every registered phone of a line (the directory's dial-string does the fan-out).
+    With the line's `leg` at hand, a bridge to it alone dials its phones itself and sets
+    what the directory entry would: FreeSWITCH then makes no `user/` lookup."""
 
     extension: str
     domain: str
     options: LegOptions = LegOptions()
+    leg: LineLeg | None = None
 
 
 @dataclass(frozen=True)
@@ -410,16 +413,16 @@ class TransferKeys:
 
 
 @dataclass(frozen=True)
-class DirectoryUser:
-    extension: str
-    a1_hash: str
+class LineLeg:
+    """What every leg of a line carries, whoever rings it: its tenant's context, its
+    name and number for the calls it places from that leg, its timezone, and the keys
+    bound while it is in a conversation. The directory entry gives them to the legs
+    `user/` rings; a bridge that dials the line's phones itself sets them on the legs."""
+
     context: str
     caller_id_name: str
     caller_id_number: str
     timezone: str
-    voicemail_enabled: bool
-    voicemail_pin_hash: str | None
-    voicemail_emails: tuple[str, ...]
     # The line's name on every leg of its (`handover.line_identity`): copied onto the
     # other party at each bridge, it tells a transfer who made it.
     line_identity: str = ""
@@ -428,6 +431,16 @@ class DirectoryUser:
     # The key that makes that conversation an ad-hoc conference (the same meta key),
     # on the line's every leg: calls it receives as well as those it places.
     conference_key: TransferKeys | None = None
+
+
+@dataclass(frozen=True)
+class DirectoryUser:
+    extension: str
+    a1_hash: str
+    leg: LineLeg
+    voicemail_enabled: bool
+    voicemail_pin_hash: str | None
+    voicemail_emails: tuple[str, ...]
     # Answer to a PIN change from the phone's voicemail menu: mod_voicemail reads
     # <result success="…"/> and, on false, tells the caller and asks for another PIN.
     pin_change_accepted: bool | None = None

@@ -21,6 +21,7 @@ from xmlcurl.decisions import (
     DirectoryUser,
     GatewayDefinition,
     GatewayDirectory,
+    LineLeg,
     NotFound,
 )
 from xmlcurl.inputs import CallData, GatewayData, LineData, TenantData
@@ -35,22 +36,28 @@ def a1_hash(user: str, realm: str, password: str) -> str:
     return hashlib.md5(f"{user}:{realm}:{password}".encode()).hexdigest()
 
 
-def directory_user(tenant: TenantData, line: LineData) -> DirectoryUser:
-    return DirectoryUser(
-        extension=line.extension,
-        a1_hash=a1_hash(line.extension, tenant.domain, line.sip_password),
+def line_leg(tenant: TenantData, line: LineData) -> LineLeg:
+    return LineLeg(
         context=tenant.domain,
         caller_id_name=line.display_name,
         caller_id_number=line.extension,
         timezone=tenant.timezone,
+        line_identity=handover.line_identity(line.extension, tenant.domain),
+        transfer_keys=transfer.transfer_keys(tenant.domain),
+        conference_key=conference.conference_keys(tenant.domain),
+    )
+
+
+def directory_user(tenant: TenantData, line: LineData) -> DirectoryUser:
+    return DirectoryUser(
+        extension=line.extension,
+        a1_hash=a1_hash(line.extension, tenant.domain, line.sip_password),
+        leg=line_leg(tenant, line),
         voicemail_enabled=line.voicemail_enabled,
         voicemail_pin_hash=a1_hash(line.extension, tenant.domain, line.voicemail_pin)
         if line.voicemail_pin
         else None,
         voicemail_emails=line.voicemail_emails,
-        line_identity=handover.line_identity(line.extension, tenant.domain),
-        transfer_keys=transfer.transfer_keys(tenant.domain),
-        conference_key=conference.conference_keys(tenant.domain),
     )
 
 

@@ -206,6 +206,10 @@ USER_DIAL_STRING = (
     "{^^:sip_invite_domain=${dialed_domain}:presence_id=${dialed_user}@${dialed_domain}}"
     "${sofia_contact(*/${dialed_user}@${dialed_domain})}"
 )
+# The same contacts for one line named outright (`str.format` with extension, domain),
+# for a bridge that dials them without asking the directory.
+LINE_CONTACTS = "${{sofia_contact(*/{extension}@{domain})}}"
+V_SIP_INVITE_DOMAIN = "sip_invite_domain"
 
 # Hangup causes (switch_channel_cause names) and the originate dispositions they leave.
 USER_BUSY = "USER_BUSY"

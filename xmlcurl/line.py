@@ -70,6 +70,7 @@ from xmlcurl.decisions import (
     UserEndpoint,
     Voicemail,
 )
+from xmlcurl.directory import line_leg
 from xmlcurl.inputs import LineData, TenantData
 from xmlcurl.trace import SILENT, Phrase, Trace, phrase
 
@@ -531,7 +532,12 @@ def _ring(call: CallToLine, plan: _RingPlan) -> Decision:
     timeout = forward.after if forward is not None and forward.after else NO_ANSWER_SECONDS
     own_timeout = plan.own_rings * SECONDS_PER_RING if plan.sequential else None
     endpoints: list[Endpoint] = [
-        UserEndpoint(line.extension, tenant.domain, LegOptions(own_timeout, False, plan.screening))
+        UserEndpoint(
+            line.extension,
+            tenant.domain,
+            LegOptions(own_timeout, False, plan.screening),
+            leg=line_leg(tenant, line),
+        )
     ]
     rings = plan.step_rings or (0,) * len(plan.extra)
     for number, count in zip(plan.extra, rings, strict=True):

@@ -39,6 +39,7 @@ from xmlcurl.decisions import (
     JoinConference,
     JoinQueue,
     LegOptions,
+    LineLeg,
     LoopbackEndpoint,
     MoveToConference,
     NotFound,
@@ -175,6 +176,61 @@ def _endpoint(endpoint: Endpoint) -> str:
     return f"{legs}sofia/gateway/{gateway}/{checked(DIALABLE, endpoint.number)}"
 
 
+# What a `{^^|…}` block passes on unchanged: FreeSWITCH splits it at `|`, then each
+# variable at its first `=`, and both splits drop quotes and backslashes, trim spaces
+# and end at the closing brace; `:_:` anywhere would make the bridge an enterprise
+# originate. A line whose values do not pass is rung through `user/` as before.
+_BRACKET_VALUE = re.compile(r"[^'\\|{}\[\]$^\x00-\x1f\x7f]{1,256}")
+
+
+def _passes_brackets(value: str) -> bool:
+    return bool(_BRACKET_VALUE.fullmatch(value)) and value == value.strip() and ":_:" not in value
+
+
+def _line_dialled_itself(endpoints: tuple[Endpoint, ...]) -> list[tuple[str, str]] | None:
+    """A ring of one line alone, whose `LineLeg` is known, without the `user/` lookup:
+    the bridge dials the line's registered contacts (`fs.LINE_CONTACTS`, what the
+    directory's dial string finds) and sets on each leg what `user/` would
+    (mod_dptools user_outgoing_channel): the entry's variables, `dialed_user`,
+    `dialed_domain` and `presence_id`, and the context its blind transfers hunt in
+    (`user/` gives the leg the entry's `user_context`); `dialed_user` and
+    `dialed_domain` on the caller's leg too. None when `user/` must do it: several
+    endpoints (each line's contacts need their own variables), a leg to confirm or
+    screen, or a value the bracket block would alter."""
+    if len(endpoints) != 1:
+        return None
+    (endpoint,) = endpoints
+    if not isinstance(endpoint, UserEndpoint) or endpoint.leg is None:
+        return None
+    options = endpoint.options
+    if options.confirm or options.screening:
+        return None
+    extension = checked(DIALABLE, endpoint.extension)
+    domain = checked(_DOMAIN, endpoint.domain)
+    variables: dict[str, str] = {}
+    if options.timeout:
+        variables[fs.V_LEG_TIMEOUT] = str(int(options.timeout))
+    for name, value in options.variables:
+        variables[checked(_VARIABLE_NAME, name)] = checked(_MARKER, value)
+    variables |= {
+        fs.V_SIP_INVITE_DOMAIN: domain,
+        fs.V_PRESENCE_ID: f"{extension}@{domain}",
+        fs.V_DIALED_USER: extension,
+        fs.V_DIALED_DOMAIN: domain,
+        fs.V_FORCE_TRANSFER_CONTEXT: checked(_DOMAIN, endpoint.leg.context),
+    }
+    variables |= dict(_line_leg_variables(endpoint.leg))
+    if not all(_passes_brackets(value) for value in variables.values()):
+        return None
+    block = "|".join(f"{name}={value}" for name, value in variables.items())
+    contacts = fs.LINE_CONTACTS.format(extension=extension, domain=domain)
+    return [
+        (fs.APP_SET, f"{fs.V_DIALED_USER}={extension}"),
+        (fs.APP_SET, f"{fs.V_DIALED_DOMAIN}={domain}"),
+        (fs.APP_BRIDGE, f"{{^^|{block}}}{contacts}"),
+    ]
+
+
 def _conference(room: str, profile: str, pin: str | None, flags: tuple[str, ...]) -> str:
     """`<room>@<profile>[+<pin>][+flags{a|b}]`, as mod_conference splits it."""
     data = f"{checked(_ROOM, room)}@{checked(_CONFERENCE_PROFILE, profile)}"
@@ -203,11 +259,14 @@ def _applications(action: Action) -> list[tuple[str, str]]:
             # A `|` leg that rings out its leg_timeout ends the whole bridge unless told
             # to go on to the next one (switch_ivr_originate.c).
             go_on = [(fs.APP_SET, f"{fs.V_CONTINUE_ON_TIMEOUT}=true")] if sequential else []
+            bridge = _line_dialled_itself(endpoints) or [
+                (fs.APP_BRIDGE, ("|" if sequential else ",").join(map(_endpoint, endpoints)))
+            ]
             return [
                 *go_on,
                 (fs.APP_SET, f"{fs.V_CALL_TIMEOUT}={int(timeout)}"),
                 (fs.APP_EXPORT, f"{fs.V_NO_THROTTLE_LIMITS}=true"),
-                (fs.APP_BRIDGE, ("|" if sequential else ",").join(map(_endpoint, endpoints))),
+                *bridge,
             ]
         case Prompt(sound):
             return [(fs.APP_PLAYBACK, checked(_SOUND, sound))]
@@ -391,30 +450,31 @@ def _user(parent: etree._Element, user: DirectoryUser) -> None:
             (fs.P_VM_KEEP_LOCAL, "true"),
         ]
     _params(element, "param", params)
-    _params(
-        element,
-        "variable",
-        [
-            (fs.V_USER_CONTEXT, user.context),
-            (fs.V_EFFECTIVE_CID_NAME, user.caller_id_name),
-            (fs.V_EFFECTIVE_CID_NUMBER, user.caller_id_number),
-            (fs.V_TIMEZONE, user.timezone),
-            *(
-                [
-                    (fs.V_OWN_LINE, checked(_MARKER, user.line_identity)),
-                    (fs.V_BRIDGE_EXPORT_VARS, fs.V_OWN_LINE),
-                ]
-                if user.line_identity
-                else []
-            ),
-            *(_transfer_keys(user.transfer_keys) if user.transfer_keys else []),
-            *(
-                [(fs.V_BIND_CONFERENCE_KEY, _bind_key(user.conference_key))]
-                if user.conference_key
-                else []
-            ),
-        ],
-    )
+    _params(element, "variable", _line_leg_variables(user.leg))
+
+
+def _line_leg_variables(leg: LineLeg) -> list[tuple[str, str]]:
+    """The variables every leg of a line carries (`LineLeg`)."""
+    return [
+        (fs.V_USER_CONTEXT, leg.context),
+        (fs.V_EFFECTIVE_CID_NAME, leg.caller_id_name),
+        (fs.V_EFFECTIVE_CID_NUMBER, leg.caller_id_number),
+        (fs.V_TIMEZONE, leg.timezone),
+        *(
+            [
+                (fs.V_OWN_LINE, checked(_MARKER, leg.line_identity)),
+                (fs.V_BRIDGE_EXPORT_VARS, fs.V_OWN_LINE),
+            ]
+            if leg.line_identity
+            else []
+        ),
+        *(_transfer_keys(leg.transfer_keys) if leg.transfer_keys else []),
+        *(
+            [(fs.V_BIND_CONFERENCE_KEY, _bind_key(leg.conference_key))]
+            if leg.conference_key
+            else []
+        ),
+    ]
 
 
 def _bind_key(keys: TransferKeys) -> str:

@@ -22,6 +22,7 @@ from tests.browser.test_panel_browser import chromium as chromium
 from tests.browser.test_panel_browser import page as page
 from tests.browser.test_panel_browser import server as server
 from tests.conftest import basic_auth
+from tests.dial_strings import as_user_endpoint
 from tests.fsrequests import fixture_fields, fs_body, with_fields
 
 playwright = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
@@ -52,7 +53,7 @@ def bridge_to_1001(server: str) -> str:
     with urllib.request.urlopen(request, timeout=10) as answer:
         root = etree.fromstring(answer.read())
     (bridge,) = [a.get("data") for a in root.iter("action") if a.get("application") == "bridge"]
-    return str(bridge)
+    return as_user_endpoint(str(bridge))
 
 
 def save(page) -> None:

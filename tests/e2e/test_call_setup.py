@@ -1,7 +1,8 @@
 """Call setup through Centrex against the same call routed by static XML, on this
 machine: how much later a phone's call reaches the callee's phone when FreeSWITCH
-asks Centrex (the caller's directory entry for the digest, the dialplan, the callee's
-directory entry for `user/`) than when it reads the same XML from its own files.
+asks Centrex (the caller's directory entry for the digest, the dialplan; the callee's
+phones are dialled without a `user/` lookup) than when it reads the same XML from its
+own files.
 
 Two FreeSWITCH nodes, configured alike from freeswitch-conf/: one fetches from
 `centrex serve` (gunicorn, as in production), the other has mod_xml_curl without a

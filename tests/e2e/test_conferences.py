@@ -23,6 +23,7 @@ from tests.e2e.test_transfers import (  # noqa: F401 (clean: a fixture)
     _wait_for_leg,
     clean,
 )
+from xmlcurl import fsnames as fs
 
 pytestmark = pytest.mark.e2e
 
@@ -290,7 +291,9 @@ def test_the_conference_key_on_a_received_call_makes_it_the_receiver_s_conferenc
     caller = _carrier_call(freeswitch, hold_ms=20000)
     clean.append(caller)
     leg = _wait_for_leg(freeswitch, "sofia/internal/1000@")
-    freeswitch.wait_for("show channels", lambda out: "bind_meta_app" in out)
+    # The key bound on 1000's leg: the application it runs, not the caller's bridge
+    # string, which names it among the variables it sets.
+    freeswitch.wait_for("show channels", lambda out: f",{fs.APP_BIND_META_APP}," in out)
     assert freeswitch.api(f"uuid_recv_dtmf {leg} ~#3").startswith("+OK")
     room = f"adhoc-1000-{DOMAIN}"
     found = wait_members(freeswitch, room, lambda m: len(m) == 2)

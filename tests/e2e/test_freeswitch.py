@@ -14,6 +14,7 @@ import pytest
 from tests.conftest import apply_raw, demo_document
 from tests.e2e import sipp
 from tests.e2e.conftest import DOMAIN, Centrex, Node, free_port, stop
+from xmlcurl import endpoint
 
 pytestmark = pytest.mark.e2e
 
@@ -231,3 +232,96 @@ def test_outbound_call_goes_out_through_the_tenants_trunk(freeswitch: Node):
     received = (freeswitch.workdir / "carrier.messages").read_text()
     assert "INVITE sip:+33612345678@" in received
     assert "+33184800101" in received  # Alice's public number as caller ID
+
+
+def _legs(node: Node, direction: str) -> list[str]:
+    """The uuids of the channels up in `direction` (`show channels`: uuid,direction,…)."""
+    rows = [line.split(",") for line in node.api("show channels").splitlines()]
+    return [row[0] for row in rows if len(row) > 5 and row[1] == direction]
+
+
+def test_a_line_s_phones_are_rung_without_asking_for_its_entry(
+    centrex: Centrex, freeswitch: Node, monkeypatch: pytest.MonkeyPatch
+):
+    """1001 calls 1000, which has two phones registered. FreeSWITCH asks Centrex for the
+    caller's entry (the INVITE's digest) and the dialplan, never for 1000's entry:
+    the bridge dials 1000's contacts itself. Both phones ring, the desk phone answers,
+    the other is cancelled; the answered leg carries what 1000's entry would have set
+    and the caller's leg names the line, as `user/` does."""
+    lookups: list[str] = []
+    # The e2e server is the Flask application in this process.
+    asked = endpoint.directory_request
+    monkeypatch.setattr(
+        endpoint, "directory_request", lambda f: lookups.append(f.get("action", "")) or asked(f)
+    )
+    ports = [free_port(socket.SOCK_DGRAM) for _ in range(2)]
+    phones = [
+        subprocess.Popen(
+            sipp.command(
+                sipp.phone(answer),
+                freeswitch.workdir,
+                f"two-{answer}",
+                freeswitch.remote,
+                port=port,
+            ),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for answer, port in zip((200, 0), ports, strict=True)
+    ]
+    caller = None
+    try:
+        for port in ports:
+            assert register(freeswitch, "1000", port).returncode == 0
+        freeswitch.wait_for(
+            f"sofia_contact */1000@{DOMAIN}", lambda out: all(f":{p}" in out for p in ports)
+        )
+        lookups.clear()
+        caller = subprocess.Popen(
+            sipp.command(
+                sipp.call("1001", DOMAIN, "1000", expect=200, talk_ms=4000),
+                freeswitch.workdir,
+                "call-two-phones",
+                freeswitch.remote,
+                port=free_port(socket.SOCK_DGRAM),
+                user="1001",
+                password=PASSWORDS["1001"],
+            ),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 10
+        while not (_legs(freeswitch, "outbound") and _legs(freeswitch, "inbound")):
+            assert time.monotonic() < deadline, freeswitch.api("show channels")
+            time.sleep(0.1)
+        freeswitch.wait_for("show channels", lambda out: "ACTIVE" in out)
+        (answered,) = _legs(freeswitch, "outbound")
+        (calling,) = _legs(freeswitch, "inbound")
+
+        def var(uuid: str, name: str) -> str:
+            return freeswitch.api(f"uuid_getvar {uuid} {name}").strip()
+
+        assert var(answered, "dialed_user") == "1000"
+        assert var(answered, "dialed_domain") == DOMAIN
+        assert var(answered, "presence_id") == f"1000@{DOMAIN}"
+        assert var(answered, "user_context") == DOMAIN
+        assert var(answered, "force_transfer_context") == DOMAIN
+        assert var(answered, "effective_caller_id_name") == "Reception"
+        assert var(answered, "effective_caller_id_number") == "1000"
+        assert var(answered, "nolocal:centrex_peer_line") == f"1000@{DOMAIN}"
+        assert var(answered, "execute_on_pre_bridge_centrex_transfer").startswith(
+            "bind_meta_app 1 a s execute_extension::"
+        )
+        # Copied over at the bridge from the answered leg (bridge_export_vars).
+        assert var(calling, "centrex_peer_line") == f"1000@{DOMAIN}"
+        assert var(calling, "dialed_user") == "1000"
+        output, _ = caller.communicate(timeout=30)
+        assert caller.returncode == 0, output.decode()[-2000:]
+        assert lookups == ["sip_auth"]
+        assert phone_saw(freeswitch, phones[0], "two-200", "BYE sip:")
+        assert phone_saw(freeswitch, phones[1], "two-0", "CANCEL sip:")
+    finally:
+        for process in (caller, *phones):
+            if process is not None:
+                stop(process)
+        unregister(freeswitch, "1000")

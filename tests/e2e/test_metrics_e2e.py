@@ -87,8 +87,9 @@ def test_a_call_is_counted_by_the_server_and_the_listener(
     until(lambda: gained(server_before, server_metrics(), cdrs) >= 2)
     server = server_metrics()
     fetches = "centrex_xmlcurl_fetch_seconds_count"
-    # The phone's registration and the caller's INVITE (digest), the callee for user/:
-    # directory fetches; the call itself: a dialplan fetch. All answered.
+    # The phone's registration and the caller's INVITE (digest): directory fetches (the
+    # callee's phones are dialled without one); the call itself: a dialplan fetch. All
+    # answered.
     assert gained(server_before, server, fetches, section="dialplan", outcome="answered") >= 1
     assert gained(server_before, server, fetches, section="directory", outcome="answered") >= 2
     fallbacks = [k for k in server if k[0] == "centrex_xmlcurl_fallbacks_total"]

@@ -320,7 +320,9 @@ def test_a_dtmf_transfer_hands_the_caller_over_when_the_user_hangs_up(
     caller = _carrier_call(freeswitch, hold_ms=25000)
     clean.append(caller)
     leg = _wait_for_leg(freeswitch, "sofia/internal/1000@")
-    freeswitch.wait_for("show channels", lambda out: "bind_meta_app" in out)
+    # The key bound on 1000's leg: the application it runs, not the caller's bridge
+    # string, which names it among the variables it sets.
+    freeswitch.wait_for("show channels", lambda out: f",{fs.APP_BIND_META_APP}," in out)
     # `~`: the digits go through the leg's DTMF hooks, as a phone's do.
     assert freeswitch.api(f"uuid_recv_dtmf {leg} ~#1").startswith("+OK")
     freeswitch.wait_for("show channels", lambda out: f",{fs.APP_READ}," in out, timeout=30)
@@ -365,7 +367,9 @@ def test_a_dtmf_transfer_taken_back_with_hash_reconnects_the_user_and_the_caller
     caller = _carrier_call(freeswitch, hold_ms=25000)
     clean.append(caller)
     leg = _wait_for_leg(freeswitch, "sofia/internal/1000@")
-    freeswitch.wait_for("show channels", lambda out: "bind_meta_app" in out)
+    # The key bound on 1000's leg: the application it runs, not the caller's bridge
+    # string, which names it among the variables it sets.
+    freeswitch.wait_for("show channels", lambda out: f",{fs.APP_BIND_META_APP}," in out)
     assert freeswitch.api(f"uuid_recv_dtmf {leg} ~#1").startswith("+OK")
     freeswitch.wait_for("show channels", lambda out: f",{fs.APP_READ}," in out, timeout=30)
     assert freeswitch.api(f"uuid_recv_dtmf {leg} ~1002#").startswith("+OK")

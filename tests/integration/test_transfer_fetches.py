@@ -11,6 +11,7 @@ import pytest
 from lxml import etree
 
 from tests.conftest import post_fetch
+from tests.dial_strings import read_as_user_endpoints
 from tests.fsrequests import with_fields
 from tests.integration.test_xmlcurl import count_queries
 
@@ -37,11 +38,13 @@ ROUTE_MARK = "centrex_route="
 def actions(response) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
     assert response.status_code == 200
     root = etree.fromstring(response.data)
-    return [
-        (a.get("application"), a.get("data", ""))
-        for a in root.iter("action")
-        if not a.get("data", "").startswith(ROUTE_MARK)
-    ]
+    return read_as_user_endpoints(
+        [
+            (a.get("application"), a.get("data", ""))
+            for a in root.iter("action")
+            if not a.get("data", "").startswith(ROUTE_MARK)
+        ]
+    )
 
 
 def test_a_refer_to_a_colleague_rings_them(client, demo_tenant):

@@ -8,6 +8,7 @@ from centrex.app import create_app
 from centrex.config import Settings
 from centrex.db import make_engine
 from tests.conftest import XMLCURL_CREDENTIALS, apply_raw, basic_auth, demo_document, post_fetch
+from tests.dial_strings import read_as_user_endpoints
 from tests.fsrequests import fixture_fields, fixtures_dir, with_fields
 from xmlcurl import fsnames as fs
 from xmlcurl.directory import a1_hash
@@ -29,12 +30,15 @@ def is_not_found(root: etree._Element) -> bool:
 
 def actions(root: etree._Element) -> list[tuple[str, str | None]]:
     """The route's actions, without the call log's mark of the decision
-    (`xmlcurl.route_trail`, tested in test_route_trail)."""
-    return [
-        (a.get("application"), a.get("data"))
-        for a in root.iter("action")
-        if not (a.get("data") or "").startswith(ROUTE_MARK)
-    ]
+    (`xmlcurl.route_trail`, tested in test_route_trail), a line dialled itself read as
+    its `user/` endpoint (tests.dial_strings)."""
+    return read_as_user_endpoints(
+        [
+            (a.get("application"), a.get("data"))
+            for a in root.iter("action")
+            if not (a.get("data") or "").startswith(ROUTE_MARK)
+        ]
+    )
 
 
 def route_mark(root: etree._Element) -> str | None:

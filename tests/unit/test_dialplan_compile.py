@@ -7,6 +7,7 @@ import pytest
 
 from provisioning.numbering import Category
 from tests.fsrequests import fixture_fields, fs_body, with_fields
+from tests.unit.endpoints import actions_without_legs
 from xmlcurl import fsnames as fs
 from xmlcurl.decisions import (
     Answer,
@@ -102,7 +103,7 @@ def test_fixture_request_is_read_from_the_hunt_fields():
 
 def test_internal_extension_when_dialled_then_ring_it_then_hunt_again_on_failure():
     route = compile_call(request("1000"), data(line("1000"), line("1001")), NOW)
-    assert route.actions == (
+    assert actions_without_legs(route.actions) == (
         BindConferenceKey("3", "*3", DOMAIN),
         SetVariable(fs.V_HANGUP_AFTER_BRIDGE, "true"),
         SetVariable(fs.V_CONTINUE_ON_FAIL, "true"),
@@ -183,7 +184,9 @@ def test_marker_for_another_destination_is_ignored():
     # A call transferred by a person after a failed ring keeps the old marker.
     req = request("1002", centrex_failover_for="1000", originate_disposition=fs.NO_ANSWER)
     route = compile_call(req, data(line("1002"), line("1001")), NOW)
-    assert Ring((UserEndpoint("1002", DOMAIN),), NO_ANSWER_SECONDS) in route.actions
+    assert Ring((UserEndpoint("1002", DOMAIN),), NO_ANSWER_SECONDS) in actions_without_legs(
+        route.actions
+    )
 
 
 def test_voicemail_access_code_opens_the_callers_own_box():
@@ -285,7 +288,9 @@ def test_public_number_reaches_its_line_and_fails_over_in_the_public_context():
         public_number_line="1001",
     )
     route = compile_call(request("0184800101", fs.PUBLIC_CONTEXT), found, NOW)
-    assert Ring((UserEndpoint("1001", DOMAIN),), NO_ANSWER_SECONDS) in route.actions
+    assert Ring((UserEndpoint("1001", DOMAIN),), NO_ANSWER_SECONDS) in actions_without_legs(
+        route.actions
+    )
     assert route.actions[-1] == Transfer("0184800101", fs.PUBLIC_CONTEXT)
     again = request(
         "0184800101",

@@ -11,6 +11,7 @@ import pytest
 
 from provisioning.document import parse_document
 from tests.conftest import demo_document
+from tests.unit.endpoints import without_legs
 from tests.unit.test_dialplan_compile import request
 from xmlcurl import fsnames as fs
 from xmlcurl.decisions import (
@@ -96,7 +97,8 @@ def call(
 
 
 def ring_of(route) -> Ring | None:
-    return next((a for a in route.actions if isinstance(a, Ring)), None)
+    ring = next((a for a in route.actions if isinstance(a, Ring)), None)
+    return without_legs(ring) if ring is not None else None
 
 
 def rings_own_line(route) -> bool:

@@ -81,17 +81,21 @@ def test_dialplan_document_structure_matches_what_mod_dialplan_xml_walks():
     condition = context.find("extension/condition")
     assert condition.get("field") == "destination_number"
     assert condition.get("expression") == "^1000$"
-    assert actions(xml) == [
+    *before, (bridge, dial_string), sleep, transfer = actions(xml)
+    assert before == [
         ("set", "hangup_after_bridge=true"),
         ("set", "continue_on_fail=true"),
         ("set", "centrex_failover_for=1000"),
         ("set", "centrex_stage=ring"),
         ("set", "call_timeout=20"),
         ("export", "no_throttle_limits=true"),
-        ("bridge", f"user/1000@{DOMAIN}"),
-        ("sleep", "300"),
-        ("transfer", f"1000 XML {DOMAIN}"),
+        ("set", "dialed_user=1000"),
+        ("set", f"dialed_domain={DOMAIN}"),
     ]
+    assert bridge == "bridge"
+    assert dial_string.startswith("{^^|")
+    assert dial_string.endswith(f"}}${{sofia_contact(*/1000@{DOMAIN})}}")
+    assert (sleep, transfer) == (("sleep", "300"), ("transfer", f"1000 XML {DOMAIN}"))
 
 
 def test_star_and_plus_destinations_are_regex_escaped():
