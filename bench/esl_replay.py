@@ -90,7 +90,10 @@ class Replay:
         self._send(f"{fs.EV_CONTENT_TYPE}: {fs.CT_AUTH_REQUEST}\n\n".encode())
         buffer = b""
         while True:
-            data = sock.recv(65536)
+            try:
+                data = sock.recv(65536)
+            except ConnectionResetError:  # the listener stopped first, at the run's end
+                return
             if not data:
                 return
             buffer += data
