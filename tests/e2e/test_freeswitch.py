@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import time
+from typing import Any
 
 import pytest
 
@@ -70,20 +71,39 @@ def phone(node: Node, user: str, answer: int) -> subprocess.Popen[bytes]:
     return uas
 
 
-def call(
-    node: Node, caller: str, destination: str, expect: int, callee_hangs_up: bool = False
-) -> subprocess.CompletedProcess[bytes]:
-    argv = sipp.command(
-        sipp.call(caller, DOMAIN, destination, expect=expect, callee_hangs_up=callee_hangs_up),
+def _call_command(
+    node: Node, caller: str, destination: str, expect: int, name: str, **scenario: Any
+) -> list[str]:
+    """SIPp placing one call from `caller`'s phone (digest on the 407)."""
+    return sipp.command(
+        sipp.call(caller, DOMAIN, destination, expect=expect, **scenario),
         node.workdir,
-        f"call-{caller}-{destination}-{expect}",
+        name,
         node.remote,
         port=free_port(socket.SOCK_DGRAM),
         user=caller,
         password=PASSWORDS[caller],
         timeout=60,
     )
+
+
+def call(
+    node: Node, caller: str, destination: str, expect: int, callee_hangs_up: bool = False
+) -> subprocess.CompletedProcess[bytes]:
+    name = f"call-{caller}-{destination}-{expect}"
+    argv = _call_command(node, caller, destination, expect, name, callee_hangs_up=callee_hangs_up)
     return sipp.run(argv, timeout=80)
+
+
+def call_in_background(
+    node: Node, caller: str, destination: str, name: str, talk_ms: int
+) -> subprocess.Popen[bytes]:
+    """A call that is answered and lasts `talk_ms`, placed while the test goes on."""
+    return subprocess.Popen(
+        _call_command(node, caller, destination, 200, name, talk_ms=talk_ms),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def phone_saw(node: Node, uas: subprocess.Popen[bytes], name: str, text: str) -> bool:
@@ -282,19 +302,7 @@ def test_a_line_s_phones_are_rung_without_asking_for_its_entry(
             f"sofia_contact */1000@{DOMAIN}", lambda out: all(f":{p}" in out for p in ports)
         )
         lookups.clear()
-        caller = subprocess.Popen(
-            sipp.command(
-                sipp.call("1001", DOMAIN, "1000", expect=200, talk_ms=4000),
-                freeswitch.workdir,
-                "call-two-phones",
-                freeswitch.remote,
-                port=free_port(socket.SOCK_DGRAM),
-                user="1001",
-                password=PASSWORDS["1001"],
-            ),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
+        caller = call_in_background(freeswitch, "1001", "1000", "call-two-phones", 4000)
         deadline = time.monotonic() + 10
         # The desk phone's leg answered (the other one's may still be being cancelled).
         while not (_legs(freeswitch, "outbound", "ACTIVE") and _legs(freeswitch, "inbound")):

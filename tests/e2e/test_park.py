@@ -20,6 +20,7 @@ from tests.e2e.conftest import DOMAIN, Centrex, Node, free_port, stop
 from tests.e2e.test_freeswitch import (
     PASSWORDS,
     _outside_leg,
+    call_in_background,
     phone,
     phone_saw,
     register,
@@ -181,20 +182,7 @@ def test_a_colleague_s_call_is_parked_by_transfer_then_taken(parking: None, free
     transferred hunt comes from 1002's own phone, yet is a transfer (it carries the
     number it came from): 1002 is parked, not taken for a colleague taking a call."""
     reception = phone(freeswitch, "1000", 200)
-    caller = subprocess.Popen(
-        sipp.command(
-            sipp.call("1002", DOMAIN, "1000", expect=200, talk_ms=12000),
-            freeswitch.workdir,
-            "call-1002-1000-park",
-            freeswitch.remote,
-            port=free_port(socket.SOCK_DGRAM),
-            user="1002",
-            password=PASSWORDS["1002"],
-            timeout=60,
-        ),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    caller = call_in_background(freeswitch, "1002", "1000", "call-1002-1000-park", 12000)
     retriever = None
     try:
         _answered_by(freeswitch, "phone-1000-200")
