@@ -111,6 +111,10 @@ class Replay:
             self.subscribed.set()
         elif line.startswith("api show "):
             self._send(api_response('{"row_count":0}'))
+        elif line == "api switchname":
+            self._send(api_response("replay\n"))
+        elif line == "api sofia xmlstatus":  # no profile, so no registration to list
+            self._send(api_response('<?xml version="1.0"?>\n<profiles>\n</profiles>\n'))
         elif line.startswith("api "):
             self._send(api_response("-ERR not in this replay\n"))
         elif line.startswith("sendevent "):

@@ -10,9 +10,12 @@ no user; they update the leg already known.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+from lxml import etree
 
 from xmlcurl import fsnames as fs
 
@@ -232,23 +235,67 @@ def _rows(text: str) -> list[dict[str, str]]:
     ]
 
 
-def registrations_listed(text: str, node: str) -> list[Registered]:
+# `sofia status profile <name> reg`: sofia's own registrations, each a block of
+# `Field:<spaces>\t<value>` lines. Sofia's table is the one its bridges read
+# (`sofia_contact`), written before the phone gets its 200 OK and keeping every phone of
+# a line; FreeSWITCH's core table (`show registrations`) is written later through a
+# queue, keeps one phone per line and still lists phones sofia flushed.
+_REG_FIELD = re.compile(r"^([A-Za-z-]+):\s*\t(.*)$")
+_EXPIRES_IN = re.compile(r"EXPSECS\((-?\d+)\)\s*$")
+_LISTING_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+
+
+def sofia_profiles(text: str) -> list[str]:
+    """The running sofia profiles named in `sofia xmlstatus` (aliases left out)."""
+    document = text.strip()
+    if not document.startswith("<?xml"):
+        raise ValueError(f"not a sofia profile listing: {text[:80]!r}")
+    # It declares ISO-8859-1 but reaches us decoded: parsed without the declaration.
+    try:
+        root = etree.fromstring(document[document.index("?>") + 2 :], parser=_LISTING_XML)
+    except etree.XMLSyntaxError as exc:
+        raise ValueError(f"sofia profile listing unreadable: {exc}") from None
+    profiles = root.iterfind("profile")
+    names = [p.findtext("name", "") for p in profiles if p.findtext("type") == "profile"]
+    return list(dict.fromkeys(n for n in names if n))
+
+
+def sofia_registrations_listed(
+    text: str, node: str, switchname: str, now: datetime
+) -> list[Registered]:
+    """A profile's registrations held by this node (`switchname`: profiles sharing a
+    database with other nodes list theirs too)."""
+    if not text.lstrip().startswith("Registrations:"):
+        raise ValueError(f"not a sofia registrations listing: {text[:80]!r}")
+    blocks: list[dict[str, str]] = []
+    # Lines end at \n only: a value holds no \n (SIP header values cannot), while
+    # splitlines() would also cut at characters a phone can put in its user agent.
+    for text_line in text.split("\n"):
+        field = _REG_FIELD.match(text_line)
+        if field is None:
+            continue
+        name, value = field.groups()
+        if name == "Call-ID":
+            blocks.append({})
+        if blocks:
+            blocks[-1][name] = value
     listed = []
-    for row in _rows(text):
-        line = LineRef.parse(f"{row.get(fs.COL_REG_USER, '')}@{row.get(fs.COL_REALM, '')}")
-        call_id = row.get(fs.COL_TOKEN, "")
-        if line is None or not call_id:
+    for block in blocks:
+        line = LineRef.parse(block.get("User", ""))
+        call_id = block.get("Call-ID", "")
+        expires_in = _EXPIRES_IN.search(block.get("Status", ""))
+        if line is None or not call_id or block.get("Host", switchname) != switchname:
             continue
         listed.append(
             Registered(
                 node=node,
                 call_id=call_id,
                 line=line,
-                contact=row.get(fs.COL_URL, ""),
-                user_agent=row.get(fs.COL_METADATA, ""),
-                network_ip=row.get(fs.COL_NETWORK_IP, ""),
-                network_port=_int(row.get(fs.COL_NETWORK_PORT, "")),
-                expires_at=datetime.fromtimestamp(_int(row.get(fs.COL_EXPIRES, "")), UTC),
+                contact=block.get("Contact", ""),
+                user_agent=block.get("Agent", ""),
+                network_ip=block.get("IP", ""),
+                network_port=_int(block.get("Port", "")),
+                expires_at=now + timedelta(seconds=int(expires_in[1]) if expires_in else 0),
             )
         )
     return listed

@@ -4,9 +4,9 @@ One greenlet per node keeps its event socket open (`esl.connection`); they only 
 what arrives. One consumer greenlet turns queued events into changes (`esl.handlers`),
 writes them in batches (`esl.store`), answers presence probes, lights BLF keys and wakes
 whoever watches the tenants concerned; a stretch of events is one transaction, at most
-one per 40 ms unless 64 events wait. After every (re)connect a node is listed
-(`show registrations`, `show channels`) and what we knew of it is replaced, in queue
-order, so nothing stale survives a drop or a FreeSWITCH restart.
+one per 40 ms unless 64 events wait. After every (re)connect a node is listed (sofia's
+registrations, `show channels`) and what we knew of it is replaced, in queue order, so
+nothing stale survives a drop or a FreeSWITCH restart.
 """
 
 from __future__ import annotations
@@ -40,10 +40,10 @@ from .handlers import (
     LineRef,
     ProbeAsked,
     Registered,
-    Unregistered,
     changes,
     channels_listed,
-    registrations_listed,
+    sofia_profiles,
+    sofia_registrations_listed,
 )
 from .holders import PING_EVERY, Holders, holders_for
 from .keys import Key, key_states
@@ -79,25 +79,6 @@ class _Listing:
     node: str
     registrations: list[Registered]
     channels: list[ChannelSeen]
-
-
-@dataclass(frozen=True)
-class _LateRegistrations:
-    """A node's registrations listed again a moment after its listing: FreeSWITCH writes
-    its registrations table through a queue of its own, so a phone that registered just
-    before we connected (whose event nobody received) may be missing from the first."""
-
-    node: str
-    registrations: list[Registered]
-
-
-# A phone on a node: its line and network address (`esl.store` replaces a phone's
-# registration under an older Call-ID by its newer one).
-_Phone = tuple[LineRef, str, int]
-
-
-def _phone(registration: Registered) -> _Phone:
-    return registration.line, registration.network_ip, registration.network_port
 
 
 class TenantWatch:
@@ -151,7 +132,6 @@ class Listener:
         batch_size: int = 500,
         stretch: float = 0.04,
         full_stretch: int = 64,
-        relist_after: float = 2.0,
         keys_every: float = 1.0,
         expire_every: float = 30.0,
         periodic: Sequence[tuple[float, Callable[[Listener], None]]] = (),
@@ -167,13 +147,7 @@ class Listener:
         self._stretch = stretch  # seconds
         self._full_stretch = full_stretch  # events
         self._enough_queued = gevent.event.Event()
-        self._queue: gevent.queue.Queue[_Received | _Listing | _LateRegistrations] = (
-            gevent.queue.Queue()
-        )
-        self._relist_after = relist_after
-        # Registrations (Call-IDs) and phones each node's events named since its
-        # listing, until its late listing (they are newer than what that lists).
-        self._named: dict[str, set[str | _Phone]] = {}
+        self._queue: gevent.queue.Queue[_Received | _Listing] = gevent.queue.Queue()
         # Events each node sent while it was being listed: they may be newer than the
         # listing, so they are queued after it.
         self._held: dict[str, list[_Received]] = {}
@@ -304,7 +278,7 @@ class Listener:
                 self._queue.put(received)
 
     def _queue_listing(self, node: NodeConnection) -> None:
-        registrations = registrations_listed(node.api(fs.SHOW_REGISTRATIONS), node.node)
+        registrations = self._registrations_of(node)
 
         def owner(uuid: str) -> str:
             user = node.api(f"uuid_getvar {uuid} {fs.V_USER_NAME}").strip()
@@ -313,7 +287,6 @@ class Listener:
 
         channels = channels_listed(node.api(fs.SHOW_CHANNELS), node.node, owner)
         self._queue.put(_Listing(node.node, registrations, channels))
-        gevent.spawn_later(self._relist_after, self._list_late, node, node.connections)
         log.info(
             "node %s listed: %d registrations, %d calls of Centrex users",
             node.node,
@@ -321,15 +294,22 @@ class Listener:
             len(channels),
         )
 
-    def _list_late(self, node: NodeConnection, session: int) -> None:
-        if node.connections != session or not node.connected.is_set():
-            return  # reconnected meanwhile: that session has its own listing
-        try:
-            listed = registrations_listed(node.api(fs.SHOW_REGISTRATIONS), node.node)
-        except (SwitchError, ValueError) as exc:
-            log.warning("node %s not listed again: %s", node.node, exc)
-            return
-        self._queue.put(_LateRegistrations(node.node, listed))
+    def _registrations_of(self, node: NodeConnection) -> list[Registered]:
+        # Sofia's tables, not the core's `show registrations`: sofia writes a phone's row
+        # before its 200 OK and its event, so a phone that registers while we list is
+        # either listed or told of by an event held until after the listing.
+        switchname = node.api(fs.API_SWITCHNAME).strip()
+        now = self.clock()
+        return [
+            registration
+            for profile in sofia_profiles(node.api(fs.SOFIA_PROFILES))
+            for registration in sofia_registrations_listed(
+                node.api(fs.SOFIA_REGISTRATIONS.format(profile=profile)),
+                node.node,
+                switchname,
+                now,
+            )
+        ]
 
     # The consumer.
 
@@ -361,7 +341,7 @@ class Listener:
             finally:
                 self._busy = False
 
-    def _process(self, batch: list[_Received | _Listing | _LateRegistrations]) -> None:
+    def _process(self, batch: list[_Received | _Listing]) -> None:
         now = self.clock()
         run: list[_Received] = []
         # What a node said before it was let go is its next holder's to write.
@@ -371,21 +351,8 @@ class Listener:
                 run = []
                 channels = [c for c in item.channels if c.uuid not in self._gone]
                 statuses = self.store.replace_node(item.node, item.registrations, channels, now)
-                self._named[item.node] = set()
                 self._after(item.node, statuses)
                 self._republish_keys(item.node)
-            elif isinstance(item, _LateRegistrations):
-                self._apply_run(run, now)
-                run = []
-                # Only what no event has told of since: those are newer than the table.
-                named = self._named.pop(item.node, set())
-                missed = [
-                    r
-                    for r in item.registrations
-                    if r.call_id not in named and _phone(r) not in named
-                ]
-                for node, statuses in self.store.apply_nodes([(item.node, missed)], now):
-                    self._after(node, statuses)
             else:
                 run.append(item)
         self._apply_run(run, now)
@@ -405,11 +372,6 @@ class Listener:
                 if isinstance(change, ChannelGone):
                     self._remember_gone(change.uuid)
                 found.setdefault(received.node, []).append(change)
-                named = self._named.get(received.node)
-                if named is not None and isinstance(change, Registered | Unregistered):
-                    named.add(change.call_id)
-                    if isinstance(change, Registered):
-                        named.add(_phone(change))
             if received.event.name == fs.EVENT_BACKGROUND_JOB and self._on_job_done:
                 self._on_job_done(self, received.event)
         written = self.store.apply_nodes(list(found.items()), now)

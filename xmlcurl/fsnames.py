@@ -294,17 +294,13 @@ PR_EVENT_COUNT = "event_count"
 PROTO_SIP = "sip"
 PROTO_DND = "dnd"
 PROTO_GROUP = "grp"
-# `show registrations as json` / `show channels as json` columns.
-SHOW_REGISTRATIONS = "show registrations as json"
+# A node's registrations, from sofia itself: its switch name (the host of its rows),
+# its profiles, each profile's registrations.
+API_SWITCHNAME = "switchname"
+SOFIA_PROFILES = "sofia xmlstatus"
+SOFIA_REGISTRATIONS = "sofia status profile {profile} reg"
+# `show channels as json` columns.
 SHOW_CHANNELS = "show channels as json"
-COL_REG_USER = "reg_user"
-COL_REALM = "realm"
-COL_TOKEN = "token"  # the registration's Call-ID
-COL_URL = "url"
-COL_EXPIRES = "expires"  # epoch seconds
-COL_NETWORK_IP = "network_ip"
-COL_NETWORK_PORT = "network_port"
-COL_METADATA = "metadata"  # the user agent
 COL_UUID = "uuid"
 COL_DIRECTION = "direction"
 COL_CREATED_EPOCH = "created_epoch"

@@ -8,8 +8,9 @@ with their delivery rules. Events leave as real `text/event-plain` frames, value
 encoded like `switch_url_encode`, header order kept.
 
 Tests program API answers (`on_api`), keep a small state model (`registrations`,
-`channels`) from which `show registrations|channels [count] [as json]` are answered
-in FreeSWITCH's format, emit events (by hand, from the captured stream, or from the
+`channels`) from which `show registrations|channels [count] [as json]`, `switchname`,
+`sofia xmlstatus` and `sofia status profile <name> reg` are answered in FreeSWITCH's
+format, emit events (by hand, from the captured stream, or from the
 state-model methods), and wait for what a client did (`wait_for_command`,
 `wait_for_connections`, `wait_for_subscription`) instead of sleeping. `kill()` and
 `restart()` play a crash and a restart on the same port.
@@ -1163,6 +1164,10 @@ class FakeFreeSWITCH:
     def _builtin_api(self, name: str, arg: str) -> str | None:
         if name.lower() == "bgapi":
             return self._bgapi_api(arg)
+        if name.lower() == "switchname":
+            return f"{self.switchname}\n"
+        if name.lower() == "sofia":
+            return self._sofia_api(arg.split())
         if name.lower() != "show":
             return None
         args = arg.split()
@@ -1170,12 +1175,33 @@ class FakeFreeSWITCH:
         if not table:
             return SHOW_USAGE
         if table == "registrations":
-            rows = [row for row in self.registrations if row.get("hostname") == self.switchname]
-            return _show(args, REGISTRATION_COLUMNS, rows)
+            # The core table keeps a line's last phone only (switch.conf's
+            # `multiple-registrations` is off by default), where sofia keeps them all.
+            last = {
+                (row.get("reg_user"), row.get("realm")): row
+                for row in self.registrations
+                if row.get("hostname") == self.switchname
+            }
+            return _show(args, REGISTRATION_COLUMNS, list(last.values()))
         if table == "channels":
             rows = [row for row in self.channels if row.get("hostname") == self.switchname]
             rows.sort(key=lambda row: _atoi(row.get("created_epoch", "")))
             return _show(args, CHANNEL_COLUMNS, rows)
+        return None
+
+    def _sofia_api(self, args: list[str]) -> str | None:
+        """mod_sofia's `xmlstatus` (the profile list) and `status profile <name> reg`
+        (cmd_status, show_reg_callback), from the registration rows: sofia lists every
+        row of the profile, whatever its host (a profile may share its database)."""
+        with self._lock:
+            rows = list(self.registrations)
+        profiles = list(dict.fromkeys(["external", "internal", *map(_profile_of, rows)]))
+        if args == ["xmlstatus"]:
+            return _sofia_profiles_xml(profiles)
+        if len(args) == 4 and [args[0], args[1], args[3]] == ["status", "profile", "reg"]:
+            if args[2] not in profiles:
+                return "Invalid Profile!\n"
+            return _sofia_registrations_text([r for r in rows if _profile_of(r) == args[2]])
         return None
 
     def _bgapi_api(self, arg: str) -> str:
@@ -1235,7 +1261,8 @@ class FakeFreeSWITCH:
         metadata: str = "",
     ) -> dict[str, str]:
         """A row of the core `registrations` table as switch_core_add_registration()
-        writes it for a phone that registered now."""
+        writes it for a phone that registered now (sofia's row of the phone is read
+        from it too)."""
         return {
             "reg_user": user,
             "realm": realm,
@@ -1264,8 +1291,9 @@ class FakeFreeSWITCH:
         user_agent: str = "unknown",
         variables: Mapping[str, str] | None = None,
     ) -> dict[str, str]:
-        """A phone registers: its row replaces the user's previous one and
-        `sofia::register` is emitted with sofia's headers (then `variables`, the
+        """A phone registers: its row replaces the one of the same phone (user and
+        address: sofia's `multiple-registrations=contact`, as `freeswitch-conf/` sets
+        it) and `sofia::register` is emitted with sofia's headers (then `variables`, the
         directory's). Returns the row."""
         new_row = self.registration_row(
             user,
@@ -1277,11 +1305,16 @@ class FakeFreeSWITCH:
             expires=expires,
             profile=profile,
         )
+        new_row["user_agent"] = user_agent  # sofia's column; the core table has none
         with self._lock:
             self.registrations[:] = [
                 old
                 for old in self.registrations
-                if not (old.get("reg_user") == user and old.get("realm") == realm)
+                if not (
+                    old.get("reg_user") == user
+                    and old.get("realm") == realm
+                    and old.get("url") == new_row["url"]
+                )
             ]
             self.registrations.append(new_row)
         profile, contact = _profile_and_contact(new_row)
@@ -1584,6 +1617,65 @@ def _show(args: list[str], columns: Sequence[str], rows: list[dict[str, str]]) -
         lines += [separator.join(row.get(column, "") for column in columns) for row in rows]
         return "".join(f"{line}\n" for line in lines) + f"\n{len(rows)} total.\n"
     return None
+
+
+def _profile_of(row: Mapping[str, str]) -> str:
+    return _profile_and_contact(row)[0]
+
+
+def _sofia_profiles_xml(profiles: Iterable[str]) -> str:
+    """`sofia xmlstatus`: the profile list, an alias and a gateway among them."""
+    entries = [
+        "<alias>\n<name>127.0.0.1</name>\n<type>alias</type>\n<data>internal</data>\n"
+        "<state>ALIASED</state>\n</alias>\n"
+    ]
+    for name in profiles:
+        entries.append(
+            f"<profile>\n<name>{name}</name>\n<type>profile</type>\n"
+            f"<data>sip:mod_sofia@127.0.0.1:5060</data>\n<state>RUNNING (0)</state>\n</profile>\n"
+        )
+    entries.append(
+        "<gateway>\n<name>carrier</name>\n<type>gateway</type>\n"
+        "<data>sip:trunk@192.0.2.7</data>\n<state>NOREG</state>\n</gateway>\n\n"
+    )
+    return (
+        '<?xml version="1.0" encoding="ISO-8859-1"?>\n<profiles>\n'
+        + "".join(entries)
+        + "</profiles>\n"
+    )
+
+
+_SOFIA_RULE = "=" * 97
+
+
+def _sofia_registrations_text(rows: Iterable[Mapping[str, str]]) -> str:
+    """`sofia status profile <name> reg` (show_reg_callback's blocks)."""
+    now = int(time.time())
+    blocks = []
+    for row in rows:
+        expires = _atoi(row.get("expires", ""))
+        at = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(expires))
+        user = f"{row.get('reg_user', '')}@{row.get('realm', '')}"
+        blocks.append(
+            f"Call-ID:    \t{row.get('token', '')}\n"
+            f"User:       \t{user}\n"
+            f"Contact:    \t{_profile_and_contact(row)[1]}\n"
+            f"Agent:      \t{row.get('user_agent', 'unknown')}\n"
+            f"Status:     \tRegistered({row.get('network_proto', 'udp').upper()})(unknown) "
+            f"EXP({at}) EXPSECS({expires - now})\n"
+            f"Ping-Status:\tReachable\n"
+            f"Ping-Time:\t0.00\n"
+            f"Host:       \t{row.get('hostname', '')}\n"
+            f"IP:         \t{row.get('network_ip', '')}\n"
+            f"Port:       \t{row.get('network_port', '')}\n"
+            f"Auth-User:  \t{row.get('reg_user', '')}\n"
+            f"Auth-Realm: \t{row.get('realm', '')}\n"
+            f"MWI-Account:\t{user}\n\n"
+        )
+    return (
+        f"\nRegistrations:\n{_SOFIA_RULE}\n{''.join(blocks)}"
+        f"Total items returned: {len(blocks)}\n{_SOFIA_RULE}\n"
+    )
 
 
 def _profile_and_contact(row: Mapping[str, str]) -> tuple[str, str]:

@@ -279,7 +279,8 @@ def test_changed_and_new_trunks_are_loaded_on_each_node(engine, fake, listener):
     trunks(listener)  # what the node loaded when it started
 
     def sofia() -> list[str]:
-        return [c.args for c in fake.commands if c.args.startswith("sofia ")]
+        # The node's listing (`sofia xmlstatus`, `sofia status …`) is not a load.
+        return [c.args for c in fake.commands if c.args.startswith("sofia profile ")]
 
     trunks(listener)
     assert sofia() == []

@@ -276,33 +276,3 @@ def test_when_the_holder_is_killed_mid_traffic_the_other_takes_the_node_over_wit
     assert len(entries) == len(set(entries)) == 2 * traffic.calls
     assert len({uuid for uuid, _ in entries}) == traffic.calls
     assert {extension for _, extension in entries} == {"1000", "1001"}
-
-
-# --- the node's tables lag behind its events ----------------------------------------------
-def test_a_registration_missing_from_the_first_listing_is_found_by_the_late_one(engine, fake):
-    """FreeSWITCH writes its registrations table through a queue: a phone that
-    registered just before the listener connected may be missing from the listing, and
-    its event went to nobody."""
-    from tests.integration.test_listener import until as in_gevent_until
-
-    apply_raw(engine, demo_document())
-    settings = Settings(esl_nodes=(f"127.0.0.1:{fake.port}",), esl_password=PASSWORD)
-    listener = Listener(
-        settings, engine, backoff=(0.02, 0.1), keys_every=3600, expire_every=3600, relist_after=0.5
-    )
-    listener.start()
-    try:
-        in_gevent_until(lambda: listener.connected() and listener.idle())
-        # In the table, but after the listing and without an event; and one whose event
-        # came after the listing and said it is gone, though the table still lists it.
-        late = fake.registration_row("1002", call_id="late-in-the-table")
-        fake.register("1001", call_id="gone-since")
-        in_gevent_until(lambda: "gone-since" in live_state(engine)[1])
-        stale = fake.registration_row("1001", call_id="gone-since")
-        fake.unregister("1001")
-        in_gevent_until(lambda: "gone-since" not in live_state(engine)[1])
-        fake.registrations.extend([late, stale])
-        in_gevent_until(lambda: "late-in-the-table" in live_state(engine)[1])
-        assert "gone-since" not in live_state(engine)[1]
-    finally:
-        listener.stop()

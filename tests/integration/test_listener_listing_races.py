@@ -1,6 +1,7 @@
 """A node's listing against the events that cross it: a leg that ends while the node is
 listed, or that the node's channels table still shows after its end, is not brought back
-by the listing."""
+by the listing. Registrations are listed from sofia: every phone of a line, only the
+node's own."""
 
 from __future__ import annotations
 
@@ -118,5 +119,28 @@ def test_a_phone_that_unregisters_while_the_node_is_listed_stays_unregistered(en
         assert not line(engine, "1002").registered
         with engine.connect() as conn:
             assert set(conn.scalars(select(Registration.call_id))) == {"after-the-listing"}
+    finally:
+        listener.stop()
+
+
+def registrations(engine) -> set[str]:
+    with engine.connect() as conn:
+        return set(conn.scalars(select(Registration.call_id)))
+
+
+def test_every_phone_of_a_line_is_listed_and_no_other_node_s(engine, fake):
+    # Before the listener connects: two phones of 1000 (their events went to nobody),
+    # and a phone of 1002 on another node whose sofia profile shares this one's database.
+    fake.register("1000", call_id="desk", network_port="5062")
+    fake.register("1000", call_id="softphone", network_port="5064")
+    elsewhere = fake.registration_row("1002", call_id="on-fs2")
+    fake.registrations.append({**elsewhere, "hostname": "fs2"})
+    listener = listener_on(engine, fake)
+    try:
+        until(lambda: settled(listener))
+        assert registrations(engine) == {"desk", "softphone"}
+        assert line(engine, "1000").registered
+        elsewhere = line(engine, "1002")
+        assert elsewhere is None or not elsewhere.registered
     finally:
         listener.stop()

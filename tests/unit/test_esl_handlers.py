@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 
 import pytest
@@ -18,7 +18,8 @@ from esl.handlers import (
     Unregistered,
     changes,
     channels_listed,
-    registrations_listed,
+    sofia_profiles,
+    sofia_registrations_listed,
 )
 from esl.keys import Key
 from tests.esl_capture import captured_events
@@ -138,29 +139,85 @@ def test_unregister_and_expire_forget_the_registration():
         assert found == (Unregistered(NODE, "c1"),)
 
 
-def test_listings_after_a_reconnect():
-    registrations = json.dumps(
-        {
-            "row_count": 2,
-            "rows": [
-                {
-                    "reg_user": "1000",
-                    "realm": "127.0.0.1",
-                    "token": "c1",
-                    "url": "sip:1000@192.0.2.9:5060",
-                    "expires": "1795349224",
-                    "network_ip": "192.0.2.9",
-                    "network_port": "5060",
-                    "network_proto": "udp",
-                    "hostname": "vm",
-                    "metadata": "Yealink",
-                },
-                {"reg_user": "bob", "realm": "127.0.0.1", "token": "c2"},
-            ],
-        }
+# Captured from FreeSWITCH 1.10.12: two phones of 1000 (`multiple-registrations=contact`).
+SOFIA_REGISTRATIONS = (
+    "\nRegistrations:\n" + "=" * 97 + "\n"
+    "Call-ID:    \t1-566@127.0.0.1\nUser:       \t1000@127.0.0.1\n"
+    'Contact:    \t"" <sip:1000@127.0.0.1:33875>\nAgent:      \tunknown\n'
+    "Status:     \tRegistered(UDP)(unknown) EXP(2026-12-06 17:14:48) EXPSECS(360)\n"
+    "Ping-Status:\tReachable\nPing-Time:\t0.00\nHost:       \tvm\nIP:         \t127.0.0.1\n"
+    "Port:       \t39627\nAuth-User:  \t1000\nAuth-Realm: \t127.0.0.1\n"
+    "MWI-Account:\t1000@127.0.0.1\n\n"
+    "Call-ID:    \t1-568@127.0.0.1\nUser:       \t1000@127.0.0.1\n"
+    'Contact:    \t"" <sip:1000@127.0.0.1:47526>\nAgent:      \tYealink SIP-T46U\n'
+    "Status:     \tRegistered(UDP)(unknown) EXP(2026-12-06 17:14:48) EXPSECS(360)\n"
+    "Ping-Status:\tReachable\nPing-Time:\t0.00\nHost:       \tvm\nIP:         \t127.0.0.1\n"
+    "Port:       \t53768\nAuth-User:  \t1000\nAuth-Realm: \t127.0.0.1\n"
+    "MWI-Account:\t1000@127.0.0.1\n\n"
+    "Total items returned: 2\n" + "=" * 97 + "\n\n"
+)
+SOFIA_PROFILES = (
+    '<?xml version="1.0" encoding="ISO-8859-1"?>\n<profiles>\n<alias>\n<name>127.0.0.1</name>\n'
+    "<type>alias</type>\n<data>internal</data>\n<state>ALIASED</state>\n</alias>\n<profile>\n"
+    "<name>external</name>\n<type>profile</type>\n<data>sip:mod_sofia@127.0.0.1:41504</data>\n"
+    "<state>RUNNING (0)</state>\n</profile>\n<gateway>\n<name>127.0.0.1</name>\n"
+    "<type>gateway</type>\n<data>sip:trunk@127.0.0.1:36897</data>\n<state>NOREG</state>\n"
+    "</gateway>\n\n<profile>\n<name>internal</name>\n<type>profile</type>\n"
+    "<data>sip:mod_sofia@127.0.0.1:44203</data>\n<state>RUNNING (0)</state>\n</profile>\n"
+    "</profiles>\n\n"
+)
+
+
+def test_a_node_s_registrations_are_read_from_sofia_with_every_phone_of_a_line():
+    assert sofia_profiles(SOFIA_PROFILES) == ["external", "internal"]
+    first, second = sofia_registrations_listed(SOFIA_REGISTRATIONS, NODE, "vm", NOW)
+    assert first == Registered(
+        node=NODE,
+        call_id="1-566@127.0.0.1",
+        line=LineRef("1000", "127.0.0.1"),
+        contact='"" <sip:1000@127.0.0.1:33875>',
+        user_agent="unknown",
+        network_ip="127.0.0.1",
+        network_port=39627,
+        expires_at=NOW + timedelta(seconds=360),
     )
-    (reg,) = registrations_listed(registrations, NODE)
-    assert (reg.line.extension, reg.call_id, reg.user_agent) == ("1000", "c1", "Yealink")
+    assert (second.call_id, second.network_port, second.user_agent) == (
+        "1-568@127.0.0.1",
+        53768,
+        "Yealink SIP-T46U",
+    )
+    # Rows another node wrote in a profile database they share are that node's.
+    assert sofia_registrations_listed(SOFIA_REGISTRATIONS, NODE, "fs2", NOW) == []
+    empty = "\nRegistrations:\n" + "=" * 97 + "\nTotal items returned: 0\n" + "=" * 97 + "\n"
+    assert sofia_registrations_listed(empty, NODE, "vm", NOW) == []
+
+
+@pytest.mark.parametrize(
+    "agent",
+    [
+        # A user agent cannot start a line of its own: only \n ends one.
+        "evil\u2028Call-ID:\tforged\u2028User:\t\t1001@127.0.0.1",
+        "evil\x85Call-ID:\tforged\x0bUser:\t\t1001@127.0.0.1",
+    ],
+)
+def test_a_phone_cannot_forge_a_registration_in_the_listing(agent):
+    text = SOFIA_REGISTRATIONS.replace("Yealink SIP-T46U", agent)
+    listed = sofia_registrations_listed(text, NODE, "vm", NOW)
+    assert [r.call_id for r in listed] == ["1-566@127.0.0.1", "1-568@127.0.0.1"]
+    assert listed[1].user_agent == agent
+
+
+@pytest.mark.parametrize("answer", ["Invalid Profile!\n", "-ERR sofia Command not found!\n", ""])
+def test_a_listing_that_is_not_one_is_refused(answer):
+    with pytest.raises(ValueError):
+        sofia_registrations_listed(answer, NODE, "vm", NOW)
+    with pytest.raises(ValueError):
+        sofia_profiles(answer)
+    with pytest.raises(ValueError):
+        sofia_profiles('<?xml version="1.0"?>\n<profiles><profile>')
+
+
+def test_listings_after_a_reconnect():
     channels = json.dumps(
         {
             "row_count": 3,
@@ -182,6 +239,3 @@ def test_listings_after_a_reconnect():
         ("a", "1001", True),
         ("b", "1000", False),
     ]
-    assert registrations_listed('{"row_count":0}', NODE) == []
-    with pytest.raises(ValueError):
-        registrations_listed("-ERR no reply", NODE)

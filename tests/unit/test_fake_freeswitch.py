@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 
 import gevent
 import gevent.event
@@ -689,3 +690,34 @@ def test_greenswitch_client_is_served(fake: FakeFreeSWITCH) -> None:
         client.stop()
     fake.wait_for_connections(0)
     assert [c.name for c in fake.commands] == ["auth", "event", "api", "exit"]
+
+
+def test_sofia_lists_every_phone_of_a_line_like_mod_sofia(
+    connect: Callable[..., RawClient], fake: FakeFreeSWITCH
+) -> None:
+    from esl.handlers import sofia_profiles, sofia_registrations_listed
+
+    client = connect()
+    fake.register("1000", network_port="5062", call_id="desk", user_agent="Yealink")
+    fake.register("1000", network_port="5064", call_id="soft")
+    client.send("api switchname\n\n")
+    assert client.read_frame()[1] == b"vm\n"
+    client.send("api sofia xmlstatus\n\n")
+    assert sofia_profiles(client.read_frame()[1].decode()) == ["external", "internal"]
+    client.send("api sofia status profile internal reg\n\n")
+    text = client.read_frame()[1].decode()
+    assert text.startswith("\nRegistrations:\n" + "=" * 97 + "\nCall-ID:    \tdesk\n")
+    assert "Agent:      \tYealink\n" in text and "Total items returned: 2\n" in text
+    now = datetime.now(UTC)
+    listed = sofia_registrations_listed(text, "fs1", "vm", now)
+    assert [(r.call_id, r.network_port) for r in listed] == [("desk", 5062), ("soft", 5064)]
+    # The same phone again replaces its row (multiple-registrations=contact)…
+    fake.register("1000", network_port="5064", call_id="soft-again")
+    client.send("api sofia status profile internal reg\n\n")
+    assert "soft-again" in client.read_frame()[1].decode()
+    assert [r["token"] for r in fake.registrations] == ["desk", "soft-again"]
+    # … while the core table keeps a line's last phone only.
+    client.send("api show registrations as json\n\n")
+    assert '"token":"soft-again"' in client.read_frame()[1].decode()
+    client.send("api sofia status profile nosuch reg\n\n")
+    assert client.read_frame()[1] == b"Invalid Profile!\n"
