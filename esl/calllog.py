@@ -25,7 +25,19 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Engine, Select, and_, bindparam, func, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Connection,
+    Engine,
+    Select,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -83,38 +95,63 @@ class _Tenant:
     user_ids: dict[str, int]
 
 
-# Built once: building a statement, and SQLAlchemy's cache key for it, cost more than
-# running it. A record's tenant and the lines it could concern come in one indexed query
-# (by domain and extension), always as stored now: nothing to keep in step with changes.
-_LINES_BY_DOMAIN = (
-    select(Tenant.id, Tenant.domain, Tenant.country, User.extension, User.id.label("user_id"))
-    .outerjoin(
-        User,
-        and_(
-            User.tenant_id == Tenant.id,
-            User.extension.in_(bindparam("extensions", expanding=True)),
-        ),
+# Each statement is built once per length of its lists: building one, and SQLAlchemy's
+# cache key for it, cost more than running it, and an expanding IN would render its SQL
+# again at every execution. A record's tenant and the lines it could concern come in one
+# indexed query (by domain and extension), always as stored now: nothing to keep in step
+# with changes.
+def _one_of(name: str, count: int) -> list[BindParameter[str]]:
+    return [bindparam(f"{name}{i}") for i in range(count)]
+
+
+def _values(name: str, values: Iterable[str]) -> dict[str, str]:
+    """The parameters of `_one_of(name, …)`."""
+    return {f"{name}{i}": value for i, value in enumerate(values)}
+
+
+@lru_cache(maxsize=64)
+def _lines_by_domain(domains: int, extensions: int) -> Select[int, str, str, str, int]:
+    return (
+        select(Tenant.id, Tenant.domain, Tenant.country, User.extension, User.id.label("user_id"))
+        .outerjoin(
+            User,
+            and_(
+                User.tenant_id == Tenant.id,
+                User.extension.in_(_one_of("e", extensions)),
+            ),
+        )
+        .where(Tenant.domain.in_(_one_of("d", domains)))
     )
-    .where(Tenant.domain.in_(bindparam("domains", expanding=True)))
-)
-_TENANT_BY_PUBLIC_NUMBER = (
-    select(Tenant.id, Tenant.domain, Tenant.country)
-    .join(PublicNumber, PublicNumber.tenant_id == Tenant.id)
-    .where(PublicNumber.number.in_(bindparam("numbers", expanding=True)))
-    .limit(1)
-)
-_LINES_OF_TENANT = select(User.extension, User.id).where(
-    User.tenant_id == bindparam("tenant_id"),
-    User.extension.in_(bindparam("extensions", expanding=True)),
-)
-_PUBLIC_LINES = (
-    select(PublicNumber.number, User.extension, User.id)
-    .join(User, User.id == PublicNumber.user_id)
-    .where(
-        PublicNumber.tenant_id == bindparam("tenant_id"),
-        PublicNumber.number.in_(bindparam("numbers", expanding=True)),
+
+
+@lru_cache(maxsize=64)
+def _tenant_by_public_number(numbers: int) -> Select[int, str, str]:
+    return (
+        select(Tenant.id, Tenant.domain, Tenant.country)
+        .join(PublicNumber, PublicNumber.tenant_id == Tenant.id)
+        .where(PublicNumber.number.in_(_one_of("n", numbers)))
+        .limit(1)
     )
-)
+
+
+@lru_cache(maxsize=64)
+def _lines_of_tenant(extensions: int) -> Select[str, int]:
+    return select(User.extension, User.id).where(
+        User.tenant_id == bindparam("tenant_id"),
+        User.extension.in_(_one_of("e", extensions)),
+    )
+
+
+@lru_cache(maxsize=64)
+def _public_lines(numbers: int) -> Select[str, str, int]:
+    return (
+        select(PublicNumber.number, User.extension, User.id)
+        .join(User, User.id == PublicNumber.user_id)
+        .where(
+            PublicNumber.tenant_id == bindparam("tenant_id"),
+            PublicNumber.number.in_(_one_of("n", numbers)),
+        )
+    )
 
 
 @lru_cache(maxsize=4096)
@@ -123,19 +160,19 @@ def _public_forms(dialled: str, country: str) -> tuple[str, ...]:
     return public_number_candidates(dialled, country)
 
 
-def _load_tenant(session: Session, leg: Leg, default_country: str) -> _Tenant | None:
+def _load_tenant(connection: Connection, leg: Leg, default_country: str) -> _Tenant | None:
     """The leg's tenant, with just the lines and public numbers the leg could concern:
     tenants by the domains the leg names first (in the leg's order), else by the public
-    numbers it dialled. Core statements on the session's connection: the ORM's handling
-    of a result costs more than the query."""
-    connection = session.connection()
+    numbers it dialled. Core statements: the ORM's handling of a result costs more than
+    the query."""
     hints = tenant_hints(leg)
     extensions = sorted(candidate_extensions(leg))
     tenant: tuple[int, str, str] | None = None
     user_ids: dict[str, int] = {}
     if hints.domains:
         rows = connection.execute(
-            _LINES_BY_DOMAIN, {"domains": list(hints.domains), "extensions": extensions}
+            _lines_by_domain(len(hints.domains), len(extensions)),
+            {**_values("d", hints.domains), **_values("e", extensions)},
         ).all()
         by_domain = {row.domain: row for row in rows}
         found = next((by_domain[d] for d in hints.domains if d in by_domain), None)
@@ -146,13 +183,16 @@ def _load_tenant(session: Session, leg: Leg, default_country: str) -> _Tenant | 
         forms = {n for d in hints.public_destinations for n in _public_forms(d, default_country)}
         if not forms:
             return None
-        row = connection.execute(_TENANT_BY_PUBLIC_NUMBER, {"numbers": sorted(forms)}).first()
+        row = connection.execute(
+            _tenant_by_public_number(len(forms)), _values("n", sorted(forms))
+        ).first()
         if row is None:
             return None
         tenant = (row.id, row.domain, row.country)
         user_ids = dict(
             connection.execute(
-                _LINES_OF_TENANT, {"tenant_id": row.id, "extensions": extensions}
+                _lines_of_tenant(len(extensions)),
+                {"tenant_id": row.id, **_values("e", extensions)},
             ).all()
         )
     tenant_id, domain, country = tenant
@@ -162,11 +202,11 @@ def _load_tenant(session: Session, leg: Leg, default_country: str) -> _Tenant | 
             dialled: {*_public_forms(dialled, country), *_public_forms(dialled, default_country)}
             for dialled in hints.public_destinations
         }
+        numbers = sorted(set().union(*forms_of.values()))
         reached = {
             number: (extension, user_id)
             for number, extension, user_id in connection.execute(
-                _PUBLIC_LINES,
-                {"tenant_id": tenant_id, "numbers": sorted(set().union(*forms_of.values()))},
+                _public_lines(len(numbers)), {"tenant_id": tenant_id, **_values("n", numbers)}
             )
         }
         for dialled, candidates in forms_of.items():
@@ -235,16 +275,17 @@ def _row(tenant: _Tenant, leg: Leg, entry: Entry) -> dict[str, Any]:
     }
 
 
-def record_cdr(session: Session, xml: bytes, default_country: str = "FR") -> Recorded:
-    """Store the call-log entries one record gives (`NotACdr` if it is none).
-    `default_country` reads public numbers carriers send in national form, as routing does."""
+def record_cdr(connection: Connection, xml: bytes, default_country: str = "FR") -> Recorded:
+    """Store the call-log entries one record gives (`NotACdr` if it is none), in the
+    connection's transaction (a core one: an ORM session would cost more than the
+    statements). `default_country` reads public numbers carriers send in national form,
+    as routing does."""
     leg = parse_cdr(xml)
-    tenant = _load_tenant(session, leg, default_country)
+    tenant = _load_tenant(connection, leg, default_country)
     if tenant is None:
         return Recorded(leg.uuid)
     entries = classify(leg, tenant.lines)
     if entries:
-        connection = session.connection()
         rows = [_row(tenant, leg, entry) for entry in entries]
         connection.execute(_upsert(connection.dialect.name), rows)
         if leg.route:
@@ -309,8 +350,8 @@ def import_error_dir(
                 data = fh.read(MAX_RECORD_BYTES + 1)
             if len(data) > MAX_RECORD_BYTES:
                 raise NotACdr("larger than any call record")
-            with Session(engine) as session, session.begin():
-                record_cdr(session, data, default_country)
+            with engine.begin() as connection:
+                record_cdr(connection, data, default_country)
             path.unlink(missing_ok=True)
             report.imported.append(path.name)
         except FileNotFoundError:

@@ -50,8 +50,8 @@ def post_cdr() -> Response:
     services = current_app.extensions["centrex"]
     try:
         xml = xml_from_body(body)
-        with deadline(services.settings.fetch_deadline), services.sessions.begin() as session:
-            recorded = calllog.record_cdr(session, xml, services.settings.default_country)
+        with deadline(services.settings.fetch_deadline), services.engine.begin() as connection:
+            recorded = calllog.record_cdr(connection, xml, services.settings.default_country)
     except NotACdr as exc:
         log.warning("call record %s refused: %s", leg, exc)
         return _answer(400, f"not a call record: {exc}")

@@ -65,8 +65,8 @@ def entries(engine) -> dict[str, tuple[str, str]]:  # type: ignore[no-untyped-de
 
 
 def store(engine, xml: bytes) -> calllog.Recorded:  # type: ignore[no-untyped-def]
-    with Session(engine) as s, s.begin():
-        return record_cdr(s, xml)
+    with engine.begin() as connection:
+        return record_cdr(connection, xml)
 
 
 def refusing_engine():  # type: ignore[no-untyped-def]

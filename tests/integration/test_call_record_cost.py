@@ -108,6 +108,6 @@ def test_the_same_record_stored_twice_changes_nothing(engine, demo_tenant):
     xml = cdr_xml(CALL1_A)
     first = store(engine, xml)
     before = entries(engine)
-    with Session(engine) as s, s.begin():
-        again = record_cdr(s, xml)
+    with engine.begin() as connection:
+        again = record_cdr(connection, xml)
     assert again == first and entries(engine) == before
