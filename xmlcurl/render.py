@@ -180,7 +180,17 @@ def _endpoint(endpoint: Endpoint) -> str:
 # variable at its first `=`, and both splits drop quotes and backslashes, trim spaces
 # and end at the closing brace; `:_:` anywhere would make the bridge an enterprise
 # originate. A line whose values do not pass is rung through `user/` as before.
-_BRACKET_VALUE = re.compile(r"[^'\\|{}\[\]$^\x00-\x1f\x7f]{1,256}")
+_BRACKET_VALUE = re.compile(r"[^\\|{}\[\]$^\x00-\x1f\x7f]{1,256}")
+# An apostrophe ("Standard d'accueil") would open a quote in each split. Both splits
+# together turn `\\\'` into `'`, but that cannot be written in the data: FreeSWITCH
+# refuses any application data holding a backslash before a quote, and the data's
+# expansion would halve the backslashes. So it is the result of a function the
+# expansion calls (switch_channel_expand_variables inserts a result as it is).
+_APOSTROPHE_IN_BLOCK = "${url_decode(%5C%5C%5C%27)}"
+
+
+def _in_block(value: str) -> str:
+    return value.replace("'", _APOSTROPHE_IN_BLOCK)
 
 
 def _passes_brackets(value: str) -> bool:
@@ -222,7 +232,7 @@ def _line_dialled_itself(endpoints: tuple[Endpoint, ...]) -> list[tuple[str, str
     variables |= dict(_line_leg_variables(endpoint.leg))
     if not all(_passes_brackets(value) for value in variables.values()):
         return None
-    block = "|".join(f"{name}={value}" for name, value in variables.items())
+    block = "|".join(f"{name}={_in_block(value)}" for name, value in variables.items())
     contacts = fs.LINE_CONTACTS.format(extension=extension, domain=domain)
     return [
         (fs.APP_SET, f"{fs.V_DIALED_USER}={extension}"),

@@ -169,6 +169,49 @@ def test_a_colleague_who_withholds_their_number_rings_anonymous(centrex: Centrex
         unregister(freeswitch, "1000")
 
 
+def test_a_line_named_with_apostrophes_is_rung_without_asking_for_its_entry(
+    centrex: Centrex, freeswitch: Node, monkeypatch: pytest.MonkeyPatch
+):
+    """French names carry apostrophes: 1000 named "Standard d'accueil de l'été" is still
+    rung by the bridge itself (no fetch of its entry), and its answered leg carries the
+    name exactly as the entry would have set it."""
+    name = "Standard d'accueil de l'été"
+    raw = demo_document(DOMAIN)
+    (user,) = [u for u in raw["users"] if u["extension"] == "1000"]
+    user["name"] = name
+    apply_raw(centrex.engine, raw)
+    lookups: list[str] = []
+    asked = endpoint.directory_request
+    monkeypatch.setattr(
+        endpoint, "directory_request", lambda f: lookups.append(f.get("action", "")) or asked(f)
+    )
+    uas = None
+    caller = None
+    try:
+        uas = phone(freeswitch, "1000", 200)
+        lookups.clear()
+        caller = call_in_background(freeswitch, "1001", "1000", "call-apostrophes", 3000)
+        deadline = time.monotonic() + 10
+        while not _legs(freeswitch, "outbound", "ACTIVE"):
+            assert time.monotonic() < deadline, freeswitch.api("show channels")
+            time.sleep(0.1)
+        (answered,) = _legs(freeswitch, "outbound", "ACTIVE")
+        got = freeswitch.api(f"uuid_getvar {answered} effective_caller_id_name").strip()
+        assert got == name
+        assert freeswitch.api(f"uuid_getvar {answered} dialed_user").strip() == "1000"
+        output, _ = caller.communicate(timeout=30)
+        assert caller.returncode == 0, output.decode()[-2000:]
+        assert lookups == ["sip_auth"]
+    finally:
+        for process in (caller, uas):
+            if process is not None:
+                stop(process)
+        freeswitch.api("hupall NORMAL_CLEARING")
+        user["name"] = "Reception"
+        apply_raw(centrex.engine, raw)
+        unregister(freeswitch, "1000")
+
+
 def _outside_leg(node: Node) -> str | None:
     """The uuid of the channel a carrier's call came in on (sofia's external profile)."""
     for line in node.api("show channels").splitlines():
