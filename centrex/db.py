@@ -14,14 +14,22 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    SQLColumnExpression,
+    bindparam,
+    create_engine,
+    event,
+)
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -278,6 +286,27 @@ class KeptConnections:
         while idle:
             with contextlib.suppress(Exception):
                 idle.pop().close()
+
+
+# INs of fixed lengths. An expanding IN (a list as one parameter) makes SQLAlchemy render
+# the statement's SQL again at every execution; written with placeholders instead, a
+# statement is compiled once. Lengths go by powers of two, the last value repeated in the
+# spare places, so that a few statements serve every list: build them with
+# `in_slots(column, name, slots(n))` (kept, e.g. in an lru_cache keyed by the lengths),
+# run them with `slot_values(name, values)`.
+def slots(count: int) -> int:
+    """The length an IN of `count` values is written with (at least one)."""
+    return 1 << max(count - 1, 0).bit_length()
+
+
+def in_slots(column: SQLColumnExpression[Any], name: str, size: int) -> ColumnElement[bool]:
+    return column.in_([bindparam(f"{name}{i}") for i in range(size)])
+
+
+def slot_values(name: str, values: Sequence[Any]) -> dict[str, Any]:
+    """The parameters of `in_slots(…, name, slots(len(values)))`; `values` not empty."""
+    spare = slots(len(values)) - len(values)
+    return {f"{name}{i}": value for i, value in enumerate([*values, *[values[-1]] * spare])}
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

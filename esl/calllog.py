@@ -26,7 +26,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
-    BindParameter,
     ColumnElement,
     Connection,
     Engine,
@@ -43,6 +42,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from centrex import metrics
+from centrex.db import in_slots, slot_values, slots
 from esl.cdr import (
     Entry,
     Kind,
@@ -95,20 +95,10 @@ class _Tenant:
     user_ids: dict[str, int]
 
 
-# Each statement is built once per length of its lists: building one, and SQLAlchemy's
-# cache key for it, cost more than running it, and an expanding IN would render its SQL
-# again at every execution. A record's tenant and the lines it could concern come in one
-# indexed query (by domain and extension), always as stored now: nothing to keep in step
-# with changes.
-def _one_of(name: str, count: int) -> list[BindParameter[str]]:
-    return [bindparam(f"{name}{i}") for i in range(count)]
-
-
-def _values(name: str, values: Iterable[str]) -> dict[str, str]:
-    """The parameters of `_one_of(name, …)`."""
-    return {f"{name}{i}": value for i, value in enumerate(values)}
-
-
+# Built once per length of their lists (centrex.db.slots): building a statement, and
+# SQLAlchemy's cache key for it, cost more than running it. A record's tenant and the
+# lines it could concern come in one indexed query (by domain and extension), always as
+# stored now: nothing to keep in step with changes.
 @lru_cache(maxsize=64)
 def _lines_by_domain(domains: int, extensions: int) -> Select[int, str, str, str, int]:
     return (
@@ -117,10 +107,10 @@ def _lines_by_domain(domains: int, extensions: int) -> Select[int, str, str, str
             User,
             and_(
                 User.tenant_id == Tenant.id,
-                User.extension.in_(_one_of("e", extensions)),
+                in_slots(User.extension, "e", extensions),
             ),
         )
-        .where(Tenant.domain.in_(_one_of("d", domains)))
+        .where(in_slots(Tenant.domain, "d", domains))
     )
 
 
@@ -129,7 +119,7 @@ def _tenant_by_public_number(numbers: int) -> Select[int, str, str]:
     return (
         select(Tenant.id, Tenant.domain, Tenant.country)
         .join(PublicNumber, PublicNumber.tenant_id == Tenant.id)
-        .where(PublicNumber.number.in_(_one_of("n", numbers)))
+        .where(in_slots(PublicNumber.number, "n", numbers))
         .limit(1)
     )
 
@@ -138,7 +128,7 @@ def _tenant_by_public_number(numbers: int) -> Select[int, str, str]:
 def _lines_of_tenant(extensions: int) -> Select[str, int]:
     return select(User.extension, User.id).where(
         User.tenant_id == bindparam("tenant_id"),
-        User.extension.in_(_one_of("e", extensions)),
+        in_slots(User.extension, "e", extensions),
     )
 
 
@@ -149,7 +139,7 @@ def _public_lines(numbers: int) -> Select[str, str, int]:
         .join(User, User.id == PublicNumber.user_id)
         .where(
             PublicNumber.tenant_id == bindparam("tenant_id"),
-            PublicNumber.number.in_(_one_of("n", numbers)),
+            in_slots(PublicNumber.number, "n", numbers),
         )
     )
 
@@ -166,13 +156,14 @@ def _load_tenant(connection: Connection, leg: Leg, default_country: str) -> _Ten
     numbers it dialled. Core statements: the ORM's handling of a result costs more than
     the query."""
     hints = tenant_hints(leg)
-    extensions = sorted(candidate_extensions(leg))
+    # No line has an empty extension: the value an empty list is looked up with.
+    extensions = sorted(candidate_extensions(leg)) or [""]
     tenant: tuple[int, str, str] | None = None
     user_ids: dict[str, int] = {}
     if hints.domains:
         rows = connection.execute(
-            _lines_by_domain(len(hints.domains), len(extensions)),
-            {**_values("d", hints.domains), **_values("e", extensions)},
+            _lines_by_domain(slots(len(hints.domains)), slots(len(extensions))),
+            {**slot_values("d", hints.domains), **slot_values("e", extensions)},
         ).all()
         by_domain = {row.domain: row for row in rows}
         found = next((by_domain[d] for d in hints.domains if d in by_domain), None)
@@ -184,15 +175,15 @@ def _load_tenant(connection: Connection, leg: Leg, default_country: str) -> _Ten
         if not forms:
             return None
         row = connection.execute(
-            _tenant_by_public_number(len(forms)), _values("n", sorted(forms))
+            _tenant_by_public_number(slots(len(forms))), slot_values("n", sorted(forms))
         ).first()
         if row is None:
             return None
         tenant = (row.id, row.domain, row.country)
         user_ids = dict(
             connection.execute(
-                _lines_of_tenant(len(extensions)),
-                {"tenant_id": row.id, **_values("e", extensions)},
+                _lines_of_tenant(slots(len(extensions))),
+                {"tenant_id": row.id, **slot_values("e", extensions)},
             ).all()
         )
     tenant_id, domain, country = tenant
@@ -202,11 +193,12 @@ def _load_tenant(connection: Connection, leg: Leg, default_country: str) -> _Ten
             dialled: {*_public_forms(dialled, country), *_public_forms(dialled, default_country)}
             for dialled in hints.public_destinations
         }
-        numbers = sorted(set().union(*forms_of.values()))
+        numbers = sorted(set().union(*forms_of.values())) or [""]
         reached = {
             number: (extension, user_id)
             for number, extension, user_id in connection.execute(
-                _public_lines(len(numbers)), {"tenant_id": tenant_id, **_values("n", numbers)}
+                _public_lines(slots(len(numbers))),
+                {"tenant_id": tenant_id, **slot_values("n", numbers)},
             )
         }
         for dialled, candidates in forms_of.items():
