@@ -16,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from centrex.config import Settings
 from centrex.db import KeptConnections, database_unavailable, make_engine, make_session_factory
 from centrex.logs import configure_logging
+from centrex.switch_paths import SwitchPaths
 
 # What each side of the server serves (centrex.server runs each in a pool of its own).
 SWITCH = "switch"  # FreeSWITCH: /xmlcurl and /cdr
@@ -43,19 +44,16 @@ def create_app(settings: Settings, engine: Engine | None = None, side: str | Non
     from admin import blueprint as admin_blueprint
     from admin import configure_panel
     from esl.calls_api import blueprint as calls_blueprint
+    from esl.cdr_http import answer_cdr
     from esl.cdr_http import blueprint as cdr_blueprint
     from provisioning.api import blueprint as api_blueprint
     from provisioning.conference_api import blueprint as conferences_blueprint
     from provisioning.explain_api import blueprint as explain_blueprint
+    from xmlcurl.endpoint import answer_fetch
     from xmlcurl.endpoint import blueprint as xmlcurl_blueprint
 
     configure_logging(settings)
     app = Flask("centrex")
-    if settings.trusted_proxies:
-        # The client's address as the proxies in front saw it (per-address throttling).
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
-        )
     if side == SWITCH:
         # FreeSWITCH sends no cookie: no session to look for on every fetch.
         app.session_interface = _NoSessions()
@@ -68,6 +66,9 @@ def create_app(settings: Settings, engine: Engine | None = None, side: str | Non
     if side in (None, SWITCH):
         app.register_blueprint(xmlcurl_blueprint)
         app.register_blueprint(cdr_blueprint)
+        app.wsgi_app = SwitchPaths(  # type: ignore[method-assign]
+            app, app.wsgi_app, {"/xmlcurl": answer_fetch, "/cdr": answer_cdr}
+        )
     if side in (None, PEOPLE):
         app.register_blueprint(api_blueprint, url_prefix="/api/v1")
         app.register_blueprint(calls_blueprint, url_prefix="/api/v1")
@@ -76,6 +77,11 @@ def create_app(settings: Settings, engine: Engine | None = None, side: str | Non
         app.register_blueprint(admin_blueprint, url_prefix="/panel")
 
     json_errors(app)
+    if settings.trusted_proxies:
+        # The client's address as the proxies in front saw it (per-address throttling).
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
+        )
 
     @app.get("/healthz")
     def healthz() -> Response:

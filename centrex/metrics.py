@@ -30,7 +30,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, make_wsgi_app, multiprocess
@@ -142,18 +142,22 @@ def fetch_refused() -> None:
     REFUSED.inc()
 
 
-def counted_cdr(view: Callable[[], Any]) -> Callable[[], Any]:
-    """The /cdr view, its answers counted: 200 stored, the others refused."""
+T = TypeVar("T")
 
-    @functools.wraps(view)
-    def counted() -> Any:
-        response = view()
-        if response.status_code == 200:
+
+def counted_cdr(answer: Callable[[T], Any]) -> Callable[[T], Any]:
+    """The /cdr handler, its answers (with a `status`) counted: 200 stored, the others
+    refused."""
+
+    @functools.wraps(answer)
+    def counted(request: T) -> Any:
+        given = answer(request)
+        if given.status == 200:
             CDR_STORED.inc()
         else:
-            refused = _CDR_REFUSED.get(response.status_code)
-            (refused or CDR_REFUSED.labels(str(response.status_code))).inc()
-        return response
+            refused = _CDR_REFUSED.get(given.status)
+            (refused or CDR_REFUSED.labels(str(given.status))).inc()
+        return given
 
     return counted
 

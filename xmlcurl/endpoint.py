@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy import Connection, Engine
@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine
 from centrex import metrics
 from centrex.config import Settings
 from centrex.db import DeadlineExceeded, KeptConnections, database_unavailable, deadline
+from centrex.switch_paths import Answer, query
 from xmlcurl import configuration, loader, overload, render, route_trail, servers
 from xmlcurl import fsnames as fs
 from xmlcurl.auth import CHALLENGE, switch_authorised
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 
 blueprint = Blueprint("xmlcurl", __name__)
 
-XML_MIMETYPE = "text/xml"
+XML_CONTENT_TYPE = "text/xml; charset=utf-8"
 # mod_xml_curl requests are ~10 kB; anything past this is not read.
 _MAX_BODY = 256 * 1024
 
@@ -55,19 +56,19 @@ def _read(read: Callable[[Connection], T]) -> T:
     return reads.run(read)
 
 
-def _body() -> bytes:
+def _body(environ: Mapping[str, Any]) -> bytes:
     """The request body, read straight from the WSGI stream (FreeSWITCH always sends a
     Content-Length; werkzeug's form machinery is not needed here)."""
     try:
-        length = min(int(request.environ.get("CONTENT_LENGTH") or 0), _MAX_BODY)
+        length = min(int(environ.get("CONTENT_LENGTH") or 0), _MAX_BODY)
     except ValueError:
         return b""
     if length <= 0:
         return b""
     try:
-        body: bytes = request.environ["wsgi.input"].read(length)
+        body: bytes = environ["wsgi.input"].read(length)
     except OSError as exc:  # the client stopped sending (the server's read timeout)
-        log.warning("xml_curl request from %s not read: %s", request.remote_addr, exc)
+        log.warning("xml_curl request from %s not read: %s", environ.get("REMOTE_ADDR"), exc)
         return b""
     # Never route on part of a request (a variable missing may change the decision).
     return body if len(body) == length else b""
@@ -196,9 +197,9 @@ _WAITS = overload.WaitClock()
 _NOT_FOUND = render.not_found()
 
 
-def _query() -> Mapping[str, str]:
+def _query(environ: Mapping[str, Any]) -> Mapping[str, str]:
     """The URL's query (xmlcurl.servers' `via`), parsed only when there is one."""
-    return request.args if request.environ.get("QUERY_STRING") else _NO_QUERY
+    return query(environ) if environ.get("QUERY_STRING") else _NO_QUERY
 
 
 _NO_QUERY: Mapping[str, str] = {}
@@ -220,15 +221,15 @@ def _admit(
 
 @blueprint.post("/xmlcurl")
 def fetch() -> Response:
-    if not switch_authorised():
-        log.warning("xml_curl request from %s refused: bad credentials", request.remote_addr)
+    """Routed in Flask too; served in front of it (centrex.switch_paths)."""
+    return answer_fetch(request.environ).response()
+
+
+def answer_fetch(environ: dict[str, Any]) -> Answer:
+    if not switch_authorised(environ):
+        log.warning("xml_curl request from %s refused: bad credentials", environ.get("REMOTE_ADDR"))
         metrics.fetch_refused()
-        return Response(
-            render.not_found(),
-            status=401,
-            mimetype=XML_MIMETYPE,
-            headers=CHALLENGE,
-        )
+        return Answer(401, render.not_found(), XML_CONTENT_TYPE, CHALLENGE)
     started = time.perf_counter()
     fields: dict[str, str] = {}
     section = ""
@@ -237,9 +238,9 @@ def fetch() -> Response:
     shed = ""
     try:
         with deadline(settings.fetch_deadline):
-            fields = parse_fields(_body())
+            fields = parse_fields(_body(environ))
             section = fields.get(fs.SECTION, "")
-            query = _query()
+            query = _query(environ)
             verdict = _admit(section, fields, settings, query)
             if verdict is overload.Verdict.SERVE:
                 body = _SECTIONS.get(section, _not_served)(fields)
@@ -257,4 +258,4 @@ def fetch() -> Response:
         body = _fallback(section, fields)
     log.debug("xml_curl %s answered in %.1f ms", section, (time.perf_counter() - started) * 1e3)
     metrics.fetched(section, body, started, failure, shed)
-    return Response(body, mimetype=XML_MIMETYPE)
+    return Answer(200, body, XML_CONTENT_TYPE)
