@@ -1,12 +1,13 @@
 """The ceiling: `python -m bench.ceiling`, what the server stack costs when Centrex does
 no work at all.
 
-Same settings (CENTREX_* variables), same gunicorn options and Flask application as the
+Same settings (CENTREX_* variables), same gunicorn options and application as the
 switch side of `centrex serve` (`switch_options`, `create_app(side=SWITCH)`), plus one
-bench-only route, `POST /bench/constant`, that reads the request body like the real
-endpoint and answers the fixed document named by BENCH_CONSTANT_FILE (a real dialplan
-answer, so that both send as many bytes).
-Production code gains no route: the route exists only in this process.
+bench-only path, `POST /bench/constant`, answered in front of Flask like FreeSWITCH's
+requests (centrex.switch_paths), that reads the request body like the real endpoint
+and answers the fixed document named by BENCH_CONSTANT_FILE (a real dialplan answer, so
+that both send as many bytes).
+Production code gains no path: it exists only in this process.
 """
 
 from __future__ import annotations
@@ -15,23 +16,26 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from centrex.app import SWITCH, create_app
 from centrex.config import Settings, load_settings, require
 from centrex.server import ready_to_serve, switch_options
+from centrex.switch_paths import Answer, SwitchPaths
+from xmlcurl.endpoint import XML_CONTENT_TYPE
 
 
 def ceiling_app(settings: Settings, constant: bytes) -> Flask:
     app = create_app(settings, side=SWITCH)
 
-    def constant_document() -> Response:
-        length = int(request.environ.get("CONTENT_LENGTH") or 0)
-        request.environ["wsgi.input"].read(length)
-        return Response(constant, mimetype="text/xml")
+    def constant_document(environ: dict[str, Any]) -> Answer:
+        environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        return Answer(200, constant, XML_CONTENT_TYPE)
 
-    app.add_url_rule("/bench/constant", view_func=constant_document, methods=["POST"])
+    app.wsgi_app = SwitchPaths(  # type: ignore[method-assign]
+        app, app.wsgi_app, {"/bench/constant": constant_document}
+    )
     return app
 
 
