@@ -51,8 +51,14 @@ class Answer:
         return [self.body]
 
 
-def query(environ: Mapping[str, Any]) -> dict[str, str]:
-    """The URL's query, each name's first value (as werkzeug's `request.args.get`)."""
+_NO_QUERY: Mapping[str, str] = {}
+
+
+def query(environ: Mapping[str, Any]) -> Mapping[str, str]:
+    """The URL's query, each name's first value (as werkzeug's `request.args.get`);
+    parsed only when there is one (FreeSWITCH's requests mostly have none)."""
+    if not environ.get("QUERY_STRING"):
+        return _NO_QUERY
     found: dict[str, str] = {}
     for name, value in parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True):
         found.setdefault(name, value)

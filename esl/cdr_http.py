@@ -43,7 +43,7 @@ def post_cdr() -> Response:
 
 @metrics.counted_cdr
 def answer_cdr(environ: dict[str, Any]) -> Answer:
-    leg = query(environ).get("uuid", "?")[:80] if environ.get("QUERY_STRING") else "?"
+    leg = query(environ).get("uuid", "?")[:80]
     if not switch_authorised(environ):
         log.warning(
             "call record %s from %s refused: bad credentials", leg, environ.get("REMOTE_ADDR")

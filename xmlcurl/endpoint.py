@@ -197,14 +197,6 @@ _WAITS = overload.WaitClock()
 _NOT_FOUND = render.not_found()
 
 
-def _query(environ: Mapping[str, Any]) -> Mapping[str, str]:
-    """The URL's query (xmlcurl.servers' `via`), parsed only when there is one."""
-    return query(environ) if environ.get("QUERY_STRING") else _NO_QUERY
-
-
-_NO_QUERY: Mapping[str, str] = {}
-
-
 def _admit(
     section: str, fields: dict[str, str], settings: Settings, query: Mapping[str, str]
 ) -> overload.Verdict:
@@ -240,14 +232,14 @@ def answer_fetch(environ: dict[str, Any]) -> Answer:
         with deadline(settings.fetch_deadline):
             fields = parse_fields(_body(environ))
             section = fields.get(fs.SECTION, "")
-            query = _query(environ)
-            verdict = _admit(section, fields, settings, query)
+            url_query = query(environ)  # xmlcurl.servers' `via`
+            verdict = _admit(section, fields, settings, url_query)
             if verdict is overload.Verdict.SERVE:
                 body = _SECTIONS.get(section, _not_served)(fields)
                 if body == _NOT_FOUND:  # a server that knows nothing of it takes no lead
-                    body = servers.not_found_anywhere(query, body)
+                    body = servers.not_found_anywhere(url_query, body)
                 else:
-                    order = servers.new_order(query, int(time.time() * 1000))
+                    order = servers.new_order(url_query, int(time.time() * 1000))
                     body = servers.with_preamble(body, order)
             else:
                 body = _fallback(section, fields)

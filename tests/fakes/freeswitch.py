@@ -1409,15 +1409,16 @@ class FakeFreeSWITCH:
         self.emit(self.event_headers("PRESENCE_IN", presence, calling=AT_EXPIRE_PRESENCE))
 
     def _take_registration(self, user: str, realm: str) -> dict[str, str]:
+        """The user's latest phone leaves (its event names that one Call-ID)."""
         with self._lock:
             mine = [
                 row
                 for row in self.registrations
                 if row.get("reg_user") == user and row.get("realm") == realm
             ]
-            for row in mine:
-                self.registrations.remove(row)
-        return mine[0] if mine else self.registration_row(user, realm)
+            if mine:
+                self.registrations.remove(mine[-1])
+        return mine[-1] if mine else self.registration_row(user, realm)
 
     # -- state model: channels
 
