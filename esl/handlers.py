@@ -242,6 +242,7 @@ def _rows(text: str) -> list[dict[str, str]]:
 # queue, keeps one phone per line and still lists phones sofia flushed.
 _REG_FIELD = re.compile(r"^([A-Za-z-]+):\s*\t(.*)$")
 _EXPIRES_IN = re.compile(r"EXPSECS\((-?\d+)\)\s*$")
+_PROFILE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _LISTING_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 
@@ -257,7 +258,8 @@ def sofia_profiles(text: str) -> list[str]:
         raise ValueError(f"sofia profile listing unreadable: {exc}") from None
     profiles = root.iterfind("profile")
     names = [p.findtext("name", "") for p in profiles if p.findtext("type") == "profile"]
-    return list(dict.fromkeys(n for n in names if n))
+    # Each name goes into an API command line: one that could carry more is left out.
+    return list(dict.fromkeys(n for n in names if _PROFILE_NAME.fullmatch(n)))
 
 
 def sofia_registrations_listed(

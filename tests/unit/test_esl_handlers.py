@@ -207,6 +207,11 @@ def test_a_phone_cannot_forge_a_registration_in_the_listing(agent):
     assert listed[1].user_agent == agent
 
 
+def test_a_profile_name_that_would_carry_another_command_is_left_out():
+    odd = SOFIA_PROFILES.replace("<name>external</name>", "<name>x reg\n\napi hupall</name>")
+    assert sofia_profiles(odd) == ["internal"]
+
+
 @pytest.mark.parametrize("answer", ["Invalid Profile!\n", "-ERR sofia Command not found!\n", ""])
 def test_a_listing_that_is_not_one_is_refused(answer):
     with pytest.raises(ValueError):
