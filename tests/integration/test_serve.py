@@ -8,6 +8,7 @@ acknowledges every byte, as a hung host's does).
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 from collections.abc import Iterator
@@ -130,3 +131,38 @@ def test_a_frozen_database_gets_fallbacks_and_503s_at_once_then_routing_recovers
             assert time.monotonic() < recovered, "routing did not recover"
         assert stack.post_cdr().status == 200
         assert stack.api("/tenants", token).status == 200
+
+
+def _switches_of(group: int) -> int:
+    """Voluntary context switches of the process group's processes so far: how often
+    they went to sleep (Linux)."""
+    total = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.getpgid(int(pid)) != group:
+                continue
+            with open(f"/proc/{pid}/status") as status:
+                total += sum(
+                    int(line.split()[1])
+                    for line in status
+                    if line.startswith("voluntary_ctxt_switches")
+                )
+        except (OSError, ProcessLookupError):
+            continue  # gone meanwhile
+    return total
+
+
+def test_a_connection_wakes_one_idle_worker_not_all_of_them(database_url, demo_tenant):
+    """Four idle switch-side workers: each request wakes the one that serves it (about
+    two sleeps: waiting for a connection, then for the next), not the other three too
+    (a select() on the shared socket wakes them all: five and more per request)."""
+    with running_stack(database_url, workers="4") as stack:
+        group = stack.process_group()
+        stack.request(stack.switch_port, "GET", "/healthz")
+        time.sleep(0.5)  # every worker idle
+        requests = 200
+        before = _switches_of(group)
+        for _ in range(requests):
+            assert stack.request(stack.switch_port, "GET", "/healthz").status == 200
+        per_request = (_switches_of(group) - before) / requests
+        assert per_request < 3.5, f"{per_request:.1f} wake-ups per request"
