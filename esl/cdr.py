@@ -19,12 +19,13 @@ the leg concerns, one entry of a kind:
   missed     anything else: nobody answered, busy, unreachable, the caller hung up while
              it rang, or it ended in the user's voicemail.
 
-With `log-b-leg` FreeSWITCH posts every leg of a call, and several legs may tell about
-the same user (the caller's A leg says the line went to voicemail, the leg to the user's
-phone says it rang unanswered, two phones of one user each have a leg). Entries are
-therefore keyed by call (the A leg's uuid) and user, and when two disagree the more
-telling one wins: kinds rank placed > transferred > received > forwarded > rejected >
-missed, and at
+With `log-b-leg` FreeSWITCH posts every leg of a call (but a leg of a line the caller's
+own leg rang alone that was simply answered: its record is left unmade, the caller's
+tells the same; `xmlcurl.render`), and several legs may tell about the same user (the
+caller's A leg says the line went to voicemail, the leg to the user's phone says it
+rang unanswered, two phones of one user each have a leg). Entries are therefore keyed
+by call (the A leg's uuid) and user, and when two disagree the more telling one wins:
+kinds rank placed > transferred > received > forwarded > rejected > missed, and at
 equal rank what the user's own leg says beats what the caller's A leg says
 (`Entry.precedence`). The result does not depend on the order the legs arrive in.
 

@@ -10,7 +10,8 @@ import re
 
 from xmlcurl import fsnames as fs
 
-_LINE_DIALLED = re.compile(r"\{\^\^\|[^{}]*\}\$\{sofia_contact\(\*/([0-9*#+]+)@([a-z0-9.\-]+)\)\}")
+# The block may hold braces of its own (what a leg evaluates when its bridge ends).
+_LINE_DIALLED = re.compile(r"\{\^\^\|.*?\}\$\{sofia_contact\(\*/([0-9*#+]+)@([a-z0-9.\-]+)\)\}")
 _CALLER_LEG_NAMES = (f"{fs.V_DIALED_USER}=", f"{fs.V_DIALED_DOMAIN}=")
 
 

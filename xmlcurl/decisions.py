@@ -35,6 +35,10 @@ class UserEndpoint:
     domain: str
     options: LegOptions = LegOptions()
     leg: LineLeg | None = None
+    # The caller's own leg rings the line it dialled: its call record tells that the
+    # line took the call, so a leg of the line's that was simply answered need not post
+    # its own (esl.cdr; a leg that did anything else still does).
+    reported_by_caller: bool = False
 
 
 @dataclass(frozen=True)

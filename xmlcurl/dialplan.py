@@ -393,6 +393,18 @@ def classify_dialled(request: CallRequest, data: CallData | None) -> Target:
     return ToOutside(caller_line, number)
 
 
+def _reported_by_caller(request: CallRequest, data: CallData, target: ToLine) -> bool:
+    """Whether the caller's leg's record will tell that this line took the call: the
+    caller's own leg hunting the line's extension in its tenant's context (its record
+    names a line by those; esl.cdr), not a failover's hunt."""
+    return (
+        request.callers_leg
+        and not target.failover
+        and request.context == data.tenant.domain
+        and request.destination == target.line.extension
+    )
+
+
 def _to_line(
     request: CallRequest, data: CallData, target: ToLine, now: datetime, trace: Trace = SILENT
 ) -> Route:
@@ -408,6 +420,7 @@ def _to_line(
         caller_line=target.caller_line,
         group_hold_music=request.group_hold_music,
         trace=trace,
+        reported_by_caller=_reported_by_caller(request, data, target),
     )
     if target.failover:
         name, actions = after_failure(call, request.stage, request.disposition or "")

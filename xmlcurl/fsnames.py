@@ -246,6 +246,8 @@ EV_CORE_UUID = "Core-UUID"
 EV_TIMESTAMP = "Event-Date-Timestamp"  # microseconds since the epoch
 # Channel events: identity, state, and who the leg belongs to.
 EV_CALL_DIRECTION = "Call-Direction"  # inbound: from the phone; outbound: to it
+EV_CHANNEL_NAME = "Channel-Name"
+SOFIA_CHANNEL_PREFIX = "sofia/"
 EV_CALL_STATE = "Channel-Call-State"
 EV_ANSWER_STATE = "Answer-State"
 EV_PRESENCE_ID = "Channel-Presence-ID"
@@ -353,6 +355,7 @@ LOOPBACK_CHANNEL_PREFIX = "loopback/"
 # A leg's `direction`: "outbound" legs were called out (to a phone, a trunk), "inbound"
 # ones called in.
 DIRECTION_OUTBOUND = "outbound"
+DIRECTION_INBOUND = "inbound"
 V_UUID = "uuid"
 V_DIRECTION = "direction"
 V_ORIGINATOR = "originator"  # on a B leg: the A leg that rang it
@@ -363,6 +366,21 @@ V_BRIDGE_CHANNEL = "bridge_channel"
 # How a leg left its call, when it handed it on: sofia sets it on the leg that sent a
 # REFER (blind, or attended with Replaces).
 V_ENDPOINT_DISPOSITION = "endpoint_disposition"
+# Set by the core when a leg is answered; sofia replaces it on a REFER, before it moves
+# the other party.
+DISPOSITION_ANSWER = "ANSWER"
+# Whether a leg's call record is made: read as it stands when the leg is done ("false"
+# skips every module's, mod_xml_cdr's included).
+V_PROCESS_CDR = "process_cdr"
+# Run on a leg when a bridge of its ends (mod_dptools `set` runs on a leg hung up).
+V_POST_BRIDGE_RECORD = "execute_on_post_bridge_centrex_record"
+# Lets a leg variable set by originate hold `${` (refused otherwise).
+V_NESTED_VARS = "origination_nested_vars"
+# What ended a leg's bridge: its phone's BYE (sofia, before the leg hangs up), the
+# other party's hangup (the core, on the other party when it hangs up).
+V_SIP_HANGUP_DISPOSITION = "sip_hangup_disposition"
+RECEIVED_BYE = "recv_bye"
+V_LAST_BRIDGE_HANGUP_CAUSE = "last_bridge_hangup_cause"
 TRANSFER_DISPOSITIONS = frozenset({"BLIND_TRANSFER", "ATTENDED_TRANSFER"})
 # Ours: set on a line's leg when it starts a DTMF transfer's consultation (att_xfer); the
 # leg ending while bridged to the consultation handed its call over.

@@ -186,6 +186,9 @@ class CallToLine:
     group_hold_music: str | None = None
     # Where the rules weighed are noted (`xmlcurl.trace`); FreeSWITCH's fetches keep none.
     trace: Trace = SILENT
+    # This hunt is the caller's own leg's, for this line (not a failover): what its call
+    # record says of the line is what the line's answered leg would say.
+    reported_by_caller: bool = False
 
     @property
     def looped(self) -> bool:
@@ -537,6 +540,7 @@ def _ring(call: CallToLine, plan: _RingPlan) -> Decision:
             tenant.domain,
             LegOptions(own_timeout, False, plan.screening),
             leg=line_leg(tenant, line),
+            reported_by_caller=call.reported_by_caller,
         )
     ]
     rings = plan.step_rings or (0,) * len(plan.extra)

@@ -189,6 +189,24 @@ _BRACKET_VALUE = re.compile(r"[^\\|{}\[\]$^\x00-\x1f\x7f]{1,256}")
 _APOSTROPHE_IN_BLOCK = "${url_decode(%5C%5C%5C%27)}"
 
 
+# On a leg the caller's record reports (`UserEndpoint.reported_by_caller`): once its
+# bridge ends, its call record is left unmade if it was simply answered and the
+# conversation simply ended — its disposition still the core's ANSWER (a REFER replaces
+# it before the other party is moved), no DTMF transfer of its own started, and its
+# phone hung up (BYE received) or the caller did (normal clearing). Anything else, a
+# value not foreseen included, leaves `process_cdr=true`: the record is made. Evaluated
+# on the leg then, so every `$` is escaped from the expansion of the bridge's data on
+# the caller's leg; cond's left operands hold no space (url_encode).
+_ANSWERED = f"x${{url_encode(${{{fs.V_ENDPOINT_DISPOSITION}}})}}${{{fs.V_TRANSFERRING}}}"
+_RECORD_UNLESS_SIMPLY_ANSWERED = (
+    f"set {fs.V_PROCESS_CDR}="
+    f"${{cond({_ANSWERED}-${{{fs.V_SIP_HANGUP_DISPOSITION}}}"
+    f" == x{fs.DISPOSITION_ANSWER}-{fs.RECEIVED_BYE} ? false : "
+    f"${{cond({_ANSWERED}-${{{fs.V_LAST_BRIDGE_HANGUP_CAUSE}}}"
+    f" == x{fs.DISPOSITION_ANSWER}-{fs.NORMAL_CLEARING} ? false : true)}})}}"
+).replace("$", "\\$")
+
+
 def _in_block(value: str) -> str:
     return value.replace("'", _APOSTROPHE_IN_BLOCK)
 
@@ -204,7 +222,8 @@ def _line_dialled_itself(endpoints: tuple[Endpoint, ...]) -> list[tuple[str, str
     (mod_dptools user_outgoing_channel): the entry's variables, `dialed_user`,
     `dialed_domain` and `presence_id`, and the context its blind transfers hunt in
     (`user/` gives the leg the entry's `user_context`); `dialed_user` and
-    `dialed_domain` on the caller's leg too. None when `user/` must do it: several
+    `dialed_domain` on the caller's leg too; on a ring the caller's record reports, what
+    leaves a simply answered leg's record unmade. None when `user/` must do it: several
     endpoints (each line's contacts need their own variables), a leg to confirm or
     screen, or a value the bracket block would alter."""
     if len(endpoints) != 1:
@@ -233,6 +252,11 @@ def _line_dialled_itself(endpoints: tuple[Endpoint, ...]) -> list[tuple[str, str
     if not all(_passes_brackets(value) for value in variables.values()):
         return None
     block = "|".join(f"{name}={_in_block(value)}" for name, value in variables.items())
+    if endpoint.reported_by_caller:
+        # originate refuses to set a value holding `${` unless told to: every other
+        # value of this block passed _BRACKET_VALUE, which has no `$`.
+        block += f"|{fs.V_NESTED_VARS}=true"
+        block += f"|{fs.V_POST_BRIDGE_RECORD}={_RECORD_UNLESS_SIMPLY_ANSWERED}"
     contacts = fs.LINE_CONTACTS.format(extension=extension, domain=domain)
     return [
         (fs.APP_SET, f"{fs.V_DIALED_USER}={extension}"),

@@ -49,6 +49,8 @@ _WANTED = frozenset(
         fs.HUNT_PRIVACY_HIDE_NUMBER,
         fs.CALLER_PRIVACY_HIDE_NUMBER,
         fs.UNIQUE_ID,
+        fs.EV_CALL_DIRECTION,
+        fs.EV_CHANNEL_NAME,
         fs.HUNT_RDNIS,
         fs.CALLER_RDNIS,
         fs.VAR_PREFIX + fs.V_REFERRED_BY,
@@ -173,6 +175,9 @@ class CallRequest:
     consultation: bool = False
     # The decisions of this channel's earlier fetches (`xmlcurl.route_trail`).
     route_trail: str = ""
+    # The channel is a caller's own: a SIP leg that called in (a phone's, a carrier's),
+    # not a leg Centrex rang nor one of a loopback pair.
+    callers_leg: bool = False
 
 
 def call_request(fields: dict[str, str]) -> CallRequest:
@@ -220,6 +225,8 @@ def call_request(fields: dict[str, str]) -> CallRequest:
         referred=var(fs.V_SIP_REFER_TO) is not None,
         consultation=handover.decode_flag(var(fs.V_CONSULTATION)),
         route_trail=var(fs.V_ROUTE) or "",
+        callers_leg=get(fs.EV_CALL_DIRECTION) == fs.DIRECTION_INBOUND
+        and get(fs.EV_CHANNEL_NAME).startswith(fs.SOFIA_CHANNEL_PREFIX),
     )
 
 

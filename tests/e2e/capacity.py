@@ -448,7 +448,8 @@ def check_call_log(bench: Bench, since: int, completed: int) -> str:
     while True:
         log = call_log_since(bench.engine, since)
         received = [e for e in log.values() if any(kind == "received" for _, kind in e)]
-        # A call's two legs post their records apart: each in, or the time is up.
+        # A call's legs post their records apart (the callee's simply answered one
+        # none): each in, or the time is up.
         whole = [e for e in received if any(kind == "placed" for _, kind in e)]
         if len(whole) >= completed or time.monotonic() > deadline:
             break

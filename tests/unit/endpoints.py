@@ -1,5 +1,6 @@
 """Rings as the routing tests read them: who is rung and how, without what each line's
-legs carry (`LineLeg`, which the renderer's and the ring's own tests check)."""
+legs carry (`LineLeg`, and whether the caller's record reports the ring: the
+renderer's and the ring's own tests check them)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ def without_legs(ring: Ring) -> Ring:
     return replace(
         ring,
         endpoints=tuple(
-            replace(e, leg=None) if isinstance(e, UserEndpoint) else e for e in ring.endpoints
+            replace(e, leg=None, reported_by_caller=False) if isinstance(e, UserEndpoint) else e
+            for e in ring.endpoints
         ),
     )
 

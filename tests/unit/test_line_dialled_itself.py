@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from urllib.parse import unquote
+from urllib.parse import quote_plus, unquote
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
+from tests.fsrequests import fixture_fields, fs_body, with_fields
 from tests.unit.test_dialplan_compile import DOMAIN, NOW, TENANT, data, line, request
 from xmlcurl import fsnames as fs
 from xmlcurl import render
@@ -35,6 +36,7 @@ from xmlcurl.decisions import (
 )
 from xmlcurl.dialplan import compile_call
 from xmlcurl.directory import directory_user, line_leg
+from xmlcurl.request import call_request, parse_fields
 
 
 def _separate(text: str, delim: str, limit: int) -> list[str]:
@@ -78,8 +80,9 @@ _URL_DECODE = re.compile(r"\$\{url_decode\(([^)]*)\)\}")
 
 
 def _expanded(data: str) -> str:
-    """An application's data after its variables' expansion: its backslashes, and
-    `${url_decode(…)}` (the only function in a bridge's block)."""
+    """An application's data after its variables' expansion: its backslashes, an
+    escaped `$` (kept as it is, with what follows), and `${url_decode(…)}` (the only
+    function in a bridge's block expanded on the caller's leg)."""
     assert "\\'" not in data, "FreeSWITCH refuses the application"
     out, i = "", 0
     while i < len(data):
@@ -88,6 +91,8 @@ def _expanded(data: str) -> str:
             out, i = out + unquote(function[1]), function.end()
         elif data[i] == "\\" and data[i + 1 : i + 2] == "\\":
             out, i = out + "\\", i + 2
+        elif data[i] == "\\" and data[i + 1 : i + 2] == "$":
+            out, i = out + "$", i + 2
         elif data[i] == "\\" and data[i + 1 : i + 2] == "'":
             i += 2
         else:
@@ -99,7 +104,12 @@ def fs_brackets(bridge_data: str) -> tuple[dict[str, str], str]:
     """The variables FreeSWITCH sets on every leg, and what it dials."""
     dial_string = _expanded(bridge_data)
     assert dial_string.startswith("{^^|")
-    end = dial_string.index("}$")
+    depth = 0  # the block ends at its own closing brace (switch_find_end_paren)
+    for at, c in enumerate(dial_string):
+        depth += (c == "{") - (c == "}")
+        if depth == 0:
+            end = at
+            break
     variables = {}
     for item in _separate(dial_string[4:end], "|", 1024):
         pair = _separate(item, "=", 2)
@@ -146,6 +156,8 @@ def test_a_ring_of_one_line_dials_its_contacts_with_what_the_directory_would_set
         fs.V_DIALED_USER: "1000",
         fs.V_DIALED_DOMAIN: DOMAIN,
         fs.V_FORCE_TRANSFER_CONTEXT: DOMAIN,
+        fs.V_NESTED_VARS: "true",
+        fs.V_POST_BRIDGE_RECORD: RECORD_UNLESS_SIMPLY_ANSWERED,
     }
 
 
@@ -185,6 +197,92 @@ def test_names_with_commas_accents_equals_signs_and_apostrophes_are_kept(name):
 
 
 LEG = line_leg(TENANT, line("1000"))
+
+# What the line's legs run when a bridge of theirs ends, as FreeSWITCH reads the block
+# (`$` unexpanded).
+ANSWERED = "x${url_encode(${endpoint_disposition})}${centrex_transferring}"
+RECORD_UNLESS_SIMPLY_ANSWERED = (
+    f"set process_cdr=${{cond({ANSWERED}-${{sip_hangup_disposition}} == xANSWER-recv_bye"
+    f" ? false : ${{cond({ANSWERED}-${{last_bridge_hangup_cause}} == xANSWER-NORMAL_CLEARING"
+    " ? false : true)})}"
+)
+
+
+def _cond(expression: str) -> str:
+    """mod_commands' cond: the left operand ends at the first space (one holding a
+    space is a syntax error, answered `-ERR`, which the model refuses)."""
+    left, rest = expression.split(" ", 1)
+    operator, right, question, yes, colon, no = rest.split(" ")
+    assert (operator, question, colon) == ("==", "?", ":"), "cond would answer -ERR"
+    return yes if left == right else no
+
+
+def _record_kept(variables: dict[str, str]) -> str:
+    """`process_cdr` as the leg sets it with `variables`: its data expanded on the leg
+    (url_encode as mod_commands does it, functions innermost first), then `set`."""
+    data = re.sub(
+        r"\$\{url_encode\(\$\{(\w+)\}\)\}",
+        lambda m: quote_plus(variables.get(m[1], "")),
+        RECORD_UNLESS_SIMPLY_ANSWERED,
+    )
+    data = re.sub(r"\$\{(\w+)\}", lambda m: variables.get(m[1], ""), data)
+    while (inner := re.search(r"\$\{cond\(([^${}]*)\)\}", data)) is not None:
+        data = data[: inner.start()] + _cond(inner[1]) + data[inner.end() :]
+    application, _, argument = data.partition(" ")
+    name, _, value = argument.partition("=")
+    assert (application, name) == ("set", "process_cdr")
+    return value
+
+
+@pytest.mark.parametrize(
+    ("variables", "process_cdr"),
+    [
+        # Answered, the conversation ended by either party: the caller's record says it.
+        ({"endpoint_disposition": "ANSWER", "sip_hangup_disposition": "recv_bye"}, "false"),
+        (
+            {"endpoint_disposition": "ANSWER", "last_bridge_hangup_cause": "NORMAL_CLEARING"},
+            "false",
+        ),
+        # Handed on by REFER, by a DTMF transfer, moved away (an attended REFER before
+        # sofia names it), ended otherwise, or never answered: its record is made.
+        ({"endpoint_disposition": "BLIND_TRANSFER", "sip_hangup_disposition": "recv_bye"}, "true"),
+        (
+            {"endpoint_disposition": "ATTENDED_TRANSFER", "sip_hangup_disposition": "recv_bye"},
+            "true",
+        ),
+        (
+            {
+                "endpoint_disposition": "ANSWER",
+                "centrex_transferring": "true",
+                "sip_hangup_disposition": "recv_bye",
+            },
+            "true",
+        ),
+        ({"endpoint_disposition": "ANSWER"}, "true"),
+        ({"endpoint_disposition": "ANSWER", "last_bridge_hangup_cause": "MEDIA_TIMEOUT"}, "true"),
+        ({"endpoint_disposition": "EARLY MEDIA", "sip_hangup_disposition": "recv_bye"}, "true"),
+        ({"endpoint_disposition": "DELAYED NEGOTIATION"}, "true"),
+        ({}, "true"),
+    ],
+)
+def test_a_leg_s_record_is_left_unmade_only_when_it_was_simply_answered(variables, process_cdr):
+    assert _record_kept(variables) == process_cdr
+
+
+def test_only_the_caller_s_own_leg_ringing_the_line_leaves_the_answered_leg_unrecorded():
+    def hook(**fields: str) -> str | None:
+        body = fs_body(with_fields(fixture_fields("dialplan-1000"), fields))
+        route = compile_call(call_request(parse_fields(body)), data(line("1000")), NOW)
+        return fs_brackets(the_bridge(route))[0].get(fs.V_POST_BRIDGE_RECORD)
+
+    aimed = {"Hunt-Context": DOMAIN, "Caller-Context": DOMAIN}
+    assert hook(**aimed) == RECORD_UNLESS_SIMPLY_ANSWERED
+    # A hunt in another context than the tenant's: the caller's record would not name
+    # the line by it, the line's own record tells.
+    assert hook() is None
+    # A leg Centrex rang (a transferred callee hunting again), one of a loopback pair.
+    assert hook(**aimed, **{"Call-Direction": "outbound"}) is None
+    assert hook(**aimed, **{"Channel-Name": "loopback/1000-b"}) is None
 
 
 @pytest.mark.parametrize(
