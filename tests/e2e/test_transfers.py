@@ -18,9 +18,16 @@ import xmlcurl.endpoint
 from provisioning.models import CallRecord
 from tests.e2e import sipp, sipp_transfer
 from tests.e2e.conftest import DOMAIN, Centrex, Node, free_port, stop
-from tests.e2e.test_freeswitch import PASSWORDS, phone, phone_saw, register, unregister
+from tests.e2e.test_freeswitch import (
+    PASSWORDS,
+    call_in_background,
+    phone,
+    phone_saw,
+    register,
+    unregister,
+)
 from xmlcurl import fsnames as fs
-from xmlcurl.decisions import Route
+from xmlcurl.decisions import Ring, Route
 
 pytestmark = pytest.mark.e2e
 
@@ -180,6 +187,38 @@ def test_a_blind_refer_hands_an_outside_call_to_a_colleague(
     assert fetch[fs.VAR_PREFIX + fs.V_PEER_LINE] == f"1000@{DOMAIN}"
     assert fetch[fs.VAR_PREFIX + fs.V_SIP_REFER_TO] == f"<sip:1002@{DOMAIN}>"
     # The call log (mod_xml_cdr posted each leg as it ended): 1000 transferred it.
+    assert _new_kind(centrex, "1000", before) == "transferred"
+
+
+def test_a_colleague_s_call_handed_on_by_refer_is_logged_as_transferred(
+    centrex: Centrex,
+    freeswitch: Node,
+    routes: list[tuple[dict[str, str], Route]],
+    clean: list,
+) -> None:
+    """1001 calls 1000, whose line is rung alone from 1001's own leg: 1000's leg carries
+    what leaves its record unmade if it is simply answered. 1000 REFERs the call to
+    1002: the leg's record is made all the same, and says 1000 transferred it (the
+    caller's record alone would say 1000 received it)."""
+    before = len(_kinds(centrex, "1000"))
+    reception = _registered_phone(
+        freeswitch,
+        "1000",
+        sipp_transfer.transferring_phone("1000", DOMAIN, f"<sip:1002@{DOMAIN}>"),
+        "refer-1000-colleague",
+    )
+    colleague = phone(freeswitch, "1002", 200)
+    clean += [reception, colleague]
+    caller = call_in_background(freeswitch, "1001", "1000", "call-1001-refer", talk_ms=6000)
+    clean.append(caller)
+    output, _ = caller.communicate(timeout=60)
+    assert caller.returncode == 0, output.decode()[-2000:]
+    assert reception.wait(timeout=20) == 0
+    assert phone_saw(freeswitch, colleague, "phone-1002-200", "BYE sip:")
+    ring = next(
+        a for f, r in routes if r.destination == "1000" for a in r.actions if isinstance(a, Ring)
+    )
+    assert ring.endpoints[0].reported_by_caller
     assert _new_kind(centrex, "1000", before) == "transferred"
 
 
