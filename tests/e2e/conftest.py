@@ -188,6 +188,10 @@ class Node:
                 raise AssertionError(f"{command!r} never satisfied; last output:\n{output}")
             time.sleep(0.2)
 
+    def wait_until_no_channels(self) -> None:
+        """Every leg gone (a leg is destroyed only once its call record is posted)."""
+        self.wait_for("show channels count", lambda out: out.strip().startswith("0 total"))
+
 
 @dataclass
 class Centrex:

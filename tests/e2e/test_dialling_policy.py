@@ -138,7 +138,7 @@ def test_a_colleague_cannot_transfer_a_call_beyond_their_own_barring(
     apply_raw(centrex.engine, raw)
     # No call of an earlier test left on the switch: the leg transferred must be this one.
     freeswitch.api("hupall NORMAL_CLEARING")
-    freeswitch.wait_for("show channels count", lambda out: out.strip().startswith("0 total"))
+    freeswitch.wait_until_no_channels()
     freeswitch.wait_for("sofia status gateway", lambda out: DOMAIN in out)
     trace = freeswitch.workdir / "phone-1000-200.messages"
     trace.unlink(missing_ok=True)  # an earlier test's call must not count as this one
@@ -178,7 +178,7 @@ def test_a_colleague_cannot_transfer_a_call_beyond_their_own_barring(
     finally:
         # The phones are stopped mid-call: end the calls they leave on the switch.
         freeswitch.api("hupall NORMAL_CLEARING")
-        freeswitch.wait_for("show channels count", lambda out: out.strip().startswith("0 total"))
+        freeswitch.wait_until_no_channels()
         stop(placed)
         stop(trunk)
         stop(reception)

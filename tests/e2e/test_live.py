@@ -130,9 +130,8 @@ def test_an_answered_call_is_followed_and_its_records_are_posted(
     # mod_xml_cdr posts each leg when it ends, to /cdr.
     assert until(lambda: logged().get("1000") == "received" and logged())["1001"] == "placed"
     # The callee's leg was simply answered: its record was left unmade (process_cdr, set
-    # by the hook Centrex put on it), and the caller's record alone tells both entries.
-    # Every leg is gone by now (a leg is destroyed only once its record is posted).
-    until(lambda: freeswitch.api("show channels count").strip().startswith("0 total"))
+    # by the leg when its bridge ended), and the caller's record alone tells both entries.
+    freeswitch.wait_until_no_channels()
     with centrex.engine.connect() as conn:
         entries = conn.execute(
             select(User.extension, CallRecord.call_uuid, CallRecord.leg_uuid)

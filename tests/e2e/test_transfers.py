@@ -141,6 +141,19 @@ def clean(freeswitch: Node) -> Iterator[list[subprocess.Popen[bytes]]]:
             unregister(freeswitch, user)
 
 
+def _reception_referring_to_1002(
+    node: Node, name: str, clean: list
+) -> tuple[subprocess.Popen[bytes], subprocess.Popen[bytes]]:
+    """1000's phone, which takes one call and REFERs it to 1002, and 1002's phone, which
+    answers (both stopped by `clean`)."""
+    reception = _registered_phone(
+        node, "1000", sipp_transfer.transferring_phone("1000", DOMAIN, f"<sip:1002@{DOMAIN}>"), name
+    )
+    colleague = phone(node, "1002", 200)
+    clean += [reception, colleague]
+    return reception, colleague
+
+
 def _kinds(centrex: Centrex, extension: str) -> list[str]:
     """The kinds of the call-log entries stored for `extension`, oldest first."""
     with centrex.engine.connect() as conn:
@@ -170,14 +183,7 @@ def test_a_blind_refer_hands_an_outside_call_to_a_colleague(
     caller's channel, which carries 1000's name (copied at the bridge), and 1002's
     phone takes the call while the caller stays connected."""
     before = len(_kinds(centrex, "1000"))
-    reception = _registered_phone(
-        freeswitch,
-        "1000",
-        sipp_transfer.transferring_phone("1000", DOMAIN, f"<sip:1002@{DOMAIN}>"),
-        "refer-1000",
-    )
-    colleague = phone(freeswitch, "1002", 200)
-    clean += [reception, colleague]
+    reception, colleague = _reception_referring_to_1002(freeswitch, "refer-1000", clean)
     caller = _carrier_call(freeswitch, hold_ms=6000)
     clean.append(caller)
     _caller_stayed(caller)
@@ -201,14 +207,7 @@ def test_a_colleague_s_call_handed_on_by_refer_is_logged_as_transferred(
     1002: the leg's record is made all the same, and says 1000 transferred it (the
     caller's record alone would say 1000 received it)."""
     before = len(_kinds(centrex, "1000"))
-    reception = _registered_phone(
-        freeswitch,
-        "1000",
-        sipp_transfer.transferring_phone("1000", DOMAIN, f"<sip:1002@{DOMAIN}>"),
-        "refer-1000-colleague",
-    )
-    colleague = phone(freeswitch, "1002", 200)
-    clean += [reception, colleague]
+    reception, colleague = _reception_referring_to_1002(freeswitch, "refer-1000-colleague", clean)
     caller = call_in_background(freeswitch, "1001", "1000", "call-1001-refer", talk_ms=6000)
     clean.append(caller)
     output, _ = caller.communicate(timeout=60)
