@@ -32,10 +32,10 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    case,
     func,
     or_,
     select,
-    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
@@ -218,30 +218,23 @@ def _upsert(dialect_name: str) -> Any:
     dialect = postgresql if dialect_name == "postgresql" else sqlite
     table = CallRecord.__table__
     statement = dialect.insert(table)
+    new = statement.excluded
+    # (Every expression of the update reads the entry as it was.)
+    more_telling = table.c.precedence < new.precedence
     kept = {"id", "call_uuid", "user_id", "route"}
     replaced: dict[str, Any] = {
-        c.name: statement.excluded[c.name] for c in table.c if c.name not in kept
+        c.name: case((more_telling, new[c.name]), else_=c) for c in table.c if c.name not in kept
     }
-    # Only the caller's leg knows the routing decisions: a more telling report from
-    # another leg keeps them.
-    replaced["route"] = func.coalesce(func.nullif(statement.excluded.route, ""), table.c.route)
+    # Only the caller's leg knows the routing decisions: they are kept whichever leg
+    # reports first, and a more telling report brings its own if it has any.
+    replaced["route"] = case(
+        (table.c.route == "", new.route),
+        (and_(more_telling, new.route != ""), new.route),
+        else_=table.c.route,
+    )
     return statement.on_conflict_do_update(
-        index_elements=[table.c.call_uuid, table.c.user_id],
-        set_=replaced,
-        where=table.c.precedence < statement.excluded.precedence,
+        index_elements=[table.c.call_uuid, table.c.user_id], set_=replaced
     )
-
-
-# The caller's leg reported after a more telling one: its decisions still count.
-_KEEP_ROUTE = (
-    update(CallRecord)
-    .where(
-        CallRecord.call_uuid == bindparam("call"),
-        CallRecord.user_id == bindparam("user"),
-        CallRecord.route == "",
-    )
-    .values(route=bindparam("decisions"))
-)
 
 
 def _row(tenant: _Tenant, leg: Leg, entry: Entry) -> dict[str, Any]:
@@ -280,12 +273,6 @@ def record_cdr(connection: Connection, xml: bytes, default_country: str = "FR") 
     if entries:
         rows = [_row(tenant, leg, entry) for entry in entries]
         connection.execute(_upsert(connection.dialect.name), rows)
-        if leg.route:
-            kept = [
-                {"call": r["call_uuid"], "user": r["user_id"], "decisions": r["route"]}
-                for r in rows
-            ]
-            connection.execute(_KEEP_ROUTE, kept)
     return Recorded(leg.uuid, tuple((e.extension, str(e.kind)) for e in entries))
 
 
