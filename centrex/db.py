@@ -41,9 +41,19 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(provisioning.__file__).resolve().parent / "migrations"
 
 
-def make_engine(url: str, answer_within: int | None = None, **kwargs: Any) -> Engine:
+def make_engine(
+    url: str,
+    answer_within: int | None = None,
+    *,
+    pre_ping: bool = True,
+    session_settings: dict[str, str] | None = None,
+    **kwargs: Any,
+) -> Engine:
     """`answer_within`: milliseconds PostgreSQL may leave one round trip unanswered
-    before the connection is given up (servers only: a migration may take longer)."""
+    before the connection is given up (servers only: a migration may take longer).
+    PostgreSQL only: `pre_ping`, whether a connection is tried (one round trip) each
+    time it is taken from the pool; `session_settings`, run-time settings every
+    connection starts with (sent with the connection request: no round trip)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -70,9 +80,13 @@ def make_engine(url: str, answer_within: int | None = None, **kwargs: Any) -> En
         return engine
     # A database that does not answer must not hold a FreeSWITCH thread for long:
     # fail fast and let the caller answer its safe fallback.
-    connect_args = {"connect_timeout": 2} if parsed.get_backend_name() == "postgresql" else {}
+    connect_args: dict[str, Any] = (
+        {"connect_timeout": 2} if parsed.get_backend_name() == "postgresql" else {}
+    )
+    if session_settings:
+        connect_args["options"] = " ".join(f"-c {k}={v}" for k, v in session_settings.items())
     engine = create_engine(
-        url, pool_pre_ping=True, pool_timeout=2, connect_args=connect_args, **kwargs
+        url, pool_pre_ping=pre_ping, pool_timeout=2, connect_args=connect_args, **kwargs
     )
     if answer_within and parsed.get_driver_name() == "psycopg":
         answering = _answering_connection()

@@ -190,9 +190,9 @@ class Listener:
         and another runs."""
         self._holders = self._holders_for(self.engine)
         if self.engine.dialect.name == "postgresql":
-            with self.engine.connect():  # the pool's first connection, before listening
+            with self.store.engine.connect():  # the pool's first connection, before listening
                 pass
-            event.listen(self.engine, "connect", self._database_connected)
+            event.listen(self.store.engine, "connect", self._database_connected)
         self._greenlets = [gevent.spawn(self._consume)]
         self._greenlets += [gevent.spawn(self._hold, node) for node in self.nodes.values()]
         self._greenlets += [gevent.spawn(self._every, s, task) for s, task in self._tasks]
@@ -201,8 +201,9 @@ class Listener:
         for node in self.nodes.values():
             node.stop()
         gevent.killall(self._greenlets, timeout=5)
-        if event.contains(self.engine, "connect", self._database_connected):
-            event.remove(self.engine, "connect", self._database_connected)
+        if event.contains(self.store.engine, "connect", self._database_connected):
+            event.remove(self.store.engine, "connect", self._database_connected)
+        self.store.close()
         if self._holders is not None:
             self._holders.close()
             self._holders = None
@@ -522,10 +523,11 @@ class Listener:
             self.watch.touch({status.tenant_id})
 
     def _database_connected(self, _dbapi_connection: object, _record: object) -> None:
-        """A new connection to PostgreSQL, maybe after the server restarted: live state
-        is committed without waiting for the disk (`esl.store`), so a crash may have
-        lost the last commits; every node is listed again, which replaces them. (Also
-        when the pool merely grows: a listing more, nothing wrong.)"""
+        """A new connection of live state's to PostgreSQL, maybe after the server
+        restarted: live state is committed without waiting for the disk
+        (`esl.store.live_state_engine`), so a crash may have lost the last commits;
+        every node is listed again, which replaces them. (Also when the pool merely
+        grows: a listing more, nothing wrong.)"""
         self._relist_later()
 
     def _relist_later(self, seconds: float = 5.0) -> None:

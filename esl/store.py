@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
+from centrex.db import make_engine
 from provisioning import groups
 from provisioning.line_status import line_state
 from provisioning.models import Channel, LineState, Registration, Tenant, User
@@ -137,19 +138,44 @@ _LINE_STATES = (
         User.tenant_id,
         User.extension,
         Tenant.domain,
-        select(func.count()).where(Channel.user_id == User.id).scalar_subquery(),
+        select(func.count())
+        .where(Channel.user_id == User.id)
+        .scalar_subquery()
+        .label("active_calls"),
         select(func.count())
         .where(
             Channel.user_id == User.id,
             Channel.direction == OUTBOUND,
             Channel.answered.is_(False),
         )
-        .scalar_subquery(),
-        exists().where(Registration.user_id == User.id, Registration.expires_at > bindparam("now")),
+        .scalar_subquery()
+        .label("ringing_calls"),
+        exists()
+        .where(Registration.user_id == User.id, Registration.expires_at > bindparam("now"))
+        .label("registered"),
     )
     .join(Tenant, User.tenant_id == Tenant.id)
     .where(User.id.in_(bindparam("users", expanding=True)))
 )
+
+
+def _line_states_kept() -> Any:
+    """PostgreSQL: the same states, written to the lines' rows by the statement that
+    reads them (one round trip, not two)."""
+    states = _LINE_STATES.cte("states")
+    columns = ("active_calls", "ringing_calls", "registered")
+    written = postgresql.insert(LineState).from_select(
+        ["user_id", *columns, "updated_at"],
+        select(states.c.id, *(states.c[c] for c in columns), bindparam("now")),
+    )
+    written = written.on_conflict_do_update(
+        index_elements=["user_id"],
+        set_={c: written.excluded[c] for c in (*columns, "updated_at")},
+    )
+    return select(states).add_cte(written.cte("written"))
+
+
+_LINE_STATES_KEPT = _line_states_kept()
 
 
 # Lookups by pairs of columns, written as one IN per column (each an index's key
@@ -197,20 +223,34 @@ def _pipelined(conn: Connection) -> Iterator[None]:
         raise DBAPIError.instance(None, None, exc, dbapi.Error) from exc
 
 
-_NO_FLUSH_WAIT = text("SET LOCAL synchronous_commit = off")
+_FLUSH_WAIT = text("SET LOCAL synchronous_commit = on")
 
 
-def _rebuilt_from_the_nodes(conn: Connection) -> None:
-    """A transaction of live state only (registrations, legs, line states): PostgreSQL
-    may answer its commit before its WAL is on disk. A crash of the database server can
-    then lose the last few hundred milliseconds of such commits (never corrupt them, nor
-    anything else's); the listener, connected again, lists every node, which replaces
-    them (`Listener._database_connected`; a line's last call end may stay at the call
-    before). Nothing else depends on them: the call log comes from call records, not
-    from events. A stretch that writes group state (a member's
-    log-in, the last to answer) is not rebuilt by a listing and keeps waiting."""
+def live_state_engine(engine: Engine) -> Engine:
+    """The engine live state is written with. On PostgreSQL, a pool of its own whose
+    connections commit without waiting for the WAL to be on disk: live state
+    (registrations, legs, line states) is rebuilt from the nodes. A crash of the
+    database server can then lose the last few hundred milliseconds of such commits
+    (never corrupt them, nor anything else's); the listener, connected again, lists
+    every node, which replaces them (`Listener._database_connected`; a line's last call
+    end may stay at the call before). Nothing else depends on them: the call log comes
+    from call records, not from events. Set once per connection, not per transaction,
+    and no connection is tried before use: a stretch that fails on one lost with the
+    server has the nodes listed again, as any failed stretch does. SQLite: `engine`."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    return make_engine(
+        engine.url.render_as_string(hide_password=False),
+        pre_ping=False,
+        session_settings={"synchronous_commit": "off"},
+    )
+
+
+def _kept_for_good(conn: Connection) -> None:
+    """A stretch that writes group state (a member's log-in, the last to answer), which
+    no listing gives back, waits for its commit to be on disk."""
     if conn.dialect.name == "postgresql":
-        conn.execute(_NO_FLUSH_WAIT)
+        conn.execute(_FLUSH_WAIT)
 
 
 def _same_phone(known: Registered, new: Registered) -> bool:
@@ -291,7 +331,12 @@ class _Net:
 
 class LiveStore:
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+        self.engine = live_state_engine(engine)
+        self._own_engine = self.engine is not engine
+
+    def close(self) -> None:
+        if self._own_engine:
+            self.engine.dispose()
 
     def apply(self, changes: Sequence[Change], now: datetime) -> list[LineStatus]:
         """Write a batch of changes; the states of the lines they touched."""
@@ -311,8 +356,8 @@ class LiveStore:
         if not nets:
             return []
         with self.engine.begin() as conn:
-            if not any(net.groups for _, net in nets):
-                _rebuilt_from_the_nodes(conn)
+            if any(net.groups for _, net in nets):
+                _kept_for_good(conn)
             touched = self._write(conn, [net for _, net in nets])
             statuses = {s.user_id: s for s in self._refresh(conn, set().union(*touched), now)}
         return [
@@ -330,7 +375,6 @@ class LiveStore:
         """What a node holds after a (re)connect replaces all we knew of it."""
         net = _Net.of([*registrations, *channels])
         with self.engine.begin() as conn:
-            _rebuilt_from_the_nodes(conn)
             before = set(
                 conn.scalars(select(Registration.user_id).where(Registration.node == node))
             ) | set(conn.scalars(select(Channel.user_id).where(Channel.node == node)))
@@ -342,7 +386,6 @@ class LiveStore:
     def expire(self, now: datetime) -> list[LineStatus]:
         """Registrations past their expiry (the node went away without telling)."""
         with self.engine.begin() as conn:
-            _rebuilt_from_the_nodes(conn)
             gone = set(
                 conn.scalars(select(Registration.user_id).where(Registration.expires_at < now))
             )
@@ -522,15 +565,17 @@ class LiveStore:
     def _refresh(self, conn: Connection, user_ids: set[int], now: datetime) -> list[LineStatus]:
         if not user_ids:
             return []
+        postgres = conn.dialect.name == "postgresql"
         statuses = [
             LineStatus(
                 user_id, tenant_id, LineRef(extension, domain), calls, ringing, bool(registered)
             )
             for user_id, tenant_id, extension, domain, calls, ringing, registered in conn.execute(
-                _LINE_STATES, {"users": list(user_ids), "now": now}
+                _LINE_STATES_KEPT if postgres else _LINE_STATES,
+                {"users": list(user_ids), "now": now},
             )
         ]
-        if statuses:
+        if statuses and not postgres:
             _upsert(
                 conn,
                 "line_state",

@@ -1,14 +1,15 @@
 """On PostgreSQL live state is committed without waiting for the disk: a crash of the
-database server may lose the last commits, so a new connection to it (what follows a
-restart) has every node listed again, which replaces them. Group state, which no
-listing gives back, waits for its commit as before."""
+database server may lose the last commits, so a new connection of live state's (what
+follows a restart) has every node listed again, which replaces them. Group state, which
+no listing gives back, and everything else the listener writes (call records from the
+error directory, reminders) wait for their commits."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from esl.groups import GroupLogin
@@ -34,7 +35,8 @@ def test_a_new_database_connection_has_the_nodes_listed_again(
         pytest.skip("needs PostgreSQL: runs in the suite's PostgreSQL run (make test)")
     until(lambda: settled(listener))
     before = listings(fake)
-    engine.dispose()  # as after a restart of the server: the next write connects again
+    # As after a restart of the server: the next write of live state connects again.
+    listener.store.engine.dispose()
     listener.expire_registrations()
     until(lambda: listings(fake) > before, timeout=10)
 
@@ -42,6 +44,8 @@ def test_a_new_database_connection_has_the_nodes_listed_again(
 def test_live_state_commits_without_waiting_for_the_disk_group_state_waits(
     engine, database_url, demo_tenant
 ):
+    """Set when its connections are made, not with every transaction; a stretch with
+    group state sets it back for its own transaction."""
     if not database_url.startswith("postgresql"):
         pytest.skip("needs PostgreSQL: synchronous_commit")
     run: list[str] = []
@@ -51,8 +55,13 @@ def test_live_state_commits_without_waiting_for_the_disk_group_state_waits(
 
     now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
     store = LiveStore(engine)
-    event.listen(engine, "before_cursor_execute", executed)
     try:
+        assert store.engine is not engine
+        with store.engine.connect() as conn:
+            assert conn.scalar(text("SHOW synchronous_commit")) == "off"
+        with engine.connect() as conn:  # everything else waits for the disk
+            assert conn.scalar(text("SHOW synchronous_commit")) == "on"
+        event.listen(store.engine, "before_cursor_execute", executed)
         store.apply(
             [ChannelSeen("fs1", "u1", NOW_LINE, "outbound", False, False, "", "", now)], now
         )
@@ -61,9 +70,9 @@ def test_live_state_commits_without_waiting_for_the_disk_group_state_waits(
         store.apply([GroupLogin(DOMAIN, "5000", "1001", True)], now)
         grouped = list(run)
     finally:
-        event.remove(engine, "before_cursor_execute", executed)
-    assert live[0] == "SET LOCAL synchronous_commit = off"
-    assert "SET LOCAL synchronous_commit = off" not in grouped
+        store.close()
+    assert not [s for s in live if "synchronous_commit" in s]
+    assert grouped[0] == "SET LOCAL synchronous_commit = on"
 
 
 def test_a_write_refused_in_a_stretch_fails_it_as_a_database_error(

@@ -99,11 +99,11 @@ def test_events_of_several_nodes_taken_together_are_one_transaction(engine):
     def began(conn: object) -> None:
         begun.append(conn)
 
-    event.listen(engine, "begin", began)
+    event.listen(listener.store.engine, "begin", began)
     try:
         listener._process(batch)
     finally:
-        event.remove(engine, "begin", began)
+        event.remove(listener.store.engine, "begin", began)
     assert len(begun) == 1
     assert listener.stats.events == 6
     for extension in ("1000", "1001", "1002"):

@@ -58,30 +58,27 @@ def ended(node: str, tag: str):
     return [ChannelGone(node, f"a{tag}", NOW), ChannelGone(node, f"b{tag}", NOW)]
 
 
-def counted_apply(engine, store: LiveStore, by_node) -> tuple[int, list]:
-    with statements(engine) as counted:
+def counted_apply(store: LiveStore, by_node) -> tuple[int, list]:
+    with statements(store.engine) as counted:
         written = store.apply_nodes(by_node, NOW)
         return counted(), written
 
 
 def test_three_nodes_take_the_statements_of_one(engine, demo_tenant):
     store = LiveStore(engine)
-    alone, _ = counted_apply(
-        engine, store, [("fs1:8021", stretch("fs1:8021", "1000", "1001", "1"))]
-    )
-    alone_ended, _ = counted_apply(engine, store, [("fs1:8021", ended("fs1:8021", "1"))])
+    alone, _ = counted_apply(store, [("fs1:8021", stretch("fs1:8021", "1000", "1001", "1"))])
+    alone_ended, _ = counted_apply(store, [("fs1:8021", ended("fs1:8021", "1"))])
     nodes = [
         ("fs1:8021", "1000", "1001"),
         ("fs2:8021", "1001", "1002"),
         ("fs3:8021", "1002", "1000"),
     ]
     together, written = counted_apply(
-        engine,
         store,
         [(node, stretch(node, a, b, str(n + 2))) for n, (node, a, b) in enumerate(nodes)],
     )
     together_ended, _ = counted_apply(
-        engine, store, [(node, ended(node, str(n + 2))) for n, (node, _, _) in enumerate(nodes)]
+        store, [(node, ended(node, str(n + 2))) for n, (node, _, _) in enumerate(nodes)]
     )
     assert (together, together_ended) == (alone, alone_ended)
     # Each node is told the lines its own changes touched, in their state after all of
