@@ -138,7 +138,7 @@ def main() -> None:
             cpu, wall = _cpu_ms_per_record(post, _bodies(records, args.records, args.encode))
             print(f"{label:>16}: {cpu:6.2f} ms CPU / record, {wall:6.2f} ms wall")
         print(f"load average after: {os.getloadavg()[0]:.2f}")
-        app.extensions["centrex"].reads.close()
+        app.extensions["centrex"].kept.close()
         engine.dispose()
 
 

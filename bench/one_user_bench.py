@@ -182,7 +182,7 @@ def run_size(engine, url: str, users: int, saves: int) -> dict[str, list[float]]
     timings = {
         kind: saving(client, base, headers, colleague, saves) for kind, saving in KINDS.items()
     }
-    app.extensions["centrex"].reads.close()
+    app.extensions["centrex"].kept.close()
     return timings
 
 

@@ -30,8 +30,9 @@ class Services:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
-    # The xml_curl fetches' reads (see KeptConnections).
-    reads: KeptConnections
+    # Connections kept for FreeSWITCH's requests: the fetches' reads and the call
+    # records' writes (see KeptConnections).
+    kept: KeptConnections
 
     @classmethod
     def of(cls, settings: Settings, engine: Engine) -> Services:

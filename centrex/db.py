@@ -228,17 +228,20 @@ T = TypeVar("T")
 
 
 class KeptConnections:
-    """Open connections kept between reads: the xml_curl fetches take one and put it back.
+    """Open connections kept between FreeSWITCH's requests: the xml_curl fetches' reads
+    and the call records' writes take one and put it back.
 
     Taking a connection from the pool and giving it back around every fetch costs as
-    much as the fetch's query. A connection is kept by no thread in particular (servers
-    may run each request in a thread of its own), and at most as many are open as
-    fetches ever ran at once. Each is left outside any transaction after a read
-    (PostgreSQL begins one implicitly; SQLite begins none for reads), so it holds no
-    snapshot and no lock meanwhile. One that fails is closed and the read runs once
-    more on a fresh one: a kept connection may have died with the database server
-    since it was last used, which the pool's ping would have caught. A read interrupted
-    by its deadline is not run again: its connection is discarded unused.
+    much as the fetch's query (on PostgreSQL a ping, then BEGIN and COMMIT around it). A
+    connection is kept by no thread in particular (servers may run each request in a
+    thread of its own), and at most as many are open as requests ever ran at once. Each
+    statement commits on its own (autocommit), so a connection holds no snapshot and no
+    lock between statements. Only what may run twice runs here: reads, and writes each
+    of whose statements may be repeated with the same outcome (a call record's
+    entries). One that fails is closed and the work runs once more on a fresh one: a
+    kept connection may have died with the database server since it was last used,
+    which the pool's ping would have caught. Work interrupted by its deadline is not run
+    again: its connection is discarded unused.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -265,7 +268,7 @@ class KeptConnections:
                 self._discard(kept)
         # Autocommit: on PostgreSQL a read then costs one round trip, not BEGIN, the
         # statement and ROLLBACK; each statement sees the committed data (as it would in
-        # a read-committed transaction). Only reads run here.
+        # a read-committed transaction).
         conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         try:
             return self._give_back(conn, read(conn))

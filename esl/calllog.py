@@ -1,7 +1,8 @@
 """The call log: FreeSWITCH's call records stored as entries per user, and read back.
 
-`record_cdr` stores what one record says (esl.cdr decides which entries, and how they
-merge); it is idempotent, and safe when the same record is stored twice at once.
+`record_cdr` stores what one record says (`store_leg`, once it is read; esl.cdr decides
+which entries, and how they merge); it is idempotent, entry by entry, and safe when the
+same record is stored twice at once.
 `import_error_dir` takes the records mod_xml_cdr could not post (its err-log-dir: nothing
 in FreeSWITCH ever posts them again). `query_calls` and `calls_csv` read the log of a
 tenant or of one user, a month at a time in the tenant's timezone.
@@ -261,11 +262,16 @@ def _row(tenant: _Tenant, leg: Leg, entry: Entry) -> dict[str, Any]:
 
 
 def record_cdr(connection: Connection, xml: bytes, default_country: str = "FR") -> Recorded:
-    """Store the call-log entries one record gives (`NotACdr` if it is none), in the
-    connection's transaction (a core one: an ORM session would cost more than the
-    statements). `default_country` reads public numbers carriers send in national form,
-    as routing does."""
-    leg = parse_cdr(xml)
+    """Store the call-log entries one record gives (`NotACdr` if it is none)."""
+    return store_leg(connection, parse_cdr(xml), default_country)
+
+
+def store_leg(connection: Connection, leg: Leg, default_country: str = "FR") -> Recorded:
+    """Store the call-log entries of a record as read, in the connection's transaction
+    (a core one: an ORM session would cost more than the statements), or each entry on
+    its own on a connection in autocommit: storing an entry again changes nothing.
+    `default_country` reads public numbers carriers send in national form, as routing
+    does."""
     tenant = _load_tenant(connection, leg, default_country)
     if tenant is None:
         return Recorded(leg.uuid)

@@ -20,7 +20,7 @@ from centrex import metrics
 from centrex.db import DeadlineExceeded, deadline
 from centrex.switch_paths import Answer, query
 from esl import calllog
-from esl.cdr import NotACdr, xml_from_body
+from esl.cdr import NotACdr, parse_cdr, xml_from_body
 from xmlcurl.auth import CHALLENGE, switch_authorised
 
 log = logging.getLogger(__name__)
@@ -60,9 +60,15 @@ def answer_cdr(environ: dict[str, Any]) -> Answer:
         return _answer(413, "too large")
     services = current_app.extensions["centrex"]
     try:
-        xml = xml_from_body(body)
-        with deadline(services.settings.fetch_deadline), services.engine.begin() as connection:
-            recorded = calllog.record_cdr(connection, xml, services.settings.default_country)
+        reported = parse_cdr(xml_from_body(body))
+        with deadline(services.settings.fetch_deadline):
+            # Stored again whole if the kept connection fails: each entry's upsert
+            # leaves the same entry however often it runs.
+            recorded = services.kept.run(
+                lambda connection: calllog.store_leg(
+                    connection, reported, services.settings.default_country
+                )
+            )
     except NotACdr as exc:
         log.warning("call record %s refused: %s", leg, exc)
         return _answer(400, f"not a call record: {exc}")

@@ -103,7 +103,7 @@ def app(settings: Settings, engine: Engine) -> Iterator[Flask]:
     yield app
     # Its kept read connections go back now, not whenever the collector frees the app
     # (a Flask app with templates set up is held in reference cycles).
-    app.extensions["centrex"].reads.close()
+    app.extensions["centrex"].kept.close()
 
 
 @pytest.fixture

@@ -52,8 +52,8 @@ def _engine() -> Engine:
 
 def _read(read: Callable[[Connection], T]) -> T:
     """A read on a connection kept between fetches (centrex.db.KeptConnections)."""
-    reads: KeptConnections = current_app.extensions["centrex"].reads
-    return reads.run(read)
+    kept: KeptConnections = current_app.extensions["centrex"].kept
+    return kept.run(read)
 
 
 def _body(environ: Mapping[str, Any]) -> bytes:

@@ -45,7 +45,7 @@ def test_a_fetch_the_database_does_not_answer_gets_the_fallback_by_its_deadline(
     lines = [r for r in caplog.records if "not answered within 200 ms" in r.getMessage()]
     assert len(lines) == 2 and all(r.exc_info is None for r in lines)
     # The connection the silent read held was dropped, not given back.
-    assert app.extensions["centrex"].reads._idle == []
+    assert app.extensions["centrex"].kept._idle == []
     monkeypatch.undo()
     assert ("bridge", "user/1000@127.0.0.1") in actions(dialplan(client, "1000"))
 
@@ -54,7 +54,7 @@ def test_a_call_record_the_database_does_not_take_in_time_is_503(
     settings, engine, demo_tenant, monkeypatch
 ):
     client = create_app(replace(settings, fetch_deadline=200), engine).test_client()
-    monkeypatch.setattr("esl.calllog.record_cdr", silent)
+    monkeypatch.setattr("esl.calllog.store_leg", silent)
     started = time.monotonic()
     response = post_cdr(client, cdr_xml(CALL1_A))
     assert (response.status_code, response.text) == (503, "database unavailable, try again\n")

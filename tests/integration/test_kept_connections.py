@@ -1,4 +1,5 @@
-"""xml_curl fetches read on connections kept between fetches (centrex.db.KeptConnections)."""
+"""FreeSWITCH's requests — xml_curl fetches and call records — run on connections kept
+between them (centrex.db.KeptConnections)."""
 
 import threading
 
@@ -7,7 +8,9 @@ from sqlalchemy import event
 from centrex.db import KeptConnections
 from tests.conftest import post_fetch
 from tests.fsrequests import fixture_fields
+from tests.integration.test_call_log import entries, post_cdr
 from tests.integration.test_xmlcurl import actions, dialplan, is_not_found, xml
+from tests.unit.test_cdr import CALL1_A, CALL1_A_UUID, cdr_xml
 
 
 def checkouts(engine, action) -> int:
@@ -25,8 +28,8 @@ def checkouts(engine, action) -> int:
 
 
 def held(app):
-    reads: KeptConnections = app.extensions["centrex"].reads
-    (conn,) = reads._idle
+    kept: KeptConnections = app.extensions["centrex"].kept
+    (conn,) = kept._idle
     return conn
 
 
@@ -60,7 +63,7 @@ def test_a_kept_connection_that_died_is_replaced_without_failing_the_call(app, c
 def test_closing_releases_the_kept_connections(app, client, demo_tenant):
     dialplan(client, "1000")
     conn = held(app)
-    app.extensions["centrex"].reads.close()
+    app.extensions["centrex"].kept.close()
     assert conn.closed
     # The next fetch takes a fresh connection.
     assert ("bridge", "user/1000@127.0.0.1") in actions(dialplan(client, "1000"))
@@ -83,3 +86,27 @@ def test_fetches_each_in_a_thread_of_its_own_share_the_kept_connection(app, clie
     assert checkouts(app.extensions["centrex"].engine, fetches) <= 1
     assert all(("bridge", "user/1000@127.0.0.1") in a for a in answers) and len(answers) == 20
     assert app.extensions["centrex"].engine.pool.checkedout() <= 1
+
+
+def test_call_records_are_stored_on_the_kept_connection_committed(app, client, engine, demo_tenant):
+    """A record takes no connection from the pool either (on PostgreSQL a ping, BEGIN
+    and COMMIT more), and what it stored is committed when the answer goes."""
+    dialplan(client, "1000")
+
+    def records():
+        assert post_cdr(client, cdr_xml(CALL1_A), "textxml").status_code == 200
+
+    assert checkouts(app.extensions["centrex"].engine, records) == 0
+    assert not in_transaction(held(app).connection.dbapi_connection)
+    assert entries(engine) == {
+        "1001": ("placed", CALL1_A_UUID),
+        "1000": ("missed", CALL1_A_UUID),
+    }
+
+
+def test_a_record_on_a_kept_connection_that_died_is_stored_once(app, client, engine, demo_tenant):
+    dialplan(client, "1000")
+    held(app).connection.dbapi_connection.close()
+    assert post_cdr(client, cdr_xml(CALL1_A), "textxml").status_code == 200
+    assert post_cdr(client, cdr_xml(CALL1_A), "textxml").status_code == 200  # retried
+    assert set(entries(engine)) == {"1001", "1000"}
