@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
-from centrex.db import make_engine
+from centrex.db import in_slots, make_engine, slot_values, slots
 from provisioning import groups
 from provisioning.line_status import line_state
 from provisioning.models import Channel, LineState, Registration, Tenant, User
@@ -127,42 +127,57 @@ def _upsert(conn: Connection, what: str, rows: list[dict[str, Any]]) -> None:
         conn.execute(_upsert_for(conn.dialect.name, what), rows)
 
 
-# Reads of every stretch, built once (their lists are expanded when run).
-_KNOWN_LEGS = select(Channel).where(Channel.uuid.in_(bindparam("uuids", expanding=True)))
-_ENDED_LEGS = delete(Channel).where(Channel.uuid.in_(bindparam("uuids", expanding=True)))
-# A line's state from its rows, for every user touched, in one statement (one round
-# trip on PostgreSQL): its calls, those still ringing a phone, whether it is registered.
-_LINE_STATES = (
-    select(
-        User.id,
-        User.tenant_id,
-        User.extension,
-        Tenant.domain,
-        select(func.count())
-        .where(Channel.user_id == User.id)
-        .scalar_subquery()
-        .label("active_calls"),
-        select(func.count())
-        .where(
-            Channel.user_id == User.id,
-            Channel.direction == OUTBOUND,
-            Channel.answered.is_(False),
+# The statements of every stretch, built once per length of their lists: each list is
+# an IN of fixed places (centrex.db.in_slots). An expanding IN would have its SQL
+# rendered again at every execution, and be a new statement to PostgreSQL for every
+# length.
+@functools.cache
+def _known_legs(size: int) -> Any:
+    return select(Channel).where(in_slots(Channel.uuid, "uuid", size))
+
+
+@functools.cache
+def _ended_legs(size: int) -> Any:
+    return delete(Channel).where(in_slots(Channel.uuid, "uuid", size))
+
+
+@functools.cache
+def _line_states(size: int, kept: bool) -> Any:
+    """A line's state from its rows, for every user touched, in one statement (one
+    round trip on PostgreSQL): its calls, those still ringing a phone, whether it is
+    registered. `kept`: written to the lines' rows by the same statement."""
+    states = (
+        select(
+            User.id,
+            User.tenant_id,
+            User.extension,
+            Tenant.domain,
+            select(func.count())
+            .where(Channel.user_id == User.id)
+            .scalar_subquery()
+            .label("active_calls"),
+            select(func.count())
+            .where(
+                Channel.user_id == User.id,
+                Channel.direction == OUTBOUND,
+                Channel.answered.is_(False),
+            )
+            .scalar_subquery()
+            .label("ringing_calls"),
+            exists()
+            .where(Registration.user_id == User.id, Registration.expires_at > bindparam("now"))
+            .label("registered"),
         )
-        .scalar_subquery()
-        .label("ringing_calls"),
-        exists()
-        .where(Registration.user_id == User.id, Registration.expires_at > bindparam("now"))
-        .label("registered"),
+        .join(Tenant, User.tenant_id == Tenant.id)
+        .where(in_slots(User.id, "user", size))
     )
-    .join(Tenant, User.tenant_id == Tenant.id)
-    .where(User.id.in_(bindparam("users", expanding=True)))
-)
+    return _line_states_kept(states) if kept else states
 
 
-def _line_states_kept() -> Any:
-    """PostgreSQL: the same states, written to the lines' rows by the statement that
-    reads them (one round trip, not two)."""
-    states = _LINE_STATES.cte("states")
+def _line_states_kept(line_states: Any) -> Any:
+    """PostgreSQL: the states, written to the lines' rows by the statement that reads
+    them (one round trip, not two)."""
+    states = line_states.cte("states")
     columns = ("active_calls", "ringing_calls", "registered")
     written = postgresql.insert(LineState).from_select(
         ["user_id", *columns, "updated_at"],
@@ -175,24 +190,36 @@ def _line_states_kept() -> Any:
     return select(states).add_cte(written.cte("written"))
 
 
-_LINE_STATES_KEPT = _line_states_kept()
-
-
 # Lookups by pairs of columns, written as one IN per column (each an index's key
 # part; the exact pairs are kept after): a row-value IN is a scan of the whole table
 # on SQLite, whatever the index.
-_USERS_OF_LINES = (
-    select(User.id, User.extension, Tenant.domain)
-    .join(Tenant, User.tenant_id == Tenant.id)
-    .where(
-        Tenant.domain.in_(bindparam("domains", expanding=True)),
-        User.extension.in_(bindparam("extensions", expanding=True)),
+@functools.cache
+def _users_of_lines(domains: int, extensions: int) -> Any:
+    return (
+        select(User.id, User.extension, Tenant.domain)
+        .join(Tenant, User.tenant_id == Tenant.id)
+        .where(
+            in_slots(Tenant.domain, "domain", domains),
+            in_slots(User.extension, "extension", extensions),
+        )
     )
-)
-_REGISTRATIONS_NAMED = select(Registration.node, Registration.call_id, Registration.user_id).where(
-    Registration.node.in_(bindparam("nodes", expanding=True)),
-    Registration.call_id.in_(bindparam("call_ids", expanding=True)),
-)
+
+
+@functools.cache
+def _registrations_of(nodes: int, call_ids: int) -> Any:
+    return select(Registration.node, Registration.call_id, Registration.user_id).where(
+        in_slots(Registration.node, "node", nodes),
+        in_slots(Registration.call_id, "call_id", call_ids),
+    )
+
+
+def _slotted(lists: dict[str, list[Any]]) -> tuple[tuple[int, ...], dict[str, Any]]:
+    """The slot counts of each named list (for the statement) and the parameters."""
+    sizes = tuple(slots(len(values)) for values in lists.values())
+    params: dict[str, Any] = {}
+    for name, values in lists.items():
+        params.update(slot_values(name, values))
+    return sizes, params
 
 
 def _nodes_and_call_ids(keys: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
@@ -399,13 +426,13 @@ class LiveStore:
     def _owners(self, conn: Connection, lines: set[LineRef]) -> dict[LineRef, int]:
         if not lines:
             return {}
-        rows = conn.execute(
-            _USERS_OF_LINES,
+        sizes, params = _slotted(
             {
-                "domains": list({r.domain for r in lines}),
-                "extensions": list({r.extension for r in lines}),
-            },
+                "domain": list({r.domain for r in lines}),
+                "extension": list({r.extension for r in lines}),
+            }
         )
+        rows = conn.execute(_users_of_lines(*sizes), params)
         found = {LineRef(ext, domain): user_id for user_id, ext, domain in rows}
         return {line: user_id for line, user_id in found.items() if line in lines}
 
@@ -421,7 +448,12 @@ class LiveStore:
         self._registered_before(conn, nets, touched)
         uuids = [uuid for net in nets for uuid in net.legs]
         known = (
-            {row.uuid: row for row in conn.execute(_KNOWN_LEGS, {"uuids": uuids})} if uuids else {}
+            {
+                row.uuid: row
+                for row in conn.execute(_known_legs(slots(len(uuids))), slot_values("uuid", uuids))
+            }
+            if uuids
+            else {}
         )
         with _pipelined(conn):
             self._write_registrations(conn, nets, owners, touched)
@@ -435,7 +467,9 @@ class LiveStore:
         whose = {key: index for index, net in enumerate(nets) for key in net.registrations}
         if not whose:
             return
-        for known in conn.execute(_REGISTRATIONS_NAMED, _nodes_and_call_ids(whose)):
+        named = _nodes_and_call_ids(whose)
+        sizes, params = _slotted({"node": named["nodes"], "call_id": named["call_ids"]})
+        for known in conn.execute(_registrations_of(*sizes), params):
             index = whose.get((known.node, known.call_id))
             if index is not None:
                 touched[index].add(known.user_id)
@@ -552,7 +586,7 @@ class LiveStore:
                     )
                 )
         if gone:
-            conn.execute(_ENDED_LEGS, {"uuids": gone})
+            conn.execute(_ended_legs(slots(len(gone))), slot_values("uuid", gone))
         if rows:
             _upsert(conn, "channel", rows)
         if ended:
@@ -571,8 +605,8 @@ class LiveStore:
                 user_id, tenant_id, LineRef(extension, domain), calls, ringing, bool(registered)
             )
             for user_id, tenant_id, extension, domain, calls, ringing, registered in conn.execute(
-                _LINE_STATES_KEPT if postgres else _LINE_STATES,
-                {"users": list(user_ids), "now": now},
+                _line_states(slots(len(user_ids)), postgres),
+                {**slot_values("user", list(user_ids)), "now": now},
             )
         ]
         if statuses and not postgres:
