@@ -11,6 +11,7 @@ up and down, so a lost or repeated event cannot leave a line busy for ever.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -213,13 +214,24 @@ def _registrations_of(nodes: int, call_ids: int) -> Any:
     )
 
 
-def _slotted(lists: dict[str, list[Any]]) -> tuple[tuple[int, ...], dict[str, Any]]:
-    """The slot counts of each named list (for the statement) and the parameters."""
-    sizes = tuple(slots(len(values)) for values in lists.values())
-    params: dict[str, Any] = {}
-    for name, values in lists.items():
-        params.update(slot_values(name, values))
-    return sizes, params
+# Places of one IN at most: a node's listing names all its phones and legs at once, and
+# a statement may bind only so many values (32,766 on SQLite).
+_MOST_PLACES = 256
+
+
+def _parts(values: list[Any]) -> Iterator[list[Any]]:
+    for start in range(0, len(values), _MOST_PLACES):
+        yield values[start : start + _MOST_PLACES]
+
+
+def _slotted(lists: dict[str, list[Any]]) -> Iterator[tuple[tuple[int, ...], dict[str, Any]]]:
+    """For a lookup by several lists (one IN each, at most _MOST_PLACES places): the
+    places of each IN and the parameters, for every combination of their parts."""
+    for combination in itertools.product(*(list(_parts(v)) for v in lists.values())):
+        params: dict[str, Any] = {}
+        for name, values in zip(lists, combination, strict=True):
+            params.update(slot_values(name, values))
+        yield tuple(slots(len(values)) for values in combination), params
 
 
 def _nodes_and_call_ids(keys: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
@@ -426,14 +438,15 @@ class LiveStore:
     def _owners(self, conn: Connection, lines: set[LineRef]) -> dict[LineRef, int]:
         if not lines:
             return {}
-        sizes, params = _slotted(
-            {
-                "domain": list({r.domain for r in lines}),
-                "extension": list({r.extension for r in lines}),
-            }
-        )
-        rows = conn.execute(_users_of_lines(*sizes), params)
-        found = {LineRef(ext, domain): user_id for user_id, ext, domain in rows}
+        lists = {
+            "domain": list({r.domain for r in lines}),
+            "extension": list({r.extension for r in lines}),
+        }
+        found = {
+            LineRef(ext, domain): user_id
+            for sizes, params in _slotted(lists)
+            for user_id, ext, domain in conn.execute(_users_of_lines(*sizes), params)
+        }
         return {line: user_id for line, user_id in found.items() if line in lines}
 
     def _write(self, conn: Connection, nets: Sequence[_Net]) -> list[set[int]]:
@@ -447,14 +460,11 @@ class LiveStore:
         touched: list[set[int]] = [set() for _ in nets]
         self._registered_before(conn, nets, touched)
         uuids = [uuid for net in nets for uuid in net.legs]
-        known = (
-            {
-                row.uuid: row
-                for row in conn.execute(_known_legs(slots(len(uuids))), slot_values("uuid", uuids))
-            }
-            if uuids
-            else {}
-        )
+        known = {
+            row.uuid: row
+            for part in _parts(uuids)
+            for row in conn.execute(_known_legs(slots(len(part))), slot_values("uuid", part))
+        }
         with _pipelined(conn):
             self._write_registrations(conn, nets, owners, touched)
             self._write_legs(conn, nets, owners, known, touched)
@@ -468,11 +478,11 @@ class LiveStore:
         if not whose:
             return
         named = _nodes_and_call_ids(whose)
-        sizes, params = _slotted({"node": named["nodes"], "call_id": named["call_ids"]})
-        for known in conn.execute(_registrations_of(*sizes), params):
-            index = whose.get((known.node, known.call_id))
-            if index is not None:
-                touched[index].add(known.user_id)
+        for sizes, params in _slotted({"node": named["nodes"], "call_id": named["call_ids"]}):
+            for known in conn.execute(_registrations_of(*sizes), params):
+                index = whose.get((known.node, known.call_id))
+                if index is not None:
+                    touched[index].add(known.user_id)
 
     def _write_registrations(
         self,
@@ -585,8 +595,8 @@ class LiveStore:
                         peer_name=leg.peer_name or (old.peer_name if old is not None else ""),
                     )
                 )
-        if gone:
-            conn.execute(_ended_legs(slots(len(gone))), slot_values("uuid", gone))
+        for part in _parts(gone):
+            conn.execute(_ended_legs(slots(len(part))), slot_values("uuid", part))
         if rows:
             _upsert(conn, "channel", rows)
         if ended:
@@ -604,9 +614,10 @@ class LiveStore:
             LineStatus(
                 user_id, tenant_id, LineRef(extension, domain), calls, ringing, bool(registered)
             )
+            for part in _parts(list(user_ids))
             for user_id, tenant_id, extension, domain, calls, ringing, registered in conn.execute(
-                _line_states(slots(len(user_ids)), postgres),
-                {**slot_values("user", list(user_ids)), "now": now},
+                _line_states(slots(len(part)), postgres),
+                {**slot_values("user", part), "now": now},
             )
         ]
         if statuses and not postgres:

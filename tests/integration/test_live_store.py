@@ -97,3 +97,44 @@ def test_expired_registrations_make_the_line_unreachable(engine, demo_tenant):
     (status,) = store.expire(NOW + timedelta(seconds=61))
     assert status.registered is False
     assert line_states(engine)["1002"][2] is False
+
+
+def test_a_listing_longer_than_one_in_holds_is_written_whole(engine, demo_tenant, monkeypatch):
+    """A node's listing names all its phones and legs at once: the lookups go by parts of
+    at most _MOST_PLACES values (here 2), and none is left out."""
+    monkeypatch.setattr("esl.store._MOST_PLACES", 2)
+    store = LiveStore(engine)
+    lines = [LineRef(extension, "127.0.0.1") for extension in ("1000", "1001", "1002")]
+    phones = [
+        Registered(
+            NODE,
+            f"call-{n}",
+            line,
+            f"<sip:{n}@10.0.0.{n}>",
+            "",
+            f"10.0.0.{n}",
+            5060,
+            NOW + timedelta(hours=1),
+        )
+        for n, line in enumerate(lines)
+    ]
+    legs = [
+        ChannelSeen(NODE, f"leg-{n}", line, "inbound", True, False, "", "", NOW)
+        for n, line in enumerate(lines * 2)
+    ]
+    try:
+        statuses = store.replace_node(NODE, phones, legs, NOW)
+        assert {s.line.extension: (s.active_calls, s.registered) for s in statuses} == {
+            "1000": (2, True),
+            "1001": (2, True),
+            "1002": (2, True),
+        }
+        assert line_states(engine) == {e: (2, 0, True) for e in ("1000", "1001", "1002")}
+        statuses = store.replace_node(NODE, [], [], NOW)  # the node restarted: all gone
+        assert {s.line.extension: (s.active_calls, s.registered) for s in statuses} == {
+            "1000": (0, False),
+            "1001": (0, False),
+            "1002": (0, False),
+        }
+    finally:
+        store.close()
