@@ -23,8 +23,8 @@ from .events import Event
 from .groups import GroupAnswered, GroupLogin, on_group_answer, on_group_login
 from .keys import Key
 
-INBOUND = "inbound"  # the leg comes from the user's phone: the user calls
-OUTBOUND = "outbound"  # the leg goes to the user's phone: the user is called
+INBOUND = fs.DIRECTION_INBOUND  # the leg comes from the user's phone: the user calls
+OUTBOUND = fs.DIRECTION_OUTBOUND  # the leg goes to the user's phone: the user is called
 
 
 @dataclass(frozen=True)

@@ -237,14 +237,14 @@ def _slotted(lists: dict[str, list[Any]]) -> Iterator[tuple[tuple[int, ...], dic
 def _nodes_and_call_ids(keys: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
     pairs = list(keys)
     return {
-        "nodes": list({node for node, _ in pairs}),
-        "call_ids": list({call_id for _, call_id in pairs}),
+        "node": list({node for node, _ in pairs}),
+        "call_id": list({call_id for _, call_id in pairs}),
     }
 
 
 def _registrations_named(keys: Iterable[tuple[str, str]]) -> list[Any]:
     named = _nodes_and_call_ids(keys)
-    return [Registration.node.in_(named["nodes"]), Registration.call_id.in_(named["call_ids"])]
+    return [Registration.node.in_(named["node"]), Registration.call_id.in_(named["call_id"])]
 
 
 @contextmanager
@@ -477,8 +477,7 @@ class LiveStore:
         whose = {key: index for index, net in enumerate(nets) for key in net.registrations}
         if not whose:
             return
-        named = _nodes_and_call_ids(whose)
-        for sizes, params in _slotted({"node": named["nodes"], "call_id": named["call_ids"]}):
+        for sizes, params in _slotted(_nodes_and_call_ids(whose)):
             for known in conn.execute(_registrations_of(*sizes), params):
                 index = whose.get((known.node, known.call_id))
                 if index is not None:
