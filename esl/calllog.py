@@ -43,7 +43,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from centrex import metrics
-from centrex.db import in_slots, slot_values, slots
+from centrex.db import in_slots, prepared, slot_values, slots
 from esl.cdr import (
     Entry,
     Kind,
@@ -162,10 +162,9 @@ def _load_tenant(connection: Connection, leg: Leg, default_country: str) -> _Ten
     tenant: tuple[int, str, str] | None = None
     user_ids: dict[str, int] = {}
     if hints.domains:
-        rows = connection.execute(
-            _lines_by_domain(slots(len(hints.domains)), slots(len(extensions))),
-            {**slot_values("d", hints.domains), **slot_values("e", extensions)},
-        ).all()
+        rows = prepared(_lines_by_domain(slots(len(hints.domains)), slots(len(extensions)))).rows(
+            connection, {**slot_values("d", hints.domains), **slot_values("e", extensions)}
+        )
         by_domain = {row.domain: row for row in rows}
         found = next((by_domain[d] for d in hints.domains if d in by_domain), None)
         if found is not None:
@@ -175,17 +174,17 @@ def _load_tenant(connection: Connection, leg: Leg, default_country: str) -> _Ten
         forms = {n for d in hints.public_destinations for n in _public_forms(d, default_country)}
         if not forms:
             return None
-        row = connection.execute(
-            _tenant_by_public_number(slots(len(forms))), slot_values("n", sorted(forms))
-        ).first()
-        if row is None:
+        found_rows = prepared(_tenant_by_public_number(slots(len(forms)))).rows(
+            connection, slot_values("n", sorted(forms))
+        )
+        if not found_rows:
             return None
+        row = found_rows[0]
         tenant = (row.id, row.domain, row.country)
         user_ids = dict(
-            connection.execute(
-                _lines_of_tenant(slots(len(extensions))),
-                {"tenant_id": row.id, **slot_values("e", extensions)},
-            ).all()
+            prepared(_lines_of_tenant(slots(len(extensions)))).rows(
+                connection, {"tenant_id": row.id, **slot_values("e", extensions)}
+            )
         )
     tenant_id, domain, country = tenant
     public_lines = {}
@@ -197,9 +196,8 @@ def _load_tenant(connection: Connection, leg: Leg, default_country: str) -> _Ten
         numbers = sorted(set().union(*forms_of.values())) or [""]
         reached = {
             number: (extension, user_id)
-            for number, extension, user_id in connection.execute(
-                _public_lines(slots(len(numbers))),
-                {"tenant_id": tenant_id, **slot_values("n", numbers)},
+            for number, extension, user_id in prepared(_public_lines(slots(len(numbers)))).rows(
+                connection, {"tenant_id": tenant_id, **slot_values("n", numbers)}
             )
         }
         for dialled, candidates in forms_of.items():
@@ -278,7 +276,10 @@ def store_leg(connection: Connection, leg: Leg, default_country: str = "FR") -> 
     entries = classify(leg, tenant.lines)
     if entries:
         rows = [_row(tenant, leg, entry) for entry in entries]
-        connection.execute(_upsert(connection.dialect.name), rows)
+        if connection.dialect.name == "postgresql":
+            prepared(_upsert("postgresql"), tuple(rows[0])).run_many(connection, rows)
+        else:  # SQLAlchemy writes SQLite's datetimes as it reads them
+            connection.execute(_upsert(connection.dialect.name), rows)
     return Recorded(leg.uuid, tuple((e.extension, str(e.kind)) for e in entries))
 
 

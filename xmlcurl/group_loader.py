@@ -25,10 +25,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from centrex.db import Prepared
 from provisioning.models import GroupMember, HuntGroup, LineState, Tenant, User
 from provisioning.tenant_routing import GroupDoc
 from xmlcurl.inputs import GroupData, MemberData
-from xmlcurl.loader import _Prepared, parsed_call_handling
+from xmlcurl.loader import parsed_call_handling
 from xmlcurl.tenant_rows import (
     media_paths_column,
     parsed_media_paths,
@@ -92,7 +93,7 @@ _GROUP_QUERY = (
     .where(Tenant.domain == bindparam("domain"))
     .order_by(GroupMember.position)
 )
-_GROUP = _Prepared(_GROUP_QUERY)
+_GROUP = Prepared(_GROUP_QUERY)
 
 
 def _member(row: Any) -> MemberData:

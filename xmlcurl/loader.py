@@ -12,7 +12,6 @@ hot path of every call.
 from __future__ import annotations
 
 import json
-from collections import namedtuple
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
@@ -21,7 +20,6 @@ from sqlalchemy import (
     CompoundSelect,
     Connection,
     Row,
-    Select,
     Text,
     and_,
     bindparam,
@@ -33,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from centrex.db import Prepared
 from provisioning import calendar as cal
 from provisioning.call_handling import CallHandling
 from provisioning.conferences import ConferenceDoc
@@ -308,40 +307,10 @@ _UNITS_QUERY: CompoundSelect[*tuple[Any, ...]] = union_all(
 )
 
 
-_Statement = Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]]
-
-
-class _Prepared:
-    """A statement compiled once per database dialect and run on the pooled DBAPI
-    cursor. Every call runs these; SQLAlchemy's per-execution work (parameter and
-    result processing) would cost three times the query itself. Rows keep their
-    column names; values are the driver's (booleans may come back as 0/1)."""
-
-    def __init__(self, statement: _Statement) -> None:
-        self._statement = statement
-        self._row: Any = namedtuple("_Row", statement.selected_columns.keys())  # type: ignore[misc]
-        self._compiled: dict[str, tuple[str, tuple[str, ...] | None]] = {}
-
-    def rows(self, conn: Connection, params: dict[str, Any]) -> list[Any]:
-        name = conn.dialect.name
-        if name not in self._compiled:
-            compiled = self._statement.compile(dialect=conn.dialect)
-            order = tuple(compiled.positiontup) if compiled.positiontup else None
-            self._compiled[name] = (str(compiled), order)
-        sql, order = self._compiled[name]
-        args: Any = tuple(params[k] for k in order) if order else params
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(sql, args)
-            return [self._row._make(row) for row in cursor.fetchall()]
-        finally:
-            cursor.close()
-
-
-_TENANT = _Prepared(_TENANT_QUERY)
-_PUBLIC_NUMBER = _Prepared(_PUBLIC_NUMBER_QUERY)
-_TENANT_SETTINGS = _Prepared(_TENANT_SETTINGS_QUERY)
-_UNITS = _Prepared(_UNITS_QUERY)
+_TENANT = Prepared(_TENANT_QUERY)
+_PUBLIC_NUMBER = Prepared(_PUBLIC_NUMBER_QUERY)
+_TENANT_SETTINGS = Prepared(_TENANT_SETTINGS_QUERY)
+_UNITS = Prepared(_UNITS_QUERY)
 
 
 class _KeptSettings:

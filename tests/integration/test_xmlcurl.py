@@ -250,11 +250,9 @@ def test_database_down_then_safe_fallback_not_a_500(database_url):
 
 
 def count_queries(engine, action, warm: bool = True) -> int:
-    """Statements sent to the database by `action`: through SQLAlchemy, or by the
-    loader's prepared statements (which run on the DBAPI cursor). `warm`: counted on a
+    """Statements sent to the database by `action` (through SQLAlchemy or prepared,
+    centrex.db.Prepared: both are seen by `before_cursor_execute`). `warm`: counted on a
     second run, once the tenant's settings are kept (xmlcurl.loader._KeptSettings)."""
-    from xmlcurl import loader
-
     if warm:
         action()
 
@@ -263,18 +261,10 @@ def count_queries(engine, action, warm: bool = True) -> int:
     def before(conn, cursor, statement, *args):
         statements.append(statement)
 
-    real_rows = loader._Prepared.rows
-
-    def counted_rows(self, conn, params):
-        statements.append(self._statement)
-        return real_rows(self, conn, params)
-
     event.listen(engine, "before_cursor_execute", before)
-    loader._Prepared.rows = counted_rows
     try:
         action()
     finally:
-        loader._Prepared.rows = real_rows
         event.remove(engine, "before_cursor_execute", before)
     return len(statements)
 
