@@ -94,3 +94,32 @@ def test_a_write_refused_in_a_stretch_fails_it_as_a_database_error(
         store.apply(seen, now)
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(Channel)) == 0
+
+
+def test_a_stretch_on_a_connection_the_server_closed_fails_then_the_next_one_is_written(
+    engine, database_url, demo_tenant
+):
+    """Live state's statements run on the driver's cursor (centrex.db.Prepared) and its
+    connections are not pinged: a connection the server closed (restarted, or its
+    backend ended) fails one stretch as a database error, and is not used again."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("needs PostgreSQL: ends a server backend")
+    now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    store = LiveStore(engine)
+
+    def leg(uuid: str) -> list[ChannelSeen]:
+        return [ChannelSeen("fs1", uuid, NOW_LINE, "outbound", False, False, "", "", now)]
+
+    try:
+        store.apply(leg("u1"), now)
+        with store.engine.connect() as conn:
+            backend = conn.scalar(text("SELECT pg_backend_pid()"))
+        with engine.connect() as conn:
+            assert conn.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+        with pytest.raises(SQLAlchemyError):
+            store.apply(leg("u2"), now)
+        store.apply(leg("u3"), now)
+    finally:
+        store.close()
+    with engine.connect() as conn:
+        assert set(conn.scalars(select(Channel.uuid))) == {"u1", "u3"}
