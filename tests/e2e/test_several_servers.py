@@ -1,7 +1,8 @@
-"""Two Centrex servers behind one FreeSWITCH, as freeswitch-conf/ ships it: calls keep
-coming while one server is frozen for 10 s (SIGSTOP) and then the other is killed. No
-call is lost, a call's setup grows by at most about the xml_curl timeout (1 s) while a
-server is frozen, and the call log holds exactly each call's two entries."""
+"""Two Centrex servers behind two FreeSWITCH nodes, as freeswitch-conf/ ships it: calls
+keep coming through both nodes (8 a second in all) while one server is frozen for 10 s
+(SIGSTOP) and then the other is killed. No call is lost, a call's setup grows by at most
+about the xml_curl timeout (1 s) while a server is frozen, and the call log holds
+exactly each call's two entries."""
 
 from __future__ import annotations
 
@@ -35,9 +36,11 @@ from tests.stack import Stack, running_stack
 
 pytestmark = pytest.mark.e2e
 
-RATE = 2  # calls per second
+RATE = 4  # calls per second on each node
 SECONDS = 34
-CALLS = RATE * SECONDS
+CALLS = RATE * SECONDS  # on each node
+# Each node: the caller, and the line it calls, whose phone is registered on that node.
+CALLS_ON = {"first": ("1001", "1000"), "second": ("1001", "1002")}
 TALK_MS = 1000
 FREEZE_AT, FREEZE_FOR, KILL_AT = 5.0, 10.0, 22.0
 # A call's setup may grow by the xml_curl timeout (1 s) once while a server is frozen;
@@ -47,7 +50,7 @@ SLACK_S = 0.35
 
 @dataclass
 class Servers:
-    node: Node
+    nodes: dict[str, Node]  # by the name of the calls it carries (CALLS_ON)
     first: Stack
     second: Stack
     groups: dict[str, int]  # process group of each server's `centrex serve`
@@ -64,13 +67,17 @@ def two_servers(centrex: Centrex, tmp_path_factory: pytest.TempPathFactory) -> I
         first = stack.enter_context(running_stack(centrex.settings.database_url, **settings))
         second = stack.enter_context(running_stack(centrex.settings.database_url, **settings))
         urls = [f"http://127.0.0.1:{s.switch_port}" for s in (first, second)]
-        node = stack.enter_context(running_freeswitch(tmp_path_factory.mktemp("fs2"), urls))
+        nodes = {
+            name: stack.enter_context(running_freeswitch(tmp_path_factory.mktemp(name), urls))
+            for name in CALLS_ON
+        }
         groups = {"first": first.process_group(), "second": second.process_group()}
         try:
-            yield Servers(node, first, second, groups)
-        finally:  # kept beside FreeSWITCH's log, for a failure's post-mortem
+            yield Servers(nodes, first, second, groups)
+        finally:  # kept beside the first node's log, for a failure's post-mortem
             for name, server in (("first", first), ("second", second)):
-                (node.workdir / f"centrex-{name}.log").write_bytes(server.log.read_bytes())
+                logged = nodes["first"].workdir / f"centrex-{name}.log"
+                logged.write_bytes(server.log.read_bytes())
 
 
 def _signal(group: int, sig: int) -> None:
@@ -78,24 +85,25 @@ def _signal(group: int, sig: int) -> None:
         os.killpg(group, sig)
 
 
-def _timed_call_scenario() -> str:
+def _timed_call_scenario(caller: str, callee: str) -> str:
     """sipp.call, with the time from the first INVITE to its 200 kept (SIPp's rtd)."""
-    text = sipp.call("1001", DOMAIN, "1000", expect=200, talk_ms=TALK_MS)
+    text = sipp.call(caller, DOMAIN, callee, expect=200, talk_ms=TALK_MS)
     text = text.replace('<send retrans="500">', '<send retrans="500" start_rtd="setup">', 1)
     return text.replace(
         '<recv response="200" rrs="true"/>', '<recv response="200" rrs="true" rtd="setup"/>'
     )
 
 
-def _calls(node: Node, work: Path) -> subprocess.Popen[bytes]:
+def _calls(node: Node, caller: str, callee: str) -> subprocess.Popen[bytes]:
+    work = node.workdir
     argv = sipp.command(
-        _timed_call_scenario(),
+        _timed_call_scenario(caller, callee),
         work,
         "timed-calls",
         node.remote,
         port=free_port(socket.SOCK_DGRAM),
-        user="1001",
-        password=PASSWORDS["1001"],
+        user=caller,
+        password=PASSWORDS[caller],
         timeout=SECONDS + 60,
     )
     argv[argv.index("-m") + 1] = str(CALLS)
@@ -114,21 +122,30 @@ def _setup_times(work: Path) -> list[float]:
     return found
 
 
-def test_a_frozen_then_a_killed_server_cost_no_call(centrex: Centrex, two_servers: Servers):
-    node = two_servers.node
-    work = node.workdir
-    since = call_log_mark(centrex.engine)
+def _phone(node: Node, callee: str) -> subprocess.Popen[bytes]:
+    """The callee's phone, registered on the node, answering every call."""
     port = free_port(socket.SOCK_DGRAM)
-    phone_argv = sipp.command(sipp.phone(200), work, "phone-1000-many", node.remote, port=port)
-    phone_argv[phone_argv.index("-m") + 1] = str(CALLS)
-    phone = subprocess.Popen(phone_argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    argv = sipp.command(
+        sipp.phone(200), node.workdir, f"phone-{callee}-many", node.remote, port=port
+    )
+    argv[argv.index("-m") + 1] = str(CALLS)
+    phone = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert register(node, callee, port).returncode == 0
+    node.wait_for(
+        f"sofia_contact */{callee}@{DOMAIN}", lambda out: out.strip().endswith(f":{port}")
+    )
+    return phone
+
+
+def test_a_frozen_then_a_killed_server_cost_no_call(centrex: Centrex, two_servers: Servers):
+    nodes = two_servers.nodes
+    since = call_log_mark(centrex.engine)
+    phones: list[subprocess.Popen[bytes]] = []
     try:
-        assert register(node, "1000", port).returncode == 0
-        node.wait_for(
-            f"sofia_contact */1000@{DOMAIN}", lambda out: out.strip().endswith(f":{port}")
-        )
+        for name, (_, callee) in CALLS_ON.items():
+            phones.append(_phone(nodes[name], callee))
         started = time.monotonic()
-        calls = _calls(node, work)
+        calls = {name: _calls(nodes[name], *CALLS_ON[name]) for name in CALLS_ON}
         first, second = two_servers.groups["first"], two_servers.groups["second"]
         timeline = [
             (FREEZE_AT, lambda: _signal(first, signal.SIGSTOP)),
@@ -138,35 +155,47 @@ def test_a_frozen_then_a_killed_server_cost_no_call(centrex: Centrex, two_server
         for at, action in timeline:
             time.sleep(max(0.0, started + at - time.monotonic()))
             action()
-        out, _ = calls.communicate(timeout=SECONDS + 90)
+        outs = {name: c.communicate(timeout=SECONDS + 90)[0] for name, c in calls.items()}
     finally:
         _signal(two_servers.groups["first"], signal.SIGCONT)
-        stop(phone)
-    assert calls.returncode == 0, out.decode(errors="replace")[-3000:]
-    setups = _setup_times(work)
-    assert len(setups) == CALLS
-    before = statistics.median(setups[: int(FREEZE_AT * RATE) - 2])
-    worst = max(setups)
-    p99 = sorted(setups)[int(len(setups) * 0.99) - 1]
+        for phone in phones:
+            stop(phone)
+    for name, call in calls.items():
+        assert call.returncode == 0, outs[name].decode(errors="replace")[-3000:]
+    by_node = {name: _setup_times(nodes[name].workdir) for name in CALLS_ON}
+    assert all(len(setups) == CALLS for setups in by_node.values())
+    before = statistics.median(
+        [t for setups in by_node.values() for t in setups[: int(FREEZE_AT * RATE) - 2]]
+    )
+    setups = sorted(t for times in by_node.values() for t in times)
+    worst, p99 = setups[-1], setups[int(len(setups) * 0.99) - 1]
     print(f"setup: median before {before:.3f} s, p99 {p99:.3f} s, worst {worst:.3f} s")
     assert worst <= before + 1.0 + SLACK_S
     assert p99 < 2.0
 
     # Every call's record reaches the surviving server (mod_xml_cdr's next URL).
+    expected = {
+        tuple(sorted([(caller, "placed"), (callee, "received")])): CALLS
+        for caller, callee in CALLS_ON.values()
+    }
     deadline = time.monotonic() + 60
     while True:
         log = call_log_since(centrex.engine, since)
-        if len(log) >= CALLS and all(len(e) == 2 for e in log.values()):
-            break
-        if time.monotonic() > deadline:
+        whole = [e for e in log.values() if len(e) == 2]
+        if len(whole) >= 2 * CALLS or time.monotonic() > deadline:
             break
         time.sleep(1)
-    assert len(log) == CALLS
-    assert all(sorted(e) == [("1000", "received"), ("1001", "placed")] for e in log.values())
-    assert not list((work / "log" / "xml_cdr").glob("*.cdr.xml"))
-    # The first server put itself first again when the second died: a fetch goes
-    # straight to it, without waiting on the dead one.
-    asked = time.monotonic()
-    assert node.api(f"user_exists id 1000 {DOMAIN}").strip() == "true"
-    assert time.monotonic() - asked < 0.5
-    unregister(node, "1000")
+    found: dict[tuple, int] = {}
+    for entries in log.values():
+        key = tuple(sorted(entries))
+        found[key] = found.get(key, 0) + 1
+    assert found == expected
+    for node in nodes.values():
+        assert not list((node.workdir / "log" / "xml_cdr").glob("*.cdr.xml"))
+        # The first server put itself first again when the second died: a fetch goes
+        # straight to it, without waiting on the dead one.
+        asked = time.monotonic()
+        assert node.api(f"user_exists id 1000 {DOMAIN}").strip() == "true"
+        assert time.monotonic() - asked < 0.5
+    for name, (_, callee) in CALLS_ON.items():
+        unregister(nodes[name], callee)
