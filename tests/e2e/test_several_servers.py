@@ -40,7 +40,7 @@ RATE = 4  # calls per second on each node
 SECONDS = 34
 CALLS = RATE * SECONDS  # on each node
 # Each node: the caller, and the line it calls, whose phone is registered on that node.
-CALLS_ON = {"first": ("1001", "1000"), "second": ("1001", "1002")}
+CALLS_ON = {"fs1": ("1001", "1000"), "fs2": ("1001", "1002")}
 TALK_MS = 1000
 FREEZE_AT, FREEZE_FOR, KILL_AT = 5.0, 10.0, 22.0
 # A call's setup may grow by the xml_curl timeout (1 s) once while a server is frozen;
@@ -76,7 +76,7 @@ def two_servers(centrex: Centrex, tmp_path_factory: pytest.TempPathFactory) -> I
             yield Servers(nodes, first, second, groups)
         finally:  # kept beside the first node's log, for a failure's post-mortem
             for name, server in (("first", first), ("second", second)):
-                logged = nodes["first"].workdir / f"centrex-{name}.log"
+                logged = nodes["fs1"].workdir / f"centrex-{name}.log"
                 logged.write_bytes(server.log.read_bytes())
 
 
@@ -141,11 +141,12 @@ def test_a_frozen_then_a_killed_server_cost_no_call(centrex: Centrex, two_server
     nodes = two_servers.nodes
     since = call_log_mark(centrex.engine)
     phones: list[subprocess.Popen[bytes]] = []
+    calls: dict[str, subprocess.Popen[bytes]] = {}
     try:
         for name, (_, callee) in CALLS_ON.items():
             phones.append(_phone(nodes[name], callee))
         started = time.monotonic()
-        calls = {name: _calls(nodes[name], *CALLS_ON[name]) for name in CALLS_ON}
+        calls.update((name, _calls(nodes[name], *CALLS_ON[name])) for name in CALLS_ON)
         first, second = two_servers.groups["first"], two_servers.groups["second"]
         timeline = [
             (FREEZE_AT, lambda: _signal(first, signal.SIGSTOP)),
@@ -158,8 +159,8 @@ def test_a_frozen_then_a_killed_server_cost_no_call(centrex: Centrex, two_server
         outs = {name: c.communicate(timeout=SECONDS + 90)[0] for name, c in calls.items()}
     finally:
         _signal(two_servers.groups["first"], signal.SIGCONT)
-        for phone in phones:
-            stop(phone)
+        for process in [*phones, *calls.values()]:  # (the callers have ended, but on a failure)
+            stop(process)
     for name, call in calls.items():
         assert call.returncode == 0, outs[name].decode(errors="replace")[-3000:]
     by_node = {name: _setup_times(nodes[name].workdir) for name in CALLS_ON}
