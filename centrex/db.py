@@ -319,7 +319,8 @@ class Prepared:
     SQLAlchemy's, and `before_cursor_execute` listeners see the statements."""
 
     def __init__(self, statement: ClauseElement, column_keys: tuple[str, ...] = ()) -> None:
-        """`column_keys`: an INSERT's columns (the keys of its rows)."""
+        """`column_keys`: an INSERT's columns, the keys of its rows: every column it
+        writes (SQLAlchemy's column defaults are not applied here)."""
         self._statement = statement
         self._column_keys = list(column_keys) or None
         # By dialect: the SQL, the order of its parameters (None: by name) and the
