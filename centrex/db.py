@@ -392,6 +392,27 @@ def prepared(statement: ClauseElement, column_keys: tuple[str, ...] = ()) -> Pre
     return Prepared(statement, column_keys)
 
 
+# Statements that bind or read datetimes: prepared on PostgreSQL, whose driver takes and
+# gives them as SQLAlchemy does; through SQLAlchemy on SQLite, which stores them in a
+# form of its own.
+def typed_rows(conn: Connection, statement: ClauseElement, params: dict[str, Any]) -> Any:
+    if conn.dialect.name == "postgresql":
+        return prepared(statement).rows(conn, params)
+    return conn.execute(statement, params).all()  # type: ignore[call-overload]
+
+
+def typed_run(
+    conn: Connection, statement: ClauseElement, params: dict[str, Any] | list[dict[str, Any]]
+) -> None:
+    """`params`: a row, or rows (an INSERT's: each with every column it writes)."""
+    if conn.dialect.name != "postgresql":
+        conn.execute(statement, params)  # type: ignore[call-overload]
+    elif isinstance(params, list):
+        prepared(statement, tuple(params[0])).run_many(conn, params)
+    else:
+        prepared(statement).run(conn, params)
+
+
 # INs of fixed lengths. An expanding IN (a list as one parameter) makes SQLAlchemy render
 # the statement's SQL again at every execution; written with placeholders instead, a
 # statement is compiled once. Lengths go by powers of two, the last value repeated in the

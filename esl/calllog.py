@@ -43,7 +43,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from centrex import metrics
-from centrex.db import in_slots, prepared, slot_values, slots
+from centrex.db import in_slots, prepared, slot_values, slots, typed_run
 from esl.cdr import (
     Entry,
     Kind,
@@ -276,10 +276,7 @@ def store_leg(connection: Connection, leg: Leg, default_country: str = "FR") -> 
     entries = classify(leg, tenant.lines)
     if entries:
         rows = [_row(tenant, leg, entry) for entry in entries]
-        if connection.dialect.name == "postgresql":
-            prepared(_upsert("postgresql"), tuple(rows[0])).run_many(connection, rows)
-        else:  # SQLAlchemy writes SQLite's datetimes as it reads them
-            connection.execute(_upsert(connection.dialect.name), rows)
+        typed_run(connection, _upsert(connection.dialect.name), rows)
     return Recorded(leg.uuid, tuple((e.extension, str(e.kind)) for e in entries))
 
 

@@ -33,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
-from centrex.db import in_slots, make_engine, prepared, slot_values, slots
+from centrex.db import in_slots, make_engine, prepared, slot_values, slots, typed_rows, typed_run
 from provisioning import groups
 from provisioning.line_status import line_state
 from provisioning.models import Channel, LineState, Registration, Tenant, User
@@ -126,22 +126,6 @@ def _upsert(conn: Connection, what: str, rows: list[dict[str, Any]]) -> None:
         )
     else:
         conn.execute(_upsert_for(conn.dialect.name, what), rows)
-
-
-# A stretch's statements, a few a stretch, many stretches a second: on PostgreSQL run
-# prepared (centrex.db.Prepared); SQLite's through SQLAlchemy, which reads and writes
-# their datetimes as it stores them.
-def _rows(conn: Connection, statement: Any, params: dict[str, Any]) -> Sequence[Any]:
-    if conn.dialect.name == "postgresql":
-        return prepared(statement).rows(conn, params)
-    return conn.execute(statement, params).all()
-
-
-def _run(conn: Connection, statement: Any, params: dict[str, Any]) -> None:
-    if conn.dialect.name == "postgresql":
-        prepared(statement).run(conn, params)
-    else:
-        conn.execute(statement, params)
 
 
 # The statements of every stretch, built once per length of their lists: each list is
@@ -461,7 +445,7 @@ class LiveStore:
         found = {
             LineRef(ext, domain): user_id
             for sizes, params in _slotted(lists)
-            for user_id, ext, domain in _rows(conn, _users_of_lines(*sizes), params)
+            for user_id, ext, domain in typed_rows(conn, _users_of_lines(*sizes), params)
         }
         return {line: user_id for line, user_id in found.items() if line in lines}
 
@@ -479,7 +463,7 @@ class LiveStore:
         known = {
             row.uuid: row
             for part in _parts(uuids)
-            for row in _rows(conn, _known_legs(slots(len(part))), slot_values("uuid", part))
+            for row in typed_rows(conn, _known_legs(slots(len(part))), slot_values("uuid", part))
         }
         with _pipelined(conn):
             self._write_registrations(conn, nets, owners, touched)
@@ -494,7 +478,7 @@ class LiveStore:
         if not whose:
             return
         for sizes, params in _slotted(_nodes_and_call_ids(whose)):
-            for known in _rows(conn, _registrations_of(*sizes), params):
+            for known in typed_rows(conn, _registrations_of(*sizes), params):
                 index = whose.get((known.node, known.call_id))
                 if index is not None:
                     touched[index].add(known.user_id)
@@ -611,7 +595,7 @@ class LiveStore:
                     )
                 )
         for part in _parts(gone):
-            _run(conn, _ended_legs(slots(len(part))), slot_values("uuid", part))
+            typed_run(conn, _ended_legs(slots(len(part))), slot_values("uuid", part))
         if rows:
             _upsert(conn, "channel", rows)
         if ended:
@@ -630,7 +614,7 @@ class LiveStore:
                 user_id, tenant_id, LineRef(extension, domain), calls, ringing, bool(registered)
             )
             for part in _parts(list(user_ids))
-            for user_id, tenant_id, extension, domain, calls, ringing, registered in _rows(
+            for user_id, tenant_id, extension, domain, calls, ringing, registered in typed_rows(
                 conn,
                 _line_states(slots(len(part)), postgres),
                 {**slot_values("user", part), "now": now},
