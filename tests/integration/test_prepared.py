@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import bindparam, event, exc, insert, select, text
 
-from centrex.db import Prepared, in_slots, prepared, slot_values, slots
+from centrex.db import Prepared, in_slots, slot_values, slots, typed_run
 from provisioning.models import Registration, Tenant, User
 
 
@@ -71,11 +71,7 @@ def test_inserts_many_rows_with_the_columns_given(engine, tenant_id):
         users = conn.scalars(select(User.id).where(User.tenant_id == tenant_id)).all()
     rows[0]["user_id"], rows[1]["user_id"] = users[0], users[1]
     with engine.begin() as conn:
-        statement = prepared(insert(Registration), tuple(rows[0]))
-        if engine.dialect.name == "postgresql":
-            statement.run_many(conn, rows)
-        else:  # sqlite3 does not write datetimes as SQLAlchemy does
-            conn.execute(insert(Registration), rows)
+        typed_run(conn, insert(Registration), rows)  # prepared on PostgreSQL
     with engine.connect() as conn:
         stored = conn.execute(select(Registration.call_id, Registration.expires_at)).all()
     assert sorted(c for c, _ in stored) == ["c1", "c2"]
