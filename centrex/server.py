@@ -4,7 +4,9 @@ for people, so that neither can make the other wait.
 - The switch side (`CENTREX_PORT`): xml_curl fetches and call records. Each fetch
   blocks a FreeSWITCH thread until answered, so fetches are served by several
   pre-forked processes in parallel, each serving one request at a time (gunicorn's sync
-  workers: the cheapest per fetch). A client that stops sending frees its worker after
+  workers: the cheapest per fetch), each connection read and answered by
+  centrex.switch_http rather than gunicorn's request machinery. A client that stops
+  sending frees its worker after
   `CENTREX_READ_TIMEOUT`, and connections on which nothing has been sent yet are not
   even handed to a worker (TCP_DEFER_ACCEPT).
 - The people side (`CENTREX_PANEL_PORT`): the panel and the REST API, in gevent
@@ -19,6 +21,7 @@ processes).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import os
@@ -27,13 +30,15 @@ import signal
 import socket
 import subprocess
 import sys
+from http import HTTPStatus
 from typing import Any
 
+from gunicorn import util
 from gunicorn.app.base import BaseApplication
 from gunicorn.http.errors import NoMoreData
 from gunicorn.workers.sync import SyncWorker
 
-from centrex import metrics
+from centrex import metrics, switch_http
 from centrex.app import PEOPLE, SWITCH
 from centrex.config import Settings, environment, load_settings, require
 from centrex.logs import configure_logging, gunicorn_options
@@ -114,6 +119,39 @@ class SwitchWorker(SyncWorker):
         client.__class__ = _ReadTimeoutSocket
         client.settimeout(_ReadTimeoutSocket.limit)
         self.handle(listener, client, addr)
+
+    def handle(self, listener: Any, client: socket.socket, addr: Any) -> None:
+        """One request, read and answered by centrex.switch_http instead of gunicorn's
+        request machinery."""
+        if self.cfg.is_ssl:  # TLS is a proxy's job in front; gunicorn's own path if set
+            super().handle(listener, client, addr)
+            return
+        try:
+            environ, head_only = switch_http.read_request(client, listener.getsockname(), addr)
+            self.nr += 1
+            if self.nr >= self.max_requests:
+                self.log.info("Autorestarting worker after current request.")
+                self.alive = False
+            try:
+                reply = switch_http.answer(self.wsgi, environ, head_only)
+            except Exception:
+                self.log.exception("Error handling request %s", environ.get("PATH_INFO"))
+                reply = switch_http.error_answer(HTTPStatus.INTERNAL_SERVER_ERROR)
+            client.sendall(reply)
+        except switch_http.RequestRefused as refused:
+            self.log.debug("Request from %s refused: %s", addr, refused)
+            _send_quietly(client, switch_http.error_answer(refused.status))
+        except (switch_http.ClientGone, NoMoreData):
+            self.log.debug("Ignored premature client disconnection.")
+        except OSError as exc:  # reset, broken pipe: the client left
+            self.log.debug("Ignoring socket error: %s", exc)
+        finally:
+            util.close_graceful(client)
+
+
+def _send_quietly(client: socket.socket, data: bytes) -> None:
+    with contextlib.suppress(OSError):
+        client.sendall(data)
 
 
 class _ReadTimeoutSocket(socket.socket):

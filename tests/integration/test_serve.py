@@ -166,3 +166,16 @@ def test_a_connection_wakes_one_idle_worker_not_all_of_them(database_url, demo_t
             assert stack.request(stack.switch_port, "GET", "/healthz").status == 200
         per_request = (_switches_of(group) - before) / requests
         assert per_request < 3.5, f"{per_request:.1f} wake-ups per request"
+
+
+def test_requests_the_switch_side_cannot_read_get_their_status_and_fetches_go_on(
+    database_url, demo_tenant
+):
+    with running_stack(database_url, workers="1") as stack:
+        too_large = b"POST /cdr HTTP/1.1\r\nHost: centrex\r\nContent-Length: 99999999\r\n\r\n"
+        for data, status in ((b"GARBAGE\r\n\r\n", b"400"), (too_large, b"413")):
+            with socket.create_connection(("127.0.0.1", stack.switch_port), timeout=5) as conn:
+                conn.sendall(data)
+                assert conn.recv(4096).split(b" ")[1] == status
+            answer = stack.fetch_dialplan()
+            assert answer.seconds < PROMPT and BRIDGE in answer.actions()
