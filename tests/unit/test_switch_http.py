@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from http import HTTPStatus
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from centrex import switch_http
 
@@ -199,3 +201,38 @@ def test_a_length_past_the_limit_is_refused_before_any_body_comes(pair, monkeypa
     with pytest.raises(switch_http.RequestRefused) as refused:
         switch_http.read_request(server, SERVER, CLIENT)
     assert refused.value.status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+
+
+@given(
+    st.one_of(
+        st.binary(max_size=300),
+        st.builds(
+            lambda head, body: head + b"\r\n\r\n" + body,
+            st.sampled_from(
+                [
+                    b"POST /xmlcurl HTTP/1.1\r\nContent-Length: 5",
+                    b"POST /cdr HTTP/1.1\r\nTransfer-Encoding: chunked",
+                    b"GET / HTTP/1.0",
+                    b"POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6",
+                    b"GET /\x00 HTTP/1.1",
+                ]
+            ),
+            st.binary(max_size=50),
+        ),
+    )
+)
+@settings(max_examples=300, deadline=None)
+def test_whatever_a_client_sends_is_read_refused_or_seen_gone(data):
+    server, client = socket.socketpair()
+    try:
+        client.sendall(data)
+        client.shutdown(socket.SHUT_WR)
+        try:
+            environ, _ = switch_http.read_request(server, SERVER, CLIENT)
+        except (switch_http.RequestRefused, switch_http.ClientGone):
+            return
+        assert environ["wsgi.input"].read() is not None
+        assert environ["REQUEST_METHOD"] and environ["PATH_INFO"] is not None
+    finally:
+        server.close()
+        client.close()
