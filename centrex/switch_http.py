@@ -73,9 +73,9 @@ class _Request:
         self.head_done = True
         for name, value in self.headers:
             # Refused before any of it is read (a malformed length is httptools' to refuse).
-            if name.lower() == b"content-length" and value.strip().isdigit():
-                if int(value) > MAX_BODY:
-                    raise RequestRefused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large")
+            is_length = name.lower() == b"content-length" and value.strip().isdigit()
+            if is_length and int(value) > MAX_BODY:
+                raise RequestRefused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large")
 
     def on_body(self, chunk: bytes) -> None:
         self.body_size += len(chunk)
@@ -87,9 +87,7 @@ class _Request:
         self.done = True
 
 
-def read_request(
-    sock: socket.socket, server: tuple[str, int], client: Any
-) -> tuple[dict[str, Any], bool]:
+def read_request(sock: socket.socket, server: Any, client: Any) -> tuple[dict[str, Any], bool]:
     """The WSGI environ of the one request on `sock`, and whether it is a HEAD.
     Raises RequestRefused (bad or oversized request), ClientGone, or whatever the
     socket's reads raise (centrex.server's read timeout)."""
@@ -123,8 +121,10 @@ def read_request(
 
 
 def _environ(
-    request: _Request, method: str, version: str, server: tuple[str, int], client: Any
+    request: _Request, method: str, version: str, server: Any, client: Any
 ) -> dict[str, Any]:
+    """`server` and `client` are the sockets' addresses: (host, port) on TCP, a path or
+    nothing on a Unix socket."""
     url = request.url
     if url.startswith(b"/"):
         path, _, query = url.partition(b"?")
@@ -137,8 +137,8 @@ def _environ(
         "SCRIPT_NAME": "",
         "PATH_INFO": unquote_to_bytes(path).decode("latin-1"),
         "QUERY_STRING": query.decode("latin-1"),
-        "SERVER_NAME": str(server[0]),
-        "SERVER_PORT": str(server[1]),
+        "SERVER_NAME": str(server[0]) if isinstance(server, tuple) else "localhost",
+        "SERVER_PORT": str(server[1]) if isinstance(server, tuple) else "",
         "SERVER_PROTOCOL": f"HTTP/{version}",
         "REMOTE_ADDR": client[0] if isinstance(client, tuple) else "",
         "REMOTE_PORT": str(client[1]) if isinstance(client, tuple) else "",
@@ -169,8 +169,8 @@ def answer(app: WsgiApp, environ: dict[str, Any], head_only: bool) -> bytes:
     chunks: list[bytes] = []
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-        if exc_info is not None and started:
-            raise exc_info[1].with_traceback(exc_info[2])
+        # Nothing is sent before the application returns: a later call (an error page
+        # after all, with exc_info) simply replaces the answer.
         started[:] = [status, headers]
         return chunks.append  # WSGI's legacy write()
 

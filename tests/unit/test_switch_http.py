@@ -4,6 +4,7 @@ application's answers written as HTTP."""
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 from collections.abc import Iterator
 from http import HTTPStatus
@@ -236,3 +237,24 @@ def test_whatever_a_client_sends_is_read_refused_or_seen_gone(data):
     finally:
         server.close()
         client.close()
+
+
+def test_an_error_page_given_after_a_first_start_replaces_it():
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        try:
+            raise RuntimeError("late")
+        except RuntimeError:
+            start_response("500 Internal Server Error", [], sys.exc_info())
+        return [b"failed"]
+
+    data = switch_http.answer(app, {}, head_only=False)
+    assert data.startswith(b"HTTP/1.1 500 Internal Server Error\r\n")
+    assert data.endswith(b"\r\n\r\nfailed")
+
+
+def test_a_unix_socket_s_addresses_give_an_environ_too(pair):
+    server, client = pair
+    client.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    environ, _ = switch_http.read_request(server, "/run/centrex.sock", "")
+    assert (environ["SERVER_NAME"], environ["REMOTE_ADDR"]) == ("localhost", "")
