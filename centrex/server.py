@@ -6,9 +6,8 @@ for people, so that neither can make the other wait.
   pre-forked processes in parallel, each serving one request at a time (gunicorn's sync
   workers: the cheapest per fetch), each connection read and answered by
   centrex.switch_http rather than gunicorn's request machinery. A client that stops
-  sending frees its worker after
-  `CENTREX_READ_TIMEOUT`, and connections on which nothing has been sent yet are not
-  even handed to a worker (TCP_DEFER_ACCEPT).
+  sending frees its worker after `CENTREX_READ_TIMEOUT`, and connections on which
+  nothing has been sent yet are not even handed to a worker (TCP_DEFER_ACCEPT).
 - The people side (`CENTREX_PANEL_PORT`): the panel and the REST API, in gevent
   workers (centrex.people_worker): an idle or slow browser, or hundreds of them, holds
   a greenlet, never a process, and costs the switch side nothing.
@@ -145,6 +144,9 @@ class SwitchWorker(SyncWorker):
             self.log.debug("Ignored premature client disconnection.")
         except OSError as exc:  # reset, broken pipe: the client left
             self.log.debug("Ignoring socket error: %s", exc)
+        except Exception:  # a fault here, not the client's: logged, the worker goes on
+            self.log.exception("Error reading request from %s", addr)
+            _send_quietly(client, switch_http.error_answer(HTTPStatus.INTERNAL_SERVER_ERROR))
         finally:
             util.close_graceful(client)
 
