@@ -86,6 +86,8 @@ class SwitchWorker(SyncWorker):
 
     def init_process(self) -> None:
         _ReadTimeoutSocket.limit = self.app.settings.read_timeout / 1000
+        # TLS is a proxy's job in front; were gunicorn given a certificate, its own path.
+        self._own_http = not self.cfg.is_ssl
         super().init_process()
 
     def run(self) -> None:
@@ -122,7 +124,7 @@ class SwitchWorker(SyncWorker):
     def handle(self, listener: Any, client: socket.socket, addr: Any) -> None:
         """One request, read and answered by centrex.switch_http instead of gunicorn's
         request machinery."""
-        if self.cfg.is_ssl:  # TLS is a proxy's job in front; gunicorn's own path if set
+        if not self._own_http:
             super().handle(listener, client, addr)
             return
         try:

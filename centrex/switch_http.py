@@ -13,11 +13,9 @@ centrex.server.SwitchWorker); only what happens on a connection is done here.
 from __future__ import annotations
 
 import io
-import logging
 import socket
 import sys
 import time
-from collections.abc import Callable, Iterable
 from email.utils import formatdate
 from http import HTTPStatus
 from typing import Any
@@ -25,9 +23,7 @@ from urllib.parse import unquote_to_bytes
 
 import httptools
 
-log = logging.getLogger(__name__)
-
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+from centrex.switch_paths import WsgiApp
 
 # FreeSWITCH's requests: headers well under 1 kB, a fetch's body ~10 kB, a call record's
 # tens of kB. Past these the request is refused, never read into memory.
@@ -53,7 +49,7 @@ class ClientGone(Exception):
 class _Request:
     """httptools' callbacks, collecting one request."""
 
-    __slots__ = ("body", "body_size", "done", "head_done", "headers", "url")
+    __slots__ = ("body", "body_size", "done", "head_done", "headers", "url", "wants_continue")
 
     def __init__(self) -> None:
         self.url = b""
@@ -61,6 +57,7 @@ class _Request:
         self.body: list[bytes] = []
         self.body_size = 0
         self.head_done = False
+        self.wants_continue = False  # sent `Expect: 100-continue`
         self.done = False
 
     def on_url(self, url: bytes) -> None:
@@ -72,10 +69,13 @@ class _Request:
     def on_headers_complete(self) -> None:
         self.head_done = True
         for name, value in self.headers:
+            name = name.lower()
             # Refused before any of it is read (a malformed length is httptools' to refuse).
-            is_length = name.lower() == b"content-length" and value.strip().isdigit()
+            is_length = name == b"content-length" and value.strip().isdigit()
             if is_length and int(value) > MAX_BODY:
                 raise RequestRefused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large")
+            if name == b"expect" and value.lower() == b"100-continue":
+                self.wants_continue = True
 
     def on_body(self, chunk: bytes) -> None:
         self.body_size += len(chunk)
@@ -110,12 +110,9 @@ def read_request(sock: socket.socket, server: Any, client: Any) -> tuple[dict[st
             raise RequestRefused(HTTPStatus.BAD_REQUEST, str(exc)) from None
         if not request.head_done and received > MAX_HEAD:
             raise RequestRefused(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "headers too large")
-        if request.head_done and not request.done and not continue_sent:
+        if request.wants_continue and not request.done and not continue_sent:
             continue_sent = True
-            if any(
-                n.lower() == b"expect" and v.lower() == b"100-continue" for n, v in request.headers
-            ):
-                sock.sendall(_CONTINUE)
+            sock.sendall(_CONTINUE)
     method = parser.get_method().decode("latin-1")
     return _environ(request, method, parser.get_http_version(), server, client), method == "HEAD"
 

@@ -1,7 +1,6 @@
 import gc
 import logging
 import socket
-from types import SimpleNamespace
 
 from centrex import switch_http
 from centrex.config import Settings
@@ -42,7 +41,7 @@ class _Listener:
 def _worker(app) -> SwitchWorker:
     """A switch-side worker as gunicorn leaves it after init_process, without forking."""
     worker = SwitchWorker.__new__(SwitchWorker)
-    worker.cfg = SimpleNamespace(is_ssl=False)
+    worker._own_http = True
     worker.log = logging.getLogger("centrex.test.worker")
     worker.nr, worker.max_requests, worker.alive = 0, 1000, True
     worker.wsgi = app
