@@ -3,6 +3,7 @@ under `/panel`, and the application settings it needs."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint, Flask, g, redirect, request
@@ -32,6 +33,8 @@ from admin.users import views as users
 from centrex.config import Settings
 from provisioning import accounts
 from provisioning.accounts import Account
+
+log = logging.getLogger(__name__)
 
 CONCEPTS = Concepts(
     lines.CONCEPT,
@@ -70,6 +73,11 @@ def configure_panel(app: Flask, settings: Settings) -> None:
     )
     init_languages(app)
     init_error_pages(app)
+    if settings.smtp_host and not settings.panel_url:
+        log.warning(
+            "CENTREX_PANEL_URL is not set: forgotten passwords are not reset by mail "
+            "(a link is never built from the address a request names)"
+        )
 
 
 def _panel(concepts: Concepts) -> Blueprint:

@@ -111,9 +111,15 @@ def voicemail_pin(account: Account) -> Any:
     return _page(account, 400, pin_form=form)
 
 
+def _resets_by_mail() -> bool:
+    """Reset links go out only with the panel's address configured: one built from the
+    request's Host header would let anyone have a real user mailed a link to their own
+    site, and the token with it."""
+    return mail.can_send(settings()) and bool(settings().panel_url)
+
+
 def _link(token: str) -> str:
-    base = settings().panel_url or request.host_url.rstrip("/")
-    return base + url_for("panel.security.reset", token=token)
+    return settings().panel_url + url_for("panel.security.reset", token=token)
 
 
 @blueprint.route("/forgot", methods=["GET", "POST"])
@@ -121,7 +127,7 @@ def forgot() -> Any:
     """Ask for a reset link. The answer is the same whether the number is known or not
     (nobody learns which numbers have accounts), and every request counts against the
     address it comes from, so that nobody floods a user with mail."""
-    if not mail.can_send(settings()):
+    if not _resets_by_mail():
         return render_template("security/forgot.html", form=None), 200
     form = ForgotPasswordForm()
     if form.validate_on_submit():

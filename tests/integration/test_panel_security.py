@@ -311,6 +311,42 @@ def test_without_mail_the_forgotten_password_page_says_whom_to_ask(mailless_pane
     assert "ask your administrator" in shown(page.text)
 
 
+def test_a_mailed_link_points_at_the_panel_s_address_whatever_host_the_request_names(
+    mailing_panel, engine, inbox
+):
+    """Whoever asks for a user's link names the host they like: the user is still sent
+    to the configured panel, never to that host (and the token with them)."""
+    received, _ = inbox
+    _set_email(engine, "1001", "alice@example.com")
+    elsewhere = {"Host": "attacker.example"}
+    form = mailing_panel.get("/panel/forgot", headers=elsewhere)
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form.text)[1]
+    sent = mailing_panel.post(
+        "/panel/forgot",
+        data={"number": "1001@127.0.0.1", "csrf_token": csrf},
+        headers=elsewhere,
+    )
+    assert sent.status_code == 302
+    (mail,) = received.to("alice@example.com")
+    assert "attacker.example" not in _body(mail)
+    assert mailing_panel.get(_link_in(mail)).status_code == 200
+
+
+def test_without_the_panel_s_address_no_link_is_mailed(settings, engine, demo_tenant, inbox):
+    """Mail on, CENTREX_PANEL_URL unset: nothing to build a trustworthy link from, so the
+    page says whom to ask and a request for a link sends nothing."""
+    received, port = inbox
+    panel = _panel(settings, engine, smtp_host="127.0.0.1", smtp_port=port)
+    _set_email(engine, "1001", "alice@example.com")
+    page = panel.get("/panel/forgot")
+    assert page.status_code == 200
+    assert "ask your administrator" in shown(page.text)
+    assert 'name="number"' not in page.text
+    asked = panel.post("/panel/forgot", data={"number": "1001@127.0.0.1"})
+    assert asked.status_code == 200
+    assert received.messages == []
+
+
 def test_log_ins_are_throttled_per_address_across_accounts(mailing_panel, engine):
     """Guesses spread over many numbers (each account under its own lock) stop at the
     address's limit; a right password from the address does not count."""
