@@ -647,6 +647,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except (DomainError, IntegrityError) as exc:
         return report(exc, getattr(args, "file", None) or "centrex")
+    except UnicodeDecodeError as exc:  # a file (or standard input) read as UTF-8
+        source = getattr(args, "file", None) or "input"
+        byte = exc.object[exc.start]
+        print(f"{source}: not UTF-8 text (byte {byte:#04x} at {exc.start})", file=sys.stderr)
+        return 1
     except OSError as exc:
         print(f"centrex: {exc}", file=sys.stderr)
         return 1

@@ -42,6 +42,7 @@ from provisioning.document import (
     dump_document,
     json_schema,
     parse_document,
+    refuse_not_unicode,
 )
 from provisioning.lookup import unknown_tenant
 from provisioning.validation import InvalidValue, check_public_number
@@ -91,12 +92,15 @@ def visible(domain: str) -> str:
 def json_body() -> Any | None:
     """The request's JSON document, None when the body is none. One nested so deep that
     reading it exhausts Python's stack (a RecursionError, which is no ValueError) ends
-    the request with 400."""
+    the request with 400; one holding a string that is not Unicode text (a lone
+    surrogate escape, which no database stores) with 422 naming where."""
     try:
-        return request.get_json(silent=True)
+        data = request.get_json(silent=True)
     except RecursionError:
         response, _ = failure(400, "the request body is nested too deeply")
         abort(response)
+    refuse_not_unicode(data)
+    return data
 
 
 def _json_body() -> Any:
@@ -395,15 +399,29 @@ def get_summary(domain: str) -> Any:
     return Response(body, mimetype=_SUMMARY_FORMATS[wanted])
 
 
+# Years the national-holiday tables are asked about (beyond, they answer nothing).
+_FIRST_HOLIDAY_YEAR, _LAST_HOLIDAY_YEAR = 1900, 2200
+
+
 @blueprint.post("/tenants/<domain>/holidays/import")
 def import_holidays(domain: str) -> Any:
     body = _json_body()
-    if not isinstance(body, dict) or not str(body.get("year", "")).isdigit():
-        raise DocumentInvalid([Problem("year", 'a year is required, e.g. {"year": 2027}')])
+    if not isinstance(body, dict):
+        body = {}
+    year = str(body.get("year", ""))
+    problems = []
+    if not (year.isdigit() and _FIRST_HOLIDAY_YEAR <= int(year) <= _LAST_HOLIDAY_YEAR):
+        wanted = f"a year from {_FIRST_HOLIDAY_YEAR} to {_LAST_HOLIDAY_YEAR} is required"
+        problems.append(Problem("year", wanted + ', e.g. {"year": 2027}'))
+    country, user = body.get("country"), body.get("user")
+    if country is not None and not isinstance(country, str):
+        problems.append(Problem("country", 'a country is its two-letter code, e.g. "FR"'))
+    if user is not None and not isinstance(user, str):
+        problems.append(Problem("user", 'a user is named by their extension, e.g. "1001"'))
+    if problems:
+        raise DocumentInvalid(problems)
     with transaction() as session:
-        report = service.import_holidays(
-            session, visible(domain), body.get("country"), int(body["year"]), body.get("user")
-        )
+        report = service.import_holidays(session, visible(domain), country, int(year), user)
         return _report(report)
 
 

@@ -683,11 +683,25 @@ def load_text(text: str) -> Any:
     """YAML or JSON text → plain data: every scalar a string (`0100` is an extension,
     not 64; `yes` is not true); only `null`/`~` mean None (see `yaml_text`)."""
     try:
-        return yaml_text.load(text)
+        data = yaml_text.load(text)
     except yaml.YAMLError as exc:
         raise DocumentInvalid(
             [Problem("", said("not_yaml", "not valid YAML or JSON: %(reason)s", reason=str(exc)))]
         ) from None
+    except RecursionError:  # PyYAML's own loader recurses once per level
+        raise DocumentInvalid([Problem("", said("too_deep", "nested too deeply"))]) from None
+    refuse_not_unicode(data)
+    return data
+
+
+def refuse_not_unicode(data: Any) -> None:
+    """Data read from JSON or YAML whose strings are all Unicode text, or DocumentInvalid
+    naming where one is not (see `validation.not_unicode_at`)."""
+    path = v.not_unicode_at(data)
+    if path is not None:
+        raise DocumentInvalid(
+            [Problem(path, said("not_unicode", "not Unicode text (a lone surrogate escape)"))]
+        )
 
 
 def dump_text(data: dict[str, Any]) -> str:

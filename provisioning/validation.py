@@ -15,6 +15,7 @@ import itertools
 import re
 import zoneinfo
 from functools import cache
+from typing import Any
 
 import email_validator
 import phonenumbers
@@ -89,6 +90,34 @@ def forwarding_loop(circle: list[str]) -> Said:
 
 REPEATED_DIGIT = said("repeated_digit", "must not repeat the same digit more than twice in a row")
 HOLDS_OWN_NUMBER = said("holds_own_number", "must not contain the line's number or part of it")
+
+
+# A UTF-16 surrogate alone: no character, so no UTF-8 either (it cannot be stored, sent
+# or shown), yet JSON and YAML escapes spell one ("\ud800").
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def not_unicode_at(data: Any) -> str | None:
+    """Where plain data (read from JSON or YAML) holds a string that is not Unicode
+    text, as a document path (`users[0].name`; for a key, the path of its mapping; ""
+    for the whole); None when it holds none. Checked where data is read, before any
+    rule or lookup sees it. The string itself is never repeated in a message: it could
+    not be sent."""
+    pending: list[tuple[str, Any]] = [("", data)]
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, str):
+            if not value.isascii() and _LONE_SURROGATE.search(value):
+                return path
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                inner = f"{path}.{key}" if path else str(key)
+                if isinstance(key, str) and not key.isascii() and _LONE_SURROGATE.search(key):
+                    return path
+                pending.append((inner, item))
+        elif isinstance(value, list):
+            pending.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
+    return None
 
 
 def fits(pattern: re.Pattern[str], value: str) -> bool:

@@ -7,9 +7,10 @@ results (the same data read, the same text written) in a fraction of the time:
 
 - `load` turns the events of libyaml's parser into plain data in one loop, under the
   reference loader's rules (`StringsLoader`: every scalar a string, a plain `null` or
-  `~` None). Whatever the loop does not handle — anchors, aliases, tags, several
-  documents, a collection as a key, and any error — is read again by the reference
-  loader, whose data or error is then the answer.
+  `~` None, a key given twice in a mapping refused). Whatever the loop does not
+  handle — anchors, aliases, tags, several documents, a collection as a key, and any
+  error — is read again by the reference loader, whose data or error is then the
+  answer.
 - `dump` writes block-style text itself for the scalars whose rendering it knows
   exactly (text on one line that PyYAML would neither fold nor escape), and leaves any
   top-level entry, or item of a top-level list, holding another to PyYAML's
@@ -47,7 +48,28 @@ except ImportError:  # PyYAML built without libyaml: the reference loader reads 
 
 class StringsLoader(yaml.BaseLoader):
     """The reference loader. Scalars stay strings (no YAML 1.1 octal or yes/no
-    surprises: `0100` is an extension, not 64); only `null`/`~` mean None."""
+    surprises: `0100` is an extension, not 64); only `null`/`~` mean None. A key given
+    twice in one mapping is an error: PyYAML would keep the last silently, and a
+    second `users:` further down would drop every user of the first."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                duplicate = key in seen
+            except TypeError:
+                continue  # an unhashable key: PyYAML's own check says so
+            if duplicate:
+                raise yaml.constructor.ConstructorError(
+                    "while reading a mapping",
+                    node.start_mark,
+                    f"found the key {key!r} twice",
+                    key_node.start_mark,
+                )
+            seen.add(key)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
 
 
 _NULL = re.compile(r"^(?:~|null|Null|NULL)$")
@@ -61,12 +83,19 @@ class _Unhandled(Exception):
     """Something the fast paths leave to PyYAML's reference classes."""
 
 
+class _KeyTwice(yaml.constructor.ConstructorError):
+    """A key given twice, found by the fast loop: said at once (the reference loader
+    would take minutes to find it again in a large document)."""
+
+
 def load(text: str) -> Any:
     """YAML (or JSON) text → plain data, as `yaml.load(text, Loader=StringsLoader)`;
     raises its `yaml.YAMLError`s."""
     if _LIBYAML:
         try:
             return _load_events(text)
+        except _KeyTwice:
+            raise
         except Exception:
             pass  # the reference loader answers, its error included
     return yaml.load(text, Loader=StringsLoader)
@@ -121,6 +150,8 @@ def _load_events(text: str) -> Any:
         if type(parent) is list:
             parent.append(value)
         elif keys[-1] is _NO_KEY:
+            if value in parent:
+                raise _KeyTwice(None, None, f"found the key {value!r} twice", event.start_mark)
             keys[-1] = value
         else:
             parent[keys[-1]] = value

@@ -1,6 +1,8 @@
 """REST API /api/v1: token scopes, the document, items one by one (the OpenAPI document:
 test_openapi)."""
 
+import json
+
 import pytest
 
 from provisioning import service
@@ -110,6 +112,59 @@ def test_numbers_one_by_one_accept_national_form(client, tokens):
     assert client.get(f"{base}/%2B33184800102", headers=h).json["label"] == "Fax"
     assert client.delete(f"{base}/0184800102", headers=h).status_code == 200
     assert client.get(f"{base}/0184800102", headers=h).status_code == 404
+
+
+def test_a_string_that_is_not_unicode_text_is_refused_with_its_path(client, tokens):
+    """JSON's escapes spell a lone surrogate, which no database stores: refused with
+    where it is (it once ended in a 500 at the write), and nothing written."""
+    h = auth(tokens["admin"])
+    base = "/api/v1/tenants/127.0.0.1"
+    before = client.get(f"{base}/users/1001", headers=h).json
+    document = demo_document()
+    document["users"][0]["name"] = "\ud800"
+    sent = {
+        ("PUT", base, "application/json"): json.dumps(document),
+        ("PUT", f"{base}/users/1001", "application/json"): json.dumps(
+            {**before, "name": "Al\udc80ce"}
+        ),
+        ("PATCH", f"{base}/users/1001", "application/merge-patch+json"): json.dumps(
+            {"public_number": "\ud800"}
+        ),
+        ("PUT", f"{base}/users/1001/call-handling", "application/json"): json.dumps(
+            {"call_handling": {"forward_always": {"to": "\ud800"}}}
+        ),
+    }
+    paths = []
+    for (method, url, kind), body in sent.items():
+        answer = client.open(url, method=method, headers=h, data=body, content_type=kind)
+        assert answer.status_code == 422, (method, url, answer.json)
+        (problem,) = answer.json["problems"]
+        assert problem["code"] == "not_unicode"
+        paths.append(problem["path"])
+    assert paths == [
+        "users[0].name",
+        "name",
+        "public_number",
+        "call_handling.forward_always.to",
+    ]
+    assert client.get(f"{base}/users/1001", headers=h).json == before
+
+
+def test_holidays_import_refuses_what_is_not_a_year_a_country_or_a_user(client, tokens):
+    h = auth(tokens["tenant"])
+    url = "/api/v1/tenants/127.0.0.1/holidays/import"
+    for body, path in [
+        ({"year": 2027, "country": 1}, "country"),
+        ({"year": 2027, "country": True}, "country"),
+        ({"year": 2027, "user": ["1000"]}, "user"),
+        ({"year": "99999999999999999999"}, "year"),
+        ({"year": 1066}, "year"),
+        (["2027"], "year"),
+    ]:
+        answer = client.post(url, headers=h, json=body)
+        assert answer.status_code == 422, body
+        assert [p["path"] for p in answer.json["problems"]] == [path], body
+    assert client.get("/api/v1/tenants/127.0.0.1", headers=h).json.get("holidays", []) == []
 
 
 def test_api_errors_are_json(client, tokens):

@@ -38,6 +38,32 @@ def test_invalid_document_is_refused_with_paths(env, tmp_path, capsys):
     assert capsys.readouterr().out == ""
 
 
+def test_unreadable_documents_are_refused_and_nothing_written(env, tmp_path, capsys):
+    """A second `users:` would have dropped the first one's users (the last key won);
+    a file in Latin-1, a lone surrogate escape or nesting too deep ended in a
+    traceback. Each is said, with where, and nothing is written."""
+    demo = DEMO_YAML.read_text()
+    cases = {
+        "twice.yaml": (demo + "users: []\n").encode(),
+        "latin1.yaml": demo.replace("name: ", "name: Caf\u00e9 ", 1).encode("latin-1"),
+        "surrogate.yaml": demo.replace("name: ", 'name: "\\ud800" #', 1).encode(),
+        "deep.yaml": ("a: " + "[" * 5000 + "]" * 5000 + "\n").encode(),
+    }
+    said = {}
+    for name, content in cases.items():
+        (tmp_path / name).write_bytes(content)
+        assert main(["apply", str(tmp_path / name)]) == 1, name
+        said[name] = capsys.readouterr().err
+    assert "found the key 'users' twice" in said["twice.yaml"]
+    assert f"line {demo.count(chr(10)) + 1}" in said["twice.yaml"]
+    assert "latin1.yaml: not UTF-8 text (byte 0xe9 at " in said["latin1.yaml"]
+    assert "\n  name: not Unicode text (a lone surrogate escape)" in said["surrogate.yaml"]
+    assert "nested too deeply" in said["deep.yaml"]
+    assert not any("Traceback" in text for text in said.values())
+    assert main(["tenants"]) == 0
+    assert capsys.readouterr().out == ""
+
+
 def test_dry_run_and_unknown_tenant(env, capsys):
     assert main(["apply", "--dry-run", str(DEMO_YAML)]) == 0
     assert "would create: tenant demo.example" in capsys.readouterr().out

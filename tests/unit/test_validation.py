@@ -275,3 +275,14 @@ def test_a_line_s_numbers_in_every_form_a_person_would_recognise():
 
     assert line_numbers("1000", "+33184800100", None) == ["1000", "+33184800100", "0184800100"]
     assert line_numbers("1000") == ["1000"]
+
+
+def test_strings_that_are_not_unicode_text_are_found_with_their_path():
+    from provisioning.validation import not_unicode_at
+
+    assert not_unicode_at({"users": [{"name": "Zoé"}, {"name": "ok"}], "n": None}) is None
+    assert not_unicode_at({"users": [{"name": "Zoé"}, {"name": "\ud800"}]}) == "users[1].name"
+    assert not_unicode_at({"a": {"b": ["c", "d\udfff"]}}) == "a.b[1]"
+    assert not_unicode_at({"a": {"\udc80": "x"}}) == "a"  # a key: its mapping's path
+    assert not_unicode_at("\ud83d") == ""  # the whole
+    assert not_unicode_at("\ud83d\ude00".encode("utf-16", "surrogatepass").decode("utf-16")) is None

@@ -48,7 +48,6 @@ def reference_dump(data):
         "a: b: c\n",
         "? [a, b]\n: c\n",  # a list as a key: an error
         "? {a: 1}\n: c\n",
-        "a: 1\na: 2\n",
         "a: 'it''s'\nb: \"tab\\there\"\nc: >\n  folded\n  text\nd: |\n  kept\n  lines\n",
         "\ufeffa: 1\n",
         "a:\n- 1\n-\n- - x\n  - y\n",
@@ -205,3 +204,33 @@ def test_load_text_reports_what_pyyaml_reports():
     assert info.value.problems[0].message == (
         f"not valid YAML or JSON: {reference_load('a: [1, 2' + chr(10))[1]}"
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\nb: 2\na: 3\n",  # the fast loop finds it
+        "x: &x {a: 1}\ny: {a: 2, a: 3}\n",  # an anchor: the reference loader finds it
+        '{"users": [], "users": []}',
+    ],
+)
+def test_a_key_given_twice_is_refused_where_it_is_given_again(text):
+    """PyYAML keeps the last of two equal keys without a word: a second `users:` would
+    silently drop the first one's users."""
+    from provisioning.document import DocumentInvalid
+
+    with pytest.raises(DocumentInvalid) as info:
+        load_text(text)
+    message = info.value.problems[0].message
+    again = text.rindex("a: 3" if "a: 3" in text else '"users"')
+    line, column = text.count("\n", 0, again) + 1, again - text.rfind("\n", 0, again)
+    assert "twice" in message and f"line {line}, column {column}" in message
+    assert "twice" in reference_load(text)[1]  # the reference loader refuses it too
+
+
+def test_equal_keys_in_different_mappings_are_fine():
+    assert load_text("x: {a: 1}\ny: {a: 2}\nz: [{a: 3}, {a: 4}]\n") == {
+        "x": {"a": "1"},
+        "y": {"a": "2"},
+        "z": [{"a": "3"}, {"a": "4"}],
+    }
