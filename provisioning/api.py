@@ -10,6 +10,7 @@ A token scoped to a tenant sees only that tenant; others answer 404, as if absen
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -44,6 +45,7 @@ from provisioning.document import (
     parse_document,
     refuse_not_unicode,
 )
+from provisioning.errors import said
 from provisioning.lookup import unknown_tenant
 from provisioning.validation import InvalidValue, check_public_number
 
@@ -94,13 +96,39 @@ def json_body() -> Any | None:
     reading it exhausts Python's stack (a RecursionError, which is no ValueError) ends
     the request with 400; one holding a string that is not Unicode text (a lone
     surrogate escape, which no database stores) with 422 naming where."""
+    if not request.is_json:
+        return None
     try:
-        data = request.get_json(silent=True)
+        data = json.loads(request.get_data(), object_pairs_hook=_object)
+    except _KeyTwice as twice:
+        key = json.dumps(twice.key)  # quoted, and ASCII whatever it holds
+        given_twice = said("key_twice", "the key %(key)s is given twice in one object", key=key)
+        raise DocumentInvalid([Problem("", given_twice)]) from None
+    except ValueError:  # not JSON (nor UTF-8): the caller says what it expected
+        return None
     except RecursionError:
         response, _ = failure(400, "the request body is nested too deeply")
         abort(response)
     refuse_not_unicode(data)
     return data
+
+
+class _KeyTwice(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, whose keys must differ: `json` would keep the last of two equal
+    ones without a word (a second "users" dropping the first one's users)."""
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _KeyTwice(key)
+            seen.add(key)
+    return found
 
 
 def _json_body() -> Any:

@@ -150,6 +150,27 @@ def test_a_string_that_is_not_unicode_text_is_refused_with_its_path(client, toke
     assert client.get(f"{base}/users/1001", headers=h).json == before
 
 
+def test_a_key_given_twice_in_a_body_is_refused_not_read_as_the_last(client, tokens):
+    """A second "users" would have replaced the first: every user deleted."""
+    h = auth(tokens["admin"])
+    base = "/api/v1/tenants/127.0.0.1"
+    document = json.dumps(demo_document())
+    twice = document[:-1] + ', "users": []}'
+    answer = client.put(base, headers=h, data=twice, content_type="application/json")
+    assert answer.status_code == 422
+    (problem,) = answer.json["problems"]
+    assert problem["code"] == "key_twice"
+    assert problem["message"] == 'the key "users" is given twice in one object'
+    assert client.get(f"{base}/users/1001", headers=h).status_code == 200
+    nested = client.put(
+        f"{base}/users/1001/call-handling",
+        headers=h,
+        data='{"call_handling": {"dnd": true, "dnd": false}}',
+        content_type="application/json",
+    )
+    assert nested.status_code == 422 and nested.json["problems"][0]["code"] == "key_twice"
+
+
 def test_holidays_import_refuses_what_is_not_a_year_a_country_or_a_user(client, tokens):
     h = auth(tokens["tenant"])
     url = "/api/v1/tenants/127.0.0.1/holidays/import"
