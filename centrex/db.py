@@ -63,7 +63,18 @@ def make_engine(
         # Reads on the call path open no transaction (sqlite3 begins one only for
         # writes, which sessions commit or roll back): no rollback on every return.
         kwargs.setdefault("pool_reset_on_return", None)
-        engine = create_engine(url, connect_args={"timeout": 5}, **kwargs)
+        engine = create_engine(url, connect_args={"timeout": _SQLITE_LOCK_WAIT_S}, **kwargs)
+
+        @event.listens_for(engine, "begin")
+        def _lock_wait_within_deadline(conn: Connection) -> None:
+            # SQLite waits for a write lock in C, where a deadline's signal is only
+            # handled once the wait is over: a transaction begun under a deadline (a
+            # fetch's star code, a call record) waits no longer than what is left of it.
+            left = _time_left()
+            wait_ms = int((_SQLITE_LOCK_WAIT_S if left is None else left) * 1000)
+            sqlite = conn.connection.driver_connection
+            assert sqlite is not None  # a connection being begun is open
+            sqlite.execute(f"PRAGMA busy_timeout={wait_ms}")
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -185,6 +196,8 @@ class deadline:  # lower case: used as a function, `with deadline(ms):`
                 _armed = True
 
 
+# How long SQLite waits for another writer's lock, without a deadline.
+_SQLITE_LOCK_WAIT_S = 5
 _MAIN_THREAD = threading.main_thread().ident
 _TIMER = signal.ITIMER_REAL
 _armed = False

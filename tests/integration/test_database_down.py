@@ -8,6 +8,7 @@ PostgreSQL server stopped dead.)
 from __future__ import annotations
 
 import signal
+import sqlite3
 import threading
 import time
 from dataclasses import replace
@@ -59,6 +60,31 @@ def test_a_call_record_the_database_does_not_take_in_time_is_503(
     response = post_cdr(client, cdr_xml(CALL1_A))
     assert (response.status_code, response.text) == (503, "database unavailable, try again\n")
     assert time.monotonic() - started < 1.5
+
+
+def test_a_write_meeting_another_writer_s_lock_ends_by_the_deadline(
+    settings, engine, demo_tenant, database_url
+):
+    """SQLite waits for a lock in C, out of the deadline's reach: a star code or a call
+    record that met another writer's lock held its worker 5 s (FreeSWITCH gives up at
+    1 s). It now waits no longer than its deadline leaves."""
+    if not database_url.startswith("sqlite:///"):
+        pytest.skip("SQLite's own wait for a lock")
+    client = create_app(replace(settings, fetch_deadline=200), engine).test_client()
+    other = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        started = time.monotonic()
+        assert actions(dialplan(client, "*78")) == UNAVAILABLE
+        assert post_cdr(client, cdr_xml(CALL1_A)).status_code == 503
+        assert time.monotonic() - started < 1.5
+        # Reads go on meanwhile (WAL).
+        assert ("bridge", "user/1000@127.0.0.1") in actions(dialplan(client, "1000"))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert actions(dialplan(client, "*78"))[1] == ("playback", "ivr/ivr-dnd_activated.wav")
+    assert post_cdr(client, cdr_xml(CALL1_A)).status_code == 200
 
 
 DOWN = {
