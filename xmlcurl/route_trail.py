@@ -26,6 +26,13 @@ MAX_TRAIL = 128
 # What an entry keeps of a name: words, numbers and plain punctuation (never `$`, braces
 # or the separator's `>`).
 _UNSAFE = re.compile(r"[^\w +@.,:;()'/*#-]")
+# The words FreeSWITCH's preprocessor acts on, which a caller may dial (a carrier passes
+# any Request-URI user): kept unreadable to it, or the whole answer would be refused.
+_DIRECTIVE_WORD = re.compile(r"(x-pre)-(process)", re.IGNORECASE)
+
+
+def _kept(text: str) -> str:
+    return _DIRECTIVE_WORD.sub(r"\1_\2", _UNSAFE.sub("", text))
 
 
 def entry(route: Route) -> str:
@@ -35,7 +42,7 @@ def entry(route: Route) -> str:
 # Every dialplan fetch adds one: the same few destinations, names and trails recur.
 @lru_cache(maxsize=4096)
 def _entry(destination: str, name: str) -> str:
-    text = _UNSAFE.sub("", f"{destination}: {name}")
+    text = _kept(f"{destination}: {name}")
     return " ".join(text.split())[:MAX_ENTRY]
 
 
@@ -51,7 +58,7 @@ def trail(before: str | None, route: Route) -> str:
 
 @lru_cache(maxsize=4096)
 def _trail(before: str, latest: str) -> str:
-    earlier = [_UNSAFE.sub("", e)[:MAX_ENTRY] for e in before.split(SEPARATOR) if e]
+    earlier = [_kept(e)[:MAX_ENTRY] for e in before.split(SEPARATOR) if e]
     entries = [*earlier, latest]
     first, rest = entries[0], [e for e in entries[1:] if e != ELIDED]
     elided = len(rest) < len(entries) - 1

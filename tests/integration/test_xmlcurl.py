@@ -384,3 +384,12 @@ def test_refused_calls_are_logged_at_info_and_other_decisions_at_debug(client, d
     dialplan(client, "4242")
     lines = [r.getMessage() for r in caplog.records if r.name == "xmlcurl.endpoint"]
     assert len(lines) == 1 and "→4242: reject" in lines[0]
+
+
+@pytest.mark.parametrize("context", ["public", "127.0.0.1"])
+def test_a_dialled_preprocessor_word_is_refused_as_a_number(client, demo_tenant, context, caplog):
+    for dialled in ("x-pre-process", "X-PRE-PROCESS"):
+        assert actions(dialplan(client, dialled, context=context)) == [
+            ("hangup", "INVALID_NUMBER_FORMAT")
+        ]
+    assert not [r for r in caplog.records if r.exc_info]

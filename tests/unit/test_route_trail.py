@@ -60,3 +60,14 @@ def test_whatever_a_name_holds_the_value_is_one_a_set_takes(name):
     assert _VARIABLE_VALUE.fullmatch(value)
     assert "$" not in value and "{" not in value
     assert all(len(e) <= route_trail.MAX_ENTRY for e in value.split(route_trail.SEPARATOR))
+
+
+@pytest.mark.parametrize("dialled", ["x-pre-process", "X-PRE-PROCESS", "1x-Pre-Process2"])
+def test_a_dialled_preprocessor_word_is_kept_unreadable_to_the_preprocessor(dialled):
+    """A carrier passes any Request-URI user: kept as it was dialled, the word made the
+    renderer refuse the whole answer (the caller got a temporary failure, the log a
+    traceback on every call)."""
+    mark = route_trail.entry(route(dialled, "reject: not a dialable number"))
+    assert "pre-process" not in mark.casefold()
+    again = route_trail.trail(f"1000: ring 1000 > {dialled}: x", route("1001", "ring 1001"))
+    assert "pre-process" not in again.casefold()
