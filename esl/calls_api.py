@@ -12,6 +12,7 @@ from flask import Blueprint, Response, abort, request
 
 from provisioning.api import answer, require_token, transaction, visible
 from provisioning.api_errors import answer_domain_errors
+from xmlcurl.request import whole_number
 
 from . import calllog
 
@@ -28,9 +29,10 @@ def _whole_number(name: str, default: int) -> int:
     text = request.args.get(name, "")
     if not text:
         return default
-    if not text.isdigit():
+    number = whole_number(text, -1, digits=9)
+    if number < 0:
         abort(400, f"{name} must be a whole number")
-    return int(text)
+    return number
 
 
 @blueprint.get("/tenants/<domain>/calls")

@@ -44,18 +44,20 @@ import binascii
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from types import MappingProxyType
 from urllib.parse import unquote, unquote_to_bytes
 
 from lxml import etree
 
+from esl.events import switch_time
 from esl.handlers import LineRef
 from provisioning.call_kinds import CallDirection
 from provisioning.call_kinds import CallKind as Kind
 from provisioning.numbering import to_e164
 from xmlcurl import fsnames as fs
 from xmlcurl import handover, route_trail
+from xmlcurl.request import whole_number
 
 # Longest value kept from a record; FreeSWITCH's own are far shorter.
 _MAX_VALUE = 512
@@ -233,14 +235,8 @@ def _text(profile: etree._Element | None, name: str) -> str:
     return (profile.findtext(name) or "").strip()[:_MAX_VALUE]
 
 
-def _time(micros: str) -> datetime | None:
-    if not micros.isdigit() or int(micros) == 0:
-        return None
-    return datetime.fromtimestamp(int(micros) / 1e6, UTC)
-
-
 def _seconds(text: str) -> int:
-    return int(text) if text.isdigit() else 0
+    return whole_number(text, digits=9)
 
 
 def _line(user: str, domain: str) -> LineRef | None:
@@ -254,7 +250,7 @@ def parse_cdr(xml: bytes) -> Leg:
         raise NotACdr(f"root element is <{root.tag}>, not <cdr>")
     var = _Variables(root)
     uuid = var.get(fs.V_UUID)
-    started, ended = _time(var.get(fs.V_START_UEPOCH)), _time(var.get(fs.V_END_UEPOCH))
+    started, ended = switch_time(var.get(fs.V_START_UEPOCH)), switch_time(var.get(fs.V_END_UEPOCH))
     if not _UUID.fullmatch(uuid) or started is None or ended is None:
         raise NotACdr("a record needs the leg's uuid, start_uepoch and end_uepoch")
     originator = var.get(fs.V_ORIGINATOR) or var.get(fs.V_ORIGINATING_LEG_UUID) or None
@@ -286,8 +282,8 @@ def parse_cdr(xml: bytes) -> Leg:
         else _line(var.get(fs.V_USER_NAME), var.get(fs.V_DOMAIN_NAME)),
         rung_user=rung,
         started_at=started,
-        answered_at=_time(var.get(fs.V_ANSWER_UEPOCH)),
-        bridged_at=_time(var.get(fs.V_BRIDGE_UEPOCH)),
+        answered_at=switch_time(var.get(fs.V_ANSWER_UEPOCH)),
+        bridged_at=switch_time(var.get(fs.V_BRIDGE_UEPOCH)),
         ended_at=ended,
         duration=_seconds(var.get(fs.V_DURATION)),
         billsec=_seconds(var.get(fs.V_BILLSEC)),

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import unquote
 
 from xmlcurl import fsnames as fs
+from xmlcurl.request import whole_number
 
 from .switch import SwitchError
 
@@ -105,6 +107,8 @@ class _Headers(Mapping[str, str]):
                 end = text.find("\n", start)
                 raw = (text[start:end] if end >= 0 else text[start:]).rstrip("\r").lstrip(" ")
                 value = unquote(raw) if "%" in raw else raw
+                if "\x00" in value:  # `%00` from a caller: PostgreSQL text holds no NUL
+                    value = value.replace("\x00", "")
         self._read[name] = value
         return value
 
@@ -135,15 +139,24 @@ class _Headers(Mapping[str, str]):
         return len(self._every())
 
 
+# FreeSWITCH's times are µs since 1970; past 2100 one is not a time but a fault.
+_LAST_BELIEVABLE_US = 4_102_444_800_000_000
+
+
+def switch_time(micros: str) -> datetime | None:
+    """An event's or a call record's time (µs since 1970), None for 0 (FreeSWITCH's
+    "never") or for anything that is not a believable time."""
+    at = whole_number(micros)
+    return datetime.fromtimestamp(at / 1e6, UTC) if 0 < at < _LAST_BELIEVABLE_US else None
+
+
 def parse_plain(data: bytes) -> Event:
     """One `text/event-plain` body (what follows the outer frame's blank line)."""
     head, _, rest = data.partition(b"\n\n")
     headers = _Headers(head.decode("utf-8", "replace"))
     body = b""
     if rest:  # most events have no body: no need to look for its length
-        length = headers.get(fs.EV_CONTENT_LENGTH, "")
-        if length.isdigit():
-            body = rest[: int(length)]
+        body = rest[: whole_number(headers.get(fs.EV_CONTENT_LENGTH, ""))]
     return Event(headers, body.decode("utf-8", "replace"))
 
 
@@ -180,9 +193,8 @@ def split_frames(data: bytes) -> tuple[list[tuple[dict[str, str], bytes]], bytes
         if end < 0:
             break
         envelope = parse_envelope(data[at:end])
-        length = envelope.get(fs.EV_CONTENT_LENGTH, "")
         start = end + 2
-        stop = start + (int(length) if length.isdigit() else 0)
+        stop = start + whole_number(envelope.get(fs.EV_CONTENT_LENGTH, ""))
         if stop > size:
             break
         frames.append((envelope, data[start:stop]))

@@ -18,8 +18,9 @@ from datetime import UTC, datetime, timedelta
 from lxml import etree
 
 from xmlcurl import fsnames as fs
+from xmlcurl.request import whole_number
 
-from .events import Event
+from .events import Event, switch_time
 from .groups import GroupAnswered, GroupLogin, on_group_answer, on_group_login
 from .keys import Key
 
@@ -101,14 +102,12 @@ Change = (
 
 
 def event_time(event: Event, now: datetime) -> datetime:
-    micros = event.get(fs.EV_TIMESTAMP)
-    if micros.isdigit():
-        return datetime.fromtimestamp(int(micros) / 1e6, UTC)
-    return now
+    return switch_time(event.get(fs.EV_TIMESTAMP)) or now
 
 
 def _int(text: str, default: int = 0) -> int:
-    return int(text) if text.isdigit() else default
+    # Counts, ports and expiries: nine digits at most (31 years of seconds).
+    return whole_number(text, default, digits=9)
 
 
 def _var(event: Event, name: str) -> str:

@@ -27,6 +27,7 @@ from centrex import metrics
 from centrex.config import Settings
 from provisioning.models import GroupMember, HuntGroup, Registration, Tenant, User
 from xmlcurl import fsnames as fs
+from xmlcurl.request import whole_number
 
 from . import presence
 from .connection import NodeConnection, PerSession
@@ -338,7 +339,9 @@ class Listener:
                 log.exception("live state not written; nodes will be listed again")
                 self._relist_later()
             except Exception:
-                log.exception("live state update failed")
+                # A fault of ours: what the stretch held is lost, so list the nodes again.
+                log.exception("live state update failed; nodes will be listed again")
+                self._relist_later()
             finally:
                 self._busy = False
 
@@ -366,7 +369,15 @@ class Listener:
         found: dict[str, list[Change]] = {}
         probes: list[ProbeAsked] = []
         for received in run:
-            for change in changes(received.event, received.node, now):
+            try:
+                found_here = changes(received.event, received.node, now)
+            except Exception:
+                # One event read wrong must not cost the others of the stretch.
+                log.exception(
+                    "event %s from %s not understood; skipped", received.event.name, received.node
+                )
+                continue
+            for change in found_here:
                 if isinstance(change, ProbeAsked):
                     probes.append(change)
                     continue
@@ -380,8 +391,8 @@ class Listener:
         for received in run:
             # From when FreeSWITCH fired the event when it says so (that includes time in
             # socket buffers), else from when it was read.
-            fired = received.event.get(fs.EV_TIMESTAMP)
-            lag = wall - int(fired) / 1e6 if fired.isdigit() else done - received.at
+            fired = whole_number(received.event.get(fs.EV_TIMESTAMP))
+            lag = wall - fired / 1e6 if fired else done - received.at
             self.stats.record_lag(lag)
         self.stats.events += len(run)
         for node, statuses in written:

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, func, select
 from provisioning.models import Queue, QueueAgent, Tenant
 from xmlcurl import fsnames as fs
 from xmlcurl.callcenter import queue_name
+from xmlcurl.request import whole_number
 
 from .listener import Listener
 from .switch import Switch, SwitchError
@@ -56,9 +57,10 @@ def parse_members(output: str) -> list[Member]:
     members = []
     for line in lines[1:]:
         cells = line.split("|")
-        if len(cells) < len(header) or not cells[joined_at].isdigit():
+        joined = whole_number(cells[joined_at], -1) if len(cells) >= len(header) else -1
+        if joined < 0:
             continue
-        members.append(Member(cells[uuid_at], int(cells[joined_at]), cells[state_at]))
+        members.append(Member(cells[uuid_at], joined, cells[state_at]))
     return members
 
 

@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from xmlcurl import fsnames as fs
+from xmlcurl.request import whole_number
 
 # A late fetch (xmlcurl.servers) whose age is a whole number of timeouts within this
 # counts as not having waited: misjudged, it is only served when it need not be.
@@ -74,11 +75,11 @@ class WaitClock:
         `after_ms`: the fetch came through a fallback binding, after earlier ones each
         failed at once or after this timeout: its age holds those timeouts, not known in
         number, so only what is left over a whole number of them counts."""
-        stamp = fields.get(fs.EVENT_DATE_TIMESTAMP, "")
-        if not stamp.isdigit():
+        stamp = whole_number(fields.get(fs.EVENT_DATE_TIMESTAMP, ""))
+        if not stamp:
             return 0.0
         at = time.time() if now is None else now
-        age_ms = at * 1000 - int(stamp) / 1000
+        age_ms = at * 1000 - stamp / 1000
         if abs(age_ms) > _IMPLAUSIBLE_MS:
             return 0.0
         floor = self._floors.setdefault(fields.get(fs.HOSTNAME, ""), _Floor())

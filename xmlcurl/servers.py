@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from xmlcurl.request import whole_number
+
 SLOTS = 3
 POSITIONS = SLOTS + 1
 VIA_PARAM = "via"
@@ -105,9 +107,7 @@ def _set(position: int, slot: int | None, since: int | None) -> str:
 
 
 def _number(text: str | None, highest: int | None) -> int | None:
-    if not text or not text.isdigit() or len(text) > 15:
-        return None
-    value = int(text)
+    value = whole_number(text or "", 0, digits=15)
     if value < 1 or (highest is not None and value > highest):
         return None
     return value

@@ -103,6 +103,33 @@ def test_a_body_that_is_no_record_is_400(client, engine, demo_tenant):
     assert response.status_code == 400 and "not a call record" in response.text
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "status"),
+    [
+        # Past any date, or a digit int() refuses ("²" passes isdigit()): 500s before.
+        ("start_uepoch", "99999999999999999999", 400),
+        ("end_uepoch", "%C2%B2", 400),
+        ("answer_uepoch", "99999999999999999999", 200),
+        ("bridge_uepoch", "%C2%B2", 200),
+        ("duration", "%C2%B2", 200),
+        ("billsec", "99999999999999999999", 200),
+    ],
+)
+def test_a_record_with_numbers_no_switch_writes_is_refused_or_read_not_a_500(
+    client, engine, demo_tenant, field, value, status
+):
+    import re
+
+    xml = re.sub(
+        rf"<{field}>[^<]*</{field}>".encode(),
+        f"<{field}>{value}</{field}>".encode(),
+        cdr_xml(CALL1_A),
+        count=1,
+    )
+    response = post_cdr(client, xml)
+    assert response.status_code == status, response.text
+
+
 def test_a_record_concerning_no_user_is_acknowledged(client, engine, demo_tenant):
     for name in CALL1_LOOPBACK:
         assert post_cdr(client, cdr_xml(name)).status_code == 200
@@ -371,7 +398,14 @@ def test_a_tenant_token_never_sees_another_tenant_s_calls(client, tokens):
 
 @pytest.mark.parametrize(
     ("query", "status"),
-    [("month=2026-13", 400), ("limit=x", 400), ("format=xml", 400), ("user=1099", 404)],
+    [
+        ("month=2026-13", 400),
+        ("limit=x", 400),
+        ("limit=%C2%B2", 400),
+        ("offset=" + "9" * 30, 400),
+        ("format=xml", 400),
+        ("user=1099", 404),
+    ],
 )
 def test_api_errors(client, tokens, query, status):
     response = client.get(f"/api/v1/tenants/127.0.0.1/calls?{query}", headers=tokens["admin"])

@@ -206,6 +206,30 @@ def test_a_forged_header_in_a_caller_name_changes_nobody(engine, fake, listener)
     assert state is None or state.active_calls == 0
 
 
+def test_an_event_read_wrong_costs_only_itself_not_its_stretch(engine, fake, listener, monkeypatch):
+    """A fault reading one event raised out of the whole stretch (up to 500 events of
+    every node): the hang-ups beside it were lost and both lines stayed busy."""
+    from esl import listener as listening
+
+    read = listening.changes
+
+    def changes(event, node, now):
+        if event.get("Caller-Caller-ID-Name") == "Unreadable":
+            raise ValueError("read wrong")
+        return read(event, node, now)
+
+    until(lambda: settled(listener))
+    a_leg, b_leg = phone_call(fake, "1001", "1000")
+    until(lambda: (s := line(engine, "1000")) and s.ringing_calls == 1)
+    monkeypatch.setattr(listening, "changes", changes)
+    fake.hangup_channel(b_leg)
+    fake.create_channel(
+        direction="inbound", caller="0612345678", caller_name="Unreadable", destination="1002"
+    )
+    fake.hangup_channel(a_leg)
+    until(lambda: line(engine, "1000").active_calls == 0 and line(engine, "1001").active_calls == 0)
+
+
 def test_uploaded_hold_music_is_started_on_the_node_and_again_after_a_restart(
     engine, fake, listener
 ):

@@ -58,3 +58,17 @@ def test_captured_events_read_the_same_whether_found_or_listed():
     for event in captured_events():
         listed = dict(event.headers)
         assert listed and all(event.get(name) == value for name, value in listed.items())
+
+
+def test_a_frame_whose_length_is_not_a_number_does_not_stop_the_reading():
+    from esl.events import split_frames
+
+    data = b"Content-Length: \xc2\xb2\nContent-Type: text/event-plain\n\n" + (
+        b"Content-Length: 3\nContent-Type: api/response\n\n+OK"
+    )
+    frames, rest = split_frames(data)
+    assert [envelope["Content-Type"] for envelope, _ in frames] == [
+        "text/event-plain",
+        "api/response",
+    ]
+    assert frames[1][1] == b"+OK" and rest == b""

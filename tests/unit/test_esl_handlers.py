@@ -244,3 +244,39 @@ def test_listings_after_a_reconnect():
         ("a", "1001", True),
         ("b", "1000", False),
     ]
+
+
+@pytest.mark.parametrize("odd", ["99999999999999999999", "9" * 5000, "\u00b2", "-5", ""])
+def test_numbers_no_switch_writes_are_read_as_unknown_never_raised(odd):
+    """Digits `int()` refuses ("²" passes isdigit), numbers past `int()`'s digits or past
+    any date: one such event raised out of the batch and cost every other event in it."""
+    registered = event(
+        Event_Name="CUSTOM",
+        Event_Subclass="sofia::register",
+        username="1000",
+        realm="acme.example",
+        call_id="c1",
+        network_port=odd,
+        expires=odd,
+        Event_Date_Timestamp=odd,
+    )
+    (change,) = changes(registered, NODE, NOW)
+    assert isinstance(change, Registered)
+    assert change.network_port == 0
+    assert change.expires_at == NOW + timedelta(seconds=3600)  # the default expiry
+    gone = event(Event_Name="CHANNEL_DESTROY", Unique_ID="u1", Event_Date_Timestamp=odd)
+    assert changes(gone, NODE, NOW)
+
+
+def test_a_nul_a_caller_spells_never_reaches_the_store():
+    """`%00` in a caller's name decodes to NUL, which PostgreSQL's text refuses: the
+    whole stretch of events was rolled back."""
+    parsed = parse_plain(b"Event-Name: CHANNEL_CREATE\nCaller-Caller-ID-Name: Evil%00Name\n\n")
+    assert parsed.get("Caller-Caller-ID-Name") == "EvilName"
+    raw = parse_plain(b"Event-Name: CHANNEL_CREATE\nCaller-Caller-ID-Name: A\x00B\n\n")
+    assert raw.get("Caller-Caller-ID-Name") == "AB"
+
+
+def test_an_event_body_whose_length_is_not_a_number_is_read_without_one():
+    parsed = parse_plain(b"Event-Name: BACKGROUND_JOB\nContent-Length: %C2%B2\n\n+OK done")
+    assert parsed.name == "BACKGROUND_JOB" and parsed.body == ""
