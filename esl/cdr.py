@@ -218,7 +218,9 @@ class _Variables:
             raw = self._element.findtext(name) if self._element is not None else None
         if not raw:
             return ""
-        return (unquote(raw, errors="replace") if "%" in raw else raw)[:_MAX_VALUE]
+        value = unquote(raw, errors="replace") if "%" in raw else raw
+        # `%00` decodes to NUL, which PostgreSQL's text refuses (the record never stored).
+        return (value.replace("\x00", "") if "\x00" in value else value)[:_MAX_VALUE]
 
 
 def _profiles(root: etree._Element) -> list[etree._Element]:

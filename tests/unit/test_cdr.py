@@ -374,3 +374,10 @@ def test_an_array_variable_gives_its_first_item_and_values_are_decoded():
         1,
     )
     assert parse_cdr(xml).hangup_cause == "FIRST ONE"
+
+
+def test_a_nul_a_variable_spells_is_dropped_not_stored():
+    """`%00` decodes to NUL, which PostgreSQL's text refuses: the record was never
+    stored, FreeSWITCH retrying it for ever."""
+    leg = parse_cdr(edited(cdr_xml(CALL1_A), variables={"hangup_cause": "NORMAL\x00CLEARING"}))
+    assert leg.hangup_cause == "NORMALCLEARING"
