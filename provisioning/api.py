@@ -99,7 +99,7 @@ def json_body() -> Any | None:
     if not request.is_json:
         return None
     try:
-        data = json.loads(request.get_data(), object_pairs_hook=_object)
+        data = json.loads(request.get_data(), object_pairs_hook=_object, parse_constant=_no_json)
     except _KeyTwice as twice:
         key = json.dumps(twice.key)  # quoted, and ASCII whatever it holds
         given_twice = said("key_twice", "the key %(key)s is given twice in one object", key=key)
@@ -111,6 +111,11 @@ def json_body() -> Any | None:
         abort(response)
     refuse_not_unicode(data)
     return data
+
+
+def _no_json(constant: str) -> Any:
+    """NaN and Infinity, which Python's reader takes and JSON does not have."""
+    raise ValueError(f"{constant} is not JSON")
 
 
 class _KeyTwice(Exception):

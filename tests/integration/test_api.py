@@ -171,6 +171,19 @@ def test_a_key_given_twice_in_a_body_is_refused_not_read_as_the_last(client, tok
     assert nested.status_code == 422 and nested.json["problems"][0]["code"] == "key_twice"
 
 
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_a_body_holding_what_json_does_not_have_is_refused(client, tokens, constant):
+    """Python's reader takes NaN and Infinity: a user was named "nan"."""
+    h = auth(tokens["admin"])
+    url = "/api/v1/tenants/127.0.0.1/users/1001"
+    before = client.get(url, headers=h).json
+    body = json.dumps({**before, "name": "x"}).replace('"x"', constant)
+    answer = client.put(url, headers=h, data=body, content_type="application/json")
+    assert answer.status_code == 422
+    assert answer.json["problems"][0]["message"] == "the request body must be a JSON document"
+    assert client.get(url, headers=h).json == before
+
+
 def test_holidays_import_refuses_what_is_not_a_year_a_country_or_a_user(client, tokens):
     h = auth(tokens["tenant"])
     url = "/api/v1/tenants/127.0.0.1/holidays/import"
