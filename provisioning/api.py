@@ -45,7 +45,7 @@ from provisioning.document import (
     parse_document,
     refuse_not_unicode,
 )
-from provisioning.errors import said
+from provisioning.errors import said, structure_problem
 from provisioning.lookup import unknown_tenant
 from provisioning.validation import InvalidValue, check_public_number
 
@@ -432,29 +432,19 @@ def get_summary(domain: str) -> Any:
     return Response(body, mimetype=_SUMMARY_FORMATS[wanted])
 
 
-# Years the national-holiday tables are asked about (beyond, they answer nothing).
-_FIRST_HOLIDAY_YEAR, _LAST_HOLIDAY_YEAR = 1900, 2200
-
-
 @blueprint.post("/tenants/<domain>/holidays/import")
 def import_holidays(domain: str) -> Any:
     body = _json_body()
-    if not isinstance(body, dict):
-        body = {}
-    year = str(body.get("year", ""))
-    problems = []
-    if not (year.isdigit() and _FIRST_HOLIDAY_YEAR <= int(year) <= _LAST_HOLIDAY_YEAR):
-        wanted = f"a year from {_FIRST_HOLIDAY_YEAR} to {_LAST_HOLIDAY_YEAR} is required"
-        problems.append(Problem("year", wanted + ', e.g. {"year": 2027}'))
-    country, user = body.get("country"), body.get("user")
-    if country is not None and not isinstance(country, str):
-        problems.append(Problem("country", 'a country is its two-letter code, e.g. "FR"'))
-    if user is not None and not isinstance(user, str):
-        problems.append(Problem("user", 'a user is named by their extension, e.g. "1001"'))
-    if problems:
-        raise DocumentInvalid(problems)
+    try:
+        asked = api_models.HolidayImport.model_validate(body if isinstance(body, dict) else {})
+    except PydanticValidationError as exc:
+        raise DocumentInvalid(
+            [structure_problem(".".join(map(str, e["loc"])), e) for e in exc.errors()]
+        ) from None
     with transaction() as session:
-        report = service.import_holidays(session, visible(domain), country, int(year), user)
+        report = service.import_holidays(
+            session, visible(domain), asked.country, asked.year, asked.user
+        )
         return _report(report)
 
 

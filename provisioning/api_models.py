@@ -363,6 +363,17 @@ class CallHandlingChange(BaseModel):
     )
 
 
+class HolidayImport(BaseModel):
+    """A year's national holidays to add (request body)."""
+
+    # The national-holiday tables answer nothing for years far from ours.
+    year: int = Field(ge=1900, le=2200, description="e.g. 2027")
+    country: str | None = Field(default=None, description="e.g. FR; default: the tenant's")
+    user: str | None = Field(
+        default=None, description="An extension: the holidays go to its planner special days"
+    )
+
+
 # --- explain a call (provisioning.explain) -------------------------------------------------
 class ExplainRequest(BaseModel):
     """A call to explain: nothing is dialled."""

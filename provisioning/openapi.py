@@ -470,6 +470,7 @@ def openapi_document() -> dict[str, Any]:
                 api_models.CallHandlingChange,
                 api_models.UserChange,
                 api_models.ExplainRequest,
+                api_models.HolidayImport,
             )
         ]
         + [(m, "serialization") for m in api_models.RESPONSES],
@@ -546,25 +547,7 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "Add a year's national holidays (Easter Monday and other movable "
                     "feasts included) to the tenant's holidays, or to a user's planner "
                     "special days",
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["year"],
-                                    "properties": {
-                                        "year": {"type": "integer"},
-                                        "country": {
-                                            "type": "string",
-                                            "description": "default: the tenant's",
-                                        },
-                                        "user": {"type": "string", "description": "an extension"},
-                                    },
-                                }
-                            }
-                        },
-                    },
+                    "requestBody": {"required": True, "content": _json("HolidayImport")},
                     "responses": {"200": _ok("What changed", "ApplyReport"), **_APPLY_ERRORS},
                 },
             },
