@@ -46,11 +46,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
-from urllib.parse import unquote, unquote_to_bytes
+from urllib.parse import unquote_to_bytes
 
 from lxml import etree
 
-from esl.events import switch_time
+from esl.events import decoded, switch_time
 from esl.handlers import LineRef
 from provisioning.call_kinds import CallDirection
 from provisioning.call_kinds import CallKind as Kind
@@ -218,9 +218,7 @@ class _Variables:
             raw = self._element.findtext(name) if self._element is not None else None
         if not raw:
             return ""
-        value = unquote(raw, errors="replace") if "%" in raw else raw
-        # `%00` decodes to NUL, which PostgreSQL's text refuses (the record never stored).
-        return (value.replace("\x00", "") if "\x00" in value else value)[:_MAX_VALUE]
+        return decoded(raw)[:_MAX_VALUE]
 
 
 def _profiles(root: etree._Element) -> list[etree._Element]:

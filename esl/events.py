@@ -106,9 +106,7 @@ class _Headers(Mapping[str, str]):
                 start = at + len(needle)
                 end = text.find("\n", start)
                 raw = (text[start:end] if end >= 0 else text[start:]).rstrip("\r").lstrip(" ")
-                value = unquote(raw) if "%" in raw else raw
-                if "\x00" in value:  # `%00` from a caller: PostgreSQL text holds no NUL
-                    value = value.replace("\x00", "")
+                value = decoded(raw)
         self._read[name] = value
         return value
 
@@ -137,6 +135,14 @@ class _Headers(Mapping[str, str]):
 
     def __len__(self) -> int:
         return len(self._every())
+
+
+def decoded(raw: str) -> str:
+    """A value FreeSWITCH URL-encoded (an event's header, a call record's variable),
+    decoded. A NUL (`%00` from a caller) is dropped: PostgreSQL's text holds none, and
+    one refused value rolls back everything written with it."""
+    value = unquote(raw, errors="replace") if "%" in raw else raw
+    return value.replace("\x00", "") if "\x00" in value else value
 
 
 # FreeSWITCH's times are µs since 1970; past 2100 one is not a time but a fault.
