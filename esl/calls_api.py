@@ -12,7 +12,7 @@ from flask import Blueprint, Response, abort, request
 
 from provisioning.api import answer, require_token, transaction, visible
 from provisioning.api_errors import answer_domain_errors
-from xmlcurl.request import whole_number
+from provisioning.validation import whole_number
 
 from . import calllog
 

@@ -55,9 +55,9 @@ from esl.handlers import LineRef
 from provisioning.call_kinds import CallDirection
 from provisioning.call_kinds import CallKind as Kind
 from provisioning.numbering import to_e164
+from provisioning.validation import whole_number
 from xmlcurl import fsnames as fs
 from xmlcurl import handover, route_trail
-from xmlcurl.request import whole_number
 
 # Longest value kept from a record; FreeSWITCH's own are far shorter.
 _MAX_VALUE = 512

@@ -20,8 +20,8 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import unquote
 
+from provisioning.validation import whole_number
 from xmlcurl import fsnames as fs
-from xmlcurl.request import whole_number
 
 from .switch import SwitchError
 

@@ -17,8 +17,8 @@ from datetime import UTC, datetime, timedelta
 
 from lxml import etree
 
+from provisioning.validation import whole_number
 from xmlcurl import fsnames as fs
-from xmlcurl.request import whole_number
 
 from .events import Event, switch_time
 from .groups import GroupAnswered, GroupLogin, on_group_answer, on_group_login

@@ -26,8 +26,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from centrex import metrics
 from centrex.config import Settings
 from provisioning.models import GroupMember, HuntGroup, Registration, Tenant, User
+from provisioning.validation import whole_number
 from xmlcurl import fsnames as fs
-from xmlcurl.request import whole_number
 
 from . import presence
 from .connection import NodeConnection, PerSession

@@ -23,9 +23,9 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from provisioning.models import Queue, QueueAgent, Tenant
+from provisioning.validation import whole_number
 from xmlcurl import fsnames as fs
 from xmlcurl.callcenter import queue_name
-from xmlcurl.request import whole_number
 
 from .listener import Listener
 from .switch import Switch, SwitchError

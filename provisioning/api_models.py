@@ -22,6 +22,7 @@ from provisioning.document import NumberDoc, UserDoc
 from provisioning.media import KINDS as MEDIA_KINDS
 from provisioning.reminder_schedule import Kind as ReminderKind
 from provisioning.tenant_routing import QueueStrategy
+from provisioning.validation import HOLIDAY_YEARS
 
 # ISO 8601 with the offset as Python writes it (`+00:00`, never `Z`).
 Timestamp = Annotated[
@@ -366,8 +367,7 @@ class CallHandlingChange(BaseModel):
 class HolidayImport(BaseModel):
     """A year's national holidays to add (request body)."""
 
-    # The national-holiday tables answer nothing for years far from ours.
-    year: int = Field(ge=1900, le=2200, description="e.g. 2027")
+    year: int = Field(ge=HOLIDAY_YEARS.start, le=HOLIDAY_YEARS.stop - 1, description="e.g. 2027")
     country: str | None = Field(default=None, description="e.g. FR; default: the tenant's")
     user: str | None = Field(
         default=None, description="An extension: the holidays go to its planner special days"

@@ -128,7 +128,7 @@ def check_routing(
 
     def number(path: str, value: str, short: bool = False) -> str:
         value = ctx.check(path, v.check_extension, value, ctx.country)
-        if short and not (value.isdigit() and int(value) in GROUP_SHORT_NUMBERS):
+        if short and v.whole_number(value, -1) not in GROUP_SHORT_NUMBERS:
             ctx.fail(path, said("short_number", "a short number is between 200 and 999"))
         if value in taken:
             ctx.fail(path, v.extension_taken(value, taken[value]))

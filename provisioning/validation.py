@@ -92,6 +92,20 @@ REPEATED_DIGIT = said("repeated_digit", "must not repeat the same digit more tha
 HOLDS_OWN_NUMBER = said("holds_own_number", "must not contain the line's number or part of it")
 
 
+# Years the national-holiday tables are asked about: they answer nothing far from ours.
+HOLIDAY_YEARS = range(1900, 2201)
+
+
+def whole_number(text: str, default: int = 0, digits: int = 18) -> int:
+    """A number sent as text (by FreeSWITCH: a length, a time in µs, seconds, a port; by
+    a form: a row, a year), or `default` for anything else: `isdigit()` alone lets in
+    digits such as "²" that `int()` refuses, and numbers too large for a date, a float
+    or `int()` itself."""
+    if text.isascii() and text.isdigit() and len(text) <= digits:
+        return int(text)
+    return default
+
+
 # A UTF-16 surrogate alone: no character, so no UTF-8 either (it cannot be stored, sent
 # or shown), yet JSON and YAML escapes spell one ("\ud800").
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")

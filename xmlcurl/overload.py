@@ -26,8 +26,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from provisioning.validation import whole_number
 from xmlcurl import fsnames as fs
-from xmlcurl.request import whole_number
 
 # A late fetch (xmlcurl.servers) whose age is a whole number of timeouts within this
 # counts as not having waited: misjudged, it is only served when it need not be.

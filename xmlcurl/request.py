@@ -104,15 +104,6 @@ def _trie(words: list[bytes]) -> bytes:
 _FIELD = re.compile(b"&(" + _trie(sorted(_WANTED_BYTES)) + b")(?:=([^&]*))?(?=&|\\Z)")
 
 
-def whole_number(text: str, default: int = 0, digits: int = 18) -> int:
-    """A number FreeSWITCH writes (a length, a time in µs, seconds, a port, a count), or
-    `default` for anything else: `isdigit()` alone lets in digits such as "²" that
-    `int()` refuses, and numbers too large for a date, a float or `int()` itself."""
-    if text.isascii() and text.isdigit() and len(text) <= digits:
-        return int(text)
-    return default
-
-
 def parse_fields(body: bytes) -> dict[str, str]:
     fields: dict[str, str] = {}
     for raw_name, raw_value in _FIELD.findall(b"&" + body):

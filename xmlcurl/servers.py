@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from xmlcurl.request import whole_number
+from provisioning.validation import whole_number
 
 SLOTS = 3
 POSITIONS = SLOTS + 1

@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 
 from provisioning import calendar as cal
 from provisioning.call_handling import PLANNER_RESOLUTION, Planner
+from provisioning.validation import HOLIDAY_YEARS, whole_number
 
 PERIODS = Planner.model_fields["periods"].metadata[0].max_length
 SLOTS_PER_DAY = cal.MAX_PERIODS_PER_DAY  # shown on an empty day
@@ -191,7 +192,7 @@ def planner_for(fields: PlannerFields, national: Callable[[int], list[date]]) ->
             if not (slot.start and slot.end):
                 built.fail(start_field, _("Give a start and an end."))
                 continue
-            if not slot.period.isdigit() or int(slot.period) >= PERIODS:
+            if not 0 <= whole_number(slot.period, -1) < PERIODS:
                 built.fail(slot_name(day, k, "period"), _("Choose the period of these times."))
                 continue
             text = f"{slot.start}-{slot.end}"
@@ -252,8 +253,9 @@ def _special_days(
         else:
             dates.update(first + timedelta(days=n) for n in range((last - first).days + 1))
     if fields.add_year:
-        if fields.add_year.isdigit():
-            dates.update(national(int(fields.add_year)))
+        year = whole_number(fields.add_year, -1, digits=4)
+        if year in HOLIDAY_YEARS:
+            dates.update(national(year))
         else:
             built.fail("special-add_year", _("Choose a year."))
     built.fields_by_path[f"{PATH}.special_days"] = "special-rule_list"

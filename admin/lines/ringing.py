@@ -23,6 +23,7 @@ from provisioning.accounts import Account
 from provisioning.call_handling import MAX_LIST, SECONDS_PER_RING, stored_dnd_on
 from provisioning.document import DocumentInvalid
 from provisioning.lookup import find_line
+from provisioning.validation import whole_number
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ def _rearranged(form: RingingForm) -> dict[str, Any] | None:
     if move:
         direction, _dash, index = move.partition("-")
         steps = rows["sequential_steps"]
-        row = int(index) if index.isdigit() else -1
+        row = whole_number(index, -1)
         other = row - 1 if direction == "up" else row + 1
         if 0 <= row < len(steps) and 0 <= other < len(steps):
             steps[row], steps[other] = steps[other], steps[row]

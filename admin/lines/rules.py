@@ -37,6 +37,7 @@ from admin.shared import account_page, form_problems, may_see
 from provisioning.accounts import Account
 from provisioning.document import DocumentInvalid
 from provisioning.line_settings import StaleVersion
+from provisioning.validation import whole_number
 
 blueprint = Blueprint("rules", __name__)
 CONCEPT = Concept(blueprint)
@@ -156,10 +157,11 @@ def page(account: Account, extension: str) -> Any:
 
 def _change_of(form: RuleChangeForm) -> Any:
     """The overview button's change of the call handling."""
-    if not (form.rule_list.data or "").isdigit() or not (form.version.data or "").isdigit():
+    index = whole_number(form.rule_list.data or "", -1)
+    if index < 0 or whole_number(form.version.data or "", -1) < 0:
         abort(400)
-    index = int(form.rule_list.data or "")
-    rule = int(form.rule.data) if (form.rule.data or "").isdigit() else None
+    given = whole_number(form.rule.data or "", -1)
+    rule = None if given < 0 else given
     change = form.change.data
     if change not in ("up", "down", "delete_rule", "delete_list"):
         abort(400)

@@ -30,6 +30,7 @@ from admin.shared import account_page, form_problems, may_see
 from provisioning.accounts import Account
 from provisioning.document import DocumentInvalid
 from provisioning.line_settings import StaleVersion
+from provisioning.validation import whole_number
 
 blueprint = Blueprint("selective", __name__)
 CONCEPT = Concept(blueprint)
@@ -177,7 +178,8 @@ def _change(account: Account, extension: str) -> list[str]:
         if not form.validate_on_submit():
             return form_problems(form)
         kind = _kind(form.kind.data or "")
-        index = int(form.index.data) if (form.index.data or "").isdigit() else None
+        given = whole_number(form.index.data or "", -1)
+        index = None if given < 0 else given
         if kind.many and index is None:
             abort(400)
 

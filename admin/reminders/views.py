@@ -23,6 +23,7 @@ from provisioning.document import DocumentInvalid
 from provisioning.lookup import NotFound
 from provisioning.media import ANNOUNCEMENT
 from provisioning.models import Media, Reminder, Tenant
+from provisioning.validation import whole_number
 
 blueprint = Blueprint("reminders", __name__)
 CONCEPT = Concept(blueprint, (NavEntry(_l("My reminders"), "panel.reminders.page", own_line=True),))
@@ -81,12 +82,11 @@ def page(account: Account, extension: str) -> Any:
         change = request.form.get("change")
         if change == "delete":
             delete = DeleteReminderForm()
-            if delete.validate_on_submit() and (delete.id.data or "").isdigit():
+            reminder = whole_number(delete.id.data or "", -1)
+            if delete.validate_on_submit() and reminder >= 0:
                 try:
                     with sessions().begin() as db:
-                        reminders.delete_reminder(
-                            db, account.domain, extension, int(delete.id.data or "0")
-                        )
+                        reminders.delete_reminder(db, account.domain, extension, reminder)
                 except NotFound:
                     abort(404)
                 flash(_("Reminder deleted."))

@@ -369,3 +369,13 @@ def test_forms_without_their_csrf_token_are_refused(user, engine):
     data.pop("csrf_token")
     assert user.post(PAGE, data={**data, **{k: [v] for k, v in DAY.items()}}).status_code == 400
     assert "planner" not in stored_handling(engine, "1001")
+
+
+@pytest.mark.parametrize("year", ["\u00b2", "99999999", "1066"])
+def test_a_year_no_holiday_table_has_is_refused_beside_its_field(user, engine, year):
+    """ "²" passes isdigit() but not int(), and a year far from ours is no date at all:
+    both were 500s from a forged form."""
+    answer = save(user, {"special-rule_list": "Away", "special-add_year": year})
+    assert answer.status_code == 400
+    assert errors_beside(answer.text, "special-add_year") == ["Choose a year."]
+    assert "special_days" not in (stored_handling(engine, "1001") or {}).get("planner", {})

@@ -90,6 +90,11 @@ def test_a_reminder_is_edited_switched_off_and_deleted(panel, engine):  # noqa: 
     assert second_now == second  # one reminder written per save
     assert "(off)" in shown(panel.get(PAGE).text)
 
+    odd = panel.post(
+        PAGE, data={"change": "delete", "id": "\u00b2", "csrf_token": token(panel, PAGE)}
+    )
+    assert odd.status_code == 400  # "²" passes isdigit(), not int(): it was a 500
+    assert len(_stored(engine)) == 2
     deleted = panel.post(
         PAGE, data={"change": "delete", "id": str(first.id), "csrf_token": token(panel, PAGE)}
     )

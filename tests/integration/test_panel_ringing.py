@@ -137,6 +137,8 @@ def test_sequential_ring_its_steps_their_rings_and_order(panel, client, engine):
         "sequential_steps-1-number": "1002",
         "sequential_steps-1-rings": "1",
     }
+    odd = ringing(panel, "1001", ("move", "up-\u00b2"), sequential=True, **typed)
+    assert odd.status_code == 200  # "²" passes isdigit(), not int(): it was a 500
     moved = ringing(panel, "1001", ("move", "up-1"), sequential=True, **typed)
     assert moved.status_code == 200  # rearranged, not saved
     assert "Not saved yet" in shown(moved.text)

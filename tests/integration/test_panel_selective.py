@@ -437,6 +437,9 @@ def test_forged_buttons_are_refused_and_nothing_changes(alice, engine):
         {"change": "up", "rule_list": "0", "rule": "0", "version": "v1"},
         {"change": "down", "rule_list": "0", "rule": "x", "version": "1"},
         {"change": "rename", "rule_list": "0", "rule": "0", "version": "1"},
+        # Digits int() refuses: "²" passes isdigit() (they were 500s).
+        {"change": "up", "rule_list": "\u00b2", "rule": "0", "version": "1"},
+        {"change": "up", "rule_list": "0", "rule": "0", "version": "\u00b2"},
     ]
     for data in forged:
         assert alice.post(RULES, data={**data, "csrf_token": csrf}).status_code == 400
@@ -445,7 +448,11 @@ def test_forged_buttons_are_refused_and_nothing_changes(alice, engine):
     version = str(lxml.html.fromstring(alice.get(f"{RULES}/0").text).forms[-1].fields["version"])
     answer = alice.post(RULES, data={**gone, "version": version})
     assert answer.status_code == 400 and "removed meanwhile" in shown(answer.text)
-    for data in ({"change": "delete", "kind": "nothing"}, {"change": "delete", "kind": "forward"}):
+    for data in (
+        {"change": "delete", "kind": "nothing"},
+        {"change": "delete", "kind": "forward"},
+        {"change": "delete", "kind": "forward", "index": "\u00b2"},
+    ):
         assert alice.post(
             SELECTIVE, data={**data, "csrf_token": csrf, "version": version}
         ).status_code in (400, 404)

@@ -159,3 +159,15 @@ def test_value_problems_keep_their_order_users_own_values_before_their_call_hand
         "users[0].call_handling.forward_busy.to",
         "gateway.proxy",
     ]
+
+
+@pytest.mark.parametrize("short", ["\u00b2", "99999999999999999999999", "1000"])
+def test_a_group_s_short_number_that_is_no_short_number_is_refused_not_a_crash(short):
+    """ "²" passes isdigit() but not int(): the whole validation raised (an API 500)."""
+    raw = demo_document()
+    raw["groups"] = [
+        {"name": "Sales", "extension": "600", "short_number": short, "members": ["1000"]}
+    ]
+    with pytest.raises(DocumentInvalid) as refused:
+        parse_document(raw)
+    assert "groups[0].short_number" in [p.path for p in refused.value.problems]
