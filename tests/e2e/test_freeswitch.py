@@ -282,6 +282,13 @@ def test_unknown_number_is_rejected_at_once(freeswitch: Node):
     assert result.returncode == 0, result.stdout.decode()[-2000:]
 
 
+def test_a_dialled_preprocessor_word_is_refused_as_a_bad_number(freeswitch: Node):
+    """A number FreeSWITCH's preprocessor reads as a directive: refused as a bad number
+    (INVALID_NUMBER_FORMAT, 484), not with the whole answer (a temporary failure, 503)."""
+    result = call(freeswitch, "1001", "x-pre-process", expect=484)
+    assert result.returncode == 0, result.stdout.decode()[-2000:]
+
+
 def test_outbound_call_goes_out_through_the_tenants_trunk(freeswitch: Node):
     freeswitch.wait_for("sofia status gateway", lambda out: DOMAIN in out)
     port = int(os.environ["CENTREX_E2E_CARRIER_PORT"])
